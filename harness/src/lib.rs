@@ -1,1 +1,14 @@
-//! eni-harness library.
+//! eni-harness: a conformance and fuzz harness for the Alibaba Cloud ECS API that assigns
+//! secondary private IP addresses to elastic network interfaces. The library wires the case
+//! language (`eni-spec`) and the reference emulator (`eni-emulator`) together: targets, the
+//! runner, the checks, redaction, snapshots, reports and the CLI.
+
+pub mod checks;
+pub mod cli;
+pub mod profile;
+pub mod redact;
+pub mod report;
+pub mod runner;
+pub mod snapshot;
+pub mod target;
+pub mod wire;

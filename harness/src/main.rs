@@ -1,1 +1,5 @@
-fn main() {}
+//! The `eni-harness` command: a thin shell over the library's CLI.
+
+fn main() -> std::process::ExitCode {
+    eni_harness::cli::main()
+}

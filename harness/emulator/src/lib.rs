@@ -1,1 +1,34 @@
-//! Reference emulator.
+//! Reference emulator of the ECS ENI private-IP API: an in-memory world served over HTTP.
+//!
+//! The emulator is the executable form of the project's contract: every rule, its order, codes,
+//! HTTP statuses and messages. Build an [`Emulator`] from a [`Config`], then either mount
+//! [`app`] in process (e.g. with `tower::ServiceExt::oneshot`) or [`serve`] it on a listener.
+//!
+//! Decisions taken where the contract is silent are written beside the code that takes them
+//! and listed in the crate's `DECISIONS.md`.
+
+pub use crate::clock::{Clock, ManualClock};
+pub use crate::config::{Allocation, Config, SigningMode, Timings, WireLimits};
+pub use crate::contract::ContractProfile;
+pub use crate::emulator::{EniSnapshot, Emulator};
+pub use crate::faults::{Fault, FaultRule, FaultWhen};
+pub use crate::serve::{app, serve};
+pub use crate::world::{
+    Credential, Instance, InstanceStatus, PrimaryEni, VSwitch, Vpc, World, WorldError,
+};
+
+mod actions;
+mod clock;
+mod config;
+mod contract;
+mod emulator;
+mod error;
+mod faults;
+mod ids;
+mod model;
+mod params;
+mod render;
+mod serve;
+mod sign;
+mod wire;
+mod world;

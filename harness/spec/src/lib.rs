@@ -1,1 +1,298 @@
-//! The case-file language.
+//! The case-file language of eni-harness: YAML case files parsed and validated into a [`Case`]
+//! that cannot hold an invalid state, with rustc-style `file:line:col` errors.
+//!
+//! No I/O happens here: the caller reads the file and passes its text and name to
+//! [`parse_case`]. [`case_to_yaml`] writes a validated case back in canonical form (the fuzzer
+//! saves its findings with it). The language itself is documented in the crate's README.
+
+mod duration;
+mod emit;
+mod error;
+mod path;
+mod raw;
+mod template;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use duration::{MAX_DURATION, format_duration, parse_duration};
+pub use emit::case_to_yaml;
+pub use error::{Span, SpecError, SpecErrorKind, Spanned};
+pub use path::{Path, Segment};
+pub use template::{Expr, Member, Part, Template, TemplateError};
+
+/// Larger case files are rejected before parsing: a case is a page of YAML, and the cap bounds
+/// the work a fuzzed input can cause.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+
+/// Template roots that exist in every case without being listed in `uses`.
+pub const BUILTIN_ROOTS: &[&str] = &["region", "unique", "limits"];
+
+/// Members of the built-in `limits` root.
+pub const LIMITS_MEMBERS: &[&str] = &["available_cap", "max_list_index"];
+
+/// Members a fixture root may have. Which fixture is a VSwitch and which an instance is known
+/// only at run time, so the runner, not the parser, checks that the member fits the fixture.
+pub const FIXTURE_MEMBERS: &[&str] = &[
+    "id",
+    "cidr",
+    "network",
+    "broadcast",
+    "host",
+    "first_usable",
+    "last_usable",
+    "outside",
+    "secondary_cap",
+    "type",
+    "zone",
+    "primary_ip",
+    "primary_eni",
+];
+
+/// The common parameters a step may leave out with `omit`.
+pub const OMITTABLE_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "RegionId",
+    "AccessKeyId",
+    "Signature",
+    "SignatureNonce",
+    "Timestamp",
+    "SignatureMethod",
+    "SignatureVersion",
+];
+
+/// Parses and validates one case file. `origin` names the file in error messages.
+///
+/// Returns every error found (sorted by position), not just the first, except that a file that
+/// is not valid YAML reports only its first YAML error. Never panics, whatever the input.
+pub fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecError>> {
+    validate::parse_case(source, origin)
+}
+
+/// A validated case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    /// Fixtures the case needs from the profile.
+    pub uses: Vec<String>,
+    /// Checks turned off for this case; the runner knows the valid names.
+    pub disabled_checks: Vec<Spanned<String>>,
+    pub snapshot: bool,
+    /// `None`: the target's default.
+    pub format: Option<Format>,
+    /// `None`: the target's default.
+    pub signing: Option<Signing>,
+    pub emulator: EmulatorKnobs,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+    /// Runs even when a step fails.
+    pub teardown: Vec<Step>,
+    pub origin: String,
+}
+
+/// The response format a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+/// How a request is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signing {
+    V1,
+    V3,
+    None,
+}
+
+/// The HTTP method of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Method {
+    #[default]
+    Get,
+    Post,
+}
+
+/// Settings only an emulator honours; a remote target ignores them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EmulatorKnobs {
+    pub task_duration: Option<Duration>,
+    pub async_delay: Option<Duration>,
+}
+
+/// One entry of `setup`, `steps` or `teardown`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Send(Send),
+    /// Let time pass.
+    Wait { duration: Duration, span: Span },
+    /// Requests sent at once; captures become visible after the group.
+    Concurrent { sends: Vec<Send>, span: Span },
+}
+
+/// One request and what to check in its response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Send {
+    /// Unique within the case; defaults to `<section>-<index>` (1-based), and
+    /// `<section>-<index>.<n>` inside a concurrent group.
+    pub name: String,
+    pub span: Span,
+    /// `None` only when `omit` lists `Action`.
+    pub action: Option<String>,
+    pub method: Method,
+    pub format: Option<Format>,
+    pub signing: Option<Signing>,
+    /// `params` then `pairs`, each in file order; keys are sent verbatim.
+    pub params: Vec<(Spanned<String>, Template)>,
+    pub raw_query: Option<Template>,
+    /// Common parameters to leave out, from [`OMITTABLE_PARAMS`].
+    pub omit: Vec<String>,
+    pub corrupt_signature: bool,
+    pub expect: Expect,
+    /// Variable name and the response path its value is read from, in file order.
+    pub capture: Vec<(String, Path)>,
+    pub poll: Option<Poll>,
+}
+
+/// What a response must look like. Empty lists and `None` mean "not checked".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    /// Accepted HTTP statuses; `[200]` when `expect` is left out.
+    pub status: Vec<u16>,
+    /// Accepted error codes.
+    pub codes: Vec<String>,
+    pub message_contains: Option<Template>,
+    /// Response path and the value it must have (compared as strings).
+    pub fields: Vec<(Path, Template)>,
+    /// Paths that must not exist.
+    pub absent: Vec<Path>,
+    /// The exact set of addresses the assign reports.
+    pub assigned: Option<Vec<Template>>,
+    pub assigned_count: Option<u32>,
+    /// Path of a list and its required length.
+    pub count: Option<(Path, usize)>,
+    pub span: Span,
+}
+
+/// Re-send a request until every `until` path has its value, or the timeout passes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poll {
+    pub until: Vec<(Path, Template)>,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Poll {
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+}
+
+impl Expect {
+    /// What a step without `expect` checks: status 200 and nothing else.
+    #[must_use]
+    pub fn default_at(span: Span) -> Expect {
+        Expect {
+            status: vec![200],
+            codes: Vec::new(),
+            message_contains: None,
+            fields: Vec::new(),
+            absent: Vec::new(),
+            assigned: None,
+            assigned_count: None,
+            count: None,
+            span,
+        }
+    }
+}
+
+impl Case {
+    /// Every send of the case in file order: setup, steps, teardown, groups flattened.
+    pub fn sends(&self) -> impl Iterator<Item = &Send> {
+        self.setup
+            .iter()
+            .chain(&self.steps)
+            .chain(&self.teardown)
+            .flat_map(|step| match step {
+                Step::Send(send) => std::slice::from_ref(send),
+                Step::Concurrent { sends, .. } => sends.as_slice(),
+                Step::Wait { .. } => &[],
+            })
+    }
+
+    /// The same case with every span set to [`Span::UNKNOWN`], for comparing cases parsed from
+    /// different text (a round trip through [`case_to_yaml`]).
+    #[must_use]
+    pub fn without_spans(&self) -> Case {
+        let mut case = self.clone();
+        for check in &mut case.disabled_checks {
+            check.span = Span::UNKNOWN;
+        }
+        for step in case
+            .setup
+            .iter_mut()
+            .chain(&mut case.steps)
+            .chain(&mut case.teardown)
+        {
+            match step {
+                Step::Send(send) => send.clear_spans(),
+                Step::Wait { span, .. } => *span = Span::UNKNOWN,
+                Step::Concurrent { sends, span } => {
+                    *span = Span::UNKNOWN;
+                    sends.iter_mut().for_each(Send::clear_spans);
+                }
+            }
+        }
+        case
+    }
+}
+
+impl Send {
+    /// Every template of the request and its checks, in file order.
+    pub fn templates(&self) -> impl Iterator<Item = &Template> {
+        let expect = &self.expect;
+        self.params
+            .iter()
+            .map(|(_, t)| t)
+            .chain(&self.raw_query)
+            .chain(&expect.message_contains)
+            .chain(expect.fields.iter().map(|(_, t)| t))
+            .chain(expect.assigned.iter().flatten())
+            .chain(self.poll.iter().flat_map(|p| p.until.iter().map(|(_, t)| t)))
+    }
+
+    fn templates_mut(&mut self) -> impl Iterator<Item = &mut Template> {
+        let expect = &mut self.expect;
+        self.params
+            .iter_mut()
+            .map(|(_, t)| t)
+            .chain(&mut self.raw_query)
+            .chain(&mut expect.message_contains)
+            .chain(expect.fields.iter_mut().map(|(_, t)| t))
+            .chain(expect.assigned.iter_mut().flatten())
+            .chain(
+                self.poll
+                    .iter_mut()
+                    .flat_map(|p| p.until.iter_mut().map(|(_, t)| t)),
+            )
+    }
+
+    fn clear_spans(&mut self) {
+        self.span = Span::UNKNOWN;
+        self.expect.span = Span::UNKNOWN;
+        for (key, _) in &mut self.params {
+            key.span = Span::UNKNOWN;
+        }
+        for template in self.templates_mut() {
+            for expr in template.exprs_mut() {
+                expr.span = Span::UNKNOWN;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Contract profiles: the limits and code spellings that differ between versions of the docs.
+
+use std::collections::BTreeMap;
+
+/// Limits and spellings of one version of the API documentation. Data, not code: the emulator
+/// reads every version-dependent value from here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractProfile {
+    /// The profile's name: `seed` or `current`.
+    pub name: String,
+    /// Spelling of the invalid-parameter code: `InValidParameter` (seed) or `InvalidParameter`.
+    pub invalid_parameter_code: String,
+    /// Most secondary addresses an `Available` ENI may hold: 10 (seed) or 49 (current).
+    pub available_cap: u32,
+    /// Private IPv4 addresses per ENI by instance type, primary included.
+    pub instance_type_caps: BTreeMap<String, u32>,
+    /// Highest accepted `N` of `PrivateIpAddress.N` (the list's maxItems): 50.
+    pub max_list_index: u32,
+    /// ENIs per instance by instance type, primary included (**decided**, from the 2021 instance
+    /// type tables); attaching beyond it answers `EniPerInstanceLimitExceeded`.
+    pub instance_type_enis: BTreeMap<String, u32>,
+}
+
+impl ContractProfile {
+    /// The profile of the seed page: `InValidParameter`, `Available` cap 10.
+    pub fn seed() -> ContractProfile {
+        ContractProfile {
+            name: "seed".to_owned(),
+            invalid_parameter_code: "InValidParameter".to_owned(),
+            available_cap: 10,
+            instance_type_caps: table(&[
+                ("ecs.g5.large", 6),
+                ("ecs.g6.large", 6),
+                ("ecs.g6.xlarge", 10),
+                ("ecs.g6.2xlarge", 10),
+                ("ecs.g7.large", 6),
+                ("ecs.g7.xlarge", 15),
+                ("ecs.g7.2xlarge", 15),
+            ]),
+            max_list_index: 50,
+            instance_type_enis: table(&[
+                ("ecs.g5.large", 2),
+                ("ecs.g6.large", 2),
+                ("ecs.g6.xlarge", 3),
+                ("ecs.g6.2xlarge", 4),
+                ("ecs.g7.large", 3),
+                ("ecs.g7.xlarge", 4),
+                ("ecs.g7.2xlarge", 4),
+            ]),
+        }
+    }
+
+    /// The profile of the 2021+ docs: `InvalidParameter`, `Available` cap 49.
+    pub fn current() -> ContractProfile {
+        ContractProfile {
+            name: "current".to_owned(),
+            invalid_parameter_code: "InvalidParameter".to_owned(),
+            available_cap: 49,
+            ..ContractProfile::seed()
+        }
+    }
+}
+
+impl Default for ContractProfile {
+    fn default() -> ContractProfile {
+        ContractProfile::seed()
+    }
+}
+
+fn table(rows: &[(&str, u32)]) -> BTreeMap<String, u32> {
+    rows.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}

@@ -1,0 +1,497 @@
+//! The emulator handle and the request pipeline: common checks in the contract's order, then
+//! faults, then the action, under one lock over the state.
+//!
+//! Order of the common checks (**decided** where the contract is silent): wire problems
+//! (oversize, non-UTF-8), `Action` missing, unknown action, `Version` missing or wrong, `Format`
+//! invalid, then authentication — missing `AccessKeyId`, `Signature`, `Timestamp`,
+//! `SignatureNonce`, `SignatureMethod`, `SignatureVersion`; wrong method or version; unknown
+//! AccessKeyId; malformed or expired timestamp; signature mismatch; nonce reuse — then
+//! `RegionId`, then injected faults, then the action's own rules.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use axum::http::{HeaderMap, Method};
+
+use crate::actions::{self, Action};
+use crate::clock::Clock;
+use crate::config::{Config, SigningMode, WireLimits};
+use crate::error::ApiError;
+use crate::ids;
+use crate::model::State;
+use crate::params::Params;
+use crate::render::{self, Format};
+use crate::sign::{self, NonceStore};
+use crate::wire;
+use crate::world::{InstanceStatus, World};
+
+/// The reference emulator: its configuration and its state. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    world: World,
+    signing: SigningMode,
+    clock: Clock,
+    limits: WireLimits,
+    seed: u64,
+    credentials: HashMap<String, String>,
+    invalid_code: String,
+    requests: AtomicU64,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("region", &self.inner.world.region)
+            .field("signing", &self.inner.signing)
+            .field("requests", &self.inner.requests.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// One ENI as the emulator holds it, for tests and checkers that look at the state directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EniSnapshot {
+    /// The ENI id.
+    pub id: String,
+    /// Its VSwitch.
+    pub vswitch_id: String,
+    /// `Available`, `Attaching`, `InUse`, `Detaching` or `Deleting`.
+    pub status: String,
+    /// `Primary` or `Secondary`.
+    pub eni_type: String,
+    /// The instance it is attached to (also while attaching or detaching).
+    pub instance_id: Option<String>,
+    /// Its primary address.
+    pub primary_ip: Ipv4Addr,
+    /// Its secondary addresses, in the order they were assigned.
+    pub secondary_ips: Vec<Ipv4Addr>,
+}
+
+/// What the HTTP layer sends back.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub format: Format,
+    pub body: String,
+}
+
+/// Whether an admitted request has run already or waits for an injected latency first.
+enum Admitted {
+    Done(Result<render::Fields, ApiError>),
+    Delayed(std::time::Duration),
+}
+
+/// A V3 request's parsed `Authorization` (or the header as sent when it does not parse);
+/// requests without one are v1.
+enum Auth {
+    V3(Result<sign::V3Authorization, String>),
+}
+
+impl Emulator {
+    /// An emulator in the state `config.world` describes. Never fails: validate a world built
+    /// in code with [`World::validate`] first for a clear error; an invalid world is served as
+    /// it is.
+    pub fn new(config: Config) -> Emulator {
+        let state = State::new(&config);
+        let credentials = config
+            .world
+            .credentials
+            .iter()
+            .map(|c| (c.access_key_id.clone(), c.access_key_secret.clone()))
+            .collect();
+        Emulator {
+            inner: Arc::new(Inner {
+                signing: config.signing,
+                clock: config.clock,
+                limits: config.limits,
+                seed: config.seed,
+                credentials,
+                invalid_code: config.contract.invalid_parameter_code.clone(),
+                requests: AtomicU64::new(0),
+                state: Mutex::new(state),
+                world: config.world,
+            }),
+        }
+    }
+
+    /// The world the emulator started from (not its current state).
+    pub fn world(&self) -> &World {
+        &self.inner.world
+    }
+
+    /// Checks the contract's IP invariants over the whole current state: every address inside
+    /// its VSwitch and not reserved, no address held twice, caps respected, and the internal
+    /// bookkeeping consistent. `Err` describes the first violation.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut state = self.lock();
+        state.settle(self.inner.clock.now());
+        state.check_invariants()
+    }
+
+    /// Every ENI in creation order, after applying the transitions due now.
+    pub fn network_interfaces(&self) -> Vec<EniSnapshot> {
+        let mut state = self.lock();
+        state.settle(self.inner.clock.now());
+        state
+            .order
+            .values()
+            .filter_map(|id| state.enis.get(id))
+            .map(|e| EniSnapshot {
+                id: e.id.clone(),
+                vswitch_id: e.vswitch_id.clone(),
+                status: e.status.as_str().to_owned(),
+                eni_type: e.kind.as_str().to_owned(),
+                instance_id: e.instance_id.clone(),
+                primary_ip: e.primary_ip,
+                secondary_ips: e.secondary.clone(),
+            })
+            .collect()
+    }
+
+    /// Removes a VSwitch as if it had been deleted out of band, leaving its ENIs behind: the
+    /// only way to reach `InvalidVSwitchId.NotFound` for an existing ENI. Returns whether it
+    /// existed.
+    pub fn remove_vswitch(&self, id: &str) -> bool {
+        self.lock().vswitches.remove(id).is_some()
+    }
+
+    /// Sets an instance's status, as if it had been started or stopped out of band. Returns
+    /// whether the instance exists.
+    pub fn set_instance_status(&self, id: &str, status: InstanceStatus) -> bool {
+        match self.lock().instances.get_mut(id) {
+            Some(instance) => {
+                instance.status = status;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Idempotency records currently held (for memory checks).
+    pub fn idempotency_records(&self) -> usize {
+        self.lock().idempotency.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied request: every action
+        // checks everything before it changes anything. So a poisoned lock is still sound.
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn limits(&self) -> WireLimits {
+        self.inner.limits
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.inner.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        ids::request_id(self.inner.seed, n)
+    }
+
+    /// An error raised before the parameters could be read (oversize input).
+    pub(crate) fn wire_error(&self, err: &ApiError) -> Answer {
+        let request_id = self.next_request_id();
+        Answer { status: err.status, format: Format::Xml, body: render::error(Format::Xml, &request_id, err) }
+    }
+
+    /// Handles one request end to end.
+    pub(crate) async fn handle(&self, method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Answer {
+        let request_id = self.next_request_id();
+        let mut pairs = Vec::with_capacity(16);
+        let mut format = Format::Xml;
+        let result = self.decode(method, query, headers, body, &mut pairs);
+        let result = match result {
+            Ok(query_len) => {
+                let params = Params { pairs };
+                let v3 = v3_auth(headers);
+                let default = if v3.is_some() { Format::Json } else { Format::Xml };
+                format = match params.get("Format") {
+                    None | Some("") => default,
+                    Some(f) => Format::parse(f).unwrap_or(default),
+                };
+                self.process(method, &params, query_len, headers, body, v3).await
+            }
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok((action, fields)) => Answer {
+                status: 200,
+                format,
+                body: render::success(format, action.name(), &request_id, &fields),
+            },
+            Err(err) => Answer { status: err.status, format, body: render::error(format, &request_id, &err) },
+        }
+    }
+
+    /// Decodes the query and (for a POST form) the body into `pairs`; returns how many came
+    /// from the query.
+    fn decode(
+        &self,
+        method: &Method,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+        pairs: &mut Vec<(String, String)>,
+    ) -> Result<usize, ApiError> {
+        let invalid = |key: String| ApiError::invalid(&self.inner.invalid_code, &key);
+        if let Some(query) = query {
+            if query.len() > self.inner.limits.max_query_bytes {
+                return Err(ApiError::too_large("query string", self.inner.limits.max_query_bytes));
+            }
+            wire::decode_form(query.as_bytes(), pairs).map_err(invalid)?;
+        }
+        let query_len = pairs.len();
+        if body.len() > self.inner.limits.max_body_bytes {
+            return Err(ApiError::too_large("body", self.inner.limits.max_body_bytes));
+        }
+        if *method == Method::POST && !body.is_empty() && wire::body_is_form(headers) {
+            wire::decode_form(body, pairs).map_err(invalid)?;
+        }
+        Ok(query_len)
+    }
+
+    async fn process(
+        &self,
+        method: &Method,
+        params: &Params,
+        query_len: usize,
+        headers: &HeaderMap,
+        body: &[u8],
+        v3: Option<Auth>,
+    ) -> Result<(Action, render::Fields), ApiError> {
+        let inner = &*self.inner;
+        let is_v3 = v3.is_some();
+        let header = |name: &str| Some(wire::header_value(headers, name)).filter(|v| !v.is_empty());
+
+        let action_name = match (is_v3, header("x-acs-action")) {
+            (true, Some(a)) => Some(a),
+            _ => params.get_nonempty("Action").map(str::to_owned),
+        };
+        let action_name = action_name.ok_or_else(|| ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" }))?;
+        let action = Action::from_name(&action_name).ok_or_else(|| ApiError::unknown_action(&action_name))?;
+
+        let version = match (is_v3, header("x-acs-version")) {
+            (true, Some(v)) => Some(v),
+            _ => params.get_nonempty("Version").map(str::to_owned),
+        };
+        match version.as_deref() {
+            None => return Err(ApiError::missing(if is_v3 { "x-acs-version" } else { "Version" })),
+            Some("2014-05-26") => {}
+            // The contract's common-error table spells this one `InvalidParameter` in every
+            // profile.
+            Some(_) => return Err(ApiError::invalid("InvalidParameter", "Version")),
+        }
+        if let Some(f) = params.get("Format") {
+            if !f.is_empty() && Format::parse(f).is_none() {
+                return Err(ApiError::invalid(&inner.invalid_code, "Format"));
+            }
+        }
+
+        let now = inner.clock.now();
+        let nonce = match (inner.signing, v3) {
+            (SigningMode::Relaxed, _) => None,
+            (SigningMode::Verify, None) => Some(self.verify_v1(method, params, now)?),
+            (SigningMode::Verify, Some(Auth::V3(auth))) => {
+                Some(self.verify_v3(method, params, query_len, headers, body, auth, now)?)
+            }
+        };
+
+        let admitted = self.admit(action, params, nonce, now)?;
+        let fields = match admitted {
+            Admitted::Done(result) => result?,
+            Admitted::Delayed(latency) => {
+                tokio::time::sleep(latency).await;
+                self.run_action(action, params)?
+            }
+        };
+        Ok((action, fields))
+    }
+
+    /// Under the lock: nonce reuse, `RegionId`, faults; then the action itself unless a
+    /// latency fault delays it.
+    fn admit(
+        &self,
+        action: Action,
+        params: &Params,
+        nonce: Option<(u64, String)>,
+        now: SystemTime,
+    ) -> Result<Admitted, ApiError> {
+        let mut state = self.lock();
+        if let Some((key, value)) = &nonce {
+            if state.nonces.seen(*key, now) {
+                return Err(ApiError::new(
+                    "SignatureNonceUsed",
+                    400,
+                    format!("The specified SignatureNonce “{value}” was already used within the last 15 minutes."),
+                ));
+            }
+        }
+        match params.get_nonempty("RegionId") {
+            None => return Err(ApiError::missing("RegionId")),
+            Some(r) if r != self.inner.world.region => return Err(ApiError::region_not_found(r)),
+            Some(_) => {}
+        }
+        let decision = state.faults.decide(action.name());
+        if let Some(err) = decision.error {
+            return Err(err);
+        }
+        if let Some((key, _)) = nonce {
+            state.nonces.insert(key, now);
+        }
+        if !decision.latency.is_zero() {
+            return Ok(Admitted::Delayed(decision.latency));
+        }
+        let now = self.inner.clock.now();
+        state.settle(now);
+        Ok(Admitted::Done(actions::run(action, &mut state, params, now)))
+    }
+
+    fn run_action(&self, action: Action, params: &Params) -> Result<render::Fields, ApiError> {
+        let mut state = self.lock();
+        let now = self.inner.clock.now();
+        state.settle(now);
+        actions::run(action, &mut state, params, now)
+    }
+
+    fn secret(&self, access_key_id: &str) -> Result<&str, ApiError> {
+        self.inner.credentials.get(access_key_id).map(String::as_str).ok_or_else(|| {
+            ApiError::new(
+                "InvalidAccessKeyId.NotFound",
+                404,
+                format!("The specified AccessKeyId “{access_key_id}” is not found."),
+            )
+        })
+    }
+
+    /// v1 checks; returns the nonce's store key and text, to be checked and recorded under
+    /// the lock.
+    fn verify_v1(&self, method: &Method, params: &Params, now: SystemTime) -> Result<(u64, String), ApiError> {
+        let invalid = &self.inner.invalid_code;
+        let required = |name: &str| params.get_nonempty(name).ok_or_else(|| ApiError::missing(name));
+        let access_key_id = required("AccessKeyId")?;
+        let signature = required("Signature")?;
+        let timestamp = required("Timestamp")?;
+        let nonce = required("SignatureNonce")?;
+        if required("SignatureMethod")? != "HMAC-SHA1" {
+            return Err(ApiError::invalid(invalid, "SignatureMethod"));
+        }
+        if required("SignatureVersion")? != "1.0" {
+            return Err(ApiError::invalid(invalid, "SignatureVersion"));
+        }
+        let secret = self.secret(access_key_id)?;
+        check_timestamp("Timestamp", timestamp, now)?;
+        let sts = sign::v1_string_to_sign(method.as_str(), &params.pairs);
+        if sign::v1_signature(secret, &sts) != signature {
+            return Err(signature_mismatch(&sts));
+        }
+        Ok((NonceStore::key(access_key_id, nonce), nonce.to_owned()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn verify_v3(
+        &self,
+        method: &Method,
+        params: &Params,
+        query_len: usize,
+        headers: &HeaderMap,
+        body: &[u8],
+        auth: Result<sign::V3Authorization, String>,
+        now: SystemTime,
+    ) -> Result<(u64, String), ApiError> {
+        let auth = auth.map_err(|header| {
+            if header.is_empty() {
+                return ApiError::missing("Authorization");
+            }
+            ApiError::new(
+                "IncompleteSignature",
+                400,
+                format!(
+                    "The Authorization header “{header}” is not of the form ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<names>,Signature=<hex>."
+                ),
+            )
+        })?;
+        let required = |name: &str| {
+            Some(wire::header_value(headers, name)).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing(name))
+        };
+        let date = required("x-acs-date")?;
+        let nonce = required("x-acs-signature-nonce")?;
+        let secret = self.secret(&auth.access_key_id)?;
+        check_timestamp("x-acs-date", &date, now)?;
+        let query = params.pairs.get(..query_len).unwrap_or(&[]);
+        let canonical = sign::v3_canonical_request(
+            method.as_str(),
+            query,
+            &auth.signed_headers,
+            |name| wire::header_value(headers, name),
+            body,
+        );
+        let sts = sign::v3_string_to_sign(&canonical);
+        if !sign::v3_signature(secret, &sts).eq_ignore_ascii_case(&auth.signature) {
+            return Err(signature_mismatch(&sts));
+        }
+        Ok((NonceStore::key(&auth.access_key_id, &nonce), nonce))
+    }
+}
+
+/// A V3 request is one whose `Authorization` names the V3 algorithm, or (unsigned, for the
+/// relaxed mode) one that carries `x-acs-action`.
+fn v3_auth(headers: &HeaderMap) -> Option<Auth> {
+    let authorization = wire::header_value(headers, "authorization");
+    if authorization.starts_with(sign::V3_ALGORITHM) {
+        return Some(Auth::V3(sign::parse_v3_authorization(&authorization).ok_or(authorization)));
+    }
+    if headers.contains_key("x-acs-action") && authorization.is_empty() {
+        return Some(Auth::V3(Err(String::new())));
+    }
+    None
+}
+
+fn check_timestamp(name: &str, value: &str, now: SystemTime) -> Result<(), ApiError> {
+    let Some(ts) = sign::parse_timestamp(value) else {
+        return Err(ApiError::new(
+            "InvalidTimeStamp.Format",
+            400,
+            format!("The specified {name} “{value}” is not of the form yyyy-MM-ddTHH:mm:ssZ (UTC)."),
+        ));
+    };
+    if !sign::within_window(ts, now) {
+        return Err(ApiError::new(
+            "InvalidTimeStamp.Expired",
+            400,
+            format!(
+                "The specified {name} “{value}” is more than 15 minutes away from the server time “{}”.",
+                format_time(now)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn signature_mismatch(sts: &str) -> ApiError {
+    ApiError::new(
+        "SignatureDoesNotMatch",
+        400,
+        format!("Specified signature is not matched with our calculation. server string to sign is:{sts}"),
+    )
+}
+
+/// `yyyy-MM-ddTHH:mm:ssZ`.
+pub(crate) fn format_time(t: SystemTime) -> String {
+    let dt = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}

@@ -1,0 +1,494 @@
+//! The emulator's state: VSwitches, instances, ENIs, address allocation, asynchronous
+//! transitions, idempotency records, and the IP invariants checked over all of it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::Ipv4Addr;
+use std::time::SystemTime;
+
+use ipnet::Ipv4Net;
+
+use crate::config::{Allocation, Config, Timings};
+use crate::contract::ContractProfile;
+use crate::faults::FaultState;
+use crate::ids;
+use crate::render::Fields;
+use crate::sign::NonceStore;
+use crate::world::{InstanceStatus, usable};
+
+/// ENI statuses as ECS spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EniStatus {
+    Available,
+    Attaching,
+    InUse,
+    Detaching,
+    Deleting,
+}
+
+impl EniStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EniStatus::Available => "Available",
+            EniStatus::Attaching => "Attaching",
+            EniStatus::InUse => "InUse",
+            EniStatus::Detaching => "Detaching",
+            EniStatus::Deleting => "Deleting",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EniType {
+    Primary,
+    Secondary,
+}
+
+impl EniType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EniType::Primary => "Primary",
+            EniType::Secondary => "Secondary",
+        }
+    }
+}
+
+/// The asynchronous transition an ENI is in, and when it completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transition {
+    Attach,
+    Detach,
+    Delete,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Eni {
+    pub id: String,
+    /// Creation order: describe lists ENIs in it, and `NextToken` points into it.
+    pub seq: u64,
+    pub vswitch_id: String,
+    pub primary_ip: Ipv4Addr,
+    pub secondary: Vec<Ipv4Addr>,
+    pub status: EniStatus,
+    pub kind: EniType,
+    pub instance_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub security_groups: Vec<String>,
+    pub mac: String,
+    pub transition: Option<(Transition, SystemTime)>,
+    /// An assign or unassign is in flight until then.
+    pub busy_until: Option<SystemTime>,
+    /// Idempotency records that refer to this ENI, dropped with it.
+    pub tokens: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct VSwitchState {
+    pub cidr: Ipv4Net,
+    pub cidr_text: String,
+    /// First and last usable address.
+    pub first: u32,
+    pub last: u32,
+    /// Addresses held by ENIs of this VSwitch, primary ones included.
+    pub used: BTreeSet<u32>,
+}
+
+impl VSwitchState {
+    fn new(cidr: Ipv4Net) -> VSwitchState {
+        let first = u32::from(cidr.network()).saturating_add(1);
+        let last = u32::from(cidr.broadcast()).saturating_sub(3);
+        VSwitchState { cidr, cidr_text: cidr.to_string(), first, last, used: BTreeSet::new() }
+    }
+
+    pub fn usable(&self, ip: Ipv4Addr) -> bool {
+        usable(&self.cidr, ip)
+    }
+
+    pub fn in_use(&self, ip: Ipv4Addr) -> bool {
+        self.used.contains(&u32::from(ip))
+    }
+
+    pub fn free(&self) -> u64 {
+        let size = u64::from(self.last.saturating_sub(self.first)) + u64::from(self.last >= self.first);
+        size.saturating_sub(self.used.len() as u64)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceState {
+    pub instance_type: String,
+    pub status: InstanceStatus,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct IdemRecord {
+    pub fingerprint: String,
+    pub fields: Fields,
+    pub eni: String,
+    stamp: u64,
+}
+
+/// Most idempotency records kept at once (**decided**); the oldest go first. Records of a
+/// deleted ENI are dropped with it.
+pub(crate) const IDEMPOTENCY_CAPACITY: usize = 100_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct Idempotency {
+    map: HashMap<String, IdemRecord>,
+    fifo: VecDeque<(String, u64)>,
+    next_stamp: u64,
+}
+
+impl Idempotency {
+    pub fn key(action: &str, token: &str) -> String {
+        format!("{action}\n{token}")
+    }
+
+    pub fn get(&self, key: &str) -> Option<&IdemRecord> {
+        self.map.get(key)
+    }
+
+    fn insert(&mut self, key: String, fingerprint: String, fields: Fields, eni: String) {
+        self.next_stamp += 1;
+        let stamp = self.next_stamp;
+        while self.map.len() >= IDEMPOTENCY_CAPACITY {
+            let Some((old, old_stamp)) = self.fifo.pop_front() else { break };
+            if self.map.get(&old).is_some_and(|r| r.stamp == old_stamp) {
+                self.map.remove(&old);
+            }
+        }
+        self.fifo.push_back((key.clone(), stamp));
+        self.map.insert(key, IdemRecord { fingerprint, fields, eni, stamp });
+    }
+
+    fn remove(&mut self, key: &str, eni: &str) {
+        if self.map.get(key).is_some_and(|r| r.eni == eni) {
+            self.map.remove(key);
+        }
+        // Entries of removed records linger in the queue; compacting once they outnumber the
+        // live ones keeps the queue proportional to the map.
+        if self.fifo.len() > 2 * self.map.len() + 1024 {
+            let map = &self.map;
+            self.fifo.retain(|(k, stamp)| map.get(k).is_some_and(|r| r.stamp == *stamp));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// The whole mutable state, behind the emulator's one mutex.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub profile: ContractProfile,
+    pub timings: Timings,
+    allocation: Allocation,
+    allocations: u64,
+    pub seed: u64,
+    pub zone: String,
+    pub vpc_id: String,
+    pub vswitches: HashMap<String, VSwitchState>,
+    pub security_groups: HashSet<String>,
+    pub instances: HashMap<String, InstanceState>,
+    pub enis: HashMap<String, Eni>,
+    pub order: BTreeMap<u64, String>,
+    next_seq: u64,
+    next_eni: u64,
+    pending: Vec<String>,
+    pub idempotency: Idempotency,
+    pub nonces: NonceStore,
+    pub faults: FaultState,
+}
+
+impl State {
+    /// The state at start. Tolerates an unvalidated world (never panics); the emulator's
+    /// constructor validates first.
+    pub fn new(config: &Config) -> State {
+        let world = &config.world;
+        let mut state = State {
+            profile: config.contract.clone(),
+            timings: config.timings,
+            allocation: config.allocation,
+            allocations: 0,
+            seed: config.seed,
+            zone: world.zone.clone(),
+            vpc_id: world.vpc.id.clone(),
+            vswitches: world.vswitches.iter().map(|v| (v.id.clone(), VSwitchState::new(v.cidr))).collect(),
+            security_groups: world.security_groups.iter().cloned().collect(),
+            instances: HashMap::new(),
+            enis: HashMap::new(),
+            order: BTreeMap::new(),
+            next_seq: 0,
+            next_eni: 0,
+            pending: Vec::new(),
+            idempotency: Idempotency::default(),
+            nonces: NonceStore::default(),
+            faults: FaultState::new(config.faults.clone(), config.seed),
+        };
+        for inst in &world.instances {
+            state.instances.insert(
+                inst.id.clone(),
+                InstanceState { instance_type: inst.instance_type.clone(), status: inst.status },
+            );
+            let p = &inst.primary_eni;
+            if let Some(vsw) = state.vswitches.get_mut(&p.vswitch_id) {
+                vsw.used.insert(u32::from(p.primary_ip));
+            }
+            let seq = state.take_seq();
+            state.order.insert(seq, p.id.clone());
+            state.enis.insert(
+                p.id.clone(),
+                Eni {
+                    id: p.id.clone(),
+                    seq,
+                    vswitch_id: p.vswitch_id.clone(),
+                    primary_ip: p.primary_ip,
+                    secondary: Vec::new(),
+                    status: EniStatus::InUse,
+                    kind: EniType::Primary,
+                    instance_id: Some(inst.id.clone()),
+                    name: String::new(),
+                    description: String::new(),
+                    security_groups: p.security_group_ids.clone(),
+                    mac: ids::mac(ids::hash_str(&p.id), 0),
+                    transition: None,
+                    busy_until: None,
+                    tokens: Vec::new(),
+                },
+            );
+        }
+        state
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    /// Applies every transition due by `now`; called at the start of each request, so the
+    /// state seen by a request is the state at its arrival.
+    pub fn settle(&mut self, now: SystemTime) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            let id = self.pending[i].clone();
+            let due = self.enis.get(&id).and_then(|e| e.transition).filter(|(_, at)| *at <= now);
+            match due {
+                Some((transition, _)) => {
+                    self.pending.swap_remove(i);
+                    self.complete(&id, transition);
+                }
+                None if !self.enis.get(&id).is_some_and(|e| e.transition.is_some()) => {
+                    self.pending.swap_remove(i);
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    fn complete(&mut self, id: &str, transition: Transition) {
+        match transition {
+            Transition::Attach => {
+                if let Some(eni) = self.enis.get_mut(id) {
+                    eni.status = EniStatus::InUse;
+                    eni.transition = None;
+                }
+            }
+            Transition::Detach => {
+                if let Some(eni) = self.enis.get_mut(id) {
+                    eni.status = EniStatus::Available;
+                    eni.instance_id = None;
+                    eni.transition = None;
+                }
+            }
+            Transition::Delete => {
+                let Some(eni) = self.enis.remove(id) else { return };
+                self.order.remove(&eni.seq);
+                if let Some(vsw) = self.vswitches.get_mut(&eni.vswitch_id) {
+                    vsw.used.remove(&u32::from(eni.primary_ip));
+                    for ip in &eni.secondary {
+                        vsw.used.remove(&u32::from(*ip));
+                    }
+                }
+                for key in &eni.tokens {
+                    self.idempotency.remove(key, id);
+                }
+            }
+        }
+    }
+
+    /// Starts an asynchronous transition that completes `after` from `now`.
+    pub fn begin(&mut self, id: &str, transition: Transition, status: EniStatus, due: SystemTime) {
+        if let Some(eni) = self.enis.get_mut(id) {
+            eni.status = status;
+            eni.transition = Some((transition, due));
+            self.pending.push(id.to_owned());
+        }
+    }
+
+    /// Most secondary addresses `eni` may hold in its current state, and why.
+    pub fn cap(&self, eni: &Eni) -> (u32, String) {
+        match eni.status {
+            EniStatus::InUse => {
+                let ty = eni
+                    .instance_id
+                    .as_deref()
+                    .and_then(|i| self.instances.get(i))
+                    .map(|i| i.instance_type.as_str())
+                    .unwrap_or("");
+                (self.type_cap(ty), format!("on an InUse ENI of instance type “{ty}”"))
+            }
+            _ => (self.profile.available_cap, "on an Available ENI".to_owned()),
+        }
+    }
+
+    /// Secondary addresses per ENI for an instance type: its private IPs per ENI minus the
+    /// primary. An unknown type (impossible in a validated world) allows none.
+    pub fn type_cap(&self, instance_type: &str) -> u32 {
+        self.profile.instance_type_caps.get(instance_type).map_or(0, |c| c.saturating_sub(1))
+    }
+
+    /// Picks `count` free addresses of `vswitch_id` and marks them used. The caller has checked
+    /// that enough are free; fewer come back only if it did not.
+    pub fn allocate(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Addr> {
+        let allocation = self.allocation;
+        let Some(vsw) = self.vswitches.get_mut(vswitch_id) else { return Vec::new() };
+        let mut out: Vec<u32> = Vec::with_capacity(count);
+        if vsw.first > vsw.last {
+            return Vec::new();
+        }
+        match allocation {
+            Allocation::Lowest => {
+                let mut candidate = vsw.first;
+                let mut used = vsw.used.range(vsw.first..).peekable();
+                while out.len() < count && candidate <= vsw.last {
+                    while used.next_if(|u| **u < candidate).is_some() {}
+                    if used.peek().is_some_and(|u| **u == candidate) {
+                        used.next();
+                    } else {
+                        out.push(candidate);
+                    }
+                    candidate = match candidate.checked_add(1) {
+                        Some(c) => c,
+                        None => break,
+                    };
+                }
+            }
+            Allocation::Seeded(seed) => {
+                let size = u64::from(vsw.last - vsw.first) + 1;
+                for _ in 0..count {
+                    self.allocations += 1;
+                    let start = ids::mix(seed, 5, self.allocations) % size;
+                    let pick = (0..size)
+                        .map(|step| vsw.first + ((start + step) % size) as u32)
+                        .find(|ip| !vsw.used.contains(ip) && !out.contains(ip));
+                    match pick {
+                        Some(ip) => out.push(ip),
+                        None => break,
+                    }
+                }
+            }
+        }
+        for ip in &out {
+            vsw.used.insert(*ip);
+        }
+        out.into_iter().map(Ipv4Addr::from).collect()
+    }
+
+    /// Marks specific addresses used (already checked free and usable).
+    pub fn take(&mut self, vswitch_id: &str, ips: &[Ipv4Addr]) {
+        if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
+            vsw.used.extend(ips.iter().map(|ip| u32::from(*ip)));
+        }
+    }
+
+    pub fn release(&mut self, vswitch_id: &str, ips: &[Ipv4Addr]) {
+        if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
+            for ip in ips {
+                vsw.used.remove(&u32::from(*ip));
+            }
+        }
+    }
+
+    /// A fresh, deterministic ENI id and its MAC, and its place in creation order.
+    pub fn new_eni_identity(&mut self) -> (String, String, u64) {
+        loop {
+            self.next_eni += 1;
+            let id = ids::eni_id(self.seed, self.next_eni);
+            if !self.enis.contains_key(&id) {
+                let mac = ids::mac(self.seed, self.next_eni);
+                let seq = self.take_seq();
+                return (id, mac, seq);
+            }
+        }
+    }
+
+    pub fn insert_eni(&mut self, eni: Eni) {
+        self.order.insert(eni.seq, eni.id.clone());
+        self.enis.insert(eni.id.clone(), eni);
+    }
+
+    /// Records a successful request's answer under its `ClientToken`.
+    pub fn remember(&mut self, key: String, fingerprint: String, fields: Fields, eni: &str) {
+        if let Some(e) = self.enis.get_mut(eni) {
+            e.tokens.push(key.clone());
+        }
+        self.idempotency.insert(key, fingerprint, fields, eni.to_owned());
+    }
+
+    /// The IP invariants of the contract that can be checked on one state (1, 2, 4, 8), plus
+    /// the bookkeeping they rest on. `Err` describes the first violation.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut held: HashMap<&str, BTreeSet<u32>> = HashMap::new();
+        for eni in self.enis.values() {
+            let addresses = std::iter::once(eni.primary_ip).chain(eni.secondary.iter().copied());
+            let mine = held.entry(eni.vswitch_id.as_str()).or_default();
+            let vsw = self.vswitches.get(&eni.vswitch_id);
+            for ip in addresses {
+                if let Some(vsw) = vsw {
+                    if !vsw.usable(ip) {
+                        return Err(format!("{ip} on {} is outside or reserved in {}", eni.id, vsw.cidr_text));
+                    }
+                }
+                if !mine.insert(u32::from(ip)) {
+                    return Err(format!("{ip} is held twice in VSwitch {} (seen again on {})", eni.vswitch_id, eni.id));
+                }
+            }
+            let count = eni.secondary.len();
+            let attached = matches!(eni.status, EniStatus::Attaching | EniStatus::InUse | EniStatus::Detaching);
+            if attached {
+                let Some(inst) = eni.instance_id.as_deref().and_then(|i| self.instances.get(i)) else {
+                    return Err(format!("{} is {} without a known instance", eni.id, eni.status.as_str()));
+                };
+                let cap = self.type_cap(&inst.instance_type);
+                if count > cap as usize {
+                    return Err(format!("{} holds {count} secondary addresses, over its type cap {cap}", eni.id));
+                }
+            } else if eni.instance_id.is_some() {
+                return Err(format!("{} is {} but names an instance", eni.id, eni.status.as_str()));
+            }
+            if eni.status != EniStatus::InUse && count > self.profile.available_cap as usize {
+                return Err(format!(
+                    "{} holds {count} secondary addresses while {}, over the cap {}",
+                    eni.id,
+                    eni.status.as_str(),
+                    self.profile.available_cap
+                ));
+            }
+            if eni.kind == EniType::Primary && eni.status != EniStatus::InUse {
+                return Err(format!("primary ENI {} is {}", eni.id, eni.status.as_str()));
+            }
+        }
+        for (id, vsw) in &self.vswitches {
+            let empty = BTreeSet::new();
+            let mine = held.get(id.as_str()).unwrap_or(&empty);
+            if *mine != vsw.used {
+                return Err(format!("VSwitch {id}: the used set does not match the addresses its ENIs hold"));
+            }
+        }
+        if self.order.len() != self.enis.len() {
+            return Err("the creation order and the ENI table disagree".to_owned());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,286 @@
+//! Response bodies: one tree per answer, rendered as JSON or XML, success or error.
+//!
+//! A single tree keeps the two formats in step: a list is a wrapper holding repeated items
+//! (`{"PrivateIpSet": [..]}` in JSON, repeated `<PrivateIpSet>` elements in XML).
+
+use std::fmt::Write as _;
+
+use crate::error::ApiError;
+
+/// Response format, from `Format` (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Xml,
+    Json,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Xml => "text/xml;charset=utf-8",
+            Format::Json => "application/json;charset=utf-8",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        if s.eq_ignore_ascii_case("xml") {
+            Some(Format::Xml)
+        } else if s.eq_ignore_ascii_case("json") {
+            Some(Format::Json)
+        } else {
+            None
+        }
+    }
+}
+
+/// A value in a response.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    /// An object: named fields in order.
+    Obj(Vec<(&'static str, Node)>),
+    /// A list wrapper: `{item: [..]}` in JSON, repeated `<item>` elements in XML.
+    List(&'static str, Vec<Node>),
+}
+
+pub(crate) type Fields = Vec<(&'static str, Node)>;
+
+pub(crate) fn s(v: impl Into<String>) -> Node {
+    Node::Str(v.into())
+}
+
+/// A success body: `RequestId` first, then `fields`.
+pub(crate) fn success(format: Format, action: &str, request_id: &str, fields: &Fields) -> String {
+    let mut out = String::with_capacity(256);
+    match format {
+        Format::Json => {
+            out.push_str("{\"RequestId\":");
+            json_str(&mut out, request_id);
+            for (name, node) in fields {
+                out.push(',');
+                json_str(&mut out, name);
+                out.push(':');
+                json(&mut out, node);
+            }
+            out.push('}');
+        }
+        Format::Xml => {
+            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?><");
+            out.push_str(action);
+            out.push_str("Response><RequestId>");
+            xml_text(&mut out, request_id);
+            out.push_str("</RequestId>");
+            for (name, node) in fields {
+                xml(&mut out, name, node);
+            }
+            out.push_str("</");
+            out.push_str(action);
+            out.push_str("Response>");
+        }
+    }
+    out
+}
+
+/// An error body with `RequestId`, `HostId`, `Code`, `Message` and `Recommend`.
+pub(crate) fn error(format: Format, request_id: &str, err: &ApiError) -> String {
+    let recommend = format!(
+        "https://api.aliyun.com/troubleshoot?q={}&product=Ecs&requestId={request_id}",
+        err.code
+    );
+    let fields: [(&str, &str); 5] = [
+        ("RequestId", request_id),
+        ("HostId", "ecs.aliyuncs.com"),
+        ("Code", &err.code),
+        ("Message", &err.message),
+        ("Recommend", &recommend),
+    ];
+    let mut out = String::with_capacity(384);
+    match format {
+        Format::Json => {
+            out.push('{');
+            for (i, (name, value)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(&mut out, name);
+                out.push(':');
+                json_str(&mut out, value);
+            }
+            out.push('}');
+        }
+        Format::Xml => {
+            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>");
+            for (name, value) in fields {
+                let _ = write!(out, "<{name}>");
+                xml_text(&mut out, value);
+                let _ = write!(out, "</{name}>");
+            }
+            out.push_str("</Error>");
+        }
+    }
+    out
+}
+
+fn json(out: &mut String, node: &Node) {
+    match node {
+        Node::Str(v) => json_str(out, v),
+        Node::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Node::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
+        Node::Obj(fields) => {
+            out.push('{');
+            for (i, (name, value)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(out, name);
+                out.push(':');
+                json(out, value);
+            }
+            out.push('}');
+        }
+        Node::List(item, values) => {
+            out.push('{');
+            json_str(out, item);
+            out.push_str(":[");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json(out, value);
+            }
+            out.push_str("]}");
+        }
+    }
+}
+
+fn json_str(out: &mut String, v: &str) {
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn xml(out: &mut String, name: &str, node: &Node) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    match node {
+        Node::Str(v) => xml_text(out, v),
+        Node::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Node::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
+        Node::Obj(fields) => {
+            for (field, value) in fields {
+                xml(out, field, value);
+            }
+        }
+        Node::List(item, values) => {
+            for value in values {
+                xml(out, item, value);
+            }
+        }
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// Escapes markup characters; characters XML 1.0 cannot carry at all (most C0 controls,
+/// U+FFFE, U+FFFF) become U+FFFD so that an echoed hostile value never breaks the document.
+fn xml_text(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Fields {
+        vec![
+            ("TotalCount", Node::Int(3)),
+            (
+                "PrivateIpSets",
+                Node::List(
+                    "PrivateIpSet",
+                    vec![
+                        Node::Obj(vec![("PrivateIpAddress", s("10.0.0.1")), ("Primary", Node::Bool(true))]),
+                        Node::Obj(vec![("PrivateIpAddress", s("10.0.0.2")), ("Primary", Node::Bool(false))]),
+                    ],
+                ),
+            ),
+            ("PrivateIpSet", Node::List("PrivateIpAddress", vec![s("a<b"), s("c")])),
+        ]
+    }
+
+    #[test]
+    fn json_uses_real_types_and_wrappers() {
+        let body = success(Format::Json, "X", "R1", &sample());
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["RequestId"], "R1");
+        assert_eq!(v["TotalCount"], 3);
+        assert_eq!(v["PrivateIpSets"]["PrivateIpSet"][0]["Primary"], true);
+        assert_eq!(v["PrivateIpSet"]["PrivateIpAddress"][0], "a<b");
+    }
+
+    #[test]
+    fn xml_repeats_items_inside_the_wrapper_and_escapes() {
+        let body = success(Format::Xml, "Describe", "R1", &sample());
+        assert_eq!(
+            body,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeResponse><RequestId>R1</RequestId>\
+             <TotalCount>3</TotalCount><PrivateIpSets><PrivateIpSet><PrivateIpAddress>10.0.0.1</PrivateIpAddress>\
+             <Primary>true</Primary></PrivateIpSet><PrivateIpSet><PrivateIpAddress>10.0.0.2</PrivateIpAddress>\
+             <Primary>false</Primary></PrivateIpSet></PrivateIpSets><PrivateIpSet><PrivateIpAddress>a&lt;b\
+             </PrivateIpAddress><PrivateIpAddress>c</PrivateIpAddress></PrivateIpSet></DescribeResponse>"
+        );
+    }
+
+    #[test]
+    fn errors_in_both_formats() {
+        let err = ApiError::missing("Action\u{1}&");
+        let body = error(Format::Json, "R", &err);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["Code"], "MissingParameter");
+        assert_eq!(v["HostId"], "ecs.aliyuncs.com");
+        assert_eq!(v["Recommend"], "https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs&requestId=R");
+        let body = error(Format::Xml, "R", &err);
+        assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>R</RequestId>"));
+        assert!(body.contains("q=MissingParameter&amp;product=Ecs"));
+        assert!(body.contains("Action\u{FFFD}&amp;"));
+        let mut reader = quick_xml::Reader::from_str(&body);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The HTTP surface: the router (`GET`/`POST /`) and a server with graceful shutdown.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::emulator::{Answer, Emulator};
+use crate::error::ApiError;
+
+/// The whole HTTP surface: `GET` and `POST` on `/`, parameters in the query and/or a form
+/// body. Mount it in process with `tower::ServiceExt::oneshot`, or serve it with [`serve`].
+pub fn app(emulator: Emulator) -> Router {
+    Router::new().route("/", get(handle).post(handle)).with_state(emulator)
+}
+
+/// Serves [`app`] on `listener` (HTTP/1.1, keep-alive) until `shutdown` resolves, then lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    emulator: Emulator,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(emulator)).with_graceful_shutdown(shutdown).await
+}
+
+async fn handle(State(emulator): State<Emulator>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = emulator.limits().max_body_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return respond(emulator.wire_error(&ApiError::too_large("body", limit)));
+    }
+    // Reading one byte past the limit tells "exactly at the limit" from "over it" without
+    // buffering an unbounded body.
+    let bytes = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
+        Ok(bytes) if bytes.len() <= limit => bytes,
+        _ => return respond(emulator.wire_error(&ApiError::too_large("body", limit))),
+    };
+    let answer = emulator.handle(&parts.method, parts.uri.query(), &parts.headers, &bytes).await;
+    respond(answer)
+}
+
+fn respond(answer: Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, Body::from(answer.body)).into_response();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(answer.format.content_type()));
+    response
+}

@@ -1,0 +1,402 @@
+//! Errors of the case language: where (`origin:line:col`), what, and how to fix it, rendered like
+//! rustc so a case author can jump straight to the line.
+
+use std::fmt::{self, Write as _};
+
+/// A position in a case file: 1-based line and column, counted in characters.
+///
+/// Both are 0 only when the position is truly unknown, which `parse_case` never reports: every
+/// error it returns points inside the source it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A value with the position it was written at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// One problem in a case file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}:{}:{}: {kind}", span.line, span.col)]
+pub struct SpecError {
+    /// The file the source came from, as the caller named it.
+    pub origin: String,
+    pub span: Span,
+    pub kind: SpecErrorKind,
+}
+
+/// What is wrong. `Display` is the headline; [`SpecErrorKind::label`] and
+/// [`SpecErrorKind::help`] fill in the rendered snippet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecErrorKind {
+    #[error("the case file is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("invalid YAML: {message}")]
+    Yaml {
+        message: String,
+        help: Option<&'static str>,
+    },
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("unknown key `{key}` in {place}")]
+    UnknownKey {
+        key: String,
+        place: &'static str,
+        suggestion: Option<String>,
+        allowed: &'static [&'static str],
+    },
+    #[error("missing required key `{key}` in {place}")]
+    MissingKey {
+        key: &'static str,
+        place: &'static str,
+    },
+    #[error("`{key}` does not apply to {place}")]
+    NotApplicable { key: String, place: &'static str },
+    #[error("a step must have exactly one of `action`, `wait` or `concurrent`; this one has {found}")]
+    StepKind { found: String },
+    #[error("invalid {what} `{value}`")]
+    InvalidValue {
+        what: &'static str,
+        value: String,
+        expected: String,
+        suggestion: Option<String>,
+    },
+    #[error("invalid template: {reason}")]
+    Template { reason: String },
+    #[error("unknown variable `{root}`")]
+    UnknownRoot {
+        root: String,
+        suggestion: Option<String>,
+        /// Set when a later step captures this name: the usual cause is a step out of order.
+        captured_later: Option<String>,
+    },
+    #[error("`{root}` has no member `{member}`")]
+    UnknownMember {
+        root: String,
+        member: String,
+        suggestion: Option<String>,
+        allowed: &'static [&'static str],
+    },
+    #[error("invalid path `{path}`: {reason}")]
+    Path { path: String, reason: String },
+    #[error("invalid duration `{value}`: {reason}")]
+    Duration { value: String, reason: String },
+    #[error("HTTP status `{value}` is not in 100..=599")]
+    Status { value: String },
+    #[error("step name `{name}` is used twice")]
+    DuplicateName { name: String, first: Span },
+    #[error("{what} `{value}` is listed twice")]
+    Duplicate { what: &'static str, value: String },
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        label: &'static str,
+        help: Option<String>,
+    },
+}
+
+impl SpecErrorKind {
+    /// The short text printed under the caret.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Self::TooLarge { .. } => "the file starts here".into(),
+            Self::Yaml { .. } => "here".into(),
+            Self::WrongType { expected, .. } => format!("expected {expected}"),
+            Self::UnknownKey { .. } => "unknown key".into(),
+            Self::MissingKey { key, .. } => format!("`{key}` is missing here"),
+            Self::NotApplicable { .. } => "not allowed here".into(),
+            Self::StepKind { .. } => "this step".into(),
+            Self::InvalidValue { expected, .. } => format!("expected {expected}"),
+            Self::Template { .. } => "in this value".into(),
+            Self::UnknownRoot { .. } => "not defined at this point".into(),
+            Self::UnknownMember { .. } => "unknown member".into(),
+            Self::Path { .. } => "expected `Key.Key[0].Key`".into(),
+            Self::Duration { .. } => "expected a duration such as `500ms`, `2s` or `1m`".into(),
+            Self::Status { .. } => "expected a status code such as `200` or `403`".into(),
+            Self::DuplicateName { first, .. } => {
+                format!("first used at line {}", first.line)
+            }
+            Self::Duplicate { .. } => "second time".into(),
+            Self::Invalid { label, .. } => (*label).into(),
+        }
+    }
+
+    /// How to fix it, when there is something useful to say.
+    #[must_use]
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::TooLarge { .. } => Some("split the scenario into several case files".into()),
+            Self::Yaml { help, .. } => help.map(Into::into),
+            Self::WrongType { expected, found } => match (*expected, *found) {
+                (_, "null") => Some(
+                    "write `\"\"` for an empty string; to leave a setting unset, leave the key out"
+                        .into(),
+                ),
+                ("a mapping", _) => Some("write `key: value` pairs indented under the key".into()),
+                _ => None,
+            },
+            Self::UnknownKey {
+                suggestion, allowed, ..
+            } => Some(match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("allowed keys: {}", quoted_list(allowed)),
+            }),
+            Self::MissingKey { key, .. } => Some(format!("add `{key}: ...`")),
+            Self::NotApplicable { .. } => None,
+            Self::StepKind { .. } => Some(
+                "split it into separate steps; to send a request without `Action`, \
+                 leave `action` out and write `omit: [Action]`"
+                    .into(),
+            ),
+            Self::InvalidValue { suggestion, .. } => {
+                suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
+            }
+            Self::Template { .. } => Some(
+                "write `${name}`, `${fixture.member}`, `${fixture.host(N)}` or `${name+N}`; \
+                 write `$$` for a literal `$`"
+                    .into(),
+            ),
+            Self::UnknownRoot {
+                suggestion,
+                captured_later,
+                ..
+            } => match (captured_later, suggestion) {
+                (Some(step), _) => Some(format!(
+                    "it is captured later, by step `{step}`; a value can only be used after the step that captures it"
+                )),
+                (None, Some(s)) => Some(format!("did you mean `{s}`?")),
+                (None, None) => Some(
+                    "use a fixture listed in `uses`, a variable captured by an earlier step, \
+                     or `region`, `unique`, `limits`"
+                        .into(),
+                ),
+            },
+            Self::UnknownMember {
+                suggestion, allowed, ..
+            } => Some(match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if allowed.is_empty() => "a captured variable has no members".into(),
+                None => format!("members: {}", quoted_list(allowed)),
+            }),
+            Self::Path { .. } => Some(
+                "a path is keys separated by `.`, each optionally followed by an index `[N]`".into(),
+            ),
+            Self::Duration { .. } => {
+                Some("write a whole number of `ms`, `s` or `m`, at most `1h` in total".into())
+            }
+            Self::Status { .. } => None,
+            Self::DuplicateName { .. } => Some("give each step its own `name`".into()),
+            Self::Duplicate { .. } => Some("remove one of them".into()),
+            Self::Invalid { help, .. } => help.clone(),
+        }
+    }
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "`{item}`");
+    }
+    out
+}
+
+impl SpecError {
+    /// Renders the error the way rustc does, with the offending line of `source` (the text the
+    /// error came from) and a caret under the position.
+    #[must_use]
+    pub fn render(&self, source: &str) -> String {
+        let mut out = format!("error: {}\n", self.kind);
+        let line_text = if self.span.line == 0 {
+            None
+        } else {
+            source_line(source, self.span.line)
+        };
+        let Some(line_text) = line_text else {
+            let _ = writeln!(out, " --> {}", self.origin);
+            if let Some(help) = self.kind.help() {
+                let _ = writeln!(out, "  = help: {help}");
+            }
+            return out;
+        };
+        let number = self.span.line.to_string();
+        let pad = " ".repeat(number.len());
+        let _ = writeln!(
+            out,
+            "{pad}--> {}:{}:{}",
+            self.origin, self.span.line, self.span.col
+        );
+        let _ = writeln!(out, "{pad} |");
+        let (shown, caret) = display_line(line_text, self.span.col);
+        let _ = writeln!(out, "{number} | {shown}");
+        let _ = writeln!(
+            out,
+            "{pad} | {}^ {}",
+            " ".repeat(caret),
+            self.kind.label()
+        );
+        if let Some(help) = self.kind.help() {
+            let _ = writeln!(out, "{pad} = help: {help}");
+        }
+        out
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+impl Span {
+    /// The position of nothing in particular.
+    pub const UNKNOWN: Span = Span { line: 0, col: 0 };
+
+    /// Whether this span names a real position in `source`: a line that exists and a column at
+    /// most one past its last character (where an "unexpected end" points).
+    #[must_use]
+    pub fn is_in_bounds(&self, source: &str) -> bool {
+        if self.line == 0 || self.col == 0 {
+            return false;
+        }
+        match source_line(source, self.line) {
+            Some(text) => self.col as usize <= text.chars().count() + 1,
+            None => false,
+        }
+    }
+
+    /// The nearest in-bounds span: the caller's line and column when they exist, else the end of
+    /// the line, else the end of the source.
+    pub(crate) fn clamp(self, source: &str) -> Span {
+        if self.is_in_bounds(source) {
+            return self;
+        }
+        let lines = line_count(source);
+        let line = self.line.clamp(1, lines);
+        let text = source_line(source, line).unwrap_or("");
+        let max_col = u32::try_from(text.chars().count() + 1).unwrap_or(u32::MAX);
+        Span {
+            line,
+            col: self.col.clamp(1, max_col),
+        }
+    }
+
+    /// The span of byte `offset` of `source` (clamped to the source).
+    pub(crate) fn at_byte(source: &str, offset: usize) -> Span {
+        let mut offset = offset.min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &source[..offset];
+        let mut line = 1u32;
+        let mut line_start = 0usize;
+        let bytes = before.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => {
+                    line = line.saturating_add(1);
+                    line_start = i + 1;
+                }
+                b'\r' => {
+                    // `\r\n` is one break; count it at the `\n`.
+                    if bytes.get(i + 1) != Some(&b'\n') {
+                        line = line.saturating_add(1);
+                        line_start = i + 1;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        let col = u32::try_from(before[line_start..].chars().count() + 1).unwrap_or(u32::MAX);
+        Span { line, col }
+    }
+}
+
+/// Lines as YAML counts them: broken at `\n`, `\r\n` or a lone `\r`.
+fn lines(source: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(source);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.find(['\n', '\r']) {
+            Some(i) => {
+                let skip = if text[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&text[i + skip..]);
+                Some(&text[..i])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+}
+
+fn line_count(source: &str) -> u32 {
+    u32::try_from(lines(source).count()).unwrap_or(u32::MAX).max(1)
+}
+
+fn source_line(source: &str, line: u32) -> Option<&str> {
+    lines(source).nth(usize::try_from(line).ok()?.checked_sub(1)?)
+}
+
+/// The line as printed (tabs widened, control characters replaced so they cannot corrupt a
+/// terminal) and the caret's offset in printed columns.
+fn display_line(text: &str, col: u32) -> (String, usize) {
+    let mut shown = String::new();
+    let mut caret = 0;
+    let col = usize::try_from(col).unwrap_or(usize::MAX).max(1);
+    let mut count = 0;
+    for (i, c) in text.chars().enumerate() {
+        if i + 1 == col {
+            caret = shown.chars().count();
+        }
+        match c {
+            '\t' => shown.push_str("    "),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                shown.push('\u{fffd}');
+            }
+            c => shown.push(c),
+        }
+        count = i + 1;
+    }
+    if col > count {
+        caret = shown.chars().count() + (col - count - 1);
+    }
+    (shown.trim_end().to_string(), caret)
+}
+
+/// The closest of `candidates` to `input`, if it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        if candidate.eq_ignore_ascii_case(input) {
+            return Some(candidate.to_string());
+        }
+        let distance = strsim::damerau_levenshtein(input, candidate);
+        if best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    let (distance, candidate) = best?;
+    // A third of the length tolerates one typo in short words and a few in long ones, without
+    // suggesting an unrelated word.
+    let limit = (input.chars().count().max(candidate.chars().count()) / 3).max(1);
+    (distance <= limit).then(|| candidate.to_string())
+}

@@ -1,0 +1,445 @@
+//! Tests of the whole pipeline: text in, `Case` or rendered errors out.
+
+use std::time::Duration;
+
+use crate::{
+    Format, Member, Method, Part, Segment, Signing, Step, Template, case_to_yaml, parse_case,
+};
+
+const FULL: &str = include_str!("full_example.yaml");
+
+/// Renders every error of `source`, checking on the way that each points inside the source.
+fn errors(source: &str) -> String {
+    let errors = parse_case(source, "cases/bad.yaml").expect_err("the case should be rejected");
+    for e in &errors {
+        assert!(e.span.is_in_bounds(source), "{e} is out of bounds");
+    }
+    errors
+        .iter()
+        .map(|e| e.render(source))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn lit(s: &str) -> Template {
+    Template::from_literal(s)
+}
+
+#[test]
+fn full_example_parses_to_the_expected_structure() {
+    let case = parse_case(FULL, "cases/full.yaml").unwrap_or_else(|errors| {
+        panic!("{}", errors.iter().map(|e| e.render(FULL)).collect::<String>())
+    });
+    assert_eq!(case.id, "assign.by-address.one");
+    assert_eq!(case.title, "Assign one secondary address by value");
+    assert_eq!(case.tags, ["assign", "happy-path"]);
+    assert_eq!(case.uses, ["vswitch", "security_group"]);
+    assert_eq!(case.disabled_checks[0].value, "assign_matches_describe");
+    assert_eq!((case.disabled_checks[0].span.line, case.disabled_checks[0].span.col), (5, 21));
+    assert!(case.snapshot);
+    assert_eq!(case.format, Some(Format::Json));
+    assert_eq!(case.signing, Some(Signing::V1));
+    assert_eq!(case.emulator.task_duration, Some(Duration::from_secs(2)));
+    assert_eq!(case.emulator.async_delay, Some(Duration::from_secs(1)));
+    assert_eq!(case.origin, "cases/full.yaml");
+    assert_eq!((case.setup.len(), case.steps.len(), case.teardown.len()), (1, 4, 1));
+
+    let Step::Send(assign) = &case.steps[0] else {
+        panic!("expected a send")
+    };
+    assert_eq!(assign.name, "assign-one");
+    assert_eq!((assign.span.line, assign.span.col), (19, 5));
+    assert_eq!(assign.action.as_deref(), Some("AssignPrivateIpAddresses"));
+    assert_eq!(assign.method, Method::Post);
+    assert_eq!(assign.format, Some(Format::Xml));
+    assert_eq!(assign.signing, Some(Signing::V3));
+    let keys: Vec<&str> = assign.params.iter().map(|(k, _)| k.value.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "NetworkInterfaceId",
+            "PrivateIpAddress.1",
+            "PrivateIpAddress. 1",
+            "SecondaryPrivateIpAddressCount",
+            "Flag",
+            "PrivateIpAddress.1",
+            "PrivateIpAddress.1",
+        ]
+    );
+    let (key, host) = &assign.params[1];
+    assert_eq!((key.span.line, key.span.col), (25, 7));
+    let [Part::Expr(expr)] = host.parts.as_slice() else {
+        panic!("expected one hole, got {host:?}")
+    };
+    assert_eq!(expr.root, "vswitch");
+    assert_eq!(
+        expr.member,
+        Some(Member {
+            name: "host".into(),
+            arg: Some(10)
+        })
+    );
+    assert_eq!((expr.span.line, expr.span.col), (25, 27));
+    assert_eq!(assign.params[2].1, lit("10"));
+    assert_eq!(assign.params[3].1, lit("1.50"));
+    assert_eq!(assign.params[4].1, lit("true"));
+    assert_eq!(assign.params[6].1, lit("192.168.0.6"));
+    assert_eq!(assign.raw_query, Some(lit("PrivateIpAddress.1=%zz")));
+    assert_eq!(assign.omit, ["Version"]);
+    assert!(assign.corrupt_signature);
+
+    let expect = &assign.expect;
+    assert_eq!(expect.status, [200, 403]);
+    assert_eq!(expect.codes, ["Operation.Conflict", "InvalidIp.IpAssigned"]);
+    let message = expect.message_contains.as_ref().unwrap();
+    assert_eq!(message.to_string(), "${vswitch.host(10)}");
+    // Inside the quotes: the hole starts one column after the opening `"`.
+    assert_eq!(message.exprs().next().unwrap().span.col, 26);
+    assert_eq!(expect.fields.len(), 2);
+    assert_eq!(
+        expect.fields[1].0.segments,
+        [
+            Segment::Key("PrivateIpSets".into()),
+            Segment::Key("PrivateIpSet".into()),
+            Segment::Index(0),
+            Segment::Key("Primary".into()),
+        ]
+    );
+    assert_eq!(expect.fields[1].1, lit("true"));
+    assert_eq!(expect.absent[0].text, "Code");
+    assert_eq!(expect.assigned.as_ref().unwrap().len(), 1);
+    assert_eq!(expect.assigned_count, Some(3));
+    let (count_path, count) = expect.count.as_ref().unwrap();
+    assert_eq!((count_path.text.as_str(), *count), ("NetworkInterfaceSets.NetworkInterfaceSet", 1));
+    assert_eq!(assign.capture[0].0, "first");
+    let poll = assign.poll.as_ref().unwrap();
+    assert_eq!(poll.until[0].0.text, "Status");
+    assert_eq!(poll.until[0].1, lit("InUse"));
+    assert_eq!(poll.interval, Duration::from_millis(500));
+    assert_eq!(poll.timeout, Duration::from_secs(30));
+
+    assert!(matches!(case.steps[1], Step::Wait { duration, .. } if duration == Duration::from_secs(3)));
+    let Step::Concurrent { sends, .. } = &case.steps[2] else {
+        panic!("expected a concurrent group")
+    };
+    assert_eq!(sends[0].name, "a");
+    assert_eq!(sends[1].name, "steps-3.2");
+    assert_eq!(sends[0].expect.status, [200, 403]);
+    // `code` without `status`: the status is not checked.
+    assert!(sends[1].expect.status.is_empty());
+    assert_eq!(sends[1].expect.codes, ["InvalidIp.IpUnassigned"]);
+
+    let Step::Send(no_action) = &case.steps[3] else {
+        panic!("expected a send")
+    };
+    assert_eq!(no_action.name, "steps-4");
+    assert_eq!(no_action.action, None);
+    assert_eq!(no_action.omit, ["Action"]);
+
+    // Without `expect`: status 200, nothing else.
+    let Step::Send(create) = &case.setup[0] else {
+        panic!("expected a send")
+    };
+    assert_eq!(create.expect.status, [200]);
+    assert!(create.expect.codes.is_empty());
+    assert_eq!(case.sends().count(), 6);
+    let Step::Send(delete) = &case.teardown[0] else {
+        panic!("expected a send")
+    };
+    assert_eq!(delete.name, "teardown-1");
+    assert_eq!(delete.params[2].1.to_string(), "${unique}-$$x");
+    assert_eq!(
+        delete.params[2].1.parts.last(),
+        Some(&Part::Lit("-$x".into()))
+    );
+}
+
+#[test]
+fn full_example_in_canonical_form() {
+    let case = parse_case(FULL, "cases/full.yaml").unwrap();
+    insta::assert_snapshot!(case_to_yaml(&case));
+}
+
+#[test]
+fn plain_scalars_keep_their_source_text() {
+    let source = r#"
+id: scalars
+title: Plain scalars are read as written
+steps:
+  - action: X
+    params:
+      a: 10
+      b: true
+      c: 1.50
+      d: 0755
+      e: 1_000
+      f: 0x1F
+      g: 1e999
+      h: .inf
+      i: -0.0
+      j: yes
+      k: "quoted 1.50"
+      l: 'single'
+      m: 012.50
+      n: +12
+      1.0: key as written
+      o: &anchor 2.50
+      p: *anchor
+      q: FALSE
+      r: .NaN
+"#;
+    let case = parse_case(source, "cases/scalars.yaml").unwrap();
+    let Step::Send(send) = &case.steps[0] else {
+        panic!("expected a send")
+    };
+    let got: Vec<(String, String)> = send
+        .params
+        .iter()
+        .map(|(k, v)| (k.value.clone(), v.to_string()))
+        .collect();
+    let want = [
+        ("a", "10"),
+        ("b", "true"),
+        ("c", "1.50"),
+        ("d", "0755"),
+        ("e", "1_000"),
+        ("f", "0x1F"),
+        ("g", "1e999"),
+        ("h", ".inf"),
+        ("i", "-0.0"),
+        ("j", "yes"),
+        ("k", "quoted 1.50"),
+        ("l", "single"),
+        ("m", "012.50"),
+        ("n", "+12"),
+        ("1.0", "key as written"),
+        ("o", "2.50"),
+        ("p", "2.50"),
+        ("q", "FALSE"),
+        ("r", ".NaN"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// Hand-written cases that must survive `case_to_yaml` and back unchanged.
+const ROUND_TRIP: &[&str] = &[
+    FULL,
+    r##"
+id: minimal
+title: "Title: with a colon # and hash"
+steps:
+  - action: DescribeRegions
+"##,
+    r##"
+id: tricky-strings
+title: "  spaces around  "
+snapshot: false
+uses: [vsw]
+steps:
+  - name: s1
+    action: "Assign PrivateIp"
+    params:
+      "": ""
+      "PrivateIpAddress.1 ": " 10.0.0.1"
+      "- dash": "[x]"
+      "<<": "="
+      "~": "null"
+      "#": "a: b"
+      'it''s': "tab\there\nnewline \"quoted\" back\\slash"
+      unicode: "é ü 中文 \u00a0nbsp \u2028"
+      ctrl: "\x01\x7f\u0085"
+      dollars: "$$ ${vsw.outside+1} $${x}"
+      neg: ${vsw.host(-1)}
+      "?": "*star &amp !bang %pct @at `tick"
+    raw_query: "a=%zz&b=${unique}"
+    expect:
+      status: []
+  - method: POST
+    omit: [Action, Signature]
+    expect:
+      code: [A, B]
+  - action: X
+    expect:
+      status: 403
+      code: C
+      assigned: []
+  - concurrent:
+      - action: A
+        pairs:
+          - ["k,1", "v]"]
+          - ["k,1", "${vsw.host(3)}"]
+      - name: two
+        action: B
+  - wait: 1500ms
+"##,
+];
+
+#[test]
+fn round_trip_through_canonical_yaml() {
+    for (i, source) in ROUND_TRIP.iter().enumerate() {
+        let case = parse_case(source, "cases/rt.yaml").unwrap_or_else(|errors| {
+            panic!(
+                "case {i}: {}",
+                errors.iter().map(|e| e.render(source)).collect::<String>()
+            )
+        });
+        let yaml = case_to_yaml(&case);
+        let again = parse_case(&yaml, "cases/rt.yaml").unwrap_or_else(|errors| {
+            panic!(
+                "case {i} re-emitted:\n{yaml}\n{}",
+                errors.iter().map(|e| e.render(&yaml)).collect::<String>()
+            )
+        });
+        assert_eq!(again.without_spans(), case.without_spans(), "case {i}:\n{yaml}");
+        // Canonical means a fixed point.
+        assert_eq!(case_to_yaml(&again), yaml, "case {i}");
+    }
+}
+
+#[test]
+fn errors_point_inside_the_source_for_odd_inputs() {
+    let inputs = [
+        "",
+        "\n\n\n",
+        "~",
+        "- a\n- b\n",
+        "id: [",
+        "id: \"x",
+        "a: 1\r\nb: 2\r\n\r\n",
+        "id: x\rtitle: y\rsteps: 3\r",
+        "\u{feff}id: x\n",
+        "id: x\ntitle: t\nsteps:\n  - action: A\n    params: {k: ${x}}\n",
+        "id: x\ntitle: t\nsteps:\n  - action: A\n    params:\n      k: |\n        ${nope}\n",
+        "id: x\ntitle: t\nsteps:\n  - action: A\n    params:\n      k: \"\\t${nope}\"\n",
+        "x: &a [*a]",
+        "? [a]\n: b\n",
+        "id: x\n---\nid: y\n",
+        "id: x\ntitle: t\nsteps:\n  - action: A\n    expect: {status: 99999999999999999999999}\n",
+        "\t",
+        "id: 中文\ntitle: 中文\nsteps: [{wait: 中文}]\n",
+    ];
+    for input in inputs {
+        if let Err(errors) = parse_case(input, "cases/odd.yaml") {
+            for e in &errors {
+                assert!(e.span.is_in_bounds(input), "{input:?}: {e} is out of bounds");
+                let _ = e.render(input);
+            }
+        }
+    }
+}
+
+#[test]
+fn oversized_input_is_rejected_without_parsing() {
+    let big = format!("id: x\ntitle: {}\n", "a".repeat(crate::MAX_SOURCE_BYTES));
+    let errors = parse_case(&big, "cases/big.yaml").unwrap_err();
+    assert!(matches!(errors[0].kind, crate::SpecErrorKind::TooLarge { .. }));
+}
+
+#[test]
+fn deep_nesting_and_alias_bombs_are_refused() {
+    let deep = format!("id: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(parse_case(&deep, "cases/deep.yaml").is_err());
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    assert!(parse_case(&bomb, "cases/bomb.yaml").is_err());
+}
+
+// ---- rendered errors ----------------------------------------------------------------------
+
+#[test]
+fn error_unknown_key_suggests_the_closest() {
+    insta::assert_snapshot!(errors(
+        "id: unknown-key\ntitle: t\nsteps:\n  - action: AssignPrivateIpAddresses\n    paramz:\n      NetworkInterfaceId: eni-1\n"
+    ));
+}
+
+#[test]
+fn error_missing_steps() {
+    insta::assert_snapshot!(errors("id: no-steps\ntitle: Nothing to do\n"));
+}
+
+#[test]
+fn error_two_kinds_in_one_step() {
+    insta::assert_snapshot!(errors(
+        "id: two-kinds\ntitle: t\nsteps:\n  - action: DescribeRegions\n    wait: 2s\n"
+    ));
+}
+
+#[test]
+fn error_bad_duration() {
+    insta::assert_snapshot!(errors(
+        "id: bad-duration\ntitle: t\nsteps:\n  - wait: 3\n  - wait: 2h\n"
+    ));
+}
+
+#[test]
+fn error_unclosed_template() {
+    insta::assert_snapshot!(errors(
+        "id: bad-template\ntitle: t\nsteps:\n  - action: AssignPrivateIpAddresses\n    params:\n      NetworkInterfaceId: ${eni\n"
+    ));
+}
+
+#[test]
+fn error_unknown_variable_suggests_the_closest() {
+    insta::assert_snapshot!(errors(
+        "id: unknown-var\ntitle: t\nuses: [vswitch]\nsetup:\n  - action: CreateNetworkInterface\n    capture: { eni: NetworkInterfaceId }\nsteps:\n  - action: AssignPrivateIpAddresses\n    params:\n      NetworkInterfaceId: ${enid}\n      PrivateIpAddress.1: ${vswitch.hots(10)}\n"
+    ));
+}
+
+#[test]
+fn error_capture_used_before_defined() {
+    insta::assert_snapshot!(errors(
+        "id: too-early\ntitle: t\nsteps:\n  - action: AssignPrivateIpAddresses\n    params: { NetworkInterfaceId: \"${eni}\" }\n  - name: create\n    action: CreateNetworkInterface\n    capture: { eni: NetworkInterfaceId }\n"
+    ));
+}
+
+#[test]
+fn error_duplicate_key() {
+    insta::assert_snapshot!(errors(
+        "id: dup\ntitle: t\nsteps:\n  - action: AssignPrivateIpAddresses\n    params:\n      PrivateIpAddress.1: 10.0.0.5\n      PrivateIpAddress.1: 10.0.0.6\n"
+    ));
+}
+
+#[test]
+fn error_non_scalar_param() {
+    insta::assert_snapshot!(errors(
+        "id: non-scalar\ntitle: t\nsteps:\n  - action: AssignPrivateIpAddresses\n    params:\n      PrivateIpAddress: [10.0.0.5, 10.0.0.6]\n      ClientToken:\n"
+    ));
+}
+
+#[test]
+fn error_bad_status() {
+    insta::assert_snapshot!(errors(
+        "id: bad-status\ntitle: t\nsteps:\n  - action: X\n    expect:\n      status: [200, 700, OK]\n"
+    ));
+}
+
+#[test]
+fn error_tab_indentation() {
+    insta::assert_snapshot!(errors(
+        "id: tabs\ntitle: t\nsteps:\n\t- action: X\n"
+    ));
+}
+
+#[test]
+fn error_many_at_once() {
+    insta::assert_snapshot!(errors(
+        "id: Bad_Id\ntitle: t\nsignin: v1\nsteps:\n  - action: X\n    method: get\n    omit: [Versoin]\n    expect: { fields: { \"a..b\": x } }\n  - concurrent:\n      - wait: 1s\n      - action: Y\n        poll: { until: { Status: InUse } }\n  - name: steps-1\n    action: Z\n"
+    ));
+}
+
+#[test]
+fn error_step_with_no_kind() {
+    insta::assert_snapshot!(errors(
+        "id: no-kind\ntitle: t\nsteps:\n  - params: { A: b }\n"
+    ));
+}

@@ -1,0 +1,1148 @@
+//! From the node tree to a [`Case`]: every key checked against the keys allowed at its place,
+//! every value against its grammar, every `${...}` against what is defined at that point.
+//!
+//! Errors are collected, not returned at the first one, so an author fixes a file in one pass.
+//! Each check returns `Option`: `None` means "reported, keep going".
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::error::{Span, SpecError, SpecErrorKind, Spanned, did_you_mean};
+use crate::raw::{self, Kind, Node, ScalarType};
+use crate::template::is_root_name;
+use crate::{
+    BUILTIN_ROOTS, Case, EmulatorKnobs, Expect, FIXTURE_MEMBERS, Format, LIMITS_MEMBERS,
+    MAX_SOURCE_BYTES, Method, OMITTABLE_PARAMS, Path, Poll, Send, Signing, Step, Template,
+    duration,
+};
+
+const CASE_KEYS: &[&str] = &[
+    "id", "title", "tags", "uses", "checks", "snapshot", "format", "signing", "emulator", "setup",
+    "steps", "teardown",
+];
+const CHECKS_KEYS: &[&str] = &["disable"];
+const EMULATOR_KEYS: &[&str] = &["task_duration", "async_delay"];
+const STEP_KEYS: &[&str] = &[
+    "name",
+    "action",
+    "method",
+    "format",
+    "signing",
+    "params",
+    "pairs",
+    "raw_query",
+    "omit",
+    "corrupt_signature",
+    "expect",
+    "capture",
+    "poll",
+    "wait",
+    "concurrent",
+];
+const EXPECT_KEYS: &[&str] = &[
+    "status",
+    "code",
+    "message_contains",
+    "fields",
+    "absent",
+    "assigned",
+    "assigned_count",
+    "count",
+];
+const COUNT_KEYS: &[&str] = &["path", "equals"];
+const POLL_KEYS: &[&str] = &["until", "interval", "timeout"];
+
+const FORMATS: &[(&str, Format)] = &[("JSON", Format::Json), ("XML", Format::Xml)];
+const SIGNINGS: &[(&str, Signing)] = &[
+    ("v1", Signing::V1),
+    ("v3", Signing::V3),
+    ("none", Signing::None),
+];
+const METHODS: &[(&str, Method)] = &[("GET", Method::Get), ("POST", Method::Post)];
+
+pub(crate) fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecError>> {
+    let mut v = Validator {
+        source,
+        origin,
+        errors: Vec::new(),
+    };
+    let case = if source.len() > MAX_SOURCE_BYTES {
+        v.error(
+            Span { line: 1, col: 1 },
+            SpecErrorKind::TooLarge {
+                size: source.len(),
+                limit: MAX_SOURCE_BYTES,
+            },
+        );
+        None
+    } else {
+        match raw::parse(source) {
+            Ok(root) => v.case(&root),
+            Err(e) => {
+                // `${` is a flow indicator inside `[...]` and `{...}`: the commonest YAML error
+                // in case files, and the parser's message does not say so.
+                let in_flow_template = e.help.is_none()
+                    && source_line_has(source, e.span.line, "${")
+                    && e.message.contains("flow");
+                let help = if in_flow_template {
+                    Some("inside `[...]` or `{...}`, quote values with `${...}`: `[\"${eni}\"]`")
+                } else {
+                    e.help
+                };
+                v.error(
+                    e.span,
+                    SpecErrorKind::Yaml {
+                        message: e.message,
+                        help,
+                    },
+                );
+                None
+            }
+        }
+    };
+    match case {
+        Some(case) if v.errors.is_empty() => Ok(case),
+        _ => {
+            let mut errors = v.errors;
+            for e in &mut errors {
+                e.span = e.span.clamp(source);
+            }
+            errors.sort_by_key(|e| e.span);
+            Err(errors)
+        }
+    }
+}
+
+struct Validator<'s> {
+    source: &'s str,
+    origin: &'s str,
+    errors: Vec<SpecError>,
+}
+
+/// The known keys of one mapping, after unknown ones were reported.
+struct Fields<'n> {
+    span: Span,
+    entries: Vec<(&'static str, &'n Node, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
+    }
+
+    fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, k, _)| k.span)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+/// What happens in which order, to check each `${...}` against what exists when it runs.
+struct StepRef<'c> {
+    sends: Vec<&'c Send>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Span, kind: SpecErrorKind) {
+        self.errors.push(SpecError {
+            origin: self.origin.to_string(),
+            span,
+            kind,
+        });
+    }
+
+    fn invalid(&mut self, span: Span, message: String, label: &'static str, help: Option<String>) {
+        self.error(
+            span,
+            SpecErrorKind::Invalid {
+                message,
+                label,
+                help,
+            },
+        );
+    }
+
+    fn wrong_type(&mut self, node: &Node, expected: &'static str) {
+        self.error(
+            node.span,
+            SpecErrorKind::WrongType {
+                expected,
+                found: node.describe(),
+            },
+        );
+    }
+
+    // ---- shapes -------------------------------------------------------------------------
+
+    /// A mapping whose keys must come from `allowed`.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        place: &'static str,
+        allowed: &'static [&'static str],
+    ) -> Option<Fields<'n>> {
+        let Kind::Map(entries) = &node.kind else {
+            self.wrong_type(node, "a mapping");
+            return None;
+        };
+        let mut fields = Fields {
+            span: node.span,
+            entries: Vec::new(),
+        };
+        for (key, value) in entries {
+            let Some(name) = self.key_text(key) else {
+                continue;
+            };
+            match allowed.iter().find(|k| **k == name) {
+                Some(known) => fields.entries.push((known, key, value)),
+                None => self.error(
+                    key.span,
+                    SpecErrorKind::UnknownKey {
+                        suggestion: did_you_mean(name, allowed.iter().copied()),
+                        key: name.to_string(),
+                        place,
+                        allowed,
+                    },
+                ),
+            }
+        }
+        Some(fields)
+    }
+
+    fn key_text<'n>(&mut self, key: &'n Node) -> Option<&'n str> {
+        match &key.kind {
+            Kind::Scalar(s) if s.ty != ScalarType::Null => Some(&s.text),
+            _ => {
+                self.invalid(
+                    key.span,
+                    format!("a key must be a string, found {}", key.describe()),
+                    "this key",
+                    Some("quote the key, e.g. `\"~\": value`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn require<'n>(&mut self, fields: &Fields<'n>, key: &'static str, place: &'static str) -> Option<&'n Node> {
+        let node = fields.get(key);
+        if node.is_none() {
+            self.error(fields.span, SpecErrorKind::MissingKey { key, place });
+        }
+        node
+    }
+
+    fn seq<'n>(&mut self, node: &'n Node) -> Option<&'n [Node]> {
+        match &node.kind {
+            Kind::Seq(items) => Some(items),
+            _ => {
+                self.wrong_type(node, "a list");
+                None
+            }
+        }
+    }
+
+    /// A scalar, or a list of them: `code: X` or `code: [X, Y]`.
+    fn one_or_many<'n>(&mut self, node: &'n Node) -> Vec<&'n Node> {
+        match &node.kind {
+            Kind::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        }
+    }
+
+    /// Any scalar, as the text the author wrote.
+    fn string(&mut self, node: &Node) -> Option<String> {
+        match &node.kind {
+            Kind::Scalar(s) if s.ty != ScalarType::Null => Some(s.text.clone()),
+            _ => {
+                self.wrong_type(node, "a string");
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, node: &Node) -> Option<bool> {
+        match &node.kind {
+            Kind::Scalar(s) if matches!(s.ty, ScalarType::Bool(_)) => match s.ty {
+                ScalarType::Bool(b) => Some(b),
+                _ => None,
+            },
+            Kind::Scalar(s) if s.ty != ScalarType::Null => {
+                self.error(
+                    node.span,
+                    SpecErrorKind::InvalidValue {
+                        what: "boolean",
+                        value: s.text.clone(),
+                        expected: "`true` or `false`".into(),
+                        suggestion: did_you_mean(&s.text, ["true", "false"]),
+                    },
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(node, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// A whole number written in decimal (`3`, not `0x3` or `3.0`).
+    fn number<T: std::str::FromStr>(&mut self, node: &Node, what: &'static str) -> Option<T> {
+        let text = self.string(node)?;
+        let parsed = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten();
+        if parsed.is_none() {
+            self.error(
+                node.span,
+                SpecErrorKind::InvalidValue {
+                    what,
+                    value: text,
+                    expected: "a whole number".into(),
+                    suggestion: None,
+                },
+            );
+        }
+        parsed
+    }
+
+    /// A string that must match a pattern (names, ids, tags).
+    fn named(
+        &mut self,
+        node: &Node,
+        what: &'static str,
+        expected: &'static str,
+        ok: fn(&str) -> bool,
+    ) -> Option<String> {
+        let text = self.string(node)?;
+        if ok(&text) {
+            Some(text)
+        } else {
+            self.error(
+                node.span,
+                SpecErrorKind::InvalidValue {
+                    what,
+                    value: text,
+                    expected: expected.into(),
+                    suggestion: None,
+                },
+            );
+            None
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, node: &Node, what: &'static str, options: &[(&'static str, T)]) -> Option<T> {
+        let text = self.string(node)?;
+        if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
+            return Some(*value);
+        }
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        self.error(
+            node.span,
+            SpecErrorKind::InvalidValue {
+                what,
+                suggestion: did_you_mean(&text, names.iter().copied()),
+                value: text,
+                expected: names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            },
+        );
+        None
+    }
+
+    fn duration(&mut self, node: &Node) -> Option<Duration> {
+        let text = self.string(node)?;
+        match duration::parse_duration(&text) {
+            Ok(d) => Some(d),
+            Err(reason) => {
+                self.error(node.span, SpecErrorKind::Duration { value: text, reason });
+                None
+            }
+        }
+    }
+
+    fn path_text(&mut self, text: &str, span: Span) -> Option<Path> {
+        match Path::parse(text) {
+            Ok(p) => Some(p),
+            Err(reason) => {
+                self.error(
+                    span,
+                    SpecErrorKind::Path {
+                        path: text.to_string(),
+                        reason,
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    fn path(&mut self, node: &Node) -> Option<Path> {
+        let text = self.string(node)?;
+        self.path_text(&text, node.span)
+    }
+
+    /// Where character `offset` of a scalar's value is in the file, when the value is spelled
+    /// verbatim in the source (plain, or quoted without escapes); else the scalar's start.
+    fn span_in(&self, node: &Node, text: &str, offset: usize) -> Span {
+        if node.borrowed {
+            return node.span;
+        }
+        let (Some(raw), Some(start)) = (node.raw(self.source), node.start()) else {
+            return node.span;
+        };
+        let shift = if raw == text {
+            0
+        } else if raw.len() >= 2 && raw.get(1..raw.len() - 1) == Some(text) {
+            1
+        } else {
+            return node.span;
+        };
+        Span::at_byte(self.source, start + shift + offset)
+    }
+
+    fn template(&mut self, node: &Node) -> Option<Template> {
+        let text = self.string(node)?;
+        match Template::parse(&text) {
+            Ok(mut t) => {
+                let offsets = hole_offsets(&text);
+                for (expr, offset) in t.exprs_mut().zip(offsets) {
+                    expr.span = self.span_in(node, &text, offset);
+                }
+                Some(t)
+            }
+            Err(e) => {
+                let span = self.span_in(node, &text, e.offset);
+                self.error(span, SpecErrorKind::Template { reason: e.reason });
+                None
+            }
+        }
+    }
+
+    /// A mapping of path to template (`fields`, `until`).
+    fn path_templates(&mut self, node: &Node) -> Vec<(Path, Template)> {
+        let Kind::Map(entries) = &node.kind else {
+            self.wrong_type(node, "a mapping of path to value");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let path = self
+                .key_text(key)
+                .map(str::to_string)
+                .and_then(|k| self.path_text(&k, key.span));
+            let template = self.template(value);
+            if let (Some(p), Some(t)) = (path, template) {
+                out.push((p, t));
+            }
+        }
+        out
+    }
+
+    // ---- the case -----------------------------------------------------------------------
+
+    fn case(&mut self, root: &Node) -> Option<Case> {
+        if matches!(&root.kind, Kind::Scalar(s) if s.ty == ScalarType::Null) {
+            self.invalid(
+                root.span,
+                "the case file is empty".into(),
+                "expected a case here",
+                Some("a case needs at least `id`, `title` and `steps`".into()),
+            );
+            return None;
+        }
+        let f = self.fields(root, "the case", CASE_KEYS)?;
+        let id = self.require(&f, "id", "the case").and_then(|n| {
+            self.named(n, "case id", "lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit", |s| {
+                s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+            })
+        });
+        let title = self.require(&f, "title", "the case").and_then(|n| {
+            let t = self.string(n)?;
+            if t.trim().is_empty() {
+                self.invalid(n.span, "the title is empty".into(), "here", Some("say in a few words what the case checks".into()));
+                return None;
+            }
+            Some(t)
+        });
+        let tags = self.name_list(f.get("tags"), "tag", "lower-case letters, digits and `-`", |s| {
+            !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+        let uses = self.name_list(f.get("uses"), "fixture", "lower-case letters, digits and `_`, not starting with a digit", |s| {
+            s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+        if let Some(n) = f.get("uses")
+            && let Kind::Seq(items) = &n.kind
+        {
+            for (item, name) in items.iter().zip(&uses) {
+                if BUILTIN_ROOTS.contains(&name.value.as_str()) {
+                    self.invalid(
+                        item.span,
+                        format!("`{}` is built in, not a fixture", name.value),
+                        "built in",
+                        Some(format!("remove it from `uses`; `${{{}}}` is always available", name.value)),
+                    );
+                }
+            }
+        }
+        let disabled_checks = match f.get("checks") {
+            Some(n) => match self.fields(n, "`checks`", CHECKS_KEYS) {
+                Some(c) => self.name_list(c.get("disable"), "check", "lower-case letters, digits and `_`", |s| {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                }),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let snapshot = f.get("snapshot").and_then(|n| self.bool(n)).unwrap_or(true);
+        let format = f.get("format").and_then(|n| self.choice(n, "format", FORMATS));
+        let signing = f.get("signing").and_then(|n| self.choice(n, "signing", SIGNINGS));
+        let emulator = match f.get("emulator") {
+            Some(n) => match self.fields(n, "`emulator`", EMULATOR_KEYS) {
+                Some(e) => EmulatorKnobs {
+                    task_duration: e.get("task_duration").and_then(|n| self.duration(n)),
+                    async_delay: e.get("async_delay").and_then(|n| self.duration(n)),
+                },
+                None => EmulatorKnobs::default(),
+            },
+            None => EmulatorKnobs::default(),
+        };
+        let setup = self.section(f.get("setup"), "setup");
+        let steps_node = self.require(&f, "steps", "the case");
+        let steps = self.section(steps_node, "steps");
+        if let Some(n) = steps_node
+            && matches!(&n.kind, Kind::Seq(items) if items.is_empty())
+        {
+            self.invalid(
+                n.span,
+                "`steps` is empty".into(),
+                "no steps",
+                Some("a case needs at least one step".into()),
+            );
+        }
+        let teardown = self.section(f.get("teardown"), "teardown");
+
+        let case = Case {
+            id: id?,
+            title: title?,
+            tags: tags.into_iter().map(|t| t.value).collect(),
+            uses: uses.into_iter().map(|u| u.value).collect(),
+            disabled_checks,
+            snapshot,
+            format,
+            signing,
+            emulator,
+            setup,
+            steps,
+            teardown,
+            origin: self.origin.to_string(),
+        };
+        self.check_names(&case);
+        self.check_scopes(&case);
+        Some(case)
+    }
+
+    /// A list of names matching a pattern, each listed once.
+    fn name_list(
+        &mut self,
+        node: Option<&Node>,
+        what: &'static str,
+        expected: &'static str,
+        ok: fn(&str) -> bool,
+    ) -> Vec<Spanned<String>> {
+        let Some(items) = node.and_then(|n| self.seq(n)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Spanned<String>> = Vec::new();
+        for item in items {
+            let Some(name) = self.named(item, what, expected, ok) else {
+                continue;
+            };
+            if out.iter().any(|o| o.value == name) {
+                self.error(item.span, SpecErrorKind::Duplicate { what, value: name });
+                continue;
+            }
+            out.push(Spanned {
+                value: name,
+                span: item.span,
+            });
+        }
+        out
+    }
+
+    // ---- steps --------------------------------------------------------------------------
+
+    fn section(&mut self, node: Option<&Node>, section: &'static str) -> Vec<Step> {
+        let Some(items) = node.and_then(|n| self.seq(n)) else {
+            return Vec::new();
+        };
+        let mut steps = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let default_name = format!("{section}-{}", i + 1);
+            if let Some(step) = self.step(item, &default_name, false) {
+                steps.push(step);
+            }
+        }
+        steps
+    }
+
+    fn step(&mut self, node: &Node, default_name: &str, in_group: bool) -> Option<Step> {
+        let f = self.fields(node, "a step", STEP_KEYS)?;
+        let kinds: Vec<&str> = ["action", "wait", "concurrent"]
+            .into_iter()
+            .filter(|k| f.has(k))
+            .collect();
+        let omits_action = f.get("omit").is_some_and(|n| {
+            matches!(&n.kind, Kind::Seq(items) if items.iter().any(|i| matches!(&i.kind, Kind::Scalar(s) if s.text == "Action")))
+        });
+        match kinds.as_slice() {
+            ["wait"] => {
+                if in_group {
+                    self.not_in_group(f.key_span("wait").unwrap_or(f.span), "wait");
+                    return None;
+                }
+                self.only_key(&f, "wait", "a `wait` step");
+                let duration = self.duration(f.get("wait")?)?;
+                Some(Step::Wait {
+                    duration,
+                    span: f.span,
+                })
+            }
+            ["concurrent"] => {
+                if in_group {
+                    self.not_in_group(f.key_span("concurrent").unwrap_or(f.span), "concurrent");
+                    return None;
+                }
+                self.only_key(&f, "concurrent", "a `concurrent` step");
+                let group = f.get("concurrent")?;
+                let items = self.seq(group)?;
+                if items.is_empty() {
+                    self.invalid(
+                        group.span,
+                        "`concurrent` is empty".into(),
+                        "no steps",
+                        Some("list the requests to send at once".into()),
+                    );
+                    return None;
+                }
+                let mut sends = Vec::new();
+                for (j, item) in items.iter().enumerate() {
+                    let name = format!("{default_name}.{}", j + 1);
+                    if let Some(Step::Send(send)) = self.step(item, &name, true) {
+                        sends.push(send);
+                    }
+                }
+                Some(Step::Concurrent {
+                    sends,
+                    span: f.span,
+                })
+            }
+            ["action"] => self.send(&f, default_name, in_group).map(Step::Send),
+            [] if omits_action => self.send(&f, default_name, in_group).map(Step::Send),
+            found => {
+                let found = if found.is_empty() {
+                    "none of them".to_string()
+                } else {
+                    found
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                };
+                self.error(f.span, SpecErrorKind::StepKind { found });
+                None
+            }
+        }
+    }
+
+    fn not_in_group(&mut self, span: Span, what: &str) {
+        self.invalid(
+            span,
+            format!("a `{what}` step cannot be inside `concurrent`"),
+            "not allowed here",
+            Some("`concurrent` lists requests only; put it before or after the group".into()),
+        );
+    }
+
+    /// Reports every key of a `wait` or `concurrent` step but its own.
+    fn only_key(&mut self, f: &Fields<'_>, own: &str, place: &'static str) {
+        for (key, key_node, _) in &f.entries {
+            if *key != own {
+                self.error(
+                    key_node.span,
+                    SpecErrorKind::NotApplicable {
+                        key: (*key).to_string(),
+                        place,
+                    },
+                );
+            }
+        }
+    }
+
+    fn send(&mut self, f: &Fields<'_>, default_name: &str, in_group: bool) -> Option<Send> {
+        let name = match f.get("name") {
+            Some(n) => self.named(n, "step name", "lower-case letters, digits, `.`, `_` and `-`", |s| {
+                !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+            }),
+            None => Some(default_name.to_string()),
+        };
+        let action = f.get("action").and_then(|n| self.string(n));
+        let method = f.get("method").map(|n| self.choice(n, "method", METHODS));
+        let format = f.get("format").map(|n| self.choice(n, "format", FORMATS));
+        let signing = f.get("signing").map(|n| self.choice(n, "signing", SIGNINGS));
+
+        let mut params = Vec::new();
+        if let Some(n) = f.get("params") {
+            match &n.kind {
+                Kind::Map(entries) => {
+                    for (key, value) in entries {
+                        let key_text = self.key_text(key).map(str::to_string);
+                        let value = self.template(value);
+                        if let (Some(k), Some(v)) = (key_text, value) {
+                            params.push((Spanned { value: k, span: key.span }, v));
+                        }
+                    }
+                }
+                _ => self.wrong_type(n, "a mapping of parameter to value"),
+            }
+        }
+        if let Some(items) = f.get("pairs").and_then(|n| self.seq(n)) {
+            for item in items {
+                match &item.kind {
+                    Kind::Seq(pair) if pair.len() == 2 => {
+                        let key = self.string(&pair[0]);
+                        let value = self.template(&pair[1]);
+                        if let (Some(k), Some(v)) = (key, value) {
+                            params.push((Spanned { value: k, span: pair[0].span }, v));
+                        }
+                    }
+                    _ => self.invalid(
+                        item.span,
+                        format!("a pair must be `[key, value]`, found {}", item.describe()),
+                        "expected `[key, value]`",
+                        Some("write each pair as `- [PrivateIpAddress.1, 192.168.0.5]`".into()),
+                    ),
+                }
+            }
+        }
+        let raw_query = f.get("raw_query").map(|n| self.template(n));
+        let omit = self.omit(f.get("omit"));
+        if omit.iter().any(|o| o == "Action")
+            && let Some(span) = f.key_span("action")
+        {
+            self.invalid(
+                span,
+                "`action` is set, but `omit` leaves `Action` out".into(),
+                "conflicts with `omit: [Action]`",
+                Some("remove `action` to send a request without `Action`".into()),
+            );
+        }
+        let corrupt_signature = f.get("corrupt_signature").map(|n| self.bool(n));
+        let expect = match f.get("expect") {
+            Some(n) => self.expect(n),
+            None => Some(Expect::default_at(f.span)),
+        };
+        let capture = f.get("capture").map(|n| self.capture(n)).unwrap_or_default();
+        let poll = match f.get("poll") {
+            Some(_) if in_group => {
+                self.error(
+                    f.key_span("poll").unwrap_or(f.span),
+                    SpecErrorKind::NotApplicable {
+                        key: "poll".into(),
+                        place: "a request inside `concurrent`",
+                    },
+                );
+                None
+            }
+            Some(n) => Some(self.poll(n)?),
+            None => None,
+        };
+        Some(Send {
+            name: name?,
+            span: f.span,
+            action,
+            method: method.unwrap_or(Some(Method::Get))?,
+            format: format.flatten(),
+            signing: signing.flatten(),
+            params,
+            raw_query: raw_query.flatten(),
+            omit,
+            corrupt_signature: corrupt_signature.unwrap_or(Some(false))?,
+            expect: expect?,
+            capture,
+            poll,
+        })
+    }
+
+    fn omit(&mut self, node: Option<&Node>) -> Vec<String> {
+        let Some(items) = node.and_then(|n| self.seq(n)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for item in items {
+            let Some(name) = self.string(item) else {
+                continue;
+            };
+            if !OMITTABLE_PARAMS.contains(&name.as_str()) {
+                self.error(
+                    item.span,
+                    SpecErrorKind::InvalidValue {
+                        what: "common parameter",
+                        suggestion: did_you_mean(&name, OMITTABLE_PARAMS.iter().copied()),
+                        value: name,
+                        expected: "a common parameter such as `Version` or `Signature`".into(),
+                    },
+                );
+            } else if out.contains(&name) {
+                self.error(
+                    item.span,
+                    SpecErrorKind::Duplicate {
+                        what: "parameter",
+                        value: name,
+                    },
+                );
+            } else {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    fn expect(&mut self, node: &Node) -> Option<Expect> {
+        let f = self.fields(node, "`expect`", EXPECT_KEYS)?;
+        let mut ok = true;
+        let mut status = Vec::new();
+        if let Some(n) = f.get("status") {
+            for item in self.one_or_many(n) {
+                let text = self.string(item);
+                match text.as_deref().map(|t| (t, t.parse::<u16>())) {
+                    Some((t, Ok(code))) if (100..=599).contains(&code) && !t.starts_with(['+', '0']) => {
+                        status.push(code);
+                    }
+                    Some((t, _)) => {
+                        self.error(item.span, SpecErrorKind::Status { value: t.to_string() });
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        let mut codes = Vec::new();
+        if let Some(n) = f.get("code") {
+            for item in self.one_or_many(n) {
+                match self.string(item) {
+                    Some(c) if !c.is_empty() && !c.contains(char::is_whitespace) => codes.push(c),
+                    Some(c) => {
+                        self.error(
+                            item.span,
+                            SpecErrorKind::InvalidValue {
+                                what: "error code",
+                                value: c,
+                                expected: "a code such as `InvalidIp.IpAssigned`".into(),
+                                suggestion: None,
+                            },
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        if !f.has("status") && !f.has("code") {
+            status.push(200);
+        }
+        let message_contains = f.get("message_contains").map(|n| self.template(n));
+        let fields = f.get("fields").map(|n| self.path_templates(n)).unwrap_or_default();
+        let absent = match f.get("absent").and_then(|n| self.seq(n)) {
+            Some(items) => items.iter().filter_map(|i| self.path(i)).collect(),
+            None => Vec::new(),
+        };
+        let assigned = f.get("assigned").and_then(|n| self.seq(n)).map(|items| {
+            items.iter().filter_map(|i| self.template(i)).collect()
+        });
+        let assigned_count = f.get("assigned_count").map(|n| self.number(n, "address count"));
+        let count = match f.get("count") {
+            Some(n) => match self.fields(n, "`count`", COUNT_KEYS) {
+                Some(c) => {
+                    let path = self.require(&c, "path", "`count`").and_then(|n| self.path(n));
+                    let equals = self.require(&c, "equals", "`count`").and_then(|n| self.number(n, "count"));
+                    match (path, equals) {
+                        (Some(p), Some(e)) => Some(Some((p, e))),
+                        _ => None,
+                    }
+                }
+                None => None,
+            },
+            None => Some(None),
+        };
+        ok.then_some(())?;
+        Some(Expect {
+            status,
+            codes,
+            message_contains: message_contains.flatten(),
+            fields,
+            absent,
+            assigned,
+            assigned_count: assigned_count.flatten(),
+            count: count?,
+            span: f.span,
+        })
+    }
+
+    fn capture(&mut self, node: &Node) -> Vec<(String, Path)> {
+        let Kind::Map(entries) = &node.kind else {
+            self.wrong_type(node, "a mapping of variable to response path");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let name = self.key_text(key).map(str::to_string);
+            let name = name.filter(|n| {
+                let ok = is_root_name(n);
+                if !ok {
+                    self.error(
+                        key.span,
+                        SpecErrorKind::InvalidValue {
+                            what: "variable name",
+                            value: n.clone(),
+                            expected: "letters, digits and `_`, not starting with a digit".into(),
+                            suggestion: None,
+                        },
+                    );
+                }
+                ok
+            });
+            if let Some(n) = &name
+                && BUILTIN_ROOTS.contains(&n.as_str())
+            {
+                self.invalid(
+                    key.span,
+                    format!("`{n}` is built in and cannot be captured"),
+                    "built-in name",
+                    Some("choose another variable name".into()),
+                );
+            }
+            let path = self.path(value);
+            if let (Some(n), Some(p)) = (name, path) {
+                out.push((n, p));
+            }
+        }
+        out
+    }
+
+    fn poll(&mut self, node: &Node) -> Option<Poll> {
+        let f = self.fields(node, "`poll`", POLL_KEYS)?;
+        let until_node = self.require(&f, "until", "`poll`")?;
+        let until = self.path_templates(until_node);
+        if until.is_empty() && matches!(&until_node.kind, Kind::Map(e) if e.is_empty()) {
+            self.invalid(
+                until_node.span,
+                "`until` is empty".into(),
+                "nothing to wait for",
+                Some("name at least one response path and the value to wait for".into()),
+            );
+        }
+        let mut positive = |key: &str, default: Duration| match f.get(key) {
+            None => Some(default),
+            Some(n) => {
+                let d = self.duration(n)?;
+                if d.is_zero() {
+                    self.error(
+                        n.span,
+                        SpecErrorKind::Duration {
+                            value: crate::format_duration(d),
+                            reason: format!("`{key}` must be longer than zero"),
+                        },
+                    );
+                    return None;
+                }
+                Some(d)
+            }
+        };
+        let interval = positive("interval", Poll::DEFAULT_INTERVAL);
+        let timeout = positive("timeout", Poll::DEFAULT_TIMEOUT);
+        Some(Poll {
+            until,
+            interval: interval?,
+            timeout: timeout?,
+        })
+    }
+
+    // ---- whole-case checks ----------------------------------------------------------------
+
+    fn check_names(&mut self, case: &Case) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for send in case.sends() {
+            if let Some(first) = seen.get(send.name.as_str()) {
+                self.error(
+                    send.span,
+                    SpecErrorKind::DuplicateName {
+                        name: send.name.clone(),
+                        first: *first,
+                    },
+                );
+            } else {
+                seen.insert(&send.name, send.span);
+            }
+        }
+    }
+
+    /// Checks every `${...}` against the fixtures in `uses`, the built-ins, and the variables
+    /// captured by earlier steps (a concurrent group's captures count after the group).
+    fn check_scopes(&mut self, case: &Case) {
+        let order: Vec<StepRef<'_>> = case
+            .setup
+            .iter()
+            .chain(&case.steps)
+            .chain(&case.teardown)
+            .filter_map(|step| match step {
+                Step::Send(s) => Some(StepRef { sends: vec![s] }),
+                Step::Concurrent { sends, .. } => Some(StepRef {
+                    sends: sends.iter().collect(),
+                }),
+                Step::Wait { .. } => None,
+            })
+            .collect();
+        let captured_by: Vec<(&str, &str)> = order
+            .iter()
+            .flat_map(|s| &s.sends)
+            .flat_map(|send| send.capture.iter().map(|(v, _)| (v.as_str(), send.name.as_str())))
+            .collect();
+        let mut visible: Vec<&str> = Vec::new();
+        for step in &order {
+            for send in &step.sends {
+                for template in send.templates() {
+                    for expr in template.exprs() {
+                        self.check_expr(expr, &case.uses, &visible, &captured_by);
+                    }
+                }
+                for (var, _) in &send.capture {
+                    if case.uses.contains(var) {
+                        self.invalid(
+                            send.span,
+                            format!("`{var}` is a fixture and cannot be captured"),
+                            "in this step",
+                            Some("choose another variable name".into()),
+                        );
+                    }
+                }
+            }
+            for send in &step.sends {
+                visible.extend(send.capture.iter().map(|(v, _)| v.as_str()));
+            }
+        }
+    }
+
+    fn check_expr(
+        &mut self,
+        expr: &crate::Expr,
+        uses: &[String],
+        visible: &[&str],
+        captured_by: &[(&str, &str)],
+    ) {
+        let root = expr.root.as_str();
+        let member = expr.member.as_ref();
+        let allowed: &'static [&'static str] = if uses.iter().any(|u| u == root) {
+            FIXTURE_MEMBERS
+        } else if root == "limits" {
+            if member.is_none() {
+                self.invalid(
+                    expr.span,
+                    "`${limits}` needs a member".into(),
+                    "here",
+                    Some(format!("write one of {}", LIMITS_MEMBERS.iter().map(|m| format!("`${{limits.{m}}}`")).collect::<Vec<_>>().join(", "))),
+                );
+                return;
+            }
+            LIMITS_MEMBERS
+        } else if BUILTIN_ROOTS.contains(&root) || visible.contains(&root) {
+            &[]
+        } else {
+            let candidates = uses
+                .iter()
+                .map(String::as_str)
+                .chain(visible.iter().copied())
+                .chain(BUILTIN_ROOTS.iter().copied());
+            self.error(
+                expr.span,
+                SpecErrorKind::UnknownRoot {
+                    root: root.to_string(),
+                    suggestion: did_you_mean(root, candidates),
+                    captured_later: captured_by
+                        .iter()
+                        .find(|(v, _)| *v == root)
+                        .map(|(_, step)| (*step).to_string()),
+                },
+            );
+            return;
+        };
+        let Some(member) = member else { return };
+        if !allowed.contains(&member.name.as_str()) {
+            self.error(
+                expr.span,
+                SpecErrorKind::UnknownMember {
+                    root: root.to_string(),
+                    member: member.name.clone(),
+                    suggestion: did_you_mean(&member.name, allowed.iter().copied()),
+                    allowed,
+                },
+            );
+        } else if member.name == "host" && member.arg.is_none() {
+            self.invalid(
+                expr.span,
+                "`host` needs the host number".into(),
+                "here",
+                Some(format!("write `${{{root}.host(10)}}`; `host(-1)` is the broadcast address")),
+            );
+        } else if member.name != "host" && member.arg.is_some() {
+            self.invalid(
+                expr.span,
+                format!("`{}` takes no argument", member.name),
+                "here",
+                Some(format!("write `${{{root}.{}}}`", member.name)),
+            );
+        }
+    }
+}
+
+fn source_line_has(source: &str, line: u32, needle: &str) -> bool {
+    let index = usize::try_from(line).unwrap_or(usize::MAX).saturating_sub(1);
+    source
+        .split(['\n', '\r'])
+        .nth(index)
+        .is_some_and(|l| l.contains(needle))
+}
+
+/// Byte offsets of each `${` in template text, skipping `$$` escapes.
+fn hole_offsets(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'$', Some(b'$')) => i += 2,
+            (b'$', Some(b'{')) => {
+                out.push(i);
+                i += 2;
+                while i < bytes.len() && bytes[i] != b'}' {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}

@@ -1,0 +1,117 @@
+//! The named checks a run applies on top of each step's own expectations. Each has a stable name
+//! and a one-line doc, and can be turned off per case (`checks: {disable: [...]}`) or per
+//! profile. They run on raw values, before anything is redacted.
+
+pub mod expect;
+pub mod invariants;
+pub mod observe;
+pub mod response;
+
+/// A named, documented check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInfo {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+macro_rules! checks {
+    ($($ident:ident = $name:literal : $doc:literal;)*) => {
+        $(pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
+        /// Every check, in the order `list` shows them.
+        pub const ALL: &[CheckInfo] = &[$($ident),*];
+    };
+}
+
+checks! {
+    NO_5XX = "no_5xx": "No answer is a 5xx unless the step expects one.";
+    REQUEST_ID_PRESENT = "request_id_present": "Every answer carries a RequestId.";
+    ERROR_BODY_WELL_FORMED = "error_body_well_formed": "An error answer is a parseable JSON or XML body with Code and Message.";
+    ERROR_CODE_DOCUMENTED = "error_code_documented": "Every error code is one the API reference or the contract documents.";
+    IP_IN_VSWITCH_CIDR = "ip_in_vswitch_cidr": "Every address on an ENI lies inside its VSwitch CIDR block.";
+    IP_NOT_RESERVED = "ip_not_reserved": "No ENI holds a reserved address (the first of the block and the last three).";
+    IP_UNIQUE_IN_VSWITCH = "ip_unique_in_vswitch": "No address is held by two ENIs of one VSwitch, nor twice by one ENI, nor handed out twice at once.";
+    PRIMARY_IP_STABLE = "primary_ip_stable": "An ENI's primary address never changes while the ENI exists.";
+    ENI_CAP_RESPECTED = "eni_cap_respected": "Secondary addresses never exceed the cap for the ENI's state and instance type.";
+    FAILED_REQUEST_CHANGES_NOTHING = "failed_request_changes_nothing": "A request that failed left every address where it was.";
+    ASSIGN_ADDS_EXACTLY_REPORTED = "assign_adds_exactly_reported": "A successful assign reports exactly the requested addresses, or `count` new ones.";
+    ASSIGN_MATCHES_DESCRIBE = "assign_matches_describe": "After an assign, DescribeNetworkInterfaces shows exactly the old addresses plus the reported ones.";
+    UNASSIGN_REMOVES_EXACTLY_NAMED = "unassign_removes_exactly_named": "A successful unassign removes exactly the named addresses.";
+    NO_LEAKS = "no_leaks": "Every ENI a case created is gone (or Deleting) once its teardown ran.";
+}
+
+/// Looks a check up by name.
+pub fn by_name(name: &str) -> Option<CheckInfo> {
+    ALL.iter().copied().find(|check| check.name == name)
+}
+
+/// The checks that are on for one case run.
+#[derive(Debug, Clone, Default)]
+pub struct CheckSet {
+    disabled: Vec<&'static str>,
+}
+
+impl CheckSet {
+    /// All checks but the named ones. Unknown names are an error naming the closest check.
+    pub fn without<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<CheckSet, String> {
+        let mut disabled = Vec::new();
+        for name in names {
+            match by_name(name) {
+                Some(check) => disabled.push(check.name),
+                None => {
+                    let closest = ALL
+                        .iter()
+                        .map(|check| (strsim::levenshtein(name, check.name), check.name))
+                        .min()
+                        .map(|(_, closest)| closest)
+                        .unwrap_or("no_5xx");
+                    return Err(format!(
+                        "unknown check `{name}`; did you mean `{closest}`? (`eni-harness list --checks` shows them all)"
+                    ));
+                }
+            }
+        }
+        Ok(CheckSet { disabled })
+    }
+
+    pub fn is_on(&self, check: CheckInfo) -> bool {
+        !self.disabled.contains(&check.name)
+    }
+
+    /// Whether any check that needs the target's state read back is on.
+    pub fn needs_observation(&self) -> bool {
+        [
+            IP_IN_VSWITCH_CIDR,
+            IP_NOT_RESERVED,
+            IP_UNIQUE_IN_VSWITCH,
+            PRIMARY_IP_STABLE,
+            ENI_CAP_RESPECTED,
+            FAILED_REQUEST_CHANGES_NOTHING,
+            ASSIGN_MATCHES_DESCRIBE,
+            UNASSIGN_REMOVES_EXACTLY_NAMED,
+        ]
+        .into_iter()
+        .any(|check| self.is_on(check))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_documented() {
+        for (i, check) in ALL.iter().enumerate() {
+            assert!(!check.doc.is_empty());
+            assert!(ALL[i + 1..].iter().all(|other| other.name != check.name), "{}", check.name);
+        }
+    }
+
+    #[test]
+    fn unknown_check_suggests_the_closest() {
+        let error = CheckSet::without(["ip_unique_in_vswich"]).unwrap_err();
+        assert!(error.contains("did you mean `ip_unique_in_vswitch`"), "{error}");
+        let set = CheckSet::without(["no_leaks"]).unwrap();
+        assert!(!set.is_on(NO_LEAKS));
+        assert!(set.is_on(NO_5XX));
+    }
+}

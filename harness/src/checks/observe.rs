@@ -1,0 +1,143 @@
+//! Reading a target's state back: every ENI of the VSwitches a case uses, through paged
+//! `DescribeNetworkInterfaces`, as the raw values the invariant checks compare.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::target::Connection;
+use crate::wire::{Format, Signing, WireRequest};
+
+/// Largest page `DescribeNetworkInterfaces` serves with `MaxResults`.
+const PAGE_SIZE: &str = "500";
+/// A VSwitch holds at most a /16's worth of addresses: 140 pages of 500 is more than that, so
+/// a target whose `NextToken` never ends cannot keep a run busy forever.
+const MAX_PAGES: usize = 140;
+
+/// One ENI as `DescribeNetworkInterfaces` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EniView {
+    pub id: String,
+    pub status: String,
+    pub vswitch_id: String,
+    pub instance_id: Option<String>,
+    /// The primary address, as the target spelled it.
+    pub primary: Option<String>,
+    /// Secondary addresses in the order the target listed them; repeats kept so that an ENI
+    /// holding one address twice can be caught.
+    pub secondaries: Vec<String>,
+}
+
+impl EniView {
+    pub fn secondary_set(&self) -> BTreeSet<String> {
+        self.secondaries.iter().cloned().collect()
+    }
+}
+
+/// The ENIs of some VSwitches at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    pub enis: BTreeMap<String, EniView>,
+    /// Requests it took, for the run's statistics.
+    pub requests: usize,
+}
+
+/// Reads every ENI of the given VSwitches.
+pub async fn observe(
+    connection: &dyn Connection,
+    vswitch_ids: &[String],
+    signing: Signing,
+) -> Result<Observation, String> {
+    let mut observation = Observation::default();
+    for vswitch_id in vswitch_ids {
+        let mut next_token: Option<String> = None;
+        for _page in 0..MAX_PAGES {
+            let mut params = vec![
+                ("Action".to_string(), "DescribeNetworkInterfaces".to_string()),
+                ("VSwitchId".to_string(), vswitch_id.clone()),
+                ("MaxResults".to_string(), PAGE_SIZE.to_string()),
+            ];
+            if let Some(token) = &next_token {
+                params.push(("NextToken".to_string(), token.clone()));
+            }
+            let request = WireRequest { params, format: Format::Json, signing, ..WireRequest::default() };
+            observation.requests += 1;
+            let exchange = connection
+                .send(&request)
+                .await
+                .map_err(|error| format!("DescribeNetworkInterfaces for {vswitch_id}: {error}"))?;
+            if exchange.status != 200 {
+                return Err(format!(
+                    "DescribeNetworkInterfaces for {vswitch_id} answered {} {}",
+                    exchange.status,
+                    exchange.decoded.code.as_deref().unwrap_or("(no code)")
+                ));
+            }
+            let sets = exchange.decoded.get("NetworkInterfaceSets.NetworkInterfaceSet");
+            for set in sets.and_then(|value| value.as_array()).into_iter().flatten() {
+                let view = eni_view(set)
+                    .ok_or_else(|| format!("an ENI of {vswitch_id} has no NetworkInterfaceId: {set}"))?;
+                observation.enis.insert(view.id.clone(), view);
+            }
+            next_token = exchange
+                .decoded
+                .get("NextToken")
+                .and_then(|value| value.as_str())
+                .filter(|token| !token.is_empty())
+                .map(str::to_string);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        if next_token.is_some() {
+            return Err(format!("DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"));
+        }
+    }
+    Ok(observation)
+}
+
+fn text(value: &serde_json::Value, key: &str) -> Option<String> {
+    value.get(key).and_then(|field| field.as_str()).filter(|field| !field.is_empty()).map(str::to_string)
+}
+
+fn eni_view(set: &serde_json::Value) -> Option<EniView> {
+    let mut primary = text(set, "PrivateIpAddress");
+    let mut secondaries = Vec::new();
+    let ip_sets = set.get("PrivateIpSets").and_then(|sets| sets.get("PrivateIpSet"));
+    for ip_set in ip_sets.and_then(|sets| sets.as_array()).into_iter().flatten() {
+        let Some(address) = text(ip_set, "PrivateIpAddress") else { continue };
+        if text(ip_set, "Primary").as_deref() == Some("true") {
+            primary.get_or_insert(address);
+        } else {
+            secondaries.push(address);
+        }
+    }
+    Some(EniView {
+        id: text(set, "NetworkInterfaceId")?,
+        status: text(set, "Status").unwrap_or_default(),
+        vswitch_id: text(set, "VSwitchId").unwrap_or_default(),
+        instance_id: text(set, "InstanceId"),
+        primary,
+        secondaries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_primary_and_secondaries_from_a_describe_entry() {
+        let set = serde_json::json!({
+            "NetworkInterfaceId": "eni-1", "Status": "InUse", "VSwitchId": "vsw-1",
+            "InstanceId": "i-1", "PrivateIpAddress": "10.0.0.2",
+            "PrivateIpSets": {"PrivateIpSet": [
+                {"PrivateIpAddress": "10.0.0.2", "Primary": "true"},
+                {"PrivateIpAddress": "10.0.0.7", "Primary": "false"},
+                {"PrivateIpAddress": "10.0.0.7", "Primary": "false"}
+            ]}
+        });
+        let view = eni_view(&set).unwrap();
+        assert_eq!(view.primary.as_deref(), Some("10.0.0.2"));
+        assert_eq!(view.secondaries, ["10.0.0.7", "10.0.0.7"]);
+        assert_eq!(view.instance_id.as_deref(), Some("i-1"));
+    }
+}

@@ -1,0 +1,87 @@
+//! The command line: `run`, `list` and `serve`. Exit codes: 0 all passed, 1 a case failed,
+//! 2 usage, profile or case-file errors (nothing was run).
+
+mod run;
+mod serve;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// All cases passed (or the command succeeded).
+pub const EXIT_OK: u8 = 0;
+/// At least one case failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Usage, profile or case-file errors: nothing was judged.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "eni-harness", version, about = "Conformance and fuzz harness for the ECS ENI private-IP API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run case files against a target and report a verdict.
+    Run(run::RunArgs),
+    /// List the cases (and the named checks) without running anything.
+    List(run::ListArgs),
+    /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
+    Serve(serve::ServeArgs),
+}
+
+/// Parses the arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List(args) => run::list(args),
+        Command::Serve(args) => serve::serve(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Parses `500ms`, `2s`, `1m`.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 500ms, 2s or 1m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        _ => Err(format!("`{text}` is not a duration like 500ms, 2s or 1m")),
+    }
+}
+
+/// A multi-threaded runtime for the commands that talk to targets.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime can be built")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! `eni-harness serve`: the reference emulator over HTTP, for SDKs, curl and `run --target URL`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use eni_emulator::{Config, ContractProfile, Emulator, Fault, FaultRule, FaultWhen, SigningMode, World};
+
+use super::{EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 lets the OS pick (the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// World file (YAML) describing what exists at start. Default: the built-in world.
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Contract version: limits and code spellings.
+    #[arg(long, value_enum, default_value_t = ContractArg::Seed)]
+    contract: ContractArg,
+    /// Accept requests with missing or wrong signatures (for curl by hand). Never in CI.
+    #[arg(long)]
+    relaxed_signing: bool,
+    /// How long Attaching, Detaching and Deleting last.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    async_delay: Duration,
+    /// How long an assign or unassign stays in flight (a second one meets Operation.Conflict).
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    task_duration: Duration,
+    /// Inject a fault: `KIND@nth=N` or `KIND@rate=R`, optionally `,action=NAME`. KIND is
+    /// `throttling`, `conflict`, `unavailable` or `latency=DURATION`. Repeatable.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<FaultRule>,
+    /// Seed for ids and fault randomness.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ContractArg {
+    Seed,
+    Current,
+}
+
+pub fn serve(args: ServeArgs) -> u8 {
+    let world = match &args.world {
+        None => World::builtin(),
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) => {
+                    eprintln!("error: cannot read world file {}: {error}", path.display());
+                    return EXIT_USAGE;
+                }
+            };
+            match World::from_yaml(&text, &path.display().to_string()) {
+                Ok(world) => world,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return EXIT_USAGE;
+                }
+            }
+        }
+    };
+    let mut config = Config::new(world);
+    config.contract = match args.contract {
+        ContractArg::Seed => ContractProfile::seed(),
+        ContractArg::Current => ContractProfile::current(),
+    };
+    if args.relaxed_signing {
+        config.signing = SigningMode::Relaxed;
+        eprintln!("WARNING: signatures are NOT verified (--relaxed-signing): any request is taken as authentic.");
+        eprintln!("WARNING: use this for curl by hand only; conformance runs must verify signatures.");
+    }
+    config.timings.attach = args.async_delay;
+    config.timings.detach = args.async_delay;
+    config.timings.delete = args.async_delay;
+    config.timings.task = args.task_duration;
+    config.faults = args.faults;
+    config.seed = args.seed;
+    let emulator = Emulator::new(config);
+    runtime().block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(args.addr).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("error: cannot listen on {}: {error}", args.addr);
+                return EXIT_USAGE;
+            }
+        };
+        let bound = listener.local_addr().map_or_else(|_| args.addr.to_string(), |addr| addr.to_string());
+        println!("eni-harness emulator listening on http://{bound}/");
+        println!("credentials: AccessKeyId `testid` (built-in world) — Ctrl-C or SIGTERM to stop");
+        match eni_emulator::serve(listener, emulator, shutdown_signal()).await {
+            Ok(()) => {
+                eprintln!("stopped");
+                EXIT_OK
+            }
+            Err(error) => {
+                eprintln!("error: the server stopped: {error}");
+                EXIT_USAGE
+            }
+        }
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so the server drains and exits cleanly.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Parses `throttling@rate=0.1`, `conflict@nth=3,action=AssignPrivateIpAddresses`,
+/// `latency=200ms@rate=1`.
+fn parse_fault(text: &str) -> Result<FaultRule, String> {
+    let usage = "write KIND@nth=N or KIND@rate=R[,action=NAME], KIND one of throttling, conflict, unavailable, latency=DURATION";
+    let (kind, when) = text.split_once('@').ok_or_else(|| format!("`{text}`: {usage}"))?;
+    let fault = match kind.split_once('=') {
+        Some(("latency", duration)) => Fault::Latency(parse_duration(duration)?),
+        None if kind == "throttling" => Fault::Throttling,
+        None if kind == "conflict" => Fault::Conflict,
+        None if kind == "unavailable" => Fault::ServiceUnavailable,
+        _ => return Err(format!("`{kind}` is not a fault kind: {usage}")),
+    };
+    let mut rule_when = None;
+    let mut action = None;
+    for part in when.split(',') {
+        match part.split_once('=') {
+            Some(("nth", n)) => {
+                let n: u64 = n.parse().map_err(|_| format!("`nth={n}` needs a whole number ≥ 1"))?;
+                if n == 0 {
+                    return Err("`nth` counts from 1".into());
+                }
+                rule_when = Some(FaultWhen::Nth(n));
+            }
+            Some(("rate", rate)) => {
+                let rate: f64 = rate.parse().map_err(|_| format!("`rate={rate}` needs a number in 0..=1"))?;
+                if !(0.0..=1.0).contains(&rate) {
+                    return Err(format!("`rate={rate}` needs a number in 0..=1"));
+                }
+                rule_when = Some(FaultWhen::Rate(rate));
+            }
+            Some(("action", name)) => action = Some(name.to_string()),
+            _ => return Err(format!("`{part}`: {usage}")),
+        }
+    }
+    let when = rule_when.ok_or_else(|| format!("`{text}` says neither nth= nor rate=: {usage}"))?;
+    Ok(FaultRule { action, when, fault })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse() {
+        let rule = parse_fault("conflict@nth=3,action=AssignPrivateIpAddresses").unwrap();
+        assert_eq!(rule.action.as_deref(), Some("AssignPrivateIpAddresses"));
+        assert!(matches!(rule.when, FaultWhen::Nth(3)));
+        assert!(matches!(rule.fault, Fault::Conflict));
+        assert!(matches!(parse_fault("latency=200ms@rate=1").unwrap().fault, Fault::Latency(d) if d == Duration::from_millis(200)));
+        assert!(parse_fault("throttling").is_err());
+        assert!(parse_fault("throttling@rate=2").is_err());
+        assert!(parse_fault("boom@nth=1").is_err());
+    }
+}

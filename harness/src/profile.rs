@@ -1,0 +1,419 @@
+//! Profiles: what a case may assume about a target. A profile maps the fixtures cases name to the
+//! target's real ids and CIDRs, and carries the contract version's limits and code spellings, so
+//! that one suite runs unchanged against the emulator, somebody's emulator or the real cloud.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+
+use crate::wire::{Format, Signing};
+
+/// The profile used when none is given: the embedded emulator's built-in world.
+pub const EMBEDDED_PROFILE: &str = include_str!("../../profiles/embedded.yaml");
+
+/// A validated profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub contract: Contract,
+    pub region: String,
+    pub format: Format,
+    pub signing: Signing,
+    pub fixtures: BTreeMap<String, Fixture>,
+    /// Checks turned off for every case run with this profile.
+    pub disabled_checks: Vec<String>,
+    /// Prefix given to the names of resources a run creates, so leftovers are recognisable.
+    pub resource_prefix: String,
+}
+
+/// One thing that exists on the target before a run and that cases may name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fixture {
+    VSwitch { id: String, cidr: Ipv4Net, zone: Option<String> },
+    SecurityGroup { id: String },
+    Instance(InstanceFixture),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceFixture {
+    pub id: String,
+    pub instance_type: String,
+    /// Name of the VSwitch fixture its primary ENI sits in.
+    pub vswitch: Option<String>,
+    pub primary_eni: Option<String>,
+    pub primary_ip: Option<Ipv4Addr>,
+}
+
+impl Fixture {
+    pub fn id(&self) -> &str {
+        match self {
+            Fixture::VSwitch { id, .. } | Fixture::SecurityGroup { id } => id,
+            Fixture::Instance(instance) => &instance.id,
+        }
+    }
+}
+
+/// The limits and code spellings of one version of the API documentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contract {
+    pub name: String,
+    /// Secondary addresses an ENI may hold while `Available`.
+    pub available_cap: u32,
+    /// Largest `N` in `PrivateIpAddress.N`.
+    pub max_list_index: u32,
+    /// Private IPv4 addresses per ENI, primary included, by instance type.
+    pub instance_types: BTreeMap<String, u32>,
+    /// Error codes as the case files spell them (the seed page's spelling) → as this target
+    /// spells them. Codes not listed are spelled the same.
+    pub code_spellings: BTreeMap<String, String>,
+}
+
+impl Contract {
+    /// The seed page's contract: `InValidParameter`, an `Available` cap of 10.
+    pub fn seed() -> Contract {
+        Contract {
+            name: "seed".into(),
+            available_cap: 10,
+            max_list_index: 50,
+            instance_types: instance_type_caps(),
+            code_spellings: BTreeMap::new(),
+        }
+    }
+
+    /// The 2021+ documentation: `InvalidParameter`, an `Available` cap of 49.
+    pub fn current() -> Contract {
+        Contract {
+            name: "current".into(),
+            available_cap: 49,
+            max_list_index: 50,
+            instance_types: instance_type_caps(),
+            code_spellings: BTreeMap::from([("InValidParameter".into(), "InvalidParameter".into())]),
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<Contract> {
+        match name {
+            "seed" => Some(Contract::seed()),
+            "current" => Some(Contract::current()),
+            _ => None,
+        }
+    }
+
+    /// How this target spells a code that a case file spells `code`.
+    pub fn spell<'a>(&'a self, code: &'a str) -> &'a str {
+        self.code_spellings.get(code).map_or(code, String::as_str)
+    }
+
+    /// Secondary addresses an ENI attached to an instance of this type may hold.
+    pub fn secondary_cap(&self, instance_type: &str) -> Option<u32> {
+        self.instance_types.get(instance_type).map(|total| total.saturating_sub(1))
+    }
+}
+
+/// Private IPv4 addresses per ENI, primary included (the 2021 instance-family tables).
+fn instance_type_caps() -> BTreeMap<String, u32> {
+    [
+        ("ecs.g5.large", 6),
+        ("ecs.g6.large", 6),
+        ("ecs.g6.xlarge", 10),
+        ("ecs.g6.2xlarge", 10),
+        ("ecs.g7.large", 6),
+        ("ecs.g7.xlarge", 15),
+        ("ecs.g7.2xlarge", 15),
+    ]
+    .into_iter()
+    .map(|(name, cap)| (name.to_string(), cap))
+    .collect()
+}
+
+/// Why a profile could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("profile {origin}: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("profile {origin}: {message}\n  = help: {help}")]
+    Invalid { origin: String, message: String, help: String },
+}
+
+impl Profile {
+    /// The built-in profile of the embedded emulator.
+    pub fn embedded() -> Profile {
+        Profile::parse(EMBEDDED_PROFILE, "profiles/embedded.yaml")
+            .expect("the built-in profile is valid (a unit test pins it)")
+    }
+
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Profile::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let raw: RawProfile = serde_saphyr::from_str(text).map_err(|error| ProfileError::Syntax {
+            origin: origin.to_string(),
+            message: error.to_string(),
+        })?;
+        raw.validate(origin)
+    }
+
+    /// The code spelling this profile expects for a code as case files write it.
+    pub fn spell<'a>(&'a self, code: &'a str) -> &'a str {
+        self.contract.spell(code)
+    }
+
+    /// The VSwitch fixtures, by name.
+    pub fn vswitches(&self) -> impl Iterator<Item = (&str, &str, Ipv4Net)> {
+        self.fixtures.iter().filter_map(|(name, fixture)| match fixture {
+            Fixture::VSwitch { id, cidr, .. } => Some((name.as_str(), id.as_str(), *cidr)),
+            _ => None,
+        })
+    }
+
+    /// The instance type of an instance id, when a fixture names it.
+    pub fn instance_type_of(&self, instance_id: &str) -> Option<&str> {
+        self.fixtures.values().find_map(|fixture| match fixture {
+            Fixture::Instance(instance) if instance.id == instance_id => {
+                Some(instance.instance_type.as_str())
+            }
+            _ => None,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    #[serde(default)]
+    contract: Option<String>,
+    region: String,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    signing: Option<String>,
+    #[serde(default)]
+    fixtures: BTreeMap<String, RawFixture>,
+    #[serde(default)]
+    limits: Option<RawLimits>,
+    #[serde(default)]
+    codes: BTreeMap<String, String>,
+    #[serde(default)]
+    checks: Option<RawChecks>,
+    #[serde(default)]
+    resource_prefix: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFixture {
+    kind: String,
+    id: String,
+    #[serde(default)]
+    cidr: Option<String>,
+    #[serde(default)]
+    zone: Option<String>,
+    #[serde(default, rename = "type")]
+    instance_type: Option<String>,
+    #[serde(default)]
+    vswitch: Option<String>,
+    #[serde(default)]
+    primary_eni: Option<String>,
+    #[serde(default)]
+    primary_ip: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default)]
+    available_cap: Option<u32>,
+    #[serde(default)]
+    max_list_index: Option<u32>,
+    #[serde(default)]
+    instance_types: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChecks {
+    #[serde(default)]
+    disable: Vec<String>,
+}
+
+impl RawProfile {
+    fn validate(self, origin: &str) -> Result<Profile, ProfileError> {
+        let invalid = |message: String, help: &str| ProfileError::Invalid {
+            origin: origin.to_string(),
+            message,
+            help: help.to_string(),
+        };
+        let contract_name = self.contract.as_deref().unwrap_or("seed");
+        let mut contract = Contract::by_name(contract_name).ok_or_else(|| {
+            invalid(format!("unknown contract `{contract_name}`"), "use `seed` or `current`")
+        })?;
+        if let Some(limits) = self.limits {
+            if let Some(cap) = limits.available_cap {
+                contract.available_cap = cap;
+            }
+            if let Some(max) = limits.max_list_index {
+                contract.max_list_index = max;
+            }
+            contract.instance_types.extend(limits.instance_types);
+        }
+        contract.code_spellings.extend(self.codes);
+
+        let format = match self.format.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("JSON") => Format::Json,
+            Some("XML") => Format::Xml,
+            Some(other) => {
+                return Err(invalid(format!("unknown format `{other}`"), "use `JSON` or `XML`"));
+            }
+        };
+        let signing = match self.signing.as_deref() {
+            None | Some("v1") => Signing::V1,
+            Some("v3") => Signing::V3,
+            Some("none") => Signing::None,
+            Some(other) => {
+                return Err(invalid(
+                    format!("unknown signing `{other}`"),
+                    "use `v1`, `v3` or `none`",
+                ));
+            }
+        };
+
+        let mut fixtures = BTreeMap::new();
+        for (name, raw) in &self.fixtures {
+            let fixture = raw.validate(name).map_err(|(message, help)| invalid(message, help))?;
+            fixtures.insert(name.clone(), fixture);
+        }
+        for (name, fixture) in &fixtures {
+            if let Fixture::Instance(instance) = fixture {
+                if let Some(vswitch) = &instance.vswitch
+                    && !matches!(fixtures.get(vswitch), Some(Fixture::VSwitch { .. }))
+                {
+                    return Err(invalid(
+                        format!("fixture `{name}` names vswitch `{vswitch}`, which is not a vswitch fixture"),
+                        "name a fixture of kind vswitch defined in this profile",
+                    ));
+                }
+                if !contract.instance_types.contains_key(&instance.instance_type) {
+                    let known: Vec<_> = contract.instance_types.keys().cloned().collect();
+                    return Err(invalid(
+                        format!(
+                            "fixture `{name}` has instance type `{}`, whose per-ENI address cap is unknown",
+                            instance.instance_type
+                        ),
+                        &format!(
+                            "add it under `limits.instance_types` (known: {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Profile {
+            name: self.name,
+            contract,
+            region: self.region,
+            format,
+            signing,
+            fixtures,
+            disabled_checks: self.checks.map(|checks| checks.disable).unwrap_or_default(),
+            resource_prefix: self.resource_prefix.unwrap_or_else(|| "eni-harness-".into()),
+        })
+    }
+}
+
+impl RawFixture {
+    fn validate(&self, name: &str) -> Result<Fixture, (String, &'static str)> {
+        match self.kind.as_str() {
+            "vswitch" => {
+                let cidr = self.cidr.as_deref().ok_or_else(|| {
+                    (format!("vswitch fixture `{name}` has no `cidr`"), "add e.g. `cidr: 192.168.0.0/24`")
+                })?;
+                let cidr: Ipv4Net = cidr.parse().map_err(|_| {
+                    (
+                        format!("fixture `{name}`: `{cidr}` is not an IPv4 CIDR block"),
+                        "write it like `192.168.0.0/24`",
+                    )
+                })?;
+                if cidr != cidr.trunc() {
+                    return Err((
+                        format!("fixture `{name}`: `{cidr}` has host bits set"),
+                        "write the network address, e.g. `192.168.0.0/24`",
+                    ));
+                }
+                Ok(Fixture::VSwitch { id: self.id.clone(), cidr, zone: self.zone.clone() })
+            }
+            "security_group" => Ok(Fixture::SecurityGroup { id: self.id.clone() }),
+            "instance" => {
+                let instance_type = self.instance_type.clone().ok_or_else(|| {
+                    (format!("instance fixture `{name}` has no `type`"), "add e.g. `type: ecs.g6.large`")
+                })?;
+                let primary_ip = match &self.primary_ip {
+                    None => None,
+                    Some(text) => Some(text.parse().map_err(|_| {
+                        (
+                            format!("fixture `{name}`: primary_ip `{text}` is not an IPv4 address"),
+                            "write a dotted quad such as `192.168.0.200`",
+                        )
+                    })?),
+                };
+                Ok(Fixture::Instance(InstanceFixture {
+                    id: self.id.clone(),
+                    instance_type,
+                    vswitch: self.vswitch.clone(),
+                    primary_eni: self.primary_eni.clone(),
+                    primary_ip,
+                }))
+            }
+            other => Err((
+                format!("fixture `{name}` has unknown kind `{other}`"),
+                "use `vswitch`, `security_group` or `instance`",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profile_is_valid() {
+        let profile = Profile::embedded();
+        assert_eq!(profile.contract, Contract::seed());
+        assert!(matches!(profile.fixtures["small_vswitch"], Fixture::VSwitch { cidr, .. } if cidr.prefix_len() == 29));
+        assert_eq!(profile.instance_type_of("i-bp1running0000000000001"), Some("ecs.g6.large"));
+    }
+
+    #[test]
+    fn current_contract_respells_invalid_parameter() {
+        assert_eq!(Contract::current().spell("InValidParameter"), "InvalidParameter");
+        assert_eq!(Contract::seed().spell("InValidParameter"), "InValidParameter");
+        assert_eq!(Contract::seed().secondary_cap("ecs.g7.xlarge"), Some(14));
+    }
+
+    #[test]
+    fn unknown_key_names_the_place() {
+        let error = Profile::parse("name: x\nregion: r\nfixturez: {}\n", "p.yaml").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("p.yaml"), "{text}");
+        assert!(text.contains("fixturez"), "{text}");
+        assert!(text.contains("3:"), "{text}");
+    }
+
+    #[test]
+    fn bad_cidr_is_explained() {
+        let text = "name: x\nregion: r\nfixtures:\n  v: {kind: vswitch, id: vsw-1, cidr: 10.0.0.1/24}\n";
+        let error = Profile::parse(text, "p.yaml").unwrap_err().to_string();
+        assert!(error.contains("host bits"), "{error}");
+    }
+}

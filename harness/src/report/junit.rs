@@ -1,0 +1,47 @@
+//! The JUnit XML report, with the data model nextest uses, so CI systems render a run as tests.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::runner::{SuiteReport, Verdict};
+
+/// The report as JUnit XML: one test suite (the target), one test case per case.
+pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
+    let mut suite = TestSuite::new(format!("eni-harness ({})", report.target));
+    for outcome in &report.outcomes {
+        let status = match &outcome.verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Skip(reason) => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(reason.as_str());
+                status
+            }
+            Verdict::Fail => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let first = outcome.failures.first();
+                status.set_message(first.map_or(String::new(), |failure| {
+                    format!("{}.{}: {}", failure.section.name(), failure.step, failure.message.lines().next().unwrap_or(""))
+                }));
+                status.set_type(first.map_or("failure".into(), |failure| failure.label()));
+                let mut description = String::new();
+                for failure in &outcome.failures {
+                    description.push_str(&format!("{}.{} [{}]\n{}\n", failure.section.name(), failure.step, failure.label(), failure.message));
+                    if let Some(curl) = &failure.curl {
+                        description.push_str(&format!("curl: {curl}\n"));
+                    }
+                }
+                description.push_str(&format!("rerun: {}\n", super::rerun_command(&outcome.origin, &report.target, profile_path)));
+                status.set_description(description);
+                status
+            }
+        };
+        let mut case = TestCase::new(outcome.id.as_str(), status);
+        case.set_classname(outcome.origin.as_str());
+        case.set_time(outcome.duration);
+        suite.add_test_case(case);
+    }
+    suite.set_time(report.wall);
+    let mut junit = Report::new("eni-harness");
+    junit.add_test_suite(suite);
+    junit.set_time(report.wall);
+    junit.to_string().expect("the report is plain data")
+}

@@ -1,0 +1,634 @@
+//! Running one case: its steps in order (teardown always), each answer held against the step's
+//! expectations and the named checks, state read back around every mutating request, and the
+//! exchanges recorded for the snapshot.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eni_spec::{Case, Send, Step};
+
+use super::scope::{EvalError, Scope};
+use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
+use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
+use crate::checks::invariants::{
+    Mutation, Violation, check_assign_report, check_disjoint_reports, check_state, check_transition,
+};
+use crate::checks::observe::{Observation, observe};
+use crate::checks::response::check_exchange;
+use crate::checks::{CheckSet, NO_LEAKS};
+use crate::profile::{Fixture, Profile};
+use crate::redact::Redactor;
+use crate::snapshot::SnapshotOutcome;
+use crate::target::{Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::wire::{self, Format, Method, Signing, WireRequest};
+
+/// Actions that change state, around which the state is read back.
+const MUTATING: &[&str] = &[
+    "AssignPrivateIpAddresses",
+    "UnassignPrivateIpAddresses",
+    "CreateNetworkInterface",
+    "DeleteNetworkInterface",
+    "AttachNetworkInterface",
+    "DetachNetworkInterface",
+];
+
+/// What a case run needs besides the case.
+#[derive(Debug, Clone)]
+pub struct CaseContext {
+    pub profile: Arc<Profile>,
+    /// Base URL printed in reproduction curl lines.
+    pub repro_url: String,
+    /// Unique per run, so that `${unique}` differs between runs against a shared endpoint.
+    pub run_token: String,
+}
+
+/// One request as the snapshot shows it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub section: Section,
+    pub name: String,
+    pub request: WireRequest,
+    pub outcome: Result<(u16, serde_json::Value), String>,
+}
+
+/// The case fields the runner turns into target knobs.
+pub fn knobs_of(case: &Case) -> EmulatorKnobs {
+    EmulatorKnobs { task_duration: case.emulator.task_duration, async_delay: case.emulator.async_delay }
+}
+
+/// Runs one case to the end. Never panics on what a target answers.
+pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -> CaseOutcome {
+    let started = Instant::now();
+    let profile = context.profile.as_ref();
+    let mut outcome = CaseOutcome::new(case);
+    if let Some(missing) = case.uses.iter().find(|name| !profile.fixtures.contains_key(*name)) {
+        outcome.verdict = Verdict::Skip(format!("profile `{}` has no fixture `{missing}`", profile.name));
+        return outcome;
+    }
+    let knobs = knobs_of(case);
+    if !knobs.is_empty() && !target.supports_knobs() {
+        outcome.verdict = Verdict::Skip("needs emulator knobs (`emulator:`), which only the embedded target honours".into());
+        return outcome;
+    }
+    let disabled = profile
+        .disabled_checks
+        .iter()
+        .map(String::as_str)
+        .chain(case.disabled_checks.iter().map(|name| name.value.as_str()));
+    let checks = match CheckSet::without(disabled) {
+        Ok(checks) => checks,
+        Err(message) => {
+            outcome.fail(Failure::new(Section::Setup, "checks", FailureKind::CaseFile, message));
+            return outcome;
+        }
+    };
+    let connection: Arc<dyn Connection> = match target.connect(&knobs) {
+        Ok(connection) => Arc::from(connection),
+        Err(error) => {
+            outcome.fail(Failure::new(Section::Setup, "connect", FailureKind::Transport, format!("{error:#}")));
+            return outcome;
+        }
+    };
+    let mut run = CaseRun {
+        case,
+        context,
+        profile,
+        checks,
+        connection,
+        scope: Scope::new(profile, format!("{}-{}", context.run_token, short_hash(&case.id))),
+        redactor: Redactor::new(profile),
+        vswitch_ids: vswitch_ids(case, profile),
+        primaries: Default::default(),
+        created: BTreeSet::new(),
+        recorded: Vec::new(),
+        failures: Vec::new(),
+        requests: 0,
+    };
+    run.run().await;
+    outcome.requests = run.requests;
+    outcome.snapshot_text = case.snapshot.then(|| run.snapshot_text());
+    outcome.failures = std::mem::take(&mut run.failures);
+    outcome.verdict = if outcome.failures.is_empty() { Verdict::Pass } else { Verdict::Fail };
+    outcome.snapshot = SnapshotOutcome::Skipped;
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+struct CaseRun<'a> {
+    case: &'a Case,
+    context: &'a CaseContext,
+    profile: &'a Profile,
+    checks: CheckSet,
+    connection: Arc<dyn Connection>,
+    scope: Scope<'a>,
+    redactor: Redactor,
+    /// The VSwitches whose ENIs are read back around mutating requests.
+    vswitch_ids: Vec<String>,
+    primaries: std::collections::BTreeMap<String, String>,
+    /// ENIs this case created, for the leak check.
+    created: BTreeSet<String>,
+    recorded: Vec<Recorded>,
+    failures: Vec<Failure>,
+    requests: usize,
+}
+
+impl CaseRun<'_> {
+    async fn run(&mut self) {
+        let case = self.case;
+        'sections: for (section, steps) in [(Section::Setup, &case.setup), (Section::Steps, &case.steps)] {
+            for step in steps {
+                self.step(section, step).await;
+                if !self.failures.is_empty() {
+                    break 'sections;
+                }
+            }
+        }
+        let failed_before_teardown = !self.failures.is_empty();
+        for step in &case.teardown {
+            if failed_before_teardown && !self.teardown_can_run(step) {
+                // The values it needs were never captured because an earlier step failed; that
+                // failure is already reported.
+                continue;
+            }
+            self.step(Section::Teardown, step).await;
+        }
+        self.check_leaks().await;
+    }
+
+    /// Whether every variable a teardown step names has been captured.
+    fn teardown_can_run(&self, step: &Step) -> bool {
+        let Step::Send(send) = step else { return true };
+        let templates = send.params.iter().map(|(_, template)| template);
+        templates.flat_map(|template| template.parts.iter()).all(|part| match part {
+            eni_spec::Part::Expr(expr) => {
+                self.scope.get(&expr.root).is_some()
+                    || self.profile.fixtures.contains_key(&expr.root)
+                    || eni_spec::BUILTIN_ROOTS.contains(&expr.root.as_str())
+            }
+            eni_spec::Part::Lit(_) => true,
+        })
+    }
+
+    async fn step(&mut self, section: Section, step: &Step) {
+        match step {
+            Step::Send(send) => self.send(section, send).await,
+            Step::Wait { duration, .. } => self.connection.wait(*duration).await,
+            Step::Concurrent { sends, .. } => self.concurrent(section, sends).await,
+        }
+    }
+
+    fn eval_error(&mut self, section: Section, send: &Send, error: EvalError) {
+        let where_ = format!("{}:{}:{}", self.case.origin, error.span.line, error.span.col);
+        self.failures.push(Failure::new(
+            section,
+            &send.name,
+            FailureKind::CaseFile,
+            format!("{where_}: {}", error.message),
+        ));
+    }
+
+    fn build(&mut self, send: &Send) -> Result<WireRequest, EvalError> {
+        let mut params = Vec::with_capacity(send.params.len() + 1);
+        if let Some(action) = &send.action {
+            params.push(("Action".to_string(), action.clone()));
+        }
+        for (key, template) in &send.params {
+            params.push((key.value.clone(), self.scope.eval(template, &mut self.redactor)?));
+        }
+        let raw_query = match &send.raw_query {
+            Some(template) => Some(self.scope.eval(template, &mut self.redactor)?),
+            None => None,
+        };
+        let format = match send.format.or(self.case.format) {
+            Some(eni_spec::Format::Xml) => Format::Xml,
+            Some(eni_spec::Format::Json) => Format::Json,
+            None => self.profile.format,
+        };
+        let signing = match send.signing.or(self.case.signing) {
+            Some(eni_spec::Signing::V1) => Signing::V1,
+            Some(eni_spec::Signing::V3) => Signing::V3,
+            Some(eni_spec::Signing::None) => Signing::None,
+            None => self.profile.signing,
+        };
+        Ok(WireRequest {
+            method: match send.method {
+                eni_spec::Method::Get => Method::Get,
+                eni_spec::Method::Post => Method::Post,
+            },
+            params,
+            raw_query,
+            format,
+            signing,
+            omit: send.omit.clone(),
+            corrupt_signature: send.corrupt_signature,
+        })
+    }
+
+    fn expectation(&mut self, send: &Send) -> Result<Expectation, EvalError> {
+        let expect = &send.expect;
+        let mut eval = |template| self.scope.eval(template, &mut self.redactor);
+        let mut fields = Vec::new();
+        for (path, template) in &expect.fields {
+            fields.push((path.text.clone(), eval(template)?));
+        }
+        let message_contains = match &expect.message_contains {
+            Some(template) => Some(eval(template)?),
+            None => None,
+        };
+        let assigned = match &expect.assigned {
+            Some(templates) => Some(templates.iter().map(&mut eval).collect::<Result<Vec<_>, _>>()?),
+            None => None,
+        };
+        Ok(Expectation {
+            status: expect.status.clone(),
+            codes: expect.codes.iter().map(|code| self.profile.spell(code).to_string()).collect(),
+            message_contains,
+            fields,
+            absent: expect.absent.iter().map(|path| path.text.clone()).collect(),
+            assigned,
+            assigned_count: expect.assigned_count,
+            count: expect.count.as_ref().map(|(path, count)| (path.text.clone(), *count)),
+        })
+    }
+
+    async fn send(&mut self, section: Section, send: &Send) {
+        let request = match self.build(send) {
+            Ok(request) => request,
+            Err(error) => return self.eval_error(section, send, error),
+        };
+        let expectation = match self.expectation(send) {
+            Ok(expectation) => expectation,
+            Err(error) => return self.eval_error(section, send, error),
+        };
+        let mutation = mutation_of(&request);
+        let before = match &mutation {
+            Some(_) => self.observe(section, &send.name).await,
+            None => None,
+        };
+        let result = match &send.poll {
+            None => self.exchange(&request).await,
+            Some(poll) => self.poll(section, send, &request, poll).await,
+        };
+        let exchange = match result {
+            Ok(exchange) => exchange,
+            Err(error) => {
+                self.record(section, &send.name, &request, Err(error.to_string()));
+                let message = format!("no answer: {error}");
+                self.fail_step(section, &send.name, FailureKind::Transport, message, &request);
+                return;
+            }
+        };
+        self.record(section, &send.name, &request, Ok((exchange.status, exchange.decoded.body.clone())));
+        self.judge(section, send, &request, &expectation, &exchange);
+        let succeeded = exchange.status == 200;
+        if let (Some(mutation), true) = (&mutation, succeeded) {
+            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            self.violations(section, &send.name, &request, check_assign_report(mutation, &reported, &self.checks));
+        }
+        if let (Some(mutation), Some(before)) = (mutation, before)
+            && let Some(after) = self.observe(section, &send.name).await
+        {
+            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            let found = check_transition(&before, &after, &mutation, succeeded, &reported, &self.checks);
+            self.violations(section, &send.name, &request, found);
+        }
+    }
+
+    /// Expectations, answer checks and captures of one exchange.
+    fn judge(&mut self, section: Section, send: &Send, request: &WireRequest, expectation: &Expectation, exchange: &Exchange) {
+        for mismatch in mismatches(expectation, exchange) {
+            self.fail_step(section, &send.name, FailureKind::Expectation, mismatch, request);
+        }
+        let found = check_exchange(exchange, &expectation.status, &self.checks);
+        self.violations(section, &send.name, request, found);
+        if exchange.status == 200
+            && send.action.as_deref() == Some("CreateNetworkInterface")
+            && let Some(id) = exchange.decoded.get("NetworkInterfaceId").and_then(|id| id.as_str())
+        {
+            self.created.insert(id.to_string());
+        }
+        for (name, path) in &send.capture {
+            match exchange.decoded.get(&path.text).and_then(|value| value.as_str()) {
+                Some(value) => self.scope.set(name, value.to_string()),
+                None => {
+                    let message = format!("capture `{name}`: no text at `{}` in the answer", path.text);
+                    self.fail_step(section, &send.name, FailureKind::Expectation, message, request);
+                }
+            }
+        }
+    }
+
+    async fn exchange(&mut self, request: &WireRequest) -> Result<Exchange, TransportError> {
+        self.requests += 1;
+        self.connection.send(request).await
+    }
+
+    async fn poll(
+        &mut self,
+        section: Section,
+        send: &Send,
+        request: &WireRequest,
+        poll: &eni_spec::Poll,
+    ) -> Result<Exchange, TransportError> {
+        let mut until = Vec::new();
+        for (path, template) in &poll.until {
+            match self.scope.eval(template, &mut self.redactor) {
+                Ok(value) => until.push((path.text.clone(), value)),
+                Err(error) => {
+                    self.eval_error(section, send, error);
+                    return self.exchange(request).await;
+                }
+            }
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            let exchange = self.exchange(request).await?;
+            let pending: Vec<String> = until
+                .iter()
+                .filter_map(|(path, expected)| {
+                    let actual = exchange.decoded.get(path).and_then(|value| value.as_str()).unwrap_or("(absent)");
+                    (actual != expected).then(|| format!("{path} is {actual:?}, waiting for {expected:?}"))
+                })
+                .collect();
+            if pending.is_empty() {
+                return Ok(exchange);
+            }
+            if waited >= poll.timeout {
+                let message = format!("poll gave up after {waited:?}: {}", pending.join("; "));
+                self.fail_step(section, &send.name, FailureKind::Expectation, message, request);
+                return Ok(exchange);
+            }
+            self.connection.wait(poll.interval).await;
+            waited += poll.interval;
+        }
+    }
+
+    async fn concurrent(&mut self, section: Section, sends: &[Send]) {
+        let mut prepared = Vec::new();
+        for send in sends {
+            match (self.build(send), self.expectation(send)) {
+                (Ok(request), Ok(expectation)) => prepared.push((send, request, expectation)),
+                (Err(error), _) | (_, Err(error)) => return self.eval_error(section, send, error),
+            }
+        }
+        let mutating = prepared.iter().any(|(_, request, _)| mutation_of(request).is_some());
+        if mutating {
+            // Read once before, so the group's effects are judged against a known state.
+            let _ = self.observe(section, &sends[0].name).await;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, (_, request, _)) in prepared.iter().enumerate() {
+            let connection = Arc::clone(&self.connection);
+            let request = request.clone();
+            tasks.spawn(async move { (index, connection.send(&request).await) });
+        }
+        let mut results: Vec<Option<Result<Exchange, TransportError>>> = vec![None; prepared.len()];
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((index, result)) => results[index] = Some(result),
+                Err(error) => {
+                    let message = format!("a concurrent send did not finish: {error}");
+                    self.failures.push(Failure::new(section, &sends[0].name, FailureKind::Transport, message));
+                }
+            }
+        }
+        self.requests += prepared.len();
+        let mut reports = Vec::new();
+        for ((send, request, expectation), result) in prepared.iter().zip(results) {
+            match result {
+                Some(Ok(exchange)) => {
+                    self.record(section, &send.name, request, Ok((exchange.status, exchange.decoded.body.clone())));
+                    self.judge(section, send, request, expectation, &exchange);
+                    if exchange.status == 200 && matches!(mutation_of(request), Some(Mutation::Assign { .. })) {
+                        reports.push((send.name.clone(), exchange.decoded.strings_at(ASSIGNED_PATH)));
+                    }
+                }
+                // Under concurrency a timeout is an unknown outcome: the state read below
+                // settles what happened, so it is not a failure by itself.
+                Some(Err(TransportError::Timeout(after))) => {
+                    self.record(section, &send.name, request, Err(format!("timed out after {after:?}")));
+                }
+                Some(Err(error)) => {
+                    self.record(section, &send.name, request, Err(error.to_string()));
+                    self.fail_step(section, &send.name, FailureKind::Transport, format!("no answer: {error}"), request);
+                }
+                None => {}
+            }
+        }
+        let found = check_disjoint_reports(&reports, &self.checks);
+        self.violations(section, &sends[0].name, &prepared[0].1, found);
+        if mutating && let Some(after) = self.observe(section, &sends[0].name).await {
+            for (step, addresses) in &reports {
+                let held: BTreeSet<&String> = after.enis.values().flat_map(|eni| eni.secondaries.iter()).collect();
+                let missing: Vec<&str> = addresses.iter().filter(|a| !held.contains(a)).map(String::as_str).collect();
+                if !missing.is_empty() && self.checks.is_on(crate::checks::ASSIGN_MATCHES_DESCRIBE) {
+                    let message = format!("`{step}` was acknowledged, but {} is not on any ENI afterwards", missing.join(", "));
+                    self.failures.push(Failure::check(section, step, crate::checks::ASSIGN_MATCHES_DESCRIBE.name, message));
+                }
+            }
+        }
+    }
+
+    /// Reads the state back and checks the state invariants on it.
+    async fn observe(&mut self, section: Section, step: &str) -> Option<Observation> {
+        if self.vswitch_ids.is_empty() || !self.checks.needs_observation() {
+            return None;
+        }
+        let signing = self.profile.signing;
+        let result = observe(self.connection.as_ref(), &self.vswitch_ids, signing).await;
+        match result {
+            Ok(observation) => {
+                self.requests += observation.requests;
+                let found = check_state(&observation, self.profile, &self.checks, &mut self.primaries);
+                for violation in found {
+                    self.failures.push(Failure::check(section, step, violation.check.name, violation.message));
+                }
+                Some(observation)
+            }
+            Err(message) => {
+                let message = format!("cannot read the state back: {message}");
+                self.failures.push(Failure::new(section, step, FailureKind::Transport, message));
+                None
+            }
+        }
+    }
+
+    async fn check_leaks(&mut self) {
+        if self.created.is_empty() || !self.checks.is_on(NO_LEAKS) {
+            return;
+        }
+        let mut params = vec![("Action".to_string(), "DescribeNetworkInterfaces".to_string())];
+        for (index, id) in self.created.iter().enumerate() {
+            params.push((format!("NetworkInterfaceId.{}", index + 1), id.clone()));
+        }
+        let request = WireRequest { params, format: Format::Json, signing: self.profile.signing, ..WireRequest::default() };
+        let leaked: Vec<String> = match self.exchange(&request).await {
+            Ok(exchange) if exchange.status == 200 => exchange
+                .decoded
+                .get("NetworkInterfaceSets.NetworkInterfaceSet")
+                .and_then(|sets| sets.as_array())
+                .into_iter()
+                .flatten()
+                .filter(|set| set.get("Status").and_then(|s| s.as_str()) != Some("Deleting"))
+                .filter_map(|set| set.get("NetworkInterfaceId").and_then(|id| id.as_str()).map(str::to_string))
+                .collect(),
+            Ok(exchange) => {
+                let message = format!("cannot check for leaks: DescribeNetworkInterfaces answered {}", exchange.status);
+                self.failures.push(Failure::check(Section::Teardown, "leaks", NO_LEAKS.name, message));
+                return;
+            }
+            Err(error) => {
+                let message = format!("cannot check for leaks: {error}");
+                self.failures.push(Failure::check(Section::Teardown, "leaks", NO_LEAKS.name, message));
+                return;
+            }
+        };
+        if !leaked.is_empty() {
+            let message = format!("created and never deleted: {}", leaked.join(", "));
+            self.failures.push(Failure::check(Section::Teardown, "leaks", NO_LEAKS.name, message));
+        }
+    }
+
+    fn violations(&mut self, section: Section, step: &str, request: &WireRequest, found: Vec<Violation>) {
+        for violation in found {
+            let mut failure = Failure::check(section, step, violation.check.name, violation.message);
+            failure.curl = Some(self.curl(request));
+            self.failures.push(failure);
+        }
+    }
+
+    fn fail_step(&mut self, section: Section, step: &str, kind: FailureKind, message: String, request: &WireRequest) {
+        let mut failure = Failure::new(section, step, kind, message);
+        failure.curl = Some(self.curl(request));
+        self.failures.push(failure);
+    }
+
+    /// An unsigned curl line for the request, for an emulator with relaxed signing.
+    fn curl(&self, request: &WireRequest) -> String {
+        let unsigned = WireRequest { signing: Signing::None, ..request.clone() };
+        let context = wire::PrepareContext {
+            host: String::new(),
+            region: Some(self.profile.region.clone()),
+            now: std::time::SystemTime::now(),
+            nonce: String::new(),
+        };
+        wire::prepare::curl_line(&wire::prepare(&unsigned, None, &context), &self.context.repro_url)
+    }
+
+    fn record(&mut self, section: Section, name: &str, request: &WireRequest, outcome: Result<(u16, serde_json::Value), String>) {
+        self.recorded.push(Recorded { section, name: name.to_string(), request: request.clone(), outcome });
+    }
+
+    /// The case's exchanges, redacted, as YAML.
+    fn snapshot_text(&mut self) -> String {
+        let mut steps = Vec::new();
+        for recorded in std::mem::take(&mut self.recorded) {
+            let mut step = serde_json::Map::new();
+            step.insert("step".into(), format!("{}.{}", recorded.section.name(), recorded.name).into());
+            let request = &recorded.request;
+            if request.method == Method::Post {
+                step.insert("method".into(), "POST".into());
+            }
+            if request.format == Format::Xml {
+                step.insert("format".into(), "XML".into());
+            }
+            if request.signing != Signing::V1 {
+                step.insert("signing".into(), format!("{:?}", request.signing).to_lowercase().into());
+            }
+            let keys: BTreeSet<&str> = request.params.iter().map(|(key, _)| key.as_str()).collect();
+            let params: serde_json::Value = if keys.len() == request.params.len() {
+                let mut map = serde_json::Map::new();
+                for (key, value) in &request.params {
+                    map.insert(key.clone(), self.redactor.text(value).into());
+                }
+                map.into()
+            } else {
+                let pairs = request.params.iter().map(|(key, value)| serde_json::json!([key, self.redactor.text(value)]));
+                serde_json::Value::Array(pairs.collect())
+            };
+            step.insert("request".into(), params);
+            if let Some(raw) = &request.raw_query {
+                step.insert("raw_query".into(), self.redactor.text(raw).into());
+            }
+            if !request.omit.is_empty() {
+                step.insert("omit".into(), request.omit.clone().into());
+            }
+            if request.corrupt_signature {
+                step.insert("corrupt_signature".into(), true.into());
+            }
+            match recorded.outcome {
+                Ok((status, mut body)) => {
+                    step.insert("status".into(), status.into());
+                    self.redactor.value(&mut body);
+                    step.insert("response".into(), body);
+                }
+                Err(error) => {
+                    step.insert("error".into(), error.into());
+                }
+            }
+            steps.push(serde_json::Value::Object(step));
+        }
+        let document = serde_json::json!({ "case": self.case.id, "steps": steps });
+        serde_saphyr::to_string(&document).unwrap_or_else(|error| format!("cannot render the snapshot: {error}"))
+    }
+}
+
+/// What a mutating request asks for, read from its parameters.
+fn mutation_of(request: &WireRequest) -> Option<Mutation> {
+    let action = request.params.iter().find(|(key, _)| key == "Action").map(|(_, value)| value.as_str())?;
+    if !MUTATING.contains(&action) {
+        return None;
+    }
+    let param = |name: &str| request.params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let addresses: Vec<String> = request
+        .params
+        .iter()
+        .filter(|(key, _)| is_address_list_key(key))
+        .map(|(_, value)| value.clone())
+        .collect();
+    let eni = param("NetworkInterfaceId").unwrap_or_default();
+    Some(match action {
+        "AssignPrivateIpAddresses" => Mutation::Assign {
+            eni,
+            requested: addresses,
+            count: param("SecondaryPrivateIpAddressCount").and_then(|count| count.parse().ok()),
+        },
+        "UnassignPrivateIpAddresses" => Mutation::Unassign { eni, named: addresses },
+        _ => Mutation::Other,
+    })
+}
+
+/// `PrivateIpAddress.N` with a well-formed `N`.
+fn is_address_list_key(key: &str) -> bool {
+    key.strip_prefix("PrivateIpAddress.")
+        .is_some_and(|index| !index.is_empty() && !index.starts_with('0') && index.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The VSwitches a case touches: its VSwitch fixtures and those its instance fixtures sit in.
+fn vswitch_ids(case: &Case, profile: &Profile) -> Vec<String> {
+    let mut ids = BTreeSet::new();
+    for name in &case.uses {
+        match profile.fixtures.get(name) {
+            Some(Fixture::VSwitch { id, .. }) => {
+                ids.insert(id.clone());
+            }
+            Some(Fixture::Instance(instance)) => {
+                if let Some(Fixture::VSwitch { id, .. }) = instance.vswitch.as_ref().and_then(|v| profile.fixtures.get(v)) {
+                    ids.insert(id.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    ids.into_iter().collect()
+}
+
+/// A short stable hash of a case id, so `${unique}` differs between cases of one run.
+fn short_hash(text: &str) -> String {
+    // FNV-1a: stable across Rust versions, unlike the std hasher.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{:08x}", hash as u32)
+}

@@ -1,0 +1,304 @@
+//! The scenario runner: runs cases against a target, in parallel where the target allows it, and
+//! turns each into an outcome with its failures, its reproduction and its snapshot verdict.
+
+pub mod case;
+pub mod scope;
+pub mod suite;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eni_spec::Case;
+use serde::Serialize;
+use tokio::sync::{Mutex, Semaphore};
+
+pub use case::{CaseContext, run_case};
+pub use suite::{LoadedCase, SuiteError, load_cases};
+
+use crate::profile::{Fixture, Profile};
+use crate::snapshot::{self, SnapshotMode, SnapshotOutcome};
+use crate::target::Target;
+
+/// Where in a case a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Section {
+    Setup,
+    Steps,
+    Teardown,
+}
+
+impl Section {
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Setup => "setup",
+            Section::Steps => "steps",
+            Section::Teardown => "teardown",
+        }
+    }
+}
+
+/// What kind of thing failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The step's own `expect`.
+    Expectation,
+    /// A named check (`no_5xx`, `ip_unique_in_vswitch`, …).
+    Check(&'static str),
+    /// No answer, or the state could not be read back.
+    Transport,
+    /// The case cannot be evaluated against this profile.
+    CaseFile,
+    /// The snapshot differs or is new.
+    Snapshot,
+}
+
+/// One failure, with what a user needs to reproduce it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub section: Section,
+    pub step: String,
+    pub kind: FailureKind,
+    pub message: String,
+    /// An unsigned curl line that resends the step's request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+impl Failure {
+    pub fn new(section: Section, step: &str, kind: FailureKind, message: String) -> Failure {
+        Failure { section, step: step.to_string(), kind, message, curl: None }
+    }
+
+    pub fn check(section: Section, step: &str, check: &'static str, message: String) -> Failure {
+        Failure::new(section, step, FailureKind::Check(check), message)
+    }
+
+    /// `expectation`, `check ip_unique_in_vswitch`, …
+    pub fn label(&self) -> String {
+        match &self.kind {
+            FailureKind::Expectation => "expectation".into(),
+            FailureKind::Check(name) => format!("check {name}"),
+            FailureKind::Transport => "transport".into(),
+            FailureKind::CaseFile => "case file".into(),
+            FailureKind::Snapshot => "snapshot".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", content = "reason", rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Skip(String),
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    pub id: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub origin: String,
+    pub verdict: Verdict,
+    pub failures: Vec<Failure>,
+    pub requests: usize,
+    pub duration: Duration,
+    pub snapshot: SnapshotOutcome,
+    /// The redacted exchanges (when the case keeps a snapshot).
+    pub snapshot_text: Option<String>,
+}
+
+impl CaseOutcome {
+    pub fn new(case: &Case) -> CaseOutcome {
+        CaseOutcome {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            tags: case.tags.clone(),
+            origin: case.origin.clone(),
+            verdict: Verdict::Pass,
+            failures: Vec::new(),
+            requests: 0,
+            duration: Duration::ZERO,
+            snapshot: SnapshotOutcome::Skipped,
+            snapshot_text: None,
+        }
+    }
+
+    pub fn fail(&mut self, failure: Failure) {
+        self.failures.push(failure);
+        self.verdict = Verdict::Fail;
+    }
+}
+
+/// How a suite runs.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    pub jobs: usize,
+    pub snapshots: SnapshotMode,
+    pub repro_url: String,
+    pub run_token: String,
+}
+
+/// The outcomes of a suite, in the order the cases were given.
+#[derive(Debug, Clone)]
+pub struct SuiteReport {
+    pub target: String,
+    pub profile: String,
+    pub outcomes: Vec<CaseOutcome>,
+    pub wall: Duration,
+}
+
+impl SuiteReport {
+    pub fn count(&self, wanted: fn(&Verdict) -> bool) -> usize {
+        self.outcomes.iter().filter(|outcome| wanted(&outcome.verdict)).count()
+    }
+
+    pub fn passed(&self) -> usize {
+        self.count(|verdict| *verdict == Verdict::Pass)
+    }
+
+    pub fn failed(&self) -> usize {
+        self.count(|verdict| *verdict == Verdict::Fail)
+    }
+
+    pub fn skipped(&self) -> usize {
+        self.count(|verdict| matches!(verdict, Verdict::Skip(_)))
+    }
+
+    pub fn requests(&self) -> usize {
+        self.outcomes.iter().map(|outcome| outcome.requests).sum()
+    }
+}
+
+/// Runs every case, at most `jobs` at once. On a shared target, cases that use the same fixture
+/// take turns: address-level expectations need the VSwitch to themselves.
+pub async fn run_suite(
+    cases: Vec<LoadedCase>,
+    target: Arc<dyn Target>,
+    profile: Arc<Profile>,
+    options: SuiteOptions,
+    on_done: impl Fn(&CaseOutcome) + Send + Sync + 'static,
+) -> SuiteReport {
+    let started = Instant::now();
+    let locks = FixtureLocks::default();
+    let jobs = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let on_done = Arc::new(on_done);
+    let context = CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: options.repro_url.clone(),
+        run_token: options.run_token.clone(),
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let total = cases.len();
+    for (index, loaded) in cases.into_iter().enumerate() {
+        let target = Arc::clone(&target);
+        let context = context.clone();
+        let jobs = Arc::clone(&jobs);
+        let on_done = Arc::clone(&on_done);
+        let lock_names = if target.is_shared() { lock_names(&loaded.case, &profile) } else { Vec::new() };
+        let locks = locks.get(&lock_names).await;
+        let snapshots = options.snapshots;
+        tasks.spawn(async move {
+            let _slot = jobs.acquire_owned().await.expect("the semaphore is never closed");
+            let mut _held = Vec::with_capacity(locks.len());
+            for lock in locks {
+                _held.push(lock.lock_owned().await);
+            }
+            let mut outcome = run_case(&loaded.case, target.as_ref(), &context).await;
+            settle_snapshot(&loaded, &mut outcome, snapshots);
+            on_done(&outcome);
+            (index, outcome)
+        });
+    }
+    let mut outcomes: Vec<Option<CaseOutcome>> = vec![None; total];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, outcome)) => outcomes[index] = Some(outcome),
+            // A panic in a case run is a bug of the harness: surface it, don't hide it.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+    SuiteReport {
+        target: target.describe(),
+        profile: profile.name.clone(),
+        outcomes: outcomes.into_iter().flatten().collect(),
+        wall: started.elapsed(),
+    }
+}
+
+/// Compares or writes the case's snapshot, and fails the case on a difference.
+fn settle_snapshot(loaded: &LoadedCase, outcome: &mut CaseOutcome, mode: SnapshotMode) {
+    let Some(text) = &outcome.snapshot_text else { return };
+    if matches!(outcome.verdict, Verdict::Skip(_)) {
+        return;
+    }
+    // Blessing the exchanges of a failing case would record the wrong behaviour as the reference.
+    if mode == SnapshotMode::Update && outcome.verdict == Verdict::Fail {
+        return;
+    }
+    let Some(path) = loaded.snapshot_path() else { return };
+    match snapshot::settle(&path, &outcome.title, text, mode) {
+        Ok(settled) => {
+            let failure = match &settled {
+                SnapshotOutcome::New { pending } => Some(format!(
+                    "no snapshot yet; proposed {} (review with `cargo insta review`, or rerun with `--snapshots update`)",
+                    pending.display()
+                )),
+                SnapshotOutcome::Changed { diff, .. } => Some(format!("differs from {}:\n{diff}", path.display())),
+                _ => None,
+            };
+            if let Some(message) = failure {
+                outcome.fail(Failure::new(Section::Steps, "snapshot", FailureKind::Snapshot, message));
+            }
+            outcome.snapshot = settled;
+        }
+        Err(error) => {
+            let message = format!("cannot use snapshot {}: {error}", path.display());
+            outcome.fail(Failure::new(Section::Steps, "snapshot", FailureKind::Snapshot, message));
+        }
+    }
+}
+
+/// The fixtures a case needs to itself on a shared target: every fixture it uses but security
+/// groups (only read), and the VSwitch an instance's primary ENI sits in.
+fn lock_names(case: &Case, profile: &Profile) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    for name in &case.uses {
+        match profile.fixtures.get(name) {
+            Some(Fixture::SecurityGroup { .. }) | None => {}
+            Some(Fixture::Instance(instance)) => {
+                names.insert(name.clone());
+                names.extend(instance.vswitch.clone());
+            }
+            Some(Fixture::VSwitch { .. }) => {
+                names.insert(name.clone());
+            }
+        }
+    }
+    // Sorted, so that every case takes its locks in one order and none can deadlock.
+    names.into_iter().collect()
+}
+
+#[derive(Debug, Default)]
+struct FixtureLocks {
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl FixtureLocks {
+    async fn get(&self, names: &[String]) -> Vec<Arc<Mutex<()>>> {
+        let mut locks = self.locks.lock().await;
+        names.iter().map(|name| Arc::clone(locks.entry(name.clone()).or_default())).collect()
+    }
+}
+
+/// A case file's snapshot location, if it has one.
+impl LoadedCase {
+    pub fn snapshot_path(&self) -> Option<PathBuf> {
+        snapshot::snapshot_path(&self.path)
+    }
+}

@@ -1,0 +1,183 @@
+//! The embedded target: the reference emulator in-process. Each case gets a fresh emulator on a
+//! virtual clock, so cases run in parallel and asynchronous states pass in no wall time. Requests
+//! go through the emulator's HTTP router with `oneshot`, so in-process runs exercise the same
+//! parsing and signature checks as HTTP runs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use eni_emulator::{Clock, Config, ContractProfile, Emulator, ManualClock, World};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::profile::Profile;
+use crate::wire::{Credentials, PrepareContext, WireRequest, decode_response, prepare};
+
+/// The built-in world's credentials (`testid`/`testsecret`); not a secret of anybody's.
+const EMBEDDED_ACCESS_KEY_ID: &str = "testid";
+const EMBEDDED_ACCESS_KEY_SECRET: &str = "testsecret";
+
+/// Largest body read back from the emulator, as for any target.
+const MAX_BODY_BYTES: usize = 4 << 20;
+
+/// The reference emulator, embedded.
+#[derive(Debug, Clone)]
+pub struct EmbeddedTarget {
+    world: World,
+    contract: ContractProfile,
+    region: String,
+    credentials: Credentials,
+    /// Planted defects, for the self-test (empty in normal runs).
+    configure: Option<fn(&mut Config)>,
+}
+
+impl EmbeddedTarget {
+    /// The emulator's built-in world, under the contract version the profile names.
+    pub fn new(profile: &Profile) -> EmbeddedTarget {
+        EmbeddedTarget::with_world(profile, World::builtin())
+    }
+
+    pub fn with_world(profile: &Profile, world: World) -> EmbeddedTarget {
+        let contract = match profile.contract.name.as_str() {
+            "current" => ContractProfile::current(),
+            _ => ContractProfile::seed(),
+        };
+        EmbeddedTarget {
+            world,
+            contract,
+            region: profile.region.clone(),
+            credentials: Credentials::new(EMBEDDED_ACCESS_KEY_ID, EMBEDDED_ACCESS_KEY_SECRET),
+            configure: None,
+        }
+    }
+
+    /// Lets the caller adjust every emulator this target starts (used to plant defects).
+    pub fn configured(mut self, configure: fn(&mut Config)) -> EmbeddedTarget {
+        self.configure = Some(configure);
+        self
+    }
+
+    /// A connection to a fresh emulator, for callers that drive it directly (fuzzer, benches).
+    pub fn open(&self, knobs: &EmulatorKnobs) -> EmbeddedConnection {
+        let clock = ManualClock::now_real();
+        let mut config = Config::new(self.world.clone());
+        config.contract = self.contract.clone();
+        config.clock = Clock::Manual(clock.clone());
+        if let Some(delay) = knobs.async_delay {
+            config.timings.attach = delay;
+            config.timings.detach = delay;
+            config.timings.delete = delay;
+        }
+        if let Some(task) = knobs.task_duration {
+            config.timings.task = task;
+        }
+        if let Some(configure) = self.configure {
+            configure(&mut config);
+        }
+        EmbeddedConnection {
+            router: eni_emulator::app(Emulator::new(config)),
+            clock,
+            region: self.region.clone(),
+            credentials: self.credentials.clone(),
+            nonces: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Target for EmbeddedTarget {
+    fn describe(&self) -> String {
+        "embedded".into()
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    fn supports_knobs(&self) -> bool {
+        true
+    }
+
+    fn connect(&self, knobs: &EmulatorKnobs) -> anyhow::Result<Box<dyn Connection>> {
+        Ok(Box::new(self.open(knobs)))
+    }
+}
+
+/// One fresh emulator and its virtual clock.
+#[derive(Debug)]
+pub struct EmbeddedConnection {
+    router: axum::Router,
+    clock: ManualClock,
+    region: String,
+    credentials: Credentials,
+    nonces: AtomicU64,
+}
+
+impl EmbeddedConnection {
+    async fn exchange(&self, request: &WireRequest) -> Result<Exchange, TransportError> {
+        let started = Instant::now();
+        let nonce = format!("embedded-{}", self.nonces.fetch_add(1, Ordering::Relaxed));
+        let context = PrepareContext {
+            host: "ecs.embedded".into(),
+            region: Some(self.region.clone()),
+            now: self.now(),
+            nonce,
+        };
+        let prepared = prepare(request, Some(&self.credentials), &context);
+        let mut builder = http::Request::builder()
+            .method(prepared.method)
+            .uri(&prepared.path_and_query);
+        for (name, value) in &prepared.headers {
+            builder = builder.header(name, value);
+        }
+        let http_request = builder
+            .body(axum::body::Body::from(prepared.body.clone()))
+            .map_err(|error| TransportError::Other(format!("cannot build the request: {error}")))?;
+        let response = self
+            .router
+            .clone()
+            .oneshot(http_request)
+            .await
+            .map_err(|error| TransportError::Other(error.to_string()))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let limited = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES);
+        let body: Bytes = match limited.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => return Err(TransportError::BodyTooLarge { limit: MAX_BODY_BYTES }),
+        };
+        let decoded = decode_response(status, content_type.as_deref(), &body);
+        Ok(Exchange {
+            method: prepared.method,
+            params: prepared.sent_params,
+            raw_query: request.raw_query.clone(),
+            status,
+            content_type,
+            body,
+            decoded,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// The virtual time the emulator lives in; requests are signed with it so that waiting
+    /// hours of virtual time never trips the timestamp window.
+    fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+}
+
+impl Connection for EmbeddedConnection {
+    fn send<'a>(&'a self, request: &'a WireRequest) -> BoxFuture<'a, Result<Exchange, TransportError>> {
+        Box::pin(self.exchange(request))
+    }
+
+    fn wait(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        self.clock.advance(duration);
+        Box::pin(std::future::ready(()))
+    }
+}

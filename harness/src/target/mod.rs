@@ -1,0 +1,93 @@
+//! Targets: the endpoints a run talks to. A target sends one request and returns one exchange;
+//! the runner never knows which kind of target it talks to.
+
+pub mod embedded;
+pub mod http;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::wire::{Decoded, WireRequest};
+
+pub use embedded::EmbeddedTarget;
+pub use http::{HttpTarget, HttpTargetOptions};
+
+/// A boxed future, so that targets can be used as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Knobs a case may set that only an emulator can honour (a real endpoint cannot be told to
+/// make tasks last longer). Cases that set any of them are skipped on targets that cannot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmulatorKnobs {
+    /// How long an assign or unassign stays "in flight" after it answered, so that a second one
+    /// on the same ENI meets `Operation.Conflict`.
+    pub task_duration: Option<Duration>,
+    /// How long Attaching, Detaching and Deleting last.
+    pub async_delay: Option<Duration>,
+}
+
+impl EmulatorKnobs {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// An endpoint that implements the API.
+pub trait Target: Send + Sync {
+    /// A short human description, for reports (`embedded`, `http://127.0.0.1:8080/`).
+    fn describe(&self) -> String;
+
+    /// Whether state persists between cases and is shared by cases running at once (a served
+    /// emulator, the real cloud). The runner serializes cases that use the same fixture then.
+    fn is_shared(&self) -> bool;
+
+    /// Whether this target can honour [`EmulatorKnobs`].
+    fn supports_knobs(&self) -> bool;
+
+    /// Opens a connection for one case. An embedded target starts a fresh emulator here; an
+    /// HTTP target hands out its shared client.
+    fn connect(&self, knobs: &EmulatorKnobs) -> anyhow::Result<Box<dyn Connection>>;
+}
+
+/// One case's line to a target.
+pub trait Connection: Send + Sync {
+    /// Signs (as the request says) and sends one request; returns what came back.
+    fn send<'a>(&'a self, request: &'a WireRequest) -> BoxFuture<'a, Result<Exchange, TransportError>>;
+
+    /// Lets time pass: a real sleep for a real endpoint, an instant clock advance for an
+    /// embedded emulator on a virtual clock.
+    fn wait(&self, duration: Duration) -> BoxFuture<'_, ()>;
+}
+
+/// One request and its answer, as raw as the checks need them.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The HTTP method used.
+    pub method: &'static str,
+    /// Every parameter as it went on the wire (common parameters included), in order, decoded.
+    /// `Signature` and the security token are left out: secrets never leave the signer.
+    pub params: Vec<(String, String)>,
+    /// The raw query text a case asked to append verbatim, if any.
+    pub raw_query: Option<String>,
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// The body, cut at the target's body limit.
+    pub body: bytes::Bytes,
+    /// The body decoded into one model, whatever its format.
+    pub decoded: Decoded,
+    pub elapsed: Duration,
+}
+
+/// Why no answer came back. A timeout is an unknown outcome, not a failure of the endpoint.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum TransportError {
+    #[error("timed out after {0:?} (the outcome is unknown)")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("response body larger than the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("{0}")]
+    Other(String),
+}
