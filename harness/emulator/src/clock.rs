@@ -34,7 +34,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A manual clock that reads `start` until it is advanced.
     pub fn starting_at(start: SystemTime) -> ManualClock {
-        ManualClock { now: Arc::new(Mutex::new(start)) }
+        ManualClock {
+            now: Arc::new(Mutex::new(start)),
+        }
     }
 
     /// A manual clock starting at the real current time, so that signed requests carrying real
@@ -46,7 +48,8 @@ impl ManualClock {
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
+        // Saturates rather than overflowing on an absurd step.
+        *now = crate::model::later(*now, by);
     }
 
     /// The time this clock reads.

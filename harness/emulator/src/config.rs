@@ -116,6 +116,9 @@ pub struct WireLimits {
 
 impl Default for WireLimits {
     fn default() -> WireLimits {
-        WireLimits { max_query_bytes: 16 * 1024, max_body_bytes: 64 * 1024 }
+        WireLimits {
+            max_query_bytes: 16 * 1024,
+            max_body_bytes: 64 * 1024,
+        }
     }
 }

@@ -183,7 +183,10 @@ impl Emulator {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-applied request: every action
         // checks everything before it changes anything. So a poisoned lock is still sound.
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn limits(&self) -> WireLimits {
@@ -198,11 +201,21 @@ impl Emulator {
     /// An error raised before the parameters could be read (oversize input).
     pub(crate) fn wire_error(&self, err: &ApiError) -> Answer {
         let request_id = self.next_request_id();
-        Answer { status: err.status, format: Format::Xml, body: render::error(Format::Xml, &request_id, err) }
+        Answer {
+            status: err.status,
+            format: Format::Xml,
+            body: render::error(Format::Xml, &request_id, err),
+        }
     }
 
     /// Handles one request end to end.
-    pub(crate) async fn handle(&self, method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Answer {
+    pub(crate) async fn handle(
+        &self,
+        method: &Method,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Answer {
         let request_id = self.next_request_id();
         let mut pairs = Vec::with_capacity(16);
         let mut format = Format::Xml;
@@ -211,12 +224,17 @@ impl Emulator {
             Ok(query_len) => {
                 let params = Params { pairs };
                 let v3 = v3_auth(headers);
-                let default = if v3.is_some() { Format::Json } else { Format::Xml };
+                let default = if v3.is_some() {
+                    Format::Json
+                } else {
+                    Format::Xml
+                };
                 format = match params.get("Format") {
                     None | Some("") => default,
                     Some(f) => Format::parse(f).unwrap_or(default),
                 };
-                self.process(method, &params, query_len, headers, body, v3).await
+                self.process(method, &params, query_len, headers, body, v3)
+                    .await
             }
             Err(err) => Err(err),
         };
@@ -226,7 +244,11 @@ impl Emulator {
                 format,
                 body: render::success(format, action.name(), &request_id, &fields),
             },
-            Err(err) => Answer { status: err.status, format, body: render::error(format, &request_id, &err) },
+            Err(err) => Answer {
+                status: err.status,
+                format,
+                body: render::error(format, &request_id, &err),
+            },
         }
     }
 
@@ -243,13 +265,19 @@ impl Emulator {
         let invalid = |key: String| ApiError::invalid(&self.inner.invalid_code, &key);
         if let Some(query) = query {
             if query.len() > self.inner.limits.max_query_bytes {
-                return Err(ApiError::too_large("query string", self.inner.limits.max_query_bytes));
+                return Err(ApiError::too_large(
+                    "query string",
+                    self.inner.limits.max_query_bytes,
+                ));
             }
             wire::decode_form(query.as_bytes(), pairs).map_err(invalid)?;
         }
         let query_len = pairs.len();
         if body.len() > self.inner.limits.max_body_bytes {
-            return Err(ApiError::too_large("body", self.inner.limits.max_body_bytes));
+            return Err(ApiError::too_large(
+                "body",
+                self.inner.limits.max_body_bytes,
+            ));
         }
         if *method == Method::POST && !body.is_empty() && wire::body_is_form(headers) {
             wire::decode_form(body, pairs).map_err(invalid)?;
@@ -274,24 +302,33 @@ impl Emulator {
             (true, Some(a)) => Some(a),
             _ => params.get_nonempty("Action").map(str::to_owned),
         };
-        let action_name = action_name.ok_or_else(|| ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" }))?;
-        let action = Action::from_name(&action_name).ok_or_else(|| ApiError::unknown_action(&action_name))?;
+        let action_name = action_name
+            .ok_or_else(|| ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" }))?;
+        let action = Action::from_name(&action_name)
+            .ok_or_else(|| ApiError::unknown_action(&action_name))?;
 
         let version = match (is_v3, header("x-acs-version")) {
             (true, Some(v)) => Some(v),
             _ => params.get_nonempty("Version").map(str::to_owned),
         };
         match version.as_deref() {
-            None => return Err(ApiError::missing(if is_v3 { "x-acs-version" } else { "Version" })),
+            None => {
+                return Err(ApiError::missing(if is_v3 {
+                    "x-acs-version"
+                } else {
+                    "Version"
+                }));
+            }
             Some("2014-05-26") => {}
             // The contract's common-error table spells this one `InvalidParameter` in every
             // profile.
             Some(_) => return Err(ApiError::invalid("InvalidParameter", "Version")),
         }
-        if let Some(f) = params.get("Format") {
-            if !f.is_empty() && Format::parse(f).is_none() {
-                return Err(ApiError::invalid(&inner.invalid_code, "Format"));
-            }
+        if let Some(f) = params.get("Format")
+            && !f.is_empty()
+            && Format::parse(f).is_none()
+        {
+            return Err(ApiError::invalid(&inner.invalid_code, "Format"));
         }
 
         let now = inner.clock.now();
@@ -324,14 +361,16 @@ impl Emulator {
         now: SystemTime,
     ) -> Result<Admitted, ApiError> {
         let mut state = self.lock();
-        if let Some((key, value)) = &nonce {
-            if state.nonces.seen(*key, now) {
-                return Err(ApiError::new(
-                    "SignatureNonceUsed",
-                    400,
-                    format!("The specified SignatureNonce “{value}” was already used within the last 15 minutes."),
-                ));
-            }
+        if let Some((key, value)) = &nonce
+            && state.nonces.seen(*key, now)
+        {
+            return Err(ApiError::new(
+                "SignatureNonceUsed",
+                400,
+                format!(
+                    "The specified SignatureNonce “{value}” was already used within the last 15 minutes."
+                ),
+            ));
         }
         match params.get_nonempty("RegionId") {
             None => return Err(ApiError::missing("RegionId")),
@@ -350,7 +389,9 @@ impl Emulator {
         }
         let now = self.inner.clock.now();
         state.settle(now);
-        Ok(Admitted::Done(actions::run(action, &mut state, params, now)))
+        Ok(Admitted::Done(actions::run(
+            action, &mut state, params, now,
+        )))
     }
 
     fn run_action(&self, action: Action, params: &Params) -> Result<render::Fields, ApiError> {
@@ -361,20 +402,33 @@ impl Emulator {
     }
 
     fn secret(&self, access_key_id: &str) -> Result<&str, ApiError> {
-        self.inner.credentials.get(access_key_id).map(String::as_str).ok_or_else(|| {
-            ApiError::new(
-                "InvalidAccessKeyId.NotFound",
-                404,
-                format!("The specified AccessKeyId “{access_key_id}” is not found."),
-            )
-        })
+        self.inner
+            .credentials
+            .get(access_key_id)
+            .map(String::as_str)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "InvalidAccessKeyId.NotFound",
+                    404,
+                    format!("The specified AccessKeyId “{access_key_id}” is not found."),
+                )
+            })
     }
 
     /// v1 checks; returns the nonce's store key and text, to be checked and recorded under
     /// the lock.
-    fn verify_v1(&self, method: &Method, params: &Params, now: SystemTime) -> Result<(u64, String), ApiError> {
+    fn verify_v1(
+        &self,
+        method: &Method,
+        params: &Params,
+        now: SystemTime,
+    ) -> Result<(u64, String), ApiError> {
         let invalid = &self.inner.invalid_code;
-        let required = |name: &str| params.get_nonempty(name).ok_or_else(|| ApiError::missing(name));
+        let required = |name: &str| {
+            params
+                .get_nonempty(name)
+                .ok_or_else(|| ApiError::missing(name))
+        };
         let access_key_id = required("AccessKeyId")?;
         let signature = required("Signature")?;
         let timestamp = required("Timestamp")?;
@@ -406,9 +460,6 @@ impl Emulator {
         now: SystemTime,
     ) -> Result<(u64, String), ApiError> {
         let auth = auth.map_err(|header| {
-            if header.is_empty() {
-                return ApiError::missing("Authorization");
-            }
             ApiError::new(
                 "IncompleteSignature",
                 400,
@@ -418,7 +469,9 @@ impl Emulator {
             )
         })?;
         let required = |name: &str| {
-            Some(wire::header_value(headers, name)).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing(name))
+            Some(wire::header_value(headers, name))
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| ApiError::missing(name))
         };
         let date = required("x-acs-date")?;
         let nonce = required("x-acs-signature-nonce")?;
@@ -440,15 +493,15 @@ impl Emulator {
     }
 }
 
-/// A V3 request is one whose `Authorization` names the V3 algorithm, or (unsigned, for the
-/// relaxed mode) one that carries `x-acs-action`.
+/// A V3 request is one whose `Authorization` names the V3 algorithm. Some v1 SDKs also send
+/// `x-acs-action`/`x-acs-version` headers next to v1 parameters, so those headers alone do not
+/// make a request V3.
 fn v3_auth(headers: &HeaderMap) -> Option<Auth> {
     let authorization = wire::header_value(headers, "authorization");
     if authorization.starts_with(sign::V3_ALGORITHM) {
-        return Some(Auth::V3(sign::parse_v3_authorization(&authorization).ok_or(authorization)));
-    }
-    if headers.contains_key("x-acs-action") && authorization.is_empty() {
-        return Some(Auth::V3(Err(String::new())));
+        return Some(Auth::V3(
+            sign::parse_v3_authorization(&authorization).ok_or(authorization),
+        ));
     }
     None
 }
@@ -458,7 +511,9 @@ fn check_timestamp(name: &str, value: &str, now: SystemTime) -> Result<(), ApiEr
         return Err(ApiError::new(
             "InvalidTimeStamp.Format",
             400,
-            format!("The specified {name} “{value}” is not of the form yyyy-MM-ddTHH:mm:ssZ (UTC)."),
+            format!(
+                "The specified {name} “{value}” is not of the form yyyy-MM-ddTHH:mm:ssZ (UTC)."
+            ),
         ));
     };
     if !sign::within_window(ts, now) {
@@ -478,7 +533,9 @@ fn signature_mismatch(sts: &str) -> ApiError {
     ApiError::new(
         "SignatureDoesNotMatch",
         400,
-        format!("Specified signature is not matched with our calculation. server string to sign is:{sts}"),
+        format!(
+            "Specified signature is not matched with our calculation. server string to sign is:{sts}"
+        ),
     )
 }
 

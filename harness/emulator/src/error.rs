@@ -15,8 +15,16 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
-        ApiError { code: code.into(), status, message: message.into() }
+    pub fn new(
+        code: impl Into<Cow<'static, str>>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            code: code.into(),
+            status,
+            message: message.into(),
+        }
     }
 
     pub fn missing(name: &str) -> Self {
@@ -47,7 +55,11 @@ impl ApiError {
     }
 
     pub fn eni_not_found(id: &str) -> Self {
-        Self::new("InvalidEniId.NotFound", 404, format!("The specified EniId “{id}” is not found."))
+        Self::new(
+            "InvalidEniId.NotFound",
+            404,
+            format!("The specified EniId “{id}” is not found."),
+        )
     }
 
     pub fn vswitch_not_found(id: &str) -> Self {
@@ -167,7 +179,11 @@ impl ApiError {
     }
 
     pub fn throttling() -> Self {
-        Self::new("Throttling", 400, "Request was denied due to request throttling.")
+        Self::new(
+            "Throttling",
+            400,
+            "Request was denied due to request throttling.",
+        )
     }
 
     pub fn service_unavailable() -> Self {

@@ -65,7 +65,11 @@ const FAULT_STREAM: u64 = 4;
 impl FaultState {
     pub fn new(rules: Vec<FaultRule>, seed: u64) -> FaultState {
         let matched = vec![0; rules.len()];
-        FaultState { rules, matched, seed }
+        FaultState {
+            rules,
+            matched,
+            seed,
+        }
     }
 
     /// Every matching rule counts the request; the first error fault that fires answers it,
@@ -76,7 +80,9 @@ impl FaultState {
             if rule.action.as_deref().is_some_and(|a| a != action) {
                 continue;
             }
-            let Some(count) = self.matched.get_mut(index) else { continue };
+            let Some(count) = self.matched.get_mut(index) else {
+                continue;
+            };
             *count += 1;
             let fires = match rule.when {
                 FaultWhen::Nth(n) => *count == n,

@@ -51,12 +51,19 @@ pub(crate) fn request_id(seed: u64, n: u64) -> String {
 /// A MAC address in Alibaba Cloud's `00:16:3e` block.
 pub(crate) fn mac(seed: u64, n: u64) -> String {
     let v = mix(seed, MAC_STREAM, n);
-    format!("00:16:3e:{:02x}:{:02x}:{:02x}", (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
+    format!(
+        "00:16:3e:{:02x}:{:02x}:{:02x}",
+        (v >> 16) & 0xFF,
+        (v >> 8) & 0xFF,
+        v & 0xFF
+    )
 }
 
 /// A stable number for a fixed id (FNV-1a), so ENIs of the world file get stable MACs too.
 pub(crate) fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -68,11 +75,18 @@ mod tests {
         let id = eni_id(0, 1);
         assert_eq!(id.len(), 24);
         assert!(id.starts_with("eni-bp1"));
-        assert!(id[7..].bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+        assert!(
+            id[7..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        );
         let rid = request_id(0, 1);
         let parts: Vec<usize> = rid.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
-        assert!(rid.bytes().all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_uppercase()));
+        assert!(
+            rid.bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_uppercase())
+        );
         assert!(mac(0, 1).starts_with("00:16:3e:"));
     }
 

@@ -10,7 +10,7 @@
 pub use crate::clock::{Clock, ManualClock};
 pub use crate::config::{Allocation, Config, SigningMode, Timings, WireLimits};
 pub use crate::contract::ContractProfile;
-pub use crate::emulator::{EniSnapshot, Emulator};
+pub use crate::emulator::{Emulator, EniSnapshot};
 pub use crate::faults::{Fault, FaultRule, FaultWhen};
 pub use crate::serve::{app, serve};
 pub use crate::world::{

@@ -97,7 +97,13 @@ impl VSwitchState {
     fn new(cidr: Ipv4Net) -> VSwitchState {
         let first = u32::from(cidr.network()).saturating_add(1);
         let last = u32::from(cidr.broadcast()).saturating_sub(3);
-        VSwitchState { cidr, cidr_text: cidr.to_string(), first, last, used: BTreeSet::new() }
+        VSwitchState {
+            cidr,
+            cidr_text: cidr.to_string(),
+            first,
+            last,
+            used: BTreeSet::new(),
+        }
     }
 
     pub fn usable(&self, ip: Ipv4Addr) -> bool {
@@ -109,7 +115,8 @@ impl VSwitchState {
     }
 
     pub fn free(&self) -> u64 {
-        let size = u64::from(self.last.saturating_sub(self.first)) + u64::from(self.last >= self.first);
+        let size =
+            u64::from(self.last.saturating_sub(self.first)) + u64::from(self.last >= self.first);
         size.saturating_sub(self.used.len() as u64)
     }
 }
@@ -152,13 +159,23 @@ impl Idempotency {
         self.next_stamp += 1;
         let stamp = self.next_stamp;
         while self.map.len() >= IDEMPOTENCY_CAPACITY {
-            let Some((old, old_stamp)) = self.fifo.pop_front() else { break };
+            let Some((old, old_stamp)) = self.fifo.pop_front() else {
+                break;
+            };
             if self.map.get(&old).is_some_and(|r| r.stamp == old_stamp) {
                 self.map.remove(&old);
             }
         }
         self.fifo.push_back((key.clone(), stamp));
-        self.map.insert(key, IdemRecord { fingerprint, fields, eni, stamp });
+        self.map.insert(
+            key,
+            IdemRecord {
+                fingerprint,
+                fields,
+                eni,
+                stamp,
+            },
+        );
     }
 
     fn remove(&mut self, key: &str, eni: &str) {
@@ -169,13 +186,21 @@ impl Idempotency {
         // live ones keeps the queue proportional to the map.
         if self.fifo.len() > 2 * self.map.len() + 1024 {
             let map = &self.map;
-            self.fifo.retain(|(k, stamp)| map.get(k).is_some_and(|r| r.stamp == *stamp));
+            self.fifo
+                .retain(|(k, stamp)| map.get(k).is_some_and(|r| r.stamp == *stamp));
         }
     }
 
     pub fn len(&self) -> usize {
         self.map.len()
     }
+}
+
+/// `now + d`, saturating far in the future instead of overflowing on absurd durations.
+pub(crate) fn later(now: SystemTime, d: std::time::Duration) -> SystemTime {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(1 << 40)))
+        .unwrap_or(now)
 }
 
 /// The whole mutable state, behind the emulator's one mutex.
@@ -214,7 +239,11 @@ impl State {
             seed: config.seed,
             zone: world.zone.clone(),
             vpc_id: world.vpc.id.clone(),
-            vswitches: world.vswitches.iter().map(|v| (v.id.clone(), VSwitchState::new(v.cidr))).collect(),
+            vswitches: world
+                .vswitches
+                .iter()
+                .map(|v| (v.id.clone(), VSwitchState::new(v.cidr)))
+                .collect(),
             security_groups: world.security_groups.iter().cloned().collect(),
             instances: HashMap::new(),
             enis: HashMap::new(),
@@ -229,7 +258,10 @@ impl State {
         for inst in &world.instances {
             state.instances.insert(
                 inst.id.clone(),
-                InstanceState { instance_type: inst.instance_type.clone(), status: inst.status },
+                InstanceState {
+                    instance_type: inst.instance_type.clone(),
+                    status: inst.status,
+                },
             );
             let p = &inst.primary_eni;
             if let Some(vsw) = state.vswitches.get_mut(&p.vswitch_id) {
@@ -272,13 +304,17 @@ impl State {
         let mut i = 0;
         while i < self.pending.len() {
             let id = self.pending[i].clone();
-            let due = self.enis.get(&id).and_then(|e| e.transition).filter(|(_, at)| *at <= now);
+            let due = self
+                .enis
+                .get(&id)
+                .and_then(|e| e.transition)
+                .filter(|(_, at)| *at <= now);
             match due {
                 Some((transition, _)) => {
                     self.pending.swap_remove(i);
                     self.complete(&id, transition);
                 }
-                None if !self.enis.get(&id).is_some_and(|e| e.transition.is_some()) => {
+                None if self.enis.get(&id).is_none_or(|e| e.transition.is_none()) => {
                     self.pending.swap_remove(i);
                 }
                 None => i += 1,
@@ -302,7 +338,9 @@ impl State {
                 }
             }
             Transition::Delete => {
-                let Some(eni) = self.enis.remove(id) else { return };
+                let Some(eni) = self.enis.remove(id) else {
+                    return;
+                };
                 self.order.remove(&eni.seq);
                 if let Some(vsw) = self.vswitches.get_mut(&eni.vswitch_id) {
                     vsw.used.remove(&u32::from(eni.primary_ip));
@@ -336,7 +374,10 @@ impl State {
                     .and_then(|i| self.instances.get(i))
                     .map(|i| i.instance_type.as_str())
                     .unwrap_or("");
-                (self.type_cap(ty), format!("on an InUse ENI of instance type “{ty}”"))
+                (
+                    self.type_cap(ty),
+                    format!("on an InUse ENI of instance type “{ty}”"),
+                )
             }
             _ => (self.profile.available_cap, "on an Available ENI".to_owned()),
         }
@@ -345,14 +386,19 @@ impl State {
     /// Secondary addresses per ENI for an instance type: its private IPs per ENI minus the
     /// primary. An unknown type (impossible in a validated world) allows none.
     pub fn type_cap(&self, instance_type: &str) -> u32 {
-        self.profile.instance_type_caps.get(instance_type).map_or(0, |c| c.saturating_sub(1))
+        self.profile
+            .instance_type_caps
+            .get(instance_type)
+            .map_or(0, |c| c.saturating_sub(1))
     }
 
     /// Picks `count` free addresses of `vswitch_id` and marks them used. The caller has checked
     /// that enough are free; fewer come back only if it did not.
     pub fn allocate(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Addr> {
         let allocation = self.allocation;
-        let Some(vsw) = self.vswitches.get_mut(vswitch_id) else { return Vec::new() };
+        let Some(vsw) = self.vswitches.get_mut(vswitch_id) else {
+            return Vec::new();
+        };
         let mut out: Vec<u32> = Vec::with_capacity(count);
         if vsw.first > vsw.last {
             return Vec::new();
@@ -433,7 +479,8 @@ impl State {
         if let Some(e) = self.enis.get_mut(eni) {
             e.tokens.push(key.clone());
         }
-        self.idempotency.insert(key, fingerprint, fields, eni.to_owned());
+        self.idempotency
+            .insert(key, fingerprint, fields, eni.to_owned());
     }
 
     /// The IP invariants of the contract that can be checked on one state (1, 2, 4, 8), plus
@@ -445,27 +492,51 @@ impl State {
             let mine = held.entry(eni.vswitch_id.as_str()).or_default();
             let vsw = self.vswitches.get(&eni.vswitch_id);
             for ip in addresses {
-                if let Some(vsw) = vsw {
-                    if !vsw.usable(ip) {
-                        return Err(format!("{ip} on {} is outside or reserved in {}", eni.id, vsw.cidr_text));
-                    }
+                if let Some(vsw) = vsw
+                    && !vsw.usable(ip)
+                {
+                    return Err(format!(
+                        "{ip} on {} is outside or reserved in {}",
+                        eni.id, vsw.cidr_text
+                    ));
                 }
                 if !mine.insert(u32::from(ip)) {
-                    return Err(format!("{ip} is held twice in VSwitch {} (seen again on {})", eni.vswitch_id, eni.id));
+                    return Err(format!(
+                        "{ip} is held twice in VSwitch {} (seen again on {})",
+                        eni.vswitch_id, eni.id
+                    ));
                 }
             }
             let count = eni.secondary.len();
-            let attached = matches!(eni.status, EniStatus::Attaching | EniStatus::InUse | EniStatus::Detaching);
+            let attached = matches!(
+                eni.status,
+                EniStatus::Attaching | EniStatus::InUse | EniStatus::Detaching
+            );
             if attached {
-                let Some(inst) = eni.instance_id.as_deref().and_then(|i| self.instances.get(i)) else {
-                    return Err(format!("{} is {} without a known instance", eni.id, eni.status.as_str()));
+                let Some(inst) = eni
+                    .instance_id
+                    .as_deref()
+                    .and_then(|i| self.instances.get(i))
+                else {
+                    return Err(format!(
+                        "{} is {} without a known instance",
+                        eni.id,
+                        eni.status.as_str()
+                    ));
                 };
                 let cap = self.type_cap(&inst.instance_type);
                 if count > cap as usize {
-                    return Err(format!("{} holds {count} secondary addresses, over its type cap {cap}", eni.id));
+                    return Err(format!(
+                        "{} holds {count} secondary addresses, over its type cap {cap}",
+                        eni.id
+                    ));
                 }
             } else if eni.instance_id.is_some() {
-                return Err(format!("{} is {} but names an instance", eni.id, eni.status.as_str()));
+                return Err(format!(
+                    "{} is {} but names an instance",
+                    eni.id,
+                    eni.status.as_str()
+                ));
             }
             if eni.status != EniStatus::InUse && count > self.profile.available_cap as usize {
                 return Err(format!(
@@ -483,7 +554,9 @@ impl State {
             let empty = BTreeSet::new();
             let mine = held.get(id.as_str()).unwrap_or(&empty);
             if *mine != vsw.used {
-                return Err(format!("VSwitch {id}: the used set does not match the addresses its ENIs hold"));
+                return Err(format!(
+                    "VSwitch {id}: the used set does not match the addresses its ENIs hold"
+                ));
             }
         }
         if self.order.len() != self.enis.len() {

@@ -23,7 +23,10 @@ pub(crate) struct Item<'a> {
 impl Params {
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first value of `name`, treating an empty value as absent.
@@ -63,7 +66,8 @@ impl Params {
 }
 
 fn is_list_key(key: &str, name: &str) -> bool {
-    key.strip_prefix(name).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    key.strip_prefix(name)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// A whole number in `min..=max` written canonically: ASCII digits only, no sign, no spaces,
@@ -104,16 +108,36 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        Params { pairs: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() }
+        Params {
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
     }
 
     #[test]
     fn canonical_addresses() {
-        assert_eq!(canonical_ipv4("192.168.0.1"), Some(Ipv4Addr::new(192, 168, 0, 1)));
+        assert_eq!(
+            canonical_ipv4("192.168.0.1"),
+            Some(Ipv4Addr::new(192, 168, 0, 1))
+        );
         assert_eq!(canonical_ipv4("0.0.0.0"), Some(Ipv4Addr::UNSPECIFIED));
         for bad in [
-            "", "192.168.0.01", " 192.168.0.1", "192.168.0.1 ", "192.168.0.256", "192.168.0", "192.168.0.1.2",
-            "::1", "192.168.0.+1", "192.168.0.-1", "1e1.0.0.1", "192.168..1", "0x1.0.0.1", "192.168.0.0001",
+            "",
+            "192.168.0.01",
+            " 192.168.0.1",
+            "192.168.0.1 ",
+            "192.168.0.256",
+            "192.168.0",
+            "192.168.0.1.2",
+            "::1",
+            "192.168.0.+1",
+            "192.168.0.-1",
+            "1e1.0.0.1",
+            "192.168..1",
+            "0x1.0.0.1",
+            "192.168.0.0001",
         ] {
             assert_eq!(canonical_ipv4(bad), None, "{bad:?}");
         }
@@ -123,27 +147,56 @@ mod tests {
     fn whole_numbers() {
         assert_eq!(whole_number("1", 1, 50), Some(1));
         assert_eq!(whole_number("50", 1, 50), Some(50));
-        for bad in ["", "0", "-1", "1.5", "abc", "51", "01", " 1", "1 ", "+1", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "1.5",
+            "abc",
+            "51",
+            "01",
+            " 1",
+            "1 ",
+            "+1",
+            "99999999999999999999999",
+        ] {
             assert_eq!(whole_number(bad, 1, 50), None, "{bad:?}");
         }
     }
 
     #[test]
     fn list_keys() {
-        let p = params(&[("PrivateIpAddress.3", "b"), ("PrivateIpAddress.1", "a"), ("Other", "x")]);
+        let p = params(&[
+            ("PrivateIpAddress.3", "b"),
+            ("PrivateIpAddress.1", "a"),
+            ("Other", "x"),
+        ]);
         let items = p.list("PrivateIpAddress", 50).unwrap();
-        assert_eq!(items.iter().map(|i| i.value).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            items.iter().map(|i| i.value).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         for bad in [
-            "PrivateIpAddress. 1", "PrivateIpAddress.0", "PrivateIpAddress.01", "PrivateIpAddress.x",
-            "PrivateIpAddress.-1", "PrivateIpAddress.1 ", "PrivateIpAddress.51", "PrivateIpAddress",
-            "PrivateIpAddress.", "PrivateIpAddress.1.2",
+            "PrivateIpAddress. 1",
+            "PrivateIpAddress.0",
+            "PrivateIpAddress.01",
+            "PrivateIpAddress.x",
+            "PrivateIpAddress.-1",
+            "PrivateIpAddress.1 ",
+            "PrivateIpAddress.51",
+            "PrivateIpAddress",
+            "PrivateIpAddress.",
+            "PrivateIpAddress.1.2",
         ] {
             let p = params(&[("PrivateIpAddress.2", "a"), (bad, "x")]);
             assert_eq!(p.list("PrivateIpAddress", 50), Err(bad), "{bad:?}");
             assert!(p.has_list("PrivateIpAddress"));
         }
         let twice = params(&[("PrivateIpAddress.1", "a"), ("PrivateIpAddress.1", "b")]);
-        assert_eq!(twice.list("PrivateIpAddress", 50), Err("PrivateIpAddress.1"));
+        assert_eq!(
+            twice.list("PrivateIpAddress", 50),
+            Err("PrivateIpAddress.1")
+        );
         let other = params(&[("PrivateIpAddressX.1", "a"), ("privateipaddress.1", "a")]);
         assert!(!other.has_list("PrivateIpAddress"));
         assert_eq!(other.list("PrivateIpAddress", 50), Ok(vec![]));

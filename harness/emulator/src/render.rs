@@ -230,12 +230,21 @@ mod tests {
                 Node::List(
                     "PrivateIpSet",
                     vec![
-                        Node::Obj(vec![("PrivateIpAddress", s("10.0.0.1")), ("Primary", Node::Bool(true))]),
-                        Node::Obj(vec![("PrivateIpAddress", s("10.0.0.2")), ("Primary", Node::Bool(false))]),
+                        Node::Obj(vec![
+                            ("PrivateIpAddress", s("10.0.0.1")),
+                            ("Primary", Node::Bool(true)),
+                        ]),
+                        Node::Obj(vec![
+                            ("PrivateIpAddress", s("10.0.0.2")),
+                            ("Primary", Node::Bool(false)),
+                        ]),
                     ],
                 ),
             ),
-            ("PrivateIpSet", Node::List("PrivateIpAddress", vec![s("a<b"), s("c")])),
+            (
+                "PrivateIpSet",
+                Node::List("PrivateIpAddress", vec![s("a<b"), s("c")]),
+            ),
         ]
     }
 
@@ -269,9 +278,14 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["Code"], "MissingParameter");
         assert_eq!(v["HostId"], "ecs.aliyuncs.com");
-        assert_eq!(v["Recommend"], "https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs&requestId=R");
+        assert_eq!(
+            v["Recommend"],
+            "https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs&requestId=R"
+        );
         let body = error(Format::Xml, "R", &err);
-        assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>R</RequestId>"));
+        assert!(body.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>R</RequestId>"
+        ));
         assert!(body.contains("q=MissingParameter&amp;product=Ecs"));
         assert!(body.contains("Action\u{FFFD}&amp;"));
         let mut reader = quick_xml::Reader::from_str(&body);

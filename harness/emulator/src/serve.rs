@@ -9,6 +9,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http_body_util::{BodyExt, LengthLimitError};
 
 use crate::emulator::{Answer, Emulator};
 use crate::error::ApiError;
@@ -16,7 +17,9 @@ use crate::error::ApiError;
 /// The whole HTTP surface: `GET` and `POST` on `/`, parameters in the query and/or a form
 /// body. Mount it in process with `tower::ServiceExt::oneshot`, or serve it with [`serve`].
 pub fn app(emulator: Emulator) -> Router {
-    Router::new().route("/", get(handle).post(handle)).with_state(emulator)
+    Router::new()
+        .route("/", get(handle).post(handle))
+        .with_state(emulator)
 }
 
 /// Serves [`app`] on `listener` (HTTP/1.1, keep-alive) until `shutdown` resolves, then lets
@@ -26,7 +29,9 @@ pub async fn serve(
     emulator: Emulator,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(emulator)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(emulator))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn handle(State(emulator): State<Emulator>, request: Request) -> Response {
@@ -40,19 +45,33 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
     if declared.is_some_and(|n| n > limit as u64) {
         return respond(emulator.wire_error(&ApiError::too_large("body", limit)));
     }
-    // Reading one byte past the limit tells "exactly at the limit" from "over it" without
-    // buffering an unbounded body.
-    let bytes = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
-        Ok(bytes) if bytes.len() <= limit => bytes,
-        _ => return respond(emulator.wire_error(&ApiError::too_large("body", limit))),
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return respond(emulator.wire_error(&ApiError::too_large("body", limit)));
+        }
+        // A body that cannot be read: a broken chunked encoding or a dropped connection.
+        Err(_) => {
+            let err = ApiError::new(
+                "InvalidParameter",
+                400,
+                "The request body could not be read.",
+            );
+            return respond(emulator.wire_error(&err));
+        }
     };
-    let answer = emulator.handle(&parts.method, parts.uri.query(), &parts.headers, &bytes).await;
+    let answer = emulator
+        .handle(&parts.method, parts.uri.query(), &parts.headers, &bytes)
+        .await;
     respond(answer)
 }
 
 fn respond(answer: Answer) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = (status, Body::from(answer.body)).into_response();
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(answer.format.content_type()));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(answer.format.content_type()),
+    );
     response
 }

@@ -14,7 +14,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// RFC 3986: everything but `A-Z a-z 0-9 - _ . ~` is escaped, with upper-case hex.
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// How far a timestamp may be from the emulator's clock, and how long a nonce is remembered.
 pub(crate) const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -30,11 +34,13 @@ pub(crate) fn rfc3986(s: &str) -> String {
 }
 
 /// The v1 string to sign: `METHOD&%2F&enc(sorted canonical query)`. Every parameter but
-/// `Signature` is signed, empty ones included (the old Python SDK's `SignatureType=`). The
-/// sort is stable by name, so repeats of one name keep their arrival order.
+/// `Signature` is signed, empty ones included (the old Python SDK's `SignatureType=`). Sorted
+/// by name, then by value (decided): the canonical form of a request that repeats a name must
+/// not depend on the order the repeats arrived in.
 pub(crate) fn v1_string_to_sign(method: &str, pairs: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "Signature").collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut sorted: Vec<&(String, String)> =
+        pairs.iter().filter(|(k, _)| k != "Signature").collect();
+    sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     let mut canonical = String::with_capacity(512);
     for (i, (k, v)) in sorted.iter().enumerate() {
         if i > 0 {
@@ -56,7 +62,9 @@ pub(crate) fn v1_signature(secret: &str, string_to_sign: &str) -> String {
     let mut key = Vec::with_capacity(secret.len() + 1);
     key.extend_from_slice(secret.as_bytes());
     key.push(b'&');
-    let Ok(mut mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(&key) else { return String::new() };
+    let Ok(mut mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(&key) else {
+        return String::new();
+    };
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -108,7 +116,8 @@ pub(crate) fn v3_canonical_request(
     body: &[u8],
 ) -> String {
     let mut sorted: Vec<&(String, String)> = query.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    // By name, then by value, as for v1.
+    sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     let mut out = String::with_capacity(512);
     out.push_str(method);
     out.push_str("\n/\n");
@@ -139,7 +148,10 @@ pub(crate) fn v3_canonical_request(
 
 /// `ACS3-HMAC-SHA256\n` + hex(SHA-256(canonical request)).
 pub(crate) fn v3_string_to_sign(canonical_request: &str) -> String {
-    format!("{V3_ALGORITHM}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())))
+    format!(
+        "{V3_ALGORITHM}\n{}",
+        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+    )
 }
 
 /// hex(HMAC-SHA256(secret, string_to_sign)), lower case.
@@ -155,7 +167,11 @@ pub(crate) fn v3_signature(secret: &str, string_to_sign: &str) -> String {
 /// SDKs send them.
 pub(crate) fn parse_timestamp(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
-    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || b.get(10) != Some(&b'T') {
+    if b.len() < 20
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(10) != Some(&b'T')
+    {
         return None;
     }
     if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') || b.last() != Some(&b'Z') {
@@ -278,7 +294,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -301,13 +319,22 @@ mod tests {
              %26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp\
              %3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26"
         );
-        assert_eq!(v1_signature("testsecret", &sts), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+        assert_eq!(
+            v1_signature("testsecret", &sts),
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+        );
     }
 
     #[test]
     fn v1_signs_empty_parameters_and_encodes_spaces() {
-        let sts = v1_string_to_sign("POST", &pairs(&[("SignatureType", ""), ("PrivateIpAddress. 1", "a b*")]));
-        assert_eq!(sts, "POST&%2F&PrivateIpAddress.%25201%3Da%2520b%252A%26SignatureType%3D");
+        let sts = v1_string_to_sign(
+            "POST",
+            &pairs(&[("SignatureType", ""), ("PrivateIpAddress. 1", "a b*")]),
+        );
+        assert_eq!(
+            sts,
+            "POST&%2F&PrivateIpAddress.%25201%3Da%2520b%252A%26SignatureType%3D"
+        );
     }
 
     #[test]
@@ -317,19 +344,40 @@ mod tests {
 
     /// A deliberately naive second implementation of the V3 algorithm, written straight from
     /// the algorithm's description, against which the real one is compared.
-    fn v3_by_hand(method: &str, query: &str, headers: &[(&str, &str)], body: &[u8], secret: &str) -> String {
-        let mut hs: Vec<(String, String)> =
-            headers.iter().map(|(k, v)| (k.to_lowercase(), v.trim().to_string())).collect();
+    fn v3_by_hand(
+        method: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        secret: &str,
+    ) -> String {
+        let mut hs: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.trim().to_string()))
+            .collect();
         hs.sort();
         let canonical_headers: String = hs.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
         let signed: Vec<String> = hs.iter().map(|(k, _)| k.clone()).collect();
-        let body_hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
-        let cr = format!("{method}\n/\n{query}\n{canonical_headers}\n{}\n{body_hash}", signed.join(";"));
-        let cr_hash: String = Sha256::digest(cr.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let body_hash: String = Sha256::digest(body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let cr = format!(
+            "{method}\n/\n{query}\n{canonical_headers}\n{}\n{body_hash}",
+            signed.join(";")
+        );
+        let cr_hash: String = Sha256::digest(cr.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let sts = format!("ACS3-HMAC-SHA256\n{cr_hash}");
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(sts.as_bytes());
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     #[test]
@@ -341,14 +389,28 @@ mod tests {
             ("x-acs-signature-nonce", "n-1"),
             ("Host", " ecs.aliyuncs.com "),
         ];
-        let query = pairs(&[("RegionId", "cn-hangzhou"), ("NetworkInterfaceId", "eni-1"), ("A b", "x*y")]);
+        let query = pairs(&[
+            ("RegionId", "cn-hangzhou"),
+            ("NetworkInterfaceId", "eni-1"),
+            ("A b", "x*y"),
+        ]);
         let body = b"SecondaryPrivateIpAddressCount=2";
-        let signed: Vec<String> = ["x-acs-version", "host", "x-acs-action", "x-acs-date", "x-acs-signature-nonce"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let signed: Vec<String> = [
+            "x-acs-version",
+            "host",
+            "x-acs-action",
+            "x-acs-date",
+            "x-acs-signature-nonce",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
         let lookup = |name: &str| {
-            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| (*v).to_owned()).unwrap_or_default()
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| (*v).to_owned())
+                .unwrap_or_default()
         };
         let cr = v3_canonical_request("POST", &query, &signed, lookup, body);
         let ours = v3_signature("testsecret", &v3_string_to_sign(&cr));
@@ -373,20 +435,34 @@ mod tests {
         assert_eq!(a.signed_headers, ["host", "x-acs-date"]);
         assert_eq!(a.signature, "abc");
         assert!(parse_v3_authorization("ACS3-HMAC-SHA256 Credential=a,Signature=b").is_none());
-        assert!(parse_v3_authorization("ACS3-HMAC-SHA256 Credential=,SignedHeaders=a,Signature=b").is_none());
+        assert!(
+            parse_v3_authorization("ACS3-HMAC-SHA256 Credential=,SignedHeaders=a,Signature=b")
+                .is_none()
+        );
         assert!(parse_v3_authorization("Bearer x").is_none());
     }
 
     #[test]
     fn timestamps() {
         let t = parse_timestamp("2016-02-23T12:46:24Z").unwrap();
-        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_456_231_584);
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_456_231_584
+        );
         assert!(parse_timestamp("2016-02-23T12:46:24.123Z").is_some());
         assert!(parse_timestamp("2024-02-29T00:00:00Z").is_some());
         for bad in [
-            "", "2016-02-23 12:46:24Z", "2016-02-23T12:46:24", "2016-02-30T12:46:24Z", "2023-02-29T00:00:00Z",
-            "2016-13-01T00:00:00Z", "2016-02-23T24:00:00Z", "2016-02-23T12:46:24+08:00", "+016-02-23T12:46:24Z",
-            "2016-02-23T12:46:24.Z", "１０16-02-23T12:46:24Z",
+            "",
+            "2016-02-23 12:46:24Z",
+            "2016-02-23T12:46:24",
+            "2016-02-30T12:46:24Z",
+            "2023-02-29T00:00:00Z",
+            "2016-13-01T00:00:00Z",
+            "2016-02-23T24:00:00Z",
+            "2016-02-23T12:46:24+08:00",
+            "+016-02-23T12:46:24Z",
+            "2016-02-23T12:46:24.Z",
+            "１０16-02-23T12:46:24Z",
         ] {
             assert!(parse_timestamp(bad).is_none(), "{bad:?}");
         }

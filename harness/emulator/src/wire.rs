@@ -79,7 +79,10 @@ pub(crate) fn body_is_form(headers: &HeaderMap) -> bool {
 
 /// The values of header `name`, joined by `,` as HTTP allows for repeated headers.
 pub(crate) fn header_value(headers: &HeaderMap, name: &str) -> String {
-    let mut values = headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()));
+    let mut values = headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
     let mut out = values.next().map(|v| v.into_owned()).unwrap_or_default();
     for v in values {
         out.push(',');
@@ -99,7 +102,9 @@ mod tests {
 
     #[test]
     fn spaces_repeats_and_exact_keys() {
-        let pairs = decode(b"PrivateIpAddress.%201=a+b&PrivateIpAddress.+1=c%20d&k=1&k=2&e=&f&&g=%zz%4").unwrap();
+        let pairs =
+            decode(b"PrivateIpAddress.%201=a+b&PrivateIpAddress.+1=c%20d&k=1&k=2&e=&f&&g=%zz%4")
+                .unwrap();
         assert_eq!(
             pairs,
             [
@@ -116,7 +121,10 @@ mod tests {
 
     #[test]
     fn non_utf8_names_the_key() {
-        assert_eq!(decode(b"a=1&NetworkInterfaceId=%FF%FE"), Err("NetworkInterfaceId".to_owned()));
+        assert_eq!(
+            decode(b"a=1&NetworkInterfaceId=%FF%FE"),
+            Err("NetworkInterfaceId".to_owned())
+        );
         assert_eq!(decode(b"a%FF=1"), Err("a\u{FFFD}".to_owned()));
         assert_eq!(decode(b"x=\xC3"), Err("x".to_owned()));
         assert_eq!(decode("x=%C3%A9".as_bytes()).unwrap()[0].1, "é");

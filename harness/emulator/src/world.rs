@@ -166,10 +166,19 @@ impl World {
         World {
             region: "cn-hangzhou".to_owned(),
             zone: "cn-hangzhou-h".to_owned(),
-            vpc: Vpc { id: "vpc-bp1emu000000000000001".to_owned(), cidr: net([192, 168, 0, 0], 16) },
+            vpc: Vpc {
+                id: "vpc-bp1emu000000000000001".to_owned(),
+                cidr: net([192, 168, 0, 0], 16),
+            },
             vswitches: vec![
-                VSwitch { id: main.to_owned(), cidr: net([192, 168, 0, 0], 24) },
-                VSwitch { id: "vsw-bp1small0000000000001".to_owned(), cidr: net([192, 168, 1, 0], 29) },
+                VSwitch {
+                    id: main.to_owned(),
+                    cidr: net([192, 168, 0, 0], 24),
+                },
+                VSwitch {
+                    id: "vsw-bp1small0000000000001".to_owned(),
+                    cidr: net([192, 168, 1, 0], 29),
+                },
             ],
             security_groups: vec![sg.to_owned()],
             instances: vec![
@@ -230,26 +239,56 @@ impl World {
         self.check(profile, None, "<world>")
     }
 
-    fn check(&self, profile: &ContractProfile, text: Option<&str>, origin: &str) -> Result<(), WorldError> {
+    fn check(
+        &self,
+        profile: &ContractProfile,
+        text: Option<&str>,
+        origin: &str,
+    ) -> Result<(), WorldError> {
         let fail = |needle: &str, nth: usize, problem: String, fix: String| {
             let (line, column) = text.map_or((0, 0), |t| locate(t, needle, nth));
-            WorldError::Invalid { origin: origin.to_owned(), line, column, problem, fix }
+            WorldError::Invalid {
+                origin: origin.to_owned(),
+                line,
+                column,
+                problem,
+                fix,
+            }
         };
         if self.region.trim().is_empty() {
-            return Err(fail("region", 1, "the region is empty".into(), "write e.g. `region: cn-hangzhou`".into()));
+            return Err(fail(
+                "region",
+                1,
+                "the region is empty".into(),
+                "write e.g. `region: cn-hangzhou`".into(),
+            ));
         }
         if self.zone.trim().is_empty() {
-            return Err(fail("zone", 1, "the zone is empty".into(), "write e.g. `zone: cn-hangzhou-h`".into()));
+            return Err(fail(
+                "zone",
+                1,
+                "the zone is empty".into(),
+                "write e.g. `zone: cn-hangzhou-h`".into(),
+            ));
         }
         // Every id, of whatever kind, must be unique: the API looks ids up by value alone.
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let ids = std::iter::once(self.vpc.id.as_str())
             .chain(self.vswitches.iter().map(|v| v.id.as_str()))
             .chain(self.security_groups.iter().map(String::as_str))
-            .chain(self.instances.iter().flat_map(|i| [i.id.as_str(), i.primary_eni.id.as_str()]));
+            .chain(
+                self.instances
+                    .iter()
+                    .flat_map(|i| [i.id.as_str(), i.primary_eni.id.as_str()]),
+            );
         for id in ids {
             if id.trim().is_empty() {
-                return Err(fail("id:", 1, "an id is empty".into(), "give every object a non-empty id".into()));
+                return Err(fail(
+                    "id:",
+                    1,
+                    "an id is empty".into(),
+                    "give every object a non-empty id".into(),
+                ));
             }
             let count = seen.entry(id).or_insert(0);
             *count += 1;
@@ -262,20 +301,28 @@ impl World {
                 ));
             }
         }
-        check_cidr(&self.vpc.cidr, 8, "the VPC").map_err(|(p, f)| fail(&self.vpc.cidr.to_string(), 1, p, f))?;
+        check_cidr(&self.vpc.cidr, 8, "the VPC")
+            .map_err(|(p, f)| fail(&self.vpc.cidr.to_string(), 1, p, f))?;
         let mut vswitches: BTreeMap<&str, Ipv4Net> = BTreeMap::new();
         for vsw in &self.vswitches {
             let cidr = vsw.cidr.to_string();
-            check_cidr(&vsw.cidr, 16, &format!("VSwitch `{}`", vsw.id)).map_err(|(p, f)| fail(&cidr, 1, p, f))?;
+            check_cidr(&vsw.cidr, 16, &format!("VSwitch `{}`", vsw.id))
+                .map_err(|(p, f)| fail(&cidr, 1, p, f))?;
             if !self.vpc.cidr.contains(&vsw.cidr) {
                 return Err(fail(
                     &cidr,
                     1,
-                    format!("VSwitch `{}` ({cidr}) is not inside the VPC's CIDR {}", vsw.id, self.vpc.cidr),
+                    format!(
+                        "VSwitch `{}` ({cidr}) is not inside the VPC's CIDR {}",
+                        vsw.id, self.vpc.cidr
+                    ),
                     format!("pick a block inside {}", self.vpc.cidr),
                 ));
             }
-            if let Some((other, _)) = vswitches.iter().find(|(_, o)| o.contains(&vsw.cidr) || vsw.cidr.contains(*o)) {
+            if let Some((other, _)) = vswitches
+                .iter()
+                .find(|(_, o)| o.contains(&vsw.cidr) || vsw.cidr.contains(*o))
+            {
                 return Err(fail(
                     &cidr,
                     1,
@@ -289,11 +336,18 @@ impl World {
         let mut addresses: HashSet<Ipv4Addr> = HashSet::new();
         for inst in &self.instances {
             if !profile.instance_type_caps.contains_key(&inst.instance_type) {
-                let known: Vec<&str> = profile.instance_type_caps.keys().map(String::as_str).collect();
+                let known: Vec<&str> = profile
+                    .instance_type_caps
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
                 return Err(fail(
                     &inst.instance_type,
                     1,
-                    format!("instance `{}` has the unknown instance type `{}`", inst.id, inst.instance_type),
+                    format!(
+                        "instance `{}` has the unknown instance type `{}`",
+                        inst.id, inst.instance_type
+                    ),
                     format!("use one of: {}", known.join(", ")),
                 ));
             }
@@ -302,8 +356,14 @@ impl World {
                 return Err(fail(
                     &eni.vswitch_id,
                     1,
-                    format!("ENI `{}` names the unknown VSwitch `{}`", eni.id, eni.vswitch_id),
-                    format!("use one of: {}", vswitches.keys().copied().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "ENI `{}` names the unknown VSwitch `{}`",
+                        eni.id, eni.vswitch_id
+                    ),
+                    format!(
+                        "use one of: {}",
+                        vswitches.keys().copied().collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             };
             let ip = eni.primary_ip.to_string();
@@ -356,7 +416,10 @@ fn net(addr: [u8; 4], prefix: u8) -> Ipv4Net {
 fn check_cidr(cidr: &Ipv4Net, min_prefix: u8, what: &str) -> Result<(), (String, String)> {
     if !(min_prefix..=29).contains(&cidr.prefix_len()) {
         return Err((
-            format!("{what} has the prefix /{}, outside /{min_prefix}../29", cidr.prefix_len()),
+            format!(
+                "{what} has the prefix /{}, outside /{min_prefix}../29",
+                cidr.prefix_len()
+            ),
             format!("use a prefix from /{min_prefix} to /29"),
         ));
     }
@@ -431,7 +494,9 @@ mod tests {
 
     fn invalid(text: &str) -> (u64, String) {
         match World::from_yaml(text, "w.yaml").unwrap_err() {
-            WorldError::Invalid { line, problem, fix, .. } => (line, format!("{problem} / {fix}")),
+            WorldError::Invalid {
+                line, problem, fix, ..
+            } => (line, format!("{problem} / {fix}")),
             other => panic!("expected a validation error, got {other}"),
         }
     }
@@ -445,7 +510,12 @@ mod tests {
         let text = DEFAULT_YAML.replacen("ecs.g7.xlarge", "ecs.zz.huge", 1);
         let (line, msg) = invalid(&text);
         assert_eq!(line, line_of(&text, "ecs.zz.huge"));
-        assert!(msg.contains("ecs.zz.huge") && msg.contains("ecs.g6.large") && msg.contains("ecs.g7.2xlarge"), "{msg}");
+        assert!(
+            msg.contains("ecs.zz.huge")
+                && msg.contains("ecs.g6.large")
+                && msg.contains("ecs.g7.2xlarge"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -457,7 +527,10 @@ mod tests {
         let (_, msg) = invalid(&DEFAULT_YAML.replace("192.168.1.0/29", "192.168.0.0/25"));
         assert!(msg.contains("overlaps"), "{msg}");
         let (_, msg) = invalid(&DEFAULT_YAML.replace("192.168.1.0/29", "192.168.1.4/29"));
-        assert!(msg.contains("host bits") && msg.contains("192.168.1.0/29"), "{msg}");
+        assert!(
+            msg.contains("host bits") && msg.contains("192.168.1.0/29"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -469,7 +542,13 @@ mod tests {
         let text = DEFAULT_YAML.replace("192.168.0.201", "192.168.0.200");
         let (line, msg) = invalid(&text);
         assert!(msg.contains("two ENIs"), "{msg}");
-        let second = text.lines().enumerate().filter(|(_, l)| l.contains("192.168.0.200")).nth(1).unwrap().0;
+        let second = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("192.168.0.200"))
+            .nth(1)
+            .unwrap()
+            .0;
         assert_eq!(line, second as u64 + 1);
     }
 
@@ -483,7 +562,9 @@ mod tests {
     #[test]
     fn usable_excludes_first_and_last_three() {
         let cidr: Ipv4Net = "192.168.1.0/29".parse().unwrap();
-        let ok: Vec<u8> = (0..8).filter(|i| usable(&cidr, Ipv4Addr::new(192, 168, 1, *i))).collect();
+        let ok: Vec<u8> = (0..8)
+            .filter(|i| usable(&cidr, Ipv4Addr::new(192, 168, 1, *i)))
+            .collect();
         assert_eq!(ok, [1, 2, 3, 4]);
     }
 }

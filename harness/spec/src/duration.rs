@@ -39,7 +39,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         fraction.parse().map_err(|_| "not a number".to_string())?
     };
     let scaled = whole * scale * unit_ms + fraction_value * unit_ms;
-    if scaled % scale != 0 {
+    if !scaled.is_multiple_of(scale) {
         return Err("finer than a millisecond".into());
     }
     let ms = scaled / scale;
@@ -53,9 +53,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[must_use]
 pub fn format_duration(duration: Duration) -> String {
     let ms = duration.as_millis();
-    if ms != 0 && ms % 60_000 == 0 {
+    if ms != 0 && ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms != 0 && ms % 1_000 == 0 {
+    } else if ms != 0 && ms.is_multiple_of(1_000) {
         format!("{}s", ms / 1_000)
     } else if ms == 0 {
         "0s".into()
@@ -82,7 +82,18 @@ mod tests {
     #[test]
     fn rejects_bad_spellings() {
         for bad in [
-            "", "2", "s", "-1s", "1.s", ".5s", "1h", "2 s", "1.0001s", "61m", "3600001ms", "1e3ms",
+            "",
+            "2",
+            "s",
+            "-1s",
+            "1.s",
+            ".5s",
+            "1h",
+            "2 s",
+            "1.0001s",
+            "61m",
+            "3600001ms",
+            "1e3ms",
             "99999999999999999999m",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");

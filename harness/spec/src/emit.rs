@@ -6,9 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{
-    Case, Expect, Format, Method, Poll, Send, Signing, Step, Template, format_duration,
-};
+use crate::{Case, Expect, Format, Method, Poll, Send, Signing, Step, Template, format_duration};
 
 /// Writes `case` in the case language. `parse_case` of the result gives `case` back, up to spans
 /// (compare with [`Case::without_spans`]).
@@ -233,7 +231,13 @@ fn expect_lines(out: &mut Lines, expect: &Expect) {
         }
     }
     if !expect.absent.is_empty() {
-        lines.push(0, format!("absent: {}", flow_list(expect.absent.iter().map(|p| &p.text))));
+        lines.push(
+            0,
+            format!(
+                "absent: {}",
+                flow_list(expect.absent.iter().map(|p| &p.text))
+            ),
+        );
     }
     if let Some(assigned) = &expect.assigned {
         let items: Vec<String> = assigned.iter().map(Template::to_string).collect();
@@ -294,6 +298,26 @@ fn flow_scalar(s: &str) -> String {
     quote_unless_plain(s, true)
 }
 
+/// Whether another YAML reader (or a human) would take `s` for a number or a boolean. The case
+/// parser reads such plain scalars as their text anyway, but quoting them says "this is a string"
+/// to everyone else.
+fn looks_typed(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+    ) || unsigned.parse::<f64>().is_ok()
+        || matches!(unsigned, ".inf" | ".nan")
+        || ["0x", "0o", "0b"].iter().any(|p| unsigned.starts_with(p))
+        || (unsigned.starts_with(|c: char| c.is_ascii_digit())
+            && unsigned
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+            // Two dots or more is an address, not a number.
+            && unsigned.matches('.').count() <= 1)
+}
+
 /// Plain when the parser is certain to give back exactly `s` as text (the case parser keeps the
 /// spelling of plain numbers and booleans, so `10` and `true` may stay plain); double-quoted
 /// otherwise.
@@ -308,6 +332,7 @@ fn quote_unless_plain(s: &str, flow: bool) -> String {
         && !s.contains(": ")
         && !s.contains(" #")
         && !matches!(s, "~" | "null" | "Null" | "NULL")
+        && !looks_typed(s)
         && !(flow && s.contains([',', '[', ']', '{', '}', ':']));
     if plain {
         return s.to_string();

@@ -61,7 +61,9 @@ pub enum SpecErrorKind {
     },
     #[error("`{key}` does not apply to {place}")]
     NotApplicable { key: String, place: &'static str },
-    #[error("a step must have exactly one of `action`, `wait` or `concurrent`; this one has {found}")]
+    #[error(
+        "a step must have exactly one of `action`, `wait` or `concurrent`; this one has {found}"
+    )]
     StepKind { found: String },
     #[error("invalid {what} `{value}`")]
     InvalidValue {
@@ -143,6 +145,10 @@ impl SpecErrorKind {
                         .into(),
                 ),
                 ("a mapping", _) => Some("write `key: value` pairs indented under the key".into()),
+                ("a string", "a sequence" | "a mapping") => Some(
+                    "values are sent as text: quote it (`\"[a, b]\"`) to send the brackets as written"
+                        .into(),
+                ),
                 _ => None,
             },
             Self::UnknownKey {
@@ -241,12 +247,7 @@ impl SpecError {
         let _ = writeln!(out, "{pad} |");
         let (shown, caret) = display_line(line_text, self.span.col);
         let _ = writeln!(out, "{number} | {shown}");
-        let _ = writeln!(
-            out,
-            "{pad} | {}^ {}",
-            " ".repeat(caret),
-            self.kind.label()
-        );
+        let _ = writeln!(out, "{pad} | {}^ {}", " ".repeat(caret), self.kind.label());
         if let Some(help) = self.kind.help() {
             let _ = writeln!(out, "{pad} = help: {help}");
         }
@@ -272,57 +273,104 @@ impl Span {
             return false;
         }
         match source_line(source, self.line) {
-            Some(text) => self.col as usize <= text.chars().count() + 1,
+            Some(text) => self.col as usize <= char_count(text) + 1,
             None => false,
         }
     }
+}
 
-    /// The nearest in-bounds span: the caller's line and column when they exist, else the end of
-    /// the line, else the end of the source.
-    pub(crate) fn clamp(self, source: &str) -> Span {
-        if self.is_in_bounds(source) {
-            return self;
+/// Byte offsets to spans, fast enough for a fuzzed megabyte of `${...}`: line starts are found
+/// by binary search, and columns are counted on from the previous answer when it was on the same
+/// line and earlier (holes are looked up in file order).
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+    last: std::cell::Cell<(usize, usize, usize)>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(source: &str) -> LineIndex {
+        let bytes = source.as_bytes();
+        let mut starts = vec![0];
+        for (i, b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => starts.push(i + 1),
+                // `\r\n` is one break, counted at the `\n`.
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                _ => {}
+            }
         }
-        let lines = line_count(source);
-        let line = self.line.clamp(1, lines);
-        let text = source_line(source, line).unwrap_or("");
-        let max_col = u32::try_from(text.chars().count() + 1).unwrap_or(u32::MAX);
+        LineIndex {
+            starts,
+            last: std::cell::Cell::new((0, 0, 1)),
+        }
+    }
+
+    /// Line `line` (1-based) of `source`, without its line break; O(1).
+    fn line_text<'s>(&self, source: &'s str, line: usize) -> Option<&'s str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = match self.starts.get(line) {
+            Some(&next) => {
+                let bytes = source.as_bytes();
+                let mut end = next - 1;
+                if bytes.get(end) == Some(&b'\n')
+                    && end > start
+                    && bytes.get(end - 1) == Some(&b'\r')
+                {
+                    end -= 1;
+                }
+                end
+            }
+            None => source.len(),
+        };
+        source.get(start..end)
+    }
+
+    /// The nearest in-bounds span: the given line and column when they exist, else the end of
+    /// the line, else the end of the source.
+    pub(crate) fn clamp(&self, source: &str, span: Span) -> Span {
+        let lines = self.starts.len().max(1);
+        let line = usize::try_from(span.line)
+            .unwrap_or(usize::MAX)
+            .clamp(1, lines);
+        let text = self.line_text(source, line).unwrap_or("");
+        let max_col = char_count(text) + 1;
+        let col = usize::try_from(span.col)
+            .unwrap_or(usize::MAX)
+            .clamp(1, max_col);
         Span {
-            line,
-            col: self.col.clamp(1, max_col),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
         }
     }
 
     /// The span of byte `offset` of `source` (clamped to the source).
-    pub(crate) fn at_byte(source: &str, offset: usize) -> Span {
+    pub(crate) fn span(&self, source: &str, offset: usize) -> Span {
         let mut offset = offset.min(source.len());
         while !source.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &source[..offset];
-        let mut line = 1u32;
-        let mut line_start = 0usize;
-        let bytes = before.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => {
-                    line = line.saturating_add(1);
-                    line_start = i + 1;
-                }
-                b'\r' => {
-                    // `\r\n` is one break; count it at the `\n`.
-                    if bytes.get(i + 1) != Some(&b'\n') {
-                        line = line.saturating_add(1);
-                        line_start = i + 1;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let (last_start, last_offset, last_col) = self.last.get();
+        let col = if last_start == start && last_offset <= offset {
+            last_col + source[last_offset..offset].chars().count()
+        } else {
+            source[start..offset].chars().count() + 1
+        };
+        self.last.set((start, offset, col));
+        Span {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
         }
-        let col = u32::try_from(before[line_start..].chars().count() + 1).unwrap_or(u32::MAX);
-        Span { line, col }
+    }
+}
+
+/// Characters in `text`; the ASCII check is one fast pass, which matters on megabyte lines.
+fn char_count(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
     }
 }
 
@@ -343,10 +391,6 @@ fn lines(source: &str) -> impl Iterator<Item = &str> {
             }
         }
     })
-}
-
-fn line_count(source: &str) -> u32 {
-    u32::try_from(lines(source).count()).unwrap_or(u32::MAX).max(1)
 }
 
 fn source_line(source: &str, line: u32) -> Option<&str> {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub use duration::{MAX_DURATION, format_duration, parse_duration};
 pub use emit::case_to_yaml;
-pub use error::{Span, SpecError, SpecErrorKind, Spanned};
+pub use error::{Span, Spanned, SpecError, SpecErrorKind};
 pub use path::{Path, Segment};
 pub use template::{Expr, Member, Part, Template, TemplateError};
 
@@ -129,12 +129,22 @@ pub struct EmulatorKnobs {
 
 /// One entry of `setup`, `steps` or `teardown`.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the shape is the runner's contract, and a case holds a few dozen steps at most"
+)]
 pub enum Step {
     Send(Send),
     /// Let time pass.
-    Wait { duration: Duration, span: Span },
+    Wait {
+        duration: Duration,
+        span: Span,
+    },
     /// Requests sent at once; captures become visible after the group.
-    Concurrent { sends: Vec<Send>, span: Span },
+    Concurrent {
+        sends: Vec<Send>,
+        span: Span,
+    },
 }
 
 /// One request and what to check in its response.
@@ -264,7 +274,11 @@ impl Send {
             .chain(&expect.message_contains)
             .chain(expect.fields.iter().map(|(_, t)| t))
             .chain(expect.assigned.iter().flatten())
-            .chain(self.poll.iter().flat_map(|p| p.until.iter().map(|(_, t)| t)))
+            .chain(
+                self.poll
+                    .iter()
+                    .flat_map(|p| p.until.iter().map(|(_, t)| t)),
+            )
     }
 
     fn templates_mut(&mut self) -> impl Iterator<Item = &mut Template> {

@@ -54,7 +54,9 @@ impl Path {
                     .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
                     .ok_or_else(|| format!("`{index}` is not an index such as `[0]`"))?;
                 if digits.len() > 1 && digits.starts_with('0') {
-                    return Err(format!("write the index `[{digits}]` without leading zeros"));
+                    return Err(format!(
+                        "write the index `[{digits}]` without leading zeros"
+                    ));
                 }
                 let n = digits
                     .parse()
@@ -97,8 +99,21 @@ mod tests {
     #[test]
     fn rejects_malformed_paths() {
         for bad in [
-            "", ".", "a.", ".a", "a..b", "[0]", "a[]", "a[x]", "a[0", "a[0]b", "a[0][1]", "a b",
-            "a[01]", "a[-1]", "a[99999999999999999999999]",
+            "",
+            ".",
+            "a.",
+            ".a",
+            "a..b",
+            "[0]",
+            "a[]",
+            "a[x]",
+            "a[0",
+            "a[0]b",
+            "a[0][1]",
+            "a b",
+            "a[01]",
+            "a[-1]",
+            "a[99999999999999999999999]",
         ] {
             assert!(Path::parse(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -85,23 +85,23 @@ pub(crate) struct YamlError {
     pub help: Option<&'static str>,
 }
 
-/// Parses `source` (one YAML document) into a node tree with tight budgets: case files are small,
-/// and the fuzzer must not find an input that eats memory or time.
+/// Parses `source` (one YAML document) into a node tree with tight budgets: a real case file is a
+/// few hundred events, and the fuzzer must not find an input that eats memory or time.
 pub(crate) fn parse(source: &str) -> Result<Node, YamlError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: 32,
-            max_events: 200_000,
-            max_nodes: 100_000,
+            max_events: 50_000,
+            max_nodes: 50_000,
             max_aliases: 1_000,
             max_anchors: 1_000,
             max_merge_keys: 1_000,
-            max_recorded_anchor_events: 100_000,
+            max_recorded_anchor_events: 10_000,
             max_recorded_anchor_bytes: 1 << 20,
             max_total_scalar_bytes: 4 << 20,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 100_000,
+            max_total_replayed_events: 10_000,
         },
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         // Only `true`/`false` are booleans: `yes`, `on`, `y` stay strings, as in YAML 1.2.
@@ -273,7 +273,10 @@ impl<'de> Visitor<'de> for KindVisitor {
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Kind, E> {
-        Ok(scalar(String::from_utf8_lossy(v).into_owned(), ScalarType::Str))
+        Ok(scalar(
+            String::from_utf8_lossy(v).into_owned(),
+            ScalarType::Str,
+        ))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {

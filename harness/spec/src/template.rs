@@ -68,7 +68,8 @@ impl Template {
                 let close = tail
                     .find('}')
                     .ok_or_else(|| err(0, "`${` is not closed by `}`".into()))?;
-                let expr = parse_expr(&tail[..close]).map_err(|(at, reason)| err(2 + at, reason))?;
+                let expr =
+                    parse_expr(&tail[..close]).map_err(|(at, reason)| err(2 + at, reason))?;
                 if !lit.is_empty() {
                     parts.push(Part::Lit(std::mem::take(&mut lit)));
                 }
@@ -176,7 +177,10 @@ fn parse_expr(body: &str) -> Result<Expr, (usize, String)> {
             return Err((split, format!("`{tail}` is not an offset such as `+1`")));
         }
         if (digits.len() > 1 && digits.starts_with('0')) || digits == "0" {
-            return Err((split, format!("write the offset `{tail}` as a non-zero number without leading zeros")));
+            return Err((
+                split,
+                format!("write the offset `{tail}` as a non-zero number without leading zeros"),
+            ));
         }
         let n: i64 = digits
             .parse()
@@ -199,10 +203,13 @@ fn parse_expr(body: &str) -> Result<Expr, (usize, String)> {
             let at = root.len() + 1;
             let (name, arg) = match m.split_once('(') {
                 Some((name, rest)) => {
-                    let arg = rest.strip_suffix(')').ok_or_else(|| {
-                        (at, format!("`{m}`: the argument is not closed by `)`"))
-                    })?;
-                    (name, Some(parse_int(arg).map_err(|r| (at + name.len() + 1, r))?))
+                    let arg = rest
+                        .strip_suffix(')')
+                        .ok_or_else(|| (at, format!("`{m}`: the argument is not closed by `)`")))?;
+                    (
+                        name,
+                        Some(parse_int(arg).map_err(|r| (at + name.len() + 1, r))?),
+                    )
                 }
                 None => (m, None),
             };
@@ -288,8 +295,8 @@ mod tests {
 
     #[test]
     fn parses_holes_and_escapes() {
-        let t = Template::parse("ip ${vswitch.host(-1)} of ${eni}, $$5 ${x.outside+2}${y-3}")
-            .unwrap();
+        let t =
+            Template::parse("ip ${vswitch.host(-1)} of ${eni}, $$5 ${x.outside+2}${y-3}").unwrap();
         assert_eq!(
             t.parts,
             vec![
@@ -327,9 +334,26 @@ mod tests {
     #[test]
     fn rejects_malformed_holes() {
         for bad in [
-            "${eni", "${}", "$x", "$", "${ eni }", "${1x}", "${a.B}", "${a.b.c}", "${a.host(}",
-            "${a.host()}", "${a.host(01)}", "${a.host(-0)}", "${a+}", "${a+0}", "${a+01}",
-            "${a+x}", "${a.host(1)x}", "${a+99999999999999999999}", "${a.b(1)(2)}", "${a+1+2}",
+            "${eni",
+            "${}",
+            "$x",
+            "$",
+            "${ eni }",
+            "${1x}",
+            "${a.B}",
+            "${a.b.c}",
+            "${a.host(}",
+            "${a.host()}",
+            "${a.host(01)}",
+            "${a.host(-0)}",
+            "${a+}",
+            "${a+0}",
+            "${a+01}",
+            "${a+x}",
+            "${a.host(1)x}",
+            "${a+99999999999999999999}",
+            "${a.b(1)(2)}",
+            "${a+1+2}",
         ] {
             assert!(Template::parse(bad).is_err(), "{bad:?} should be rejected");
         }

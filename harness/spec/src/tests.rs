@@ -28,21 +28,33 @@ fn lit(s: &str) -> Template {
 #[test]
 fn full_example_parses_to_the_expected_structure() {
     let case = parse_case(FULL, "cases/full.yaml").unwrap_or_else(|errors| {
-        panic!("{}", errors.iter().map(|e| e.render(FULL)).collect::<String>())
+        panic!(
+            "{}",
+            errors.iter().map(|e| e.render(FULL)).collect::<String>()
+        )
     });
     assert_eq!(case.id, "assign.by-address.one");
     assert_eq!(case.title, "Assign one secondary address by value");
     assert_eq!(case.tags, ["assign", "happy-path"]);
     assert_eq!(case.uses, ["vswitch", "security_group"]);
     assert_eq!(case.disabled_checks[0].value, "assign_matches_describe");
-    assert_eq!((case.disabled_checks[0].span.line, case.disabled_checks[0].span.col), (5, 21));
+    assert_eq!(
+        (
+            case.disabled_checks[0].span.line,
+            case.disabled_checks[0].span.col
+        ),
+        (5, 21)
+    );
     assert!(case.snapshot);
     assert_eq!(case.format, Some(Format::Json));
     assert_eq!(case.signing, Some(Signing::V1));
     assert_eq!(case.emulator.task_duration, Some(Duration::from_secs(2)));
     assert_eq!(case.emulator.async_delay, Some(Duration::from_secs(1)));
     assert_eq!(case.origin, "cases/full.yaml");
-    assert_eq!((case.setup.len(), case.steps.len(), case.teardown.len()), (1, 4, 1));
+    assert_eq!(
+        (case.setup.len(), case.steps.len(), case.teardown.len()),
+        (1, 4, 1)
+    );
 
     let Step::Send(assign) = &case.steps[0] else {
         panic!("expected a send")
@@ -53,7 +65,11 @@ fn full_example_parses_to_the_expected_structure() {
     assert_eq!(assign.method, Method::Post);
     assert_eq!(assign.format, Some(Format::Xml));
     assert_eq!(assign.signing, Some(Signing::V3));
-    let keys: Vec<&str> = assign.params.iter().map(|(k, _)| k.value.as_str()).collect();
+    let keys: Vec<&str> = assign
+        .params
+        .iter()
+        .map(|(k, _)| k.value.as_str())
+        .collect();
     assert_eq!(
         keys,
         [
@@ -67,7 +83,7 @@ fn full_example_parses_to_the_expected_structure() {
         ]
     );
     let (key, host) = &assign.params[1];
-    assert_eq!((key.span.line, key.span.col), (25, 7));
+    assert_eq!((key.span.line, key.span.col), (26, 7));
     let [Part::Expr(expr)] = host.parts.as_slice() else {
         panic!("expected one hole, got {host:?}")
     };
@@ -79,7 +95,7 @@ fn full_example_parses_to_the_expected_structure() {
             arg: Some(10)
         })
     );
-    assert_eq!((expr.span.line, expr.span.col), (25, 27));
+    assert_eq!((expr.span.line, expr.span.col), (26, 27));
     assert_eq!(assign.params[2].1, lit("10"));
     assert_eq!(assign.params[3].1, lit("1.50"));
     assert_eq!(assign.params[4].1, lit("true"));
@@ -110,7 +126,10 @@ fn full_example_parses_to_the_expected_structure() {
     assert_eq!(expect.assigned.as_ref().unwrap().len(), 1);
     assert_eq!(expect.assigned_count, Some(3));
     let (count_path, count) = expect.count.as_ref().unwrap();
-    assert_eq!((count_path.text.as_str(), *count), ("NetworkInterfaceSets.NetworkInterfaceSet", 1));
+    assert_eq!(
+        (count_path.text.as_str(), *count),
+        ("NetworkInterfaceSets.NetworkInterfaceSet", 1)
+    );
     assert_eq!(assign.capture[0].0, "first");
     let poll = assign.poll.as_ref().unwrap();
     assert_eq!(poll.until[0].0.text, "Status");
@@ -118,7 +137,9 @@ fn full_example_parses_to_the_expected_structure() {
     assert_eq!(poll.interval, Duration::from_millis(500));
     assert_eq!(poll.timeout, Duration::from_secs(30));
 
-    assert!(matches!(case.steps[1], Step::Wait { duration, .. } if duration == Duration::from_secs(3)));
+    assert!(
+        matches!(case.steps[1], Step::Wait { duration, .. } if duration == Duration::from_secs(3))
+    );
     let Step::Concurrent { sends, .. } = &case.steps[2] else {
         panic!("expected a concurrent group")
     };
@@ -294,7 +315,11 @@ fn round_trip_through_canonical_yaml() {
                 errors.iter().map(|e| e.render(&yaml)).collect::<String>()
             )
         });
-        assert_eq!(again.without_spans(), case.without_spans(), "case {i}:\n{yaml}");
+        assert_eq!(
+            again.without_spans(),
+            case.without_spans(),
+            "case {i}:\n{yaml}"
+        );
         // Canonical means a fixed point.
         assert_eq!(case_to_yaml(&again), yaml, "case {i}");
     }
@@ -325,7 +350,10 @@ fn errors_point_inside_the_source_for_odd_inputs() {
     for input in inputs {
         if let Err(errors) = parse_case(input, "cases/odd.yaml") {
             for e in &errors {
-                assert!(e.span.is_in_bounds(input), "{input:?}: {e} is out of bounds");
+                assert!(
+                    e.span.is_in_bounds(input),
+                    "{input:?}: {e} is out of bounds"
+                );
                 let _ = e.render(input);
             }
         }
@@ -336,7 +364,10 @@ fn errors_point_inside_the_source_for_odd_inputs() {
 fn oversized_input_is_rejected_without_parsing() {
     let big = format!("id: x\ntitle: {}\n", "a".repeat(crate::MAX_SOURCE_BYTES));
     let errors = parse_case(&big, "cases/big.yaml").unwrap_err();
-    assert!(matches!(errors[0].kind, crate::SpecErrorKind::TooLarge { .. }));
+    assert!(matches!(
+        errors[0].kind,
+        crate::SpecErrorKind::TooLarge { .. }
+    ));
 }
 
 #[test]
@@ -425,9 +456,7 @@ fn error_bad_status() {
 
 #[test]
 fn error_tab_indentation() {
-    insta::assert_snapshot!(errors(
-        "id: tabs\ntitle: t\nsteps:\n\t- action: X\n"
-    ));
+    insta::assert_snapshot!(errors("id: tabs\ntitle: t\nsteps:\n\t- action: X\n"));
 }
 
 #[test]
@@ -442,4 +471,120 @@ fn error_step_with_no_kind() {
     insta::assert_snapshot!(errors(
         "id: no-kind\ntitle: t\nsteps:\n  - params: { A: b }\n"
     ));
+}
+
+/// A small deterministic fuzzer: mutated seed cases must never panic, every error must point
+/// inside its input, and every mutant that still parses must survive the canonical round trip.
+#[test]
+fn mutated_cases_never_panic_and_round_trip() {
+    const TOKENS: &[&str] = &[
+        "${",
+        "}",
+        "${eni}",
+        "${vswitch.host(-1)}",
+        "$$",
+        "$",
+        ":",
+        ": ",
+        "- ",
+        "\n",
+        "  ",
+        "\t",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "\"",
+        "'",
+        "&a ",
+        "*a",
+        "~",
+        "#",
+        "é",
+        "\r",
+        "\r\n",
+        "1.50",
+        "true",
+        "null",
+        "action: X\n",
+        "  - wait: 1s\n",
+        "concurrent:\n",
+        "pairs: [[a, b]]",
+        "status: 200",
+        "poll: {until: {A: b}}",
+        "capture: {v: A.B[0]}",
+        "<<: ",
+        "? ",
+        "!!str ",
+        "|\n",
+        ">-\n",
+        "\\",
+        "\u{2028}",
+        "\u{feff}",
+        "0x1F",
+        "1e999",
+        "omit: [Action]",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % (n.max(1) as u64)).unwrap_or(0)
+    };
+    let mut parsed = 0;
+    for round in 0..600 {
+        let seed = ROUND_TRIP[round % ROUND_TRIP.len()];
+        let mut text: Vec<char> = seed.chars().collect();
+        for _ in 0..=next(4) {
+            let at = next(text.len() + 1);
+            match next(4) {
+                0 => {
+                    let end = (at + next(12)).min(text.len());
+                    text.drain(at..end);
+                }
+                1 | 2 => {
+                    let token = TOKENS[next(TOKENS.len())];
+                    text.splice(at..at, token.chars());
+                }
+                _ => {
+                    if at < text.len() {
+                        text[at] =
+                            char::from_u32(u32::try_from(next(0x80)).unwrap_or(0)).unwrap_or(' ');
+                    }
+                }
+            }
+        }
+        let input: String = text.into_iter().collect();
+        match parse_case(&input, "cases/mutant.yaml") {
+            Ok(case) => {
+                parsed += 1;
+                let yaml = case_to_yaml(&case);
+                let again = parse_case(&yaml, "cases/mutant.yaml").unwrap_or_else(|errors| {
+                    panic!(
+                        "input {input:?}\nre-emitted:\n{yaml}\n{}",
+                        errors.iter().map(|e| e.render(&yaml)).collect::<String>()
+                    )
+                });
+                assert_eq!(
+                    again.without_spans(),
+                    case.without_spans(),
+                    "input {input:?}"
+                );
+            }
+            Err(errors) => {
+                assert!(!errors.is_empty());
+                for e in &errors {
+                    assert!(
+                        e.span.is_in_bounds(&input),
+                        "{input:?}: {e} is out of bounds"
+                    );
+                    let _ = e.render(&input);
+                }
+            }
+        }
+    }
+    // The mutations are mild enough that some mutants stay valid and exercise the round trip.
+    assert!(parsed > 20, "only {parsed} mutants parsed");
 }

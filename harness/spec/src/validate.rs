@@ -4,10 +4,10 @@
 //! Errors are collected, not returned at the first one, so an author fixes a file in one pass.
 //! Each check returns `Option`: `None` means "reported, keep going".
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use crate::error::{Span, SpecError, SpecErrorKind, Spanned, did_you_mean};
+use crate::error::{LineIndex, Span, Spanned, SpecError, SpecErrorKind, did_you_mean};
 use crate::raw::{self, Kind, Node, ScalarType};
 use crate::template::is_root_name;
 use crate::{
@@ -64,6 +64,11 @@ pub(crate) fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecErr
     let mut v = Validator {
         source,
         origin,
+        lines: LineIndex::new(if source.len() > MAX_SOURCE_BYTES {
+            ""
+        } else {
+            source
+        }),
         errors: Vec::new(),
     };
     let case = if source.len() > MAX_SOURCE_BYTES {
@@ -79,13 +84,14 @@ pub(crate) fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecErr
         match raw::parse(source) {
             Ok(root) => v.case(&root),
             Err(e) => {
-                // `${` is a flow indicator inside `[...]` and `{...}`: the commonest YAML error
-                // in case files, and the parser's message does not say so.
-                let in_flow_template = e.help.is_none()
-                    && source_line_has(source, e.span.line, "${")
-                    && e.message.contains("flow");
-                let help = if in_flow_template {
-                    Some("inside `[...]` or `{...}`, quote values with `${...}`: `[\"${eni}\"]`")
+                // Inside `[...]` and `{...}`, `[`, `]`, `{`, `}` and `,` end a plain value, so
+                // `[${eni}]` and `{ path: A[0].B }` break: the commonest YAML error in case files,
+                // and the parser's message does not say so.
+                let help = if e.help.is_none() && e.message.contains("flow") {
+                    Some(
+                        "inside `[...]` or `{...}`, quote values that contain `${`, `[`, `]`, `{`, `}` or `,`: \
+                         `[\"${eni}\"]`, `{ path: \"A[0].B\" }`",
+                    )
                 } else {
                     e.help
                 };
@@ -103,9 +109,9 @@ pub(crate) fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecErr
     match case {
         Some(case) if v.errors.is_empty() => Ok(case),
         _ => {
-            let mut errors = v.errors;
+            let mut errors = std::mem::take(&mut v.errors);
             for e in &mut errors {
-                e.span = e.span.clamp(source);
+                e.span = v.lines.clamp(source, e.span);
             }
             errors.sort_by_key(|e| e.span);
             Err(errors)
@@ -116,8 +122,13 @@ pub(crate) fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecErr
 struct Validator<'s> {
     source: &'s str,
     origin: &'s str,
+    lines: LineIndex,
     errors: Vec<SpecError>,
 }
+
+/// Past this many errors the rest are dropped: nobody reads the 101st, and the cap bounds the work
+/// (suggestions, rendering) a fuzzed input can cause.
+const MAX_ERRORS: usize = 100;
 
 /// The known keys of one mapping, after unknown ones were reported.
 struct Fields<'n> {
@@ -152,11 +163,18 @@ struct StepRef<'c> {
 
 impl Validator<'_> {
     fn error(&mut self, span: Span, kind: SpecErrorKind) {
+        if self.full() {
+            return;
+        }
         self.errors.push(SpecError {
             origin: self.origin.to_string(),
             span,
             kind,
         });
+    }
+
+    fn full(&self) -> bool {
+        self.errors.len() >= MAX_ERRORS
     }
 
     fn invalid(&mut self, span: Span, message: String, label: &'static str, help: Option<String>) {
@@ -232,7 +250,12 @@ impl Validator<'_> {
         }
     }
 
-    fn require<'n>(&mut self, fields: &Fields<'n>, key: &'static str, place: &'static str) -> Option<&'n Node> {
+    fn require<'n>(
+        &mut self,
+        fields: &Fields<'n>,
+        key: &'static str,
+        place: &'static str,
+    ) -> Option<&'n Node> {
         let node = fields.get(key);
         if node.is_none() {
             self.error(fields.span, SpecErrorKind::MissingKey { key, place });
@@ -339,7 +362,12 @@ impl Validator<'_> {
         }
     }
 
-    fn choice<T: Copy>(&mut self, node: &Node, what: &'static str, options: &[(&'static str, T)]) -> Option<T> {
+    fn choice<T: Copy>(
+        &mut self,
+        node: &Node,
+        what: &'static str,
+        options: &[(&'static str, T)],
+    ) -> Option<T> {
         let text = self.string(node)?;
         if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
             return Some(*value);
@@ -366,7 +394,13 @@ impl Validator<'_> {
         match duration::parse_duration(&text) {
             Ok(d) => Some(d),
             Err(reason) => {
-                self.error(node.span, SpecErrorKind::Duration { value: text, reason });
+                self.error(
+                    node.span,
+                    SpecErrorKind::Duration {
+                        value: text,
+                        reason,
+                    },
+                );
                 None
             }
         }
@@ -393,37 +427,44 @@ impl Validator<'_> {
         self.path_text(&text, node.span)
     }
 
-    /// Where character `offset` of a scalar's value is in the file, when the value is spelled
-    /// verbatim in the source (plain, or quoted without escapes); else the scalar's start.
-    fn span_in(&self, node: &Node, text: &str, offset: usize) -> Span {
+    /// Where a scalar's value starts in the file, when the value is spelled verbatim there
+    /// (plain, or quoted without escapes), so an offset into the value is an offset into the file.
+    fn verbatim_start(&self, node: &Node, text: &str) -> Option<usize> {
         if node.borrowed {
-            return node.span;
+            return None;
         }
-        let (Some(raw), Some(start)) = (node.raw(self.source), node.start()) else {
-            return node.span;
-        };
-        let shift = if raw == text {
-            0
+        let (raw, start) = (node.raw(self.source)?, node.start()?);
+        if raw == text {
+            Some(start)
         } else if raw.len() >= 2 && raw.get(1..raw.len() - 1) == Some(text) {
-            1
+            Some(start + 1)
         } else {
-            return node.span;
-        };
-        Span::at_byte(self.source, start + shift + offset)
+            None
+        }
+    }
+
+    /// The span of byte `offset` of a scalar's value: exact when the value is verbatim in the
+    /// file, else the scalar's start.
+    fn span_in(&self, node: &Node, base: Option<usize>, offset: usize) -> Span {
+        match base {
+            Some(base) => self.lines.span(self.source, base + offset),
+            None => node.span,
+        }
     }
 
     fn template(&mut self, node: &Node) -> Option<Template> {
         let text = self.string(node)?;
+        let base = self.verbatim_start(node, &text);
         match Template::parse(&text) {
             Ok(mut t) => {
                 let offsets = hole_offsets(&text);
                 for (expr, offset) in t.exprs_mut().zip(offsets) {
-                    expr.span = self.span_in(node, &text, offset);
+                    expr.span = self.span_in(node, base, offset);
                 }
                 Some(t)
             }
             Err(e) => {
-                let span = self.span_in(node, &text, e.offset);
+                let span = self.span_in(node, base, e.offset);
                 self.error(span, SpecErrorKind::Template { reason: e.reason });
                 None
             }
@@ -464,26 +505,53 @@ impl Validator<'_> {
         }
         let f = self.fields(root, "the case", CASE_KEYS)?;
         let id = self.require(&f, "id", "the case").and_then(|n| {
-            self.named(n, "case id", "lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit", |s| {
-                s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                    && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-            })
+            self.named(
+                n,
+                "case id",
+                "lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+                |s| {
+                    s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && s.chars().all(|c| {
+                            c.is_ascii_lowercase()
+                                || c.is_ascii_digit()
+                                || matches!(c, '.' | '_' | '-')
+                        })
+                },
+            )
         });
         let title = self.require(&f, "title", "the case").and_then(|n| {
             let t = self.string(n)?;
             if t.trim().is_empty() {
-                self.invalid(n.span, "the title is empty".into(), "here", Some("say in a few words what the case checks".into()));
+                self.invalid(
+                    n.span,
+                    "the title is empty".into(),
+                    "here",
+                    Some("say in a few words what the case checks".into()),
+                );
                 return None;
             }
             Some(t)
         });
-        let tags = self.name_list(f.get("tags"), "tag", "lower-case letters, digits and `-`", |s| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        });
-        let uses = self.name_list(f.get("uses"), "fixture", "lower-case letters, digits and `_`, not starting with a digit", |s| {
-            s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        });
+        let tags = self.name_list(
+            f.get("tags"),
+            "tag",
+            "lower-case letters, digits and `-`",
+            |s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            },
+        );
+        let uses = self.name_list(
+            f.get("uses"),
+            "fixture",
+            "lower-case letters, digits and `_`, not starting with a digit",
+            |s| {
+                s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            },
+        );
         if let Some(n) = f.get("uses")
             && let Kind::Seq(items) = &n.kind
         {
@@ -493,23 +561,37 @@ impl Validator<'_> {
                         item.span,
                         format!("`{}` is built in, not a fixture", name.value),
                         "built in",
-                        Some(format!("remove it from `uses`; `${{{}}}` is always available", name.value)),
+                        Some(format!(
+                            "remove it from `uses`; `${{{}}}` is always available",
+                            name.value
+                        )),
                     );
                 }
             }
         }
         let disabled_checks = match f.get("checks") {
             Some(n) => match self.fields(n, "`checks`", CHECKS_KEYS) {
-                Some(c) => self.name_list(c.get("disable"), "check", "lower-case letters, digits and `_`", |s| {
-                    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                }),
+                Some(c) => self.name_list(
+                    c.get("disable"),
+                    "check",
+                    "lower-case letters, digits and `_`",
+                    |s| {
+                        !s.is_empty()
+                            && s.chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    },
+                ),
                 None => Vec::new(),
             },
             None => Vec::new(),
         };
         let snapshot = f.get("snapshot").and_then(|n| self.bool(n)).unwrap_or(true);
-        let format = f.get("format").and_then(|n| self.choice(n, "format", FORMATS));
-        let signing = f.get("signing").and_then(|n| self.choice(n, "signing", SIGNINGS));
+        let format = f
+            .get("format")
+            .and_then(|n| self.choice(n, "format", FORMATS));
+        let signing = f
+            .get("signing")
+            .and_then(|n| self.choice(n, "signing", SIGNINGS));
         let emulator = match f.get("emulator") {
             Some(n) => match self.fields(n, "`emulator`", EMULATOR_KEYS) {
                 Some(e) => EmulatorKnobs {
@@ -535,9 +617,11 @@ impl Validator<'_> {
         }
         let teardown = self.section(f.get("teardown"), "teardown");
 
+        // Build the case even when `id` or `title` is bad, so the whole-case checks below
+        // still run and report in the same pass; the errors decide the result.
         let case = Case {
-            id: id?,
-            title: title?,
+            id: id.unwrap_or_default(),
+            title: title.unwrap_or_default(),
             tags: tags.into_iter().map(|t| t.value).collect(),
             uses: uses.into_iter().map(|u| u.value).collect(),
             disabled_checks,
@@ -567,11 +651,12 @@ impl Validator<'_> {
             return Vec::new();
         };
         let mut out: Vec<Spanned<String>> = Vec::new();
+        let mut seen = HashSet::new();
         for item in items {
             let Some(name) = self.named(item, what, expected, ok) else {
                 continue;
             };
-            if out.iter().any(|o| o.value == name) {
+            if !seen.insert(name.clone()) {
                 self.error(item.span, SpecErrorKind::Duplicate { what, value: name });
                 continue;
             }
@@ -694,15 +779,27 @@ impl Validator<'_> {
 
     fn send(&mut self, f: &Fields<'_>, default_name: &str, in_group: bool) -> Option<Send> {
         let name = match f.get("name") {
-            Some(n) => self.named(n, "step name", "lower-case letters, digits, `.`, `_` and `-`", |s| {
-                !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-            }),
+            Some(n) => self.named(
+                n,
+                "step name",
+                "lower-case letters, digits, `.`, `_` and `-`",
+                |s| {
+                    !s.is_empty()
+                        && s.chars().all(|c| {
+                            c.is_ascii_lowercase()
+                                || c.is_ascii_digit()
+                                || matches!(c, '.' | '_' | '-')
+                        })
+                },
+            ),
             None => Some(default_name.to_string()),
         };
         let action = f.get("action").and_then(|n| self.string(n));
         let method = f.get("method").map(|n| self.choice(n, "method", METHODS));
         let format = f.get("format").map(|n| self.choice(n, "format", FORMATS));
-        let signing = f.get("signing").map(|n| self.choice(n, "signing", SIGNINGS));
+        let signing = f
+            .get("signing")
+            .map(|n| self.choice(n, "signing", SIGNINGS));
 
         let mut params = Vec::new();
         if let Some(n) = f.get("params") {
@@ -712,7 +809,13 @@ impl Validator<'_> {
                         let key_text = self.key_text(key).map(str::to_string);
                         let value = self.template(value);
                         if let (Some(k), Some(v)) = (key_text, value) {
-                            params.push((Spanned { value: k, span: key.span }, v));
+                            params.push((
+                                Spanned {
+                                    value: k,
+                                    span: key.span,
+                                },
+                                v,
+                            ));
                         }
                     }
                 }
@@ -726,7 +829,13 @@ impl Validator<'_> {
                         let key = self.string(&pair[0]);
                         let value = self.template(&pair[1]);
                         if let (Some(k), Some(v)) = (key, value) {
-                            params.push((Spanned { value: k, span: pair[0].span }, v));
+                            params.push((
+                                Spanned {
+                                    value: k,
+                                    span: pair[0].span,
+                                },
+                                v,
+                            ));
                         }
                     }
                     _ => self.invalid(
@@ -755,7 +864,10 @@ impl Validator<'_> {
             Some(n) => self.expect(n),
             None => Some(Expect::default_at(f.span)),
         };
-        let capture = f.get("capture").map(|n| self.capture(n)).unwrap_or_default();
+        let capture = f
+            .get("capture")
+            .map(|n| self.capture(n))
+            .unwrap_or_default();
         let poll = match f.get("poll") {
             Some(_) if in_group => {
                 self.error(
@@ -767,21 +879,31 @@ impl Validator<'_> {
                 );
                 None
             }
-            Some(n) => Some(self.poll(n)?),
+            Some(n) => self.poll(n),
             None => None,
         };
+        // Whatever failed was reported; fill in defaults so the whole-case checks (names,
+        // variables) still see this step. A case with errors is never returned.
+        let fallback_name = || {
+            f.get("name")
+                .and_then(|n| match &n.kind {
+                    Kind::Scalar(s) => Some(s.text.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| default_name.to_string())
+        };
         Some(Send {
-            name: name?,
+            name: name.unwrap_or_else(fallback_name),
             span: f.span,
             action,
-            method: method.unwrap_or(Some(Method::Get))?,
+            method: method.flatten().unwrap_or_default(),
             format: format.flatten(),
             signing: signing.flatten(),
             params,
             raw_query: raw_query.flatten(),
             omit,
-            corrupt_signature: corrupt_signature.unwrap_or(Some(false))?,
-            expect: expect?,
+            corrupt_signature: corrupt_signature.flatten().unwrap_or(false),
+            expect: expect.unwrap_or_else(|| Expect::default_at(f.span)),
             capture,
             poll,
         })
@@ -829,11 +951,18 @@ impl Validator<'_> {
             for item in self.one_or_many(n) {
                 let text = self.string(item);
                 match text.as_deref().map(|t| (t, t.parse::<u16>())) {
-                    Some((t, Ok(code))) if (100..=599).contains(&code) && !t.starts_with(['+', '0']) => {
+                    Some((t, Ok(code)))
+                        if (100..=599).contains(&code) && !t.starts_with(['+', '0']) =>
+                    {
                         status.push(code);
                     }
                     Some((t, _)) => {
-                        self.error(item.span, SpecErrorKind::Status { value: t.to_string() });
+                        self.error(
+                            item.span,
+                            SpecErrorKind::Status {
+                                value: t.to_string(),
+                            },
+                        );
                         ok = false;
                     }
                     None => ok = false,
@@ -865,20 +994,30 @@ impl Validator<'_> {
             status.push(200);
         }
         let message_contains = f.get("message_contains").map(|n| self.template(n));
-        let fields = f.get("fields").map(|n| self.path_templates(n)).unwrap_or_default();
+        let fields = f
+            .get("fields")
+            .map(|n| self.path_templates(n))
+            .unwrap_or_default();
         let absent = match f.get("absent").and_then(|n| self.seq(n)) {
             Some(items) => items.iter().filter_map(|i| self.path(i)).collect(),
             None => Vec::new(),
         };
-        let assigned = f.get("assigned").and_then(|n| self.seq(n)).map(|items| {
-            items.iter().filter_map(|i| self.template(i)).collect()
-        });
-        let assigned_count = f.get("assigned_count").map(|n| self.number(n, "address count"));
+        let assigned = f
+            .get("assigned")
+            .and_then(|n| self.seq(n))
+            .map(|items| items.iter().filter_map(|i| self.template(i)).collect());
+        let assigned_count = f
+            .get("assigned_count")
+            .map(|n| self.number(n, "address count"));
         let count = match f.get("count") {
             Some(n) => match self.fields(n, "`count`", COUNT_KEYS) {
                 Some(c) => {
-                    let path = self.require(&c, "path", "`count`").and_then(|n| self.path(n));
-                    let equals = self.require(&c, "equals", "`count`").and_then(|n| self.number(n, "count"));
+                    let path = self
+                        .require(&c, "path", "`count`")
+                        .and_then(|n| self.path(n));
+                    let equals = self
+                        .require(&c, "equals", "`count`")
+                        .and_then(|n| self.number(n, "count"));
                     match (path, equals) {
                         (Some(p), Some(e)) => Some(Some((p, e))),
                         _ => None,
@@ -1019,13 +1158,23 @@ impl Validator<'_> {
         let captured_by: Vec<(&str, &str)> = order
             .iter()
             .flat_map(|s| &s.sends)
-            .flat_map(|send| send.capture.iter().map(|(v, _)| (v.as_str(), send.name.as_str())))
+            .flat_map(|send| {
+                send.capture
+                    .iter()
+                    .map(|(v, _)| (v.as_str(), send.name.as_str()))
+            })
             .collect();
-        let mut visible: Vec<&str> = Vec::new();
+        let mut visible: HashSet<&str> = HashSet::new();
         for step in &order {
             for send in &step.sends {
                 for template in send.templates() {
+                    if self.full() {
+                        return;
+                    }
                     for expr in template.exprs() {
+                        if self.full() {
+                            return;
+                        }
                         self.check_expr(expr, &case.uses, &visible, &captured_by);
                     }
                 }
@@ -1050,7 +1199,7 @@ impl Validator<'_> {
         &mut self,
         expr: &crate::Expr,
         uses: &[String],
-        visible: &[&str],
+        visible: &HashSet<&str>,
         captured_by: &[(&str, &str)],
     ) {
         let root = expr.root.as_str();
@@ -1063,7 +1212,14 @@ impl Validator<'_> {
                     expr.span,
                     "`${limits}` needs a member".into(),
                     "here",
-                    Some(format!("write one of {}", LIMITS_MEMBERS.iter().map(|m| format!("`${{limits.{m}}}`")).collect::<Vec<_>>().join(", "))),
+                    Some(format!(
+                        "write one of {}",
+                        LIMITS_MEMBERS
+                            .iter()
+                            .map(|m| format!("`${{limits.{m}}}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
                 );
                 return;
             }
@@ -1105,7 +1261,9 @@ impl Validator<'_> {
                 expr.span,
                 "`host` needs the host number".into(),
                 "here",
-                Some(format!("write `${{{root}.host(10)}}`; `host(-1)` is the broadcast address")),
+                Some(format!(
+                    "write `${{{root}.host(10)}}`; `host(-1)` is the broadcast address"
+                )),
             );
         } else if member.name != "host" && member.arg.is_some() {
             self.invalid(
@@ -1116,14 +1274,6 @@ impl Validator<'_> {
             );
         }
     }
-}
-
-fn source_line_has(source: &str, line: u32, needle: &str) -> bool {
-    let index = usize::try_from(line).unwrap_or(usize::MAX).saturating_sub(1);
-    source
-        .split(['\n', '\r'])
-        .nth(index)
-        .is_some_and(|l| l.contains(needle))
 }
 
 /// Byte offsets of each `${` in template text, skipping `$$` escapes.

@@ -40,9 +40,9 @@ pub const DOCUMENTED_CODES: &[&str] = &[
     "InvalidSecurityGroupId.NotFound",
     "InvalidInstanceId.NotFound",
     "InvalidOperation.DetachPrimaryEniNotAllowed",
-    "InvalidOperation.EniCountExceeded",
-    "InvalidParams.PageSize",
-    "InvalidNextToken.Malformed",
+    "InvalidOperation.EniNotAttached",
+    "EniPerInstanceLimitExceeded",
+    "IncompleteSignature",
     "RequestEntityTooLarge",
 ];
 

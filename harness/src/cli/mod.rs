@@ -1,6 +1,7 @@
-//! The command line: `run`, `list` and `serve`. Exit codes: 0 all passed, 1 a case failed,
+//! The command line: `run`, `list`, `serve` and `bench`. Exit codes: 0 all passed, 1 a case failed,
 //! 2 usage, profile or case-file errors (nothing was run).
 
+mod bench;
 mod run;
 mod serve;
 
@@ -31,6 +32,8 @@ enum Command {
     List(run::ListArgs),
     /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Measure the runner: the suite against the embedded and the served emulator.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the arguments and runs the command.
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Bench(args) => bench::bench(args),
     };
     ExitCode::from(code)
 }

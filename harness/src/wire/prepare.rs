@@ -102,6 +102,11 @@ fn piece_key(piece: &str) -> String {
 /// dropped if named in `omit`), the signature over everything sent, and the wire layout of
 /// `req.method`. Without credentials a v1/V3 request goes out with everything but
 /// `AccessKeyId`, the signature and the token (for endpoints that relax signing).
+///
+/// V3: the first `Action`, `Version`, `Timestamp` and `SignatureNonce` (case value or default)
+/// travel as `x-acs-action`, `x-acs-version`, `x-acs-date` and `x-acs-signature-nonce`; `omit`
+/// takes the parameter name or the header name; omitting `Signature` or `AccessKeyId` drops
+/// `Authorization`. `Format` and `RegionId` stay query parameters.
 pub fn prepare(
     req: &WireRequest,
     creds: Option<&Credentials>,

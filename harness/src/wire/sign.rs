@@ -250,8 +250,8 @@ mod tests {
         );
     }
 
-    /// A V3 vector derived step by step; the digests were computed with an independent
-    /// implementation (a scripting language's standard hashlib/hmac) from the literal strings.
+    /// A V3 vector derived step by step; the two digests were computed from the literal
+    /// canonical request with a second, unrelated SHA-256/HMAC implementation.
     #[test]
     fn v3_vector_step_by_step() {
         let query = p(&[("RegionId", "cn-hangzhou"), ("Format", "JSON")]);

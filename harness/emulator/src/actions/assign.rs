@@ -12,7 +12,11 @@ use crate::world::InstanceStatus;
 const LIST: &str = "PrivateIpAddress";
 const COUNT: &str = "SecondaryPrivateIpAddressCount";
 
-pub(super) fn assign(state: &mut State, params: &Params, now: SystemTime) -> Result<Fields, ApiError> {
+pub(super) fn assign(
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
     let invalid = state.profile.invalid_parameter_code.as_str();
     // Row 1.
     let eni_id = required(params, "NetworkInterfaceId")?;
@@ -21,10 +25,17 @@ pub(super) fn assign(state: &mut State, params: &Params, now: SystemTime) -> Res
     let has_list = params.has_list(LIST);
     let raw_count = params.get(COUNT);
     if has_list == raw_count.is_some() {
-        return Err(ApiError::invalid(invalid, "PrivateIpAddress.N/SecondaryPrivateIpAddressCount"));
+        return Err(ApiError::invalid(
+            invalid,
+            "PrivateIpAddress.N/SecondaryPrivateIpAddressCount",
+        ));
     }
     // Rows 3 and 4.
-    let requested = if has_list { address_list(state, params, LIST)? } else { Vec::new() };
+    let requested = if has_list {
+        address_list(state, params, LIST)?
+    } else {
+        Vec::new()
+    };
     // Row 5.
     no_duplicates(&requested)?;
     // Row 6.
@@ -42,12 +53,17 @@ pub(super) fn assign(state: &mut State, params: &Params, now: SystemTime) -> Res
     // Rows 8 to 11.
     let eni = usable_eni(state, eni_id, now)?;
     // Row 12.
-    if eni.kind == EniType::Primary {
-        if let Some((id, inst)) = eni.instance_id.as_deref().and_then(|i| state.instances.get_key_value(i)) {
-            if !matches!(inst.status, InstanceStatus::Running | InstanceStatus::Stopped) {
-                return Err(ApiError::ecs_state(id, inst.status.as_str()));
-            }
-        }
+    if eni.kind == EniType::Primary
+        && let Some((id, inst)) = eni
+            .instance_id
+            .as_deref()
+            .and_then(|i| state.instances.get_key_value(i))
+        && !matches!(
+            inst.status,
+            InstanceStatus::Running | InstanceStatus::Stopped
+        )
+    {
+        return Err(ApiError::ecs_state(id, inst.status.as_str()));
     }
     let Some(vsw) = state.vswitches.get(&eni.vswitch_id) else {
         return Err(ApiError::vswitch_not_found(&eni.vswitch_id));
@@ -82,14 +98,20 @@ pub(super) fn assign(state: &mut State, params: &Params, now: SystemTime) -> Res
     if let Some(eni) = state.enis.get_mut(eni_id) {
         eni.secondary.extend_from_slice(&ips);
         if !task.is_zero() {
-            eni.busy_until = Some(now + task);
+            eni.busy_until = Some(crate::model::later(now, task));
         }
     }
     let fields: Fields = vec![(
         "AssignedPrivateIpAddressesSet",
         Node::Obj(vec![
             ("NetworkInterfaceId", s(eni_id)),
-            ("PrivateIpSet", Node::List("PrivateIpAddress", ips.iter().map(|ip| s(ip.to_string())).collect())),
+            (
+                "PrivateIpSet",
+                Node::List(
+                    "PrivateIpAddress",
+                    ips.iter().map(|ip| s(ip.to_string())).collect(),
+                ),
+            ),
         ]),
     )];
     if let Some((key, fp)) = remember {

@@ -33,11 +33,21 @@ fn running_or_stopped(instance_id: &str, status: InstanceStatus) -> Result<(), A
     }
 }
 
-pub(super) fn attach(state: &mut State, params: &Params, now: SystemTime) -> Result<Fields, ApiError> {
+pub(super) fn attach(
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
     let eni_id = required(params, "NetworkInterfaceId")?;
     let instance_id = required(params, "InstanceId")?;
-    let eni = state.enis.get(eni_id).ok_or_else(|| ApiError::eni_not_found(eni_id))?;
-    let instance = state.instances.get(instance_id).ok_or_else(|| ApiError::instance_not_found(instance_id))?;
+    let eni = state
+        .enis
+        .get(eni_id)
+        .ok_or_else(|| ApiError::eni_not_found(eni_id))?;
+    let instance = state
+        .instances
+        .get(instance_id)
+        .ok_or_else(|| ApiError::instance_not_found(instance_id))?;
     if eni.status != EniStatus::Available {
         return Err(ApiError::eni_state("Available", eni.status.as_str()));
     }
@@ -45,8 +55,17 @@ pub(super) fn attach(state: &mut State, params: &Params, now: SystemTime) -> Res
         return Err(ApiError::conflict());
     }
     running_or_stopped(instance_id, instance.status)?;
-    let limit = state.profile.instance_type_enis.get(&instance.instance_type).copied().unwrap_or(1);
-    let attached = state.enis.values().filter(|e| e.instance_id.as_deref() == Some(instance_id)).count();
+    let limit = state
+        .profile
+        .instance_type_enis
+        .get(&instance.instance_type)
+        .copied()
+        .unwrap_or(1);
+    let attached = state
+        .enis
+        .values()
+        .filter(|e| e.instance_id.as_deref() == Some(instance_id))
+        .count();
     if attached >= limit as usize {
         return Err(ApiError::new(
             "EniPerInstanceLimitExceeded",
@@ -59,10 +78,18 @@ pub(super) fn attach(state: &mut State, params: &Params, now: SystemTime) -> Res
     }
     let cap = state.type_cap(&instance.instance_type);
     if eni.secondary.len() > cap as usize {
-        let reason = format!("on an InUse ENI of instance type “{}”", instance.instance_type);
-        return Err(ApiError::cap_exceeded(eni_id, eni.secondary.len(), cap, &reason));
+        let reason = format!(
+            "on an InUse ENI of instance type “{}”",
+            instance.instance_type
+        );
+        return Err(ApiError::cap_exceeded(
+            eni_id,
+            eni.secondary.len(),
+            cap,
+            &reason,
+        ));
     }
-    let due = now + state.timings.attach;
+    let due = crate::model::later(now, state.timings.attach);
     if let Some(eni) = state.enis.get_mut(eni_id) {
         eni.instance_id = Some(instance_id.to_owned());
     }
@@ -70,16 +97,28 @@ pub(super) fn attach(state: &mut State, params: &Params, now: SystemTime) -> Res
     Ok(Fields::new())
 }
 
-pub(super) fn detach(state: &mut State, params: &Params, now: SystemTime) -> Result<Fields, ApiError> {
+pub(super) fn detach(
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
     let eni_id = required(params, "NetworkInterfaceId")?;
     let instance_id = required(params, "InstanceId")?;
-    let eni = state.enis.get(eni_id).ok_or_else(|| ApiError::eni_not_found(eni_id))?;
-    let instance = state.instances.get(instance_id).ok_or_else(|| ApiError::instance_not_found(instance_id))?;
+    let eni = state
+        .enis
+        .get(eni_id)
+        .ok_or_else(|| ApiError::eni_not_found(eni_id))?;
+    let instance = state
+        .instances
+        .get(instance_id)
+        .ok_or_else(|| ApiError::instance_not_found(instance_id))?;
     if eni.kind == EniType::Primary {
         return Err(ApiError::new(
             "InvalidOperation.DetachPrimaryEniNotAllowed",
             403,
-            format!("The ENI “{eni_id}” is the primary ENI of its instance and cannot be detached."),
+            format!(
+                "The ENI “{eni_id}” is the primary ENI of its instance and cannot be detached."
+            ),
         ));
     }
     if eni.status != EniStatus::InUse {
@@ -98,9 +137,14 @@ pub(super) fn detach(state: &mut State, params: &Params, now: SystemTime) -> Res
     running_or_stopped(instance_id, instance.status)?;
     let cap = state.profile.available_cap;
     if eni.secondary.len() > cap as usize {
-        return Err(ApiError::cap_exceeded(eni_id, eni.secondary.len(), cap, "on an Available ENI"));
+        return Err(ApiError::cap_exceeded(
+            eni_id,
+            eni.secondary.len(),
+            cap,
+            "on an Available ENI",
+        ));
     }
-    let due = now + state.timings.detach;
+    let due = crate::model::later(now, state.timings.detach);
     state.begin(eni_id, Transition::Detach, EniStatus::Detaching, due);
     Ok(Fields::new())
 }

@@ -42,12 +42,21 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     let has_list = params.has_list(LIST);
     let raw_count = params.get(COUNT);
     if has_list && raw_count.is_some() {
-        return Err(ApiError::invalid(invalid, "PrivateIpAddress.N/SecondaryPrivateIpAddressCount"));
+        return Err(ApiError::invalid(
+            invalid,
+            "PrivateIpAddress.N/SecondaryPrivateIpAddressCount",
+        ));
     }
-    let requested = if has_list { address_list(state, params, LIST)? } else { Vec::new() };
+    let requested = if has_list {
+        address_list(state, params, LIST)?
+    } else {
+        Vec::new()
+    };
     let primary = match params.get("PrimaryIpAddress") {
         None | Some("") => None,
-        Some(raw) => Some(canonical_ipv4(raw).ok_or_else(|| ApiError::invalid(invalid, "PrimaryIpAddress"))?),
+        Some(raw) => Some(
+            canonical_ipv4(raw).ok_or_else(|| ApiError::invalid(invalid, "PrimaryIpAddress"))?,
+        ),
     };
     let mut all = Vec::with_capacity(requested.len() + 1);
     all.extend(primary);
@@ -74,7 +83,10 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     let Some(vsw) = state.vswitches.get(vswitch_id) else {
         return Err(ApiError::vswitch_not_found(vswitch_id));
     };
-    if let Some(sg) = security_groups.iter().find(|g| !state.security_groups.contains(g.as_str())) {
+    if let Some(sg) = security_groups
+        .iter()
+        .find(|g| !state.security_groups.contains(g.as_str()))
+    {
         return Err(ApiError::security_group_not_found(sg));
     }
     if let Some(ip) = all.iter().find(|ip| !vsw.usable(**ip)) {
@@ -85,7 +97,12 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     }
     let cap = state.profile.available_cap;
     if count > cap as usize {
-        return Err(ApiError::cap_exceeded("(new)", count, cap, "on an Available ENI"));
+        return Err(ApiError::cap_exceeded(
+            "(new)",
+            count,
+            cap,
+            "on an Available ENI",
+        ));
     }
     let automatic = usize::from(primary.is_none()) + if has_list { 0 } else { count };
     if vsw.free() < automatic as u64 {
@@ -100,7 +117,11 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
             None => return Err(ApiError::ip_not_enough(vswitch_id)),
         },
     };
-    let secondary = if has_list { requested } else { state.allocate(vswitch_id, count) };
+    let secondary = if has_list {
+        requested
+    } else {
+        state.allocate(vswitch_id, count)
+    };
     let (id, mac, seq) = state.new_eni_identity();
     let eni = Eni {
         id: id.clone(),

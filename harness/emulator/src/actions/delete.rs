@@ -12,16 +12,23 @@ use crate::model::{EniStatus, State, Transition};
 use crate::params::Params;
 use crate::render::Fields;
 
-pub(super) fn delete(state: &mut State, params: &Params, now: SystemTime) -> Result<Fields, ApiError> {
+pub(super) fn delete(
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
     let id = required(params, "NetworkInterfaceId")?;
-    let eni = state.enis.get(id).ok_or_else(|| ApiError::eni_not_found(id))?;
+    let eni = state
+        .enis
+        .get(id)
+        .ok_or_else(|| ApiError::eni_not_found(id))?;
     if eni.status != EniStatus::Available {
         return Err(ApiError::eni_state("Available", eni.status.as_str()));
     }
     if is_busy(eni, now) {
         return Err(ApiError::conflict());
     }
-    let due = now + state.timings.delete;
+    let due = crate::model::later(now, state.timings.delete);
     state.begin(id, Transition::Delete, EniStatus::Deleting, due);
     Ok(Fields::new())
 }

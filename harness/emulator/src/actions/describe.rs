@@ -14,7 +14,15 @@ use crate::model::{Eni, State};
 use crate::params::{Params, canonical_ipv4, whole_number};
 use crate::render::{Fields, Node, s};
 
-const STATUSES: [&str; 7] = ["Available", "Attaching", "InUse", "Detaching", "Deleting", "Creating", "CreateFailed"];
+const STATUSES: [&str; 7] = [
+    "Available",
+    "Attaching",
+    "InUse",
+    "Detaching",
+    "Deleting",
+    "Creating",
+    "CreateFailed",
+];
 const TYPES: [&str; 2] = ["Primary", "Secondary"];
 /// `NetworkInterfaceId.N` accepts up to 100 ids in ECS.
 const MAX_IDS: u32 = 100;
@@ -23,7 +31,9 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
     let invalid = state.profile.invalid_parameter_code.as_str();
     let bad = |key: &str| ApiError::invalid(invalid, key);
     let ids = params.list("NetworkInterfaceId", MAX_IDS).map_err(bad)?;
-    let ips = params.list("PrivateIpAddress", state.profile.max_list_index).map_err(bad)?;
+    let ips = params
+        .list("PrivateIpAddress", state.profile.max_list_index)
+        .map_err(bad)?;
     let ips = ips
         .iter()
         .map(|item| canonical_ipv4(item.value).ok_or_else(|| bad(item.key)))
@@ -70,7 +80,9 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
     let matches = |eni: &Eni| {
         (ids.is_empty() || ids.iter().any(|i| i.value == eni.id))
             && (ips.is_empty()
-                || ips.iter().any(|ip| *ip == eni.primary_ip || eni.secondary.contains(ip)))
+                || ips
+                    .iter()
+                    .any(|ip| *ip == eni.primary_ip || eni.secondary.contains(ip)))
             && status.is_none_or(|v| v == eni.status.as_str())
             && kind.is_none_or(|v| v == eni.kind.as_str())
             && vswitch.is_none_or(|v| v == eni.vswitch_id)
@@ -78,19 +90,31 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
             && instance.is_none_or(|v| Some(v) == eni.instance_id.as_deref())
             && name.is_none_or(|v| v == eni.name)
     };
-    let all: Vec<&Eni> =
-        state.order.values().filter_map(|id| state.enis.get(id)).filter(|e| matches(e)).collect();
+    let all: Vec<&Eni> = state
+        .order
+        .values()
+        .filter_map(|id| state.enis.get(id))
+        .filter(|e| matches(e))
+        .collect();
     let total = all.len();
     let size = usize::try_from(page_size).unwrap_or(usize::MAX);
     let page: Vec<&Eni> = if token_paging {
-        all.iter().filter(|e| e.seq >= start_seq).take(size.saturating_add(1)).copied().collect()
+        all.iter()
+            .filter(|e| e.seq >= start_seq)
+            .take(size.saturating_add(1))
+            .copied()
+            .collect()
     } else {
-        let skip = usize::try_from((page_number - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+        let skip =
+            usize::try_from((page_number - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
         all.iter().skip(skip).take(size).copied().collect()
     };
     let mut fields: Fields = vec![("TotalCount", Node::Int(total as i64))];
     let shown: Vec<&Eni> = if token_paging {
-        let next = page.get(size).map(|e| format!("{:016x}", e.seq)).unwrap_or_default();
+        let next = page
+            .get(size)
+            .map(|e| format!("{:016x}", e.seq))
+            .unwrap_or_default();
         fields.push(("MaxResults", Node::Int(page_size as i64)));
         fields.push(("NextToken", s(next)));
         page.into_iter().take(size).collect()
@@ -99,13 +123,22 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
         fields.push(("PageSize", Node::Int(page_size as i64)));
         page
     };
-    let sets = shown.into_iter().map(|e| Node::Obj(eni_fields(state, e))).collect();
-    fields.push(("NetworkInterfaceSets", Node::List("NetworkInterfaceSet", sets)));
+    let sets = shown
+        .into_iter()
+        .map(|e| Node::Obj(eni_fields(state, e)))
+        .collect();
+    fields.push((
+        "NetworkInterfaceSets",
+        Node::List("NetworkInterfaceSet", sets),
+    ));
     Ok(fields)
 }
 
 pub(super) fn describe_attribute(state: &State, params: &Params) -> Result<Fields, ApiError> {
     let id = required(params, "NetworkInterfaceId")?;
-    let eni = state.enis.get(id).ok_or_else(|| ApiError::eni_not_found(id))?;
+    let eni = state
+        .enis
+        .get(id)
+        .ok_or_else(|| ApiError::eni_not_found(id))?;
     Ok(eni_fields(state, eni))
 }

@@ -63,7 +63,12 @@ impl Action {
 }
 
 /// Runs `action`; the fields of a success body come back (without `RequestId`).
-pub(crate) fn run(action: Action, state: &mut State, params: &Params, now: SystemTime) -> Result<Fields, ApiError> {
+pub(crate) fn run(
+    action: Action,
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
     match action {
         Action::Assign => assign::assign(state, params, now),
         Action::Unassign => unassign::unassign(state, params, now),
@@ -78,13 +83,17 @@ pub(crate) fn run(action: Action, state: &mut State, params: &Params, now: Syste
 
 /// A required, non-empty parameter.
 fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
-    params.get_nonempty(name).ok_or_else(|| ApiError::missing(name))
+    params
+        .get_nonempty(name)
+        .ok_or_else(|| ApiError::missing(name))
 }
 
 /// Rows 3 and 4: every key of list `name` well-formed, then every value a canonical address.
 fn address_list(state: &State, params: &Params, name: &str) -> Result<Vec<Ipv4Addr>, ApiError> {
     let invalid = &state.profile.invalid_parameter_code;
-    let items = params.list(name, state.profile.max_list_index).map_err(|key| ApiError::invalid(invalid, key))?;
+    let items = params
+        .list(name, state.profile.max_list_index)
+        .map_err(|key| ApiError::invalid(invalid, key))?;
     items
         .iter()
         .map(|item| canonical_ipv4(item.value).ok_or_else(|| ApiError::invalid(invalid, item.key)))
@@ -106,7 +115,10 @@ fn client_token<'a>(state: &State, params: &'a Params) -> Result<Option<&'a str>
     match params.get_nonempty("ClientToken") {
         None => Ok(None),
         Some(t) if valid_client_token(t) => Ok(Some(t)),
-        Some(_) => Err(ApiError::invalid(&state.profile.invalid_parameter_code, "ClientToken")),
+        Some(_) => Err(ApiError::invalid(
+            &state.profile.invalid_parameter_code,
+            "ClientToken",
+        )),
     }
 }
 
@@ -127,8 +139,11 @@ const NOT_FINGERPRINTED: [&str; 11] = [
 
 /// What a request asks for, to compare a `ClientToken` retry with the first request.
 fn fingerprint(params: &Params) -> String {
-    let mut pairs: Vec<&(String, String)> =
-        params.pairs.iter().filter(|(k, _)| !NOT_FINGERPRINTED.contains(&k.as_str())).collect();
+    let mut pairs: Vec<&(String, String)> = params
+        .pairs
+        .iter()
+        .filter(|(k, _)| !NOT_FINGERPRINTED.contains(&k.as_str()))
+        .collect();
     pairs.sort();
     let mut out = String::new();
     for (k, v) in pairs {
@@ -149,7 +164,9 @@ fn replay(
     params: &Params,
     token: Option<&str>,
 ) -> Result<Result<Option<(String, String)>, Fields>, ApiError> {
-    let Some(token) = token else { return Ok(Ok(None)) };
+    let Some(token) = token else {
+        return Ok(Ok(None));
+    };
     let key = Idempotency::key(action.name(), token);
     let fp = fingerprint(params);
     match state.idempotency.get(&key) {
@@ -163,7 +180,10 @@ fn replay(
 /// `Available` or `InUse`, and no other assign or unassign on it is in flight.
 fn usable_eni<'a>(state: &'a State, id: &str, now: SystemTime) -> Result<&'a Eni, ApiError> {
     use crate::model::EniStatus::{Available, InUse};
-    let eni = state.enis.get(id).ok_or_else(|| ApiError::eni_not_found(id))?;
+    let eni = state
+        .enis
+        .get(id)
+        .ok_or_else(|| ApiError::eni_not_found(id))?;
     if !state.vswitches.contains_key(&eni.vswitch_id) {
         return Err(ApiError::vswitch_not_found(&eni.vswitch_id));
     }
@@ -197,11 +217,20 @@ fn eni_fields(state: &State, eni: &Eni) -> Fields {
         ("InstanceId", s(eni.instance_id.as_deref().unwrap_or(""))),
         ("NetworkInterfaceName", s(&eni.name)),
         ("Description", s(&eni.description)),
-        ("SecurityGroupIds", Node::List("SecurityGroupId", eni.security_groups.iter().map(s).collect())),
+        (
+            "SecurityGroupIds",
+            Node::List(
+                "SecurityGroupId",
+                eni.security_groups.iter().map(s).collect(),
+            ),
+        ),
         ("PrivateIpSets", Node::List("PrivateIpSet", ips)),
     ]
 }
 
 fn ip_set_entry(ip: Ipv4Addr, primary: bool) -> Node {
-    Node::Obj(vec![("PrivateIpAddress", s(ip.to_string())), ("Primary", Node::Bool(primary))])
+    Node::Obj(vec![
+        ("PrivateIpAddress", s(ip.to_string())),
+        ("Primary", Node::Bool(primary)),
+    ])
 }

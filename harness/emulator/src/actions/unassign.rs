@@ -13,7 +13,11 @@ use crate::render::Fields;
 
 const LIST: &str = "PrivateIpAddress";
 
-pub(super) fn unassign(state: &mut State, params: &Params, now: SystemTime) -> Result<Fields, ApiError> {
+pub(super) fn unassign(
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
     let eni_id = required(params, "NetworkInterfaceId")?;
     if !params.has_list(LIST) {
         return Err(ApiError::missing("PrivateIpAddress.N"));
@@ -28,7 +32,10 @@ pub(super) fn unassign(state: &mut State, params: &Params, now: SystemTime) -> R
     let eni = usable_eni(state, eni_id, now)?;
     // The primary address is never "assigned" in the secondary sense: Terway observes
     // `InvalidIp.IpUnassigned` for it too.
-    if let Some(ip) = ips.iter().find(|ip| **ip == eni.primary_ip || !eni.secondary.contains(ip)) {
+    if let Some(ip) = ips
+        .iter()
+        .find(|ip| **ip == eni.primary_ip || !eni.secondary.contains(ip))
+    {
         return Err(ApiError::ip_unassigned(&ip.to_string()));
     }
     let vswitch_id = eni.vswitch_id.clone();
@@ -37,7 +44,7 @@ pub(super) fn unassign(state: &mut State, params: &Params, now: SystemTime) -> R
     if let Some(eni) = state.enis.get_mut(eni_id) {
         eni.secondary.retain(|ip| !ips.contains(ip));
         if !task.is_zero() {
-            eni.busy_until = Some(now + task);
+            eni.busy_until = Some(crate::model::later(now, task));
         }
     }
     let fields = Fields::new();

@@ -33,7 +33,11 @@ pub const STARTING_ENI: &str = "eni-bp1starting00000000001";
 /// Leave this default parameter out of the request.
 pub const OMIT: &str = "\u{0}omit";
 
-const ENC: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const ENC: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 pub fn enc(s: &str) -> String {
     utf8_percent_encode(s, ENC).to_string()
@@ -56,15 +60,23 @@ pub fn timestamp(t: SystemTime) -> String {
 pub fn sign_v1(method: &str, params: &[(String, String)], secret: &str) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let canonical: Vec<String> = sorted.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+    let canonical: Vec<String> = sorted
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
     let sts = format!("{method}&{}&{}", enc("/"), enc(&canonical.join("&")));
-    let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(format!("{secret}&").as_bytes()).unwrap();
+    let mut mac =
+        <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(format!("{secret}&").as_bytes()).unwrap();
     mac.update(sts.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 pub fn query_string(params: &[(String, String)]) -> String {
-    params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// One answer.
@@ -88,7 +100,12 @@ impl Reply {
     /// Asserts an error answer: status and code.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) -> &Self {
-        assert_eq!((self.status, self.code().as_str()), (status, code), "body: {}", self.body);
+        assert_eq!(
+            (self.status, self.code().as_str()),
+            (status, code),
+            "body: {}",
+            self.body
+        );
         self
     }
     #[track_caller]
@@ -121,7 +138,6 @@ pub struct Client {
     pub access_key_id: String,
     pub secret: String,
     pub carry: Carry,
-    nonce: AtomicU64,
 }
 
 impl Client {
@@ -148,7 +164,6 @@ impl Client {
             access_key_id: "testid".into(),
             secret: "testsecret".into(),
             carry: Carry::Get,
-            nonce: AtomicU64::new(0),
         }
     }
 
@@ -156,7 +171,9 @@ impl Client {
     /// `RegionId`, the signing parameters) give way to a same-named entry of `params`, and are
     /// dropped when that entry's value is [`OMIT`].
     pub fn signed(&self, action: &str, params: &[(&str, &str)]) -> Vec<(String, String)> {
-        let n = self.nonce.fetch_add(1, Ordering::Relaxed);
+        // Unique across every client of the process: several clients may talk to one emulator.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let nonce = format!("nonce-{n}-{}", std::process::id());
         let ts = timestamp(self.clock.now());
         let defaults: [(&str, &str); 9] = [
@@ -181,7 +198,11 @@ impl Client {
                 all.push(((*k).into(), (*v).into()));
             }
         }
-        let method = if self.carry == Carry::Get { "GET" } else { "POST" };
+        let method = if self.carry == Carry::Get {
+            "GET"
+        } else {
+            "POST"
+        };
         let signature = sign_v1(method, &all, &self.secret);
         match params.iter().find(|(k, _)| *k == "Signature") {
             Some((_, v)) if *v == OMIT => {}
@@ -200,7 +221,9 @@ impl Client {
     /// Sends already-built parameters the way `carry` says.
     pub async fn send_pairs(&self, all: &[(String, String)]) -> Reply {
         let request = match self.carry {
-            Carry::Get => Request::get(format!("/?{}", query_string(all))).body(Body::empty()).unwrap(),
+            Carry::Get => Request::get(format!("/?{}", query_string(all)))
+                .body(Body::empty())
+                .unwrap(),
             Carry::PostBody => Request::post("/")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Body::from(query_string(all)))
@@ -225,14 +248,21 @@ impl Client {
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply { status, content_type, body: String::from_utf8(bytes.to_vec()).unwrap() }
+        Reply {
+            status,
+            content_type,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
     }
 
     /// Creates an ENI in `vswitch` and returns its id.
     pub async fn create_eni(&self, vswitch: &str, extra: &[(&str, &str)]) -> String {
         let mut params = vec![("VSwitchId", vswitch), ("SecurityGroupId", SG)];
         params.extend_from_slice(extra);
-        let v = self.call("CreateNetworkInterface", &params).await.assert_ok();
+        let v = self
+            .call("CreateNetworkInterface", &params)
+            .await
+            .assert_ok();
         v["NetworkInterfaceId"].as_str().unwrap().to_owned()
     }
 
@@ -248,7 +278,13 @@ impl Client {
 
     /// The secondary addresses `DescribeNetworkInterfaceAttribute` shows for `eni`.
     pub async fn secondaries(&self, eni: &str) -> Vec<String> {
-        let v = self.call("DescribeNetworkInterfaceAttribute", &[("NetworkInterfaceId", eni)]).await.assert_ok();
+        let v = self
+            .call(
+                "DescribeNetworkInterfaceAttribute",
+                &[("NetworkInterfaceId", eni)],
+            )
+            .await
+            .assert_ok();
         v["PrivateIpSets"]["PrivateIpSet"]
             .as_array()
             .unwrap()
@@ -259,7 +295,12 @@ impl Client {
     }
 
     pub async fn status_of(&self, eni: &str) -> String {
-        let v = self.call("DescribeNetworkInterfaceAttribute", &[("NetworkInterfaceId", eni)]).await;
+        let v = self
+            .call(
+                "DescribeNetworkInterfaceAttribute",
+                &[("NetworkInterfaceId", eni)],
+            )
+            .await;
         if v.status == 404 {
             return "gone".into();
         }
@@ -279,7 +320,10 @@ pub fn sign_v3(
     let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (enc(k), enc(v))).collect();
     q.sort();
     let canonical_query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut hs: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_lowercase(), v.trim().to_owned())).collect();
+    let mut hs: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), v.trim().to_owned()))
+        .collect();
     hs.sort();
     let canonical_headers: String = hs.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let signed: Vec<&str> = hs.iter().map(|(k, _)| k.as_str()).collect();
@@ -289,11 +333,16 @@ pub fn sign_v3(
         canonical_query.join("&"),
         hex::encode(Sha256::digest(body))
     );
-    let sts = format!("ACS3-HMAC-SHA256\n{}", hex::encode(Sha256::digest(request.as_bytes())));
+    let sts = format!(
+        "ACS3-HMAC-SHA256\n{}",
+        hex::encode(Sha256::digest(request.as_bytes()))
+    );
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(sts.as_bytes());
     let signature = hex::encode(mac.finalize().into_bytes());
-    format!("ACS3-HMAC-SHA256 Credential={access_key_id},SignedHeaders={signed},Signature={signature}")
+    format!(
+        "ACS3-HMAC-SHA256 Credential={access_key_id},SignedHeaders={signed},Signature={signature}"
+    )
 }
 
 /// A minimal HTTP/1.1 client over one keep-alive TCP connection: enough for the emulator's
@@ -306,11 +355,17 @@ impl RawHttp {
     pub async fn connect(addr: std::net::SocketAddr) -> RawHttp {
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
-        RawHttp { stream: tokio::io::BufReader::new(stream) }
+        RawHttp {
+            stream: tokio::io::BufReader::new(stream),
+        }
     }
 
     /// Sends one request and reads its answer: (status, headers lower-cased, body).
-    pub async fn request(&mut self, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    pub async fn request(
+        &mut self,
+        head: &str,
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
         let mut bytes = head.as_bytes().to_vec();
         bytes.extend_from_slice(body);
