@@ -13,11 +13,12 @@ use regex::{Captures, Regex};
 use crate::checks::invariants::canonical_ipv4;
 use crate::profile::{Fixture, Profile};
 
-/// Addresses, CIDR blocks, ENI ids and MAC addresses inside any text.
+/// Timestamps, addresses, CIDR blocks, ENI and VPC ids and MAC addresses inside any text.
 static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
-        (?P<cidr>\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b)
+        (?P<time>\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b)
+      | (?P<cidr>\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b)
       | (?P<ip>\b\d{1,3}(?:\.\d{1,3}){3}\b)
       | (?P<eni>\beni-[0-9a-z]+\b)
       | (?P<vpc>\bvpc-[0-9a-z]+\b)
@@ -142,6 +143,11 @@ impl Redactor {
         if let Some(token) = self.named.get(whole) {
             return token.clone();
         }
+        // Server clocks differ between targets and runs; a case's own timestamps are literals
+        // that stay readable in its request section only through this one token.
+        if captures.name("time").is_some() {
+            return "<timestamp>".into();
+        }
         let kind = if captures.name("cidr").is_some() {
             "cidr"
         } else if captures.name("ip").is_some() {
@@ -201,6 +207,13 @@ mod tests {
                 "Recommend": "https://api.aliyun.com/troubleshoot?q=X&requestId=<request-id>"
             })
         );
+    }
+
+    #[test]
+    fn server_times_are_hidden() {
+        let mut redactor = Redactor::new(&Profile::embedded());
+        let text = redactor.text("“2020-01-01T00:00:00Z” is more than 15 minutes away from the server time “2026-11-25T19:20:01Z”.");
+        assert_eq!(text, "“<timestamp>” is more than 15 minutes away from the server time “<timestamp>”.");
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub struct Violation {
 /// What a mutating request asked for, as far as the transition checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {
-    Assign { eni: String, requested: Vec<String>, count: Option<usize> },
+    /// `client_token`: a retry with a used token answers the first request's addresses again
+    /// and allocates nothing (contract row 7).
+    Assign { eni: String, requested: Vec<String>, count: Option<usize>, client_token: Option<String> },
     Unassign { eni: String, named: Vec<String> },
     /// Create, attach, detach, delete: only "a failure changes nothing" applies.
     Other,
@@ -164,12 +166,18 @@ pub fn check_transition(
         return violations;
     }
     match mutation {
-        Mutation::Assign { eni, .. } => {
+        Mutation::Assign { eni, client_token, .. } => {
             let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
                 report(ASSIGN_MATCHES_DESCRIBE, format!("{eni} is not listed by DescribeNetworkInterfaces around the assign"));
                 return violations;
             };
             let reported: BTreeSet<String> = reported.iter().cloned().collect();
+            let replay = client_token.is_some()
+                && reported.is_subset(&old.secondary_set())
+                && new.secondary_set() == old.secondary_set();
+            if replay {
+                return violations;
+            }
             let reused: Vec<_> = reported.intersection(&old.secondary_set()).cloned().collect();
             if !reused.is_empty() {
                 report(
@@ -348,13 +356,23 @@ mod tests {
     fn assign_must_add_exactly_what_it_reports() {
         let before = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.20"])]);
         let after = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.20", "192.168.0.21", "192.168.0.22"])]);
-        let assign = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1) };
+        let assign = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1), client_token: None };
         let reported = vec!["192.168.0.21".to_string()];
         let found = check_transition(&before, &after, &assign, true, &reported, &CheckSet::default());
         assert_eq!(names(&found), ["assign_matches_describe"]);
         assert!(check_assign_report(&assign, &reported, &CheckSet::default()).is_empty());
         let two = vec!["192.168.0.21".to_string(), "192.168.0.22".to_string()];
         assert_eq!(names(&check_assign_report(&assign, &two, &CheckSet::default())), ["assign_adds_exactly_reported"]);
+    }
+
+    #[test]
+    fn a_client_token_replay_allocates_nothing_and_is_accepted() {
+        let state = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.21"])]);
+        let reported = vec!["192.168.0.21".to_string()];
+        let retry = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1), client_token: Some("t".into()) };
+        assert!(check_transition(&state, &state, &retry, true, &reported, &CheckSet::default()).is_empty());
+        let no_token = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1), client_token: None };
+        assert_eq!(names(&check_transition(&state, &state, &no_token, true, &reported, &CheckSet::default())), ["assign_matches_describe"]);
     }
 
     #[test]

@@ -179,7 +179,7 @@ fn http_target(args: &RunArgs, profile: &Profile) -> anyhow::Result<HttpTarget> 
             eprintln!("note: {error}; using the reference emulator's test credentials for a loopback target");
             Some(Credentials::new("testid", "testsecret"))
         }
-        (Err(error), _) => return Err(error.into()),
+        (Err(error), _) => return Err(error),
     };
     HttpTarget::new(HttpTargetOptions {
         base_url: args.target.clone(),

@@ -580,19 +580,22 @@ fn mutation_of(request: &WireRequest) -> Option<Mutation> {
     if !MUTATING.contains(&action) {
         return None;
     }
-    let param = |name: &str| request.params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
-    let addresses: Vec<String> = request
-        .params
+    // The raw query's pairs are parameters too (decoded as the endpoint decodes them).
+    let raw_pairs = request
+        .raw_query
         .iter()
-        .filter(|(key, _)| is_address_list_key(key))
-        .map(|(_, value)| value.clone())
-        .collect();
+        .flat_map(|raw| form_urlencoded::parse(raw.as_bytes()).map(|(key, value)| (key.into_owned(), value.into_owned())));
+    let params: Vec<(String, String)> = request.params.iter().cloned().chain(raw_pairs).collect();
+    let param = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let addresses: Vec<String> =
+        params.iter().filter(|(key, _)| is_address_list_key(key)).map(|(_, value)| value.clone()).collect();
     let eni = param("NetworkInterfaceId").unwrap_or_default();
     Some(match action {
         "AssignPrivateIpAddresses" => Mutation::Assign {
             eni,
             requested: addresses,
             count: param("SecondaryPrivateIpAddressCount").and_then(|count| count.parse().ok()),
+            client_token: param("ClientToken").filter(|token| !token.is_empty()),
         },
         "UnassignPrivateIpAddresses" => Mutation::Unassign { eni, named: addresses },
         _ => Mutation::Other,
