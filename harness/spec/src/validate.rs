@@ -807,6 +807,17 @@ impl Validator<'_> {
                 Kind::Map(entries) => {
                     for (key, value) in entries {
                         let key_text = self.key_text(key).map(str::to_string);
+                        // Keys go on the wire verbatim, so a template there would be sent as
+                        // `${...}` literally and test something else than the author meant.
+                        if key_text.as_deref().is_some_and(|k| k.contains("${")) {
+                            self.invalid(
+                                key.span,
+                                "a parameter key cannot hold a template: keys are sent verbatim".into(),
+                                "`${` in a key",
+                                Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
+                            );
+                            continue;
+                        }
                         let value = self.template(value);
                         if let (Some(k), Some(v)) = (key_text, value) {
                             params.push((
@@ -827,6 +838,15 @@ impl Validator<'_> {
                 match &item.kind {
                     Kind::Seq(pair) if pair.len() == 2 => {
                         let key = self.string(&pair[0]);
+                        if key.as_deref().is_some_and(|k| k.contains("${")) {
+                            self.invalid(
+                                pair[0].span,
+                                "a parameter key cannot hold a template: keys are sent verbatim".into(),
+                                "`${` in a key",
+                                Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
+                            );
+                            continue;
+                        }
                         let value = self.template(&pair[1]);
                         if let (Some(k), Some(v)) = (key, value) {
                             params.push((
