@@ -5,6 +5,8 @@
 
 pub mod checks;
 pub mod cli;
+pub mod fuzz;
+pub mod fuzzing;
 pub mod profile;
 pub mod redact;
 pub mod report;

@@ -32,8 +32,14 @@ pub struct Profile {
 /// One thing that exists on the target before a run and that cases may name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fixture {
-    VSwitch { id: String, cidr: Ipv4Net, zone: Option<String> },
-    SecurityGroup { id: String },
+    VSwitch {
+        id: String,
+        cidr: Ipv4Net,
+        zone: Option<String>,
+    },
+    SecurityGroup {
+        id: String,
+    },
     Instance(InstanceFixture),
 }
 
@@ -90,7 +96,10 @@ impl Contract {
             available_cap: 49,
             max_list_index: 50,
             instance_types: instance_type_caps(),
-            code_spellings: BTreeMap::from([("InValidParameter".into(), "InvalidParameter".into())]),
+            code_spellings: BTreeMap::from([(
+                "InValidParameter".into(),
+                "InvalidParameter".into(),
+            )]),
         }
     }
 
@@ -109,7 +118,9 @@ impl Contract {
 
     /// Secondary addresses an ENI attached to an instance of this type may hold.
     pub fn secondary_cap(&self, instance_type: &str) -> Option<u32> {
-        self.instance_types.get(instance_type).map(|total| total.saturating_sub(1))
+        self.instance_types
+            .get(instance_type)
+            .map(|total| total.saturating_sub(1))
     }
 }
 
@@ -133,11 +144,18 @@ fn instance_type_caps() -> BTreeMap<String, u32> {
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("cannot read profile {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("profile {origin}: {message}")]
     Syntax { origin: String, message: String },
     #[error("profile {origin}: {message}\n  = help: {help}")]
-    Invalid { origin: String, message: String, help: String },
+    Invalid {
+        origin: String,
+        message: String,
+        help: String,
+    },
 }
 
 impl Profile {
@@ -156,10 +174,11 @@ impl Profile {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
-        let raw: RawProfile = serde_saphyr::from_str(text).map_err(|error| ProfileError::Syntax {
-            origin: origin.to_string(),
-            message: error.to_string(),
-        })?;
+        let raw: RawProfile =
+            serde_saphyr::from_str(text).map_err(|error| ProfileError::Syntax {
+                origin: origin.to_string(),
+                message: error.to_string(),
+            })?;
         raw.validate(origin)
     }
 
@@ -170,10 +189,12 @@ impl Profile {
 
     /// The VSwitch fixtures, by name.
     pub fn vswitches(&self) -> impl Iterator<Item = (&str, &str, Ipv4Net)> {
-        self.fixtures.iter().filter_map(|(name, fixture)| match fixture {
-            Fixture::VSwitch { id, cidr, .. } => Some((name.as_str(), id.as_str(), *cidr)),
-            _ => None,
-        })
+        self.fixtures
+            .iter()
+            .filter_map(|(name, fixture)| match fixture {
+                Fixture::VSwitch { id, cidr, .. } => Some((name.as_str(), id.as_str(), *cidr)),
+                _ => None,
+            })
     }
 
     /// The instance type of an instance id, when a fixture names it.
@@ -256,7 +277,10 @@ impl RawProfile {
         };
         let contract_name = self.contract.as_deref().unwrap_or("seed");
         let mut contract = Contract::by_name(contract_name).ok_or_else(|| {
-            invalid(format!("unknown contract `{contract_name}`"), "use `seed` or `current`")
+            invalid(
+                format!("unknown contract `{contract_name}`"),
+                "use `seed` or `current`",
+            )
         })?;
         if let Some(limits) = self.limits {
             if let Some(cap) = limits.available_cap {
@@ -269,11 +293,19 @@ impl RawProfile {
         }
         contract.code_spellings.extend(self.codes);
 
-        let format = match self.format.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        let format = match self
+            .format
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             None | Some("JSON") => Format::Json,
             Some("XML") => Format::Xml,
             Some(other) => {
-                return Err(invalid(format!("unknown format `{other}`"), "use `JSON` or `XML`"));
+                return Err(invalid(
+                    format!("unknown format `{other}`"),
+                    "use `JSON` or `XML`",
+                ));
             }
         };
         let signing = match self.signing.as_deref() {
@@ -290,7 +322,9 @@ impl RawProfile {
 
         let mut fixtures = BTreeMap::new();
         for (name, raw) in &self.fixtures {
-            let fixture = raw.validate(name).map_err(|(message, help)| invalid(message, help))?;
+            let fixture = raw
+                .validate(name)
+                .map_err(|(message, help)| invalid(message, help))?;
             fixtures.insert(name.clone(), fixture);
         }
         for (name, fixture) in &fixtures {
@@ -299,11 +333,16 @@ impl RawProfile {
                     && !matches!(fixtures.get(vswitch), Some(Fixture::VSwitch { .. }))
                 {
                     return Err(invalid(
-                        format!("fixture `{name}` names vswitch `{vswitch}`, which is not a vswitch fixture"),
+                        format!(
+                            "fixture `{name}` names vswitch `{vswitch}`, which is not a vswitch fixture"
+                        ),
                         "name a fixture of kind vswitch defined in this profile",
                     ));
                 }
-                if !contract.instance_types.contains_key(&instance.instance_type) {
+                if !contract
+                    .instance_types
+                    .contains_key(&instance.instance_type)
+                {
                     let known: Vec<_> = contract.instance_types.keys().cloned().collect();
                     return Err(invalid(
                         format!(
@@ -326,7 +365,9 @@ impl RawProfile {
             signing,
             fixtures,
             disabled_checks: self.checks.map(|checks| checks.disable).unwrap_or_default(),
-            resource_prefix: self.resource_prefix.unwrap_or_else(|| "eni-harness-".into()),
+            resource_prefix: self
+                .resource_prefix
+                .unwrap_or_else(|| "eni-harness-".into()),
         })
     }
 }
@@ -336,7 +377,10 @@ impl RawFixture {
         match self.kind.as_str() {
             "vswitch" => {
                 let cidr = self.cidr.as_deref().ok_or_else(|| {
-                    (format!("vswitch fixture `{name}` has no `cidr`"), "add e.g. `cidr: 192.168.0.0/24`")
+                    (
+                        format!("vswitch fixture `{name}` has no `cidr`"),
+                        "add e.g. `cidr: 192.168.0.0/24`",
+                    )
                 })?;
                 let cidr: Ipv4Net = cidr.parse().map_err(|_| {
                     (
@@ -350,12 +394,21 @@ impl RawFixture {
                         "write the network address, e.g. `192.168.0.0/24`",
                     ));
                 }
-                Ok(Fixture::VSwitch { id: self.id.clone(), cidr, zone: self.zone.clone() })
+                Ok(Fixture::VSwitch {
+                    id: self.id.clone(),
+                    cidr,
+                    zone: self.zone.clone(),
+                })
             }
-            "security_group" => Ok(Fixture::SecurityGroup { id: self.id.clone() }),
+            "security_group" => Ok(Fixture::SecurityGroup {
+                id: self.id.clone(),
+            }),
             "instance" => {
                 let instance_type = self.instance_type.clone().ok_or_else(|| {
-                    (format!("instance fixture `{name}` has no `type`"), "add e.g. `type: ecs.g6.large`")
+                    (
+                        format!("instance fixture `{name}` has no `type`"),
+                        "add e.g. `type: ecs.g6.large`",
+                    )
                 })?;
                 let primary_ip = match &self.primary_ip {
                     None => None,
@@ -390,14 +443,25 @@ mod tests {
     fn builtin_profile_is_valid() {
         let profile = Profile::embedded();
         assert_eq!(profile.contract, Contract::seed());
-        assert!(matches!(profile.fixtures["small_vswitch"], Fixture::VSwitch { cidr, .. } if cidr.prefix_len() == 29));
-        assert_eq!(profile.instance_type_of("i-bp1running0000000000001"), Some("ecs.g6.large"));
+        assert!(
+            matches!(profile.fixtures["small_vswitch"], Fixture::VSwitch { cidr, .. } if cidr.prefix_len() == 29)
+        );
+        assert_eq!(
+            profile.instance_type_of("i-bp1running0000000000001"),
+            Some("ecs.g6.large")
+        );
     }
 
     #[test]
     fn current_contract_respells_invalid_parameter() {
-        assert_eq!(Contract::current().spell("InValidParameter"), "InvalidParameter");
-        assert_eq!(Contract::seed().spell("InValidParameter"), "InValidParameter");
+        assert_eq!(
+            Contract::current().spell("InValidParameter"),
+            "InvalidParameter"
+        );
+        assert_eq!(
+            Contract::seed().spell("InValidParameter"),
+            "InValidParameter"
+        );
         assert_eq!(Contract::seed().secondary_cap("ecs.g7.xlarge"), Some(14));
     }
 
@@ -412,7 +476,8 @@ mod tests {
 
     #[test]
     fn bad_cidr_is_explained() {
-        let text = "name: x\nregion: r\nfixtures:\n  v: {kind: vswitch, id: vsw-1, cidr: 10.0.0.1/24}\n";
+        let text =
+            "name: x\nregion: r\nfixtures:\n  v: {kind: vswitch, id: vsw-1, cidr: 10.0.0.1/24}\n";
         let error = Profile::parse(text, "p.yaml").unwrap_err().to_string();
         assert!(error.contains("host bits"), "{error}");
     }

@@ -28,7 +28,8 @@ static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Fields whose whole value varies per request.
-const OPAQUE_FIELDS: &[(&str, &str)] = &[("RequestId", "<request-id>"), ("NextToken", "<next-token>")];
+const OPAQUE_FIELDS: &[(&str, &str)] =
+    &[("RequestId", "<request-id>"), ("NextToken", "<next-token>")];
 
 /// The marker after which ECS echoes its string to sign, which holds a timestamp and a nonce.
 const STRING_TO_SIGN_MARKER: &str = "server string to sign is:";
@@ -81,9 +82,20 @@ impl Redactor {
     /// `192.168.0.10` → `<vswitch.host(10)>`. Only target-specific values need this: addresses
     /// inside a fixture block and run-unique tokens.
     pub fn name_value(&mut self, value: &str, expression: &str) {
-        let target_specific = canonical_ipv4(value).is_some_and(|ip| self.in_blocks(ip)) || expression == "unique";
+        let target_specific =
+            canonical_ipv4(value).is_some_and(|ip| self.in_blocks(ip)) || expression == "unique";
         if target_specific && !self.named.contains_key(value) {
-            self.named.insert(value.to_string(), format!("<{expression}>"));
+            self.named
+                .insert(value.to_string(), format!("<{expression}>"));
+        }
+    }
+
+    /// Gives a value the runner made up a fixed token: the name it gives the ENIs a case
+    /// creates (`<resource_prefix><case id>`) differs by target, and must not be taken apart by
+    /// the patterns (`…-eni-secondary` is no ENI id).
+    pub fn name_fixed(&mut self, value: &str, token: &str) {
+        if !value.is_empty() {
+            self.named.insert(value.to_string(), token.to_string());
         }
     }
 
@@ -96,7 +108,9 @@ impl Redactor {
                         && let serde_json::Value::String(text) = field
                     {
                         if !text.is_empty() {
-                            self.named.entry(text.clone()).or_insert_with(|| token.to_string());
+                            self.named
+                                .entry(text.clone())
+                                .or_insert_with(|| token.to_string());
                             *text = token.to_string();
                         }
                         continue;
@@ -125,7 +139,9 @@ impl Redactor {
         let mut inner: Vec<(&String, &String)> = self
             .named
             .iter()
-            .filter(|(value, _)| !value.is_empty() && canonical_ipv4(value).is_none() && !value.contains('/'))
+            .filter(|(value, _)| {
+                !value.is_empty() && canonical_ipv4(value).is_none() && !value.contains('/')
+            })
             .collect();
         inner.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(b.0)));
         for (value, token) in inner {
@@ -213,13 +229,19 @@ mod tests {
     fn server_times_are_hidden() {
         let mut redactor = Redactor::new(&Profile::embedded());
         let text = redactor.text("“2020-01-01T00:00:00Z” is more than 15 minutes away from the server time “2026-11-25T19:20:01Z”.");
-        assert_eq!(text, "“<timestamp>” is more than 15 minutes away from the server time “<timestamp>”.");
+        assert_eq!(
+            text,
+            "“<timestamp>” is more than 15 minutes away from the server time “<timestamp>”."
+        );
     }
 
     #[test]
     fn string_to_sign_is_hidden() {
         let mut redactor = Redactor::new(&Profile::embedded());
         let text = redactor.text("Specified signature is not matched with our calculation. server string to sign is:GET&%2F&AccessKeyId%3Dtestid");
-        assert_eq!(text, "Specified signature is not matched with our calculation. server string to sign is:<string-to-sign>");
+        assert_eq!(
+            text,
+            "Specified signature is not matched with our calculation. server string to sign is:<string-to-sign>"
+        );
     }
 }

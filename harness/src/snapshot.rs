@@ -1,8 +1,15 @@
 //! Snapshot files: where a case's snapshot lives and how the CLI compares, accepts or proposes
 //! one. The files are insta's `.snap` format, so `cargo insta review` reviews what a CLI run
 //! proposed (`.snap.new`) exactly as it reviews what `cargo test` proposed.
+//!
+//! A snapshot written by `run --snapshots update` carries its provenance (target, profile,
+//! contract, date, harness version) in the `info:` field of the header. insta compares contents
+//! only, so the provenance never fails a comparison; it says which endpoint the reference
+//! behaviour was recorded against (the real cloud, ideally), for emulators compared with it.
 
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 /// What `run` does with snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -23,9 +30,14 @@ pub enum SnapshotOutcome {
     /// Written (update mode), new or changed.
     Written,
     /// No snapshot on disk yet; the proposal is in `.snap.new`.
-    New { pending: PathBuf },
+    New {
+        pending: PathBuf,
+    },
     /// Differs from the one on disk; the unified diff, old → new.
-    Changed { diff: String, pending: Option<PathBuf> },
+    Changed {
+        diff: String,
+        pending: Option<PathBuf>,
+    },
     /// Off for this case or this run, or the case file has no snapshot location.
     Skipped,
 }
@@ -58,10 +70,109 @@ fn snapshot_path_within(case_file: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Where a snapshot was recorded: the `info:` of its header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The target, as reports describe it (`embedded`, `https://ecs.cn-hangzhou.aliyuncs.com/`);
+    /// a loopback URL without its port, which changes from run to run.
+    pub target: String,
+    /// The profile's name.
+    pub profile: String,
+    /// The contract the profile follows (`seed`, `current`).
+    pub contract: String,
+    /// The day it was recorded (UTC), `YYYY-MM-DD`.
+    pub recorded: String,
+    /// The harness version that recorded it.
+    pub harness: String,
+}
+
+impl Provenance {
+    /// The provenance of a recording made now.
+    pub fn now(target: &str, profile: &str, contract: &str) -> Provenance {
+        let today = time::OffsetDateTime::now_utc().date();
+        Provenance {
+            target: stable_target(target),
+            profile: profile.to_string(),
+            contract: contract.to_string(),
+            recorded: format!(
+                "{:04}-{:02}-{:02}",
+                today.year(),
+                u8::from(today.month()),
+                today.day()
+            ),
+            harness: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// Recorded against the same endpoint under the same profile (the date and version aside).
+    pub fn same_source(&self, other: &Provenance) -> bool {
+        self.target == other.target
+            && self.profile == other.profile
+            && self.contract == other.contract
+    }
+}
+
+/// A target description without a loopback port (`http://127.0.0.1:40123/` → `http://127.0.0.1/`).
+fn stable_target(target: &str) -> String {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target.to_string();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, ""), |(authority, path)| (authority, path));
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => {
+            host
+        }
+        _ => authority,
+    };
+    if ["127.0.0.1", "localhost", "[::1]"].contains(&host) || host.starts_with("127.") {
+        format!("{scheme}://{host}/{path}")
+    } else {
+        target.to_string()
+    }
+}
+
 /// The header insta writes above a snapshot's contents.
 pub fn file_text(description: &str, contents: &str) -> String {
-    let description = serde_json::to_string(description).unwrap_or_default();
-    format!("---\nsource: harness/tests/cases.rs\ndescription: {description}\n---\n{}\n", contents.trim_end())
+    file_text_with(description, None, contents)
+}
+
+/// The header with the provenance as insta's `info:` metadata, then the contents.
+pub fn file_text_with(
+    description: &str,
+    provenance: Option<&Provenance>,
+    contents: &str,
+) -> String {
+    let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    let mut header = format!(
+        "---\nsource: harness/tests/cases.rs\ndescription: {}\n",
+        quote(description)
+    );
+    if let Some(provenance) = provenance {
+        header.push_str(&format!(
+            "info:\n  target: {}\n  profile: {}\n  contract: {}\n  recorded: {}\n  harness: {}\n",
+            quote(&provenance.target),
+            quote(&provenance.profile),
+            quote(&provenance.contract),
+            quote(&provenance.recorded),
+            quote(&provenance.harness),
+        ));
+    }
+    format!("{header}---\n{}\n", contents.trim_end())
+}
+
+/// The provenance in a `.snap` file's header, if it has one.
+pub fn provenance_of(file_text: &str) -> Option<Provenance> {
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(default)]
+        info: Option<Provenance>,
+    }
+    let rest = file_text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    let header: Header = serde_saphyr::from_str(&rest[..end]).ok()?;
+    header.info
 }
 
 /// The contents of a `.snap` file: everything after the metadata block.
@@ -71,23 +182,40 @@ pub fn contents_of(file_text: &str) -> Option<&str> {
     Some(&rest[end + 5..])
 }
 
-/// Compares (or writes) one case's snapshot.
-pub fn settle(path: &Path, description: &str, contents: &str, mode: SnapshotMode) -> std::io::Result<SnapshotOutcome> {
+/// Compares (or writes) one case's snapshot. Update mode rewrites a snapshot whose contents
+/// changed, or whose provenance names another target, profile or contract (so a recording
+/// against the real cloud that confirms an emulator's snapshot says so); the date alone never
+/// causes a rewrite.
+pub fn settle(
+    path: &Path,
+    description: &str,
+    contents: &str,
+    mode: SnapshotMode,
+    provenance: Option<&Provenance>,
+) -> std::io::Result<SnapshotOutcome> {
     let pending = path.with_extension("snap.new");
     match mode {
         SnapshotMode::Off => Ok(SnapshotOutcome::Skipped),
         SnapshotMode::Update => {
             let old = std::fs::read_to_string(path).ok();
-            if old.as_deref().and_then(contents_of).map(str::trim_end) == Some(contents.trim_end()) {
+            let same_contents = old.as_deref().and_then(contents_of).map(str::trim_end)
+                == Some(contents.trim_end());
+            let same_source = match (provenance, old.as_deref().and_then(provenance_of)) {
+                (None, _) => true,
+                (Some(new), Some(old)) => new.same_source(&old),
+                (Some(_), None) => false,
+            };
+            if same_contents && same_source {
+                let _ = std::fs::remove_file(&pending);
                 return Ok(SnapshotOutcome::Matched);
             }
-            write(path, &file_text(description, contents))?;
+            write(path, &file_text_with(description, provenance, contents))?;
             let _ = std::fs::remove_file(&pending);
             Ok(SnapshotOutcome::Written)
         }
         SnapshotMode::Check => match std::fs::read_to_string(path) {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                write(&pending, &file_text(description, contents))?;
+                write(&pending, &file_text_with(description, provenance, contents))?;
                 Ok(SnapshotOutcome::New { pending })
             }
             Err(error) => Err(error),
@@ -103,7 +231,9 @@ pub fn settle(path: &Path, description: &str, contents: &str, mode: SnapshotMode
                     .header("snapshot", "this run")
                     .to_string();
                 // A read-only checkout (CI) still reports the difference.
-                let pending = write(&pending, &file_text(description, contents)).ok().map(|()| pending);
+                let pending = write(&pending, &file_text_with(description, provenance, contents))
+                    .ok()
+                    .map(|()| pending);
                 Ok(SnapshotOutcome::Changed { diff, pending })
             }
         },
@@ -140,14 +270,70 @@ mod tests {
     fn check_update_and_diff() {
         let dir = std::env::temp_dir().join(format!("eni-harness-snap-{}", std::process::id()));
         let path = dir.join("a.snap");
-        let outcome = settle(&path, "t", "a: 1", SnapshotMode::Check).unwrap();
+        let outcome = settle(&path, "t", "a: 1", SnapshotMode::Check, None).unwrap();
         assert!(matches!(outcome, SnapshotOutcome::New { .. }));
-        assert_eq!(settle(&path, "t", "a: 1", SnapshotMode::Update).unwrap(), SnapshotOutcome::Written);
-        assert_eq!(settle(&path, "t", "a: 1", SnapshotMode::Check).unwrap(), SnapshotOutcome::Matched);
-        match settle(&path, "t", "a: 2", SnapshotMode::Check).unwrap() {
-            SnapshotOutcome::Changed { diff, .. } => assert!(diff.contains("-a: 1") && diff.contains("+a: 2"), "{diff}"),
+        assert_eq!(
+            settle(&path, "t", "a: 1", SnapshotMode::Update, None).unwrap(),
+            SnapshotOutcome::Written
+        );
+        assert_eq!(
+            settle(&path, "t", "a: 1", SnapshotMode::Check, None).unwrap(),
+            SnapshotOutcome::Matched
+        );
+        match settle(&path, "t", "a: 2", SnapshotMode::Check, None).unwrap() {
+            SnapshotOutcome::Changed { diff, .. } => {
+                assert!(diff.contains("-a: 1") && diff.contains("+a: 2"), "{diff}")
+            }
             other => panic!("{other:?}"),
         }
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn provenance_is_written_on_update_and_ignored_by_checks() {
+        let dir = std::env::temp_dir().join(format!("eni-harness-prov-{}", std::process::id()));
+        let path = dir.join("a.snap");
+        let embedded = Provenance::now("embedded", "embedded", "seed");
+        let cloud = Provenance::now("https://ecs.cn-hangzhou.aliyuncs.com/", "aliyun", "current");
+        assert_eq!(
+            settle(&path, "t", "a: 1", SnapshotMode::Update, Some(&embedded)).unwrap(),
+            SnapshotOutcome::Written
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(provenance_of(&text), Some(embedded.clone()));
+        assert_eq!(contents_of(&text), Some("a: 1\n"));
+        // Same contents, same source: nothing to write. Another source: the header is rewritten.
+        assert_eq!(
+            settle(&path, "t", "a: 1", SnapshotMode::Update, Some(&embedded)).unwrap(),
+            SnapshotOutcome::Matched
+        );
+        assert_eq!(
+            settle(&path, "t", "a: 1", SnapshotMode::Update, Some(&cloud)).unwrap(),
+            SnapshotOutcome::Written
+        );
+        assert_eq!(
+            provenance_of(&std::fs::read_to_string(&path).unwrap()),
+            Some(cloud)
+        );
+        // Checks compare contents only, whoever recorded them.
+        assert_eq!(
+            settle(&path, "t", "a: 1", SnapshotMode::Check, Some(&embedded)).unwrap(),
+            SnapshotOutcome::Matched
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn loopback_ports_are_not_provenance() {
+        assert_eq!(
+            stable_target("http://127.0.0.1:40123/"),
+            "http://127.0.0.1/"
+        );
+        assert_eq!(stable_target("http://localhost:8080"), "http://localhost/");
+        assert_eq!(
+            stable_target("https://ecs.aliyuncs.com/"),
+            "https://ecs.aliyuncs.com/"
+        );
+        assert_eq!(stable_target("embedded"), "embedded");
     }
 }

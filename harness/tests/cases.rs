@@ -18,8 +18,14 @@ fn workspace() -> PathBuf {
 /// `cases/a/b.yaml` → (`snapshots/a`, `b`).
 fn snapshot_location(case_file: &Path) -> (PathBuf, String) {
     let relative = case_file.strip_prefix("cases").unwrap_or(case_file);
-    let folder = workspace().join("snapshots").join(relative.parent().unwrap_or(Path::new("")));
-    let name = relative.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let folder = workspace()
+        .join("snapshots")
+        .join(relative.parent().unwrap_or(Path::new("")));
+    let name = relative
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     (folder, name)
 }
 
@@ -37,17 +43,29 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
     let source = std::fs::read_to_string(path)?;
     let origin = path.display().to_string();
     let case = eni_spec::parse_case(&source, &origin).map_err(|errors| {
-        errors.iter().map(|error| error.render(&source)).collect::<Vec<_>>().join("\n")
+        errors
+            .iter()
+            .map(|error| error.render(&source))
+            .collect::<Vec<_>>()
+            .join("\n")
     })?;
     let profile = Arc::new(Profile::embedded());
     let target = EmbeddedTarget::new(&profile);
-    let context = CaseContext { profile, repro_url: "http://127.0.0.1:8080/".into(), run_token: "test".into() };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let context = CaseContext {
+        profile,
+        repro_url: "http://127.0.0.1:8080/".into(),
+        run_token: "test".into(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let outcome = runtime.block_on(runner::run_case(&case, &target, &context));
     match &outcome.verdict {
         Verdict::Pass => {}
-        Verdict::Skip(reason) => return Err(format!("skipped against the embedded emulator: {reason}").into()),
-        Verdict::Fail => {
+        Verdict::Skip(reason) => {
+            return Err(format!("skipped against the embedded emulator: {reason}").into());
+        }
+        Verdict::Fail | Verdict::ExpectedFailure(_) => {
             let report = SuiteReport {
                 target: "embedded".into(),
                 profile: "embedded".into(),
@@ -67,7 +85,10 @@ fn invalid_case_file(path: &Path) -> datatest_stable::Result<()> {
     let source = std::fs::read_to_string(path)?;
     let origin = path.display().to_string();
     match eni_spec::parse_case(&source, &origin) {
-        Ok(_) => Err(format!("{origin} is under cases/invalid/ but parses; move it or break it on purpose").into()),
+        Ok(_) => Err(format!(
+            "{origin} is under cases/invalid/ but parses; move it or break it on purpose"
+        )
+        .into()),
         Err(errors) => {
             let rendered: Vec<String> = errors.iter().map(|error| error.render(&source)).collect();
             assert_snapshot(path, "rendered errors", &rendered.join("\n"));
@@ -81,18 +102,36 @@ fn snapshot_is_referenced(path: &Path) -> datatest_stable::Result<()> {
     let relative = path.strip_prefix("snapshots").unwrap_or(path);
     let text = relative.to_string_lossy();
     if text.ends_with(".snap.new") || text.ends_with(".pending-snap") {
-        return Err(format!("{} is pending review: run `cargo insta review`", path.display()).into());
+        return Err(format!(
+            "{} is pending review: run `cargo insta review`",
+            path.display()
+        )
+        .into());
     }
     let Some(stem) = text.strip_suffix(".snap") else {
-        return Err(format!("{} is not a snapshot; only .snap files belong under snapshots/", path.display()).into());
+        return Err(format!(
+            "{} is not a snapshot; only .snap files belong under snapshots/",
+            path.display()
+        )
+        .into());
     };
     let case_file = workspace().join("cases").join(format!("{stem}.yaml"));
-    let source = std::fs::read_to_string(&case_file)
-        .map_err(|_| format!("{} is unreferenced: no case file {}; delete it", path.display(), case_file.display()))?;
+    let source = std::fs::read_to_string(&case_file).map_err(|_| {
+        format!(
+            "{} is unreferenced: no case file {}; delete it",
+            path.display(),
+            case_file.display()
+        )
+    })?;
     if !stem.starts_with("invalid/") {
-        let case = eni_spec::parse_case(&source, &case_file.display().to_string()).map_err(|_| "its case file does not parse")?;
+        let case = eni_spec::parse_case(&source, &case_file.display().to_string())
+            .map_err(|_| "its case file does not parse")?;
         if !case.snapshot {
-            return Err(format!("{} is unreferenced: the case says `snapshot: false`; delete it", path.display()).into());
+            return Err(format!(
+                "{} is unreferenced: the case says `snapshot: false`; delete it",
+                path.display()
+            )
+            .into());
         }
     }
     Ok(())

@@ -11,27 +11,53 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use common::*;
-use eni_emulator::{Config, Emulator, World, serve};
+use eni_emulator::{Config, Emulator, Journal, World, serve};
 use tower::ServiceExt;
 
 const TIME_BUDGET: Duration = Duration::from_secs(30);
 
+/// `cargo bench -p eni-emulator [-- memory in-process served]`: the parts named, or all.
 fn main() {
+    let parts = ["memory", "in-process", "served"];
+    let asked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| parts.contains(&a.as_str()))
+        .collect();
+    let wants = |part: &str| asked.is_empty() || asked.iter().any(|a| a == part);
     // Memory first, so that its baseline is not the high-water mark of the other two.
-    memory();
-    in_process();
-    served();
+    if wants("memory") {
+        memory();
+    }
+    if wants("in-process") {
+        in_process("", None);
+        // The journal's cost: each entry serialized to a JSON line, as `serve --journal`
+        // does, minus the file write.
+        let bytes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sink = std::sync::Arc::clone(&bytes);
+        let journal = Journal::new(move |entry| {
+            let line = serde_json::to_string(entry).unwrap();
+            sink.fetch_add(line.len() + 1, std::sync::atomic::Ordering::Relaxed);
+        });
+        in_process(" with a journal", Some(journal));
+        println!(
+            "  (journal: {} bytes of JSON lines)",
+            bytes.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    if wants("served") {
+        served();
+    }
 }
 
 /// Signed Assign/Unassign pairs through `oneshot` on a single-threaded runtime. Requests are
 /// signed ahead of time in batches so that the figure is the emulator's, not the signer's.
-fn in_process() {
+fn in_process(label: &str, journal: Option<Journal>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let c = Client::builtin();
+        let c = Client::with(|c| c.journal = journal);
         let total = 300_000;
         let batch = 20_000;
         let mut done = 0;
@@ -59,7 +85,7 @@ fn in_process() {
             done += batch;
         }
         println!(
-            "in-process (oneshot, 1 thread): {done} signed Assign/Unassign requests in {:.2} s = {:.0} req/s",
+            "in-process (oneshot, 1 thread){label}: {done} signed Assign/Unassign requests in {:.2} s = {:.0} req/s",
             busy.as_secs_f64(),
             done as f64 / busy.as_secs_f64()
         );

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::contract::ContractProfile;
+use crate::defects::Defect;
 use crate::faults::FaultRule;
+use crate::journal::Journal;
 use crate::world::World;
 
 /// Everything an [`Emulator`](crate::Emulator) is built from. `Config::new(world)` gives the
@@ -29,12 +31,19 @@ pub struct Config {
     pub seed: u64,
     /// Size limits on the wire.
     pub limits: WireLimits,
+    /// Deliberate deviations from the contract, for proving that a harness catches them.
+    /// Empty (the default): the emulator follows the contract.
+    pub defects: Vec<Defect>,
+    /// Receives one entry per request, saying how it was judged. `None` (the default) costs
+    /// nothing per request.
+    pub journal: Option<Journal>,
 }
 
 impl Config {
     /// A configuration for `world` with every other field at its default: signatures verified,
     /// the `seed` profile, the system clock, 2 s transitions, no task delay, no faults, lowest
-    /// free addresses first, seed 0, 16 KiB query and 64 KiB body limits.
+    /// free addresses first, seed 0, 16 KiB query and 64 KiB body limits, no defects, no
+    /// journal.
     pub fn new(world: World) -> Config {
         Config {
             world,
@@ -46,7 +55,14 @@ impl Config {
             allocation: Allocation::default(),
             seed: 0,
             limits: WireLimits::default(),
+            defects: Vec::new(),
+            journal: None,
         }
+    }
+
+    /// Whether `defect` is planted.
+    pub fn has(&self, defect: Defect) -> bool {
+        self.defects.contains(&defect)
     }
 }
 

@@ -19,8 +19,10 @@ use axum::http::{HeaderMap, Method};
 use crate::actions::{self, Action};
 use crate::clock::Clock;
 use crate::config::{Config, SigningMode, WireLimits};
+use crate::defects::{Defect, Defects};
 use crate::error::ApiError;
 use crate::ids;
+use crate::journal::{Journal, JournalEntry, JournalVerdict, SECRET_PARAMETERS, SigningKind};
 use crate::model::State;
 use crate::params::Params;
 use crate::render::{self, Format};
@@ -42,6 +44,8 @@ struct Inner {
     seed: u64,
     credentials: HashMap<String, String>,
     invalid_code: String,
+    defects: Defects,
+    journal: Option<Journal>,
     requests: AtomicU64,
     state: Mutex<State>,
 }
@@ -83,6 +87,18 @@ pub(crate) struct Answer {
     pub body: String,
 }
 
+/// What the journal needs to know about one finished request.
+struct JournalFacts<'a> {
+    seq: u64,
+    request_id: String,
+    method: &'a Method,
+    params: &'a Params,
+    headers: &'a HeaderMap,
+    is_v3: bool,
+    result: Result<(), &'a ApiError>,
+    status: u16,
+}
+
 /// Whether an admitted request has run already or waits for an injected latency first.
 enum Admitted {
     Done(Result<render::Fields, ApiError>),
@@ -115,6 +131,8 @@ impl Emulator {
                 seed: config.seed,
                 credentials,
                 invalid_code: config.contract.invalid_parameter_code.clone(),
+                defects: Defects::new(&config.defects),
+                journal: config.journal,
                 requests: AtomicU64::new(0),
                 state: Mutex::new(state),
                 world: config.world,
@@ -193,19 +211,35 @@ impl Emulator {
         self.inner.limits
     }
 
-    fn next_request_id(&self) -> String {
+    /// The next request's number (from 1) and its `RequestId`.
+    fn next_request(&self) -> (u64, String) {
         let n = self.inner.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        ids::request_id(self.inner.seed, n)
+        (n, ids::request_id(self.inner.seed, n))
     }
 
     /// An error raised before the parameters could be read (oversize input).
-    pub(crate) fn wire_error(&self, err: &ApiError) -> Answer {
-        let request_id = self.next_request_id();
-        Answer {
+    pub(crate) fn wire_error(&self, method: &Method, err: &ApiError) -> Answer {
+        let (seq, request_id) = self.next_request();
+        let err = err.clone().at("common.wire");
+        let answer = Answer {
             status: err.status,
             format: Format::Xml,
-            body: render::error(Format::Xml, &request_id, err),
+            body: render::error(Format::Xml, &request_id, &err, self.inner.defects),
+        };
+        if let Some(journal) = &self.inner.journal {
+            let entry = self.journal_entry(JournalFacts {
+                seq,
+                request_id,
+                method,
+                params: &Params::default(),
+                headers: &HeaderMap::new(),
+                is_v3: false,
+                result: Err(&err),
+                status: answer.status,
+            });
+            journal.record(&entry);
         }
+        answer
     }
 
     /// Handles one request end to end.
@@ -216,19 +250,17 @@ impl Emulator {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Answer {
-        let request_id = self.next_request_id();
+        let (seq, request_id) = self.next_request();
         let mut pairs = Vec::with_capacity(16);
         let mut format = Format::Xml;
-        let result = self.decode(method, query, headers, body, &mut pairs);
-        let result = match result {
+        let decoded = self.decode(method, query, headers, body, &mut pairs);
+        let params = Params { pairs };
+        let mut is_v3 = false;
+        let result = match decoded {
             Ok(query_len) => {
-                let params = Params { pairs };
                 let v3 = v3_auth(headers);
-                let default = if v3.is_some() {
-                    Format::Json
-                } else {
-                    Format::Xml
-                };
+                is_v3 = v3.is_some();
+                let default = if is_v3 { Format::Json } else { Format::Xml };
                 format = match params.get("Format") {
                     None | Some("") => default,
                     Some(f) => Format::parse(f).unwrap_or(default),
@@ -238,17 +270,151 @@ impl Emulator {
             }
             Err(err) => Err(err),
         };
-        match result {
+        let answer = match &result {
             Ok((action, fields)) => Answer {
                 status: 200,
                 format,
-                body: render::success(format, action.name(), &request_id, &fields),
+                body: render::success(format, action.name(), &request_id, fields),
             },
             Err(err) => Answer {
-                status: err.status,
+                status: self.http_status(err),
                 format,
-                body: render::error(format, &request_id, &err),
+                body: render::error(format, &request_id, err, self.inner.defects),
             },
+        };
+        if let Some(journal) = &self.inner.journal {
+            let entry = self.journal_entry(JournalFacts {
+                seq,
+                request_id,
+                method,
+                params: &params,
+                headers,
+                is_v3,
+                result: result.as_ref().map(|_| ()),
+                status: answer.status,
+            });
+            journal.record(&entry);
+        }
+        answer
+    }
+
+    /// The HTTP status an error is answered with.
+    fn http_status(&self, err: &ApiError) -> u16 {
+        // Defect: every client error collapses to 400, as in emulators that map "any refusal"
+        // to Bad Request.
+        if self.inner.defects.has(Defect::WrongHttpStatus) && matches!(err.status, 403 | 404) {
+            return 400;
+        }
+        err.status
+    }
+
+    /// What the journal says about one finished request. Only built when a journal is set.
+    fn journal_entry(&self, facts: JournalFacts<'_>) -> JournalEntry {
+        let JournalFacts {
+            seq,
+            request_id,
+            method,
+            params,
+            headers,
+            is_v3,
+            result,
+            status,
+        } = facts;
+        let signing = if is_v3 {
+            SigningKind::V3
+        } else if params.get("Signature").is_some() || params.get("AccessKeyId").is_some() {
+            SigningKind::V1
+        } else {
+            SigningKind::None
+        };
+        let action = match (is_v3, wire::header_value(headers, "x-acs-action")) {
+            (true, a) if !a.is_empty() => Some(a),
+            _ => params.get_nonempty("Action").map(str::to_owned),
+        };
+        let verified = self.inner.signing == SigningMode::Verify
+            && !self.inner.defects.has(Defect::SignaturesUnchecked);
+        let (verdict, rule, code, parameter, signature_checked) = match result {
+            Ok(()) => (JournalVerdict::Ok, "ok".to_owned(), None, None, true),
+            Err(err) => {
+                let (verdict, checked) = self.classify(err, signing);
+                let rule = if err.rule.is_empty() {
+                    let short = action
+                        .as_deref()
+                        .and_then(Action::from_name)
+                        .map_or("request", Action::short_name);
+                    format!("{short}.{}", err.code)
+                } else {
+                    err.rule.to_owned()
+                };
+                (
+                    verdict,
+                    rule,
+                    Some(err.code.to_string()),
+                    err.param.clone(),
+                    checked,
+                )
+            }
+        };
+        let signature_valid = match (verified && signature_checked, verdict) {
+            (false, _) => None,
+            (true, JournalVerdict::BadSignature) => Some(false),
+            (true, _) => Some(true),
+        };
+        let params = params
+            .pairs
+            .iter()
+            .map(|(k, v)| {
+                let value = (!SECRET_PARAMETERS.contains(&k.as_str())).then(|| v.clone());
+                (k.clone(), value)
+            })
+            .collect();
+        JournalEntry {
+            seq,
+            request_id,
+            time: format_time(self.inner.clock.now()),
+            action,
+            method: method.as_str().to_owned(),
+            signing,
+            signature_valid,
+            well_formed: !matches!(
+                verdict,
+                JournalVerdict::Malformed | JournalVerdict::Unsigned
+            ),
+            verdict,
+            rule,
+            code,
+            parameter,
+            status,
+            params,
+        }
+    }
+
+    /// The journal verdict of an error, and whether the signature was compared before it.
+    fn classify(&self, err: &ApiError, signing: SigningKind) -> (JournalVerdict, bool) {
+        use JournalVerdict::*;
+        match err.rule {
+            "common.wire"
+            | "common.action-missing"
+            | "common.action-unknown"
+            | "common.version"
+            | "common.format"
+            | "common.signature-method"
+            | "common.timestamp-format" => (Malformed, false),
+            "common.auth-missing" if signing == SigningKind::None => (Unsigned, false),
+            "common.auth-missing" => (Malformed, false),
+            "common.access-key" | "common.timestamp-expired" => (AuthFailed, false),
+            "common.authorization" => (BadSignature, false),
+            "common.signature" => (BadSignature, true),
+            "common.nonce" => (AuthFailed, true),
+            "common.region-missing" => (Malformed, true),
+            "common.fault" => (Fault, true),
+            _ if err.code == "MissingParameter"
+                || err.code == "InvalidParameter"
+                || err.code == self.inner.invalid_code =>
+            {
+                (Malformed, true)
+            }
+            _ => (Rejected, true),
         }
     }
 
@@ -262,22 +428,22 @@ impl Emulator {
         body: &[u8],
         pairs: &mut Vec<(String, String)>,
     ) -> Result<usize, ApiError> {
-        let invalid = |key: String| ApiError::invalid(&self.inner.invalid_code, &key);
+        let invalid =
+            |key: String| ApiError::invalid(&self.inner.invalid_code, &key).at("common.wire");
         if let Some(query) = query {
             if query.len() > self.inner.limits.max_query_bytes {
-                return Err(ApiError::too_large(
-                    "query string",
-                    self.inner.limits.max_query_bytes,
-                ));
+                return Err(
+                    ApiError::too_large("query string", self.inner.limits.max_query_bytes)
+                        .at("common.wire"),
+                );
             }
             wire::decode_form(query.as_bytes(), pairs).map_err(invalid)?;
         }
         let query_len = pairs.len();
         if body.len() > self.inner.limits.max_body_bytes {
-            return Err(ApiError::too_large(
-                "body",
-                self.inner.limits.max_body_bytes,
-            ));
+            return Err(
+                ApiError::too_large("body", self.inner.limits.max_body_bytes).at("common.wire"),
+            );
         }
         if *method == Method::POST && !body.is_empty() && wire::body_is_form(headers) {
             wire::decode_form(body, pairs).map_err(invalid)?;
@@ -302,10 +468,12 @@ impl Emulator {
             (true, Some(a)) => Some(a),
             _ => params.get_nonempty("Action").map(str::to_owned),
         };
-        let action_name = action_name
-            .ok_or_else(|| ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" }))?;
+        let action_name = action_name.ok_or_else(|| {
+            ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" })
+                .at("common.action-missing")
+        })?;
         let action = Action::from_name(&action_name)
-            .ok_or_else(|| ApiError::unknown_action(&action_name))?;
+            .ok_or_else(|| ApiError::unknown_action(&action_name).at("common.action-unknown"))?;
 
         let version = match (is_v3, header("x-acs-version")) {
             (true, Some(v)) => Some(v),
@@ -313,22 +481,23 @@ impl Emulator {
         };
         match version.as_deref() {
             None => {
-                return Err(ApiError::missing(if is_v3 {
-                    "x-acs-version"
-                } else {
-                    "Version"
-                }));
+                return Err(
+                    ApiError::missing(if is_v3 { "x-acs-version" } else { "Version" })
+                        .at("common.version"),
+                );
             }
             Some("2014-05-26") => {}
             // The contract's common-error table spells this one `InvalidParameter` in every
             // profile.
-            Some(_) => return Err(ApiError::invalid("InvalidParameter", "Version")),
+            Some(_) => {
+                return Err(ApiError::invalid("InvalidParameter", "Version").at("common.version"));
+            }
         }
         if let Some(f) = params.get("Format")
             && !f.is_empty()
             && Format::parse(f).is_none()
         {
-            return Err(ApiError::invalid(&inner.invalid_code, "Format"));
+            return Err(ApiError::invalid(&inner.invalid_code, "Format").at("common.format"));
         }
 
         let now = inner.clock.now();
@@ -370,16 +539,19 @@ impl Emulator {
                 format!(
                     "The specified SignatureNonce “{value}” was already used within the last 15 minutes."
                 ),
-            ));
+            )
+            .at("common.nonce"));
         }
         match params.get_nonempty("RegionId") {
-            None => return Err(ApiError::missing("RegionId")),
-            Some(r) if r != self.inner.world.region => return Err(ApiError::region_not_found(r)),
+            None => return Err(ApiError::missing("RegionId").at("common.region-missing")),
+            Some(r) if r != self.inner.world.region => {
+                return Err(ApiError::region_not_found(r).at("common.region"));
+            }
             Some(_) => {}
         }
         let decision = state.faults.decide(action.name());
         if let Some(err) = decision.error {
-            return Err(err);
+            return Err(err.at("common.fault"));
         }
         if let Some((key, _)) = nonce {
             state.nonces.insert(key, now);
@@ -412,6 +584,7 @@ impl Emulator {
                     404,
                     format!("The specified AccessKeyId “{access_key_id}” is not found."),
                 )
+                .at("common.access-key")
             })
     }
 
@@ -427,22 +600,27 @@ impl Emulator {
         let required = |name: &str| {
             params
                 .get_nonempty(name)
-                .ok_or_else(|| ApiError::missing(name))
+                .ok_or_else(|| ApiError::missing(name).at("common.auth-missing"))
         };
         let access_key_id = required("AccessKeyId")?;
         let signature = required("Signature")?;
         let timestamp = required("Timestamp")?;
         let nonce = required("SignatureNonce")?;
         if required("SignatureMethod")? != "HMAC-SHA1" {
-            return Err(ApiError::invalid(invalid, "SignatureMethod"));
+            return Err(ApiError::invalid(invalid, "SignatureMethod").at("common.signature-method"));
         }
         if required("SignatureVersion")? != "1.0" {
-            return Err(ApiError::invalid(invalid, "SignatureVersion"));
+            return Err(
+                ApiError::invalid(invalid, "SignatureVersion").at("common.signature-method")
+            );
         }
         let secret = self.secret(access_key_id)?;
         check_timestamp("Timestamp", timestamp, now)?;
         let sts = sign::v1_string_to_sign(method.as_str(), &params.pairs);
-        if sign::v1_signature(secret, &sts) != signature {
+        // Defect: the signature must be present but is never compared.
+        if !self.inner.defects.has(Defect::SignaturesUnchecked)
+            && sign::v1_signature(secret, &sts) != signature
+        {
             return Err(signature_mismatch(&sts));
         }
         Ok((NonceStore::key(access_key_id, nonce), nonce.to_owned()))
@@ -467,11 +645,12 @@ impl Emulator {
                     "The Authorization header “{header}” is not of the form ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<names>,Signature=<hex>."
                 ),
             )
+            .at("common.authorization")
         })?;
         let required = |name: &str| {
             Some(wire::header_value(headers, name))
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| ApiError::missing(name))
+                .ok_or_else(|| ApiError::missing(name).at("common.auth-missing"))
         };
         let date = required("x-acs-date")?;
         let nonce = required("x-acs-signature-nonce")?;
@@ -486,7 +665,10 @@ impl Emulator {
             body,
         );
         let sts = sign::v3_string_to_sign(&canonical);
-        if !sign::v3_signature(secret, &sts).eq_ignore_ascii_case(&auth.signature) {
+        // Defect: the signature must be present but is never compared.
+        if !self.inner.defects.has(Defect::SignaturesUnchecked)
+            && !sign::v3_signature(secret, &sts).eq_ignore_ascii_case(&auth.signature)
+        {
             return Err(signature_mismatch(&sts));
         }
         Ok((NonceStore::key(&auth.access_key_id, &nonce), nonce))
@@ -514,7 +696,8 @@ fn check_timestamp(name: &str, value: &str, now: SystemTime) -> Result<(), ApiEr
             format!(
                 "The specified {name} “{value}” is not of the form yyyy-MM-ddTHH:mm:ssZ (UTC)."
             ),
-        ));
+        )
+        .at("common.timestamp-format"));
     };
     if !sign::within_window(ts, now) {
         return Err(ApiError::new(
@@ -524,7 +707,8 @@ fn check_timestamp(name: &str, value: &str, now: SystemTime) -> Result<(), ApiEr
                 "The specified {name} “{value}” is more than 15 minutes away from the server time “{}”.",
                 format_time(now)
             ),
-        ));
+        )
+        .at("common.timestamp-expired"));
     }
     Ok(())
 }
@@ -537,6 +721,7 @@ fn signature_mismatch(sts: &str) -> ApiError {
             "Specified signature is not matched with our calculation. server string to sign is:{sts}"
         ),
     )
+    .at("common.signature")
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ`.

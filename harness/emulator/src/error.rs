@@ -12,6 +12,11 @@ pub(crate) struct ApiError {
     pub code: Cow<'static, str>,
     pub status: u16,
     pub message: String,
+    /// The contract rule that raised it (`assign.row-3`, `common.signature`), for the journal;
+    /// empty: `<action>.<code>`.
+    pub rule: &'static str,
+    /// The parameter the error names, if it names one.
+    pub param: Option<String>,
 }
 
 impl ApiError {
@@ -24,7 +29,20 @@ impl ApiError {
             code: code.into(),
             status,
             message: message.into(),
+            rule: "",
+            param: None,
         }
+    }
+
+    /// The same error, raised by contract rule `rule`.
+    pub fn at(mut self, rule: &'static str) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    fn naming(mut self, param: &str) -> Self {
+        self.param = Some(param.to_owned());
+        self
     }
 
     pub fn missing(name: &str) -> Self {
@@ -35,6 +53,7 @@ impl ApiError {
                 "The input parameter “{name}” that is mandatory for processing this request is not supplied."
             ),
         )
+        .naming(name)
     }
 
     /// `code` is the profile's spelling (`InValidParameter` or `InvalidParameter`).
@@ -44,6 +63,7 @@ impl ApiError {
             400,
             format!("the parameter(s) “{name}” provided is(are) invalid."),
         )
+        .naming(name)
     }
 
     pub fn unknown_action(action: &str) -> Self {
@@ -175,6 +195,14 @@ impl ApiError {
             format!(
                 "The ClientToken “{token}” was already used by a request with other parameters."
             ),
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            "InternalError",
+            500,
+            "The request processing has failed due to some unknown error, exception or failure.",
         )
     }
 

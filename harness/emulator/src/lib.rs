@@ -10,8 +10,10 @@
 pub use crate::clock::{Clock, ManualClock};
 pub use crate::config::{Allocation, Config, SigningMode, Timings, WireLimits};
 pub use crate::contract::ContractProfile;
+pub use crate::defects::{Defect, UnknownDefect};
 pub use crate::emulator::{Emulator, EniSnapshot};
 pub use crate::faults::{Fault, FaultRule, FaultWhen};
+pub use crate::journal::{Journal, JournalEntry, JournalVerdict, SECRET_PARAMETERS, SigningKind};
 pub use crate::serve::{app, serve};
 pub use crate::world::{
     Credential, Instance, InstanceStatus, PrimaryEni, VSwitch, Vpc, World, WorldError,
@@ -21,10 +23,12 @@ mod actions;
 mod clock;
 mod config;
 mod contract;
+mod defects;
 mod emulator;
 mod error;
 mod faults;
 mod ids;
+mod journal;
 mod model;
 mod params;
 mod render;

@@ -9,6 +9,7 @@ use ipnet::Ipv4Net;
 
 use crate::config::{Allocation, Config, Timings};
 use crate::contract::ContractProfile;
+use crate::defects::{Defect, Defects};
 use crate::faults::FaultState;
 use crate::ids;
 use crate::render::Fields;
@@ -207,6 +208,7 @@ pub(crate) fn later(now: SystemTime, d: std::time::Duration) -> SystemTime {
 #[derive(Debug)]
 pub(crate) struct State {
     pub profile: ContractProfile,
+    pub defects: Defects,
     pub timings: Timings,
     allocation: Allocation,
     allocations: u64,
@@ -233,6 +235,7 @@ impl State {
         let world = &config.world;
         let mut state = State {
             profile: config.contract.clone(),
+            defects: Defects::new(&config.defects),
             timings: config.timings,
             allocation: config.allocation,
             allocations: 0,
@@ -291,6 +294,12 @@ impl State {
             );
         }
         state
+    }
+
+    /// Whether `defect` is planted.
+    #[inline]
+    pub fn has(&self, defect: Defect) -> bool {
+        self.defects.has(defect)
     }
 
     fn take_seq(&mut self) -> u64 {
@@ -364,9 +373,25 @@ impl State {
         }
     }
 
+    /// Most secondary addresses an `Available` ENI may hold.
+    pub fn available_cap(&self) -> u32 {
+        let cap = self.profile.available_cap;
+        if self.has(Defect::AvailableCapMissing) {
+            u32::MAX
+        } else if self.has(Defect::AvailableCapOffByOne) {
+            cap + 1
+        } else {
+            cap
+        }
+    }
+
     /// Most secondary addresses `eni` may hold in its current state, and why.
     pub fn cap(&self, eni: &Eni) -> (u32, String) {
         match eni.status {
+            // Defect: one cap for every ENI, whatever its instance type.
+            EniStatus::InUse if self.has(Defect::InstanceCapIgnored) => {
+                (self.available_cap(), "on an ENI".to_owned())
+            }
             EniStatus::InUse => {
                 let ty = eni
                     .instance_id
@@ -379,7 +404,7 @@ impl State {
                     format!("on an InUse ENI of instance type “{ty}”"),
                 )
             }
-            _ => (self.profile.available_cap, "on an Available ENI".to_owned()),
+            _ => (self.available_cap(), "on an Available ENI".to_owned()),
         }
     }
 
@@ -396,6 +421,7 @@ impl State {
     /// that enough are free; fewer come back only if it did not.
     pub fn allocate(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Addr> {
         let allocation = self.allocation;
+        let defects = self.defects;
         let Some(vsw) = self.vswitches.get_mut(vswitch_id) else {
             return Vec::new();
         };
@@ -403,16 +429,27 @@ impl State {
         if vsw.first > vsw.last {
             return Vec::new();
         }
+        // Defect: the pool starts at the network address instead of the first usable one.
+        let first = if defects.has(Defect::ReservedAddressHandedOut) {
+            u32::from(vsw.cidr.network())
+        } else {
+            vsw.first
+        };
         match allocation {
             Allocation::Lowest => {
-                let mut candidate = vsw.first;
-                let mut used = vsw.used.range(vsw.first..).peekable();
+                let mut candidate = first;
+                let mut used = vsw.used.range(first..).peekable();
                 while out.len() < count && candidate <= vsw.last {
                     while used.next_if(|u| **u < candidate).is_some() {}
                     if used.peek().is_some_and(|u| **u == candidate) {
                         used.next();
                     } else {
                         out.push(candidate);
+                        // Defect: the cursor is not advanced after the first pick, so the
+                        // same address is picked again.
+                        if out.len() == 1 && defects.has(Defect::DuplicateInOneCall) {
+                            continue;
+                        }
                     }
                     candidate = match candidate.checked_add(1) {
                         Some(c) => c,
@@ -421,13 +458,14 @@ impl State {
                 }
             }
             Allocation::Seeded(seed) => {
-                let size = u64::from(vsw.last - vsw.first) + 1;
+                let size = u64::from(vsw.last - first) + 1;
+                let repeat = defects.has(Defect::DuplicateInOneCall);
                 for _ in 0..count {
                     self.allocations += 1;
                     let start = ids::mix(seed, 5, self.allocations) % size;
                     let pick = (0..size)
-                        .map(|step| vsw.first + ((start + step) % size) as u32)
-                        .find(|ip| !vsw.used.contains(ip) && !out.contains(ip));
+                        .map(|step| first + ((start + step) % size) as u32)
+                        .find(|ip| !vsw.used.contains(ip) && (repeat || !out.contains(ip)));
                     match pick {
                         Some(ip) => out.push(ip),
                         None => break,

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::defects::{Defect, Defects};
 use crate::error::ApiError;
 
 /// Response format, from `Format` (any case).
@@ -84,7 +85,7 @@ pub(crate) fn success(format: Format, action: &str, request_id: &str, fields: &F
 }
 
 /// An error body with `RequestId`, `HostId`, `Code`, `Message` and `Recommend`.
-pub(crate) fn error(format: Format, request_id: &str, err: &ApiError) -> String {
+pub(crate) fn error(format: Format, request_id: &str, err: &ApiError, defects: Defects) -> String {
     let recommend = format!(
         "https://api.aliyun.com/troubleshoot?q={}&product=Ecs&requestId={request_id}",
         err.code
@@ -96,6 +97,12 @@ pub(crate) fn error(format: Format, request_id: &str, err: &ApiError) -> String 
         ("Message", &err.message),
         ("Recommend", &recommend),
     ];
+    // Defect: the error renderer forgets the RequestId.
+    let fields = if defects.has(Defect::ErrorWithoutRequestId) {
+        &fields[1..]
+    } else {
+        &fields[..]
+    };
     let mut out = String::with_capacity(384);
     match format {
         Format::Json => {
@@ -117,7 +124,10 @@ pub(crate) fn error(format: Format, request_id: &str, err: &ApiError) -> String 
                 xml_text(&mut out, value);
                 let _ = write!(out, "</{name}>");
             }
-            out.push_str("</Error>");
+            // Defect: the root element is never closed.
+            if !defects.has(Defect::MalformedXmlError) {
+                out.push_str("</Error>");
+            }
         }
     }
     out
@@ -274,7 +284,7 @@ mod tests {
     #[test]
     fn errors_in_both_formats() {
         let err = ApiError::missing("Action\u{1}&");
-        let body = error(Format::Json, "R", &err);
+        let body = error(Format::Json, "R", &err, Defects::default());
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["Code"], "MissingParameter");
         assert_eq!(v["HostId"], "ecs.aliyuncs.com");
@@ -282,7 +292,7 @@ mod tests {
             v["Recommend"],
             "https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs&requestId=R"
         );
-        let body = error(Format::Xml, "R", &err);
+        let body = error(Format::Xml, "R", &err, Defects::default());
         assert!(body.starts_with(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>R</RequestId>"
         ));

@@ -29,6 +29,12 @@ pub async fn serve(
     emulator: Emulator,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // RPC answers are small: without TCP_NODELAY, Nagle's algorithm meets the client's delayed
+    // ACK and a keep-alive connection stalls for tens of milliseconds now and then.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app(emulator))
         .with_graceful_shutdown(shutdown)
         .await
@@ -43,12 +49,14 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return respond(emulator.wire_error(&ApiError::too_large("body", limit)));
+        return respond(emulator.wire_error(&parts.method, &ApiError::too_large("body", limit)));
     }
     let bytes = match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return respond(emulator.wire_error(&ApiError::too_large("body", limit)));
+            return respond(
+                emulator.wire_error(&parts.method, &ApiError::too_large("body", limit)),
+            );
         }
         // A body that cannot be read: a broken chunked encoding or a dropped connection.
         Err(_) => {
@@ -57,7 +65,7 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
                 400,
                 "The request body could not be read.",
             );
-            return respond(emulator.wire_error(&err));
+            return respond(emulator.wire_error(&parts.method, &err));
         }
     };
     let answer = emulator

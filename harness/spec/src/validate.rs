@@ -812,7 +812,8 @@ impl Validator<'_> {
                         if key_text.as_deref().is_some_and(|k| k.contains("${")) {
                             self.invalid(
                                 key.span,
-                                "a parameter key cannot hold a template: keys are sent verbatim".into(),
+                                "a parameter key cannot hold a template: keys are sent verbatim"
+                                    .into(),
                                 "`${` in a key",
                                 Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
                             );
@@ -841,7 +842,8 @@ impl Validator<'_> {
                         if key.as_deref().is_some_and(|k| k.contains("${")) {
                             self.invalid(
                                 pair[0].span,
-                                "a parameter key cannot hold a template: keys are sent verbatim".into(),
+                                "a parameter key cannot hold a template: keys are sent verbatim"
+                                    .into(),
                                 "`${` in a key",
                                 Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
                             );

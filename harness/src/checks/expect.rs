@@ -31,36 +31,60 @@ pub fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<String>
             "status: expected {}, got {}{}",
             one_of(expectation.status.iter().map(u16::to_string)),
             exchange.status,
-            if actual_code.is_empty() { String::new() } else { format!(" {actual_code}: {}", decoded.message.as_deref().unwrap_or("")) }
+            if actual_code.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {actual_code}: {}",
+                    decoded.message.as_deref().unwrap_or("")
+                )
+            }
         ));
     }
     // A step that accepts a success among its outcomes (`status: [200, 403]`) checks the code
     // only when the answer is an error: a success has no code.
     let success_accepted = exchange.status == 200 && expectation.status.contains(&200);
-    if !expectation.codes.is_empty() && !success_accepted && !expectation.codes.iter().any(|code| code == actual_code) {
+    if !expectation.codes.is_empty()
+        && !success_accepted
+        && !expectation.codes.iter().any(|code| code == actual_code)
+    {
         found.push(format!(
             "code: expected {}, got {}",
             one_of(expectation.codes.iter().cloned()),
-            if actual_code.is_empty() { "no code".to_string() } else { format!("`{actual_code}`") }
+            if actual_code.is_empty() {
+                "no code".to_string()
+            } else {
+                format!("`{actual_code}`")
+            }
         ));
     }
     if let Some(needle) = &expectation.message_contains {
         let message = decoded.message.as_deref().unwrap_or("");
         if !message.contains(needle.as_str()) {
-            found.push(format!("message: expected it to contain {needle:?}, got {message:?}"));
+            found.push(format!(
+                "message: expected it to contain {needle:?}, got {message:?}"
+            ));
         }
     }
     for (path, expected) in &expectation.fields {
         match decoded.get(path).map(scalar_text) {
             Some(Some(actual)) if actual == *expected => {}
-            Some(Some(actual)) => found.push(format!("field {path}: expected {expected:?}, got {actual:?}")),
-            Some(None) => found.push(format!("field {path}: expected {expected:?}, got a list or object")),
-            None => found.push(format!("field {path}: expected {expected:?}, but it is absent")),
+            Some(Some(actual)) => found.push(format!(
+                "field {path}: expected {expected:?}, got {actual:?}"
+            )),
+            Some(None) => found.push(format!(
+                "field {path}: expected {expected:?}, got a list or object"
+            )),
+            None => found.push(format!(
+                "field {path}: expected {expected:?}, but it is absent"
+            )),
         }
     }
     for path in &expectation.absent {
         if decoded.get(path).is_some() {
-            found.push(format!("field {path}: expected it absent, but it is present"));
+            found.push(format!(
+                "field {path}: expected it absent, but it is present"
+            ));
         }
     }
     let assigned = decoded.strings_at(ASSIGNED_PATH);
@@ -70,13 +94,21 @@ pub fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<String>
         let mut actual_sorted = assigned.clone();
         actual_sorted.sort();
         if expected_sorted != actual_sorted {
-            found.push(format!("assigned: expected [{}], got [{}]", expected.join(", "), assigned.join(", ")));
+            found.push(format!(
+                "assigned: expected [{}], got [{}]",
+                expected.join(", "),
+                assigned.join(", ")
+            ));
         }
     }
     if let Some(count) = expectation.assigned_count
         && assigned.len() != count as usize
     {
-        found.push(format!("assigned: expected {count} addresses, got {}: [{}]", assigned.len(), assigned.join(", ")));
+        found.push(format!(
+            "assigned: expected {count} addresses, got {}: [{}]",
+            assigned.len(),
+            assigned.join(", ")
+        ));
     }
     if let Some((path, expected)) = &expectation.count {
         let actual = match decoded.get(path) {
@@ -85,7 +117,9 @@ pub fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<String>
             None => 0,
         };
         if actual != *expected {
-            found.push(format!("count of {path}: expected {expected}, got {actual}"));
+            found.push(format!(
+                "count of {path}: expected {expected}, got {actual}"
+            ));
         }
     }
     found

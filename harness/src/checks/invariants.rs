@@ -28,8 +28,16 @@ pub struct Violation {
 pub enum Mutation {
     /// `client_token`: a retry with a used token answers the first request's addresses again
     /// and allocates nothing (contract row 7).
-    Assign { eni: String, requested: Vec<String>, count: Option<usize>, client_token: Option<String> },
-    Unassign { eni: String, named: Vec<String> },
+    Assign {
+        eni: String,
+        requested: Vec<String>,
+        count: Option<usize>,
+        client_token: Option<String>,
+    },
+    Unassign {
+        eni: String,
+        named: Vec<String>,
+    },
     /// Create, attach, detach, delete: only "a failure changes nothing" applies.
     Other,
 }
@@ -62,22 +70,36 @@ pub fn check_state(
             violations.push(Violation { check, message });
         }
     };
-    let cidrs: BTreeMap<&str, Ipv4Net> = profile.vswitches().map(|(_, id, cidr)| (id, cidr)).collect();
+    let cidrs: BTreeMap<&str, Ipv4Net> = profile
+        .vswitches()
+        .map(|(_, id, cidr)| (id, cidr))
+        .collect();
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
 
     for eni in observation.enis.values() {
         let addresses = eni.primary.iter().chain(eni.secondaries.iter());
         for address in addresses {
-            holders.entry(address.as_str()).or_default().push(eni.id.as_str());
-            let Some(cidr) = cidrs.get(eni.vswitch_id.as_str()) else { continue };
+            holders
+                .entry(address.as_str())
+                .or_default()
+                .push(eni.id.as_str());
+            let Some(cidr) = cidrs.get(eni.vswitch_id.as_str()) else {
+                continue;
+            };
             match canonical_ipv4(address) {
                 None => report(
                     IP_IN_VSWITCH_CIDR,
-                    format!("{} holds `{address}`, which is not a canonical IPv4 address", eni.id),
+                    format!(
+                        "{} holds `{address}`, which is not a canonical IPv4 address",
+                        eni.id
+                    ),
                 ),
                 Some(ip) if !cidr.contains(&ip) => report(
                     IP_IN_VSWITCH_CIDR,
-                    format!("{} holds {address}, outside its VSwitch block {cidr}", eni.id),
+                    format!(
+                        "{} holds {address}, outside its VSwitch block {cidr}",
+                        eni.id
+                    ),
                 ),
                 Some(ip) if is_reserved(*cidr, ip) => report(
                     IP_NOT_RESERVED,
@@ -87,11 +109,16 @@ pub fn check_state(
             }
         }
         if let Some(primary) = &eni.primary {
-            let first = primaries.entry(eni.id.clone()).or_insert_with(|| primary.clone());
+            let first = primaries
+                .entry(eni.id.clone())
+                .or_insert_with(|| primary.clone());
             if first != primary {
                 report(
                     PRIMARY_IP_STABLE,
-                    format!("{}'s primary address changed from {first} to {primary}", eni.id),
+                    format!(
+                        "{}'s primary address changed from {first} to {primary}",
+                        eni.id
+                    ),
                 );
             }
         }
@@ -120,7 +147,14 @@ pub fn check_state(
     }
     for (address, enis) in holders {
         if enis.len() > 1 {
-            report(IP_UNIQUE_IN_VSWITCH, format!("{address} is held {} times: by {}", enis.len(), enis.join(", ")));
+            report(
+                IP_UNIQUE_IN_VSWITCH,
+                format!(
+                    "{address} is held {} times: by {}",
+                    enis.len(),
+                    enis.join(", ")
+                ),
+            );
         }
     }
     violations
@@ -148,44 +182,70 @@ pub fn check_transition(
             match after.enis.get(id) {
                 // Deletion runs on after the request that started it; vanishing then is expected.
                 None if old.status == "Deleting" => {}
-                None => report(FAILED_REQUEST_CHANGES_NOTHING, format!("{id} disappeared after a failed request")),
-                Some(new) if new.primary != old.primary || new.secondary_set() != old.secondary_set() => report(
+                None => report(
                     FAILED_REQUEST_CHANGES_NOTHING,
-                    format!(
-                        "{id}'s addresses changed after a failed request: {} → {}",
-                        describe_addresses(old.primary.as_deref(), &old.secondary_set()),
-                        describe_addresses(new.primary.as_deref(), &new.secondary_set())
-                    ),
+                    format!("{id} disappeared after a failed request"),
                 ),
+                Some(new)
+                    if new.primary != old.primary || new.secondary_set() != old.secondary_set() =>
+                {
+                    report(
+                        FAILED_REQUEST_CHANGES_NOTHING,
+                        format!(
+                            "{id}'s addresses changed after a failed request: {} → {}",
+                            describe_addresses(old.primary.as_deref(), &old.secondary_set()),
+                            describe_addresses(new.primary.as_deref(), &new.secondary_set())
+                        ),
+                    )
+                }
                 Some(_) => {}
             }
         }
-        for id in after.enis.keys().filter(|id| !before.enis.contains_key(*id)) {
-            report(FAILED_REQUEST_CHANGES_NOTHING, format!("{id} appeared after a failed request"));
+        for id in after
+            .enis
+            .keys()
+            .filter(|id| !before.enis.contains_key(*id))
+        {
+            report(
+                FAILED_REQUEST_CHANGES_NOTHING,
+                format!("{id} appeared after a failed request"),
+            );
         }
         return violations;
     }
     match mutation {
-        Mutation::Assign { eni, client_token, .. } => {
+        Mutation::Assign {
+            eni, client_token, ..
+        } => {
             let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
-                report(ASSIGN_MATCHES_DESCRIBE, format!("{eni} is not listed by DescribeNetworkInterfaces around the assign"));
+                report(
+                    ASSIGN_MATCHES_DESCRIBE,
+                    format!("{eni} is not listed by DescribeNetworkInterfaces around the assign"),
+                );
                 return violations;
             };
             let reported: BTreeSet<String> = reported.iter().cloned().collect();
-            let replay = client_token.is_some()
-                && reported.is_subset(&old.secondary_set())
-                && new.secondary_set() == old.secondary_set();
+            // A replay may report addresses unassigned since the first request: what tells it
+            // apart is that a token was given and nothing changed.
+            let replay = client_token.is_some() && new.secondary_set() == old.secondary_set();
             if replay {
                 return violations;
             }
-            let reused: Vec<_> = reported.intersection(&old.secondary_set()).cloned().collect();
+            let reused: Vec<_> = reported
+                .intersection(&old.secondary_set())
+                .cloned()
+                .collect();
             if !reused.is_empty() {
                 report(
                     ASSIGN_MATCHES_DESCRIBE,
-                    format!("the assign reported {} as new, but {eni} held them already", reused.join(", ")),
+                    format!(
+                        "the assign reported {} as new, but {eni} held them already",
+                        reused.join(", ")
+                    ),
                 );
             }
-            let expected: BTreeSet<String> = old.secondary_set().union(&reported).cloned().collect();
+            let expected: BTreeSet<String> =
+                old.secondary_set().union(&reported).cloned().collect();
             if new.secondary_set() != expected {
                 report(
                     ASSIGN_MATCHES_DESCRIBE,
@@ -200,11 +260,15 @@ pub fn check_transition(
         }
         Mutation::Unassign { eni, named } => {
             let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
-                report(UNASSIGN_REMOVES_EXACTLY_NAMED, format!("{eni} is not listed by DescribeNetworkInterfaces around the unassign"));
+                report(
+                    UNASSIGN_REMOVES_EXACTLY_NAMED,
+                    format!("{eni} is not listed by DescribeNetworkInterfaces around the unassign"),
+                );
                 return violations;
             };
             let named: BTreeSet<String> = named.iter().cloned().collect();
-            let expected: BTreeSet<String> = old.secondary_set().difference(&named).cloned().collect();
+            let expected: BTreeSet<String> =
+                old.secondary_set().difference(&named).cloned().collect();
             if new.secondary_set() != expected {
                 report(
                     UNASSIGN_REMOVES_EXACTLY_NAMED,
@@ -223,32 +287,60 @@ pub fn check_transition(
 }
 
 /// What a successful assign answer must say about itself, from the request alone.
-pub fn check_assign_report(mutation: &Mutation, reported: &[String], checks: &CheckSet) -> Vec<Violation> {
-    let Mutation::Assign { requested, count, .. } = mutation else { return Vec::new() };
+pub fn check_assign_report(
+    mutation: &Mutation,
+    reported: &[String],
+    checks: &CheckSet,
+) -> Vec<Violation> {
+    let Mutation::Assign {
+        requested, count, ..
+    } = mutation
+    else {
+        return Vec::new();
+    };
     if !checks.is_on(ASSIGN_ADDS_EXACTLY_REPORTED) {
         return Vec::new();
     }
     let distinct: BTreeSet<String> = reported.iter().cloned().collect();
     let mut violations = Vec::new();
-    let mut report = |message: String| violations.push(Violation { check: ASSIGN_ADDS_EXACTLY_REPORTED, message });
+    let mut report = |message: String| {
+        violations.push(Violation {
+            check: ASSIGN_ADDS_EXACTLY_REPORTED,
+            message,
+        })
+    };
     if distinct.len() != reported.len() {
-        report(format!("the assign reported an address twice: {}", reported.join(", ")));
+        report(format!(
+            "the assign reported an address twice: {}",
+            reported.join(", ")
+        ));
     }
     if let Some(count) = count {
         if reported.len() != *count {
-            report(format!("asked for {count} addresses, the assign reported {}: {}", reported.len(), reported.join(", ")));
+            report(format!(
+                "asked for {count} addresses, the assign reported {}: {}",
+                reported.len(),
+                reported.join(", ")
+            ));
         }
     } else {
         let requested: BTreeSet<String> = requested.iter().cloned().collect();
         if requested != distinct {
-            report(format!("asked for {}, the assign reported {}", list(&requested), list(&distinct)));
+            report(format!(
+                "asked for {}, the assign reported {}",
+                list(&requested),
+                list(&distinct)
+            ));
         }
     }
     violations
 }
 
 /// Concurrent successful assigns must never report the same address.
-pub fn check_disjoint_reports(reports: &[(String, Vec<String>)], checks: &CheckSet) -> Vec<Violation> {
+pub fn check_disjoint_reports(
+    reports: &[(String, Vec<String>)],
+    checks: &CheckSet,
+) -> Vec<Violation> {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut violations = Vec::new();
     for (step, addresses) in reports {
@@ -258,7 +350,9 @@ pub fn check_disjoint_reports(reports: &[(String, Vec<String>)], checks: &CheckS
             {
                 violations.push(Violation {
                     check: IP_UNIQUE_IN_VSWITCH,
-                    message: format!("{address} was handed out twice at once: to `{first}` and to `{step}`"),
+                    message: format!(
+                        "{address} was handed out twice at once: to `{first}` and to `{step}`"
+                    ),
                 });
             }
         }
@@ -275,7 +369,11 @@ fn list(addresses: &BTreeSet<String>) -> String {
 }
 
 fn describe_addresses(primary: Option<&str>, secondaries: &BTreeSet<String>) -> String {
-    format!("primary {} + [{}]", primary.unwrap_or("none"), secondaries.iter().cloned().collect::<Vec<_>>().join(", "))
+    format!(
+        "primary {} + [{}]",
+        primary.unwrap_or("none"),
+        secondaries.iter().cloned().collect::<Vec<_>>().join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -295,7 +393,10 @@ mod tests {
     }
 
     fn observation(enis: Vec<EniView>) -> Observation {
-        Observation { enis: enis.into_iter().map(|e| (e.id.clone(), e)).collect(), requests: 0 }
+        Observation {
+            enis: enis.into_iter().map(|e| (e.id.clone(), e)).collect(),
+            requests: 0,
+        }
     }
 
     fn names(violations: &[Violation]) -> Vec<&str> {
@@ -305,7 +406,9 @@ mod tests {
     #[test]
     fn reserved_addresses_are_the_first_and_last_three() {
         let cidr: Ipv4Net = "192.168.1.0/29".parse().unwrap();
-        let reserved: Vec<u8> = (0..8).filter(|i| is_reserved(cidr, Ipv4Addr::new(192, 168, 1, *i))).collect();
+        let reserved: Vec<u8> = (0..8)
+            .filter(|i| is_reserved(cidr, Ipv4Addr::new(192, 168, 1, *i)))
+            .collect();
         assert_eq!(reserved, [0, 5, 6, 7]);
     }
 
@@ -320,12 +423,24 @@ mod tests {
     fn state_violations_are_found() {
         let profile = Profile::embedded();
         let state = observation(vec![
-            eni("eni-a", "Available", "192.168.0.10", &["192.168.0.11", "10.1.1.1", "192.168.0.255"]),
+            eni(
+                "eni-a",
+                "Available",
+                "192.168.0.10",
+                &["192.168.0.11", "10.1.1.1", "192.168.0.255"],
+            ),
             eni("eni-b", "Available", "192.168.0.11", &[]),
         ]);
         let mut primaries = BTreeMap::new();
         let found = check_state(&state, &profile, &CheckSet::default(), &mut primaries);
-        assert_eq!(names(&found), ["ip_in_vswitch_cidr", "ip_not_reserved", "ip_unique_in_vswitch"]);
+        assert_eq!(
+            names(&found),
+            [
+                "ip_in_vswitch_cidr",
+                "ip_not_reserved",
+                "ip_unique_in_vswitch"
+            ]
+        );
 
         let moved = observation(vec![eni("eni-b", "Available", "192.168.0.12", &[])]);
         let found = check_state(&moved, &profile, &CheckSet::default(), &mut primaries);
@@ -345,34 +460,113 @@ mod tests {
     #[test]
     fn failed_request_must_change_nothing() {
         let before = observation(vec![eni("eni-a", "Available", "192.168.0.10", &[])]);
-        let after = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.20"])]);
-        let found = check_transition(&before, &after, &Mutation::Other, false, &[], &CheckSet::default());
+        let after = observation(vec![eni(
+            "eni-a",
+            "Available",
+            "192.168.0.10",
+            &["192.168.0.20"],
+        )]);
+        let found = check_transition(
+            &before,
+            &after,
+            &Mutation::Other,
+            false,
+            &[],
+            &CheckSet::default(),
+        );
         assert_eq!(names(&found), ["failed_request_changes_nothing"]);
-        let same = check_transition(&before, &before, &Mutation::Other, false, &[], &CheckSet::default());
+        let same = check_transition(
+            &before,
+            &before,
+            &Mutation::Other,
+            false,
+            &[],
+            &CheckSet::default(),
+        );
         assert!(same.is_empty());
     }
 
     #[test]
     fn assign_must_add_exactly_what_it_reports() {
-        let before = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.20"])]);
-        let after = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.20", "192.168.0.21", "192.168.0.22"])]);
-        let assign = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1), client_token: None };
+        let before = observation(vec![eni(
+            "eni-a",
+            "Available",
+            "192.168.0.10",
+            &["192.168.0.20"],
+        )]);
+        let after = observation(vec![eni(
+            "eni-a",
+            "Available",
+            "192.168.0.10",
+            &["192.168.0.20", "192.168.0.21", "192.168.0.22"],
+        )]);
+        let assign = Mutation::Assign {
+            eni: "eni-a".into(),
+            requested: vec![],
+            count: Some(1),
+            client_token: None,
+        };
         let reported = vec!["192.168.0.21".to_string()];
-        let found = check_transition(&before, &after, &assign, true, &reported, &CheckSet::default());
+        let found = check_transition(
+            &before,
+            &after,
+            &assign,
+            true,
+            &reported,
+            &CheckSet::default(),
+        );
         assert_eq!(names(&found), ["assign_matches_describe"]);
         assert!(check_assign_report(&assign, &reported, &CheckSet::default()).is_empty());
         let two = vec!["192.168.0.21".to_string(), "192.168.0.22".to_string()];
-        assert_eq!(names(&check_assign_report(&assign, &two, &CheckSet::default())), ["assign_adds_exactly_reported"]);
+        assert_eq!(
+            names(&check_assign_report(&assign, &two, &CheckSet::default())),
+            ["assign_adds_exactly_reported"]
+        );
     }
 
     #[test]
     fn a_client_token_replay_allocates_nothing_and_is_accepted() {
-        let state = observation(vec![eni("eni-a", "Available", "192.168.0.10", &["192.168.0.21"])]);
+        let state = observation(vec![eni(
+            "eni-a",
+            "Available",
+            "192.168.0.10",
+            &["192.168.0.21"],
+        )]);
         let reported = vec!["192.168.0.21".to_string()];
-        let retry = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1), client_token: Some("t".into()) };
-        assert!(check_transition(&state, &state, &retry, true, &reported, &CheckSet::default()).is_empty());
-        let no_token = Mutation::Assign { eni: "eni-a".into(), requested: vec![], count: Some(1), client_token: None };
-        assert_eq!(names(&check_transition(&state, &state, &no_token, true, &reported, &CheckSet::default())), ["assign_matches_describe"]);
+        let retry = Mutation::Assign {
+            eni: "eni-a".into(),
+            requested: vec![],
+            count: Some(1),
+            client_token: Some("t".into()),
+        };
+        assert!(
+            check_transition(
+                &state,
+                &state,
+                &retry,
+                true,
+                &reported,
+                &CheckSet::default()
+            )
+            .is_empty()
+        );
+        let no_token = Mutation::Assign {
+            eni: "eni-a".into(),
+            requested: vec![],
+            count: Some(1),
+            client_token: None,
+        };
+        assert_eq!(
+            names(&check_transition(
+                &state,
+                &state,
+                &no_token,
+                true,
+                &reported,
+                &CheckSet::default()
+            )),
+            ["assign_matches_describe"]
+        );
     }
 
     #[test]
@@ -381,6 +575,9 @@ mod tests {
             ("a".to_string(), vec!["192.168.0.21".to_string()]),
             ("b".to_string(), vec!["192.168.0.21".to_string()]),
         ];
-        assert_eq!(names(&check_disjoint_reports(&reports, &CheckSet::default())), ["ip_unique_in_vswitch"]);
+        assert_eq!(
+            names(&check_disjoint_reports(&reports, &CheckSet::default())),
+            ["ip_unique_in_vswitch"]
+        );
     }
 }

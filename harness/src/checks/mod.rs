@@ -102,14 +102,21 @@ mod tests {
     fn names_are_unique_and_documented() {
         for (i, check) in ALL.iter().enumerate() {
             assert!(!check.doc.is_empty());
-            assert!(ALL[i + 1..].iter().all(|other| other.name != check.name), "{}", check.name);
+            assert!(
+                ALL[i + 1..].iter().all(|other| other.name != check.name),
+                "{}",
+                check.name
+            );
         }
     }
 
     #[test]
     fn unknown_check_suggests_the_closest() {
         let error = CheckSet::without(["ip_unique_in_vswich"]).unwrap_err();
-        assert!(error.contains("did you mean `ip_unique_in_vswitch`"), "{error}");
+        assert!(
+            error.contains("did you mean `ip_unique_in_vswitch`"),
+            "{error}"
+        );
         let set = CheckSet::without(["no_leaks"]).unwrap();
         assert!(!set.is_on(NO_LEAKS));
         assert!(set.is_on(NO_5XX));

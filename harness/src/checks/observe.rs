@@ -51,14 +51,22 @@ pub async fn observe(
         let mut next_token: Option<String> = None;
         for _page in 0..MAX_PAGES {
             let mut params = vec![
-                ("Action".to_string(), "DescribeNetworkInterfaces".to_string()),
+                (
+                    "Action".to_string(),
+                    "DescribeNetworkInterfaces".to_string(),
+                ),
                 ("VSwitchId".to_string(), vswitch_id.clone()),
                 ("MaxResults".to_string(), PAGE_SIZE.to_string()),
             ];
             if let Some(token) = &next_token {
                 params.push(("NextToken".to_string(), token.clone()));
             }
-            let request = WireRequest { params, format: Format::Json, signing, ..WireRequest::default() };
+            let request = WireRequest {
+                params,
+                format: Format::Json,
+                signing,
+                ..WireRequest::default()
+            };
             observation.requests += 1;
             let exchange = connection
                 .send(&request)
@@ -71,10 +79,17 @@ pub async fn observe(
                     exchange.decoded.code.as_deref().unwrap_or("(no code)")
                 ));
             }
-            let sets = exchange.decoded.get("NetworkInterfaceSets.NetworkInterfaceSet");
-            for set in sets.and_then(|value| value.as_array()).into_iter().flatten() {
-                let view = eni_view(set)
-                    .ok_or_else(|| format!("an ENI of {vswitch_id} has no NetworkInterfaceId: {set}"))?;
+            let sets = exchange
+                .decoded
+                .get("NetworkInterfaceSets.NetworkInterfaceSet");
+            for set in sets
+                .and_then(|value| value.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let view = eni_view(set).ok_or_else(|| {
+                    format!("an ENI of {vswitch_id} has no NetworkInterfaceId: {set}")
+                })?;
                 observation.enis.insert(view.id.clone(), view);
             }
             next_token = exchange
@@ -88,22 +103,36 @@ pub async fn observe(
             }
         }
         if next_token.is_some() {
-            return Err(format!("DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"));
+            return Err(format!(
+                "DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"
+            ));
         }
     }
     Ok(observation)
 }
 
 fn text(value: &serde_json::Value, key: &str) -> Option<String> {
-    value.get(key).and_then(|field| field.as_str()).filter(|field| !field.is_empty()).map(str::to_string)
+    value
+        .get(key)
+        .and_then(|field| field.as_str())
+        .filter(|field| !field.is_empty())
+        .map(str::to_string)
 }
 
 fn eni_view(set: &serde_json::Value) -> Option<EniView> {
     let mut primary = text(set, "PrivateIpAddress");
     let mut secondaries = Vec::new();
-    let ip_sets = set.get("PrivateIpSets").and_then(|sets| sets.get("PrivateIpSet"));
-    for ip_set in ip_sets.and_then(|sets| sets.as_array()).into_iter().flatten() {
-        let Some(address) = text(ip_set, "PrivateIpAddress") else { continue };
+    let ip_sets = set
+        .get("PrivateIpSets")
+        .and_then(|sets| sets.get("PrivateIpSet"));
+    for ip_set in ip_sets
+        .and_then(|sets| sets.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let Some(address) = text(ip_set, "PrivateIpAddress") else {
+            continue;
+        };
         if text(ip_set, "Primary").as_deref() == Some("true") {
             primary.get_or_insert(address);
         } else {

@@ -48,7 +48,11 @@ pub const DOCUMENTED_CODES: &[&str] = &[
 
 /// Checks one exchange. `expected_status` lists the statuses the step accepts, so that a step
 /// which asks for a 503 (fault injection) is not also a `no_5xx` finding.
-pub fn check_exchange(exchange: &Exchange, expected_status: &[u16], checks: &CheckSet) -> Vec<Violation> {
+pub fn check_exchange(
+    exchange: &Exchange,
+    expected_status: &[u16],
+    checks: &CheckSet,
+) -> Vec<Violation> {
     let mut violations = Vec::new();
     let mut report = |check, message: String| {
         if checks.is_on(check) {
@@ -59,11 +63,18 @@ pub fn check_exchange(exchange: &Exchange, expected_status: &[u16], checks: &Che
     if exchange.status >= 500 && !expected_status.contains(&exchange.status) {
         report(
             NO_5XX,
-            format!("answered {} {}", exchange.status, decoded.code.as_deref().unwrap_or("(no code)")),
+            format!(
+                "answered {} {}",
+                exchange.status,
+                decoded.code.as_deref().unwrap_or("(no code)")
+            ),
         );
     }
     if decoded.request_id.as_deref().is_none_or(str::is_empty) {
-        report(REQUEST_ID_PRESENT, format!("the {} answer carries no RequestId", exchange.status));
+        report(
+            REQUEST_ID_PRESENT,
+            format!("the {} answer carries no RequestId", exchange.status),
+        );
     }
     if exchange.status >= 400 {
         let mut problems: Vec<String> = decoded.problems.clone();
@@ -74,16 +85,29 @@ pub fn check_exchange(exchange: &Exchange, expected_status: &[u16], checks: &Che
             problems.push("no Message".into());
         }
         if !problems.is_empty() {
-            report(ERROR_BODY_WELL_FORMED, format!("the {} error body is malformed: {}", exchange.status, problems.join("; ")));
+            report(
+                ERROR_BODY_WELL_FORMED,
+                format!(
+                    "the {} error body is malformed: {}",
+                    exchange.status,
+                    problems.join("; ")
+                ),
+            );
         }
         if let Some(code) = decoded.code.as_deref()
             && !code.is_empty()
             && !DOCUMENTED_CODES.contains(&code)
         {
-            report(ERROR_CODE_DOCUMENTED, format!("error code `{code}` is not documented"));
+            report(
+                ERROR_CODE_DOCUMENTED,
+                format!("error code `{code}` is not documented"),
+            );
         }
     } else if exchange.status == 200 && !decoded.problems.is_empty() {
-        report(ERROR_BODY_WELL_FORMED, format!("the 200 body is malformed: {}", decoded.problems.join("; ")));
+        report(
+            ERROR_BODY_WELL_FORMED,
+            format!("the 200 body is malformed: {}", decoded.problems.join("; ")),
+        );
     }
     violations
 }

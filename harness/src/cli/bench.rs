@@ -85,7 +85,11 @@ pub fn bench(args: BenchArgs) -> u8 {
         );
         // Declared waits are real sleeps against a served endpoint: they measure the clock,
         // not the runner, so cases with `wait` steps are left out of this figure.
-        let without_waits: Vec<runner::LoadedCase> = cases.iter().filter(|loaded| !has_wait(&loaded.case)).cloned().collect();
+        let without_waits: Vec<runner::LoadedCase> = cases
+            .iter()
+            .filter(|loaded| !has_wait(&loaded.case))
+            .cloned()
+            .collect();
         let mut reports = Vec::new();
         for _ in 0..runs {
             reports.push(suite(&without_waits, &target, &profile, args.jobs).await);
@@ -102,7 +106,10 @@ pub fn bench(args: BenchArgs) -> u8 {
         }
     };
     let rates: Vec<f64> = {
-        let mut rates: Vec<f64> = served.iter().map(|r| r.requests() as f64 / r.wall.as_secs_f64()).collect();
+        let mut rates: Vec<f64> = served
+            .iter()
+            .map(|r| r.requests() as f64 / r.wall.as_secs_f64())
+            .collect();
         rates.sort_by(f64::total_cmp);
         rates
     };
@@ -117,24 +124,46 @@ pub fn bench(args: BenchArgs) -> u8 {
         args.jobs,
     );
     if failed + served_failed > 0 {
-        eprintln!("error: {} case runs failed; the figures above are not of a passing suite", failed + served_failed);
+        eprintln!(
+            "error: {} case runs failed; the figures above are not of a passing suite",
+            failed + served_failed
+        );
         return EXIT_FAILED;
     }
     EXIT_OK
 }
 
-async fn suite(cases: &[runner::LoadedCase], target: &Arc<dyn Target>, profile: &Arc<Profile>, jobs: usize) -> SuiteReport {
+async fn suite(
+    cases: &[runner::LoadedCase],
+    target: &Arc<dyn Target>,
+    profile: &Arc<Profile>,
+    jobs: usize,
+) -> SuiteReport {
     // Each run needs its own `${unique}` values: a served emulator remembers client tokens
     // and nonces across runs.
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let options = SuiteOptions { jobs, snapshots: SnapshotMode::Off, repro_url: String::new(), run_token: format!("bench{run}") };
-    runner::run_suite(cases.to_vec(), Arc::clone(target), Arc::clone(profile), options, |_| {}).await
+    let options = SuiteOptions {
+        jobs,
+        snapshots: SnapshotMode::Off,
+        repro_url: String::new(),
+        run_token: format!("bench{run}"),
+    };
+    runner::run_suite(
+        cases.to_vec(),
+        Arc::clone(target),
+        Arc::clone(profile),
+        options,
+        |_| {},
+    )
+    .await
 }
 
 fn has_wait(case: &eni_spec::Case) -> bool {
     let steps = case.setup.iter().chain(&case.steps).chain(&case.teardown);
-    steps.into_iter().any(|step| matches!(step, eni_spec::Step::Wait { .. }))
+    steps
+        .into_iter()
+        .any(|step| matches!(step, eni_spec::Step::Wait { .. }))
 }
 
 /// Sorted wall times and the number of failed case runs.

@@ -2,7 +2,12 @@
 //! 2 usage, profile or case-file errors (nothing was run).
 
 mod bench;
+mod cleanup;
+mod fuzz;
+mod journal;
+mod matrix;
 mod run;
+mod selftest;
 mod serve;
 
 use std::process::ExitCode;
@@ -18,7 +23,11 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "eni-harness", version, about = "Conformance and fuzz harness for the ECS ENI private-IP API")]
+#[command(
+    name = "eni-harness",
+    version,
+    about = "Conformance and fuzz harness for the ECS ENI private-IP API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +41,16 @@ enum Command {
     List(run::ListArgs),
     /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Summarise a `serve --journal` file: what a client sent wrong; exit 1 if anything.
+    Journal(journal::JournalArgs),
+    /// Kill matrix: run the suite against the emulator with each planted defect.
+    Selftest(selftest::SelftestArgs),
+    /// Combine JSON reports of runs against several targets into a conformance matrix.
+    Matrix(matrix::MatrixArgs),
+    /// List (and with --yes delete) ENIs that runs left behind on a shared target.
+    Cleanup(cleanup::CleanupArgs),
+    /// Fuzz sequences of operations against a target; shrink findings into regression cases.
+    Fuzz(fuzz::FuzzArgs),
     /// Measure the runner: the suite against the embedded and the served emulator.
     Bench(bench::BenchArgs),
 }
@@ -42,14 +61,23 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            return ExitCode::from(if error.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            });
         }
     };
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Journal(args) => journal::journal(args),
+        Command::Selftest(args) => selftest::selftest(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Fuzz(args) => fuzz::fuzz(args),
+        Command::Matrix(args) => matrix::matrix(args),
+        Command::Cleanup(args) => cleanup::cleanup(args),
     };
     ExitCode::from(code)
 }
@@ -59,7 +87,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit())
         .map_or((text, ""), |at| text.split_at(at));
-    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 500ms, 2s or 1m"))?;
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 2s or 1m"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(value)),
         "s" => Ok(Duration::from_secs(value)),

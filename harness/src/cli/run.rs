@@ -10,8 +10,10 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 use crate::checks;
 use crate::profile::Profile;
-use crate::report::{console, json, junit};
-use crate::runner::{self, SuiteOptions, suite::filter_cases};
+use crate::report::{RunInfo, console, json, junit, matrix};
+use crate::runner::known::KnownFailures;
+use crate::runner::suite::{Shard, filter_cases, shard_cases};
+use crate::runner::{self, SuiteOptions};
 use crate::snapshot::SnapshotMode;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Format, Signing};
@@ -30,6 +32,14 @@ pub struct RunArgs {
     /// Keep cases matching any comma-separated term: `tag:NAME`, `id:GLOB`, or text in the id.
     #[arg(long)]
     filter: Option<String>,
+    /// Run shard K of N (1-based), after `--filter`: sorted by id, every Nth case from the Kth.
+    /// The N shards are disjoint and together the whole suite, on any machine.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// Known failures of this target (YAML: `known_failures:` entries with `case` and/or
+    /// `check`, `reason`, `link`). Covered failures are XFAIL; an entry that passes fails the run.
+    #[arg(long, value_name = "FILE")]
+    expect_failures: Option<PathBuf>,
     /// Cases run at once (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -48,9 +58,15 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
-    /// Write a JSON report here.
+    /// Write a JSON report here (`eni-harness matrix` combines several).
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write this run's conformance matrix as Markdown here.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Write this run's conformance matrix as a self-contained HTML page here.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -113,11 +129,34 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let known = match &args.expect_failures {
+        None => None,
+        Some(path) => {
+            let checks = checks::ALL.iter().map(|check| check.name);
+            let ids: Vec<&str> = cases.iter().map(|loaded| loaded.case.id.as_str()).collect();
+            match KnownFailures::load(path)
+                .and_then(|known| known.validate(ids.iter().copied(), checks).map(|()| known))
+            {
+                Ok(known) => Some(known),
+                Err(error) => {
+                    eprintln!("{error}");
+                    return EXIT_USAGE;
+                }
+            }
+        }
+    };
     if let Some(filter) = &args.filter {
         cases = filter_cases(cases, filter);
     }
+    if let Some(shard) = args.shard {
+        cases = shard_cases(cases, shard);
+    }
+    let complete = args.filter.is_none() && args.shard.is_none();
     let (target, repro_url): (Arc<dyn Target>, String) = if args.target == "embedded" {
-        (Arc::new(EmbeddedTarget::new(&profile)), "http://127.0.0.1:8080/".into())
+        (
+            Arc::new(EmbeddedTarget::new(&profile)),
+            "http://127.0.0.1:8080/".into(),
+        )
     } else {
         match http_target(&args, &profile) {
             Ok(target) => (Arc::new(target), args.target.clone()),
@@ -127,38 +166,109 @@ pub fn run(args: RunArgs) -> u8 {
             }
         }
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(cases.len() as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                .expect("the template is valid"),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .expect("the template is valid"),
         );
         bar
     });
-    println!("Running {} cases against {} (profile {}, {jobs} at once)", cases.len(), target.describe(), profile.name);
-    let options = SuiteOptions { jobs, snapshots: args.snapshots, repro_url, run_token: run_token() };
+    println!(
+        "Running {} cases against {} (profile {}, {jobs} at once)",
+        cases.len(),
+        target.describe(),
+        profile.name
+    );
+    let options = SuiteOptions {
+        jobs,
+        snapshots: args.snapshots,
+        repro_url,
+        run_token: run_token(),
+    };
     let on_done = {
         let progress = progress.clone();
-        move |outcome: &runner::CaseOutcome| match &progress {
-            Some(bar) => {
-                bar.println(console::case_line(outcome));
-                bar.inc(1);
+        let known = known.clone();
+        move |outcome: &runner::CaseOutcome| {
+            // The line says what the verdict will be: XFAIL for a known failure.
+            let line = match &known {
+                Some(known) => {
+                    let mut judged = outcome.clone();
+                    known.apply(std::slice::from_mut(&mut judged), false);
+                    console::case_line(&judged)
+                }
+                None => console::case_line(outcome),
+            };
+            match &progress {
+                Some(bar) => {
+                    bar.println(line);
+                    bar.inc(1);
+                }
+                None => println!("{line}"),
             }
-            None => println!("{}", console::case_line(outcome)),
         }
     };
+    let contract = profile.contract.name.clone();
+    let started = crate::report::now_rfc3339();
     let profile = Arc::new(profile);
-    let report = runtime().block_on(runner::run_suite(cases, target, profile, options, on_done));
+    let mut report =
+        runtime().block_on(runner::run_suite(cases, target, profile, options, on_done));
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     let profile_path = args.profile.as_ref().map(|path| path.display().to_string());
-    print!("{}", console::failure_details(&report, profile_path.as_deref()));
-    println!("{}", console::summary(&report));
+    let mut info = RunInfo {
+        profile_path: profile_path.clone(),
+        contract,
+        started,
+        shard: args.shard.map(|shard| shard.to_string()),
+        filter: args.filter.clone(),
+        known_failures: args
+            .expect_failures
+            .as_ref()
+            .map(|path| path.display().to_string()),
+        ..RunInfo::default()
+    };
+    if let Some(known) = &known {
+        let found = known.apply(&mut report.outcomes, complete);
+        info.stale_known_failures = found.stale;
+        info.unverified_known_failures = found.unverified;
+    }
+    print!(
+        "{}",
+        console::failure_details(&report, profile_path.as_deref())
+    );
+    print!("{}", console::known_failures(&report, &info));
+    println!("{}", console::summary_with(&report, &info));
+    let single_matrix = || {
+        let mut single = matrix::Matrix::default();
+        single.add_run(&report, &info);
+        single
+    };
     for (path, text) in [
-        (&args.junit, args.junit.as_ref().map(|_| junit::render(&report, profile_path.as_deref()))),
-        (&args.json, args.json.as_ref().map(|_| json::render(&report, profile_path.as_deref()))),
+        (
+            &args.junit,
+            args.junit
+                .as_ref()
+                .map(|_| junit::render(&report, profile_path.as_deref())),
+        ),
+        (
+            &args.json,
+            args.json.as_ref().map(|_| json::render(&report, &info)),
+        ),
+        (
+            &args.markdown,
+            args.markdown.as_ref().map(|_| single_matrix().markdown()),
+        ),
+        (
+            &args.html,
+            args.html.as_ref().map(|_| single_matrix().html()),
+        ),
     ] {
         if let (Some(path), Some(text)) = (path, text)
             && let Err(error) = std::fs::write(path, text)
@@ -167,40 +277,63 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     }
-    if report.failed() == 0 { EXIT_OK } else { EXIT_FAILED }
+    if info.failed(&report) {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
 }
 
 fn http_target(args: &RunArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {
+    http_target_for(&args.target, profile, args.timeout)
+}
+
+/// An HTTP target for a URL, credentials from the environment (test values for loopback).
+pub(crate) fn http_target_for(
+    url: &str,
+    profile: &Profile,
+    timeout: Duration,
+) -> anyhow::Result<HttpTarget> {
     let credentials = match (Credentials::from_env(), profile.signing) {
         (_, Signing::None) => None,
         (Ok(credentials), _) => Some(credentials),
-        (Err(error), _) if is_loopback(&args.target) => {
+        (Err(error), _) if is_loopback(url) => {
             // A local emulator's built-in credentials are public test values.
-            eprintln!("note: {error}; using the reference emulator's test credentials for a loopback target");
+            eprintln!(
+                "note: {error}; using the reference emulator's test credentials for a loopback target"
+            );
             Some(Credentials::new("testid", "testsecret"))
         }
         (Err(error), _) => return Err(error),
     };
     HttpTarget::new(HttpTargetOptions {
-        base_url: args.target.clone(),
+        base_url: url.to_string(),
         region: profile.region.clone(),
         credentials,
         signing: profile.signing,
-        connect_timeout: Duration::from_secs(5).min(args.timeout),
-        request_timeout: args.timeout,
+        connect_timeout: Duration::from_secs(5).min(timeout),
+        request_timeout: timeout,
         max_body_bytes: 4 << 20,
     })
 }
 
 fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    ["127.", "localhost", "[::1]"].iter().any(|prefix| rest.starts_with(prefix))
+    ["127.", "localhost", "[::1]"]
+        .iter()
+        .any(|prefix| rest.starts_with(prefix))
 }
 
 /// A token unique to this run, so `${unique}` values never repeat across runs on one endpoint.
 fn run_token() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_nanos());
-    format!("eh{:x}{:x}", nanos & 0xffff_ffff_ffff, std::process::id() & 0xffff)
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!(
+        "eh{:x}{:x}",
+        nanos & 0xffff_ffff_ffff,
+        std::process::id() & 0xffff
+    )
 }
 
 pub fn list(args: ListArgs) -> u8 {
@@ -224,6 +357,10 @@ pub fn list(args: ListArgs) -> u8 {
         let case = &loaded.case;
         println!("{:<48} [{}] {}", case.id, case.tags.join(","), case.title);
     }
-    println!("{} cases; {} checks (`eni-harness list --checks`)", cases.len(), checks::ALL.len());
+    println!(
+        "{} cases; {} checks (`eni-harness list --checks`)",
+        cases.len(),
+        checks::ALL.len()
+    );
     EXIT_OK
 }

@@ -1,11 +1,19 @@
-//! `eni-harness serve`: the reference emulator over HTTP, for SDKs, curl and `run --target URL`.
+//! `eni-harness serve`: the reference emulator over HTTP, for SDKs, curl and `run --target URL`;
+//! with `--journal FILE`, a record of how every request was judged (read it with
+//! `eni-harness journal FILE`); with `--defect NAME`, a deliberately broken emulator.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use eni_emulator::{Config, ContractProfile, Emulator, Fault, FaultRule, FaultWhen, SigningMode, World};
+use eni_emulator::{
+    Config, ContractProfile, Defect, Emulator, Fault, FaultRule, FaultWhen, Journal, JournalEntry,
+    SigningMode, World,
+};
 
 use super::{EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 
@@ -36,6 +44,46 @@ pub struct ServeArgs {
     /// Seed for ids and fault randomness.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Append one JSON line per request to FILE: how it was signed, whether it was well-formed,
+    /// the rule that answered. Summarise with `eni-harness journal FILE`.
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Plant a deliberate defect (repeatable): the emulator then breaks the contract on purpose.
+    /// For checking that a harness or client notices; `eni-harness selftest` lists them all.
+    #[arg(long = "defect", value_name = "NAME", value_parser = parse_defect)]
+    defects: Vec<Defect>,
+}
+
+/// A defect by name; an unknown name lists every known one.
+pub(crate) fn parse_defect(name: &str) -> Result<Defect, String> {
+    name.parse::<Defect>().map_err(|error| error.to_string())
+}
+
+/// A journal that appends each entry to `path` as one JSON line, written and flushed at once.
+pub(crate) fn file_journal(path: &Path) -> std::io::Result<Journal> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let file = Arc::new(Mutex::new(file));
+    let failed = Arc::new(AtomicBool::new(false));
+    let shown = path.display().to_string();
+    Ok(Journal::new(move |entry: &JournalEntry| {
+        let mut line = serde_json::to_string(entry).expect("a journal entry always serializes");
+        line.push('\n');
+        let mut file = file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // One write of the whole line: with O_APPEND, lines of concurrent requests never interleave.
+        let written = file.write_all(line.as_bytes()).and_then(|()| file.flush());
+        if let Err(error) = written
+            && !failed.swap(true, Ordering::Relaxed)
+        {
+            eprintln!(
+                "error: cannot append to the journal {shown}: {error} (further errors not shown)"
+            );
+        }
+    }))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -71,8 +119,12 @@ pub fn serve(args: ServeArgs) -> u8 {
     };
     if args.relaxed_signing {
         config.signing = SigningMode::Relaxed;
-        eprintln!("WARNING: signatures are NOT verified (--relaxed-signing): any request is taken as authentic.");
-        eprintln!("WARNING: use this for curl by hand only; conformance runs must verify signatures.");
+        eprintln!(
+            "WARNING: signatures are NOT verified (--relaxed-signing): any request is taken as authentic."
+        );
+        eprintln!(
+            "WARNING: use this for curl by hand only; conformance runs must verify signatures."
+        );
     }
     config.timings.attach = args.async_delay;
     config.timings.detach = args.async_delay;
@@ -80,6 +132,33 @@ pub fn serve(args: ServeArgs) -> u8 {
     config.timings.task = args.task_duration;
     config.faults = args.faults;
     config.seed = args.seed;
+    let planted = args.defects.len();
+    if !args.defects.is_empty() {
+        eprintln!(
+            "WARNING: this emulator is DELIBERATELY BROKEN: {} defect(s) planted (--defect).",
+            args.defects.len()
+        );
+        for defect in &args.defects {
+            eprintln!("WARNING:   {}: {}", defect.name(), defect.doc());
+        }
+        eprintln!("WARNING: its answers do NOT follow the contract; never use it as a reference.");
+        config.defects = args.defects;
+    }
+    if let Some(path) = &args.journal {
+        match file_journal(path) {
+            Ok(journal) => {
+                eprintln!(
+                    "journal: appending one line per request to {}",
+                    path.display()
+                );
+                config.journal = Some(journal);
+            }
+            Err(error) => {
+                eprintln!("error: cannot open the journal {}: {error}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
     let emulator = Emulator::new(config);
     runtime().block_on(async move {
         let listener = match tokio::net::TcpListener::bind(args.addr).await {
@@ -89,8 +168,15 @@ pub fn serve(args: ServeArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        let bound = listener.local_addr().map_or_else(|_| args.addr.to_string(), |addr| addr.to_string());
+        let bound = listener
+            .local_addr()
+            .map_or_else(|_| args.addr.to_string(), |addr| addr.to_string());
         println!("eni-harness emulator listening on http://{bound}/");
+        if planted > 0 {
+            println!(
+                "WARNING: DELIBERATELY BROKEN emulator: {planted} defect(s) planted; see stderr"
+            );
+        }
         println!("credentials: AccessKeyId `testid` (built-in world) — Ctrl-C or SIGTERM to stop");
         match eni_emulator::serve(listener, emulator, shutdown_signal()).await {
             Ok(()) => {
@@ -131,7 +217,9 @@ async fn shutdown_signal() {
 /// `latency=200ms@rate=1`.
 fn parse_fault(text: &str) -> Result<FaultRule, String> {
     let usage = "write KIND@nth=N or KIND@rate=R[,action=NAME], KIND one of throttling, conflict, unavailable, latency=DURATION";
-    let (kind, when) = text.split_once('@').ok_or_else(|| format!("`{text}`: {usage}"))?;
+    let (kind, when) = text
+        .split_once('@')
+        .ok_or_else(|| format!("`{text}`: {usage}"))?;
     let fault = match kind.split_once('=') {
         Some(("latency", duration)) => Fault::Latency(parse_duration(duration)?),
         None if kind == "throttling" => Fault::Throttling,
@@ -144,14 +232,18 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
     for part in when.split(',') {
         match part.split_once('=') {
             Some(("nth", n)) => {
-                let n: u64 = n.parse().map_err(|_| format!("`nth={n}` needs a whole number ≥ 1"))?;
+                let n: u64 = n
+                    .parse()
+                    .map_err(|_| format!("`nth={n}` needs a whole number ≥ 1"))?;
                 if n == 0 {
                     return Err("`nth` counts from 1".into());
                 }
                 rule_when = Some(FaultWhen::Nth(n));
             }
             Some(("rate", rate)) => {
-                let rate: f64 = rate.parse().map_err(|_| format!("`rate={rate}` needs a number in 0..=1"))?;
+                let rate: f64 = rate
+                    .parse()
+                    .map_err(|_| format!("`rate={rate}` needs a number in 0..=1"))?;
                 if !(0.0..=1.0).contains(&rate) {
                     return Err(format!("`rate={rate}` needs a number in 0..=1"));
                 }
@@ -162,7 +254,11 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
         }
     }
     let when = rule_when.ok_or_else(|| format!("`{text}` says neither nth= nor rate=: {usage}"))?;
-    Ok(FaultRule { action, when, fault })
+    Ok(FaultRule {
+        action,
+        when,
+        fault,
+    })
 }
 
 #[cfg(test)]
@@ -175,9 +271,21 @@ mod tests {
         assert_eq!(rule.action.as_deref(), Some("AssignPrivateIpAddresses"));
         assert!(matches!(rule.when, FaultWhen::Nth(3)));
         assert!(matches!(rule.fault, Fault::Conflict));
-        assert!(matches!(parse_fault("latency=200ms@rate=1").unwrap().fault, Fault::Latency(d) if d == Duration::from_millis(200)));
+        assert!(
+            matches!(parse_fault("latency=200ms@rate=1").unwrap().fault, Fault::Latency(d) if d == Duration::from_millis(200))
+        );
         assert!(parse_fault("throttling").is_err());
         assert!(parse_fault("throttling@rate=2").is_err());
         assert!(parse_fault("boom@nth=1").is_err());
+    }
+
+    #[test]
+    fn defects_parse_and_unknown_names_list_the_known_ones() {
+        assert_eq!(parse_defect("misspelled-code"), Ok(Defect::MisspelledCode));
+        let error = parse_defect("misspeled-code").unwrap_err();
+        assert!(error.contains("unknown defect `misspeled-code`"), "{error}");
+        for defect in Defect::ALL {
+            assert!(error.contains(defect.name()), "{error}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::rerun_command;
+use super::{RunInfo, rerun_command};
 use crate::runner::{CaseOutcome, SuiteReport, Verdict};
 
 /// The line printed when a case finishes.
@@ -13,45 +13,138 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
         Verdict::Pass => format!("    PASS [{millis:>7.1}ms] {}", outcome.id),
         Verdict::Fail => format!("    FAIL [{millis:>7.1}ms] {}", outcome.id),
         Verdict::Skip(reason) => format!("    SKIP [{:>9}] {} ({reason})", "", outcome.id),
+        Verdict::ExpectedFailure(reason) => format!(
+            "   XFAIL [{millis:>7.1}ms] {} (known: {reason})",
+            outcome.id
+        ),
     }
 }
 
 /// Every failure in full.
 pub fn failure_details(report: &SuiteReport, profile_path: Option<&str>) -> String {
     let mut out = String::new();
-    for outcome in report.outcomes.iter().filter(|outcome| outcome.verdict == Verdict::Fail) {
+    for outcome in report
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.verdict == Verdict::Fail)
+    {
         let _ = writeln!(out, "\n--- FAIL {} — {}", outcome.id, outcome.title);
         let _ = writeln!(out, "    file: {}", outcome.origin);
         for failure in &outcome.failures {
-            let _ = writeln!(out, "  {}.{} [{}]", failure.section.name(), failure.step, failure.label());
+            let _ = writeln!(
+                out,
+                "  {}.{} [{}]",
+                failure.section.name(),
+                failure.step,
+                failure.label()
+            );
             for line in failure.message.lines() {
                 let _ = writeln!(out, "      {line}");
             }
             if let Some(curl) = &failure.curl {
-                let _ = writeln!(out, "      curl (unsigned; against `eni-harness serve --relaxed-signing`): {curl}");
+                let _ = writeln!(
+                    out,
+                    "      curl (unsigned; against `eni-harness serve --relaxed-signing`): {curl}"
+                );
             }
         }
-        let _ = writeln!(out, "  rerun: {}", rerun_command(&outcome.origin, &report.target, profile_path));
+        let _ = writeln!(
+            out,
+            "  rerun: {}",
+            rerun_command(&outcome.origin, &report.target, profile_path)
+        );
     }
+    out
+}
+
+/// What the known-failures file found: the line of every expected failure, stale entries (which
+/// fail the run), entries this run could not judge, and the entries to paste for new failures.
+pub fn known_failures(report: &SuiteReport, info: &RunInfo) -> String {
+    let mut out = String::new();
+    let expected: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter_map(|outcome| match &outcome.verdict {
+            Verdict::ExpectedFailure(reason) => Some((outcome, reason)),
+            _ => None,
+        })
+        .collect();
+    if !expected.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n--- {} expected failures (known gaps of this target):",
+            expected.len()
+        );
+        for (outcome, reason) in expected {
+            let first = outcome.failures.first().map_or(String::new(), |failure| {
+                format!(
+                    " — {}.{}: {}",
+                    failure.section.name(),
+                    failure.step,
+                    failure.message.lines().next().unwrap_or("")
+                )
+            });
+            let _ = writeln!(out, "   XFAIL {}: {reason}{first}", outcome.id);
+        }
+    }
+    if !info.stale_known_failures.is_empty() {
+        let _ = writeln!(out, "\n--- FAIL stale known failures:");
+        for stale in &info.stale_known_failures {
+            let _ = writeln!(out, "  {stale}");
+        }
+    }
+    if !info.unverified_known_failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnote: {} known-failure entries were not judged by this run (case not selected or skipped): {}",
+            info.unverified_known_failures.len(),
+            info.unverified_known_failures.join(", ")
+        );
+    }
+    out.push_str(&crate::runner::known::paste_block(
+        &report.outcomes,
+        info.known_failures.as_deref(),
+    ));
     out
 }
 
 /// The closing lines: counts, requests, wall time, the verdict.
 pub fn summary(report: &SuiteReport) -> String {
+    summary_with(report, &RunInfo::default())
+}
+
+/// The closing lines, counting stale known-failure entries as failures of the run.
+pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
     let seconds = report.wall.as_secs_f64();
     let requests = report.requests();
-    let rate = if seconds > 0.0 { requests as f64 / seconds } else { 0.0 };
-    let verdict = if report.failed() == 0 { "PASS" } else { "FAIL" };
+    let rate = if seconds > 0.0 {
+        requests as f64 / seconds
+    } else {
+        0.0
+    };
+    let verdict = if info.failed(report) { "FAIL" } else { "PASS" };
+    let mut counts = format!("{} passed, {} failed", report.passed(), report.failed());
+    if report.expected_failures() > 0 || info.known_failures.is_some() {
+        counts.push_str(&format!(
+            ", {} expected failures",
+            report.expected_failures()
+        ));
+    }
+    counts.push_str(&format!(", {} skipped", report.skipped()));
+    if !info.stale_known_failures.is_empty() {
+        counts.push_str(&format!(
+            ", {} stale known failures",
+            info.stale_known_failures.len()
+        ));
+    }
+    let shard = info
+        .shard
+        .as_ref()
+        .map_or(String::new(), |shard| format!(", shard {shard}"));
     format!(
-        "------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}): {} passed, {} failed, {} skipped; {requests} requests ({rate:.0}/s)\n{verdict}: {} passed, {} failed, {} skipped",
+        "------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}{shard}): {counts}; {requests} requests ({rate:.0}/s)\n{verdict}: {counts}",
         report.outcomes.len(),
         report.target,
         report.profile,
-        report.passed(),
-        report.failed(),
-        report.skipped(),
-        report.passed(),
-        report.failed(),
-        report.skipped(),
     )
 }

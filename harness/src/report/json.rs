@@ -1,18 +1,44 @@
-//! The JSON report: the whole run as one document, for tools and dashboards.
+//! The JSON report: the whole run as one document, for tools, dashboards and `eni-harness
+//! matrix`, which combines the reports of runs against several targets (and the shards of one).
+//!
+//! `format` names the schema (`eni-harness-report/1`); each case has `id`, `verdict` (`pass`,
+//! `fail`, `skip`, `xfail`), `reason` (for `skip` and `xfail`) and its `failures`.
 
 use serde::Serialize;
 
+use super::RunInfo;
 use crate::runner::{Failure, SuiteReport, Verdict};
+
+/// The schema name and version of the report.
+pub const FORMAT: &str = "eni-harness-report/1";
 
 #[derive(Debug, Serialize)]
 struct JsonReport<'a> {
+    format: &'static str,
+    harness: &'static str,
     target: &'a str,
     profile: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile_file: Option<&'a str>,
+    contract: &'a str,
+    started: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    known_failures: Option<&'a str>,
+    outcome: &'static str,
     passed: usize,
     failed: usize,
+    expected_failures: usize,
     skipped: usize,
     requests: usize,
     wall_seconds: f64,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stale_known_failures: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unverified_known_failures: &'a [String],
     cases: Vec<JsonCase<'a>>,
 }
 
@@ -31,15 +57,28 @@ struct JsonCase<'a> {
 }
 
 /// The report as pretty JSON.
-pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
+pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
+    let profile_path = info.profile_path.as_deref();
     let document = JsonReport {
+        format: FORMAT,
+        harness: env!("CARGO_PKG_VERSION"),
         target: &report.target,
         profile: &report.profile,
+        profile_file: profile_path,
+        contract: &info.contract,
+        started: &info.started,
+        shard: info.shard.as_deref(),
+        filter: info.filter.as_deref(),
+        known_failures: info.known_failures.as_deref(),
+        outcome: if info.failed(report) { "fail" } else { "pass" },
         passed: report.passed(),
         failed: report.failed(),
+        expected_failures: report.expected_failures(),
         skipped: report.skipped(),
         requests: report.requests(),
         wall_seconds: report.wall.as_secs_f64(),
+        stale_known_failures: &info.stale_known_failures,
+        unverified_known_failures: &info.unverified_known_failures,
         cases: report
             .outcomes
             .iter()

@@ -1,6 +1,9 @@
 //! The JUnit XML report, with the data model nextest uses, so CI systems render a run as tests.
+//! An expected failure (`XFAIL`) is a skipped test whose message starts with `expected failure:`
+//! and whose `expected_failure` property holds the known-failures reason; its failures are in
+//! the skip's description, so they stay readable without failing the build.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::runner::{SuiteReport, Verdict};
 
@@ -15,26 +18,33 @@ pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
                 status.set_message(reason.as_str());
                 status
             }
+            Verdict::ExpectedFailure(reason) => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(format!("expected failure: {reason}"));
+                status.set_type("xfail");
+                status.set_description(details(outcome, &report.target, profile_path));
+                status
+            }
             Verdict::Fail => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let first = outcome.failures.first();
                 status.set_message(first.map_or(String::new(), |failure| {
-                    format!("{}.{}: {}", failure.section.name(), failure.step, failure.message.lines().next().unwrap_or(""))
+                    format!(
+                        "{}.{}: {}",
+                        failure.section.name(),
+                        failure.step,
+                        failure.message.lines().next().unwrap_or("")
+                    )
                 }));
                 status.set_type(first.map_or("failure".into(), |failure| failure.label()));
-                let mut description = String::new();
-                for failure in &outcome.failures {
-                    description.push_str(&format!("{}.{} [{}]\n{}\n", failure.section.name(), failure.step, failure.label(), failure.message));
-                    if let Some(curl) = &failure.curl {
-                        description.push_str(&format!("curl: {curl}\n"));
-                    }
-                }
-                description.push_str(&format!("rerun: {}\n", super::rerun_command(&outcome.origin, &report.target, profile_path)));
-                status.set_description(description);
+                status.set_description(details(outcome, &report.target, profile_path));
                 status
             }
         };
         let mut case = TestCase::new(outcome.id.as_str(), status);
+        if let Verdict::ExpectedFailure(reason) = &outcome.verdict {
+            case.add_property(Property::new("expected_failure", reason.as_str()));
+        }
         case.set_classname(outcome.origin.as_str());
         case.set_time(outcome.duration);
         suite.add_test_case(case);
@@ -44,4 +54,30 @@ pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
     junit.add_test_suite(suite);
     junit.set_time(report.wall);
     junit.to_string().expect("the report is plain data")
+}
+
+/// Every failure of a case in full, with its reproduction.
+fn details(
+    outcome: &crate::runner::CaseOutcome,
+    target: &str,
+    profile_path: Option<&str>,
+) -> String {
+    let mut description = String::new();
+    for failure in &outcome.failures {
+        description.push_str(&format!(
+            "{}.{} [{}]\n{}\n",
+            failure.section.name(),
+            failure.step,
+            failure.label(),
+            failure.message
+        ));
+        if let Some(curl) = &failure.curl {
+            description.push_str(&format!("curl: {curl}\n"));
+        }
+    }
+    description.push_str(&format!(
+        "rerun: {}\n",
+        super::rerun_command(&outcome.origin, target, profile_path)
+    ));
+    description
 }

@@ -2,6 +2,7 @@
 //! turns each into an outcome with its failures, its reproduction and its snapshot verdict.
 
 pub mod case;
+pub mod known;
 pub mod scope;
 pub mod suite;
 
@@ -54,6 +55,8 @@ pub enum FailureKind {
     CaseFile,
     /// The snapshot differs or is new.
     Snapshot,
+    /// A known-failures entry names a failure that did not happen: the entry is stale.
+    UnexpectedPass,
 }
 
 /// One failure, with what a user needs to reproduce it.
@@ -70,7 +73,13 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(section: Section, step: &str, kind: FailureKind, message: String) -> Failure {
-        Failure { section, step: step.to_string(), kind, message, curl: None }
+        Failure {
+            section,
+            step: step.to_string(),
+            kind,
+            message,
+            curl: None,
+        }
     }
 
     pub fn check(section: Section, step: &str, check: &'static str, message: String) -> Failure {
@@ -85,6 +94,7 @@ impl Failure {
             FailureKind::Transport => "transport".into(),
             FailureKind::CaseFile => "case file".into(),
             FailureKind::Snapshot => "snapshot".into(),
+            FailureKind::UnexpectedPass => "known failure passes".into(),
         }
     }
 }
@@ -95,6 +105,22 @@ pub enum Verdict {
     Pass,
     Fail,
     Skip(String),
+    /// Failed as a known-failures entry says it does (`XFAIL`); the reason and link of the
+    /// entries that cover its failures. Not a failure of the run.
+    #[serde(rename = "xfail")]
+    ExpectedFailure(String),
+}
+
+impl Verdict {
+    /// `pass`, `fail`, `skip`, `xfail`: as the JSON report spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Skip(_) => "skip",
+            Verdict::ExpectedFailure(_) => "xfail",
+        }
+    }
 }
 
 /// The result of one case.
@@ -155,7 +181,10 @@ pub struct SuiteReport {
 
 impl SuiteReport {
     pub fn count(&self, wanted: fn(&Verdict) -> bool) -> usize {
-        self.outcomes.iter().filter(|outcome| wanted(&outcome.verdict)).count()
+        self.outcomes
+            .iter()
+            .filter(|outcome| wanted(&outcome.verdict))
+            .count()
     }
 
     pub fn passed(&self) -> usize {
@@ -168,6 +197,10 @@ impl SuiteReport {
 
     pub fn skipped(&self) -> usize {
         self.count(|verdict| matches!(verdict, Verdict::Skip(_)))
+    }
+
+    pub fn expected_failures(&self) -> usize {
+        self.count(|verdict| matches!(verdict, Verdict::ExpectedFailure(_)))
     }
 
     pub fn requests(&self) -> usize {
@@ -193,6 +226,11 @@ pub async fn run_suite(
         repro_url: options.repro_url.clone(),
         run_token: options.run_token.clone(),
     };
+    let provenance = Arc::new(snapshot::Provenance::now(
+        &target.describe(),
+        &profile.name,
+        &profile.contract.name,
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     let total = cases.len();
     for (index, loaded) in cases.into_iter().enumerate() {
@@ -200,17 +238,35 @@ pub async fn run_suite(
         let context = context.clone();
         let jobs = Arc::clone(&jobs);
         let on_done = Arc::clone(&on_done);
-        let lock_names = if target.is_shared() { lock_names(&loaded.case, &profile) } else { Vec::new() };
+        let lock_names = if target.is_shared() {
+            lock_names(&loaded.case, &profile)
+        } else {
+            Vec::new()
+        };
         let locks = locks.get(&lock_names).await;
+        let locks_held_vswitches: Vec<String> = lock_names
+            .iter()
+            .filter_map(|name| match profile.fixtures.get(name) {
+                Some(Fixture::VSwitch { id, .. }) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
         let snapshots = options.snapshots;
+        let provenance = provenance.clone();
         tasks.spawn(async move {
-            let _slot = jobs.acquire_owned().await.expect("the semaphore is never closed");
+            let _slot = jobs
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             let mut _held = Vec::with_capacity(locks.len());
             for lock in locks {
                 _held.push(lock.lock_owned().await);
             }
             let mut outcome = run_case(&loaded.case, target.as_ref(), &context).await;
-            settle_snapshot(&loaded, &mut outcome, snapshots);
+            if !locks_held_vswitches.is_empty() {
+                settle_deletions(target.as_ref(), &context.profile, &locks_held_vswitches).await;
+            }
+            settle_snapshot(&loaded, &mut outcome, snapshots, &provenance);
             on_done(&outcome);
             (index, outcome)
         });
@@ -231,9 +287,59 @@ pub async fn run_suite(
     }
 }
 
+/// How long a case waits, its fixtures still held, for the ENIs it deleted to be gone.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// On a shared target an ENI stays `Deleting`, holding its addresses, for a while after a case's
+/// teardown deleted it; the next case on the same VSwitch would find those addresses taken. So,
+/// with the case's fixture locks still held, wait until its VSwitches hold no `Deleting` ENI.
+async fn settle_deletions(target: &dyn Target, profile: &Profile, vswitch_ids: &[String]) {
+    let Ok(connection) = target.connect(&crate::target::EmulatorKnobs::default()) else {
+        return;
+    };
+    let started = Instant::now();
+    // Short at first (an emulator deletes in a moment), longer later (the cloud takes seconds).
+    let mut pause = Duration::from_millis(50);
+    for vswitch in vswitch_ids {
+        loop {
+            let request = crate::wire::WireRequest {
+                params: vec![
+                    ("Action".into(), "DescribeNetworkInterfaces".into()),
+                    ("VSwitchId".into(), vswitch.clone()),
+                    ("Status".into(), "Deleting".into()),
+                ],
+                format: crate::wire::Format::Json,
+                signing: profile.signing,
+                ..crate::wire::WireRequest::default()
+            };
+            let deleting = match connection.send(&request).await {
+                Ok(exchange) if exchange.status == 200 => exchange
+                    .decoded
+                    .get("NetworkInterfaceSets.NetworkInterfaceSet")
+                    .and_then(|sets| sets.as_array())
+                    .is_some_and(|sets| !sets.is_empty()),
+                // The case's own checks report a target that cannot answer; don't wait on it.
+                _ => false,
+            };
+            if !deleting || started.elapsed() >= SETTLE_TIMEOUT {
+                break;
+            }
+            connection.wait(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
 /// Compares or writes the case's snapshot, and fails the case on a difference.
-fn settle_snapshot(loaded: &LoadedCase, outcome: &mut CaseOutcome, mode: SnapshotMode) {
-    let Some(text) = &outcome.snapshot_text else { return };
+fn settle_snapshot(
+    loaded: &LoadedCase,
+    outcome: &mut CaseOutcome,
+    mode: SnapshotMode,
+    provenance: &snapshot::Provenance,
+) {
+    let Some(text) = &outcome.snapshot_text else {
+        return;
+    };
     if matches!(outcome.verdict, Verdict::Skip(_)) {
         return;
     }
@@ -241,25 +347,39 @@ fn settle_snapshot(loaded: &LoadedCase, outcome: &mut CaseOutcome, mode: Snapsho
     if mode == SnapshotMode::Update && outcome.verdict == Verdict::Fail {
         return;
     }
-    let Some(path) = loaded.snapshot_path() else { return };
-    match snapshot::settle(&path, &outcome.title, text, mode) {
+    let Some(path) = loaded.snapshot_path() else {
+        return;
+    };
+    match snapshot::settle(&path, &outcome.title, text, mode, Some(provenance)) {
         Ok(settled) => {
             let failure = match &settled {
                 SnapshotOutcome::New { pending } => Some(format!(
                     "no snapshot yet; proposed {} (review with `cargo insta review`, or rerun with `--snapshots update`)",
                     pending.display()
                 )),
-                SnapshotOutcome::Changed { diff, .. } => Some(format!("differs from {}:\n{diff}", path.display())),
+                SnapshotOutcome::Changed { diff, .. } => {
+                    Some(format!("differs from {}:\n{diff}", path.display()))
+                }
                 _ => None,
             };
             if let Some(message) = failure {
-                outcome.fail(Failure::new(Section::Steps, "snapshot", FailureKind::Snapshot, message));
+                outcome.fail(Failure::new(
+                    Section::Steps,
+                    "snapshot",
+                    FailureKind::Snapshot,
+                    message,
+                ));
             }
             outcome.snapshot = settled;
         }
         Err(error) => {
             let message = format!("cannot use snapshot {}: {error}", path.display());
-            outcome.fail(Failure::new(Section::Steps, "snapshot", FailureKind::Snapshot, message));
+            outcome.fail(Failure::new(
+                Section::Steps,
+                "snapshot",
+                FailureKind::Snapshot,
+                message,
+            ));
         }
     }
 }
@@ -292,8 +412,63 @@ struct FixtureLocks {
 impl FixtureLocks {
     async fn get(&self, names: &[String]) -> Vec<Arc<Mutex<()>>> {
         let mut locks = self.locks.lock().await;
-        names.iter().map(|name| Arc::clone(locks.entry(name.clone()).or_default())).collect()
+        names
+            .iter()
+            .map(|name| Arc::clone(locks.entry(name.clone()).or_default()))
+            .collect()
     }
+}
+
+/// The parameter that names an ENI.
+pub const RESOURCE_NAME_PARAM: &str = "NetworkInterfaceName";
+
+/// The name the runner gives an ENI a case creates: `<resource_prefix><case id>`, cut at the
+/// API's 128 characters, so that leftovers on a shared target are recognisable and `eni-harness
+/// cleanup` finds them.
+pub fn resource_name(profile: &Profile, case_id: &str) -> String {
+    format!("{}{case_id}", profile.resource_prefix)
+        .chars()
+        .take(128)
+        .collect()
+}
+
+/// The name to add to a request: only to `CreateNetworkInterface`, only when the case names no
+/// ENI itself, and only when the profile has a prefix.
+pub fn resource_name_for(
+    profile: &Profile,
+    case_id: &str,
+    params: &[(String, String)],
+) -> Option<String> {
+    let actions: Vec<&str> = params
+        .iter()
+        .filter(|(key, _)| key == "Action")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    let creates = actions == ["CreateNetworkInterface"];
+    let named = params.iter().any(|(key, _)| key == RESOURCE_NAME_PARAM);
+    (creates && !named && !profile.resource_prefix.is_empty())
+        .then(|| resource_name(profile, case_id))
+}
+
+/// The request as the case wrote it: without the name the runner added. Snapshots show this, so
+/// that they read as the case file does.
+pub fn without_resource_name(
+    request: &crate::wire::WireRequest,
+    profile: &Profile,
+    case_id: &str,
+) -> crate::wire::WireRequest {
+    let added = resource_name(profile, case_id);
+    let mut request = request.clone();
+    let creates = request
+        .params
+        .iter()
+        .any(|(key, value)| key == "Action" && value == "CreateNetworkInterface");
+    if creates {
+        request
+            .params
+            .retain(|(key, value)| !(key == RESOURCE_NAME_PARAM && *value == added));
+    }
+    request
 }
 
 /// A case file's snapshot location, if it has one.

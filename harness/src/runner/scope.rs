@@ -26,7 +26,11 @@ pub struct EvalError {
 
 impl<'a> Scope<'a> {
     pub fn new(profile: &'a Profile, unique: String) -> Scope<'a> {
-        Scope { profile, vars: BTreeMap::new(), unique }
+        Scope {
+            profile,
+            vars: BTreeMap::new(),
+            unique,
+        }
     }
 
     pub fn set(&mut self, name: &str, value: String) {
@@ -45,9 +49,10 @@ impl<'a> Scope<'a> {
             match part {
                 Part::Lit(text) => out.push_str(text),
                 Part::Expr(expr) => {
-                    let value = self
-                        .eval_expr(expr)
-                        .map_err(|message| EvalError { span: expr.span, message })?;
+                    let value = self.eval_expr(expr).map_err(|message| EvalError {
+                        span: expr.span,
+                        message,
+                    })?;
                     redactor.name_value(&value, &expression_text(expr));
                     out.push_str(&value);
                 }
@@ -61,7 +66,10 @@ impl<'a> Scope<'a> {
         let member_name = member.map(|member| member.name.as_str());
         if let Some(value) = self.vars.get(&expr.root) {
             if member.is_some() {
-                return Err(format!("`{}` is a captured value and has no members", expr.root));
+                return Err(format!(
+                    "`{}` is a captured value and has no members",
+                    expr.root
+                ));
             }
             return offset_value(value, expr.offset);
         }
@@ -74,7 +82,9 @@ impl<'a> Scope<'a> {
             ("limits", Some("max_list_index")) => {
                 return offset_number(i64::from(self.profile.contract.max_list_index), expr.offset);
             }
-            ("limits", _) => return Err("`limits` has members `available_cap` and `max_list_index`".into()),
+            ("limits", _) => {
+                return Err("`limits` has members `available_cap` and `max_list_index`".into());
+            }
             _ => {}
         }
         let Some(fixture) = self.profile.fixtures.get(&expr.root) else {
@@ -87,7 +97,12 @@ impl<'a> Scope<'a> {
         let value = match (fixture, member_name) {
             (_, Some("id")) => fixture.id().to_string(),
             (Fixture::VSwitch { cidr, .. }, Some("cidr")) => cidr.to_string(),
-            (Fixture::VSwitch { zone: Some(zone), .. }, Some("zone")) => zone.clone(),
+            (
+                Fixture::VSwitch {
+                    zone: Some(zone), ..
+                },
+                Some("zone"),
+            ) => zone.clone(),
             (Fixture::VSwitch { cidr, .. }, Some(helper)) => {
                 let network = i64::from(u32::from(cidr.network()));
                 let broadcast = i64::from(u32::from(cidr.broadcast()));
@@ -107,23 +122,41 @@ impl<'a> Scope<'a> {
             }
             (Fixture::Instance(instance), Some("type")) => instance.instance_type.clone(),
             (Fixture::Instance(instance), Some("secondary_cap")) => {
-                let cap = self.profile.contract.secondary_cap(&instance.instance_type).ok_or_else(|| {
-                    format!("the profile does not know instance type {}", instance.instance_type)
-                })?;
+                let cap = self
+                    .profile
+                    .contract
+                    .secondary_cap(&instance.instance_type)
+                    .ok_or_else(|| {
+                        format!(
+                            "the profile does not know instance type {}",
+                            instance.instance_type
+                        )
+                    })?;
                 return offset_number(i64::from(cap), expr.offset);
             }
-            (Fixture::Instance(instance), Some("primary_eni")) => instance
-                .primary_eni
-                .clone()
-                .ok_or_else(|| format!("fixture `{}` has no `primary_eni` in the profile", expr.root))?,
+            (Fixture::Instance(instance), Some("primary_eni")) => {
+                instance.primary_eni.clone().ok_or_else(|| {
+                    format!(
+                        "fixture `{}` has no `primary_eni` in the profile",
+                        expr.root
+                    )
+                })?
+            }
             (Fixture::Instance(instance), Some("primary_ip")) => {
-                let ip = instance
-                    .primary_ip
-                    .ok_or_else(|| format!("fixture `{}` has no `primary_ip` in the profile", expr.root))?;
+                let ip = instance.primary_ip.ok_or_else(|| {
+                    format!("fixture `{}` has no `primary_ip` in the profile", expr.root)
+                })?;
                 return address_text(i64::from(u32::from(ip)) + expr.offset);
             }
-            (_, None) => return Err(format!("`{}` is a fixture: name a member, e.g. `${{{}.id}}`", expr.root, expr.root)),
-            (_, Some(other)) => return Err(format!("fixture `{}` has no member `{other}`", expr.root)),
+            (_, None) => {
+                return Err(format!(
+                    "`{}` is a fixture: name a member, e.g. `${{{}.id}}`",
+                    expr.root, expr.root
+                ));
+            }
+            (_, Some(other)) => {
+                return Err(format!("fixture `{}` has no member `{other}`", expr.root));
+            }
         };
         no_offset(value, expr)
     }
@@ -152,7 +185,11 @@ fn vswitch_members() -> &'static str {
 }
 
 fn no_offset(value: String, expr: &Expr) -> Result<String, String> {
-    if expr.offset == 0 { Ok(value) } else { offset_value(&value, expr.offset) }
+    if expr.offset == 0 {
+        Ok(value)
+    } else {
+        offset_value(&value, expr.offset)
+    }
 }
 
 /// `+N`/`-N` on a value: numbers add, addresses step.
@@ -166,7 +203,9 @@ fn offset_value(value: &str, offset: i64) -> Result<String, String> {
     if let Ok(ip) = value.parse::<Ipv4Addr>() {
         return address_text(i64::from(u32::from(ip)) + offset);
     }
-    Err(format!("cannot add {offset} to `{value}`: it is neither a number nor an IPv4 address"))
+    Err(format!(
+        "cannot add {offset} to `{value}`: it is neither a number nor an IPv4 address"
+    ))
 }
 
 fn offset_number(number: i64, offset: i64) -> Result<String, String> {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use eni_emulator::{Clock, Config, ContractProfile, Emulator, ManualClock, World};
+use eni_emulator::{Clock, Config, ContractProfile, Defect, Emulator, ManualClock, World};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -30,7 +30,7 @@ pub struct EmbeddedTarget {
     region: String,
     credentials: Credentials,
     /// Planted defects, for the self-test (empty in normal runs).
-    configure: Option<fn(&mut Config)>,
+    defects: Vec<Defect>,
 }
 
 impl EmbeddedTarget {
@@ -49,13 +49,14 @@ impl EmbeddedTarget {
             contract,
             region: profile.region.clone(),
             credentials: Credentials::new(EMBEDDED_ACCESS_KEY_ID, EMBEDDED_ACCESS_KEY_SECRET),
-            configure: None,
+            defects: Vec::new(),
         }
     }
 
-    /// Lets the caller adjust every emulator this target starts (used to plant defects).
-    pub fn configured(mut self, configure: fn(&mut Config)) -> EmbeddedTarget {
-        self.configure = Some(configure);
+    /// Plants `defects` in every emulator this target starts (for the self-test: does the
+    /// suite catch a broken endpoint?).
+    pub fn with_defects(mut self, defects: Vec<Defect>) -> EmbeddedTarget {
+        self.defects = defects;
         self
     }
 
@@ -73,9 +74,7 @@ impl EmbeddedTarget {
         if let Some(task) = knobs.task_duration {
             config.timings.task = task;
         }
-        if let Some(configure) = self.configure {
-            configure(&mut config);
-        }
+        config.defects = self.defects.clone();
         EmbeddedConnection {
             router: eni_emulator::app(Emulator::new(config)),
             clock,
@@ -88,7 +87,11 @@ impl EmbeddedTarget {
 
 impl Target for EmbeddedTarget {
     fn describe(&self) -> String {
-        "embedded".into()
+        if self.defects.is_empty() {
+            return "embedded".into();
+        }
+        let names: Vec<&str> = self.defects.iter().map(|d| d.name()).collect();
+        format!("embedded (defects planted: {})", names.join(", "))
     }
 
     fn is_shared(&self) -> bool {
@@ -149,7 +152,11 @@ impl EmbeddedConnection {
         let limited = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES);
         let body: Bytes = match limited.collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return Err(TransportError::BodyTooLarge { limit: MAX_BODY_BYTES }),
+            Err(_) => {
+                return Err(TransportError::BodyTooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
+            }
         };
         let decoded = decode_response(status, content_type.as_deref(), &body);
         Ok(Exchange {
@@ -172,7 +179,10 @@ impl EmbeddedConnection {
 }
 
 impl Connection for EmbeddedConnection {
-    fn send<'a>(&'a self, request: &'a WireRequest) -> BoxFuture<'a, Result<Exchange, TransportError>> {
+    fn send<'a>(
+        &'a self,
+        request: &'a WireRequest,
+    ) -> BoxFuture<'a, Result<Exchange, TransportError>> {
         Box::pin(self.exchange(request))
     }
 

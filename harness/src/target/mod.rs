@@ -53,7 +53,10 @@ pub trait Target: Send + Sync {
 /// One case's line to a target.
 pub trait Connection: Send + Sync {
     /// Signs (as the request says) and sends one request; returns what came back.
-    fn send<'a>(&'a self, request: &'a WireRequest) -> BoxFuture<'a, Result<Exchange, TransportError>>;
+    fn send<'a>(
+        &'a self,
+        request: &'a WireRequest,
+    ) -> BoxFuture<'a, Result<Exchange, TransportError>>;
 
     /// Lets time pass: a real sleep for a real endpoint, an instant clock advance for an
     /// embedded emulator on a virtual clock.

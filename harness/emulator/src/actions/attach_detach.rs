@@ -135,7 +135,7 @@ pub(super) fn detach(
         return Err(ApiError::conflict());
     }
     running_or_stopped(instance_id, instance.status)?;
-    let cap = state.profile.available_cap;
+    let cap = state.available_cap();
     if eni.secondary.len() > cap as usize {
         return Err(ApiError::cap_exceeded(
             eni_id,

@@ -7,7 +7,10 @@
 //! security group unknown; address outside the block or reserved; address in use; more
 //! secondary addresses than the `Available` cap; too few free addresses.
 
-use super::{Action, address_list, client_token, eni_fields, no_duplicates, replay, required};
+use super::{
+    Action, address_held, address_list, address_usable, client_token, eni_fields, ip_invalid,
+    no_duplicates, replay, required,
+};
 use crate::error::ApiError;
 use crate::model::{Eni, EniStatus, EniType, State};
 use crate::params::{Params, canonical_ipv4, whole_number};
@@ -48,7 +51,7 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
         ));
     }
     let requested = if has_list {
-        address_list(state, params, LIST)?
+        address_list(state, Action::Create, params, LIST)?
     } else {
         Vec::new()
     };
@@ -61,7 +64,7 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     let mut all = Vec::with_capacity(requested.len() + 1);
     all.extend(primary);
     all.extend_from_slice(&requested);
-    no_duplicates(&all)?;
+    no_duplicates(Action::Create, &all)?;
     let count = match raw_count {
         Some(raw) => whole_number(raw, 1, u64::from(state.profile.max_list_index))
             .ok_or_else(|| ApiError::invalid(invalid, COUNT))? as usize,
@@ -75,7 +78,7 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     if description.chars().count() > 256 {
         return Err(ApiError::invalid(invalid, "Description"));
     }
-    let token = client_token(state, params)?;
+    let token = client_token(state, Action::Create, params)?;
     let remember = match replay(state, Action::Create, params, token)? {
         Ok(remember) => remember,
         Err(fields) => return Ok(fields),
@@ -89,13 +92,13 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     {
         return Err(ApiError::security_group_not_found(sg));
     }
-    if let Some(ip) = all.iter().find(|ip| !vsw.usable(**ip)) {
-        return Err(ApiError::ip_invalid(*ip, &vsw.cidr_text));
+    if let Some(ip) = all.iter().find(|ip| !address_usable(state, vsw, **ip)) {
+        return Err(ip_invalid(state, *ip, vsw));
     }
-    if let Some(ip) = all.iter().find(|ip| vsw.in_use(**ip)) {
+    if let Some(ip) = all.iter().find(|ip| address_held(state, vsw, None, **ip)) {
         return Err(ApiError::ip_assigned(*ip, vswitch_id));
     }
-    let cap = state.profile.available_cap;
+    let cap = state.available_cap();
     if count > cap as usize {
         return Err(ApiError::cap_exceeded(
             "(new)",
@@ -105,7 +108,9 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
         ));
     }
     let automatic = usize::from(primary.is_none()) + if has_list { 0 } else { count };
-    if vsw.free() < automatic as u64 {
+    // The addresses named explicitly are free now (checked above) and are taken first, so the
+    // automatic ones must fit in what is left after them.
+    if vsw.free() < (automatic + all.len()) as u64 {
         return Err(ApiError::ip_not_enough(vswitch_id));
     }
 

@@ -6,8 +6,9 @@
 use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
+use crate::defects::Defect;
 use crate::error::ApiError;
-use crate::model::{Eni, Idempotency, State};
+use crate::model::{Eni, Idempotency, State, VSwitchState};
 use crate::params::{Params, canonical_ipv4, valid_client_token};
 use crate::render::{Fields, Node, s};
 
@@ -46,6 +47,69 @@ impl Action {
     /// Action names are case-sensitive, like every other key and value of the API.
     pub fn from_name(name: &str) -> Option<Action> {
         Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The short name rules are named after: `assign.row-3`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Action::Assign => "assign",
+            Action::Unassign => "unassign",
+            Action::Create => "create",
+            Action::Delete => "delete",
+            Action::Attach => "attach",
+            Action::Detach => "detach",
+            Action::Describe => "describe",
+            Action::DescribeAttribute => "describe-attribute",
+        }
+    }
+
+    /// The contract rule of row `n` of the assign table, as this action applies it (assign and
+    /// unassign); empty for other actions and rows.
+    pub fn row(self, n: usize) -> &'static str {
+        const ASSIGN: [&str; 17] = [
+            "",
+            "assign.row-1",
+            "assign.row-2",
+            "assign.row-3",
+            "assign.row-4",
+            "assign.row-5",
+            "assign.row-6",
+            "assign.row-7",
+            "assign.row-8",
+            "assign.row-9",
+            "assign.row-10",
+            "assign.row-11",
+            "assign.row-12",
+            "assign.row-13",
+            "assign.row-14",
+            "assign.row-15",
+            "assign.row-16",
+        ];
+        const UNASSIGN: [&str; 17] = [
+            "",
+            "unassign.row-1",
+            "",
+            "unassign.row-3",
+            "unassign.row-4",
+            "unassign.row-5",
+            "",
+            "unassign.row-7",
+            "unassign.row-8",
+            "unassign.row-9",
+            "unassign.row-10",
+            "unassign.row-11",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ];
+        let table = match self {
+            Action::Assign => &ASSIGN,
+            Action::Unassign => &UNASSIGN,
+            _ => return "",
+        };
+        table.get(n).copied().unwrap_or("")
     }
 
     pub fn name(self) -> &'static str {
@@ -89,37 +153,90 @@ fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
 }
 
 /// Rows 3 and 4: every key of list `name` well-formed, then every value a canonical address.
-fn address_list(state: &State, params: &Params, name: &str) -> Result<Vec<Ipv4Addr>, ApiError> {
+fn address_list(
+    state: &State,
+    action: Action,
+    params: &Params,
+    name: &str,
+) -> Result<Vec<Ipv4Addr>, ApiError> {
     let invalid = &state.profile.invalid_parameter_code;
+    // Defect: the index is parsed without a check, and a space before it crashes the handler.
+    if state.has(Defect::SeedSpaceKey500)
+        && params.pairs.iter().any(|(key, _)| {
+            key.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|index| index.starts_with(' '))
+        })
+    {
+        return Err(ApiError::internal().at(action.row(3)));
+    }
     let items = params
         .list(name, state.profile.max_list_index)
-        .map_err(|key| ApiError::invalid(invalid, key))?;
+        .map_err(|key| ApiError::invalid(invalid, key).at(action.row(3)))?;
     items
         .iter()
-        .map(|item| canonical_ipv4(item.value).ok_or_else(|| ApiError::invalid(invalid, item.key)))
+        .map(|item| {
+            canonical_ipv4(item.value)
+                .ok_or_else(|| ApiError::invalid(invalid, item.key).at(action.row(4)))
+        })
         .collect()
 }
 
 /// Row 5: the first address given twice.
-fn no_duplicates(ips: &[Ipv4Addr]) -> Result<(), ApiError> {
+fn no_duplicates(action: Action, ips: &[Ipv4Addr]) -> Result<(), ApiError> {
     for (i, ip) in ips.iter().enumerate() {
         if ips.get(..i).is_some_and(|before| before.contains(ip)) {
-            return Err(ApiError::duplicated(*ip));
+            return Err(ApiError::duplicated(*ip).at(action.row(5)));
         }
     }
     Ok(())
 }
 
 /// The `ClientToken`, if one is given; empty counts as absent.
-fn client_token<'a>(state: &State, params: &'a Params) -> Result<Option<&'a str>, ApiError> {
+fn client_token<'a>(
+    state: &State,
+    action: Action,
+    params: &'a Params,
+) -> Result<Option<&'a str>, ApiError> {
     match params.get_nonempty("ClientToken") {
         None => Ok(None),
         Some(t) if valid_client_token(t) => Ok(Some(t)),
-        Some(_) => Err(ApiError::invalid(
-            &state.profile.invalid_parameter_code,
-            "ClientToken",
-        )),
+        Some(_) => Err(
+            ApiError::invalid(&state.profile.invalid_parameter_code, "ClientToken")
+                .at(action.row(7)),
+        ),
     }
+}
+
+/// Row 13: whether `ip` may be held in `vsw`: inside its block and not reserved.
+fn address_usable(state: &State, vsw: &VSwitchState, ip: Ipv4Addr) -> bool {
+    // Defects: a check of only one of the two conditions.
+    if state.has(Defect::IpOutsideVswitchAccepted) && !vsw.cidr.contains(&ip) {
+        return true;
+    }
+    if state.has(Defect::ReservedAddressHandedOut) && vsw.cidr.contains(&ip) {
+        return true;
+    }
+    vsw.usable(ip)
+}
+
+/// Row 13's error.
+fn ip_invalid(state: &State, ip: Ipv4Addr, vsw: &VSwitchState) -> ApiError {
+    let mut err = ApiError::ip_invalid(ip, &vsw.cidr_text);
+    if state.has(Defect::MisspelledCode) {
+        err.code = "InvalidVswitchId.IpInvalid".into();
+    }
+    err
+}
+
+/// Row 14: whether `ip` is already held in `vsw` (by any ENI, primary addresses included).
+/// `eni` is the ENI the request is for, if it exists yet.
+fn address_held(state: &State, vsw: &VSwitchState, eni: Option<&Eni>, ip: Ipv4Addr) -> bool {
+    // Defect: only the ENI's own addresses are looked at.
+    if state.has(Defect::DuplicateAcrossEnis) {
+        return eni.is_some_and(|e| e.primary_ip == ip || e.secondary.contains(&ip));
+    }
+    vsw.in_use(ip)
 }
 
 /// Parameters that do not change what a request asks for: signing, format and the token.
@@ -164,34 +281,43 @@ fn replay(
     params: &Params,
     token: Option<&str>,
 ) -> Result<Result<Option<(String, String)>, Fields>, ApiError> {
-    let Some(token) = token else {
+    // Defect: the token is read and validated, then forgotten.
+    let Some(token) = token.filter(|_| !state.has(Defect::ClientTokenIgnored)) else {
         return Ok(Ok(None));
     };
     let key = Idempotency::key(action.name(), token);
     let fp = fingerprint(params);
     match state.idempotency.get(&key) {
         Some(record) if record.fingerprint == fp => Ok(Err(record.fields.clone())),
-        Some(_) => Err(ApiError::idempotent_mismatch(token)),
+        Some(_) => Err(ApiError::idempotent_mismatch(token).at(action.row(7))),
         None => Ok(Ok(Some((key, fp)))),
     }
 }
 
 /// Rows 8 to 11, shared by assign and unassign: the ENI exists, its VSwitch exists, it is
 /// `Available` or `InUse`, and no other assign or unassign on it is in flight.
-fn usable_eni<'a>(state: &'a State, id: &str, now: SystemTime) -> Result<&'a Eni, ApiError> {
+fn usable_eni<'a>(
+    state: &'a State,
+    action: Action,
+    id: &str,
+    now: SystemTime,
+) -> Result<&'a Eni, ApiError> {
     use crate::model::EniStatus::{Available, InUse};
-    let eni = state
-        .enis
-        .get(id)
-        .ok_or_else(|| ApiError::eni_not_found(id))?;
+    let eni = state.enis.get(id).ok_or_else(|| {
+        let mut err = ApiError::eni_not_found(id).at(action.row(8));
+        if state.has(Defect::MisspelledCode) {
+            err.code = "InvalidEniID.NotFound".into();
+        }
+        err
+    })?;
     if !state.vswitches.contains_key(&eni.vswitch_id) {
-        return Err(ApiError::vswitch_not_found(&eni.vswitch_id));
+        return Err(ApiError::vswitch_not_found(&eni.vswitch_id).at(action.row(9)));
     }
     if !matches!(eni.status, Available | InUse) {
-        return Err(ApiError::eni_state("Available/InUse", eni.status.as_str()));
+        return Err(ApiError::eni_state("Available/InUse", eni.status.as_str()).at(action.row(10)));
     }
     if is_busy(eni, now) {
-        return Err(ApiError::conflict());
+        return Err(ApiError::conflict().at(action.row(11)));
     }
     Ok(eni)
 }
@@ -204,7 +330,17 @@ fn is_busy(eni: &Eni, now: SystemTime) -> bool {
 fn eni_fields(state: &State, eni: &Eni) -> Fields {
     let mut ips = Vec::with_capacity(eni.secondary.len() + 1);
     ips.push(ip_set_entry(eni.primary_ip, true));
-    ips.extend(eni.secondary.iter().map(|ip| ip_set_entry(*ip, false)));
+    // Defect: an off-by-one in the loop bound drops the newest secondary address.
+    let shown = if state.has(Defect::DescribeDisagrees) {
+        eni.secondary.len().saturating_sub(1)
+    } else {
+        eni.secondary.len()
+    };
+    ips.extend(
+        eni.secondary[..shown]
+            .iter()
+            .map(|ip| ip_set_entry(*ip, false)),
+    );
     vec![
         ("NetworkInterfaceId", s(&eni.id)),
         ("Status", s(eni.status.as_str())),

@@ -6,6 +6,7 @@
 use std::time::SystemTime;
 
 use super::{Action, address_list, client_token, no_duplicates, replay, required, usable_eni};
+use crate::defects::Defect;
 use crate::error::ApiError;
 use crate::model::State;
 use crate::params::Params;
@@ -18,25 +19,35 @@ pub(super) fn unassign(
     params: &Params,
     now: SystemTime,
 ) -> Result<Fields, ApiError> {
-    let eni_id = required(params, "NetworkInterfaceId")?;
+    const A: Action = Action::Unassign;
+    let eni_id = required(params, "NetworkInterfaceId").map_err(|e| e.at(A.row(1)))?;
     if !params.has_list(LIST) {
-        return Err(ApiError::missing("PrivateIpAddress.N"));
+        return Err(ApiError::missing("PrivateIpAddress.N").at("unassign.list-missing"));
     }
-    let ips = address_list(state, params, LIST)?;
-    no_duplicates(&ips)?;
-    let token = client_token(state, params)?;
-    let remember = match replay(state, Action::Unassign, params, token)? {
+    let mut ips = address_list(state, A, params, LIST)?;
+    no_duplicates(A, &ips)?;
+    let token = client_token(state, A, params)?;
+    let remember = match replay(state, A, params, token)? {
         Ok(remember) => remember,
         Err(fields) => return Ok(fields),
     };
-    let eni = usable_eni(state, eni_id, now)?;
+    let eni = usable_eni(state, A, eni_id, now)?;
     // The primary address is never "assigned" in the secondary sense: Terway observes
     // `InvalidIp.IpUnassigned` for it too.
-    if let Some(ip) = ips
-        .iter()
-        .find(|ip| **ip == eni.primary_ip || !eni.secondary.contains(ip))
-    {
-        return Err(ApiError::ip_unassigned(&ip.to_string()));
+    let refused = |ip: &std::net::Ipv4Addr| {
+        if *ip == eni.primary_ip {
+            // Defect: the primary address is treated like any other.
+            !state.has(Defect::PrimaryUnassignable)
+        } else {
+            // Defect: addresses the ENI does not hold are skipped silently.
+            !eni.secondary.contains(ip) && !state.has(Defect::UnassignMissingAccepted)
+        }
+    };
+    if let Some(ip) = ips.iter().find(|ip| refused(ip)) {
+        return Err(ApiError::ip_unassigned(&ip.to_string()).at("unassign.not-assigned"));
+    }
+    if state.has(Defect::UnassignMissingAccepted) {
+        ips.retain(|ip| *ip == eni.primary_ip || eni.secondary.contains(ip));
     }
     let vswitch_id = eni.vswitch_id.clone();
     state.release(&vswitch_id, &ips);

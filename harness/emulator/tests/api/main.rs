@@ -5,8 +5,10 @@ mod common;
 
 mod assign;
 mod auth;
+mod defects;
 mod faults;
 mod invariants;
+mod journal;
 mod neighbours;
 mod served;
 mod wire;

@@ -1,0 +1,178 @@
+//! `eni-harness fuzz`: seeded sequence fuzzing against a target, beside a clean reference
+//! emulator; each new kind of finding is shrunk and written as a regression case. Exit codes: 0
+//! no findings, 1 findings (or a vacuous run), 2 usage.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use eni_emulator::Defect;
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
+use crate::profile::Profile;
+use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use crate::wire::{Credentials, Signing};
+
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// `embedded` (a fresh in-process emulator per sequence) or the URL of an endpoint.
+    #[arg(long, default_value = "embedded")]
+    target: String,
+    /// Profile (YAML): fixtures, contract version. Default: the embedded emulator's.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Seed of the sequences: the same seed gives the same sequences.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Stop after this long (default 60s unless --runs is given).
+    #[arg(long, value_parser = parse_duration)]
+    time: Option<Duration>,
+    /// Stop after this many sequences.
+    #[arg(long)]
+    runs: Option<u64>,
+    /// Sequences at once (embedded target only; an HTTP target gets one at a time).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Fire assigns, unassigns and creates at once at the smallest VSwitch instead.
+    #[arg(long)]
+    concurrency: bool,
+    /// Where regression cases are written.
+    #[arg(long, default_value = "cases/regressions")]
+    out: PathBuf,
+    /// Do not write case files.
+    #[arg(long)]
+    no_write: bool,
+    /// Plant a defect in the embedded target (repeatable); `eni-harness selftest` lists them.
+    #[arg(long = "defect")]
+    defects: Vec<String>,
+    /// Transition time (Attaching, Detaching, Deleting) the reference assumes for an HTTP target.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    async_delay: Duration,
+    /// Deadline of one request to an HTTP target.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    timeout: Duration,
+}
+
+pub fn fuzz(args: FuzzArgs) -> u8 {
+    let profile = match &args.profile {
+        Some(path) => match Profile::load(path) {
+            Ok(profile) => profile,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return EXIT_USAGE;
+            }
+        },
+        None => Profile::embedded(),
+    };
+    let profile = Arc::new(profile);
+    let mut defects = Vec::new();
+    for name in &args.defects {
+        match name.parse::<Defect>() {
+            Ok(defect) => defects.push(defect),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let embedded = args.target == "embedded";
+    if !embedded && !defects.is_empty() {
+        eprintln!("error: --defect plants defects in the embedded target only");
+        return EXIT_USAGE;
+    }
+    let runtime = runtime();
+    let (spec, verify) = if embedded {
+        let clean: Arc<dyn Target> = Arc::new(EmbeddedTarget::new(&profile));
+        let failing: Arc<dyn Target> =
+            Arc::new(EmbeddedTarget::new(&profile).with_defects(defects.clone()));
+        let label = failing.describe();
+        let planted = defects.clone();
+        let configure: fuzz::Configure = Arc::new(move |config| config.defects = planted.clone());
+        (
+            TargetSpec::Embedded { configure, label },
+            Verify {
+                clean,
+                failing,
+                profile: Arc::clone(&profile),
+            },
+        )
+    } else {
+        let target = match http_target(&args, &profile) {
+            Ok(target) => Arc::new(target),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return EXIT_USAGE;
+            }
+        };
+        let clean: Arc<dyn Target> = Arc::new(EmbeddedTarget::new(&profile));
+        let failing: Arc<dyn Target> = target.clone();
+        (
+            TargetSpec::Http {
+                target,
+                signing: profile.signing,
+            },
+            Verify {
+                clean,
+                failing,
+                profile: Arc::clone(&profile),
+            },
+        )
+    };
+    let env = match Env::new(Arc::clone(&profile), spec, args.async_delay) {
+        Ok(env) => Arc::new(env),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let time = match (args.time, args.runs) {
+        (None, None) => Some(Duration::from_secs(60)),
+        (time, _) => time,
+    };
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let options = FuzzOptions {
+        seed: args.seed,
+        runs: args.runs,
+        time,
+        jobs: args.jobs.unwrap_or(cores).max(1),
+        concurrency: args.concurrency,
+        out: (!args.no_write).then(|| args.out.clone()),
+        shrink: ShrinkBudget::default(),
+        live: std::io::stderr().is_terminal(),
+        verify: Some(verify),
+    };
+    let report = runtime.block_on(fuzz::fuzz(env, options));
+    eprintln!("{}", report.summary());
+    if !report.findings.is_empty() || report.is_vacuous() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {
+    let loopback = ["127.", "localhost", "[::1]"].iter().any(|prefix| {
+        args.target
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.starts_with(prefix))
+    });
+    let credentials = match (Credentials::from_env(), profile.signing) {
+        (_, Signing::None) => None,
+        (Ok(credentials), _) => Some(credentials),
+        // A local emulator's built-in credentials are public test values.
+        (Err(_), _) if loopback => Some(Credentials::new("testid", "testsecret")),
+        (Err(error), _) => return Err(error),
+    };
+    HttpTarget::new(HttpTargetOptions {
+        base_url: args.target.clone(),
+        region: profile.region.clone(),
+        credentials,
+        signing: profile.signing,
+        connect_timeout: Duration::from_secs(5).min(args.timeout),
+        request_timeout: args.timeout,
+        max_body_bytes: 4 << 20,
+    })
+}

@@ -1,0 +1,521 @@
+//! `eni-harness journal FILE`: what a client sent wrong, read from the journal that
+//! `serve --journal FILE` writes. Counts by verdict and by action, every distinct problem with
+//! the number of an example request, and exit 1 if any request was malformed, unsigned, badly
+//! signed or refused by authentication: a CI gate for SDK teams.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// The journal file (`serve --journal FILE`), one JSON line per request.
+    file: PathBuf,
+    /// How many example request numbers to show per problem.
+    #[arg(long, default_value_t = 3)]
+    examples: usize,
+}
+
+/// One journal line, as `serve --journal` writes it. Unknown fields are ignored, so that newer
+/// journals stay readable.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    #[serde(default)]
+    pub time: String,
+    pub action: Option<String>,
+    #[serde(default)]
+    pub method: String,
+    pub signing: String,
+    pub signature_valid: Option<bool>,
+    pub well_formed: bool,
+    pub verdict: String,
+    pub rule: String,
+    pub code: Option<String>,
+    pub parameter: Option<String>,
+    pub status: u16,
+    #[serde(default)]
+    pub params: Vec<(String, Option<String>)>,
+}
+
+/// Verdicts that fail the gate: the client, not the API, is at fault.
+pub const FAILING_VERDICTS: [&str; 4] = ["malformed", "unsigned", "bad-signature", "auth-failed"];
+
+/// What a journal says, counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub requests: usize,
+    pub by_verdict: BTreeMap<String, usize>,
+    /// Action → verdict → count.
+    pub by_action: BTreeMap<String, BTreeMap<String, usize>>,
+    pub by_signing: BTreeMap<String, usize>,
+    pub by_method: BTreeMap<String, usize>,
+    /// Requests whose parameters were well-formed.
+    pub well_formed: usize,
+    /// Signatures compared, and how many matched.
+    pub signatures_checked: usize,
+    pub signatures_valid: usize,
+    /// Answers with a 5xx status: the endpoint's fault, not the client's.
+    pub server_errors: usize,
+    /// Times of the first and the last request.
+    pub span: Option<(String, String)>,
+    /// Each distinct problem, in order of first appearance.
+    pub problems: Vec<Problem>,
+}
+
+/// One distinct thing a client got wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub verdict: String,
+    pub description: String,
+    pub rule: String,
+    pub code: String,
+    pub count: usize,
+    /// Request numbers (`seq`) of the first few requests that showed it.
+    pub examples: Vec<u64>,
+}
+
+impl Summary {
+    /// Requests whose verdict fails the gate.
+    pub fn failing(&self) -> usize {
+        FAILING_VERDICTS
+            .iter()
+            .map(|v| self.by_verdict.get(*v).copied().unwrap_or(0))
+            .sum()
+    }
+}
+
+/// Reads a journal: `Err` lists every line that is not a journal entry (with its number).
+pub fn parse(text: &str) -> Result<Vec<Entry>, Vec<String>> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Entry>(line) {
+            Ok(entry) => entries.push(entry),
+            Err(error) => errors.push(format!("line {}: not a journal entry: {error}", number + 1)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Counts the entries and groups their problems.
+pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
+    let mut summary = Summary {
+        requests: entries.len(),
+        ..Summary::default()
+    };
+    let mut index: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+        summary.span = Some((first.time.clone(), last.time.clone()));
+    }
+    for entry in entries {
+        *summary.by_verdict.entry(entry.verdict.clone()).or_default() += 1;
+        *summary.by_method.entry(entry.method.clone()).or_default() += 1;
+        summary.well_formed += usize::from(entry.well_formed);
+        summary.signatures_checked += usize::from(entry.signature_valid.is_some());
+        summary.signatures_valid += usize::from(entry.signature_valid == Some(true));
+        summary.server_errors += usize::from(entry.status >= 500);
+        *summary.by_signing.entry(entry.signing.clone()).or_default() += 1;
+        let action = entry.action.clone().unwrap_or_else(|| "(no action)".into());
+        *summary
+            .by_action
+            .entry(action)
+            .or_default()
+            .entry(entry.verdict.clone())
+            .or_default() += 1;
+        if !FAILING_VERDICTS.contains(&entry.verdict.as_str()) {
+            continue;
+        }
+        let description = describe(entry);
+        let code = entry.code.clone().unwrap_or_default();
+        let key = (
+            entry.verdict.clone(),
+            entry.rule.clone(),
+            code.clone(),
+            description.clone(),
+        );
+        let at = *index.entry(key).or_insert_with(|| {
+            summary.problems.push(Problem {
+                verdict: entry.verdict.clone(),
+                description,
+                rule: entry.rule.clone(),
+                code,
+                count: 0,
+                examples: Vec::new(),
+            });
+            summary.problems.len() - 1
+        });
+        let problem = &mut summary.problems[at];
+        problem.count += 1;
+        if problem.examples.len() < examples {
+            problem.examples.push(entry.seq);
+        }
+    }
+    summary
+}
+
+/// A client author's description of what one request got wrong.
+fn describe(entry: &Entry) -> String {
+    let param = entry.parameter.as_deref().unwrap_or("?");
+    let value_of = |name: &str| {
+        entry
+            .params
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.clone())
+    };
+    let shown = |name: &str| match value_of(name) {
+        Some(value) => format!("`{name}` = {value:?}"),
+        None => format!("`{name}`"),
+    };
+    match entry.rule.as_str() {
+        "common.auth-missing" if entry.verdict == "unsigned" => {
+            "unsigned request: no AccessKeyId/Signature and no V3 Authorization header".into()
+        }
+        "common.auth-missing" => format!("signing parameter `{param}` missing"),
+        "common.signature" => format!(
+            "{} signature does not match the request",
+            signing_name(&entry.signing)
+        ),
+        "common.authorization" => "V3 Authorization header does not parse".into(),
+        "common.signature-method" => format!("unsupported {}", shown(param)),
+        "common.access-key" => "unknown AccessKeyId".into(),
+        "common.timestamp-format" => format!("malformed timestamp ({param})"),
+        "common.timestamp-expired" => {
+            "timestamp more than 15 minutes off the server's clock".into()
+        }
+        "common.nonce" => "SignatureNonce reused".into(),
+        "common.action-missing" => "no Action".into(),
+        "common.action-unknown" => {
+            format!(
+                "unknown action `{}` (names are case-sensitive)",
+                entry.action.as_deref().unwrap_or("")
+            )
+        }
+        "common.version" if entry.code.as_deref() == Some("MissingParameter") => {
+            "Version missing".into()
+        }
+        "common.version" => format!("wrong {} (expected 2014-05-26)", shown("Version")),
+        "common.format" => format!("invalid {}", shown("Format")),
+        "common.region-missing" => "RegionId missing".into(),
+        "common.wire" => format!(
+            "unreadable request ({})",
+            entry.code.as_deref().unwrap_or("?")
+        ),
+        _ if entry.code.as_deref() == Some("MissingParameter") => {
+            format!("required parameter `{param}` missing")
+        }
+        _ if entry.parameter.as_deref().is_some_and(|p| p.contains(' ')) => {
+            format!("malformed parameter name `{param}` (a space in the key)")
+        }
+        _ => format!("malformed parameter {}", shown(param)),
+    }
+}
+
+fn signing_name(signing: &str) -> &str {
+    match signing {
+        "v1" => "v1",
+        "v3" => "V3",
+        _ => "the",
+    }
+}
+
+/// The summary as the command prints it.
+pub fn render(summary: &Summary, source: &str) -> String {
+    let mut out = String::new();
+    let span = summary
+        .span
+        .as_ref()
+        .map_or(String::new(), |(first, last)| {
+            format!(", {first} to {last}")
+        });
+    let _ = writeln!(out, "Journal {source}: {} requests{span}", summary.requests);
+    let _ = writeln!(
+        out,
+        "  well-formed: {} of {}; signatures valid: {} of {} checked; 5xx answers: {}",
+        summary.well_formed,
+        summary.requests,
+        summary.signatures_valid,
+        summary.signatures_checked,
+        summary.server_errors
+    );
+    let verdicts: Vec<String> = summary
+        .by_verdict
+        .iter()
+        .map(|(v, n)| format!("{v} {n}"))
+        .collect();
+    let _ = writeln!(out, "  by verdict: {}", verdicts.join(", "));
+    let signing: Vec<String> = summary
+        .by_signing
+        .iter()
+        .map(|(v, n)| format!("{v} {n}"))
+        .collect();
+    let methods: Vec<String> = summary
+        .by_method
+        .iter()
+        .map(|(v, n)| format!("{v} {n}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  by signing: {}; by method: {}",
+        signing.join(", "),
+        methods.join(", ")
+    );
+    let _ = writeln!(out, "  by action:");
+    let width = summary.by_action.keys().map(String::len).max().unwrap_or(0);
+    for (action, verdicts) in &summary.by_action {
+        let total: usize = verdicts.values().sum();
+        let parts: Vec<String> = verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "    {action:<width$}  {total:>5}  ({})",
+            parts.join(", ")
+        );
+    }
+    if summary.problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "No problems: every request was well-formed and correctly signed."
+        );
+    } else {
+        let _ = writeln!(out, "Problems (what the client sent wrong):");
+        for problem in &summary.problems {
+            let examples: Vec<String> = problem
+                .examples
+                .iter()
+                .map(|seq| format!("#{seq}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  [{}] {}: {} request(s), e.g. {} — answered by {} ({})",
+                problem.verdict,
+                problem.description,
+                problem.count,
+                examples.join(", "),
+                problem.rule,
+                problem.code,
+            );
+        }
+    }
+    let failing = summary.failing();
+    if failing == 0 {
+        let _ = writeln!(
+            out,
+            "PASS: no request was malformed, unsigned or badly signed."
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "FAIL: {failing} of {} requests were malformed, unsigned, badly signed or refused by authentication.",
+            summary.requests
+        );
+    }
+    out
+}
+
+pub fn journal(args: JournalArgs) -> u8 {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!(
+                "error: cannot read the journal {}: {error}",
+                args.file.display()
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let entries = match parse(&text) {
+        Ok(entries) => entries,
+        Err(errors) => {
+            for error in errors {
+                eprintln!("error: {}: {error}", args.file.display());
+            }
+            return EXIT_USAGE;
+        }
+    };
+    let summary = summarize(&entries, args.examples.max(1));
+    print!("{}", render(&summary, &args.file.display().to_string()));
+    if summary.failing() == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::target::{HttpTarget, HttpTargetOptions, Target};
+    use crate::wire::{Credentials, Signing, WireRequest};
+
+    /// Serves the emulator with a journal on 127.0.0.1:0, sends good and bad requests through
+    /// the harness's own HTTP target, then reads the summary.
+    #[test]
+    fn end_to_end_served_with_a_journal() {
+        let dir = std::env::temp_dir().join(format!("eni-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let runtime = crate::cli::runtime();
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
+            config.journal = Some(crate::cli::serve::file_journal(&path).unwrap());
+            let emulator = eni_emulator::Emulator::new(config);
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
+                let _ = stopped.await;
+            }));
+            let target = |secret: &str| {
+                HttpTarget::new(HttpTargetOptions {
+                    base_url: format!("http://{addr}/"),
+                    region: "cn-hangzhou".into(),
+                    credentials: Some(Credentials::new("testid", secret)),
+                    signing: Signing::V1,
+                    connect_timeout: Duration::from_secs(5),
+                    request_timeout: Duration::from_secs(30),
+                    max_body_bytes: 1 << 20,
+                })
+                .unwrap()
+            };
+            let knobs = Default::default();
+            let good = target("testsecret").connect(&knobs).unwrap();
+            let wrong_secret = target("not-the-secret").connect(&knobs).unwrap();
+            let request = |action: &str, params: &[(&str, &str)], signing: Signing| {
+                let mut all = vec![("Action".to_string(), action.to_string())];
+                all.extend(
+                    params
+                        .iter()
+                        .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+                );
+                WireRequest {
+                    params: all,
+                    signing,
+                    ..WireRequest::default()
+                }
+            };
+            let eni = "eni-bp1running000000000001";
+            let describe = request("DescribeNetworkInterfaces", &[], Signing::V1);
+            assert_eq!(good.send(&describe).await.unwrap().status, 200); // #1 ok
+            let describe_v3 = request("DescribeNetworkInterfaces", &[], Signing::V3);
+            assert_eq!(good.send(&describe_v3).await.unwrap().status, 200); // #2 ok (V3)
+            let space = request(
+                "AssignPrivateIpAddresses",
+                &[
+                    ("NetworkInterfaceId", eni),
+                    ("PrivateIpAddress. 1", "192.168.0.9"),
+                ],
+                Signing::V1,
+            );
+            assert_eq!(good.send(&space).await.unwrap().status, 400); // #3 malformed key
+            assert_eq!(good.send(&space).await.unwrap().status, 400); // #4 the same again
+            assert_eq!(wrong_secret.send(&describe).await.unwrap().status, 400); // #5 bad signature
+            let unsigned = request("DescribeNetworkInterfaces", &[], Signing::None);
+            assert_eq!(good.send(&unsigned).await.unwrap().status, 400); // #6 unsigned
+            let unknown = request("AssignPrivateIpAdresses", &[], Signing::V1);
+            assert_eq!(good.send(&unknown).await.unwrap().status, 404); // #7 unknown action
+            let taken = request(
+                "AssignPrivateIpAddresses",
+                &[
+                    ("NetworkInterfaceId", eni),
+                    ("PrivateIpAddress.1", "192.168.0.200"),
+                ],
+                Signing::V1,
+            );
+            assert_eq!(good.send(&taken).await.unwrap().status, 403); // #8 rejected, not a client bug
+            let _ = stop.send(());
+            let _ = server.await;
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("testsecret") && !text.contains("not-the-secret"));
+        assert!(
+            !text.contains("\"testid\""),
+            "AccessKeyId values never reach the journal"
+        );
+        let entries = parse(&text).unwrap();
+        assert_eq!(entries.len(), 8);
+        let summary = summarize(&entries, 3);
+        let verdicts: Vec<(&str, usize)> = summary
+            .by_verdict
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("bad-signature", 1),
+                ("malformed", 3),
+                ("ok", 2),
+                ("rejected", 1),
+                ("unsigned", 1)
+            ]
+        );
+        assert_eq!(summary.by_signing.get("v3"), Some(&1));
+        let problems: Vec<(&str, usize, &[u64])> = summary
+            .problems
+            .iter()
+            .map(|p| (p.description.as_str(), p.count, p.examples.as_slice()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    "malformed parameter name `PrivateIpAddress. 1` (a space in the key)",
+                    2,
+                    &[3, 4][..]
+                ),
+                ("v1 signature does not match the request", 1, &[5][..]),
+                (
+                    "unsigned request: no AccessKeyId/Signature and no V3 Authorization header",
+                    1,
+                    &[6][..]
+                ),
+                (
+                    "unknown action `AssignPrivateIpAdresses` (names are case-sensitive)",
+                    1,
+                    &[7][..]
+                ),
+            ]
+        );
+        assert_eq!(summary.problems[0].rule, "assign.row-3");
+        assert_eq!(summary.failing(), 5);
+        assert_eq!(
+            (
+                summary.well_formed,
+                summary.signatures_checked,
+                summary.signatures_valid
+            ),
+            (4, 6, 5)
+        );
+        let shown = render(&summary, "journal.jsonl");
+        assert!(shown.contains("FAIL: 5 of 8 requests"), "{shown}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_clean_journal_passes_and_garbage_is_reported_by_line() {
+        let line = r#"{"seq":1,"request_id":"R","time":"t","action":"DescribeNetworkInterfaces","method":"GET","signing":"v1","signature_valid":true,"well_formed":true,"verdict":"ok","rule":"ok","code":null,"parameter":null,"status":200,"params":[["Action","DescribeNetworkInterfaces"],["Signature",null]]}"#;
+        let entries = parse(line).unwrap();
+        let summary = summarize(&entries, 3);
+        assert_eq!(summary.failing(), 0);
+        assert!(render(&summary, "j").contains("PASS"));
+        let errors = parse(&format!("{line}\nnot json\n")).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("line 2:"), "{errors:?}");
+    }
+}

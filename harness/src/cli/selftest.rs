@@ -1,0 +1,520 @@
+//! `eni-harness selftest`: the kill matrix. The case suite runs against the embedded emulator
+//! once clean and once per planted defect; a harness that is worth trusting passes the clean
+//! emulator and fails every broken one. Each row says which cases and which checks caught the
+//! defect, or `NOT CAUGHT`.
+//!
+//! Detectors are functions from (cases, defect) to a [`Detection`]: the case suite and the
+//! black-box fuzzer; another is one more call in [`detect`]. Rows run at once. A defect row stops
+//! at the first group of cases that catches it (`--full` runs every case); the clean row always
+//! runs every case.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use eni_emulator::Defect;
+
+use super::serve::parse_defect;
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec};
+use crate::profile::Profile;
+use crate::runner::{self, FailureKind, LoadedCase, SuiteOptions, Verdict};
+use crate::snapshot::SnapshotMode;
+use crate::target::{EmbeddedTarget, Target};
+
+#[derive(Debug, Args)]
+pub struct SelftestArgs {
+    /// The case suite (a folder or file).
+    #[arg(long, default_value = "cases")]
+    cases: PathBuf,
+    /// Time the fuzz detector spends per row (rows fuzz at once); `0s` turns it off.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    fuzz_time: Duration,
+    /// Run every case against every defect, instead of stopping at the first group of cases
+    /// that catches it: slower, but shows everything that catches each defect.
+    #[arg(long)]
+    full: bool,
+    /// Only these defects (repeatable); default: every defect.
+    #[arg(long = "defect", value_name = "NAME", value_parser = parse_defect)]
+    defects: Vec<Defect>,
+    /// Also write the matrix as a Markdown table here.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+}
+
+/// Failing case ids shown per row; the rest are counted.
+pub const SHOWN_CASES: usize = 3;
+
+/// What one detector found against one emulator (clean, or with one defect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// `suite`, `fuzz`, …
+    pub detector: &'static str,
+    /// Ids of the failing cases (or kinds of fuzz findings), in suite order.
+    pub failures: Vec<String>,
+    /// What fired: `expectation`, `check no_5xx`, … (sorted).
+    pub fired: BTreeSet<String>,
+    /// What the detector tried, e.g. `16 of 173 cases (stopped at the first catch)`.
+    pub scope: String,
+    /// The detector could not run: the row cannot be judged.
+    pub error: Option<String>,
+}
+
+impl Detection {
+    fn new(detector: &'static str) -> Detection {
+        Detection {
+            detector,
+            failures: Vec::new(),
+            fired: BTreeSet::new(),
+            scope: String::new(),
+            error: None,
+        }
+    }
+
+    pub fn caught(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+/// One row of the matrix: the emulator's defect (`None`: clean) and what each detector found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub defect: Option<Defect>,
+    pub detections: Vec<Detection>,
+}
+
+impl Row {
+    pub fn caught(&self) -> bool {
+        self.detections.iter().any(Detection::caught)
+    }
+
+    /// A clean row must find nothing; a defect row must find something.
+    pub fn ok(&self) -> bool {
+        if self.detections.iter().any(|d| d.error.is_some()) {
+            return false;
+        }
+        match self.defect {
+            None => !self.caught(),
+            Some(_) => self.caught(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.defect.map_or("(none: clean emulator)", Defect::name)
+    }
+}
+
+/// How the matrix is run.
+#[derive(Debug, Clone)]
+pub struct MatrixOptions {
+    /// Cases at once within one suite run.
+    pub jobs: usize,
+    /// Time of the fuzz detector per row; zero: no fuzzing.
+    pub fuzz_time: Duration,
+    /// Every case against every defect (else a defect row stops at its first catch).
+    pub full: bool,
+}
+
+/// The clean row first, then one row per defect, all run at once.
+pub async fn kill_matrix(
+    cases: &[LoadedCase],
+    defects: &[Defect],
+    options: &MatrixOptions,
+) -> Vec<Row> {
+    let profile = Arc::new(Profile::embedded());
+    let cases: Arc<[LoadedCase]> = cases.into();
+    let rows: Vec<Option<Defect>> = std::iter::once(None)
+        .chain(defects.iter().copied().map(Some))
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, defect) in rows.iter().copied().enumerate() {
+        let (cases, profile, options) = (Arc::clone(&cases), Arc::clone(&profile), options.clone());
+        tasks.spawn(async move { (index, detect(&cases, &profile, defect, &options).await) });
+    }
+    let mut out: Vec<Option<Row>> = vec![None; rows.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, row)) => out[index] = Some(row),
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Every detector against one emulator.
+async fn detect(
+    cases: &[LoadedCase],
+    profile: &Arc<Profile>,
+    defect: Option<Defect>,
+    options: &MatrixOptions,
+) -> Row {
+    // The clean row runs every case: a false alarm anywhere in the suite must show.
+    let stop_early = defect.is_some() && !options.full;
+    let mut detections =
+        vec![suite_detector(cases, profile, defect, options.jobs, stop_early).await];
+    if !options.fuzz_time.is_zero() {
+        detections.push(fuzz_detector(profile, defect, options.fuzz_time).await);
+    }
+    Row { defect, detections }
+}
+
+/// The case suite against the embedded emulator with `defect` planted. Snapshots are off: a
+/// snapshot difference is not a verdict here; expectations and named checks are. Cases run in
+/// groups of a few per job; with `stop_early`, no group starts after one that caught something.
+pub async fn suite_detector(
+    cases: &[LoadedCase],
+    profile: &Arc<Profile>,
+    defect: Option<Defect>,
+    jobs: usize,
+    stop_early: bool,
+) -> Detection {
+    let target = EmbeddedTarget::new(profile).with_defects(defect.into_iter().collect());
+    let target: Arc<dyn Target> = Arc::new(target);
+    let mut detection = Detection::new("suite");
+    let mut ran = 0;
+    let group = if stop_early {
+        4 * jobs.max(1)
+    } else {
+        cases.len().max(1)
+    };
+    for chunk in cases.chunks(group) {
+        let options = SuiteOptions {
+            jobs,
+            snapshots: SnapshotMode::Off,
+            repro_url: String::new(),
+            run_token: format!("selftest-{}-{ran}", defect.map_or("clean", Defect::name)),
+        };
+        let report = runner::run_suite(
+            chunk.to_vec(),
+            Arc::clone(&target),
+            Arc::clone(profile),
+            options,
+            |_| {},
+        )
+        .await;
+        ran += chunk.len();
+        for outcome in report
+            .outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Fail)
+        {
+            detection.failures.push(outcome.id.clone());
+            for failure in &outcome.failures {
+                if failure.kind != FailureKind::Snapshot {
+                    detection.fired.insert(failure.label());
+                }
+            }
+        }
+        if stop_early && detection.caught() {
+            break;
+        }
+    }
+    detection.scope = if ran < cases.len() {
+        format!("{ran} of {} cases, stopped at the first catch", cases.len())
+    } else {
+        format!("all {ran} cases")
+    };
+    detection
+}
+
+/// The black-box fuzzer against the embedded emulator with `defect` planted, for `time`,
+/// beside its clean reference. Every kind of finding counts; nothing is shrunk or written.
+pub async fn fuzz_detector(
+    profile: &Arc<Profile>,
+    defect: Option<Defect>,
+    time: Duration,
+) -> Detection {
+    let mut detection = Detection::new("fuzz");
+    let planted: Vec<Defect> = defect.into_iter().collect();
+    let label = EmbeddedTarget::new(profile)
+        .with_defects(planted.clone())
+        .describe();
+    let configure: fuzz::Configure = Arc::new(move |config| config.defects = planted.clone());
+    let spec = TargetSpec::Embedded { configure, label };
+    let env = match Env::new(Arc::clone(profile), spec, Duration::from_secs(2)) {
+        Ok(env) => Arc::new(env),
+        Err(message) => {
+            detection.error = Some(format!("the fuzzer cannot start: {message}"));
+            return detection;
+        }
+    };
+    let options = FuzzOptions {
+        seed: 0,
+        runs: None,
+        time: Some(time),
+        jobs: 1,
+        concurrency: false,
+        out: None,
+        shrink: ShrinkBudget {
+            attempts: 0,
+            time: Duration::ZERO,
+        },
+        live: false,
+        verify: None,
+    };
+    let report = fuzz::fuzz(env, options).await;
+    for found in &report.findings {
+        detection.failures.push(found.kind.to_string());
+        detection.fired.insert(found.kind.check.clone());
+    }
+    detection.scope = format!(
+        "{} sequences, {} requests in {:.0} s",
+        report.sequences,
+        report.requests,
+        time.as_secs_f64()
+    );
+    if report.is_vacuous() {
+        detection
+            .scope
+            .push_str(", VACUOUS: too few mutating requests succeeded");
+    }
+    detection
+}
+
+/// The matrix for a terminal.
+pub fn render(rows: &[Row], cases: usize, wall: Duration) -> String {
+    let mut out = String::new();
+    let defects = rows.iter().filter(|r| r.defect.is_some()).count();
+    let _ = writeln!(
+        out,
+        "Kill matrix: {cases} cases against the embedded emulator, clean and with each of {defects} planted defects ({:.1} s)",
+        wall.as_secs_f64()
+    );
+    let width = rows.iter().map(|r| r.name().len()).max().unwrap_or(0);
+    for row in rows {
+        let verdict = match (row.defect, row.ok()) {
+            (None, true) => "PASS",
+            (None, false) => "FAILS",
+            (Some(_), true) => "CAUGHT",
+            (Some(_), false) => "NOT CAUGHT",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {verdict:<10}  {}",
+            row.name(),
+            findings(row)
+        );
+    }
+    let missed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.defect.is_some() && !r.ok())
+        .map(Row::name)
+        .collect();
+    let clean_ok = rows.iter().filter(|r| r.defect.is_none()).all(Row::ok);
+    match (missed.is_empty(), clean_ok) {
+        (true, true) => {
+            let _ = writeln!(
+                out,
+                "PASS: every defect is caught and the clean emulator passes every case."
+            );
+        }
+        _ => {
+            if !clean_ok {
+                let _ = writeln!(
+                    out,
+                    "FAIL: the clean emulator fails cases: the suite or the emulator is wrong."
+                );
+            }
+            if !missed.is_empty() {
+                let _ = writeln!(out, "FAIL: not caught: {}", missed.join(", "));
+            }
+        }
+    }
+    out
+}
+
+/// `suite: 12 cases (a, b, c, +9) — expectation, check no_5xx`, or `0 failures`.
+fn findings(row: &Row) -> String {
+    let parts: Vec<String> = row
+        .detections
+        .iter()
+        .map(|d| {
+            if let Some(error) = &d.error {
+                return format!("{}: ERROR {error}", d.detector);
+            }
+            if !d.caught() {
+                return format!("{}: 0 failures [{}]", d.detector, d.scope);
+            }
+            let mut shown: Vec<String> = d.failures.iter().take(SHOWN_CASES).cloned().collect();
+            if d.failures.len() > SHOWN_CASES {
+                shown.push(format!("+{}", d.failures.len() - SHOWN_CASES));
+            }
+            let fired: Vec<&str> = d.fired.iter().map(String::as_str).collect();
+            format!(
+                "{}: {} failing ({}) — {} [{}]",
+                d.detector,
+                d.failures.len(),
+                shown.join(", "),
+                fired.join(", "),
+                d.scope
+            )
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// The matrix as a Markdown table.
+pub fn render_markdown(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| Defect | Verdict | Caught by (first cases) | Checks that fired |\n|---|---|---|---|\n",
+    );
+    for row in rows {
+        let verdict = match (row.defect, row.ok()) {
+            (None, true) => "clean: passes",
+            (None, false) => "clean: **FAILS**",
+            (Some(_), true) => "caught",
+            (Some(_), false) => "**NOT CAUGHT**",
+        };
+        let mut cases = Vec::new();
+        let mut fired = BTreeSet::new();
+        for detection in &row.detections {
+            for id in detection.failures.iter().take(SHOWN_CASES) {
+                cases.push(format!("{}: `{id}`", detection.detector));
+            }
+            if detection.failures.len() > SHOWN_CASES {
+                cases.push(format!(
+                    "{}: +{} more",
+                    detection.detector,
+                    detection.failures.len() - SHOWN_CASES
+                ));
+            }
+            fired.extend(detection.fired.iter().map(|f| format!("`{f}`")));
+        }
+        let doc = row
+            .defect
+            .map_or(String::new(), |d| format!("<br>{}", d.doc()));
+        let _ = writeln!(
+            out,
+            "| `{}`{doc} | {verdict} | {} | {} |",
+            row.name(),
+            cases.join("<br>"),
+            fired.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    out
+}
+
+pub fn selftest(args: SelftestArgs) -> u8 {
+    let cases = match runner::load_cases(std::slice::from_ref(&args.cases)) {
+        Ok(cases) => cases,
+        Err(error) => {
+            eprintln!("{error}");
+            return EXIT_USAGE;
+        }
+    };
+    let defects = if args.defects.is_empty() {
+        Defect::ALL.to_vec()
+    } else {
+        args.defects.clone()
+    };
+    let jobs = std::thread::available_parallelism().map_or(2, usize::from);
+    let options = MatrixOptions {
+        jobs,
+        fuzz_time: args.fuzz_time,
+        full: args.full,
+    };
+    let started = Instant::now();
+    let rows = runtime().block_on(kill_matrix(&cases, &defects, &options));
+    print!("{}", render(&rows, cases.len(), started.elapsed()));
+    if let Some(path) = &args.markdown
+        && let Err(error) = std::fs::write(path, render_markdown(&rows))
+    {
+        eprintln!("error: cannot write {}: {error}", path.display());
+        return EXIT_USAGE;
+    }
+    if rows.iter().all(Row::ok) {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defects the case suite cannot catch, each with the reason. Empty: the suite catches
+    /// every planted defect. A defect listed here needs another detector or a new case.
+    const SUITE_BLIND_SPOTS: &[(Defect, &str)] = &[];
+
+    #[test]
+    fn the_suite_catches_every_defect_and_passes_the_clean_emulator() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cases = runner::load_cases(&[root.join("cases")]).expect("the suite loads");
+        let options = MatrixOptions {
+            jobs: 2,
+            fuzz_time: Duration::ZERO,
+            full: false,
+        };
+        let rows = runtime().block_on(kill_matrix(&cases, &Defect::ALL, &options));
+        let shown = render(&rows, cases.len(), Duration::ZERO);
+        assert_eq!(rows.len(), Defect::ALL.len() + 1);
+        assert!(
+            rows[0].defect.is_none() && rows[0].ok(),
+            "the clean emulator fails cases:\n{shown}"
+        );
+        for row in &rows[1..] {
+            let defect = row.defect.expect("defect rows");
+            let blind = SUITE_BLIND_SPOTS.iter().any(|(d, _)| *d == defect);
+            assert_eq!(
+                row.caught(),
+                !blind,
+                "{}: caught {} but listed as blind {blind}:\n{shown}",
+                defect,
+                row.caught()
+            );
+        }
+        let markdown = render_markdown(&rows);
+        assert_eq!(markdown.lines().count(), rows.len() + 2);
+    }
+
+    #[test]
+    fn rows_judge_clean_and_defective_emulators_the_other_way_round() {
+        let nothing = Detection::new("suite");
+        let found = Detection {
+            failures: vec!["a".into()],
+            ..Detection::new("suite")
+        };
+        assert!(
+            Row {
+                defect: None,
+                detections: vec![nothing.clone()]
+            }
+            .ok()
+        );
+        assert!(
+            !Row {
+                defect: None,
+                detections: vec![found.clone()]
+            }
+            .ok()
+        );
+        assert!(
+            Row {
+                defect: Some(Defect::MisspelledCode),
+                detections: vec![found.clone()]
+            }
+            .ok()
+        );
+        let missed = Row {
+            defect: Some(Defect::MisspelledCode),
+            detections: vec![nothing],
+        };
+        assert!(!missed.ok());
+        assert!(render(&[missed], 1, Duration::ZERO).contains("NOT CAUGHT"));
+        let broken = Detection {
+            error: Some("cannot start".into()),
+            ..found.clone()
+        };
+        assert!(
+            !Row {
+                defect: Some(Defect::MisspelledCode),
+                detections: vec![broken]
+            }
+            .ok()
+        );
+    }
+}

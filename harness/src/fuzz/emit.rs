@@ -1,0 +1,258 @@
+//! Turning a shrunk sequence into a ready-to-run case file: ENIs created and captured, every
+//! value written relative to the profile's fixtures (`${vswitch.host(12)}`), each step expecting
+//! what the contract (the reference) answered, teardown detaching and deleting what was created.
+//! The text goes through `eni_spec::parse_case` and `case_to_yaml`, so it is valid and canonical.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use super::exec::StepRecord;
+use super::fixtures::Fixtures;
+use super::ops::{Rendered, Val};
+use super::oracle::Kind;
+use crate::checks::invariants::canonical_ipv4;
+
+/// What the case header says about where the finding came from.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub kind: Kind,
+    pub message: String,
+    pub seed: u64,
+    pub sequence: u64,
+    pub target: String,
+}
+
+/// A case file's name (without `.yaml`) and text.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    pub slug: String,
+    pub text: String,
+    pub case: eni_spec::Case,
+}
+
+/// Writes the case. Fails only if the generated text does not parse (a bug of the writer).
+pub fn case_file(
+    steps: &[StepRecord],
+    fixtures: &Fixtures,
+    provenance: &Provenance,
+) -> Result<CaseFile, String> {
+    let slug = slug(&provenance.kind);
+    let mut uses: Vec<String> = fixtures.vswitches.iter().map(|v| v.name.clone()).collect();
+    uses.extend(fixtures.security_group.iter().map(|sg| sg.name.clone()));
+    uses.extend(fixtures.instances.iter().map(|i| i.name.clone()));
+    let mut captured: BTreeSet<usize> = BTreeSet::new();
+    let mut attached: Vec<(usize, String)> = Vec::new();
+    let mut body: Vec<String> = Vec::new();
+    let mut setup: Vec<String> = Vec::new();
+    let mut in_setup = true;
+    for (index, step) in steps.iter().enumerate() {
+        let mut lines = Vec::new();
+        match &step.rendered {
+            Rendered::Wait(duration) => {
+                lines.push(format!("  - wait: {}s", duration.as_secs().max(1)));
+            }
+            Rendered::Send { action, params } => {
+                lines.push(format!("  - name: step-{}", index + 1));
+                lines.push(format!("    action: {action}"));
+                if !params.is_empty() {
+                    lines.push("    pairs:".into());
+                    for (key, value) in params {
+                        let text = match value {
+                            Val::Eni(h) if captured.contains(h) => format!("${{eni{h}}}"),
+                            Val::Eni(_) => "eni-bp1fuzzmissing0000001".into(),
+                            // `${unique}` keeps the case's tokens apart from other runs'.
+                            Val::Text(text) if key == "ClientToken" => {
+                                format!("{text}-${{unique}}")
+                            }
+                            Val::Text(text) => template(text, fixtures),
+                        };
+                        lines.push(format!("      - [{}, {}]", quote(key), quote(&text)));
+                    }
+                }
+                match &step.expected {
+                    Some((status, code)) => {
+                        lines.push("    expect:".into());
+                        lines.push(format!("      status: {status}"));
+                        if let (Some(code), true) = (code, *status != 200) {
+                            lines.push(format!("      code: {}", quote(code)));
+                        }
+                    }
+                    None => lines.push("    expect: { status: [] }".into()),
+                }
+                let succeeded = matches!(step.expected, Some((200, _)));
+                let count = params.iter().find_map(|(k, v)| match v {
+                    Val::Text(text) if k == "SecondaryPrivateIpAddressCount" => {
+                        text.parse::<u32>().ok()
+                    }
+                    _ => None,
+                });
+                let has_list = params
+                    .iter()
+                    .any(|(k, _)| k.starts_with("PrivateIpAddress."));
+                let replay = params.iter().any(|(k, _)| k == "ClientToken");
+                if let (Some(n), true, false, false) = (count, succeeded, has_list, replay) {
+                    match *action {
+                        "AssignPrivateIpAddresses" => {
+                            lines.push(format!("      assigned_count: {n}"))
+                        }
+                        "CreateNetworkInterface" => lines.push(format!(
+                            "      count: {{ path: PrivateIpSets.PrivateIpSet, equals: {} }}",
+                            n + 1
+                        )),
+                        _ => {}
+                    }
+                }
+                if let (Some(h), true, true) =
+                    (step.created, succeeded, *action == "CreateNetworkInterface")
+                    && captured.insert(h)
+                {
+                    lines.push(format!("    capture: {{ eni{h}: NetworkInterfaceId }}"));
+                }
+                if *action == "AttachNetworkInterface" && succeeded {
+                    let eni = params.iter().find_map(|(k, v)| match v {
+                        Val::Eni(h) if k == "NetworkInterfaceId" && captured.contains(h) => {
+                            Some(*h)
+                        }
+                        _ => None,
+                    });
+                    let instance = params
+                        .iter()
+                        .find(|(k, _)| k == "InstanceId")
+                        .map(|(_, v)| v);
+                    if let (Some(h), Some(Val::Text(instance))) = (eni, instance) {
+                        attached.push((h, template(instance, fixtures)));
+                    }
+                }
+                let is_setup =
+                    *action == "CreateNetworkInterface" && succeeded && index + 1 < steps.len();
+                in_setup &= is_setup;
+            }
+        }
+        if in_setup {
+            setup.extend(lines)
+        } else {
+            body.extend(lines)
+        }
+    }
+    if body.is_empty() {
+        // A case needs at least one step: the last setup create becomes the step.
+        body = std::mem::take(&mut setup);
+    }
+    let any = "[200, 400, 403, 404]";
+    let mut teardown = Vec::new();
+    for (h, instance) in &attached {
+        teardown.push(format!("  - name: detach-eni{h}-{}", teardown.len() + 1));
+        teardown.push("    action: DetachNetworkInterface".into());
+        teardown.push(format!(
+            "    pairs: [[NetworkInterfaceId, \"${{eni{h}}}\"], [InstanceId, {}]]",
+            quote(instance)
+        ));
+        teardown.push(format!("    expect: {{ status: {any} }}"));
+    }
+    if !captured.is_empty() {
+        teardown.push("  - wait: 30s".into());
+    }
+    for h in &captured {
+        teardown.push(format!("  - name: delete-eni{h}"));
+        teardown.push("    action: DeleteNetworkInterface".into());
+        teardown.push(format!(
+            "    pairs: [[NetworkInterfaceId, \"${{eni{h}}}\"]]"
+        ));
+        teardown.push(format!("    expect: {{ status: {any} }}"));
+    }
+    let title = format!(
+        "Fuzz finding: {} (seed {}, sequence {})",
+        provenance.kind, provenance.seed, provenance.sequence
+    );
+    let mut text = format!(
+        "id: regressions.{slug}\ntitle: {}\ntags: [regression, fuzz]\nuses: [{}]\nsnapshot: false\n",
+        quote(&title),
+        uses.join(", ")
+    );
+    if !setup.is_empty() {
+        text.push_str("setup:\n");
+        text.push_str(&(setup.join("\n") + "\n"));
+    }
+    text.push_str("steps:\n");
+    text.push_str(&(body.join("\n") + "\n"));
+    if !teardown.is_empty() {
+        text.push_str("teardown:\n");
+        text.push_str(&(teardown.join("\n") + "\n"));
+    }
+    let origin = format!("regressions/{slug}.yaml");
+    let case = eni_spec::parse_case(&text, &origin).map_err(|errors| {
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        format!(
+            "the generated case does not parse:\n{}\n---\n{text}",
+            errors.join("\n")
+        )
+    })?;
+    let header = format!(
+        "# Found by `eni-harness fuzz --seed {}` against {} (sequence {}).\n# {}\n# Review: rename the file and `id` after what it caught, and retitle it.\n",
+        provenance.seed,
+        provenance.target,
+        provenance.sequence,
+        provenance.message.lines().next().unwrap_or_default()
+    );
+    let text = header + &eni_spec::case_to_yaml(&case);
+    Ok(CaseFile { slug, text, case })
+}
+
+/// A value written relative to the fixtures where it names one.
+fn template(text: &str, fixtures: &Fixtures) -> String {
+    for v in &fixtures.vswitches {
+        if v.id == text {
+            return format!("${{{}.id}}", v.name);
+        }
+    }
+    if let Some(sg) = &fixtures.security_group
+        && sg.id == text
+    {
+        return format!("${{{}.id}}", sg.name);
+    }
+    for i in &fixtures.instances {
+        if i.id == text {
+            return format!("${{{}.id}}", i.name);
+        }
+        if i.primary_eni.as_deref() == Some(text) {
+            return format!("${{{}.primary_eni}}", i.name);
+        }
+    }
+    if let Some(address) = canonical_ipv4(text) {
+        for v in &fixtures.vswitches {
+            if v.cidr.contains(&address) {
+                let offset = u32::from(address) - u32::from(v.cidr.network());
+                return format!("${{{}.host({offset})}}", v.name);
+            }
+            if u32::from(address) == u32::from(v.cidr.broadcast()).wrapping_add(1)
+                && address != Ipv4Addr::UNSPECIFIED
+            {
+                return format!("${{{}.outside}}", v.name);
+            }
+        }
+    }
+    text.replace('$', "$$")
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn quote(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// `differential-assignprivateipaddresses-200-vs-403-invalidip-ipassigned`.
+pub fn slug(kind: &Kind) -> String {
+    let raw = format!("fuzz-{}-{}", kind.check, kind.signature);
+    let mut out = String::new();
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.trim_end_matches('-').chars().take(80).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out.replace('_', "-")
+}

@@ -1,0 +1,869 @@
+//! The fuzzer's input language: operations across the ENI lifecycle, decoded with `arbitrary`
+//! from seeded bytes. Inputs are structured (enums for actions and error paths, addresses by
+//! index into a VSwitch block and near its edges, small bounded counts, ENIs by index into the
+//! ENIs created so far), so that a few bytes reach deep states; and every parser edge case users
+//! hit has its own variant.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use arbitrary::{Arbitrary, Unstructured};
+use ipnet::Ipv4Net;
+
+use super::fixtures::Fixtures;
+
+/// Most operations in one generated sequence.
+pub const MAX_OPS: usize = 24;
+/// Most addresses in one generated list parameter.
+const MAX_LIST: usize = 4;
+/// An ENI id no target knows.
+pub const UNKNOWN_ENI: &str = "eni-bp1fuzzunknown0000001";
+
+/// One operation of a sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Create {
+        vswitch: u8,
+        primary: Option<AddrPick>,
+        secondaries: CreateSecondaries,
+        token: TokenPick,
+    },
+    Assign {
+        eni: EniPick,
+        shape: AssignShape,
+        token: TokenPick,
+    },
+    Unassign {
+        eni: EniPick,
+        shape: UnassignShape,
+    },
+    Attach {
+        eni: EniPick,
+        instance: u8,
+    },
+    Detach {
+        eni: EniPick,
+        instance: u8,
+    },
+    Delete {
+        eni: EniPick,
+    },
+    Describe {
+        eni: EniPick,
+        list: bool,
+    },
+    Wait {
+        seconds: u8,
+    },
+}
+
+/// Which ENI an operation names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum EniPick {
+    /// The n-th ENI created so far (modulo how many there are).
+    Created(u8),
+    /// The primary ENI of an instance fixture.
+    Primary(u8),
+    Unknown,
+    Empty,
+    Missing,
+}
+
+/// An address, picked relative to the fixtures and the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum AddrPick {
+    /// Host `n` (modulo the block size) of the chosen VSwitch.
+    Host(u16),
+    Edge(Edge),
+    /// An address some ENI holds now (index into every held address).
+    Held(u8),
+    /// A secondary address the operation's own ENI holds.
+    OwnSecondary(u8),
+    /// The operation's own ENI's primary address.
+    OwnPrimary,
+    /// An address of the other VSwitch.
+    OtherVSwitch(u16),
+    /// A well-formed address, then mangled.
+    Malformed(Mangle, u16),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Edge {
+    Network,
+    FirstUsable,
+    LastUsable,
+    /// The three reserved addresses at the top of the block.
+    ReservedTop(u8),
+    Outside,
+    BelowNetwork,
+}
+
+/// How a well-formed address is made malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum Mangle {
+    LeadingZeros,
+    Ipv6Mapped,
+    Ipv6,
+    Empty,
+    NonAscii,
+    Spaces,
+    Octet256,
+    ThreeParts,
+    Cidr,
+}
+
+/// How `PrivateIpAddress.N` keys are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum KeyStyle {
+    Plain,
+    /// `.1` and `.3`: gaps are allowed.
+    Gaps,
+    /// The seed's `PrivateIpAddress. 1`.
+    SpaceInKey,
+    IndexZero,
+    Index11,
+    Index51,
+    IndexHuge,
+    IndexNegative,
+    IndexLeadingZero,
+    IndexText,
+    TrailingSpace,
+    /// The first key written twice.
+    RepeatedKey,
+    /// `privateipaddress.1`: an unknown parameter, ignored.
+    WrongCase,
+}
+
+/// A `SecondaryPrivateIpAddressCount` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum CountPick {
+    Small(u8),
+    Zero,
+    Negative,
+    Huge,
+    Fifty,
+    FiftyOne,
+    Fraction,
+    Empty,
+    Text,
+    LeadingZero,
+    Spaced,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignShape {
+    Addresses {
+        addresses: Vec<AddrPick>,
+        keys: KeyStyle,
+    },
+    Count(CountPick),
+    /// The same address twice in one request.
+    Duplicate(AddrPick),
+    /// Both an address and a count.
+    Both(AddrPick, CountPick),
+    Neither,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnassignShape {
+    Addresses {
+        addresses: Vec<AddrPick>,
+        keys: KeyStyle,
+    },
+    Duplicate(AddrPick),
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateSecondaries {
+    None,
+    Addresses(Vec<AddrPick>),
+    Count(CountPick),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+pub enum TokenPick {
+    None,
+    /// A token not used before in the sequence.
+    Fresh,
+    /// The n-th token used before (modulo), or a fresh one if none was.
+    Reuse(u8),
+}
+
+impl<'a> Arbitrary<'a> for Op {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Op> {
+        // Weighted: assigns and unassigns are what the harness is about; creates feed them.
+        let op = match u.int_in_range(0..=99u8)? {
+            0..=17 => Op::Create {
+                vswitch: small_weighted(u)?,
+                primary: if u.ratio(1, 4)? { Some(addr(u)?) } else { None },
+                secondaries: match u.int_in_range(0..=5u8)? {
+                    0..=3 => CreateSecondaries::None,
+                    4 => CreateSecondaries::Addresses(addr_list(u)?),
+                    _ => CreateSecondaries::Count(count(u)?),
+                },
+                token: token(u)?,
+            },
+            18..=54 => Op::Assign {
+                eni: eni(u)?,
+                shape: match u.int_in_range(0..=19u8)? {
+                    0..=8 => AssignShape::Addresses {
+                        addresses: addr_list(u)?,
+                        keys: keys(u)?,
+                    },
+                    9..=16 => AssignShape::Count(count(u)?),
+                    17 => AssignShape::Duplicate(addr(u)?),
+                    18 => AssignShape::Both(addr(u)?, count(u)?),
+                    _ => AssignShape::Neither,
+                },
+                token: token(u)?,
+            },
+            55..=72 => Op::Unassign {
+                eni: eni(u)?,
+                shape: match u.int_in_range(0..=9u8)? {
+                    0..=7 => UnassignShape::Addresses {
+                        addresses: unassign_list(u)?,
+                        keys: keys(u)?,
+                    },
+                    8 => UnassignShape::Duplicate(addr(u)?),
+                    _ => UnassignShape::Nothing,
+                },
+            },
+            73..=78 => Op::Attach {
+                eni: eni(u)?,
+                instance: u.arbitrary()?,
+            },
+            79..=83 => Op::Detach {
+                eni: eni(u)?,
+                instance: u.arbitrary()?,
+            },
+            84..=88 => Op::Delete { eni: eni(u)? },
+            89..=95 => Op::Describe {
+                eni: eni(u)?,
+                list: u.arbitrary()?,
+            },
+            _ => Op::Wait {
+                seconds: u.int_in_range(1..=5u8)?,
+            },
+        };
+        Ok(op)
+    }
+}
+
+/// Mostly 0 (the main VSwitch), sometimes 1 (the small one, for exhaustion).
+fn small_weighted(u: &mut Unstructured<'_>) -> arbitrary::Result<u8> {
+    Ok(if u.ratio(1, 4)? { 1 } else { 0 })
+}
+
+fn eni(u: &mut Unstructured<'_>) -> arbitrary::Result<EniPick> {
+    Ok(match u.int_in_range(0..=19u8)? {
+        0..=15 => EniPick::Created(u.int_in_range(0..=3)?),
+        16 => EniPick::Primary(u.arbitrary()?),
+        _ => u.arbitrary()?,
+    })
+}
+
+fn addr(u: &mut Unstructured<'_>) -> arbitrary::Result<AddrPick> {
+    Ok(match u.int_in_range(0..=19u8)? {
+        0..=7 => AddrPick::Host(u.int_in_range(1..=40)?),
+        8..=9 => AddrPick::Edge(u.arbitrary()?),
+        10..=12 => AddrPick::Held(u.arbitrary()?),
+        13..=14 => AddrPick::OwnSecondary(u.arbitrary()?),
+        15 => AddrPick::OwnPrimary,
+        16 => AddrPick::OtherVSwitch(u.arbitrary()?),
+        _ => AddrPick::Malformed(u.arbitrary()?, u.int_in_range(1..=40)?),
+    })
+}
+
+/// Unassigns mostly name what the ENI holds.
+fn unassign_list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<AddrPick>> {
+    let n = u.int_in_range(1..=MAX_LIST)?;
+    (0..n)
+        .map(|_| {
+            if u.ratio(2, 3)? {
+                Ok(AddrPick::OwnSecondary(u.arbitrary()?))
+            } else {
+                addr(u)
+            }
+        })
+        .collect()
+}
+
+fn addr_list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<AddrPick>> {
+    let n = if u.ratio(2, 3)? {
+        1
+    } else {
+        u.int_in_range(1..=MAX_LIST)?
+    };
+    (0..n).map(|_| addr(u)).collect()
+}
+
+fn keys(u: &mut Unstructured<'_>) -> arbitrary::Result<KeyStyle> {
+    Ok(if u.ratio(3, 4)? {
+        KeyStyle::Plain
+    } else {
+        u.arbitrary()?
+    })
+}
+
+fn count(u: &mut Unstructured<'_>) -> arbitrary::Result<CountPick> {
+    Ok(if u.ratio(3, 4)? {
+        CountPick::Small(u.int_in_range(1..=4)?)
+    } else {
+        u.arbitrary()?
+    })
+}
+
+fn token(u: &mut Unstructured<'_>) -> arbitrary::Result<TokenPick> {
+    Ok(if u.ratio(3, 4)? {
+        TokenPick::None
+    } else {
+        u.arbitrary()?
+    })
+}
+
+/// Decodes one sequence from bytes. Never fails: running out of bytes ends the sequence.
+pub fn decode_sequence(bytes: &[u8]) -> Vec<Op> {
+    let mut u = Unstructured::new(bytes);
+    let len = u.int_in_range(1..=MAX_OPS).unwrap_or(1);
+    let mut ops = Vec::with_capacity(len);
+    for _ in 0..len {
+        match Op::arbitrary(&mut u) {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    ops
+}
+
+/// A parameter value: text, or the ENI behind a handle (whose id differs per endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Val {
+    Text(String),
+    Eni(usize),
+}
+
+/// One operation made concrete against the state: what to send, or how long to wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    Send {
+        action: &'static str,
+        params: Vec<(String, Val)>,
+    },
+    Wait(Duration),
+}
+
+/// What rendering needs to know about the state of the run: the addresses held now, per ENI.
+#[derive(Debug, Clone, Default)]
+pub struct StateView {
+    /// Handle → (primary, secondaries) on the reference, for handles that exist there.
+    pub handles: Vec<Option<(Ipv4Addr, Vec<Ipv4Addr>)>>,
+    /// Fixture primary ENI id → (primary, secondaries).
+    pub primaries: Vec<(String, Ipv4Addr, Vec<Ipv4Addr>)>,
+    /// Every address held in any fixture VSwitch.
+    pub held: Vec<Ipv4Addr>,
+    /// Tokens used so far in the sequence.
+    pub tokens: usize,
+}
+
+/// Which ENI an operation names, resolved.
+enum Named {
+    Handle(usize),
+    Fixture(String),
+    Literal(&'static str),
+    Missing,
+}
+
+impl Op {
+    /// Whether the operation may change addresses or ENIs.
+    pub fn is_mutating(&self) -> bool {
+        !matches!(self, Op::Describe { .. } | Op::Wait { .. })
+    }
+
+    /// Makes the operation concrete. `handles` is how many ENIs were created so far.
+    pub fn render(&self, fixtures: &Fixtures, state: &StateView) -> Rendered {
+        let handles = state.handles.len();
+        let name_eni = |pick: &EniPick| -> Named {
+            match pick {
+                EniPick::Created(_) | EniPick::Primary(_)
+                    if handles == 0 && fixtures.instances.is_empty() =>
+                {
+                    Named::Literal(UNKNOWN_ENI)
+                }
+                EniPick::Created(i) if handles > 0 => Named::Handle(*i as usize % handles),
+                EniPick::Created(i) | EniPick::Primary(i) => {
+                    let with_eni: Vec<&String> = fixtures
+                        .instances
+                        .iter()
+                        .filter_map(|instance| instance.primary_eni.as_ref())
+                        .collect();
+                    match with_eni.len() {
+                        0 => Named::Literal(UNKNOWN_ENI),
+                        n => Named::Fixture(with_eni[*i as usize % n].clone()),
+                    }
+                }
+                EniPick::Unknown => Named::Literal(UNKNOWN_ENI),
+                EniPick::Empty => Named::Literal(""),
+                EniPick::Missing => Named::Missing,
+            }
+        };
+        let own_addresses = |named: &Named| -> Option<(Ipv4Addr, Vec<Ipv4Addr>)> {
+            match named {
+                Named::Handle(h) => state.handles.get(*h).cloned().flatten(),
+                Named::Fixture(id) => state
+                    .primaries
+                    .iter()
+                    .find(|(eni, ..)| eni == id)
+                    .map(|(_, p, s)| (*p, s.clone())),
+                _ => None,
+            }
+        };
+        let eni_param = |params: &mut Vec<(String, Val)>, named: &Named| match named {
+            Named::Handle(h) => params.push(("NetworkInterfaceId".into(), Val::Eni(*h))),
+            Named::Fixture(id) => params.push(("NetworkInterfaceId".into(), Val::Text(id.clone()))),
+            Named::Literal(text) => {
+                params.push(("NetworkInterfaceId".into(), Val::Text((*text).into())))
+            }
+            Named::Missing => {}
+        };
+        let mut tokens = state.tokens;
+        let mut token_param = |params: &mut Vec<(String, Val)>, pick: &TokenPick| {
+            let n = match pick {
+                TokenPick::None => return,
+                TokenPick::Reuse(i) if tokens > 0 => *i as usize % tokens,
+                TokenPick::Fresh | TokenPick::Reuse(_) => {
+                    tokens += 1;
+                    tokens - 1
+                }
+            };
+            params.push(("ClientToken".into(), Val::Text(format!("fuzz-token-{n}"))));
+        };
+        match self {
+            Op::Create {
+                vswitch,
+                primary,
+                secondaries,
+                token,
+            } => {
+                let (vswitch, other) = fixtures.pick_vswitch(*vswitch);
+                let resolve =
+                    |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, None, state);
+                let mut params = vec![("VSwitchId".to_string(), Val::Text(vswitch.id.clone()))];
+                if let Some(sg) = &fixtures.security_group {
+                    params.push(("SecurityGroupId".into(), Val::Text(sg.id.clone())));
+                }
+                if let Some(pick) = primary {
+                    params.push(("PrimaryIpAddress".into(), Val::Text(resolve(pick))));
+                }
+                match secondaries {
+                    CreateSecondaries::None => {}
+                    CreateSecondaries::Addresses(list) => {
+                        for (i, pick) in list.iter().enumerate() {
+                            params.push((
+                                format!("PrivateIpAddress.{}", i + 1),
+                                Val::Text(resolve(pick)),
+                            ));
+                        }
+                    }
+                    CreateSecondaries::Count(count) => {
+                        params.push((
+                            "SecondaryPrivateIpAddressCount".into(),
+                            Val::Text(count.text()),
+                        ));
+                    }
+                }
+                token_param(&mut params, token);
+                Rendered::Send {
+                    action: "CreateNetworkInterface",
+                    params,
+                }
+            }
+            Op::Assign { eni, shape, token } => {
+                let named = name_eni(eni);
+                let own = own_addresses(&named);
+                let (vswitch, other) =
+                    fixtures.vswitch_containing(named_vswitch(&named, fixtures, state));
+                let resolve =
+                    |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, own.as_ref(), state);
+                let mut params = Vec::new();
+                eni_param(&mut params, &named);
+                match shape {
+                    AssignShape::Addresses { addresses, keys } => {
+                        let values: Vec<String> = addresses.iter().map(resolve).collect();
+                        list_params(&mut params, &values, *keys);
+                    }
+                    AssignShape::Count(count) => params.push((
+                        "SecondaryPrivateIpAddressCount".into(),
+                        Val::Text(count.text()),
+                    )),
+                    AssignShape::Duplicate(pick) => {
+                        let value = resolve(pick);
+                        list_params(&mut params, &[value.clone(), value], KeyStyle::Plain);
+                    }
+                    AssignShape::Both(pick, count) => {
+                        list_params(&mut params, &[resolve(pick)], KeyStyle::Plain);
+                        params.push((
+                            "SecondaryPrivateIpAddressCount".into(),
+                            Val::Text(count.text()),
+                        ));
+                    }
+                    AssignShape::Neither => {}
+                }
+                token_param(&mut params, token);
+                Rendered::Send {
+                    action: "AssignPrivateIpAddresses",
+                    params,
+                }
+            }
+            Op::Unassign { eni, shape } => {
+                let named = name_eni(eni);
+                let own = own_addresses(&named);
+                let (vswitch, other) =
+                    fixtures.vswitch_containing(named_vswitch(&named, fixtures, state));
+                let resolve =
+                    |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, own.as_ref(), state);
+                let mut params = Vec::new();
+                eni_param(&mut params, &named);
+                match shape {
+                    UnassignShape::Addresses { addresses, keys } => {
+                        let values: Vec<String> = addresses.iter().map(resolve).collect();
+                        list_params(&mut params, &values, *keys);
+                    }
+                    UnassignShape::Duplicate(pick) => {
+                        let value = resolve(pick);
+                        list_params(&mut params, &[value.clone(), value], KeyStyle::Plain);
+                    }
+                    UnassignShape::Nothing => {}
+                }
+                Rendered::Send {
+                    action: "UnassignPrivateIpAddresses",
+                    params,
+                }
+            }
+            Op::Attach { eni, instance } | Op::Detach { eni, instance } => {
+                let named = name_eni(eni);
+                let mut params = Vec::new();
+                eni_param(&mut params, &named);
+                match fixtures.instances.len() {
+                    0 => params.push((
+                        "InstanceId".into(),
+                        Val::Text("i-bp1fuzzunknown000000001".into()),
+                    )),
+                    n => params.push((
+                        "InstanceId".into(),
+                        Val::Text(fixtures.instances[*instance as usize % n].id.clone()),
+                    )),
+                }
+                let action = if matches!(self, Op::Attach { .. }) {
+                    "AttachNetworkInterface"
+                } else {
+                    "DetachNetworkInterface"
+                };
+                Rendered::Send { action, params }
+            }
+            Op::Delete { eni } => {
+                let mut params = Vec::new();
+                eni_param(&mut params, &name_eni(eni));
+                Rendered::Send {
+                    action: "DeleteNetworkInterface",
+                    params,
+                }
+            }
+            Op::Describe { eni, list } => {
+                let named = name_eni(eni);
+                if *list {
+                    let mut params = Vec::new();
+                    eni_param(&mut params, &named);
+                    if let Some((_, value)) = params.pop() {
+                        params.push(("NetworkInterfaceId.1".into(), value));
+                    }
+                    Rendered::Send {
+                        action: "DescribeNetworkInterfaces",
+                        params,
+                    }
+                } else {
+                    let mut params = Vec::new();
+                    eni_param(&mut params, &named);
+                    Rendered::Send {
+                        action: "DescribeNetworkInterfaceAttribute",
+                        params,
+                    }
+                }
+            }
+            Op::Wait { seconds } => Rendered::Wait(Duration::from_secs(u64::from(*seconds))),
+        }
+    }
+
+    /// Simpler variants of this operation, tried in order while shrinking.
+    pub fn simplifications(&self) -> Vec<Op> {
+        let mut out = Vec::new();
+        match self {
+            Op::Create {
+                vswitch,
+                primary,
+                secondaries,
+                token,
+            } => {
+                if *token != TokenPick::None {
+                    out.push(Op::Create {
+                        vswitch: *vswitch,
+                        primary: *primary,
+                        secondaries: secondaries.clone(),
+                        token: TokenPick::None,
+                    });
+                }
+                if *secondaries != CreateSecondaries::None {
+                    out.push(Op::Create {
+                        vswitch: *vswitch,
+                        primary: *primary,
+                        secondaries: CreateSecondaries::None,
+                        token: *token,
+                    });
+                }
+                if primary.is_some() {
+                    out.push(Op::Create {
+                        vswitch: *vswitch,
+                        primary: None,
+                        secondaries: secondaries.clone(),
+                        token: *token,
+                    });
+                }
+            }
+            Op::Assign { eni, shape, token } => {
+                if *token != TokenPick::None {
+                    out.push(Op::Assign {
+                        eni: *eni,
+                        shape: shape.clone(),
+                        token: TokenPick::None,
+                    });
+                }
+                match shape {
+                    AssignShape::Addresses { addresses, keys } => {
+                        if *keys != KeyStyle::Plain {
+                            out.push(Op::Assign {
+                                eni: *eni,
+                                shape: AssignShape::Addresses {
+                                    addresses: addresses.clone(),
+                                    keys: KeyStyle::Plain,
+                                },
+                                token: *token,
+                            });
+                        }
+                        for i in 0..addresses.len() {
+                            if addresses.len() > 1 {
+                                let mut fewer = addresses.clone();
+                                fewer.remove(i);
+                                out.push(Op::Assign {
+                                    eni: *eni,
+                                    shape: AssignShape::Addresses {
+                                        addresses: fewer,
+                                        keys: *keys,
+                                    },
+                                    token: *token,
+                                });
+                            }
+                        }
+                    }
+                    AssignShape::Count(CountPick::Small(n)) if *n > 1 => {
+                        out.push(Op::Assign {
+                            eni: *eni,
+                            shape: AssignShape::Count(CountPick::Small(1)),
+                            token: *token,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Op::Unassign {
+                eni,
+                shape: UnassignShape::Addresses { addresses, keys },
+            } => {
+                if *keys != KeyStyle::Plain {
+                    out.push(Op::Unassign {
+                        eni: *eni,
+                        shape: UnassignShape::Addresses {
+                            addresses: addresses.clone(),
+                            keys: KeyStyle::Plain,
+                        },
+                    });
+                }
+                for i in 0..addresses.len() {
+                    if addresses.len() > 1 {
+                        let mut fewer = addresses.clone();
+                        fewer.remove(i);
+                        out.push(Op::Unassign {
+                            eni: *eni,
+                            shape: UnassignShape::Addresses {
+                                addresses: fewer,
+                                keys: *keys,
+                            },
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+/// The VSwitch an ENI named by an operation lives in: a handle's (from the state), a fixture
+/// primary ENI's, or the main VSwitch.
+fn named_vswitch(named: &Named, fixtures: &Fixtures, state: &StateView) -> Option<Ipv4Addr> {
+    match named {
+        Named::Handle(h) => state
+            .handles
+            .get(*h)
+            .cloned()
+            .flatten()
+            .map(|(primary, _)| primary),
+        Named::Fixture(id) => state
+            .primaries
+            .iter()
+            .find(|(eni, ..)| eni == id)
+            .map(|(_, primary, _)| *primary),
+        _ => fixtures.vswitches.first().map(|v| v.cidr.network()),
+    }
+}
+
+impl CountPick {
+    pub fn text(&self) -> String {
+        match self {
+            CountPick::Small(n) => (n % 4 + 1).to_string(),
+            CountPick::Zero => "0".into(),
+            CountPick::Negative => "-1".into(),
+            CountPick::Huge => "99999999999999999999".into(),
+            CountPick::Fifty => "50".into(),
+            CountPick::FiftyOne => "51".into(),
+            CountPick::Fraction => "1.5".into(),
+            CountPick::Empty => String::new(),
+            CountPick::Text => "abc".into(),
+            CountPick::LeadingZero => "01".into(),
+            CountPick::Spaced => " 1".into(),
+        }
+    }
+}
+
+/// Writes addresses as `PrivateIpAddress.N` keys in the given style.
+fn list_params(params: &mut Vec<(String, Val)>, values: &[String], style: KeyStyle) {
+    for (i, value) in values.iter().enumerate() {
+        let n = i + 1;
+        let key = match (style, i) {
+            (KeyStyle::Plain | KeyStyle::RepeatedKey, _) => format!("PrivateIpAddress.{n}"),
+            (KeyStyle::Gaps, _) => format!("PrivateIpAddress.{}", 2 * n - 1),
+            (KeyStyle::SpaceInKey, 0) => format!("PrivateIpAddress. {n}"),
+            (KeyStyle::IndexZero, 0) => "PrivateIpAddress.0".into(),
+            (KeyStyle::Index11, 0) => "PrivateIpAddress.11".into(),
+            (KeyStyle::Index51, 0) => "PrivateIpAddress.51".into(),
+            (KeyStyle::IndexHuge, 0) => "PrivateIpAddress.99999999999999999999".into(),
+            (KeyStyle::IndexNegative, 0) => "PrivateIpAddress.-1".into(),
+            (KeyStyle::IndexLeadingZero, 0) => format!("PrivateIpAddress.0{n}"),
+            (KeyStyle::IndexText, 0) => "PrivateIpAddress.x".into(),
+            (KeyStyle::TrailingSpace, 0) => format!("PrivateIpAddress.{n} "),
+            (KeyStyle::WrongCase, 0) => format!("privateipaddress.{n}"),
+            _ => format!("PrivateIpAddress.{n}"),
+        };
+        params.push((key, Val::Text(value.clone())));
+    }
+    if style == KeyStyle::RepeatedKey
+        && let Some(first) = values.first()
+    {
+        params.push(("PrivateIpAddress.1".into(), Val::Text(first.clone())));
+    }
+}
+
+/// The address a pick stands for, as text.
+fn resolve_addr(
+    pick: &AddrPick,
+    cidr: Ipv4Net,
+    other: Option<Ipv4Net>,
+    own: Option<&(Ipv4Addr, Vec<Ipv4Addr>)>,
+    state: &StateView,
+) -> String {
+    let host = |cidr: Ipv4Net, n: u16| -> Ipv4Addr {
+        let size = 1u32 << (32 - u32::from(cidr.prefix_len()));
+        Ipv4Addr::from(u32::from(cidr.network()) + u32::from(n) % size)
+    };
+    let broadcast = u32::from(cidr.broadcast());
+    let address = match pick {
+        AddrPick::Host(n) => host(cidr, *n),
+        AddrPick::Edge(edge) => match edge {
+            Edge::Network => cidr.network(),
+            Edge::FirstUsable => Ipv4Addr::from(u32::from(cidr.network()) + 1),
+            Edge::LastUsable => Ipv4Addr::from(broadcast - 3),
+            Edge::ReservedTop(i) => Ipv4Addr::from(broadcast - u32::from(i % 3)),
+            Edge::Outside => Ipv4Addr::from(broadcast.wrapping_add(1)),
+            Edge::BelowNetwork => Ipv4Addr::from(u32::from(cidr.network()).wrapping_sub(1)),
+        },
+        AddrPick::Held(i) if !state.held.is_empty() => state.held[*i as usize % state.held.len()],
+        AddrPick::OwnSecondary(i) => match own {
+            Some((_, secondaries)) if !secondaries.is_empty() => {
+                secondaries[*i as usize % secondaries.len()]
+            }
+            Some((primary, _)) => *primary,
+            None => host(cidr, u16::from(*i) + 1),
+        },
+        AddrPick::OwnPrimary => match own {
+            Some((primary, _)) => *primary,
+            None => host(cidr, 1),
+        },
+        AddrPick::OtherVSwitch(n) => host(other.unwrap_or(cidr), *n % 64 + 1),
+        AddrPick::Held(i) => host(cidr, u16::from(*i) + 1),
+        AddrPick::Malformed(mangle, n) => return mangle.apply(host(cidr, *n)),
+    };
+    address.to_string()
+}
+
+impl Mangle {
+    fn apply(&self, address: Ipv4Addr) -> String {
+        let [a, b, c, d] = address.octets();
+        match self {
+            Mangle::LeadingZeros => format!("{a}.{b}.{c}.{d:03}"),
+            Mangle::Ipv6Mapped => format!("::ffff:{address}"),
+            Mangle::Ipv6 => "fe80::1".into(),
+            Mangle::Empty => String::new(),
+            // A fullwidth digit: looks like an address, is not ASCII.
+            Mangle::NonAscii => format!("{a}.{b}.{c}.\u{ff11}"),
+            Mangle::Spaces => format!(" {address}"),
+            Mangle::Octet256 => format!("{a}.{b}.{c}.256"),
+            Mangle::ThreeParts => format!("{a}.{b}.{c}"),
+            Mangle::Cidr => format!("{address}/32"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_is_deterministic_and_bounded() {
+        let bytes: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let a = decode_sequence(&bytes);
+        assert_eq!(a, decode_sequence(&bytes));
+        assert!(!a.is_empty() && a.len() <= MAX_OPS);
+        assert_eq!(decode_sequence(&[]).len(), 1);
+    }
+
+    #[test]
+    fn key_styles_cover_the_seed_edge_cases() {
+        let mut params = Vec::new();
+        list_params(&mut params, &["10.0.0.5".into()], KeyStyle::SpaceInKey);
+        assert_eq!(params[0].0, "PrivateIpAddress. 1");
+        let mut params = Vec::new();
+        list_params(
+            &mut params,
+            &["10.0.0.5".into(), "10.0.0.6".into()],
+            KeyStyle::RepeatedKey,
+        );
+        assert_eq!(
+            params
+                .iter()
+                .filter(|(key, _)| key == "PrivateIpAddress.1")
+                .count(),
+            2
+        );
+    }
+}

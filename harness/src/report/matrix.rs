@@ -1,0 +1,593 @@
+//! The conformance matrix: one row per case, one column per target, each cell pass, fail,
+//! expected failure, skip or not run. Built from JSON reports (`eni-harness matrix`), where the
+//! reports of one target and profile (the shards of a run) merge into one column, or from one
+//! run (`run --markdown/--html`). Rendered as Markdown (for a CI summary or a pull request) and
+//! as a self-contained HTML page (inline CSS, no scripts).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Deserialize;
+
+use super::RunInfo;
+use crate::runner::{SuiteReport, Verdict};
+
+/// What one cell says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CellKind {
+    Pass,
+    Fail,
+    ExpectedFailure,
+    Skip,
+    /// The case is not in this target's reports.
+    NotRun,
+}
+
+impl CellKind {
+    fn from_name(name: &str) -> CellKind {
+        match name {
+            "pass" => CellKind::Pass,
+            "xfail" => CellKind::ExpectedFailure,
+            "skip" => CellKind::Skip,
+            _ => CellKind::Fail,
+        }
+    }
+
+    fn markdown(self) -> &'static str {
+        match self {
+            CellKind::Pass => "✅ pass",
+            CellKind::Fail => "❌ fail",
+            CellKind::ExpectedFailure => "⚠️ xfail",
+            CellKind::Skip => "⏭️ skip",
+            CellKind::NotRun => "·",
+        }
+    }
+
+    fn html(self) -> (&'static str, &'static str) {
+        match self {
+            CellKind::Pass => ("pass", "pass"),
+            CellKind::Fail => ("fail", "FAIL"),
+            CellKind::ExpectedFailure => ("xfail", "xfail"),
+            CellKind::Skip => ("skip", "skip"),
+            CellKind::NotRun => ("none", "·"),
+        }
+    }
+}
+
+/// One cell: its kind and a one-line note (first failure, known-failure reason, skip reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub kind: CellKind,
+    pub note: String,
+}
+
+/// One target (and profile): the runs against it, merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub target: String,
+    pub profile: String,
+    pub contract: String,
+    pub harness: String,
+    pub started: String,
+    /// The shards merged into this column (`1/4`, `2/4`, …), when the runs were sharded.
+    pub shards: Vec<String>,
+    /// Known-failure entries that went stale in these runs.
+    pub stale: Vec<String>,
+}
+
+impl Column {
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.target, self.profile)
+    }
+}
+
+/// The matrix: columns in the order first met, rows sorted by case id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matrix {
+    pub columns: Vec<Column>,
+    /// Case id → (title, a cell per column).
+    pub rows: BTreeMap<String, (String, Vec<Cell>)>,
+}
+
+/// A JSON report as the matrix reads it: the fields it needs, unknown fields ignored, so older
+/// and newer reports both load.
+#[derive(Debug, Deserialize)]
+struct InputReport {
+    target: String,
+    profile: String,
+    #[serde(default)]
+    contract: String,
+    #[serde(default)]
+    harness: String,
+    #[serde(default)]
+    started: String,
+    #[serde(default)]
+    shard: Option<String>,
+    #[serde(default)]
+    stale_known_failures: Vec<String>,
+    cases: Vec<InputCase>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InputCase {
+    id: String,
+    #[serde(default)]
+    title: String,
+    verdict: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    failures: Vec<InputFailure>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InputFailure {
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl Matrix {
+    /// Adds a JSON report (`run --json`). Reports of the same target and profile share a column;
+    /// a case met twice in one column keeps its last verdict.
+    pub fn add_json(&mut self, json: &str, origin: &str) -> Result<(), String> {
+        let report: InputReport = serde_json::from_str(json)
+            .map_err(|error| format!("{origin} is not an eni-harness JSON report: {error}"))?;
+        let column = self.column(Column {
+            target: report.target,
+            profile: report.profile,
+            contract: report.contract,
+            harness: report.harness,
+            started: report.started,
+            shards: report.shard.into_iter().collect(),
+            stale: report.stale_known_failures,
+        });
+        for case in report.cases {
+            let kind = CellKind::from_name(&case.verdict);
+            let note = match kind {
+                CellKind::Fail => case.failures.first().map_or(String::new(), |failure| {
+                    format!(
+                        "{}.{}: {}",
+                        failure.section,
+                        failure.step,
+                        first_line(&failure.message)
+                    )
+                }),
+                _ => case.reason.unwrap_or_default(),
+            };
+            self.set(column, &case.id, &case.title, Cell { kind, note });
+        }
+        Ok(())
+    }
+
+    /// Adds a run that just finished.
+    pub fn add_run(&mut self, report: &SuiteReport, info: &RunInfo) {
+        let column = self.column(Column {
+            target: report.target.clone(),
+            profile: report.profile.clone(),
+            contract: info.contract.clone(),
+            harness: env!("CARGO_PKG_VERSION").to_string(),
+            started: info.started.clone(),
+            shards: info.shard.iter().cloned().collect(),
+            stale: info.stale_known_failures.clone(),
+        });
+        for outcome in &report.outcomes {
+            let (kind, note) = match &outcome.verdict {
+                Verdict::Pass => (CellKind::Pass, String::new()),
+                Verdict::Fail => (
+                    CellKind::Fail,
+                    outcome.failures.first().map_or(String::new(), |failure| {
+                        format!(
+                            "{}.{}: {}",
+                            failure.section.name(),
+                            failure.step,
+                            first_line(&failure.message)
+                        )
+                    }),
+                ),
+                Verdict::Skip(reason) => (CellKind::Skip, reason.clone()),
+                Verdict::ExpectedFailure(reason) => (CellKind::ExpectedFailure, reason.clone()),
+            };
+            self.set(column, &outcome.id, &outcome.title, Cell { kind, note });
+        }
+    }
+
+    fn column(&mut self, new: Column) -> usize {
+        if let Some(index) = self
+            .columns
+            .iter()
+            .position(|column| column.target == new.target && column.profile == new.profile)
+        {
+            let column = &mut self.columns[index];
+            column.shards.extend(new.shards);
+            column.shards.sort();
+            column.shards.dedup();
+            column.stale.extend(new.stale);
+            if column.started.is_empty()
+                || (!new.started.is_empty() && new.started < column.started)
+            {
+                column.started = new.started;
+            }
+            return index;
+        }
+        self.columns.push(new);
+        for (_, cells) in self.rows.values_mut() {
+            cells.push(Cell {
+                kind: CellKind::NotRun,
+                note: String::new(),
+            });
+        }
+        self.columns.len() - 1
+    }
+
+    fn set(&mut self, column: usize, id: &str, title: &str, cell: Cell) {
+        let width = self.columns.len();
+        let (row_title, cells) = self.rows.entry(id.to_string()).or_insert_with(|| {
+            (
+                title.to_string(),
+                vec![
+                    Cell {
+                        kind: CellKind::NotRun,
+                        note: String::new()
+                    };
+                    width
+                ],
+            )
+        });
+        if row_title.is_empty() {
+            *row_title = title.to_string();
+        }
+        cells[column] = cell;
+    }
+
+    /// Cells of each kind in a column.
+    pub fn counts(&self, column: usize) -> BTreeMap<CellKind, usize> {
+        let mut counts = BTreeMap::new();
+        for (_, cells) in self.rows.values() {
+            *counts.entry(cells[column].kind).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// `142 pass · 3 fail · 2 xfail · 1 skip (97.9% of judged cases pass)`.
+    fn summary(&self, column: usize) -> String {
+        let counts = self.counts(column);
+        let get = |kind| counts.get(&kind).copied().unwrap_or(0);
+        let mut parts = vec![
+            format!("{} pass", get(CellKind::Pass)),
+            format!("{} fail", get(CellKind::Fail)),
+        ];
+        for (kind, name) in [
+            (CellKind::ExpectedFailure, "xfail"),
+            (CellKind::Skip, "skip"),
+            (CellKind::NotRun, "not run"),
+        ] {
+            if get(kind) > 0 {
+                parts.push(format!("{} {name}", get(kind)));
+            }
+        }
+        let judged = get(CellKind::Pass) + get(CellKind::Fail) + get(CellKind::ExpectedFailure);
+        if judged > 0 {
+            let rate = 100.0 * get(CellKind::Pass) as f64 / judged as f64;
+            format!("{} ({rate:.1}% of judged cases pass)", parts.join(" · "))
+        } else {
+            parts.join(" · ")
+        }
+    }
+
+    /// Rows where some cell is not a pass: what a reader looks for first.
+    fn notes(&self) -> Vec<(&str, &str, usize, &Cell)> {
+        let mut notes = Vec::new();
+        for (id, (title, cells)) in &self.rows {
+            for (column, cell) in cells.iter().enumerate() {
+                if matches!(cell.kind, CellKind::Fail | CellKind::ExpectedFailure) {
+                    notes.push((id.as_str(), title.as_str(), column, cell));
+                }
+            }
+        }
+        notes
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("# ENI private-IP API conformance matrix\n\n");
+        if self.columns.is_empty() {
+            out.push_str("No reports.\n");
+            return out;
+        }
+        out.push_str("| Target | Profile | Contract | Result |\n|---|---|---|---|\n");
+        for (index, column) in self.columns.iter().enumerate() {
+            let mut target = md(&column.target);
+            if !column.shards.is_empty() {
+                target.push_str(&format!(" (shards {})", column.shards.join(", ")));
+            }
+            let _ = writeln!(
+                out,
+                "| {target} | {} | {} | {} |",
+                md(&column.profile),
+                md(&column.contract),
+                self.summary(index)
+            );
+        }
+        out.push_str("\nLegend: ✅ pass · ❌ fail · ⚠️ xfail (expected failure: a known gap of that target) · ⏭️ skip (the case needs what the target lacks) · `·` not run\n\n");
+        out.push_str("| Case |");
+        for column in &self.columns {
+            let _ = write!(out, " {} |", md(&column.label()));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(self.columns.len()));
+        out.push('\n');
+        for (id, (_, cells)) in &self.rows {
+            let _ = write!(out, "| `{id}` |");
+            for cell in cells {
+                let _ = write!(out, " {} |", cell.kind.markdown());
+            }
+            out.push('\n');
+        }
+        let notes = self.notes();
+        if !notes.is_empty() {
+            out.push_str("\n## Failures and known gaps\n\n");
+            for (id, title, column, cell) in notes {
+                let _ = writeln!(
+                    out,
+                    "- {} `{id}` on {} — {}: {}",
+                    cell.kind.markdown(),
+                    md(&self.columns[column].label()),
+                    md(title),
+                    md(&cell.note)
+                );
+            }
+        }
+        let stale: Vec<(&Column, &String)> = self
+            .columns
+            .iter()
+            .flat_map(|column| column.stale.iter().map(move |stale| (column, stale)))
+            .collect();
+        if !stale.is_empty() {
+            out.push_str("\n## Stale known failures (they fail the run)\n\n");
+            for (column, stale) in stale {
+                let _ = writeln!(out, "- {}: {}", md(&column.label()), md(stale));
+            }
+        }
+        out
+    }
+
+    pub fn html(&self) -> String {
+        let mut out = String::from(HTML_HEAD);
+        out.push_str("<h1>ENI private-IP API conformance matrix</h1>\n");
+        if self.columns.is_empty() {
+            out.push_str("<p>No reports.</p>\n</body>\n</html>\n");
+            return out;
+        }
+        out.push_str("<table class=\"targets\">\n<thead><tr><th>Target</th><th>Profile</th><th>Contract</th><th>Harness</th><th>Started</th><th>Result</th></tr></thead>\n<tbody>\n");
+        for (index, column) in self.columns.iter().enumerate() {
+            let mut target = html(&column.target);
+            if !column.shards.is_empty() {
+                target.push_str(&format!(
+                    " <small>(shards {})</small>",
+                    html(&column.shards.join(", "))
+                ));
+            }
+            let _ = writeln!(
+                out,
+                "<tr><td>{target}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                html(&column.profile),
+                html(&column.contract),
+                html(&column.harness),
+                html(&column.started),
+                html(&self.summary(index))
+            );
+        }
+        out.push_str("</tbody>\n</table>\n");
+        out.push_str("<p class=\"legend\"><span class=\"pass\">pass</span> <span class=\"fail\">FAIL</span> <span class=\"xfail\">xfail</span> expected failure (a known gap) <span class=\"skip\">skip</span> the case needs what the target lacks <span class=\"none\">·</span> not run. Hover a cell for its first failure or reason.</p>\n");
+        out.push_str("<table class=\"matrix\">\n<thead><tr><th>Case</th>");
+        for column in &self.columns {
+            let _ = write!(
+                out,
+                "<th>{}<br><small>{}</small></th>",
+                html(&column.target),
+                html(&column.profile)
+            );
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for (id, (title, cells)) in &self.rows {
+            let _ = write!(
+                out,
+                "<tr><td title=\"{}\"><code>{}</code></td>",
+                html(title),
+                html(id)
+            );
+            for cell in cells {
+                let (class, text) = cell.kind.html();
+                if cell.note.is_empty() {
+                    let _ = write!(out, "<td class=\"{class}\">{text}</td>");
+                } else {
+                    let _ = write!(
+                        out,
+                        "<td class=\"{class}\" title=\"{}\">{text}</td>",
+                        html(&cell.note)
+                    );
+                }
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+        let notes = self.notes();
+        if !notes.is_empty() {
+            out.push_str("<h2>Failures and known gaps</h2>\n<ul>\n");
+            for (id, title, column, cell) in notes {
+                let (class, text) = cell.kind.html();
+                let _ = writeln!(
+                    out,
+                    "<li><span class=\"{class}\">{text}</span> <code>{}</code> on {} — {}: {}</li>",
+                    html(id),
+                    html(&self.columns[column].label()),
+                    html(title),
+                    html(&cell.note)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+        let stale: Vec<(&Column, &String)> = self
+            .columns
+            .iter()
+            .flat_map(|column| column.stale.iter().map(move |stale| (column, stale)))
+            .collect();
+        if !stale.is_empty() {
+            out.push_str("<h2>Stale known failures (they fail the run)</h2>\n<ul>\n");
+            for (column, stale) in stale {
+                let _ = writeln!(out, "<li>{}: {}</li>", html(&column.label()), html(stale));
+            }
+            out.push_str("</ul>\n");
+        }
+        out.push_str("</body>\n</html>\n");
+        out
+    }
+}
+
+const HTML_HEAD: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ENI private-IP API conformance matrix</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #1f2328; }
+table { border-collapse: collapse; margin-bottom: 1.5rem; }
+th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.6rem; text-align: left; font-size: 0.9rem; }
+thead th { background: #f6f8fa; position: sticky; top: 0; }
+table.matrix td:not(:first-child) { text-align: center; }
+code { font-size: 0.85rem; }
+.pass { background: #dafbe1; color: #116329; }
+.fail { background: #ffebe9; color: #a40e26; font-weight: bold; }
+.xfail { background: #fff8c5; color: #7d4e00; }
+.skip { background: #eaeef2; color: #57606a; }
+.none { color: #8c959f; }
+.legend span { display: inline-block; padding: 0 0.4rem; border-radius: 3px; }
+</style>
+</head>
+<body>
+"#;
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// Text safe inside a Markdown table cell: one line, no pipes, no HTML (`<eni:1>` stays text).
+fn md(text: &str) -> String {
+    first_line(text)
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Text safe inside HTML elements and attribute values.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMBEDDED: &str = r#"{
+      "format": "eni-harness-report/1", "harness": "0.1.0", "target": "embedded", "profile": "embedded",
+      "contract": "seed", "started": "2025-01-02T03:04:05Z",
+      "cases": [
+        {"id": "assign.by-address", "title": "Assign by address", "verdict": "pass", "failures": []},
+        {"id": "assign.row-13", "title": "Outside the <CIDR>", "verdict": "pass", "failures": []},
+        {"id": "wire.knobs", "title": "Needs knobs", "verdict": "pass", "failures": []}
+      ]
+    }"#;
+
+    const THEIRS_SHARD_1: &str = r#"{
+      "target": "http://127.0.0.1:8080/", "profile": "theirs", "contract": "current", "harness": "0.1.0",
+      "started": "2025-01-02T03:05:00Z", "shard": "1/2",
+      "cases": [
+        {"id": "assign.by-address", "title": "Assign by address", "verdict": "fail",
+         "failures": [{"section": "steps", "step": "assign", "kind": "expectation", "message": "status 500, expected 200 | body\nmore"}]},
+        {"id": "wire.knobs", "title": "Needs knobs", "verdict": "skip", "reason": "needs emulator knobs"}
+      ]
+    }"#;
+
+    const THEIRS_SHARD_2: &str = r#"{
+      "target": "http://127.0.0.1:8080/", "profile": "theirs", "contract": "current", "harness": "0.1.0",
+      "started": "2025-01-02T03:04:59Z", "shard": "2/2", "stale_known_failures": ["check no_5xx is known to fail (r), but no case failed it"],
+      "cases": [
+        {"id": "assign.row-13", "title": "Outside the <CIDR>", "verdict": "xfail", "reason": "accepts reserved addresses (https://example.com/1)", "failures": []}
+      ]
+    }"#;
+
+    fn matrix() -> Matrix {
+        let mut matrix = Matrix::default();
+        matrix.add_json(EMBEDDED, "embedded.json").unwrap();
+        matrix.add_json(THEIRS_SHARD_1, "theirs-1.json").unwrap();
+        matrix.add_json(THEIRS_SHARD_2, "theirs-2.json").unwrap();
+        matrix
+    }
+
+    #[test]
+    fn shards_of_one_target_merge_into_one_column() {
+        let matrix = matrix();
+        assert_eq!(matrix.columns.len(), 2);
+        assert_eq!(
+            matrix.columns[1].shards,
+            vec!["1/2".to_string(), "2/2".to_string()]
+        );
+        assert_eq!(matrix.columns[1].started, "2025-01-02T03:04:59Z");
+        let counts = matrix.counts(1);
+        assert_eq!(counts.get(&CellKind::Fail), Some(&1));
+        assert_eq!(counts.get(&CellKind::ExpectedFailure), Some(&1));
+        assert_eq!(counts.get(&CellKind::Skip), Some(&1));
+    }
+
+    #[test]
+    fn a_case_missing_from_a_target_is_not_run() {
+        let mut matrix = Matrix::default();
+        matrix.add_json(THEIRS_SHARD_2, "theirs-2.json").unwrap();
+        matrix.add_json(EMBEDDED, "embedded.json").unwrap();
+        let (_, cells) = &matrix.rows["assign.by-address"];
+        assert_eq!(cells[0].kind, CellKind::NotRun);
+        assert_eq!(cells[1].kind, CellKind::Pass);
+    }
+
+    #[test]
+    fn not_a_report_is_explained() {
+        let error = Matrix::default()
+            .add_json("{\"cases\": []}", "x.json")
+            .unwrap_err();
+        assert!(
+            error.contains("x.json is not an eni-harness JSON report"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn markdown() {
+        insta::assert_snapshot!(matrix().markdown());
+    }
+
+    #[test]
+    fn html_page() {
+        let page = matrix().html();
+        assert!(!page.contains("<script"), "self-contained, no scripts");
+        assert!(
+            !page.contains("http://") || !page.contains("src=\"http"),
+            "nothing loaded from the web"
+        );
+        insta::assert_snapshot!(page);
+    }
+}

@@ -1,0 +1,190 @@
+//! End-to-end properties of the runner: the suite gives the same verdicts and the same snapshots
+//! over HTTP (against `serve` on a loopback port) as in-process; a wrong expectation fails with a
+//! readable diff, a rerun command, and a curl line that really reproduces the request.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eni_emulator::{Config, Emulator, SigningMode, World};
+use eni_harness::profile::Profile;
+use eni_harness::report::console;
+use eni_harness::runner::{self, CaseContext, SuiteOptions, SuiteReport, Verdict};
+use eni_harness::snapshot::SnapshotMode;
+use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use eni_harness::wire::Credentials;
+
+/// Serves a fresh emulator on 127.0.0.1:0 until the returned sender is dropped or fired.
+async fn serve(configure: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config::new(World::builtin());
+    configure(&mut config);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(eni_emulator::serve(
+        listener,
+        Emulator::new(config),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (format!("http://{addr}/"), stop)
+}
+
+fn http_target(base_url: &str, profile: &Profile) -> Arc<dyn Target> {
+    Arc::new(
+        HttpTarget::new(HttpTargetOptions {
+            base_url: base_url.to_string(),
+            region: profile.region.clone(),
+            credentials: Some(Credentials::new("testid", "testsecret")),
+            signing: profile.signing,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 4 << 20,
+        })
+        .unwrap(),
+    )
+}
+
+async fn suite(target: Arc<dyn Target>, profile: &Arc<Profile>, run_token: &str) -> SuiteReport {
+    let cases =
+        runner::load_cases(&[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cases")]).unwrap();
+    let options = SuiteOptions {
+        jobs: 8,
+        snapshots: SnapshotMode::Off,
+        repro_url: String::new(),
+        run_token: run_token.into(),
+    };
+    runner::run_suite(cases, target, Arc::clone(profile), options, |_| {}).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_run_gives_the_embedded_verdicts_and_snapshots() {
+    let profile = Arc::new(Profile::embedded());
+    let embedded = suite(Arc::new(EmbeddedTarget::new(&profile)), &profile, "parity").await;
+    let (url, stop) = serve(|config| {
+        // Asynchronous states pass at once: polls then need no real sleeping.
+        config.timings.attach = Duration::ZERO;
+        config.timings.detach = Duration::ZERO;
+        config.timings.delete = Duration::ZERO;
+    })
+    .await;
+    let served = suite(http_target(&url, &profile), &profile, "parity").await;
+    let _ = stop.send(());
+
+    assert_eq!(
+        embedded.failed(),
+        0,
+        "{}",
+        console::failure_details(&embedded, None)
+    );
+    assert_eq!(
+        served.failed(),
+        0,
+        "{}",
+        console::failure_details(&served, None)
+    );
+    let mut compared = 0;
+    for (inside, over_http) in embedded.outcomes.iter().zip(&served.outcomes) {
+        assert_eq!(inside.id, over_http.id);
+        match &over_http.verdict {
+            // Only cases that need emulator knobs may be skipped over HTTP.
+            Verdict::Skip(reason) => assert!(
+                reason.contains("emulator knobs"),
+                "{}: {reason}",
+                over_http.id
+            ),
+            verdict => {
+                assert_eq!(verdict, &inside.verdict, "{}", inside.id);
+                assert_eq!(
+                    inside.snapshot_text, over_http.snapshot_text,
+                    "snapshot of {} differs over HTTP",
+                    inside.id
+                );
+                compared += usize::from(inside.snapshot_text.is_some());
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} snapshots compared");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_expectation_fails_readably_with_a_working_reproduction() {
+    let dir = std::env::temp_dir().join(format!("eni-harness-e2e-{}", std::process::id()));
+    let case_file = dir.join("cases").join("wrong-expectation.yaml");
+    std::fs::create_dir_all(case_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &case_file,
+        r#"id: e2e.wrong-expectation
+title: Expects a refusal where the contract says success
+uses: [running_instance, vswitch]
+steps:
+  - name: assign
+    action: AssignPrivateIpAddresses
+    params:
+      NetworkInterfaceId: ${running_instance.primary_eni}
+      PrivateIpAddress.1: ${vswitch.host(77)}
+    expect:
+      status: 403
+      code: InvalidIp.IpAssigned
+"#,
+    )
+    .unwrap();
+    let case_path = case_file.display().to_string();
+    let source = std::fs::read_to_string(&case_file).unwrap();
+    let case = eni_spec::parse_case(&source, &case_path).unwrap();
+    let profile = Arc::new(Profile::embedded());
+    let (url, stop) = serve(|config| config.signing = SigningMode::Relaxed).await;
+    let context = CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: url.clone(),
+        run_token: "e2e".into(),
+    };
+    let outcome = runner::run_case(&case, &EmbeddedTarget::new(&profile), &context).await;
+    assert_eq!(outcome.verdict, Verdict::Fail);
+
+    let report = SuiteReport {
+        target: "embedded".into(),
+        profile: "embedded".into(),
+        outcomes: vec![outcome.clone()],
+        wall: outcome.duration,
+    };
+    let details = console::failure_details(&report, None);
+    assert!(details.contains("steps.assign [expectation]"), "{details}");
+    assert!(
+        details.contains("status: expected 403, got 200"),
+        "{details}"
+    );
+    assert!(
+        details.contains("code: expected `InvalidIp.IpAssigned`")
+            || details.contains("code: expected InvalidIp.IpAssigned"),
+        "{details}"
+    );
+    assert!(
+        details.contains(&format!("rerun: eni-harness run {case_path}")),
+        "{details}"
+    );
+    assert!(
+        !details.contains("testsecret"),
+        "a secret leaked: {details}"
+    );
+
+    // The curl line resends the very request: run it (its URL) against a relaxed emulator.
+    let curl = outcome
+        .failures
+        .iter()
+        .find_map(|failure| failure.curl.clone())
+        .expect("a curl line");
+    assert!(
+        !curl.contains("Signature") && !curl.contains("AccessKeyId"),
+        "{curl}"
+    );
+    let quoted_url = curl.split('\'').nth(1).expect("the URL is quoted");
+    assert!(quoted_url.starts_with(&url), "{curl}");
+    let answer = reqwest::get(quoted_url).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200, "{curl}");
+    let body = answer.text().await.unwrap();
+    assert!(body.contains("192.168.0.77"), "{body}");
+    let _ = stop.send(());
+    std::fs::remove_dir_all(dir).unwrap();
+}
