@@ -386,8 +386,13 @@ impl SeqRun<'_> {
                     self.target.connection.wait(*duration).await;
                     self.reference.advance(*duration);
                 } else {
-                    // Transitions take `async_delay`: waiting longer changes nothing.
-                    let enough = self.env.async_delay + Duration::from_millis(50);
+                    // Transitions take `async_delay`: waiting longer changes nothing, and a
+                    // target whose transitions are instant needs no pause at all.
+                    let enough = if self.env.async_delay.is_zero() {
+                        Duration::ZERO
+                    } else {
+                        self.env.async_delay + Duration::from_millis(50)
+                    };
                     tokio::time::sleep((*duration).min(enough).min(MAX_REAL_WAIT)).await;
                 }
                 self.before = None;
@@ -617,6 +622,12 @@ impl SeqRun<'_> {
 
     /// Against a shared target: waits for its transitions to settle, then gives the reference
     /// the same occupancy (every foreign ENI becomes a "ghost" ENI holding the same addresses).
+    /// How long to pause before reading a settling target again: never longer than its
+    /// transitions take, so a target with instant transitions is polled without sleeping.
+    fn settle_pause(&self, longest: Duration) -> Duration {
+        self.env.async_delay.min(longest)
+    }
+
     async fn mirror_target(&mut self) {
         let started = Instant::now();
         let observation = loop {
@@ -630,7 +641,7 @@ impl SeqRun<'_> {
             if !busy || started.elapsed() > SETTLE_TIMEOUT {
                 break observation;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(self.settle_pause(Duration::from_millis(200))).await;
         };
         let sg = self
             .env
@@ -762,7 +773,7 @@ impl SeqRun<'_> {
                 }
             }
             if !remaining.is_empty() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(self.settle_pause(Duration::from_millis(100))).await;
             }
         }
     }
