@@ -6,18 +6,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use eni_emulator::{Clock, Config, ContractProfile, Emulator, ManualClock, World};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use crate::checks::observe::{EniView, Observation, observe};
+use crate::target::embedded::exchange_in_process;
 use crate::target::{BoxFuture, Connection, Exchange, TransportError};
-use crate::wire::{Credentials, PrepareContext, Signing, WireRequest, decode_response, prepare};
-
-const MAX_BODY_BYTES: usize = 4 << 20;
+use crate::wire::{Credentials, PrepareContext, Signing, WireRequest};
 
 /// Reads the ENIs of some VSwitches at one moment.
 pub trait StateProbe: Send + Sync {
@@ -121,7 +117,6 @@ impl InProcess {
     }
 
     async fn exchange(&self, request: &WireRequest) -> Result<Exchange, TransportError> {
-        let started = Instant::now();
         let nonce = format!("fuzz-{}", self.nonces.fetch_add(1, Ordering::Relaxed));
         let context = PrepareContext {
             host: "ecs.embedded".into(),
@@ -130,48 +125,7 @@ impl InProcess {
             nonce,
         };
         let credentials = (request.signing != Signing::None).then_some(&self.credentials);
-        let prepared = prepare(request, credentials, &context);
-        let mut builder = http::Request::builder()
-            .method(prepared.method)
-            .uri(&prepared.path_and_query);
-        for (name, value) in &prepared.headers {
-            builder = builder.header(name, value);
-        }
-        let http_request = builder
-            .body(axum::body::Body::from(prepared.body.clone()))
-            .map_err(|error| TransportError::Other(format!("cannot build the request: {error}")))?;
-        let response = self
-            .router
-            .clone()
-            .oneshot(http_request)
-            .await
-            .map_err(|error| TransportError::Other(error.to_string()))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let limited = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES);
-        let body: Bytes = match limited.collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return Err(TransportError::BodyTooLarge {
-                    limit: MAX_BODY_BYTES,
-                });
-            }
-        };
-        let decoded = decode_response(status, content_type.as_deref(), &body);
-        Ok(Exchange {
-            method: prepared.method,
-            params: prepared.sent_params,
-            raw_query: request.raw_query.clone(),
-            status,
-            content_type,
-            body,
-            decoded,
-            elapsed: started.elapsed(),
-        })
+        exchange_in_process(&self.router, request, credentials, &context).await
     }
 }
 

@@ -119,7 +119,6 @@ pub struct EmbeddedConnection {
 
 impl EmbeddedConnection {
     async fn exchange(&self, request: &WireRequest) -> Result<Exchange, TransportError> {
-        let started = Instant::now();
         let nonce = format!("embedded-{}", self.nonces.fetch_add(1, Ordering::Relaxed));
         let context = PrepareContext {
             host: "ecs.embedded".into(),
@@ -127,48 +126,7 @@ impl EmbeddedConnection {
             now: self.now(),
             nonce,
         };
-        let prepared = prepare(request, Some(&self.credentials), &context);
-        let mut builder = http::Request::builder()
-            .method(prepared.method)
-            .uri(&prepared.path_and_query);
-        for (name, value) in &prepared.headers {
-            builder = builder.header(name, value);
-        }
-        let http_request = builder
-            .body(axum::body::Body::from(prepared.body.clone()))
-            .map_err(|error| TransportError::Other(format!("cannot build the request: {error}")))?;
-        let response = self
-            .router
-            .clone()
-            .oneshot(http_request)
-            .await
-            .map_err(|error| TransportError::Other(error.to_string()))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
-        let limited = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES);
-        let body: Bytes = match limited.collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return Err(TransportError::BodyTooLarge {
-                    limit: MAX_BODY_BYTES,
-                });
-            }
-        };
-        let decoded = decode_response(status, content_type.as_deref(), &body);
-        Ok(Exchange {
-            method: prepared.method,
-            params: prepared.sent_params,
-            raw_query: request.raw_query.clone(),
-            status,
-            content_type,
-            body,
-            decoded,
-            elapsed: started.elapsed(),
-        })
+        exchange_in_process(&self.router, request, Some(&self.credentials), &context).await
     }
 
     /// The virtual time the emulator lives in; requests are signed with it so that waiting
@@ -190,4 +148,57 @@ impl Connection for EmbeddedConnection {
         self.clock.advance(duration);
         Box::pin(std::future::ready(()))
     }
+}
+
+/// Signs `request` as `context` says and sends it through an emulator's router in-process,
+/// exactly as it would go over HTTP: the embedded target and the fuzzer's in-process reference
+/// both call this.
+pub(crate) async fn exchange_in_process(
+    router: &axum::Router,
+    request: &WireRequest,
+    credentials: Option<&Credentials>,
+    context: &PrepareContext,
+) -> Result<Exchange, TransportError> {
+    let started = Instant::now();
+    let prepared = prepare(request, credentials, context);
+    let mut builder = http::Request::builder()
+        .method(prepared.method)
+        .uri(&prepared.path_and_query);
+    for (name, value) in &prepared.headers {
+        builder = builder.header(name, value);
+    }
+    let http_request = builder
+        .body(axum::body::Body::from(prepared.body.clone()))
+        .map_err(|error| TransportError::Other(format!("cannot build the request: {error}")))?;
+    let response = router
+        .clone()
+        .oneshot(http_request)
+        .await
+        .map_err(|error| TransportError::Other(error.to_string()))?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let limited = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES);
+    let body: Bytes = match limited.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Err(TransportError::BodyTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
+        }
+    };
+    let decoded = decode_response(status, content_type.as_deref(), &body);
+    Ok(Exchange {
+        method: prepared.method,
+        params: prepared.sent_params,
+        raw_query: request.raw_query.clone(),
+        status,
+        content_type,
+        body,
+        decoded,
+        elapsed: started.elapsed(),
+    })
 }
