@@ -193,6 +193,25 @@ struct Shared {
     found: Mutex<Vec<FoundCase>>,
 }
 
+impl Shared {
+    /// Adds one sequence's (or round's) request counts to the run's totals.
+    fn count(
+        &self,
+        requests: usize,
+        reference: usize,
+        mutating: usize,
+        mutating_ok: usize,
+        unknown: usize,
+    ) {
+        self.requests.fetch_add(requests, Ordering::Relaxed);
+        self.reference_requests
+            .fetch_add(reference, Ordering::Relaxed);
+        self.mutating.fetch_add(mutating, Ordering::Relaxed);
+        self.mutating_ok.fetch_add(mutating_ok, Ordering::Relaxed);
+        self.unknown.fetch_add(unknown, Ordering::Relaxed);
+    }
+}
+
 /// Runs the fuzzer until `runs` or `time` is reached. Against a shared (HTTP) target sequences
 /// run one at a time, since each sequence's reference mirrors the endpoint's whole state.
 pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
@@ -286,18 +305,13 @@ async fn worker(
             let ops = concurrency::generate(&mut rng);
             let token = format!("fuzz-{}-{sequence}", options.seed);
             let result = concurrency::round(env, &ops, &token).await;
-            shared
-                .requests
-                .fetch_add(result.requests, Ordering::Relaxed);
-            shared
-                .mutating
-                .fetch_add(result.mutating, Ordering::Relaxed);
-            shared
-                .mutating_ok
-                .fetch_add(result.mutating_ok, Ordering::Relaxed);
-            shared
-                .unknown
-                .fetch_add(result.unknown_outcomes, Ordering::Relaxed);
+            shared.count(
+                result.requests,
+                0,
+                result.mutating,
+                result.mutating_ok,
+                result.unknown_outcomes,
+            );
             let new = new_kinds(shared, &result.findings);
             for finding in &new {
                 let found = concurrent_finding(env, options, &ops, finding, sequence).await;
@@ -307,21 +321,13 @@ async fn worker(
         } else {
             let ops = ops::decode_sequence(&rng.bytes(BYTES_PER_SEQUENCE));
             let result = execute(env, &ops, None).await;
-            shared
-                .requests
-                .fetch_add(result.requests, Ordering::Relaxed);
-            shared
-                .reference_requests
-                .fetch_add(result.reference_requests, Ordering::Relaxed);
-            shared
-                .mutating
-                .fetch_add(result.mutating, Ordering::Relaxed);
-            shared
-                .mutating_ok
-                .fetch_add(result.mutating_ok, Ordering::Relaxed);
-            shared
-                .unknown
-                .fetch_add(result.unknown_outcomes, Ordering::Relaxed);
+            shared.count(
+                result.requests,
+                result.reference_requests,
+                result.mutating,
+                result.mutating_ok,
+                result.unknown_outcomes,
+            );
             let new = new_kinds(shared, &result.findings);
             for finding in &new {
                 let shrink_started = Instant::now();
