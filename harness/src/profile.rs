@@ -13,6 +13,11 @@ use crate::wire::{Format, Signing};
 
 /// The profile used when none is given: the embedded emulator's built-in world.
 pub const EMBEDDED_PROFILE: &str = include_str!("../../profiles/embedded.yaml");
+/// The fixtures of the emulator's `worlds/lanes.yaml`: the built-in world's and three more
+/// independent lanes, for fuzzing a served emulator with several sequences at once.
+pub const LANES_PROFILE: &str = include_str!("../../profiles/lanes.yaml");
+/// The served world [`LANES_PROFILE`] describes.
+pub const LANES_WORLD: &str = include_str!("../emulator/worlds/lanes.yaml");
 
 /// A validated profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +168,12 @@ impl Profile {
     pub fn embedded() -> Profile {
         Profile::parse(EMBEDDED_PROFILE, "profiles/embedded.yaml")
             .expect("the built-in profile is valid (a unit test pins it)")
+    }
+
+    /// The profile of the emulator's `worlds/lanes.yaml` ([`LANES_PROFILE`]).
+    pub fn lanes() -> Profile {
+        Profile::parse(LANES_PROFILE, "profiles/lanes.yaml")
+            .expect("the lanes profile is valid (a unit test pins it)")
     }
 
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {

@@ -1,6 +1,8 @@
 //! What a fuzz run may use, taken from the profile: its VSwitches (the largest first; the
-//! smallest is the contention VSwitch), a security group and its instances; and the world the
-//! in-process reference emulator starts from so that it mirrors the target.
+//! smallest is the contention VSwitch), a security group and its instances; the world the
+//! in-process reference emulator starts from so that it mirrors the target; and the split of the
+//! fixtures into independent lanes, so that several sequences can run against one shared
+//! endpoint at once without touching each other's state.
 
 use std::net::Ipv4Addr;
 
@@ -105,6 +107,64 @@ impl Fixtures {
         })
     }
 
+    /// The fixtures split into lanes that share no state, so that sequences on different lanes
+    /// can run at once against one endpoint: an instance goes with the VSwitch of its primary
+    /// ENI (attaching ties ENIs to instances), each VSwitch holding such a primary ENI starts a
+    /// lane, and the VSwitches without one are dealt to the lanes in name order (the security
+    /// group, which holds no addresses, is shared). A profile whose instances all sit in one
+    /// VSwitch, or name none, is one lane.
+    pub fn lanes(&self) -> Vec<Fixtures> {
+        let mut anchors: Vec<&VSwitchFixture> = self
+            .vswitches
+            .iter()
+            .filter(|v| {
+                self.instances
+                    .iter()
+                    .any(|i| i.vswitch_id.as_deref() == Some(v.id.as_str()))
+            })
+            .collect();
+        // An instance whose VSwitch the profile does not name could be tied to any lane.
+        let unplaced = self.instances.iter().any(|i| {
+            !self
+                .vswitches
+                .iter()
+                .any(|v| i.vswitch_id.as_deref() == Some(v.id.as_str()))
+        });
+        if anchors.len() < 2 || unplaced {
+            return vec![self.clone()];
+        }
+        anchors.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut free: Vec<&VSwitchFixture> = self
+            .vswitches
+            .iter()
+            .filter(|v| !anchors.iter().any(|a| a.id == v.id))
+            .collect();
+        free.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut lanes: Vec<Fixtures> = anchors
+            .iter()
+            .map(|anchor| Fixtures {
+                region: self.region.clone(),
+                vswitches: vec![(*anchor).clone()],
+                security_group: self.security_group.clone(),
+                instances: self
+                    .instances
+                    .iter()
+                    .filter(|i| i.vswitch_id.as_deref() == Some(anchor.id.as_str()))
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        let count = lanes.len();
+        for (n, vswitch) in free.into_iter().enumerate() {
+            lanes[n % count].vswitches.push(vswitch.clone());
+        }
+        for lane in &mut lanes {
+            lane.vswitches
+                .sort_by_key(|v| (v.cidr.prefix_len(), v.name.clone()));
+        }
+        lanes
+    }
+
     /// The VSwitch an operation creates in (0 main, 1 the smallest) and the other one.
     pub fn pick_vswitch(&self, pick: u8) -> (&VSwitchFixture, Option<Ipv4Net>) {
         let chosen = if pick == 0 {
@@ -153,21 +213,46 @@ impl Fixtures {
         self.vswitches.iter().map(|v| v.id.clone()).collect()
     }
 
-    /// The world for the in-process reference: the built-in world when every fixture is part of
-    /// it (the embedded profile, a served emulator), else a world built from the fixtures, with
-    /// every instance `Running`.
+    /// The world for the in-process reference: the built-in world when the profile names its
+    /// fixtures (the embedded profile, a served emulator), with the profile's other VSwitches and
+    /// instances added (a served world that extends the built-in one, such as `lanes.yaml`);
+    /// else a world built from the fixtures. Instances the built-in world does not know are
+    /// `Running`.
     pub fn reference_world(&self) -> World {
-        let builtin = World::builtin();
-        let in_builtin = self.vswitches.iter().all(|v| {
+        let mut builtin = World::builtin();
+        let known_vswitch = |v: &VSwitchFixture| {
             builtin
                 .vswitches
                 .iter()
                 .any(|b| b.id == v.id && b.cidr == v.cidr)
-        }) && self
-            .instances
+        };
+        let extra_vswitches: Vec<&VSwitchFixture> = self
+            .vswitches
             .iter()
-            .all(|i| builtin.instances.iter().any(|b| b.id == i.id));
-        if in_builtin {
+            .filter(|v| !known_vswitch(v))
+            .collect();
+        let extends_builtin = self.vswitches.iter().any(known_vswitch)
+            && extra_vswitches.iter().all(|v| {
+                builtin.vpc.cidr.contains(&v.cidr)
+                    && !builtin.vswitches.iter().any(|b| {
+                        b.cidr.contains(&v.cidr.network()) || v.cidr.contains(&b.cidr.network())
+                    })
+            });
+        if extends_builtin {
+            builtin
+                .vswitches
+                .extend(extra_vswitches.iter().map(|v| VSwitch {
+                    id: v.id.clone(),
+                    cidr: v.cidr,
+                }));
+            let sg = builtin.security_groups.first().cloned().unwrap_or_default();
+            let extra_instances: Vec<Instance> = self
+                .instances
+                .iter()
+                .filter(|i| !builtin.instances.iter().any(|b| b.id == i.id))
+                .filter_map(|i| Self::running_instance(i, &sg))
+                .collect();
+            builtin.instances.extend(extra_instances);
             return builtin;
         }
         let first = self.vswitches[0].cidr.network();
@@ -197,24 +282,106 @@ impl Fixtures {
             instances: self
                 .instances
                 .iter()
-                .filter_map(|i| {
-                    Some(Instance {
-                        id: i.id.clone(),
-                        instance_type: i.instance_type.clone(),
-                        status: InstanceStatus::Running,
-                        primary_eni: PrimaryEni {
-                            id: i.primary_eni.clone()?,
-                            vswitch_id: i.vswitch_id.clone()?,
-                            primary_ip: i.primary_ip?,
-                            security_group_ids: vec![sg.clone()],
-                        },
-                    })
-                })
+                .filter_map(|i| Self::running_instance(i, &sg))
                 .collect(),
             credentials: vec![Credential {
                 access_key_id: "testid".into(),
                 access_key_secret: "testsecret".into(),
             }],
         }
+    }
+
+    /// An instance fixture as a `Running` instance of the reference's world (`None` when the
+    /// profile leaves out its primary ENI, VSwitch or address).
+    fn running_instance(instance: &InstanceFixture, security_group: &str) -> Option<Instance> {
+        Some(Instance {
+            id: instance.id.clone(),
+            instance_type: instance.instance_type.clone(),
+            status: InstanceStatus::Running,
+            primary_eni: PrimaryEni {
+                id: instance.primary_eni.clone()?,
+                vswitch_id: instance.vswitch_id.clone()?,
+                primary_ip: instance.primary_ip?,
+                security_group_ids: vec![security_group.to_string()],
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::LANES_WORLD;
+
+    fn lanes_fixtures() -> Fixtures {
+        Fixtures::from_profile(&Profile::lanes()).unwrap()
+    }
+
+    #[test]
+    fn the_embedded_profile_is_one_lane() {
+        let fixtures = Fixtures::from_profile(&Profile::embedded()).unwrap();
+        assert_eq!(fixtures.lanes(), vec![fixtures.clone()]);
+        assert_eq!(fixtures.reference_world(), World::builtin());
+    }
+
+    #[test]
+    fn the_lanes_profile_splits_into_four_lanes_that_share_no_state() {
+        let fixtures = lanes_fixtures();
+        let lanes = fixtures.lanes();
+        assert_eq!(lanes.len(), 4);
+        let mut vswitches: Vec<&str> = Vec::new();
+        let mut instances: Vec<&str> = Vec::new();
+        for lane in &lanes {
+            // A /24 with the lane's instances, and a /29 for exhaustion.
+            let prefixes: Vec<u8> = lane.vswitches.iter().map(|v| v.cidr.prefix_len()).collect();
+            assert_eq!(prefixes, vec![24, 29], "{lane:?}");
+            for instance in &lane.instances {
+                assert_eq!(
+                    instance.vswitch_id.as_deref(),
+                    Some(lane.vswitches[0].id.as_str()),
+                    "an instance goes with the VSwitch of its primary ENI"
+                );
+            }
+            assert!(!lane.instances.is_empty());
+            vswitches.extend(lane.vswitches.iter().map(|v| v.id.as_str()));
+            instances.extend(lane.instances.iter().map(|i| i.id.as_str()));
+        }
+        let (mut all_v, mut all_i) = (fixtures.vswitch_ids(), fixtures.instances.clone());
+        all_v.sort();
+        all_i.sort_by(|a, b| a.id.cmp(&b.id));
+        vswitches.sort();
+        instances.sort();
+        assert_eq!(vswitches, all_v, "every VSwitch in exactly one lane");
+        let all_i: Vec<&str> = all_i.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(instances, all_i, "every instance in exactly one lane");
+        // The first lane is the built-in world's: its cases run with the embedded profile too.
+        assert_eq!(lanes[0].reference_world(), World::builtin());
+    }
+
+    #[test]
+    fn instances_in_one_vswitch_or_unplaced_make_one_lane() {
+        let mut fixtures = lanes_fixtures();
+        for instance in &mut fixtures.instances {
+            instance.vswitch_id = fixtures.vswitches[0].id.clone().into();
+        }
+        assert_eq!(fixtures.lanes().len(), 1);
+        let mut fixtures = lanes_fixtures();
+        fixtures.instances[0].vswitch_id = None;
+        assert_eq!(fixtures.lanes().len(), 1);
+    }
+
+    #[test]
+    fn the_lanes_profile_describes_the_lanes_world() {
+        let sorted = |mut world: World| {
+            world.vswitches.sort_by(|a, b| a.id.cmp(&b.id));
+            world.instances.sort_by(|a, b| a.id.cmp(&b.id));
+            world
+        };
+        let served = World::from_yaml(LANES_WORLD, "worlds/lanes.yaml").unwrap();
+        assert_eq!(
+            sorted(lanes_fixtures().reference_world()),
+            sorted(served),
+            "profiles/lanes.yaml and worlds/lanes.yaml name the same fixtures"
+        );
     }
 }
