@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eni_emulator::Defect;
-use eni_harness::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
+use eni_harness::fuzz::{self, Env, FuzzOptions, Kind, ShrinkBudget, TargetSpec, Verify};
 use eni_harness::profile::Profile;
 use eni_harness::runner::{CaseContext, Verdict, run_case};
 use eni_harness::target::{EmbeddedTarget, Target};
@@ -56,13 +56,7 @@ async fn a_planted_duplicate_is_found_shrunk_and_written_as_a_failing_case() {
 
     // An allocation finding: an address held twice, or handed out where the contract refuses it.
     let found = report
-        .findings
-        .iter()
-        .filter(|f| {
-            f.kind.check == "ip_unique_in_vswitch"
-                || f.kind.signature.contains("InvalidIp.IpAssigned")
-        })
-        .find(|f| f.steps <= 5 && f.path.is_some() && f.verified == Some(Ok(())))
+        .reproduced(Kind::is_double_allocation, 5)
         .unwrap_or_else(|| {
             panic!(
                 "no allocation finding shrunk to <= 5 steps and verified:\n{}",

@@ -17,7 +17,7 @@ use super::oracle::{self, Finding, Kind};
 use crate::checks::CheckSet;
 use crate::checks::expect::ASSIGNED_PATH;
 use crate::checks::invariants::{Mutation, check_assign_report, check_state, check_transition};
-use crate::checks::observe::Observation;
+use crate::checks::observe::{EniView, Observation};
 use crate::checks::response::check_exchange;
 use crate::profile::Profile;
 use crate::target::{Connection, EmulatorKnobs, Exchange, HttpTarget, Target};
@@ -101,6 +101,20 @@ impl Env {
             target,
             async_delay,
         })
+    }
+
+    /// One environment per lane of the fixtures ([`Fixtures::lanes`]), each with the reference
+    /// world of its own lane: sequences on different lanes can run at once against one endpoint.
+    pub fn lanes(&self) -> Vec<Env> {
+        self.fixtures
+            .lanes()
+            .into_iter()
+            .map(|fixtures| Env {
+                world: fixtures.reference_world(),
+                fixtures,
+                ..self.clone()
+            })
+            .collect()
     }
 
     /// A fresh clean emulator, as the reference.
@@ -210,8 +224,14 @@ pub struct SeqResult {
 
 /// Runs `ops` on a fresh reference and a fresh (or cleaned) target. Stops after the first step
 /// with a finding of kind `stop_on` if given, else after the first step with any finding: once
-/// the target and the reference disagree, later differences are mostly consequences.
-pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>) -> SeqResult {
+/// the target and the reference disagree, later differences are mostly consequences. Past
+/// `deadline` no further step starts (a shared target is still cleaned up).
+pub async fn execute(
+    env: &Env,
+    ops: &[Op],
+    stop_on: Option<&Kind>,
+    deadline: Option<Instant>,
+) -> SeqResult {
     let mut result = SeqResult::default();
     let target = match env.open_target() {
         Ok(side) => side,
@@ -228,6 +248,7 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>) -> SeqResult
         target,
         reference,
         vswitch_ids: env.fixtures.vswitch_ids(),
+        scope: env.fixtures.vswitches.iter().map(|v| v.cidr).collect(),
         handles: Vec::new(),
         primaries: BTreeMap::new(),
         tokens: 0,
@@ -249,6 +270,9 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>) -> SeqResult
         run.mirror_target().await;
     }
     for (index, op) in ops.iter().enumerate() {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            break;
+        }
         let had = run.result.findings.len();
         if !run.step(index, op).await {
             break;
@@ -271,6 +295,8 @@ struct SeqRun<'a> {
     target: Side,
     reference: InProcess,
     vswitch_ids: Vec<String>,
+    /// The blocks of those VSwitches: reads are compared for the ENIs in them.
+    scope: Vec<ipnet::Ipv4Net>,
     handles: Vec<Handle>,
     primaries: BTreeMap<String, String>,
     tokens: usize,
@@ -498,6 +524,7 @@ impl SeqRun<'_> {
                         index,
                         action,
                         with_status,
+                        &self.scope,
                     ));
                 }
                 let created = self.record_create(action, &exchange, &reference);
@@ -696,86 +723,105 @@ impl SeqRun<'_> {
         self.reference_elapsed = Duration::ZERO;
     }
 
-    /// Against a shared target: gives back what the sequence took (bounded in time).
+    /// Against a shared target: gives back what the sequence took. Bounded in time, and given up
+    /// when a pass changes nothing (the target refuses): what stays is foreign state to later
+    /// sequences, mirrored like any other.
     async fn clean_up(&mut self) {
         let started = Instant::now();
-        let send = |action: &str, params: Vec<(String, String)>| {
-            let mut wire = vec![("Action".to_string(), action.to_string())];
-            wire.extend(params);
-            WireRequest {
-                params: wire,
-                format: Format::Json,
-                ..WireRequest::default()
-            }
-        };
         // Addresses the sequence added to fixture primary ENIs.
         if let Some(now) = self.observe_target().await {
             for (id, before) in &self.fixture_secondaries.clone() {
                 let Some(eni) = now.enis.get(id) else {
                     continue;
                 };
-                let added: Vec<&String> = eni
+                let added: Vec<String> = eni
                     .secondaries
                     .iter()
                     .filter(|a| !before.contains(a))
+                    .cloned()
                     .collect();
-                for chunk in added.chunks(10) {
-                    let mut params = vec![("NetworkInterfaceId".to_string(), id.clone())];
-                    params.extend(
-                        chunk
-                            .iter()
-                            .enumerate()
-                            .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), (*a).clone())),
-                    );
-                    let _ = self
-                        .target
-                        .connection
-                        .send(&send("UnassignPrivateIpAddresses", params))
-                        .await;
-                }
+                self.unassign_all(id, &added).await;
             }
         }
-        let ids: Vec<String> = self
+        let mut remaining: Vec<String> = self
             .handles
             .iter()
             .filter_map(|h| h.target.clone())
             .collect();
-        let mut remaining = ids;
+        let mut last_pass = None;
         while !remaining.is_empty() && started.elapsed() < SETTLE_TIMEOUT {
             let Some(now) = self.observe_target().await else {
                 return;
             };
             remaining.retain(|id| now.enis.contains_key(id));
-            for id in &remaining {
-                let eni = &now.enis[id];
+            let pass: Vec<EniView> = remaining.iter().map(|id| now.enis[id].clone()).collect();
+            let settling = pass
+                .iter()
+                .any(|e| matches!(e.status.as_str(), "Attaching" | "Detaching" | "Deleting"));
+            if !settling && last_pass.as_ref() == Some(&pass) {
+                return;
+            }
+            for eni in &pass {
                 match eni.status.as_str() {
                     "InUse" => {
+                        // Detaching is refused while the ENI holds more secondaries than an
+                        // Available ENI may: give them back first.
+                        self.unassign_all(&eni.id, &eni.secondaries).await;
                         let instance = eni.instance_id.clone().unwrap_or_default();
                         let params = vec![
-                            ("NetworkInterfaceId".into(), id.clone()),
-                            ("InstanceId".into(), instance),
+                            ("NetworkInterfaceId", eni.id.clone()),
+                            ("InstanceId", instance),
                         ];
-                        let _ = self
-                            .target
-                            .connection
-                            .send(&send("DetachNetworkInterface", params))
-                            .await;
+                        self.send_quietly("DetachNetworkInterface", params).await;
                     }
                     "Available" => {
-                        let params = vec![("NetworkInterfaceId".into(), id.clone())];
-                        let _ = self
-                            .target
-                            .connection
-                            .send(&send("DeleteNetworkInterface", params))
-                            .await;
+                        let params = vec![("NetworkInterfaceId", eni.id.clone())];
+                        self.send_quietly("DeleteNetworkInterface", params).await;
                     }
                     _ => {}
                 }
             }
+            last_pass = Some(pass);
             if !remaining.is_empty() {
                 tokio::time::sleep(self.settle_pause(Duration::from_millis(100))).await;
             }
         }
+    }
+
+    /// Unassigns `addresses` from an ENI of the target, ten at a time (the most one request may
+    /// name on an Available ENI).
+    async fn unassign_all(&self, eni: &str, addresses: &[String]) {
+        for chunk in addresses.chunks(10) {
+            let mut params = vec![("NetworkInterfaceId".to_string(), eni.to_string())];
+            params.extend(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), a.clone())),
+            );
+            self.send_quietly_owned("UnassignPrivateIpAddresses", params)
+                .await;
+        }
+    }
+
+    /// Sends a clean-up request to the target; its answer does not matter (the next read does).
+    async fn send_quietly(&self, action: &str, params: Vec<(&str, String)>) {
+        let params = params
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        self.send_quietly_owned(action, params).await;
+    }
+
+    async fn send_quietly_owned(&self, action: &str, params: Vec<(String, String)>) {
+        let mut wire = vec![("Action".to_string(), action.to_string())];
+        wire.extend(params);
+        let request = WireRequest {
+            params: wire,
+            format: Format::Json,
+            ..WireRequest::default()
+        };
+        let _ = self.target.connection.send(&request).await;
     }
 }
 

@@ -43,8 +43,10 @@ pub struct FuzzOptions {
     pub seed: u64,
     /// Stop after this many sequences (or rounds, with `concurrency`).
     pub runs: Option<u64>,
-    /// Stop after this long (shrinking a finding in progress finishes first).
+    /// Stop after this long: no step starts later (shrinking a finding in progress, and the
+    /// clean-up of a shared target, finish first).
     pub time: Option<Duration>,
+    /// Sequences at once; against a shared target at most one per lane of fixtures.
     pub jobs: usize,
     pub concurrency: bool,
     /// Where case files are written; `None`: not written.
@@ -101,6 +103,8 @@ pub struct FoundCase {
 pub struct FuzzReport {
     pub target: String,
     pub seed: u64,
+    /// Sequences run at once (jobs, or lanes against a shared target).
+    pub streams: usize,
     pub sequences: u64,
     pub requests: usize,
     pub reference_requests: usize,
@@ -130,6 +134,21 @@ impl FuzzReport {
         self.success_ratio() < MIN_SUCCESS_RATIO
     }
 
+    /// The first finding of a kind `matches` accepts that was shrunk to at most `max_steps`,
+    /// written, and proven to fail on the target and pass on the reference.
+    pub fn reproduced(
+        &self,
+        matches: impl Fn(&Kind) -> bool,
+        max_steps: usize,
+    ) -> Option<&FoundCase> {
+        self.findings.iter().find(|found| {
+            matches(&found.kind)
+                && found.steps <= max_steps
+                && found.path.is_some()
+                && found.verified == Some(Ok(()))
+        })
+    }
+
     /// Target requests per second of fuzzing time.
     pub fn requests_per_second(&self) -> f64 {
         self.requests as f64 / self.fuzzing.as_secs_f64().max(1e-9)
@@ -137,11 +156,12 @@ impl FuzzReport {
 
     pub fn summary(&self) -> String {
         let mut out = format!(
-            "fuzz: target {}, seed {}: {} sequences, {} requests to the target ({:.0}/s; {} to the reference) in {:.1}s; \
+            "fuzz: target {}, seed {}: {} sequences ({} at once), {} requests to the target ({:.0}/s; {} to the reference) in {:.1}s; \
              {}/{} mutating requests succeeded ({:.0}%); {} unknown outcomes; {} finding(s)",
             self.target,
             self.seed,
             self.sequences,
+            self.streams,
             self.requests,
             self.requests_per_second(),
             self.reference_requests,
@@ -212,18 +232,22 @@ impl Shared {
     }
 }
 
-/// Runs the fuzzer until `runs` or `time` is reached. Against a shared (HTTP) target sequences
-/// run one at a time, since each sequence's reference mirrors the endpoint's whole state.
+/// Runs the fuzzer until `runs` or `time` is reached. Against the embedded target each sequence
+/// gets fresh emulators, so `jobs` sequences run at once. Against a shared (HTTP) target each
+/// sequence's reference mirrors the state of the VSwitches it uses, so sequences run at once
+/// only on lanes of fixtures that share no state ([`fixtures::Fixtures::lanes`]): one stream per
+/// lane, at most `jobs`. Sequence `n` runs on stream `n % streams`.
 pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
     let started = Instant::now();
     let shared = Arc::new(Shared::default());
-    let next = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
-    let jobs = if env.target.is_embedded() {
-        options.jobs.max(1)
+    let jobs = options.jobs.max(1);
+    let streams: Vec<Arc<Env>> = if env.target.is_embedded() {
+        vec![Arc::clone(&env); jobs]
     } else {
-        1
+        env.lanes().into_iter().take(jobs).map(Arc::new).collect()
     };
+    let stride = streams.len() as u64;
     let live = options.live.then(|| {
         let (shared, done) = (Arc::clone(&shared), Arc::clone(&done));
         tokio::spawn(async move {
@@ -243,14 +267,14 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
         })
     });
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..jobs {
-        let (env, options, shared, next) = (
-            Arc::clone(&env),
-            options.clone(),
-            Arc::clone(&shared),
-            Arc::clone(&next),
-        );
-        workers.spawn(async move { worker(&env, &options, &shared, &next, started).await });
+    for (first, env) in streams.into_iter().enumerate() {
+        let (options, shared) = (options.clone(), Arc::clone(&shared));
+        let stream = Stream {
+            first: first as u64,
+            stride,
+            started,
+        };
+        workers.spawn(async move { worker(&env, &options, &shared, stream).await });
     }
     while let Some(joined) = workers.join_next().await {
         if let Err(error) = joined
@@ -270,6 +294,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
     FuzzReport {
         target: env.target.describe(),
         seed: options.seed,
+        streams: stride as usize,
         sequences: shared.sequences.load(Ordering::Relaxed),
         requests: shared.requests.load(Ordering::Relaxed),
         reference_requests: shared.reference_requests.load(Ordering::Relaxed),
@@ -277,31 +302,34 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
         mutating_ok: shared.mutating_ok.load(Ordering::Relaxed),
         unknown_outcomes: shared.unknown.load(Ordering::Relaxed),
         elapsed,
-        // With several jobs, shrinking in one still leaves the others fuzzing.
+        // With several streams, shrinking in one still leaves the others fuzzing.
         fuzzing: elapsed
-            .saturating_sub(shrinking / jobs as u32)
+            .saturating_sub(shrinking / stride as u32)
             .max(Duration::from_millis(1)),
         findings,
     }
 }
 
-async fn worker(
-    env: &Env,
-    options: &FuzzOptions,
-    shared: &Shared,
-    next: &AtomicU64,
+/// Which sequences one worker runs: `first`, `first + stride`, …
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    first: u64,
+    stride: u64,
     started: Instant,
-) {
+}
+
+async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Stream) {
+    let deadline = options.time.map(|limit| stream.started + limit);
+    let mut sequence = stream.first;
     loop {
-        if options.time.is_some_and(|limit| started.elapsed() >= limit) {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return;
         }
-        let sequence = next.fetch_add(1, Ordering::Relaxed);
         if options.runs.is_some_and(|runs| sequence >= runs) {
             return;
         }
         let mut rng = rng::SplitMix64::for_sequence(options.seed, sequence);
-        let (findings, new_kinds) = if options.concurrency {
+        let new_kinds = if options.concurrency {
             let ops = concurrency::generate(&mut rng);
             let token = format!("fuzz-{}-{sequence}", options.seed);
             let result = concurrency::round(env, &ops, &token).await;
@@ -317,10 +345,10 @@ async fn worker(
                 let found = concurrent_finding(env, options, &ops, finding, sequence).await;
                 shared.found.lock().expect("not poisoned").push(found);
             }
-            (result.findings.len(), new.len())
+            new.len()
         } else {
             let ops = ops::decode_sequence(&rng.bytes(BYTES_PER_SEQUENCE));
-            let result = execute(env, &ops, None).await;
+            let result = execute(env, &ops, None, deadline).await;
             shared.count(
                 result.requests,
                 result.reference_requests,
@@ -335,11 +363,11 @@ async fn worker(
                 *shared.shrinking.lock().expect("not poisoned") += shrink_started.elapsed();
                 shared.found.lock().expect("not poisoned").push(found);
             }
-            (result.findings.len(), new.len())
+            new.len()
         };
-        let _ = findings;
         shared.findings.fetch_add(new_kinds, Ordering::Relaxed);
         shared.sequences.fetch_add(1, Ordering::Relaxed);
+        sequence += stream.stride;
     }
 }
 

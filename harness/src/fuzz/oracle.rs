@@ -4,6 +4,9 @@
 //! for reads, the ENI it shows).
 
 use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
 
 use crate::checks::invariants::Violation;
 use crate::checks::response::DOCUMENTED_CODES;
@@ -62,6 +65,15 @@ pub struct Kind {
     pub check: String,
     /// The code/status signature, without addresses or ids.
     pub signature: String,
+}
+
+impl Kind {
+    /// An address handed out twice: held by two ENIs at once, or given where the contract
+    /// answers `InvalidIp.IpAssigned`.
+    pub fn is_double_allocation(&self) -> bool {
+        self.check == crate::checks::IP_UNIQUE_IN_VSWITCH.name
+            || self.signature.contains("InvalidIp.IpAssigned")
+    }
 }
 
 impl std::fmt::Display for Kind {
@@ -191,7 +203,7 @@ pub fn compare_answers(
 }
 
 /// What a successful read shows about one ENI: status and addresses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ShownEni {
     pub status: String,
     pub primary: Option<String>,
@@ -236,25 +248,50 @@ pub fn shown_enis(exchange: &Exchange) -> Vec<ShownEni> {
     }
 }
 
-/// Reads must show what the reference shows. `with_status`: compare statuses too (only when
-/// both run on the same virtual clock).
+/// Reads must show what the reference shows, for the ENIs whose primary address lies in one of
+/// the `scope` blocks (the sequence's VSwitches: the reference knows nothing of other ENIs of a
+/// shared endpoint). `with_status`: compare statuses too (only when both run on the same
+/// virtual clock).
 pub fn compare_reads(
     target: &Exchange,
     reference: &Exchange,
     step: usize,
     action: &str,
     with_status: bool,
+    scope: &[Ipv4Net],
 ) -> Option<Finding> {
     if target.status != 200 || reference.status != 200 {
         return None;
     }
+    // One page of a listing shows ENIs in id order, and the reference's ids differ (its copies
+    // of the endpoint's other ENIs are new ENIs): only whole listings can be compared.
+    let whole = |exchange: &Exchange, shown: usize| {
+        exchange
+            .decoded
+            .get("TotalCount")
+            // Decoded answers keep numbers as text (XML has nothing else).
+            .and_then(|total| total.as_u64().or_else(|| total.as_str()?.parse().ok()))
+            .is_none_or(|total: u64| total == shown as u64)
+    };
+    let (target_enis, reference_enis) = (shown_enis(target), shown_enis(reference));
+    if !whole(target, target_enis.len()) || !whole(reference, reference_enis.len()) {
+        return None;
+    }
+    let in_scope = |eni: &ShownEni| {
+        eni.primary
+            .as_deref()
+            .and_then(|primary| primary.parse::<Ipv4Addr>().ok())
+            .is_none_or(|primary| scope.iter().any(|block| block.contains(&primary)))
+    };
     let strip = |mut enis: Vec<ShownEni>| {
+        enis.retain(in_scope);
         if !with_status {
             enis.iter_mut().for_each(|eni| eni.status.clear());
         }
+        enis.sort();
         enis
     };
-    let (t, r) = (strip(shown_enis(target)), strip(shown_enis(reference)));
+    let (t, r) = (strip(target_enis), strip(reference_enis));
     (t != r).then(|| Finding {
         kind: Kind {
             check: DIFFERENTIAL.into(),
@@ -299,6 +336,93 @@ fn show(enis: &[ShownEni]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listing(total: usize, primaries: &[&str]) -> Exchange {
+        let sets: Vec<String> = primaries
+            .iter()
+            .map(|p| format!(r#"{{"Status":"Available","PrivateIpAddress":"{p}"}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"RequestId":"r","TotalCount":{total},"NetworkInterfaceSets":{{"NetworkInterfaceSet":[{}]}}}}"#,
+            sets.join(",")
+        );
+        Exchange {
+            method: "POST",
+            params: Vec::new(),
+            raw_query: None,
+            status: 200,
+            content_type: Some("application/json".into()),
+            decoded: crate::wire::decode::decode_response(
+                200,
+                Some("application/json"),
+                body.as_bytes(),
+            ),
+            body: body.into(),
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn reads_are_compared_within_the_sequences_vswitches_only() {
+        let lane: Vec<Ipv4Net> = vec!["10.0.1.0/24".parse().unwrap()];
+        // The endpoint also shows another lane's ENI; the reference knows nothing of it.
+        let target = listing(3, &["10.0.1.5", "10.0.2.9", "10.0.1.6"]);
+        let reference = listing(2, &["10.0.1.6", "10.0.1.5"]);
+        assert_eq!(
+            compare_reads(
+                &target,
+                &reference,
+                0,
+                "DescribeNetworkInterfaces",
+                true,
+                &lane
+            ),
+            None
+        );
+        // Within the lane a missing ENI is a finding.
+        let short = listing(2, &["10.0.1.5", "10.0.2.9"]);
+        let finding = compare_reads(
+            &short,
+            &reference,
+            0,
+            "DescribeNetworkInterfaces",
+            true,
+            &lane,
+        )
+        .expect("a differing read is a finding");
+        assert_eq!(finding.kind.check, DIFFERENTIAL);
+    }
+
+    #[test]
+    fn one_page_of_a_longer_listing_is_not_compared() {
+        let lane: Vec<Ipv4Net> = vec!["10.0.1.0/24".parse().unwrap()];
+        // Ten of twelve ENIs: the lane's ENI may be on the next page.
+        let page = listing(12, &["10.0.2.1"; 10]);
+        let reference = listing(1, &["10.0.1.5"]);
+        assert_eq!(
+            compare_reads(
+                &page,
+                &reference,
+                0,
+                "DescribeNetworkInterfaces",
+                true,
+                &lane
+            ),
+            None
+        );
+        let whole = listing(10, &["10.0.2.1"; 10]);
+        assert!(
+            compare_reads(
+                &whole,
+                &reference,
+                0,
+                "DescribeNetworkInterfaces",
+                true,
+                &lane
+            )
+            .is_some()
+        );
+    }
 
     #[test]
     fn every_status_in_the_table_is_for_a_documented_code() {

@@ -34,7 +34,7 @@ pub async fn shrink(
     let started = Instant::now();
     let mut attempts = 0usize;
     let mut best = ops;
-    let mut best_run = execute(env, &best, Some(kind)).await;
+    let mut best_run = execute(env, &best, Some(kind), None).await;
     if !shows(&best_run, kind) {
         // Not reproducible on a fresh start (should not happen with a deterministic target).
         return (best, best_run);
@@ -57,7 +57,7 @@ pub async fn shrink(
                 let end = (start + chunk).min(candidate.len());
                 candidate.drain(start..end);
                 attempts += 1;
-                let run = execute(env, &candidate, Some(kind)).await;
+                let run = execute(env, &candidate, Some(kind), None).await;
                 if shows(&run, kind) {
                     best = candidate;
                     truncate(&mut best, &run, kind);
@@ -80,7 +80,7 @@ pub async fn shrink(
                 let mut candidate = best.clone();
                 candidate[index] = simpler;
                 attempts += 1;
-                let run = execute(env, &candidate, Some(kind)).await;
+                let run = execute(env, &candidate, Some(kind), None).await;
                 if shows(&run, kind) {
                     best = candidate;
                     best_run = run;
@@ -98,7 +98,7 @@ pub async fn shrink(
         }
     }
     // The final run, to the end of the (truncated) sequence, for the case writer.
-    let final_run = execute(env, &best, None).await;
+    let final_run = execute(env, &best, None, None).await;
     if shows(&final_run, kind) {
         best_run = final_run;
     }
