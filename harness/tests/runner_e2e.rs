@@ -12,7 +12,6 @@ use eni_harness::report::console;
 use eni_harness::runner::{self, CaseContext, SuiteOptions, SuiteReport, Verdict};
 use eni_harness::snapshot::SnapshotMode;
 use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
-use eni_harness::wire::Credentials;
 
 /// Serves a fresh emulator on 127.0.0.1:0 until the returned sender is dropped or fired.
 async fn serve(configure: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -32,18 +31,7 @@ async fn serve(configure: impl FnOnce(&mut Config)) -> (String, tokio::sync::one
 }
 
 fn http_target(base_url: &str, profile: &Profile) -> Arc<dyn Target> {
-    Arc::new(
-        HttpTarget::new(HttpTargetOptions {
-            base_url: base_url.to_string(),
-            region: profile.region.clone(),
-            credentials: Some(Credentials::new("testid", "testsecret")),
-            signing: profile.signing,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(30),
-            max_body_bytes: 4 << 20,
-        })
-        .unwrap(),
-    )
+    Arc::new(HttpTarget::new(HttpTargetOptions::local_emulator(base_url, profile)).unwrap())
 }
 
 async fn suite(target: Arc<dyn Target>, profile: &Arc<Profile>, run_token: &str) -> SuiteReport {

@@ -1,6 +1,8 @@
-//! `eni-harness bench`: the speed figures of the runner, measured rather than claimed — the
-//! whole suite against the embedded emulator (wall time per run), and against the emulator
-//! served on a loopback port (requests per second with `--jobs` cases at once).
+//! `eni-harness bench`: the speed figures of the runner and the sequence fuzzer, measured rather
+//! than claimed — the whole suite against the embedded emulator (wall time per run) and against
+//! the emulator served on a loopback port (requests per second with `--jobs` cases at once); the
+//! fuzzer's requests per second against the embedded emulator and against the emulator served on
+//! loopback by threads of its own, as a separate `serve` process would be.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,12 +10,12 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, runtime};
-use crate::profile::Profile;
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::fuzz::{self, Env, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec};
+use crate::profile::{LANES_WORLD, Profile};
 use crate::runner::{self, SuiteOptions, SuiteReport};
 use crate::snapshot::SnapshotMode;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
-use crate::wire::Credentials;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -26,6 +28,9 @@ pub struct BenchArgs {
     /// Cases at once against the served emulator.
     #[arg(long, default_value_t = 8)]
     jobs: usize,
+    /// How long the fuzzer runs against each target (`0s`: not measured).
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    fuzz_time: Duration,
 }
 
 pub fn bench(args: BenchArgs) -> u8 {
@@ -72,15 +77,10 @@ pub fn bench(args: BenchArgs) -> u8 {
             let _ = stopped.await;
         }));
         let target: Arc<dyn Target> = Arc::new(
-            HttpTarget::new(HttpTargetOptions {
-                base_url: format!("http://{addr}/"),
-                region: profile.region.clone(),
-                credentials: Some(Credentials::new("testid", "testsecret")),
-                signing: profile.signing,
-                connect_timeout: Duration::from_secs(5),
-                request_timeout: Duration::from_secs(30),
-                max_body_bytes: 4 << 20,
-            })
+            HttpTarget::new(HttpTargetOptions::local_emulator(
+                format!("http://{addr}/"),
+                &profile,
+            ))
             .map_err(std::io::Error::other)?,
         );
         // Declared waits are real sleeps against a served endpoint: they measure the clock,
@@ -130,7 +130,117 @@ pub fn bench(args: BenchArgs) -> u8 {
         );
         return EXIT_FAILED;
     }
-    EXIT_OK
+    if args.fuzz_time.is_zero() {
+        return EXIT_OK;
+    }
+    let fuzz_runs = [
+        (
+            "fuzzer, embedded",
+            runtime.block_on(fuzz_embedded(args.fuzz_time, cores)),
+        ),
+        (
+            "fuzzer, served on loopback",
+            fuzz_served(&runtime, args.fuzz_time),
+        ),
+    ];
+    let mut fuzz_failed = false;
+    for (label, report) in fuzz_runs {
+        match report {
+            Ok(report) => {
+                println!(
+                    "{label}: {:.0} requests/s to the target ({} requests, {} sequences, {} at once, {:.1} s; {} to the reference)",
+                    report.requests_per_second(),
+                    report.requests,
+                    report.sequences,
+                    report.streams,
+                    report.fuzzing.as_secs_f64(),
+                    report.reference_requests,
+                );
+                if !report.findings.is_empty() || report.is_vacuous() {
+                    eprintln!(
+                        "error: the figure above is not of a clean run:\n{}",
+                        report.summary()
+                    );
+                    fuzz_failed = true;
+                }
+            }
+            Err(error) => {
+                eprintln!("error: {label}: {error}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if fuzz_failed { EXIT_FAILED } else { EXIT_OK }
+}
+
+fn fuzz_options(time: Duration, jobs: usize) -> FuzzOptions {
+    FuzzOptions {
+        seed: 0,
+        runs: None,
+        time: Some(time),
+        jobs,
+        concurrency: false,
+        out: None,
+        shrink: ShrinkBudget::default(),
+        live: false,
+        verify: None,
+    }
+}
+
+async fn fuzz_embedded(time: Duration, jobs: usize) -> Result<FuzzReport, String> {
+    let configure: fuzz::Configure = Arc::new(|_| {});
+    let spec = TargetSpec::Embedded {
+        configure,
+        label: "embedded".into(),
+    };
+    let env = Env::new(Arc::new(Profile::embedded()), spec, Duration::ZERO)?;
+    Ok(fuzz::fuzz(Arc::new(env), fuzz_options(time, jobs)).await)
+}
+
+/// The fuzzer against the lanes world served on loopback, one sequence stream per lane. The
+/// server runs on a runtime and threads of its own, so that the figure is that of a client and
+/// a server apart, as with `eni-harness serve`.
+fn fuzz_served(client: &tokio::runtime::Runtime, time: Duration) -> Result<FuzzReport, String> {
+    let world = eni_emulator::World::from_yaml(LANES_WORLD, "worlds/lanes.yaml")
+        .map_err(|error| error.to_string())?;
+    let mut config = eni_emulator::Config::new(world);
+    config.timings.attach = Duration::ZERO;
+    config.timings.detach = Duration::ZERO;
+    config.timings.delete = Duration::ZERO;
+    let emulator = eni_emulator::Emulator::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|error| format!("cannot listen on loopback: {error}"))?;
+    let addr = listener.local_addr().map_err(|error| error.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || -> std::io::Result<()> {
+        runtime().block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            eni_emulator::serve(listener, emulator, async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    });
+    let profile = Arc::new(Profile::lanes());
+    let target = HttpTarget::new(HttpTargetOptions::local_emulator(
+        format!("http://{addr}/"),
+        &profile,
+    ))
+    .map_err(|error| error.to_string())?;
+    let spec = TargetSpec::Http {
+        target: Arc::new(target),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO)?);
+    let lanes = env.lanes().len();
+    let report = client.block_on(fuzz::fuzz(env, fuzz_options(time, lanes)));
+    let _ = stop.send(());
+    match server.join() {
+        Ok(Ok(())) => Ok(report),
+        Ok(Err(error)) => Err(format!("the served emulator failed: {error}")),
+        Err(_) => Err("the served emulator panicked".into()),
+    }
 }
 
 async fn suite(

@@ -11,6 +11,7 @@ use clap::Args;
 use eni_emulator::Defect;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::fuzz::fixtures::Fixtures;
 use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
 use crate::profile::Profile;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
@@ -33,7 +34,8 @@ pub struct FuzzArgs {
     /// Stop after this many sequences.
     #[arg(long)]
     runs: Option<u64>,
-    /// Sequences at once (embedded target only; an HTTP target gets one at a time).
+    /// Sequences at once. Default: one per core against the embedded target; against an HTTP
+    /// target one per lane of the profile's fixtures (lanes share no VSwitch or instance).
     #[arg(long)]
     jobs: Option<usize>,
     /// Fire assigns, unassigns and creates at once at the smallest VSwitch instead.
@@ -107,7 +109,15 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        let clean: Arc<dyn Target> = Arc::new(EmbeddedTarget::new(&profile));
+        // A case found on the endpoint must pass on a clean emulator of the same fixtures.
+        let world = match Fixtures::from_profile(&profile) {
+            Ok(fixtures) => fixtures.reference_world(),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        };
+        let clean: Arc<dyn Target> = Arc::new(EmbeddedTarget::with_world(&profile, world));
         let failing: Arc<dyn Target> = target.clone();
         (
             TargetSpec::Http {
@@ -137,7 +147,10 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         seed: args.seed,
         runs: args.runs,
         time,
-        jobs: args.jobs.unwrap_or(cores).max(1),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| if embedded { cores } else { env.lanes().len() })
+            .max(1),
         concurrency: args.concurrency,
         out: (!args.no_write).then(|| args.out.clone()),
         shrink: ShrinkBudget::default(),
@@ -163,7 +176,7 @@ fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget>
         (_, Signing::None) => None,
         (Ok(credentials), _) => Some(credentials),
         // A local emulator's built-in credentials are public test values.
-        (Err(_), _) if loopback => Some(Credentials::new("testid", "testsecret")),
+        (Err(_), _) if loopback => Some(Credentials::builtin_emulator()),
         (Err(error), _) => return Err(error),
     };
     HttpTarget::new(HttpTargetOptions {

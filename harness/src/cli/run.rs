@@ -302,7 +302,7 @@ pub(crate) fn http_target_for(
             eprintln!(
                 "note: {error}; using the reference emulator's test credentials for a loopback target"
             );
-            Some(Credentials::new("testid", "testsecret"))
+            Some(Credentials::builtin_emulator())
         }
         (Err(error), _) => return Err(error),
     };

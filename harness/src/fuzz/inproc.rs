@@ -73,7 +73,7 @@ impl InProcess {
             .credentials
             .first()
             .map(|c| Credentials::new(c.access_key_id.clone(), c.access_key_secret.clone()))
-            .unwrap_or_else(|| Credentials::new("testid", "testsecret"));
+            .unwrap_or_else(Credentials::builtin_emulator);
         let emulator = Emulator::new(config);
         InProcess {
             router: eni_emulator::app(emulator.clone()),

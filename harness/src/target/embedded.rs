@@ -15,10 +15,6 @@ use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportErr
 use crate::profile::Profile;
 use crate::wire::{Credentials, PrepareContext, WireRequest, decode_response, prepare};
 
-/// The built-in world's credentials (`testid`/`testsecret`); not a secret of anybody's.
-const EMBEDDED_ACCESS_KEY_ID: &str = "testid";
-const EMBEDDED_ACCESS_KEY_SECRET: &str = "testsecret";
-
 /// Largest body read back from the emulator, as for any target.
 const MAX_BODY_BYTES: usize = 4 << 20;
 
@@ -48,7 +44,7 @@ impl EmbeddedTarget {
             world,
             contract,
             region: profile.region.clone(),
-            credentials: Credentials::new(EMBEDDED_ACCESS_KEY_ID, EMBEDDED_ACCESS_KEY_SECRET),
+            credentials: Credentials::builtin_emulator(),
             defects: Vec::new(),
         }
     }

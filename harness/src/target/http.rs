@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 
 use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::profile::Profile;
 use crate::wire::prepare::{PrepareContext, curl_line};
 use crate::wire::{Credentials, Signing, WireRequest, decode_response, prepare};
 
@@ -46,6 +47,16 @@ impl HttpTargetOptions {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+
+    /// Options for this project's emulator served at `base_url` (`eni-harness serve`): its
+    /// built-in test credentials, the profile's region and signing, and the defaults.
+    pub fn local_emulator(base_url: impl Into<String>, profile: &Profile) -> Self {
+        Self {
+            credentials: Some(Credentials::builtin_emulator()),
+            signing: profile.signing,
+            ..Self::new(base_url, profile.region.clone())
         }
     }
 }

@@ -67,6 +67,12 @@ impl Credentials {
         }
     }
 
+    /// The reference emulator's built-in test key pair (`testid`/`testsecret`, in every world
+    /// this project ships): public test values, not a secret of anybody's.
+    pub fn builtin_emulator() -> Self {
+        Self::new("testid", "testsecret")
+    }
+
     /// The same credentials with an STS security token.
     pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
         self.security_token = Some(Secret::new(token));
