@@ -28,7 +28,7 @@ pub struct FuzzArgs {
     /// Seed of the sequences: the same seed gives the same sequences.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Stop after this long (default 60s unless --runs is given).
+    /// Stop after this long: no step starts later (default 60s unless --runs is given).
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
     /// Stop after this many sequences.
@@ -38,7 +38,8 @@ pub struct FuzzArgs {
     /// target one per lane of the profile's fixtures (lanes share no VSwitch or instance).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Fire assigns, unassigns and creates at once at the smallest VSwitch instead.
+    /// Fire assigns, unassigns and creates at once at the smallest VSwitch (of each lane)
+    /// instead.
     #[arg(long)]
     concurrency: bool,
     /// Where regression cases are written.
