@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+use eni_emulator::InstanceStatus;
 use ipnet::Ipv4Net;
 use serde::Deserialize;
 
@@ -56,6 +57,9 @@ pub struct InstanceFixture {
     pub vswitch: Option<String>,
     pub primary_eni: Option<String>,
     pub primary_ip: Option<Ipv4Addr>,
+    /// The state the instance is kept in (`None`: not said, taken as `Running`). The fuzzer's
+    /// reference emulator starts with its instances in these states.
+    pub status: Option<InstanceStatus>,
 }
 
 impl Fixture {
@@ -259,6 +263,8 @@ struct RawFixture {
     primary_eni: Option<String>,
     #[serde(default)]
     primary_ip: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -430,12 +436,26 @@ impl RawFixture {
                         )
                     })?),
                 };
+                let status = match self.status.as_deref() {
+                    None => None,
+                    Some("Running") => Some(InstanceStatus::Running),
+                    Some("Stopped") => Some(InstanceStatus::Stopped),
+                    Some("Starting") => Some(InstanceStatus::Starting),
+                    Some("Stopping") => Some(InstanceStatus::Stopping),
+                    Some(other) => {
+                        return Err((
+                            format!("fixture `{name}`: status `{other}` is not an instance state"),
+                            "write `Running`, `Stopped`, `Starting` or `Stopping`",
+                        ));
+                    }
+                };
                 Ok(Fixture::Instance(InstanceFixture {
                     id: self.id.clone(),
                     instance_type,
                     vswitch: self.vswitch.clone(),
                     primary_eni: self.primary_eni.clone(),
                     primary_ip,
+                    status,
                 }))
             }
             other => Err((
@@ -491,5 +511,22 @@ mod tests {
             "name: x\nregion: r\nfixtures:\n  v: {kind: vswitch, id: vsw-1, cidr: 10.0.0.1/24}\n";
         let error = Profile::parse(text, "p.yaml").unwrap_err().to_string();
         assert!(error.contains("host bits"), "{error}");
+    }
+
+    #[test]
+    fn an_instance_state_is_read_and_a_wrong_one_explained() {
+        let profile = Profile::embedded();
+        let status = |name: &str| match &profile.fixtures[name] {
+            Fixture::Instance(instance) => instance.status,
+            _ => unreachable!(),
+        };
+        assert_eq!(status("stopped_instance"), Some(InstanceStatus::Stopped));
+        assert_eq!(status("running_instance"), None);
+        let text = "name: x\nregion: r\nfixtures:\n  i: {kind: instance, id: i-1, type: ecs.g6.large, status: Halted}\n";
+        let error = Profile::parse(text, "p.yaml").unwrap_err().to_string();
+        assert!(
+            error.contains("Halted") && error.contains("`Stopped`"),
+            "{error}"
+        );
     }
 }

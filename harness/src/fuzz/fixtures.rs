@@ -33,6 +33,8 @@ pub struct InstanceFixture {
     pub primary_eni: Option<String>,
     pub primary_ip: Option<Ipv4Addr>,
     pub vswitch_id: Option<String>,
+    /// As the profile says; `Running` when it does not.
+    pub status: InstanceStatus,
 }
 
 /// The fixtures of a fuzz run.
@@ -83,6 +85,7 @@ impl Fixtures {
                             _ => None,
                         }
                     }),
+                    status: instance.status.unwrap_or(InstanceStatus::Running),
                 }),
                 _ => None,
             })
@@ -216,8 +219,8 @@ impl Fixtures {
     /// The world for the in-process reference: the built-in world when the profile names its
     /// fixtures (the embedded profile, a served emulator), with the profile's other VSwitches and
     /// instances added (a served world that extends the built-in one, such as `lanes.yaml`);
-    /// else a world built from the fixtures. Instances the built-in world does not know are
-    /// `Running`.
+    /// else a world built from the fixtures. Instances the built-in world does not know are in
+    /// the state their fixture gives (`Running` if none).
     pub fn reference_world(&self) -> World {
         let mut builtin = World::builtin();
         let known_vswitch = |v: &VSwitchFixture| {
@@ -250,7 +253,7 @@ impl Fixtures {
                 .instances
                 .iter()
                 .filter(|i| !builtin.instances.iter().any(|b| b.id == i.id))
-                .filter_map(|i| Self::running_instance(i, &sg))
+                .filter_map(|i| Self::reference_instance(i, &sg))
                 .collect();
             builtin.instances.extend(extra_instances);
             return builtin;
@@ -282,7 +285,7 @@ impl Fixtures {
             instances: self
                 .instances
                 .iter()
-                .filter_map(|i| Self::running_instance(i, &sg))
+                .filter_map(|i| Self::reference_instance(i, &sg))
                 .collect(),
             credentials: vec![Credential {
                 access_key_id: "testid".into(),
@@ -291,13 +294,13 @@ impl Fixtures {
         }
     }
 
-    /// An instance fixture as a `Running` instance of the reference's world (`None` when the
-    /// profile leaves out its primary ENI, VSwitch or address).
-    fn running_instance(instance: &InstanceFixture, security_group: &str) -> Option<Instance> {
+    /// An instance fixture as an instance of the reference's world (`None` when the profile
+    /// leaves out its primary ENI, VSwitch or address).
+    fn reference_instance(instance: &InstanceFixture, security_group: &str) -> Option<Instance> {
         Some(Instance {
             id: instance.id.clone(),
             instance_type: instance.instance_type.clone(),
-            status: InstanceStatus::Running,
+            status: instance.status,
             primary_eni: PrimaryEni {
                 id: instance.primary_eni.clone()?,
                 vswitch_id: instance.vswitch_id.clone()?,
@@ -368,6 +371,19 @@ mod tests {
         let mut fixtures = lanes_fixtures();
         fixtures.instances[0].vswitch_id = None;
         assert_eq!(fixtures.lanes().len(), 1);
+    }
+
+    #[test]
+    fn a_world_built_from_fixtures_keeps_the_instance_states_the_profile_gives() {
+        let text = "name: cloud\nregion: cn-beijing\nfixtures:\n  v: {kind: vswitch, id: vsw-x, cidr: 10.1.0.0/24}\n  sg: {kind: security_group, id: sg-x}\n  up: {kind: instance, id: i-up, type: ecs.g6.large, vswitch: v, primary_eni: eni-up, primary_ip: 10.1.0.10}\n  down: {kind: instance, id: i-down, type: ecs.g6.large, vswitch: v, primary_eni: eni-down, primary_ip: 10.1.0.11, status: Stopped}\n";
+        let profile = Profile::parse(text, "cloud.yaml").unwrap();
+        let world = Fixtures::from_profile(&profile).unwrap().reference_world();
+        let status = |id: &str| world.instances.iter().find(|i| i.id == id).unwrap().status;
+        assert_eq!(status("i-up"), InstanceStatus::Running);
+        assert_eq!(status("i-down"), InstanceStatus::Stopped);
+        world
+            .validate(&eni_emulator::ContractProfile::seed())
+            .unwrap();
     }
 
     #[test]
