@@ -170,7 +170,59 @@ pub fn bench(args: BenchArgs) -> u8 {
             }
         }
     }
+    match runtime.block_on(planted(cores)) {
+        Ok(Some(found)) => println!(
+            "fuzzer, planted {PLANTED_NAME}: found at sequence {} after {:.2} s, shrunk {} → {} steps and proven as a case (fails on the defect, passes clean) in {:.2} s",
+            found.sequence,
+            found.found_after.as_secs_f64(),
+            found.original_steps,
+            found.steps,
+            found.shrinking.as_secs_f64(),
+        ),
+        Ok(None) => {
+            eprintln!("error: the fuzzer did not find the planted {PLANTED_NAME} bug");
+            fuzz_failed = true;
+        }
+        Err(error) => {
+            eprintln!("error: planted bug: {error}");
+            return EXIT_USAGE;
+        }
+    }
     if fuzz_failed { EXIT_FAILED } else { EXIT_OK }
+}
+
+const PLANTED: eni_emulator::Defect = eni_emulator::Defect::DuplicateAcrossEnis;
+const PLANTED_NAME: &str = "duplicate-across-enis";
+
+/// The time to find, shrink and prove as a case a planted allocation bug (an address handed out
+/// twice) with the fuzzer against the embedded emulator: its first allocation finding.
+async fn planted(jobs: usize) -> Result<Option<fuzz::FoundCase>, String> {
+    let profile = Arc::new(Profile::embedded());
+    let configure: fuzz::Configure = Arc::new(|config| config.defects = vec![PLANTED]);
+    let spec = TargetSpec::Embedded {
+        configure,
+        label: format!("embedded ({PLANTED_NAME})"),
+    };
+    let env = Env::new(Arc::clone(&profile), spec, Duration::ZERO)?;
+    let verify = fuzz::Verify {
+        clean: Arc::new(EmbeddedTarget::new(&profile)),
+        failing: Arc::new(EmbeddedTarget::new(&profile).with_defects(vec![PLANTED])),
+        profile,
+    };
+    let options = FuzzOptions {
+        runs: Some(500),
+        time: Some(Duration::from_secs(30)),
+        verify: Some(verify),
+        ..fuzz_options(Duration::from_secs(30), jobs)
+    };
+    let report = fuzz::fuzz(Arc::new(env), options).await;
+    let found = report
+        .findings
+        .iter()
+        .filter(|found| found.kind.is_double_allocation() && found.verified == Some(Ok(())))
+        .min_by_key(|found| found.found_after)
+        .cloned();
+    Ok(found)
 }
 
 fn fuzz_options(time: Duration, jobs: usize) -> FuzzOptions {

@@ -96,6 +96,10 @@ pub struct FoundCase {
     pub path: Option<PathBuf>,
     /// `Ok` when the case fails on the failing target and passes on the clean one.
     pub verified: Option<Result<(), String>>,
+    /// When the first finding of this kind came up, from the start of the run.
+    pub found_after: Duration,
+    /// Time spent shrinking it, writing the case and verifying it.
+    pub shrinking: Duration,
 }
 
 /// What a run did.
@@ -174,8 +178,14 @@ impl FuzzReport {
         );
         for found in &self.findings {
             out.push_str(&format!(
-                "\n  - {} (sequence {}, shrunk {} → {} steps)\n    {}",
-                found.kind, found.sequence, found.original_steps, found.steps, found.message
+                "\n  - {} (sequence {} after {:.1} s; shrunk {} → {} steps in {:.1} s)\n    {}",
+                found.kind,
+                found.sequence,
+                found.found_after.as_secs_f64(),
+                found.original_steps,
+                found.steps,
+                found.shrinking.as_secs_f64(),
+                found.message
             ));
             if let Some(path) = &found.path {
                 out.push_str(&format!("\n    case: {}", path.display()));
@@ -342,7 +352,10 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
             );
             let new = new_kinds(shared, &result.findings);
             for finding in &new {
-                let found = concurrent_finding(env, options, &ops, finding, sequence).await;
+                let found = timed(stream.started, || {
+                    concurrent_finding(env, options, &ops, finding, sequence)
+                })
+                .await;
                 shared.found.lock().expect("not poisoned").push(found);
             }
             new.len()
@@ -358,9 +371,11 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
             );
             let new = new_kinds(shared, &result.findings);
             for finding in &new {
-                let shrink_started = Instant::now();
-                let found = sequence_finding(env, options, ops.clone(), finding, sequence).await;
-                *shared.shrinking.lock().expect("not poisoned") += shrink_started.elapsed();
+                let found = timed(stream.started, || {
+                    sequence_finding(env, options, ops.clone(), finding, sequence)
+                })
+                .await;
+                *shared.shrinking.lock().expect("not poisoned") += found.shrinking;
                 shared.found.lock().expect("not poisoned").push(found);
             }
             new.len()
@@ -369,6 +384,19 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
         shared.sequences.fetch_add(1, Ordering::Relaxed);
         sequence += stream.stride;
     }
+}
+
+/// Handles a new finding, noting when it came up and how long handling it took.
+async fn timed<F: Future<Output = FoundCase>>(
+    started: Instant,
+    handle: impl FnOnce() -> F,
+) -> FoundCase {
+    let found_after = started.elapsed();
+    let handling = Instant::now();
+    let mut found = handle().await;
+    found.found_after = found_after;
+    found.shrinking = handling.elapsed();
+    found
 }
 
 /// The findings of kinds not seen before (the first of each), marking them seen.
@@ -414,6 +442,8 @@ async fn sequence_finding(
         case: None,
         path: None,
         verified: None,
+        found_after: Duration::ZERO,
+        shrinking: Duration::ZERO,
     };
     match emit::case_file(&run.steps, &env.fixtures, &provenance) {
         Ok(case) => finish(options, &mut found, case).await,
@@ -467,6 +497,8 @@ async fn concurrent_finding(
         case: None,
         path: None,
         verified: None,
+        found_after: Duration::ZERO,
+        shrinking: Duration::ZERO,
     };
     match eni_spec::parse_case(&text, &format!("regressions/{slug}.yaml")) {
         Ok(case) => {
