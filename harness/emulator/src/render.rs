@@ -169,19 +169,28 @@ fn json(out: &mut String, node: &Node) {
 
 fn json_str(out: &mut String, v: &str) {
     out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    // Runs of bytes that need no escape are copied whole. Every escaped byte is ASCII, so the
+    // cuts fall on character boundaries.
+    let mut plain = 0;
+    for (at, byte) in v.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&v[plain..at]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escaped);
         }
+        plain = at + 1;
     }
+    out.push_str(&v[plain..]);
     out.push('"');
 }
 
@@ -231,6 +240,24 @@ fn xml_text(out: &mut String, v: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_escape_what_json_requires_and_keep_the_rest() {
+        for text in [
+            "",
+            "plain",
+            "a\"quote\" and \\ backslash",
+            "line\nbreak\r\ttab \u{1} \u{1f} end",
+            "“PrivateIpAddress. 1” 中文 \u{7f} é",
+            "\"",
+            "\u{0}",
+        ] {
+            let mut out = String::new();
+            json_str(&mut out, text);
+            let back: String = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, text, "{out}");
+        }
+    }
 
     fn sample() -> Fields {
         vec![
