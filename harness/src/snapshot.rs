@@ -290,6 +290,16 @@ mod tests {
     }
 
     #[test]
+    fn provenance_written_by_cargo_insta_reads_back() {
+        // `cargo insta accept` writes the `info:` values as plain scalars.
+        let text = "---\nsource: harness/tests/cases.rs\ndescription: t\ninfo:\n  target: embedded\n  profile: embedded\n  contract: seed\n  recorded: 2026-11-25\n  harness: 0.1.0\n---\na: 1\n";
+        let provenance = provenance_of(text).expect("the header's info reads back");
+        assert_eq!(provenance.recorded, "2026-11-25");
+        assert_eq!(provenance.harness, "0.1.0");
+        assert!(provenance.same_source(&Provenance::now("embedded", "embedded", "seed")));
+    }
+
+    #[test]
     fn provenance_is_written_on_update_and_ignored_by_checks() {
         let dir = std::env::temp_dir().join(format!("eni-harness-prov-{}", std::process::id()));
         let path = dir.join("a.snap");

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, CaseContext, SuiteReport, Verdict};
-use eni_harness::target::EmbeddedTarget;
+use eni_harness::snapshot::Provenance;
+use eni_harness::target::{EmbeddedTarget, Target};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,13 +30,24 @@ fn snapshot_location(case_file: &Path) -> (PathBuf, String) {
     (folder, name)
 }
 
-fn assert_snapshot(case_file: &Path, description: &str, contents: &str) {
+/// Compares (or, under `cargo insta`, proposes) a snapshot. A case's exchanges carry the
+/// provenance a `run --snapshots update` would give them, so accepting a proposal with
+/// `cargo insta accept` keeps the header's `info:` too.
+fn assert_snapshot(
+    case_file: &Path,
+    description: &str,
+    contents: &str,
+    provenance: Option<&Provenance>,
+) {
     let (folder, name) = snapshot_location(case_file);
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(folder);
     settings.set_prepend_module_to_snapshot(false);
     settings.set_description(description);
     settings.set_omit_expression(true);
+    if let Some(provenance) = provenance {
+        settings.set_info(provenance);
+    }
     settings.bind(|| insta::assert_snapshot!(name, contents.trim_end()));
 }
 
@@ -76,7 +88,12 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
         }
     }
     if let Some(text) = &outcome.snapshot_text {
-        assert_snapshot(path, &case.title, text);
+        let provenance = Provenance::now(
+            &target.describe(),
+            &context.profile.name,
+            &context.profile.contract.name,
+        );
+        assert_snapshot(path, &case.title, text, Some(&provenance));
     }
     Ok(())
 }
@@ -91,7 +108,7 @@ fn invalid_case_file(path: &Path) -> datatest_stable::Result<()> {
         .into()),
         Err(errors) => {
             let rendered: Vec<String> = errors.iter().map(|error| error.render(&source)).collect();
-            assert_snapshot(path, "rendered errors", &rendered.join("\n"));
+            assert_snapshot(path, "rendered errors", &rendered.join("\n"), None);
             Ok(())
         }
     }
