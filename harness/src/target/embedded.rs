@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::profile::Profile;
-use crate::wire::{Credentials, PrepareContext, WireRequest, decode_response, prepare};
+use crate::wire::{Credentials, PrepareContext, WireRequest, prepare};
 
 /// Largest body read back from the emulator, as for any target.
 const MAX_BODY_BYTES: usize = 4 << 20;
@@ -186,15 +186,12 @@ pub(crate) async fn exchange_in_process(
             });
         }
     };
-    let decoded = decode_response(status, content_type.as_deref(), &body);
-    Ok(Exchange {
-        method: prepared.method,
-        params: prepared.sent_params,
-        raw_query: request.raw_query.clone(),
+    Ok(Exchange::answered(
+        request,
+        prepared,
         status,
         content_type,
         body,
-        decoded,
-        elapsed: started.elapsed(),
-    })
+        started.elapsed(),
+    ))
 }

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::profile::Profile;
 use crate::wire::prepare::{PrepareContext, curl_line};
-use crate::wire::{Credentials, Signing, WireRequest, decode_response, prepare};
+use crate::wire::{Credentials, Signing, WireRequest, prepare};
 
 /// How to reach and sign for an endpoint.
 #[derive(Debug, Clone)]
@@ -254,18 +254,14 @@ impl Inner {
             Err(_elapsed) => return Err(TransportError::Timeout(timeout)),
             Ok(result) => result?,
         };
-        let elapsed = started.elapsed();
-        let decoded = decode_response(status, content_type.as_deref(), &body);
-        Ok(Exchange {
-            method: prepared.method,
-            params: prepared.sent_params,
-            raw_query: request.raw_query.clone(),
+        Ok(Exchange::answered(
+            request,
+            prepared,
             status,
             content_type,
             body,
-            decoded,
-            elapsed,
-        })
+            started.elapsed(),
+        ))
     }
 }
 

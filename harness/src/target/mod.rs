@@ -8,7 +8,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::wire::{Decoded, WireRequest};
+use crate::wire::prepare::PreparedRequest;
+use crate::wire::{Decoded, WireRequest, decode_response};
 
 pub use embedded::EmbeddedTarget;
 pub use http::{HttpTarget, HttpTargetOptions};
@@ -80,6 +81,31 @@ pub struct Exchange {
     /// The body decoded into one model, whatever its format.
     pub decoded: Decoded,
     pub elapsed: Duration,
+}
+
+impl Exchange {
+    /// The exchange of `request`, sent as `prepared`, whose answer came back; the body is
+    /// decoded here, the same way for every target.
+    pub fn answered(
+        request: &WireRequest,
+        prepared: PreparedRequest,
+        status: u16,
+        content_type: Option<String>,
+        body: bytes::Bytes,
+        elapsed: Duration,
+    ) -> Exchange {
+        let decoded = decode_response(status, content_type.as_deref(), &body);
+        Exchange {
+            method: prepared.method,
+            params: prepared.sent_params,
+            raw_query: request.raw_query.clone(),
+            status,
+            content_type,
+            body,
+            decoded,
+            elapsed,
+        }
+    }
 }
 
 /// Why no answer came back. A timeout is an unknown outcome, not a failure of the endpoint.
