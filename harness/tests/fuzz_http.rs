@@ -20,9 +20,7 @@ use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target}
 async fn serve_lanes(defects: Vec<Defect>) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
     let world = World::from_yaml(LANES_WORLD, "worlds/lanes.yaml").unwrap();
     let mut config = Config::new(world);
-    config.timings.attach = Duration::ZERO;
-    config.timings.detach = Duration::ZERO;
-    config.timings.delete = Duration::ZERO;
+    config.timings.set_transitions(Duration::ZERO);
     config.defects = defects;
     let emulator = Emulator::new(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

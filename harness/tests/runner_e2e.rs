@@ -52,9 +52,7 @@ async fn http_run_gives_the_embedded_verdicts_and_snapshots() {
     let embedded = suite(Arc::new(EmbeddedTarget::new(&profile)), &profile, "parity").await;
     let (url, stop) = serve(|config| {
         // Asynchronous states pass at once: polls then need no real sleeping.
-        config.timings.attach = Duration::ZERO;
-        config.timings.detach = Duration::ZERO;
-        config.timings.delete = Duration::ZERO;
+        config.timings.set_transitions(Duration::ZERO);
     })
     .await;
     let served = suite(http_target(&url, &profile), &profile, "parity").await;

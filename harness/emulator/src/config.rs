@@ -98,6 +98,16 @@ pub struct Timings {
     pub task: Duration,
 }
 
+impl Timings {
+    /// Gives the asynchronous transitions (`Attaching`, `Detaching`, `Deleting`) one duration;
+    /// zero makes them complete at once.
+    pub fn set_transitions(&mut self, every: Duration) {
+        self.attach = every;
+        self.detach = every;
+        self.delete = every;
+    }
+}
+
 impl Default for Timings {
     fn default() -> Timings {
         Timings {

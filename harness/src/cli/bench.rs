@@ -68,9 +68,7 @@ pub fn bench(args: BenchArgs) -> u8 {
         let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
         // Attaching, Detaching and Deleting complete at once, so polls measure requests rather
         // than the emulated delay (the embedded target skips it on its virtual clock anyway).
-        config.timings.attach = Duration::ZERO;
-        config.timings.detach = Duration::ZERO;
-        config.timings.delete = Duration::ZERO;
+        config.timings.set_transitions(Duration::ZERO);
         let emulator = eni_emulator::Emulator::new(config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
@@ -256,9 +254,7 @@ fn fuzz_served(client: &tokio::runtime::Runtime, time: Duration) -> Result<FuzzR
     let world = eni_emulator::World::from_yaml(LANES_WORLD, "worlds/lanes.yaml")
         .map_err(|error| error.to_string())?;
     let mut config = eni_emulator::Config::new(world);
-    config.timings.attach = Duration::ZERO;
-    config.timings.detach = Duration::ZERO;
-    config.timings.delete = Duration::ZERO;
+    config.timings.set_transitions(Duration::ZERO);
     let emulator = eni_emulator::Emulator::new(config);
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))

@@ -126,9 +126,7 @@ pub fn serve(args: ServeArgs) -> u8 {
             "WARNING: use this for curl by hand only; conformance runs must verify signatures."
         );
     }
-    config.timings.attach = args.async_delay;
-    config.timings.detach = args.async_delay;
-    config.timings.delete = args.async_delay;
+    config.timings.set_transitions(args.async_delay);
     config.timings.task = args.task_duration;
     config.faults = args.faults;
     config.seed = args.seed;

@@ -129,9 +129,7 @@ impl Env {
             // requests go unsigned), which halves the cost of each step.
             config.signing = eni_emulator::SigningMode::Relaxed;
             if let Some(delay) = delay {
-                config.timings.attach = delay;
-                config.timings.detach = delay;
-                config.timings.delete = delay;
+                config.timings.set_transitions(delay);
             }
         })
     }

@@ -63,9 +63,7 @@ impl EmbeddedTarget {
         config.contract = self.contract.clone();
         config.clock = Clock::Manual(clock.clone());
         if let Some(delay) = knobs.async_delay {
-            config.timings.attach = delay;
-            config.timings.detach = delay;
-            config.timings.delete = delay;
+            config.timings.set_transitions(delay);
         }
         if let Some(task) = knobs.task_duration {
             config.timings.task = task;

@@ -42,9 +42,7 @@ async fn walk(seed: u64, steps: usize) {
     let c = Client::with(|c| {
         c.seed = seed;
         c.timings.task = Duration::from_millis(500);
-        c.timings.attach = Duration::from_secs(1);
-        c.timings.detach = Duration::from_secs(1);
-        c.timings.delete = Duration::from_secs(1);
+        c.timings.set_transitions(Duration::from_secs(1));
     });
     let mut rng = Rng(seed);
     let instances = [RUNNING, STOPPED, STARTING];
