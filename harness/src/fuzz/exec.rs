@@ -645,14 +645,14 @@ impl SeqRun<'_> {
         Some(self.handles.len() - 1)
     }
 
-    /// Against a shared target: waits for its transitions to settle, then gives the reference
-    /// the same occupancy (every foreign ENI becomes a "ghost" ENI holding the same addresses).
     /// How long to pause before reading a settling target again: never longer than its
     /// transitions take, so a target with instant transitions is polled without sleeping.
     fn settle_pause(&self, longest: Duration) -> Duration {
         self.env.async_delay.min(longest)
     }
 
+    /// Against a shared target: waits for its transitions to settle, then gives the reference
+    /// the same occupancy (every foreign ENI becomes a "ghost" ENI holding the same addresses).
     async fn mirror_target(&mut self) {
         let started = Instant::now();
         let observation = loop {
@@ -797,23 +797,15 @@ impl SeqRun<'_> {
                     .enumerate()
                     .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), a.clone())),
             );
-            self.send_quietly_owned("UnassignPrivateIpAddresses", params)
+            self.send_quietly("UnassignPrivateIpAddresses", params)
                 .await;
         }
     }
 
     /// Sends a clean-up request to the target; its answer does not matter (the next read does).
-    async fn send_quietly(&self, action: &str, params: Vec<(&str, String)>) {
-        let params = params
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        self.send_quietly_owned(action, params).await;
-    }
-
-    async fn send_quietly_owned(&self, action: &str, params: Vec<(String, String)>) {
+    async fn send_quietly(&self, action: &str, params: Vec<(impl Into<String>, String)>) {
         let mut wire = vec![("Action".to_string(), action.to_string())];
-        wire.extend(params);
+        wire.extend(params.into_iter().map(|(key, value)| (key.into(), value)));
         let request = WireRequest {
             params: wire,
             format: Format::Json,
