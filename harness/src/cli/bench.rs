@@ -209,7 +209,6 @@ async fn planted(jobs: usize) -> Result<Option<fuzz::FoundCase>, String> {
     };
     let options = FuzzOptions {
         runs: Some(500),
-        time: Some(Duration::from_secs(30)),
         verify: Some(verify),
         ..fuzz_options(Duration::from_secs(30), jobs)
     };

@@ -11,7 +11,6 @@ use clap::Args;
 use eni_emulator::Defect;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzz::fixtures::Fixtures;
 use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
 use crate::profile::Profile;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
@@ -87,21 +86,12 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         return EXIT_USAGE;
     }
     let runtime = runtime();
-    let (spec, verify) = if embedded {
-        let clean: Arc<dyn Target> = Arc::new(EmbeddedTarget::new(&profile));
-        let failing: Arc<dyn Target> =
-            Arc::new(EmbeddedTarget::new(&profile).with_defects(defects.clone()));
+    let (spec, failing): (TargetSpec, Arc<dyn Target>) = if embedded {
+        let failing = EmbeddedTarget::new(&profile).with_defects(defects.clone());
         let label = failing.describe();
         let planted = defects.clone();
         let configure: fuzz::Configure = Arc::new(move |config| config.defects = planted.clone());
-        (
-            TargetSpec::Embedded { configure, label },
-            Verify {
-                clean,
-                failing,
-                profile: Arc::clone(&profile),
-            },
-        )
+        (TargetSpec::Embedded { configure, label }, Arc::new(failing))
     } else {
         let target = match http_target(&args, &profile) {
             Ok(target) => Arc::new(target),
@@ -110,27 +100,11 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        // A case found on the endpoint must pass on a clean emulator of the same fixtures.
-        let world = match Fixtures::from_profile(&profile) {
-            Ok(fixtures) => fixtures.reference_world(),
-            Err(message) => {
-                eprintln!("error: {message}");
-                return EXIT_USAGE;
-            }
+        let spec = TargetSpec::Http {
+            target: Arc::clone(&target),
+            signing: profile.signing,
         };
-        let clean: Arc<dyn Target> = Arc::new(EmbeddedTarget::with_world(&profile, world));
-        let failing: Arc<dyn Target> = target.clone();
-        (
-            TargetSpec::Http {
-                target,
-                signing: profile.signing,
-            },
-            Verify {
-                clean,
-                failing,
-                profile: Arc::clone(&profile),
-            },
-        )
+        (spec, target)
     };
     let env = match Env::new(Arc::clone(&profile), spec, args.async_delay) {
         Ok(env) => Arc::new(env),
@@ -138,6 +112,18 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
             eprintln!("error: {message}");
             return EXIT_USAGE;
         }
+    };
+    // A case found must pass on a clean emulator: the embedded target's own world, or for an
+    // endpoint the world of the profile's fixtures (the one the reference starts from).
+    let clean = if embedded {
+        EmbeddedTarget::new(&profile)
+    } else {
+        EmbeddedTarget::with_world(&profile, env.world.clone())
+    };
+    let verify = Verify {
+        clean: Arc::new(clean),
+        failing,
+        profile: Arc::clone(&profile),
     };
     let time = match (args.time, args.runs) {
         (None, None) => Some(Duration::from_secs(60)),
