@@ -174,3 +174,80 @@ steps:
     let _ = stop.send(());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A case that writes an exact address another ENI of the endpoint already holds cannot run
+/// there: it is skipped, saying which address and why, never failed. The same case written with
+/// `free(1)` picks an address nobody holds and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_held_by_a_foreign_eni_skips_a_fixed_case_and_free_avoids_it() {
+    let profile = Arc::new(Profile::embedded());
+    let (url, stop) = serve(|config| config.timings.set_transitions(Duration::ZERO)).await;
+    let target = http_target(&url, &profile);
+    // Somebody else's ENI holds 192.168.0.10 (`host(10)`) as its primary address.
+    let connection = target
+        .connect(&eni_harness::target::EmulatorKnobs::default())
+        .unwrap();
+    let params = [
+        ("Action", "CreateNetworkInterface"),
+        ("VSwitchId", "vsw-bp1main00000000000001"),
+        ("SecurityGroupId", "sg-bp1default00000000001"),
+        ("PrimaryIpAddress", "192.168.0.10"),
+    ];
+    let request = eni_harness::wire::WireRequest {
+        params: params
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect(),
+        format: eni_harness::wire::Format::Json,
+        ..eni_harness::wire::WireRequest::default()
+    };
+    let created = connection.send(&request).await.unwrap();
+    assert_eq!(created.status, 200, "{:?}", created.decoded.body);
+
+    let case_with = |address: &str| {
+        let source = format!(
+            "id: portable.{name}\ntitle: assign one address\nuses: [vswitch, security_group]\n\
+             setup:\n  - name: create\n    action: CreateNetworkInterface\n    params:\n      \
+             VSwitchId: ${{vswitch.id}}\n      SecurityGroupId: ${{security_group.id}}\n    \
+             capture:\n      eni: NetworkInterfaceId\n\
+             steps:\n  - name: assign\n    action: AssignPrivateIpAddresses\n    params:\n      \
+             NetworkInterfaceId: ${{eni}}\n      PrivateIpAddress.1: ${{vswitch.{address}}}\n    \
+             expect:\n      assigned: [\"${{vswitch.{address}}}\"]\n\
+             teardown:\n  - name: delete\n    action: DeleteNetworkInterface\n    params:\n      \
+             NetworkInterfaceId: ${{eni}}\n",
+            name = if address.starts_with("host") {
+                "fixed"
+            } else {
+                "free"
+            },
+        );
+        eni_spec::parse_case(&source, "inline.yaml").unwrap()
+    };
+    let context = CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: url.clone(),
+        run_token: "foreign".into(),
+    };
+    let fixed = runner::run_case(&case_with("host(10)"), target.as_ref(), &context).await;
+    match &fixed.verdict {
+        Verdict::Skip(reason) => {
+            assert!(reason.contains("192.168.0.10"), "{reason}");
+            assert!(reason.contains("already holds"), "{reason}");
+        }
+        other => panic!(
+            "expected SKIP, got {other:?}: {}",
+            fixed
+                .failures
+                .iter()
+                .map(|failure| failure.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+    // The skipped case still gave back the ENI it had created.
+    assert!(fixed.failures.is_empty(), "{:?}", fixed.failures);
+
+    let free = runner::run_case(&case_with("free(1)"), target.as_ref(), &context).await;
+    assert_eq!(free.verdict, Verdict::Pass, "{:?}", free.failures);
+    let _ = stop.send(());
+}

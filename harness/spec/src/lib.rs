@@ -42,6 +42,8 @@ pub const FIXTURE_MEMBERS: &[&str] = &[
     "network",
     "broadcast",
     "host",
+    "free",
+    "free_count",
     "first_usable",
     "last_usable",
     "outside",

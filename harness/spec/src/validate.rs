@@ -1287,7 +1287,16 @@ impl Validator<'_> {
                     "write `${{{root}.host(10)}}`; `host(-1)` is the broadcast address"
                 )),
             );
-        } else if member.name != "host" && member.arg.is_some() {
+        } else if member.name == "free" && member.arg.is_none_or(|n| n < 1) {
+            self.invalid(
+                expr.span,
+                "`free` needs a handle number from 1".into(),
+                "here",
+                Some(format!(
+                    "write `${{{root}.free(1)}}`: an address free when the step runs, the same one wherever the case writes `free(1)`; `free(2)` is another"
+                )),
+            );
+        } else if !matches!(member.name.as_str(), "host" | "free") && member.arg.is_some() {
             self.invalid(
                 expr.span,
                 format!("`{}` takes no argument", member.name),

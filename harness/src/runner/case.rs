@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use eni_spec::{Case, Send, Step};
 
-use super::scope::{EvalError, Scope};
+use super::scope::{EvalError, EvalErrorKind, Scope};
 use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
 use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
 use crate::checks::invariants::{
@@ -138,6 +138,7 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         scope: Scope::new(
             profile,
             format!("{}-{}", context.run_token, short_hash(&case.id)),
+            &case.id,
         ),
         redactor: Redactor::new(profile),
         vswitch_ids: vswitch_ids(case, profile),
@@ -145,6 +146,8 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         created: BTreeSet::new(),
         recorded: Vec::new(),
         failures: Vec::new(),
+        skipped: None,
+        state_fresh: false,
         requests: 0,
     };
     if !profile.resource_prefix.is_empty() {
@@ -155,10 +158,10 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
     outcome.requests = run.requests;
     outcome.snapshot_text = case.snapshot.then(|| run.snapshot_text());
     outcome.failures = std::mem::take(&mut run.failures);
-    outcome.verdict = if outcome.failures.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
+    outcome.verdict = match (outcome.failures.is_empty(), run.skipped.take()) {
+        (false, _) => Verdict::Fail,
+        (true, Some(reason)) => Verdict::Skip(reason),
+        (true, None) => Verdict::Pass,
     };
     outcome.snapshot = SnapshotOutcome::Skipped;
     outcome.duration = started.elapsed();
@@ -180,6 +183,11 @@ struct CaseRun<'a> {
     created: BTreeSet<String>,
     recorded: Vec<Recorded>,
     failures: Vec<Failure>,
+    /// Why the case stopped without a verdict: the target's state cannot give it what it needs
+    /// (an address it must use is held by someone else, no address is free).
+    skipped: Option<String>,
+    /// Whether the scope holds the state as it is now: no mutating request since it was read.
+    state_fresh: bool,
     requests: usize,
 }
 
@@ -191,16 +199,16 @@ impl CaseRun<'_> {
         {
             for step in steps {
                 self.step(section, step).await;
-                if !self.failures.is_empty() {
+                if !self.failures.is_empty() || self.skipped.is_some() {
                     break 'sections;
                 }
             }
         }
-        let failed_before_teardown = !self.failures.is_empty();
+        let stopped_early = !self.failures.is_empty() || self.skipped.is_some();
         for step in &case.teardown {
-            if failed_before_teardown && !self.teardown_can_run(step) {
-                // The values it needs were never captured because an earlier step failed; that
-                // failure is already reported.
+            if stopped_early && !self.teardown_can_run(step) {
+                // The values it needs were never captured (or the addresses it names never
+                // taken) because the case stopped early; why is already reported.
                 continue;
             }
             self.step(Section::Teardown, step).await;
@@ -208,11 +216,23 @@ impl CaseRun<'_> {
         self.check_leaks().await;
     }
 
-    /// Whether every variable a teardown step names has been captured.
+    /// Whether every variable a teardown step names has been captured, and every `free(N)`
+    /// address it names was picked.
     fn teardown_can_run(&self, step: &Step) -> bool {
         let Step::Send(send) = step else { return true };
-        let templates = send.params.iter().map(|(_, template)| template);
+        let mut templates = send
+            .params
+            .iter()
+            .map(|(_, template)| template)
+            .chain(send.raw_query.iter());
+        if !templates
+            .clone()
+            .all(|template| self.scope.is_bound(template))
+        {
+            return false;
+        }
         templates
+            .by_ref()
             .flat_map(|template| template.parts.iter())
             .all(|part| match part {
                 eni_spec::Part::Expr(expr) => {
@@ -227,7 +247,11 @@ impl CaseRun<'_> {
     async fn step(&mut self, section: Section, step: &Step) {
         match step {
             Step::Send(send) => self.send(section, send).await,
-            Step::Wait { duration, .. } => self.connection.wait(*duration).await,
+            Step::Wait { duration, .. } => {
+                self.connection.wait(*duration).await;
+                // Transitions may have completed meanwhile (a Deleting ENI gone).
+                self.state_fresh = false;
+            }
             Step::Concurrent { sends, .. } => self.concurrent(section, sends).await,
         }
     }
@@ -237,6 +261,17 @@ impl CaseRun<'_> {
             "{}:{}:{}",
             self.case.origin, error.span.line, error.span.col
         );
+        if error.kind == EvalErrorKind::Unavailable {
+            if self.skipped.is_none() {
+                self.skipped = Some(format!(
+                    "{section}.{step}: {message} ({where_})",
+                    section = section.name(),
+                    step = send.name,
+                    message = error.message
+                ));
+            }
+            return;
+        }
         self.failures.push(Failure::new(
             section,
             &send.name,
@@ -292,7 +327,9 @@ impl CaseRun<'_> {
 
     fn expectation(&mut self, send: &Send) -> Result<Expectation, EvalError> {
         let expect = &send.expect;
-        let mut eval = |template| self.scope.eval(template, &mut self.redactor);
+        let scope = &mut self.scope;
+        let redactor = &mut self.redactor;
+        let mut eval = |template| scope.eval(template, redactor);
         let mut fields = Vec::new();
         for (path, template) in &expect.fields {
             fields.push((path.text.clone(), eval(template)?));
@@ -330,6 +367,16 @@ impl CaseRun<'_> {
     }
 
     async fn send(&mut self, section: Section, send: &Send) {
+        // The state is read before the request is built when a template needs it (an address
+        // to pick free, or to check free), and before every mutating request anyway: one read
+        // serves both.
+        let mutating = is_mutating(send);
+        let needs_state = self.needs_state(send);
+        let before = if mutating || needs_state {
+            self.observe(section, &send.name, needs_state).await
+        } else {
+            None
+        };
         let request = match self.build(send) {
             Ok(request) => request,
             Err(error) => return self.eval_error(section, send, error),
@@ -338,11 +385,10 @@ impl CaseRun<'_> {
             Ok(expectation) => expectation,
             Err(error) => return self.eval_error(section, send, error),
         };
+        if mutating {
+            self.state_fresh = false;
+        }
         let mutation = mutation_of(&request);
-        let before = match &mutation {
-            Some(_) => self.observe(section, &send.name).await,
-            None => None,
-        };
         let result = match &send.poll {
             None => self.exchange(&request).await,
             Some(poll) => self.poll(section, send, &request, poll).await,
@@ -380,7 +426,7 @@ impl CaseRun<'_> {
             );
         }
         if let (Some(mutation), Some(before)) = (mutation, before)
-            && let Some(after) = self.observe(section, &send.name).await
+            && let Some(after) = self.observe(section, &send.name, false).await
         {
             let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
             let found = check_transition(
@@ -503,19 +549,22 @@ impl CaseRun<'_> {
     }
 
     async fn concurrent(&mut self, section: Section, sends: &[Send]) {
+        let mutating = sends.iter().any(is_mutating);
+        let needs_state = sends.iter().any(|send| self.needs_state(send));
+        if mutating || needs_state {
+            // Read once before, so the group's effects are judged against a known state and
+            // its templates pick addresses that are free.
+            let _ = self.observe(section, &sends[0].name, needs_state).await;
+        }
+        if mutating {
+            self.state_fresh = false;
+        }
         let mut prepared = Vec::new();
         for send in sends {
             match (self.build(send), self.expectation(send)) {
                 (Ok(request), Ok(expectation)) => prepared.push((send, request, expectation)),
                 (Err(error), _) | (_, Err(error)) => return self.eval_error(section, send, error),
             }
-        }
-        let mutating = prepared
-            .iter()
-            .any(|(_, request, _)| mutation_of(request).is_some());
-        if mutating {
-            // Read once before, so the group's effects are judged against a known state.
-            let _ = self.observe(section, &sends[0].name).await;
         }
         let mut tasks = tokio::task::JoinSet::new();
         for (index, (_, request, _)) in prepared.iter().enumerate() {
@@ -584,7 +633,7 @@ impl CaseRun<'_> {
         }
         let found = check_disjoint_reports(&reports, &self.checks);
         self.violations(section, &sends[0].name, &prepared[0].1, found);
-        if mutating && let Some(after) = self.observe(section, &sends[0].name).await {
+        if mutating && let Some(after) = self.observe(section, &sends[0].name, false).await {
             for (step, addresses) in &reports {
                 let held: BTreeSet<&String> = after
                     .enis
@@ -613,9 +662,38 @@ impl CaseRun<'_> {
         }
     }
 
-    /// Reads the state back and checks the state invariants on it.
-    async fn observe(&mut self, section: Section, step: &str) -> Option<Observation> {
-        if self.vswitch_ids.is_empty() || !self.checks.needs_observation() {
+    /// Whether a step's templates need the VSwitches' state as it is now, and the scope does
+    /// not hold it.
+    fn needs_state(&self, send: &Send) -> bool {
+        if self.state_fresh {
+            return false;
+        }
+        let expect = &send.expect;
+        let mut templates = send
+            .params
+            .iter()
+            .map(|(_, template)| template)
+            .chain(send.raw_query.iter())
+            .chain(expect.fields.iter().map(|(_, template)| template))
+            .chain(expect.message_contains.iter())
+            .chain(expect.assigned.iter().flatten())
+            .chain(
+                send.poll
+                    .iter()
+                    .flat_map(|poll| poll.until.iter().map(|(_, t)| t)),
+            );
+        templates.any(|template| self.scope.needs_state(template))
+    }
+
+    /// Reads the state back and checks the state invariants on it. `for_templates`: the
+    /// scope needs the state to pick or check addresses, even where no check would read it.
+    async fn observe(
+        &mut self,
+        section: Section,
+        step: &str,
+        for_templates: bool,
+    ) -> Option<Observation> {
+        if self.vswitch_ids.is_empty() || !(for_templates || self.checks.needs_observation()) {
             return None;
         }
         let signing = self.profile.signing;
@@ -623,6 +701,8 @@ impl CaseRun<'_> {
         match result {
             Ok(observation) => {
                 self.requests += observation.requests;
+                self.scope.observed(&observation);
+                self.state_fresh = true;
                 let found = check_state(
                     &observation,
                     self.profile,
@@ -838,6 +918,13 @@ impl CaseRun<'_> {
         serde_saphyr::to_string(&document)
             .unwrap_or_else(|error| format!("cannot render the snapshot: {error}"))
     }
+}
+
+/// Whether a step sends an action that changes state.
+fn is_mutating(send: &Send) -> bool {
+    send.action
+        .as_deref()
+        .is_some_and(|action| MUTATING.contains(&action))
 }
 
 /// What a mutating request asks for, read from its parameters.
