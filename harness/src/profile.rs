@@ -33,6 +33,9 @@ pub struct Profile {
     pub disabled_checks: Vec<String>,
     /// Prefix given to the names of resources a run creates, so leftovers are recognisable.
     pub resource_prefix: String,
+    /// Whether the target is the reference emulator making its default choices: only then do
+    /// cases tagged `reference-emulator` (pinning a `DECISIONS.md` choice) run.
+    pub reference_emulator: bool,
 }
 
 /// One thing that exists on the target before a run and that cases may name.
@@ -244,6 +247,8 @@ struct RawProfile {
     checks: Option<RawChecks>,
     #[serde(default)]
     resource_prefix: Option<String>,
+    #[serde(default)]
+    reference_emulator: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -385,6 +390,7 @@ impl RawProfile {
             resource_prefix: self
                 .resource_prefix
                 .unwrap_or_else(|| "eni-harness-".into()),
+            reference_emulator: self.reference_emulator,
         })
     }
 }

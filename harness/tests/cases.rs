@@ -83,6 +83,7 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
                 profile: "embedded".into(),
                 outcomes: vec![outcome.clone()],
                 wall: outcome.duration,
+                notes: Vec::new(),
             };
             return Err(console::failure_details(&report, None).into());
         }

@@ -134,6 +134,7 @@ steps:
         profile: "embedded".into(),
         outcomes: vec![outcome.clone()],
         wall: outcome.duration,
+        notes: Vec::new(),
     };
     let details = console::failure_details(&report, None);
     assert!(details.contains("steps.assign [expectation]"), "{details}");
@@ -250,4 +251,52 @@ async fn an_address_held_by_a_foreign_eni_skips_a_fixed_case_and_free_avoids_it(
     let free = runner::run_case(&case_with("free(1)"), target.as_ref(), &context).await;
     assert_eq!(free.verdict, Verdict::Pass, "{:?}", free.failures);
     let _ = stop.send(());
+}
+
+/// A profile may name instances by id alone: their primary ENIs, addresses and VSwitches are
+/// read from the endpoint at the start of the run, and the cases that use them run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn primaries_left_out_of_the_profile_are_read_from_the_endpoint() {
+    let mut bare = Profile::embedded();
+    for fixture in bare.fixtures.values_mut() {
+        if let eni_harness::profile::Fixture::Instance(instance) = fixture {
+            instance.primary_eni = None;
+            instance.primary_ip = None;
+            instance.vswitch = None;
+        }
+    }
+    let bare = Arc::new(bare);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let paths: Vec<PathBuf> = [
+        "describe/primary-eni-of-instance.yaml",
+        "assign/running-instance-primary-eni.yaml",
+        "assign/row-14-other-eni-primary.yaml",
+        "unassign/instance-primary-eni.yaml",
+    ]
+    .iter()
+    .map(|path| root.join(path))
+    .collect();
+    let cases = runner::load_cases(&paths).unwrap();
+    assert_eq!(cases.len(), 4);
+    let options = SuiteOptions {
+        jobs: 2,
+        snapshots: SnapshotMode::Off,
+        repro_url: String::new(),
+        run_token: "bare".into(),
+    };
+    let report = runner::run_suite(
+        cases,
+        Arc::new(EmbeddedTarget::new(&bare)),
+        Arc::clone(&bare),
+        options,
+        |_| {},
+    )
+    .await;
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    assert_eq!(
+        report.passed(),
+        4,
+        "{}",
+        console::failure_details(&report, None)
+    );
 }

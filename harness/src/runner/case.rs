@@ -35,6 +35,14 @@ const MUTATING: &[&str] = &[
 
 /// A tag `requires-contract-NAME` limits a case to profiles of that contract version.
 pub const REQUIRES_CONTRACT_TAG: &str = "requires-contract-";
+/// A case that pins a choice of the reference emulator's `DECISIONS.md` (not of the contract)
+/// runs only against the reference emulator (a profile saying `reference_emulator: true`).
+pub const REFERENCE_EMULATOR_TAG: &str = "reference-emulator";
+/// A case about v1's common parameters (`AccessKeyId`, `Signature`, `SignatureNonce`,
+/// `Timestamp`, …), which V3 requests do not carry: it runs only under v1 signing.
+pub const V1_ONLY_TAG: &str = "v1-only";
+/// A case about V3's headers: it runs only under V3 signing.
+pub const V3_ONLY_TAG: &str = "v3-only";
 
 /// What a case run needs besides the case.
 #[derive(Debug, Clone)]
@@ -91,6 +99,10 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
             "written for the `{contract}` contract; profile `{}` follows `{}`",
             profile.name, profile.contract.name
         ));
+        return outcome;
+    }
+    if let Some(reason) = skip_reason(case, profile) {
+        outcome.verdict = Verdict::Skip(reason);
         return outcome;
     }
     let knobs = knobs_of(case);
@@ -920,6 +932,34 @@ impl CaseRun<'_> {
     }
 }
 
+/// Why a case does not apply to this profile, if it does not: it pins the reference emulator's
+/// own choices, or it is about one signature version and the run signs with another.
+fn skip_reason(case: &Case, profile: &Profile) -> Option<String> {
+    let tagged = |tag: &str| case.tags.iter().any(|t| t == tag);
+    if tagged(REFERENCE_EMULATOR_TAG) && !profile.reference_emulator {
+        return Some(format!(
+            "pins a choice of the reference emulator (its DECISIONS.md), not of the contract; profile `{}` is not the reference emulator",
+            profile.name
+        ));
+    }
+    let signing = match case.signing {
+        Some(eni_spec::Signing::V1) => Signing::V1,
+        Some(eni_spec::Signing::V3) => Signing::V3,
+        Some(eni_spec::Signing::None) => Signing::None,
+        None => profile.signing,
+    };
+    if tagged(V1_ONLY_TAG) && signing == Signing::V3 {
+        return Some(
+            "about v1's common parameters, which V3 requests do not carry; this run signs with V3"
+                .into(),
+        );
+    }
+    if tagged(V3_ONLY_TAG) && signing == Signing::V1 {
+        return Some("about V3's signed headers; this run signs with v1".into());
+    }
+    None
+}
+
 /// Whether a step sends an action that changes state.
 fn is_mutating(send: &Send) -> bool {
     send.action
@@ -959,7 +999,10 @@ fn mutation_of(request: &WireRequest) -> Option<Mutation> {
         "AssignPrivateIpAddresses" => Mutation::Assign {
             eni,
             requested: addresses,
-            count: param("SecondaryPrivateIpAddressCount").and_then(|count| count.parse().ok()),
+            // An endpoint may read `+3`, `03` or ` 3` as the number (the contract leaves it open);
+            // if it accepts one, it must assign exactly that many.
+            count: param("SecondaryPrivateIpAddressCount")
+                .and_then(|count| count.trim_start().parse().ok()),
             client_token: param("ClientToken").filter(|token| !token.is_empty()),
         },
         "UnassignPrivateIpAddresses" => Mutation::Unassign {
@@ -1007,4 +1050,40 @@ fn short_hash(text: &str) -> String {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
     format!("{:08x}", hash as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case_tagged(tags: &str) -> Case {
+        let source = format!(
+            "id: t.case\ntitle: t\ntags: [{tags}]\nsteps:\n  - action: DescribeNetworkInterfaces\n"
+        );
+        eni_spec::parse_case(&source, "t.yaml").unwrap()
+    }
+
+    #[test]
+    fn reference_emulator_cases_run_only_against_the_reference_emulator() {
+        let mut profile = Profile::embedded();
+        assert!(profile.reference_emulator);
+        let case = case_tagged("common, reference-emulator");
+        assert_eq!(skip_reason(&case, &profile), None);
+        profile.reference_emulator = false;
+        let reason = skip_reason(&case, &profile).unwrap();
+        assert!(reason.contains("DECISIONS.md"), "{reason}");
+        assert_eq!(skip_reason(&case_tagged("common"), &profile), None);
+    }
+
+    #[test]
+    fn signing_specific_cases_skip_under_the_other_signature_version() {
+        let mut profile = Profile::embedded();
+        let v1_only = case_tagged("v1-only");
+        let v3_only = case_tagged("v3-only");
+        assert_eq!(skip_reason(&v1_only, &profile), None);
+        assert!(skip_reason(&v3_only, &profile).is_some());
+        profile.signing = Signing::V3;
+        assert!(skip_reason(&v1_only, &profile).unwrap().contains("V3"));
+        assert_eq!(skip_reason(&v3_only, &profile), None);
+    }
 }

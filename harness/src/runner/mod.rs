@@ -2,6 +2,7 @@
 //! turns each into an outcome with its failures, its reproduction and its snapshot verdict.
 
 pub mod case;
+pub mod discover;
 pub mod known;
 pub mod scope;
 pub mod suite;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use tokio::sync::{Mutex, Semaphore};
 
 pub use case::{CaseContext, run_case};
+pub use discover::discover_primaries;
 pub use suite::{LoadedCase, SuiteError, load_cases};
 
 use crate::profile::{Fixture, Profile};
@@ -177,6 +179,9 @@ pub struct SuiteReport {
     pub profile: String,
     pub outcomes: Vec<CaseOutcome>,
     pub wall: Duration,
+    /// What the run could not learn from the endpoint that the profile left out (an instance
+    /// fixture's primary ENI): the cases needing it were skipped.
+    pub notes: Vec<String>,
 }
 
 impl SuiteReport {
@@ -218,6 +223,17 @@ pub async fn run_suite(
     on_done: impl Fn(&CaseOutcome) + Send + Sync + 'static,
 ) -> SuiteReport {
     let started = Instant::now();
+    let mut profile = profile;
+    let mut notes = Vec::new();
+    let incomplete = profile.fixtures.values().any(|fixture| {
+        matches!(fixture, Fixture::Instance(instance)
+            if instance.primary_eni.is_none() || instance.primary_ip.is_none() || instance.vswitch.is_none())
+    });
+    if incomplete {
+        let mut completed = Profile::clone(&profile);
+        notes = discover::discover_primaries(target.as_ref(), &mut completed).await;
+        profile = Arc::new(completed);
+    }
     let locks = FixtureLocks::default();
     let jobs = Arc::new(Semaphore::new(options.jobs.max(1)));
     let on_done = Arc::new(on_done);
@@ -284,6 +300,7 @@ pub async fn run_suite(
         profile: profile.name.clone(),
         outcomes: outcomes.into_iter().flatten().collect(),
         wall: started.elapsed(),
+        notes,
     }
 }
 
