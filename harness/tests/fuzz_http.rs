@@ -93,7 +93,10 @@ async fn lanes_run_at_once_without_false_findings_and_give_back_what_they_took()
         .network_interfaces()
         .into_iter()
         .filter(|eni| {
-            !world.instances.iter().any(|i| i.primary_eni.id == eni.id)
+            !world
+                .instances
+                .iter()
+                .any(|i| i.primary_eni.id.as_deref() == Some(eni.id.as_str()))
                 || !eni.secondary_ips.is_empty()
         })
         .map(|eni| format!("{} {:?} {:?}", eni.id, eni.status, eni.secondary_ips))
@@ -154,7 +157,12 @@ async fn clean_up_frees_an_attached_eni_holding_more_than_an_available_one_may()
     let created: Vec<String> = emulator
         .network_interfaces()
         .into_iter()
-        .filter(|eni| !world.instances.iter().any(|i| i.primary_eni.id == eni.id))
+        .filter(|eni| {
+            !world
+                .instances
+                .iter()
+                .any(|i| i.primary_eni.id.as_deref() == Some(eni.id.as_str()))
+        })
         .map(|eni| format!("{} {:?} {:?}", eni.id, eni.status, eni.secondary_ips))
         .collect();
     assert!(created.is_empty(), "left behind: {created:#?}");

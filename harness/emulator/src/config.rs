@@ -37,13 +37,21 @@ pub struct Config {
     /// Receives one entry per request, saying how it was judged. `None` (the default) costs
     /// nothing per request.
     pub journal: Option<Journal>,
+    /// A variant world: with a seed, the emulator makes every choice the contract leaves to
+    /// the endpoint differently from the reference, reproducibly — addresses allocated in a
+    /// seeded random order (this overrides `allocation`), other shapes of ids, MACs, request
+    /// ids and `HostId`, a shuffled but stable listing order, other message wording, primaries
+    /// the world leaves out placed at random, ENIs of another tenant in every VSwitch, and the
+    /// other allowed answer where the contract allows two. `DECISIONS.md` ("Variant worlds")
+    /// lists every choice. `None` (the default): the reference's choices.
+    pub variant: Option<u64>,
 }
 
 impl Config {
     /// A configuration for `world` with every other field at its default: signatures verified,
     /// the `seed` profile, the system clock, 2 s transitions, no task delay, no faults, lowest
     /// free addresses first, seed 0, 16 KiB query and 64 KiB body limits, no defects, no
-    /// journal.
+    /// journal, no variant.
     pub fn new(world: World) -> Config {
         Config {
             world,
@@ -57,6 +65,7 @@ impl Config {
             limits: WireLimits::default(),
             defects: Vec::new(),
             journal: None,
+            variant: None,
         }
     }
 

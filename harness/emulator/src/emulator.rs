@@ -21,12 +21,12 @@ use crate::clock::Clock;
 use crate::config::{Config, SigningMode, WireLimits};
 use crate::defects::{Defect, Defects};
 use crate::error::ApiError;
-use crate::ids;
 use crate::journal::{Journal, JournalEntry, JournalVerdict, SECRET_PARAMETERS, SigningKind};
 use crate::model::State;
 use crate::params::Params;
 use crate::render::{self, Format};
 use crate::sign::{self, NonceStore};
+use crate::variant::Choices;
 use crate::wire;
 use crate::world::{InstanceStatus, World};
 
@@ -41,7 +41,7 @@ struct Inner {
     signing: SigningMode,
     clock: Clock,
     limits: WireLimits,
-    seed: u64,
+    choices: Choices,
     credentials: HashMap<String, String>,
     invalid_code: String,
     defects: Defects,
@@ -116,7 +116,9 @@ impl Emulator {
     /// in code with [`World::validate`] first for a clear error; an invalid world is served as
     /// it is.
     pub fn new(config: Config) -> Emulator {
-        let state = State::new(&config);
+        let choices = Choices::new(&config);
+        let world = choices.place_primaries(&config.world);
+        let state = State::new(&config, &world, choices.clone());
         let credentials = config
             .world
             .credentials
@@ -128,19 +130,20 @@ impl Emulator {
                 signing: config.signing,
                 clock: config.clock,
                 limits: config.limits,
-                seed: config.seed,
+                choices,
                 credentials,
                 invalid_code: config.contract.invalid_parameter_code.clone(),
                 defects: Defects::new(&config.defects),
                 journal: config.journal,
                 requests: AtomicU64::new(0),
                 state: Mutex::new(state),
-                world: config.world,
+                world,
             }),
         }
     }
 
-    /// The world the emulator started from (not its current state).
+    /// The world the emulator started from (not its current state), with the primaries the
+    /// configured world leaves out placed: every primary ENI here has its id and address.
     pub fn world(&self) -> &World {
         &self.inner.world
     }
@@ -214,7 +217,8 @@ impl Emulator {
     /// The next request's number (from 1) and its `RequestId`.
     fn next_request(&self) -> (u64, String) {
         let n = self.inner.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        (n, ids::request_id(self.inner.seed, n))
+        let choices = &self.inner.choices;
+        (n, choices.shapes.request_id(choices.id_seed, n))
     }
 
     /// An error raised before the parameters could be read (oversize input).
@@ -224,7 +228,7 @@ impl Emulator {
         let answer = Answer {
             status: err.status,
             format: Format::Xml,
-            body: render::error(Format::Xml, &request_id, &err, self.inner.defects),
+            body: self.render_error(Format::Xml, &request_id, &err),
         };
         if let Some(journal) = &self.inner.journal {
             let entry = self.journal_entry(JournalFacts {
@@ -279,7 +283,7 @@ impl Emulator {
             Err(err) => Answer {
                 status: self.http_status(err),
                 format,
-                body: render::error(format, &request_id, err, self.inner.defects),
+                body: self.render_error(format, &request_id, err),
             },
         };
         if let Some(journal) = &self.inner.journal {
@@ -296,6 +300,15 @@ impl Emulator {
             journal.record(&entry);
         }
         answer
+    }
+
+    fn render_error(&self, format: Format, request_id: &str, err: &ApiError) -> String {
+        let choices = &self.inner.choices;
+        let speech = render::Speech {
+            wording: choices.wording,
+            host_id: &choices.shapes.host_id,
+        };
+        render::error(format, request_id, err, speech, self.inner.defects)
     }
 
     /// The HTTP status an error is answered with.
@@ -493,9 +506,11 @@ impl Emulator {
                 return Err(ApiError::invalid("InvalidParameter", "Version").at("common.version"));
             }
         }
+        // A variant answers an invalid `Format` in the default format instead (see `handle`).
         if let Some(f) = params.get("Format")
             && !f.is_empty()
             && Format::parse(f).is_none()
+            && inner.choices.refuses_invalid_format()
         {
             return Err(ApiError::invalid(&inner.invalid_code, "Format").at("common.format"));
         }
@@ -533,14 +548,7 @@ impl Emulator {
         if let Some((key, value)) = &nonce
             && state.nonces.seen(*key, now)
         {
-            return Err(ApiError::new(
-                "SignatureNonceUsed",
-                400,
-                format!(
-                    "The specified SignatureNonce “{value}” was already used within the last 15 minutes."
-                ),
-            )
-            .at("common.nonce"));
+            return Err(ApiError::nonce_used(value).at("common.nonce"));
         }
         match params.get_nonempty("RegionId") {
             None => return Err(ApiError::missing("RegionId").at("common.region-missing")),
@@ -578,14 +586,7 @@ impl Emulator {
             .credentials
             .get(access_key_id)
             .map(String::as_str)
-            .ok_or_else(|| {
-                ApiError::new(
-                    "InvalidAccessKeyId.NotFound",
-                    404,
-                    format!("The specified AccessKeyId “{access_key_id}” is not found."),
-                )
-                .at("common.access-key")
-            })
+            .ok_or_else(|| ApiError::access_key_not_found(access_key_id).at("common.access-key"))
     }
 
     /// v1 checks; returns the nonce's store key and text, to be checked and recorded under
@@ -637,16 +638,8 @@ impl Emulator {
         auth: Result<sign::V3Authorization, String>,
         now: SystemTime,
     ) -> Result<(u64, String), ApiError> {
-        let auth = auth.map_err(|header| {
-            ApiError::new(
-                "IncompleteSignature",
-                400,
-                format!(
-                    "The Authorization header “{header}” is not of the form ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<names>,Signature=<hex>."
-                ),
-            )
-            .at("common.authorization")
-        })?;
+        let auth = auth
+            .map_err(|header| ApiError::incomplete_signature(&header).at("common.authorization"))?;
         let required = |name: &str| {
             Some(wire::header_value(headers, name))
                 .filter(|v| !v.is_empty())
@@ -690,38 +683,17 @@ fn v3_auth(headers: &HeaderMap) -> Option<Auth> {
 
 fn check_timestamp(name: &str, value: &str, now: SystemTime) -> Result<(), ApiError> {
     let Some(ts) = sign::parse_timestamp(value) else {
-        return Err(ApiError::new(
-            "InvalidTimeStamp.Format",
-            400,
-            format!(
-                "The specified {name} “{value}” is not of the form yyyy-MM-ddTHH:mm:ssZ (UTC)."
-            ),
-        )
-        .at("common.timestamp-format"));
+        return Err(ApiError::timestamp_format(name, value).at("common.timestamp-format"));
     };
     if !sign::within_window(ts, now) {
-        return Err(ApiError::new(
-            "InvalidTimeStamp.Expired",
-            400,
-            format!(
-                "The specified {name} “{value}” is more than 15 minutes away from the server time “{}”.",
-                format_time(now)
-            ),
-        )
-        .at("common.timestamp-expired"));
+        return Err(ApiError::timestamp_expired(name, value, format_time(now))
+            .at("common.timestamp-expired"));
     }
     Ok(())
 }
 
 fn signature_mismatch(sts: &str) -> ApiError {
-    ApiError::new(
-        "SignatureDoesNotMatch",
-        400,
-        format!(
-            "Specified signature is not matched with our calculation. server string to sign is:{sts}"
-        ),
-    )
-    .at("common.signature")
+    ApiError::signature_mismatch(sts).at("common.signature")
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ`.

@@ -1,4 +1,5 @@
-//! Deterministic identifiers: ENI ids, request ids and MAC addresses from the seed and a counter.
+//! Deterministic identifiers: ENI ids, request ids and MAC addresses from the seed and a counter,
+//! in the reference shapes or in the shapes a variant world draws.
 //!
 //! Reproducible ids let two runs of one scenario be compared byte for byte.
 
@@ -19,44 +20,135 @@ const ENI_STREAM: u64 = 1;
 const REQUEST_STREAM: u64 = 2;
 const MAC_STREAM: u64 = 3;
 
-/// `eni-bp1` followed by 17 lower-case base-36 characters.
-pub(crate) fn eni_id(seed: u64, n: u64) -> String {
-    let hi = mix(seed, ENI_STREAM, n.wrapping_mul(2));
-    let lo = mix(seed, ENI_STREAM, n.wrapping_mul(2).wrapping_add(1));
-    let mut v = (u128::from(hi) << 64) | u128::from(lo);
-    let mut out = String::with_capacity(24);
-    out.push_str("eni-bp1");
-    for _ in 0..17 {
-        let digit = (v % 36) as u32;
-        v /= 36;
-        out.push(char::from_digit(digit, 36).unwrap_or('0'));
+/// Lower-case base 36, in `char::from_digit` order: the reference ENI id alphabet.
+const BASE36: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const HEX: &[u8] = b"0123456789abcdef";
+/// RFC 4648's base 32 alphabet, lower-cased.
+const BASE32: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// How request ids are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestIdShape {
+    /// `04F0F334-1335-436C-A1D7-6C044FE70008` (the reference).
+    UpperUuid,
+    /// `04f0f334-1335-436c-a1d7-6c044fe70008`.
+    LowerUuid,
+    /// `04F0F3341335436CA1D76C044FE70008`.
+    UpperHex32,
+}
+
+/// The shapes of every generated identifier. The reference shapes are ECS's; a variant draws
+/// others that are still plausible (ENI ids start with `eni-`, MACs are six colon-separated
+/// octets) so that a client assuming one exact shape is caught.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdShapes {
+    /// What every ENI id starts with, `eni-` included.
+    eni_prefix: &'static str,
+    eni_alphabet: &'static [u8],
+    /// Characters after the prefix.
+    eni_len: usize,
+    request: RequestIdShape,
+    /// The first three octets of every MAC, as written.
+    mac_prefix: &'static str,
+    mac_upper: bool,
+    /// The `HostId` of error answers.
+    pub host_id: String,
+}
+
+impl IdShapes {
+    /// ECS's shapes: `eni-bp1` + 17 base-36 characters, upper-case UUID request ids, MACs in
+    /// `00:16:3e`, `HostId` `ecs.aliyuncs.com`.
+    pub fn reference() -> IdShapes {
+        IdShapes {
+            eni_prefix: "eni-bp1",
+            eni_alphabet: BASE36,
+            eni_len: 17,
+            request: RequestIdShape::UpperUuid,
+            mac_prefix: "00:16:3e",
+            mac_upper: false,
+            host_id: "ecs.aliyuncs.com".to_owned(),
+        }
     }
-    out
-}
 
-/// A request id shaped like `04F0F334-1335-436C-A1D7-6C044FE70008`.
-pub(crate) fn request_id(seed: u64, n: u64) -> String {
-    let a = mix(seed, REQUEST_STREAM, n.wrapping_mul(2));
-    let b = mix(seed, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
-    format!(
-        "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
-        a >> 32,
-        (a >> 16) & 0xFFFF,
-        a & 0xFFFF,
-        b >> 48,
-        b & 0xFFFF_FFFF_FFFF
-    )
-}
+    /// Shapes drawn from `seed`, each different from the reference's: another ENI id prefix,
+    /// alphabet and length, another request id layout, another MAC block, another `HostId`.
+    pub fn variant(seed: u64, region: &str) -> IdShapes {
+        let draw = |n: u64, choices: usize| (mix(seed, 0x1D5, n) % choices as u64) as usize;
+        const PREFIXES: [&str; 5] = ["eni-uf6", "eni-2ze", "eni-wz9", "eni-m5e", "eni-"];
+        // (alphabet, longest length the 128 random bits fill)
+        const ALPHABETS: [(&[u8], usize); 2] = [(HEX, 32), (BASE32, 25)];
+        const LENGTHS: [usize; 5] = [12, 14, 20, 22, 24];
+        const REQUESTS: [RequestIdShape; 2] =
+            [RequestIdShape::LowerUuid, RequestIdShape::UpperHex32];
+        const MACS: [&str; 3] = ["02:42:ac", "fa:16:3e", "00:0c:29"];
+        let (alphabet, longest) = ALPHABETS[draw(1, ALPHABETS.len())];
+        let hosts = [
+            format!("ecs.{region}.aliyuncs.com"),
+            format!("ecs-{region}.aliyuncs.com"),
+            "ecs-vpc.aliyuncs.com".to_owned(),
+        ];
+        IdShapes {
+            eni_prefix: PREFIXES[draw(0, PREFIXES.len())],
+            eni_alphabet: alphabet,
+            eni_len: LENGTHS[draw(2, LENGTHS.len())].min(longest),
+            request: REQUESTS[draw(3, REQUESTS.len())],
+            mac_prefix: MACS[draw(4, MACS.len())],
+            mac_upper: draw(5, 2) == 1,
+            host_id: hosts[draw(6, hosts.len())].clone(),
+        }
+    }
 
-/// A MAC address in Alibaba Cloud's `00:16:3e` block.
-pub(crate) fn mac(seed: u64, n: u64) -> String {
-    let v = mix(seed, MAC_STREAM, n);
-    format!(
-        "00:16:3e:{:02x}:{:02x}:{:02x}",
-        (v >> 16) & 0xFF,
-        (v >> 8) & 0xFF,
-        v & 0xFF
-    )
+    /// The `n`th ENI id of `seed`.
+    pub fn eni_id(&self, seed: u64, n: u64) -> String {
+        let hi = mix(seed, ENI_STREAM, n.wrapping_mul(2));
+        let lo = mix(seed, ENI_STREAM, n.wrapping_mul(2).wrapping_add(1));
+        let mut v = (u128::from(hi) << 64) | u128::from(lo);
+        let base = self.eni_alphabet.len() as u128;
+        let mut out = String::with_capacity(self.eni_prefix.len() + self.eni_len);
+        out.push_str(self.eni_prefix);
+        for _ in 0..self.eni_len {
+            let digit = (v % base) as usize;
+            v /= base;
+            out.push(char::from(self.eni_alphabet[digit]));
+        }
+        out
+    }
+
+    /// The `n`th request id of `seed`.
+    pub fn request_id(&self, seed: u64, n: u64) -> String {
+        let a = mix(seed, REQUEST_STREAM, n.wrapping_mul(2));
+        let b = mix(seed, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
+        let (a1, a2, a3, b1, b2) = (
+            a >> 32,
+            (a >> 16) & 0xFFFF,
+            a & 0xFFFF,
+            b >> 48,
+            b & 0xFFFF_FFFF_FFFF,
+        );
+        match self.request {
+            RequestIdShape::UpperUuid => {
+                format!("{a1:08X}-{a2:04X}-{a3:04X}-{b1:04X}-{b2:012X}")
+            }
+            RequestIdShape::LowerUuid => {
+                format!("{a1:08x}-{a2:04x}-{a3:04x}-{b1:04x}-{b2:012x}")
+            }
+            RequestIdShape::UpperHex32 => format!("{a:016X}{b:016X}"),
+        }
+    }
+
+    /// The `n`th MAC address of `seed`.
+    pub fn mac(&self, seed: u64, n: u64) -> String {
+        let v = mix(seed, MAC_STREAM, n);
+        let (x, y, z) = ((v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF);
+        if self.mac_upper {
+            format!(
+                "{}:{x:02X}:{y:02X}:{z:02X}",
+                self.mac_prefix.to_ascii_uppercase()
+            )
+        } else {
+            format!("{}:{x:02x}:{y:02x}:{z:02x}", self.mac_prefix)
+        }
+    }
 }
 
 /// A stable number for a fixed id (FNV-1a), so ENIs of the world file get stable MACs too.
@@ -72,7 +164,8 @@ mod tests {
 
     #[test]
     fn ids_have_the_documented_shapes() {
-        let id = eni_id(0, 1);
+        let shapes = IdShapes::reference();
+        let id = shapes.eni_id(0, 1);
         assert_eq!(id.len(), 24);
         assert!(id.starts_with("eni-bp1"));
         assert!(
@@ -80,22 +173,75 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         );
-        let rid = request_id(0, 1);
+        let rid = shapes.request_id(0, 1);
         let parts: Vec<usize> = rid.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
         assert!(
             rid.bytes()
                 .all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_uppercase())
         );
-        assert!(mac(0, 1).starts_with("00:16:3e:"));
+        assert!(shapes.mac(0, 1).starts_with("00:16:3e:"));
+        assert_eq!(shapes.host_id, "ecs.aliyuncs.com");
+    }
+
+    #[test]
+    fn reference_ids_keep_their_exact_values() {
+        // Recorded runs and journals hold these: the reference shapes must never drift.
+        let shapes = IdShapes::reference();
+        assert_eq!(shapes.eni_id(0, 1), "eni-bp1q6x2c4uk3ni3v8yqv");
+        assert_eq!(
+            shapes.request_id(0, 1),
+            "9A1D04B0-A2B0-E83A-0BA9-61878D766E39"
+        );
+        assert_eq!(shapes.mac(0, 1), "00:16:3e:90:b6:89");
     }
 
     #[test]
     fn ids_are_deterministic_and_distinct() {
-        assert_eq!(eni_id(7, 3), eni_id(7, 3));
-        assert_ne!(eni_id(7, 3), eni_id(7, 4));
-        assert_ne!(eni_id(7, 3), eni_id(8, 3));
-        assert_eq!(request_id(1, 2), request_id(1, 2));
-        assert_ne!(request_id(1, 2), request_id(1, 3));
+        let shapes = IdShapes::reference();
+        assert_eq!(shapes.eni_id(7, 3), shapes.eni_id(7, 3));
+        assert_ne!(shapes.eni_id(7, 3), shapes.eni_id(7, 4));
+        assert_ne!(shapes.eni_id(7, 3), shapes.eni_id(8, 3));
+        assert_eq!(shapes.request_id(1, 2), shapes.request_id(1, 2));
+        assert_ne!(shapes.request_id(1, 2), shapes.request_id(1, 3));
+    }
+
+    #[test]
+    fn variant_shapes_differ_from_the_reference_and_stay_plausible() {
+        let reference = IdShapes::reference();
+        let mut prefixes = std::collections::BTreeSet::new();
+        for seed in 0..40 {
+            let shapes = IdShapes::variant(seed, "cn-shanghai");
+            assert_eq!(shapes, IdShapes::variant(seed, "cn-shanghai"));
+            let id = shapes.eni_id(seed, 1);
+            assert!(id.starts_with("eni-"), "{id}");
+            assert!(id.len() > 12, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_lowercase()),
+                "{id}"
+            );
+            assert_ne!(
+                (shapes.eni_alphabet, shapes.eni_len),
+                (reference.eni_alphabet, reference.eni_len)
+            );
+            assert_ne!(shapes.request, reference.request);
+            assert!(
+                !shapes
+                    .mac(seed, 1)
+                    .to_ascii_lowercase()
+                    .starts_with("00:16:3e")
+            );
+            assert_eq!(shapes.mac(seed, 1).split(':').count(), 6);
+            assert_ne!(shapes.host_id, reference.host_id);
+            let rid = shapes.request_id(seed, 1);
+            let reference_like = rid.len() == 36 && rid.bytes().any(|b| b.is_ascii_uppercase());
+            assert!(!reference_like, "{rid}");
+            prefixes.insert(shapes.eni_prefix);
+        }
+        assert!(
+            prefixes.len() > 2,
+            "seeds draw several prefixes: {prefixes:?}"
+        );
     }
 }

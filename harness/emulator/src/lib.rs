@@ -34,5 +34,6 @@ mod params;
 mod render;
 mod serve;
 mod sign;
+mod variant;
 mod wire;
 mod world;

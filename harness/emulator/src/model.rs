@@ -14,7 +14,8 @@ use crate::faults::FaultState;
 use crate::ids;
 use crate::render::Fields;
 use crate::sign::NonceStore;
-use crate::world::{InstanceStatus, usable};
+use crate::variant::Choices;
+use crate::world::{InstanceStatus, World, usable};
 
 /// ENI statuses as ECS spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,9 @@ pub(crate) struct Eni {
     pub id: String,
     /// Creation order: describe lists ENIs in it, and `NextToken` points into it.
     pub seq: u64,
+    /// Where describe lists it before creation order breaks the tie (always 0 in the
+    /// reference: creation order alone).
+    pub rank: u64,
     pub vswitch_id: String,
     pub primary_ip: Ipv4Addr,
     pub secondary: Vec<Ipv4Addr>,
@@ -210,9 +214,9 @@ pub(crate) struct State {
     pub profile: ContractProfile,
     pub defects: Defects,
     pub timings: Timings,
-    allocation: Allocation,
+    /// The endpoint's free choices: the reference's or a variant's.
+    pub choices: Choices,
     allocations: u64,
-    pub seed: u64,
     pub zone: String,
     pub vpc_id: String,
     pub vswitches: HashMap<String, VSwitchState>,
@@ -229,17 +233,16 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The state at start. Tolerates an unvalidated world (never panics); the emulator's
-    /// constructor validates first.
-    pub fn new(config: &Config) -> State {
-        let world = &config.world;
+    /// The state at start, in `world` (the configured world with its primaries placed).
+    /// Tolerates an unvalidated world (never panics): a primary ENI without an id or an
+    /// address is left out.
+    pub fn new(config: &Config, world: &World, choices: Choices) -> State {
         let mut state = State {
             profile: config.contract.clone(),
             defects: Defects::new(&config.defects),
             timings: config.timings,
-            allocation: config.allocation,
+            choices,
             allocations: 0,
-            seed: config.seed,
             zone: world.zone.clone(),
             vpc_id: world.vpc.id.clone(),
             vswitches: world
@@ -267,33 +270,86 @@ impl State {
                 },
             );
             let p = &inst.primary_eni;
+            let (Some(id), Some(primary_ip)) = (&p.id, p.primary_ip) else {
+                continue;
+            };
             if let Some(vsw) = state.vswitches.get_mut(&p.vswitch_id) {
-                vsw.used.insert(u32::from(p.primary_ip));
+                vsw.used.insert(u32::from(primary_ip));
             }
+            // Reference MACs of the world's ENIs come from their ids alone; a variant's from
+            // its seed too.
+            let mac_seed = if state.choices.is_variant() {
+                ids::hash_str(id) ^ state.choices.id_seed
+            } else {
+                ids::hash_str(id)
+            };
             let seq = state.take_seq();
-            state.order.insert(seq, p.id.clone());
-            state.enis.insert(
-                p.id.clone(),
-                Eni {
-                    id: p.id.clone(),
+            state.insert_eni(Eni {
+                id: id.clone(),
+                seq,
+                rank: state.choices.list_rank(id),
+                vswitch_id: p.vswitch_id.clone(),
+                primary_ip,
+                secondary: Vec::new(),
+                status: EniStatus::InUse,
+                kind: EniType::Primary,
+                instance_id: Some(inst.id.clone()),
+                name: String::new(),
+                description: String::new(),
+                security_groups: p.security_group_ids.clone(),
+                mac: state.choices.shapes.mac(mac_seed, 0),
+                transition: None,
+                busy_until: None,
+                tokens: Vec::new(),
+            });
+        }
+        state.add_foreign_enis(world);
+        state
+    }
+
+    /// A variant's ENIs of another tenant: `Available`, attached to nothing the world names,
+    /// holding a few addresses of every VSwitch (see [`Choices::foreign_enis`]). They are
+    /// ordinary ENIs; nothing removes them but a request.
+    fn add_foreign_enis(&mut self, world: &World) {
+        let security_groups: Vec<String> = world.security_groups.iter().take(1).cloned().collect();
+        let mut tenant_enis = 0;
+        for (index, vsw) in world.vswitches.iter().enumerate() {
+            let Some(state) = self.vswitches.get(&vsw.id) else {
+                continue;
+            };
+            let plan = self.choices.foreign_enis(
+                index,
+                (state.first, state.last),
+                &state.used,
+                self.profile.available_cap,
+            );
+            for addresses in plan {
+                let Some((&primary_ip, secondary)) = addresses.split_first() else {
+                    continue;
+                };
+                self.take(&vsw.id, &addresses);
+                let (id, mac, seq) = self.new_eni_identity();
+                tenant_enis += 1;
+                self.insert_eni(Eni {
+                    rank: self.choices.list_rank(&id),
+                    id,
                     seq,
-                    vswitch_id: p.vswitch_id.clone(),
-                    primary_ip: p.primary_ip,
-                    secondary: Vec::new(),
-                    status: EniStatus::InUse,
-                    kind: EniType::Primary,
-                    instance_id: Some(inst.id.clone()),
-                    name: String::new(),
-                    description: String::new(),
-                    security_groups: p.security_group_ids.clone(),
-                    mac: ids::mac(ids::hash_str(&p.id), 0),
+                    vswitch_id: vsw.id.clone(),
+                    primary_ip,
+                    secondary: secondary.to_vec(),
+                    status: EniStatus::Available,
+                    kind: EniType::Secondary,
+                    instance_id: None,
+                    name: format!("other-tenant-{tenant_enis}"),
+                    description: "held by another tenant of the VPC".to_owned(),
+                    security_groups: security_groups.clone(),
+                    mac,
                     transition: None,
                     busy_until: None,
                     tokens: Vec::new(),
-                },
-            );
+                });
+            }
         }
-        state
     }
 
     /// Whether `defect` is planted.
@@ -420,7 +476,7 @@ impl State {
     /// Picks `count` free addresses of `vswitch_id` and marks them used. The caller has checked
     /// that enough are free; fewer come back only if it did not.
     pub fn allocate(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Addr> {
-        let allocation = self.allocation;
+        let allocation = self.choices.allocation;
         let defects = self.defects;
         let Some(vsw) = self.vswitches.get_mut(vswitch_id) else {
             return Vec::new();
@@ -498,9 +554,12 @@ impl State {
     pub fn new_eni_identity(&mut self) -> (String, String, u64) {
         loop {
             self.next_eni += 1;
-            let id = ids::eni_id(self.seed, self.next_eni);
+            let id = self
+                .choices
+                .shapes
+                .eni_id(self.choices.id_seed, self.next_eni);
             if !self.enis.contains_key(&id) {
-                let mac = ids::mac(self.seed, self.next_eni);
+                let mac = self.choices.shapes.mac(self.choices.id_seed, self.next_eni);
                 let seq = self.take_seq();
                 return (id, mac, seq);
             }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::defects::{Defect, Defects};
-use crate::error::ApiError;
+use crate::error::{ApiError, Wording};
 
 /// Response format, from `Format` (any case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,17 +84,41 @@ pub(crate) fn success(format: Format, action: &str, request_id: &str, fields: &F
     out
 }
 
+/// How an endpoint's error answers speak: the words of their messages and their `HostId`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Speech<'a> {
+    pub wording: Wording,
+    pub host_id: &'a str,
+}
+
+impl Default for Speech<'_> {
+    /// The reference emulator's.
+    fn default() -> Self {
+        Speech {
+            wording: Wording::Reference,
+            host_id: "ecs.aliyuncs.com",
+        }
+    }
+}
+
 /// An error body with `RequestId`, `HostId`, `Code`, `Message` and `Recommend`.
-pub(crate) fn error(format: Format, request_id: &str, err: &ApiError, defects: Defects) -> String {
+pub(crate) fn error(
+    format: Format,
+    request_id: &str,
+    err: &ApiError,
+    speech: Speech<'_>,
+    defects: Defects,
+) -> String {
     let recommend = format!(
         "https://api.aliyun.com/troubleshoot?q={}&product=Ecs&requestId={request_id}",
         err.code
     );
+    let message = err.message(speech.wording);
     let fields: [(&str, &str); 5] = [
         ("RequestId", request_id),
-        ("HostId", "ecs.aliyuncs.com"),
+        ("HostId", speech.host_id),
         ("Code", &err.code),
-        ("Message", &err.message),
+        ("Message", &message),
         ("Recommend", &recommend),
     ];
     // Defect: the error renderer forgets the RequestId.
@@ -311,7 +335,13 @@ mod tests {
     #[test]
     fn errors_in_both_formats() {
         let err = ApiError::missing("Action\u{1}&");
-        let body = error(Format::Json, "R", &err, Defects::default());
+        let body = error(
+            Format::Json,
+            "R",
+            &err,
+            Speech::default(),
+            Defects::default(),
+        );
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["Code"], "MissingParameter");
         assert_eq!(v["HostId"], "ecs.aliyuncs.com");
@@ -319,7 +349,13 @@ mod tests {
             v["Recommend"],
             "https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs&requestId=R"
         );
-        let body = error(Format::Xml, "R", &err, Defects::default());
+        let body = error(
+            Format::Xml,
+            "R",
+            &err,
+            Speech::default(),
+            Defects::default(),
+        );
         assert!(body.starts_with(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>R</RequestId>"
         ));

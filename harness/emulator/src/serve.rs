@@ -60,12 +60,7 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
         }
         // A body that cannot be read: a broken chunked encoding or a dropped connection.
         Err(_) => {
-            let err = ApiError::new(
-                "InvalidParameter",
-                400,
-                "The request body could not be read.",
-            );
-            return respond(emulator.wire_error(&parts.method, &err));
+            return respond(emulator.wire_error(&parts.method, &ApiError::body_unreadable()));
         }
     };
     let answer = emulator

@@ -94,12 +94,16 @@ impl InstanceStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrimaryEni {
-    /// Its id.
-    pub id: String,
+    /// Its id; left out, the emulator generates one (in the shape of its other ENI ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The VSwitch it lives in.
     pub vswitch_id: String,
-    /// Its primary private address: inside the VSwitch, not reserved, unique.
-    pub primary_ip: Ipv4Addr,
+    /// Its primary private address: inside the VSwitch, not reserved, unique. Left out, the
+    /// emulator places it at a seeded random free address of the VSwitch (as an endpoint
+    /// places its own primaries wherever it likes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_ip: Option<Ipv4Addr>,
     /// Its security groups; each must be listed in the world's `security_groups`.
     pub security_group_ids: Vec<String>,
 }
@@ -157,9 +161,9 @@ impl World {
             instance_type: ty.to_owned(),
             status,
             primary_eni: PrimaryEni {
-                id: eni.to_owned(),
+                id: Some(eni.to_owned()),
                 vswitch_id: main.to_owned(),
-                primary_ip: Ipv4Addr::from(ip),
+                primary_ip: Some(Ipv4Addr::from(ip)),
                 security_group_ids: vec![sg.to_owned()],
             },
         };
@@ -234,6 +238,19 @@ impl World {
         serde_saphyr::to_string(self).unwrap_or_default()
     }
 
+    /// Every id the world names: VPC, VSwitches, security groups, instances and the primary
+    /// ENIs it gives ids to.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.vpc.id.as_str())
+            .chain(self.vswitches.iter().map(|v| v.id.as_str()))
+            .chain(self.security_groups.iter().map(String::as_str))
+            .chain(
+                self.instances.iter().flat_map(|i| {
+                    std::iter::once(i.id.as_str()).chain(i.primary_eni.id.as_deref())
+                }),
+            )
+    }
+
     /// Checks the world's consistency against `profile` (its instance-type table).
     pub fn validate(&self, profile: &ContractProfile) -> Result<(), WorldError> {
         self.check(profile, None, "<world>")
@@ -273,15 +290,7 @@ impl World {
         }
         // Every id, of whatever kind, must be unique: the API looks ids up by value alone.
         let mut seen: HashMap<&str, usize> = HashMap::new();
-        let ids = std::iter::once(self.vpc.id.as_str())
-            .chain(self.vswitches.iter().map(|v| v.id.as_str()))
-            .chain(self.security_groups.iter().map(String::as_str))
-            .chain(
-                self.instances
-                    .iter()
-                    .flat_map(|i| [i.id.as_str(), i.primary_eni.id.as_str()]),
-            );
-        for id in ids {
+        for id in self.ids() {
             if id.trim().is_empty() {
                 return Err(fail(
                     "id:",
@@ -334,6 +343,8 @@ impl World {
         }
         let known_sgs: HashSet<&str> = self.security_groups.iter().map(String::as_str).collect();
         let mut addresses: HashSet<Ipv4Addr> = HashSet::new();
+        // Primaries the world leaves out, to be placed by the emulator: (instance, VSwitch).
+        let mut placed: Vec<(&str, &str, Ipv4Net)> = Vec::new();
         for inst in &self.instances {
             if !profile.instance_type_caps.contains_key(&inst.instance_type) {
                 let known: Vec<&str> = profile
@@ -352,45 +363,54 @@ impl World {
                 ));
             }
             let eni = &inst.primary_eni;
+            // An ENI the world gives no id is named after its instance.
+            let named = eni.id.as_deref().unwrap_or(&inst.id);
+            let what = match &eni.id {
+                Some(id) => format!("ENI `{id}`"),
+                None => format!("the primary ENI of instance `{}`", inst.id),
+            };
             let Some(cidr) = vswitches.get(eni.vswitch_id.as_str()) else {
                 return Err(fail(
                     &eni.vswitch_id,
                     1,
-                    format!(
-                        "ENI `{}` names the unknown VSwitch `{}`",
-                        eni.id, eni.vswitch_id
-                    ),
+                    format!("{what} names the unknown VSwitch `{}`", eni.vswitch_id),
                     format!(
                         "use one of: {}",
                         vswitches.keys().copied().collect::<Vec<_>>().join(", ")
                     ),
                 ));
             };
-            let ip = eni.primary_ip.to_string();
-            if !usable(cidr, eni.primary_ip) {
-                return Err(fail(
-                    &ip,
-                    1,
-                    format!(
-                        "the primary address {ip} of ENI `{}` is outside VSwitch `{}` ({cidr}) or reserved",
-                        eni.id, eni.vswitch_id
-                    ),
-                    "pick an address of the block other than its first and its last three".into(),
-                ));
-            }
-            if !addresses.insert(eni.primary_ip) {
-                return Err(fail(
-                    &ip,
-                    2,
-                    format!("the address {ip} is held by two ENIs"),
-                    "give every primary ENI its own address".into(),
-                ));
+            match eni.primary_ip {
+                Some(primary_ip) => {
+                    let ip = primary_ip.to_string();
+                    if !usable(cidr, primary_ip) {
+                        return Err(fail(
+                            &ip,
+                            1,
+                            format!(
+                                "the primary address {ip} of {what} is outside VSwitch `{}` ({cidr}) or reserved",
+                                eni.vswitch_id
+                            ),
+                            "pick an address of the block other than its first and its last three"
+                                .into(),
+                        ));
+                    }
+                    if !addresses.insert(primary_ip) {
+                        return Err(fail(
+                            &ip,
+                            2,
+                            format!("the address {ip} is held by two ENIs"),
+                            "give every primary ENI its own address".into(),
+                        ));
+                    }
+                }
+                None => placed.push((inst.id.as_str(), eni.vswitch_id.as_str(), *cidr)),
             }
             if eni.security_group_ids.is_empty() {
                 return Err(fail(
-                    &eni.id,
+                    named,
                     1,
-                    format!("ENI `{}` has no security group", eni.id),
+                    format!("{what} has no security group"),
                     "list at least one id of `security_groups` under `security_group_ids`".into(),
                 ));
             }
@@ -399,11 +419,30 @@ impl World {
                     return Err(fail(
                         sg,
                         1,
-                        format!("ENI `{}` names the unknown security group `{sg}`", eni.id),
+                        format!("{what} names the unknown security group `{sg}`"),
                         "add it to `security_groups` or name one listed there".into(),
                     ));
                 }
             }
+        }
+        // Every primary left out must find a free usable address of its VSwitch.
+        let mut room: HashMap<&str, u64> = HashMap::new();
+        for (instance, vswitch_id, cidr) in placed {
+            let free = room.entry(vswitch_id).or_insert_with(|| {
+                let held = addresses.iter().filter(|ip| cidr.contains(*ip)).count() as u64;
+                usable_count(&cidr).saturating_sub(held)
+            });
+            if *free == 0 {
+                return Err(fail(
+                    instance,
+                    1,
+                    format!(
+                        "the primary ENI of instance `{instance}` has no free address left in VSwitch `{vswitch_id}` ({cidr})"
+                    ),
+                    "give the VSwitch a larger block, or fewer instances in it".into(),
+                ));
+            }
+            *free -= 1;
         }
         Ok(())
     }
@@ -430,6 +469,11 @@ fn check_cidr(cidr: &Ipv4Net, min_prefix: u8, what: &str) -> Result<(), (String,
         ));
     }
     Ok(())
+}
+
+/// How many addresses of `cidr` are usable: all but the first and the last three.
+fn usable_count(cidr: &Ipv4Net) -> u64 {
+    (1u64 << (32 - u32::from(cidr.prefix_len()))).saturating_sub(4)
 }
 
 /// Inside the block and neither its first address nor one of its last three.
@@ -557,6 +601,59 @@ mod tests {
         let text = DEFAULT_YAML.replace("i-bp1stopped0000000000001", "i-bp1running0000000000001");
         let (_, msg) = invalid(&text);
         assert!(msg.contains("more than once"), "{msg}");
+    }
+
+    const VARIANT_YAML: &str = include_str!("../worlds/variant.yaml");
+
+    #[test]
+    fn primaries_may_leave_out_their_id_and_address() {
+        let world = World::from_yaml(VARIANT_YAML, "worlds/variant.yaml").unwrap();
+        assert_eq!(world.region, "cn-shanghai");
+        assert_eq!(world.instances.len(), 3);
+        for instance in &world.instances {
+            assert_eq!(instance.primary_eni.id, None);
+            assert_eq!(instance.primary_eni.primary_ip, None);
+        }
+        let yaml = world.to_yaml();
+        assert!(
+            !yaml.contains("primary_ip") && !yaml.contains("\n      id:"),
+            "{yaml}"
+        );
+        assert_eq!(World::from_yaml(&yaml, "x").unwrap(), world);
+        assert_eq!(
+            world.ids().filter(|id| id.starts_with("eni-")).count(),
+            0,
+            "an ENI without an id names none"
+        );
+    }
+
+    #[test]
+    fn primaries_left_out_must_find_room() {
+        // The /29 holds four usable addresses: a fifth primary has none.
+        let mut text = VARIANT_YAML.replace(
+            "vswitch_id: vsw-uf6variantmain00000a",
+            "vswitch_id: vsw-uf6variantsmall0000a",
+        );
+        let instance = "  - id: i-extra{n}\n    instance_type: ecs.g6.large\n    status: Running\n    primary_eni:\n      vswitch_id: vsw-uf6variantsmall0000a\n      security_group_ids: [sg-uf6variant00000000000a]\n";
+        let at = text.find("# Access key pairs").unwrap();
+        text.insert_str(at, &instance.replace("{n}", "1"));
+        World::from_yaml(&text, "w.yaml").unwrap();
+        let at = text.find("# Access key pairs").unwrap();
+        text.insert_str(at, &instance.replace("{n}", "2"));
+        let (line, msg) = invalid(&text);
+        assert!(
+            msg.contains("no free address left") && msg.contains("i-extra2"),
+            "{msg}"
+        );
+        assert_eq!(line, line_of(&text, "i-extra2"));
+        // A primary the world gives takes its address from the room too.
+        let given = text.replace(
+            "i-extra2\n    instance_type: ecs.g6.large\n    status: Running\n    primary_eni:\n      vswitch_id: vsw-uf6variantsmall0000a\n",
+            "i-extra2\n    instance_type: ecs.g6.large\n    status: Running\n    primary_eni:\n      vswitch_id: vsw-uf6variantsmall0000a\n      primary_ip: 10.20.9.18\n",
+        );
+        assert_ne!(given, text);
+        let (_, msg) = invalid(&given);
+        assert!(msg.contains("no free address left"), "{msg}");
     }
 
     #[test]

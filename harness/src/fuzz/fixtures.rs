@@ -302,9 +302,9 @@ impl Fixtures {
             instance_type: instance.instance_type.clone(),
             status: instance.status,
             primary_eni: PrimaryEni {
-                id: instance.primary_eni.clone()?,
+                id: Some(instance.primary_eni.clone()?),
                 vswitch_id: instance.vswitch_id.clone()?,
-                primary_ip: instance.primary_ip?,
+                primary_ip: Some(instance.primary_ip?),
                 security_group_ids: vec![security_group.to_string()],
             },
         })

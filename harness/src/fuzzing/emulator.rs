@@ -577,7 +577,7 @@ impl Seen {
         let mut enis: Vec<String> = world
             .instances
             .iter()
-            .map(|i| i.primary_eni.id.clone())
+            .filter_map(|i| i.primary_eni.id.clone())
             .collect();
         enis.push("eni-bp1neverexisted000001".to_owned());
         let mut instances: Vec<String> = world.instances.iter().map(|i| i.id.clone()).collect();

@@ -9,7 +9,7 @@ use super::{
 use crate::defects::Defect;
 use crate::error::ApiError;
 use crate::model::{EniType, State};
-use crate::params::{Params, whole_number};
+use crate::params::Params;
 use crate::render::{Fields, Node, s};
 use crate::world::InstanceStatus;
 
@@ -50,7 +50,8 @@ pub(super) fn assign(
     no_duplicates(A, &requested)?;
     // Row 6.
     let count = match raw_count {
-        Some(raw) => whole_number(raw, 1, u64::from(state.profile.max_list_index))
+        Some(raw) => (state.choices)
+            .count(raw, 1, u64::from(state.profile.max_list_index))
             .ok_or_else(|| ApiError::invalid(invalid, COUNT).at(A.row(6)))?
             as usize,
         None => requested.len(),

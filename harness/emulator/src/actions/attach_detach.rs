@@ -11,9 +11,10 @@
 //! (`MaxEniPrivateIpsCountExceeded` 403, so invariant 4 holds once it is `InUse`).
 //!
 //! Detach checks: the two ids missing; ENI unknown; instance unknown; a primary ENI
-//! (`InvalidOperation.DetachPrimaryEniNotAllowed` 403); ENI not `InUse`
-//! (`InvalidOperation.InvalidEniState`); ENI attached to another instance
-//! (`InvalidOperation.EniNotAttached` 400); an assign or unassign in flight; instance not
+//! (`InvalidOperation.DetachPrimaryEniNotAllowed` 403; 400 in a variant world); ENI not
+//! `InUse` (`InvalidOperation.InvalidEniState`); ENI attached to another instance
+//! (`InvalidOperation.EniNotAttached` 400; a variant checks this one before the state); an
+//! assign or unassign in flight; instance not
 //! `Running`/`Stopped`; the ENI holds more secondary addresses than the `Available` cap
 //! (`MaxEniPrivateIpsCountExceeded` 403, so invariant 4 holds once it is `Available`).
 
@@ -67,13 +68,10 @@ pub(super) fn attach(
         .filter(|e| e.instance_id.as_deref() == Some(instance_id))
         .count();
     if attached >= limit as usize {
-        return Err(ApiError::new(
-            "EniPerInstanceLimitExceeded",
-            403,
-            format!(
-                "The instance “{instance_id}” of type “{}” already has {attached} ENIs, the most it allows.",
-                instance.instance_type
-            ),
+        return Err(ApiError::eni_limit(
+            instance_id,
+            &instance.instance_type,
+            attached,
         ));
     }
     let cap = state.type_cap(&instance.instance_type);
@@ -113,23 +111,23 @@ pub(super) fn detach(
         .get(instance_id)
         .ok_or_else(|| ApiError::instance_not_found(instance_id))?;
     if eni.kind == EniType::Primary {
-        return Err(ApiError::new(
-            "InvalidOperation.DetachPrimaryEniNotAllowed",
-            403,
-            format!(
-                "The ENI “{eni_id}” is the primary ENI of its instance and cannot be detached."
-            ),
+        return Err(ApiError::detach_primary(
+            eni_id,
+            state.choices.detach_primary_status(),
         ));
     }
-    if eni.status != EniStatus::InUse {
+    let not_in_use = eni.status != EniStatus::InUse;
+    let elsewhere = eni.instance_id.as_deref() != Some(instance_id);
+    // Which of the two answers a detached ENI gets is the endpoint's choice: the reference
+    // says its state, a variant that it is not attached.
+    if state.choices.is_variant() && elsewhere {
+        return Err(ApiError::eni_not_attached(eni_id, instance_id));
+    }
+    if not_in_use {
         return Err(ApiError::eni_state("InUse", eni.status.as_str()));
     }
-    if eni.instance_id.as_deref() != Some(instance_id) {
-        return Err(ApiError::new(
-            "InvalidOperation.EniNotAttached",
-            400,
-            format!("The ENI “{eni_id}” is not attached to the instance “{instance_id}”."),
-        ));
+    if elsewhere {
+        return Err(ApiError::eni_not_attached(eni_id, instance_id));
     }
     if is_busy(eni, now) {
         return Err(ApiError::conflict());

@@ -4,8 +4,11 @@
 //! both `PrivateIpAddress.N` and `SecondaryPrivateIpAddressCount`; malformed list keys;
 //! malformed addresses (`PrimaryIpAddress` first); an address given twice (the primary
 //! included); a bad count; name or description too long; `ClientToken`; VSwitch unknown;
-//! security group unknown; address outside the block or reserved; address in use; more
-//! secondary addresses than the `Available` cap; too few free addresses.
+//! security group unknown; address outside the block or reserved; address in use (a variant
+//! answers the first address with either fault); more secondary addresses than the
+//! `Available` cap; too few free addresses.
+
+use std::net::Ipv4Addr;
 
 use super::{
     Action, address_held, address_list, address_usable, client_token, eni_fields, ip_invalid,
@@ -13,7 +16,7 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::model::{Eni, EniStatus, EniType, State};
-use crate::params::{Params, canonical_ipv4, whole_number};
+use crate::params::{Params, canonical_ipv4};
 use crate::render::Fields;
 
 const LIST: &str = "PrivateIpAddress";
@@ -26,14 +29,18 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     let vswitch_id = required(params, "VSwitchId")?;
     let sg_list = params
         .list("SecurityGroupIds", MAX_SECURITY_GROUPS)
-        .map_err(|key| ApiError::invalid(invalid, key))?;
+        .map_err(|key| ApiError::invalid_item(invalid, "SecurityGroupIds", key))?;
     let mut security_groups: Vec<String> = Vec::new();
     if let Some(sg) = params.get_nonempty("SecurityGroupId") {
         security_groups.push(sg.to_owned());
     }
     for item in &sg_list {
         if item.value.is_empty() {
-            return Err(ApiError::invalid(invalid, item.key));
+            return Err(ApiError::invalid_item(
+                invalid,
+                "SecurityGroupIds",
+                item.key,
+            ));
         }
         if !security_groups.iter().any(|g| g == item.value) {
             security_groups.push(item.value.to_owned());
@@ -66,7 +73,8 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     all.extend_from_slice(&requested);
     no_duplicates(Action::Create, &all)?;
     let count = match raw_count {
-        Some(raw) => whole_number(raw, 1, u64::from(state.profile.max_list_index))
+        Some(raw) => (state.choices)
+            .count(raw, 1, u64::from(state.profile.max_list_index))
             .ok_or_else(|| ApiError::invalid(invalid, COUNT))? as usize,
         None => requested.len(),
     };
@@ -92,10 +100,24 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     {
         return Err(ApiError::security_group_not_found(sg));
     }
-    if let Some(ip) = all.iter().find(|ip| !address_usable(state, vsw, **ip)) {
+    let outside = |ip: &Ipv4Addr| !address_usable(state, vsw, *ip);
+    let held = |ip: &Ipv4Addr| address_held(state, vsw, None, *ip);
+    // The contract orders no create's faults: the reference answers any address outside the
+    // block or reserved before any address in use; a variant answers the first bad address,
+    // whichever its fault.
+    if state.choices.is_variant()
+        && let Some(ip) = all.iter().find(|ip| outside(ip) || held(ip))
+    {
+        return Err(if outside(ip) {
+            ip_invalid(state, *ip, vsw)
+        } else {
+            ApiError::ip_assigned(*ip, vswitch_id)
+        });
+    }
+    if let Some(ip) = all.iter().find(|ip| outside(ip)) {
         return Err(ip_invalid(state, *ip, vsw));
     }
-    if let Some(ip) = all.iter().find(|ip| address_held(state, vsw, None, **ip)) {
+    if let Some(ip) = all.iter().find(|ip| held(ip)) {
         return Err(ApiError::ip_assigned(*ip, vswitch_id));
     }
     let cap = state.available_cap();
@@ -129,6 +151,7 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     };
     let (id, mac, seq) = state.new_eni_identity();
     let eni = Eni {
+        rank: state.choices.list_rank(&id),
         id: id.clone(),
         seq,
         vswitch_id: vswitch_id.to_owned(),

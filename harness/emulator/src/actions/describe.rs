@@ -1,7 +1,8 @@
 //! `DescribeNetworkInterfaces` (filters and two paging styles) and
 //! `DescribeNetworkInterfaceAttribute` (one ENI, flat).
 //!
-//! Decided: ENIs are listed in creation order. Empty filter values count as absent. Unknown
+//! Decided: ENIs are listed in creation order (a variant world: in an order keyed by its seed,
+//! the same for every page). Empty filter values count as absent. Unknown
 //! `Status`/`Type` values, malformed list keys or addresses, and paging values out of range
 //! answer the profile's invalid-parameter code naming the key. `MaxResults` or `NextToken`
 //! selects token paging (answer: `TotalCount`, `MaxResults`, `NextToken`, empty on the last
@@ -30,13 +31,16 @@ const MAX_IDS: u32 = 100;
 pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiError> {
     let invalid = state.profile.invalid_parameter_code.as_str();
     let bad = |key: &str| ApiError::invalid(invalid, key);
-    let ids = params.list("NetworkInterfaceId", MAX_IDS).map_err(bad)?;
+    let bad_ip = |key: &str| ApiError::invalid_item(invalid, "PrivateIpAddress", key);
+    let ids = params
+        .list("NetworkInterfaceId", MAX_IDS)
+        .map_err(|key| ApiError::invalid_item(invalid, "NetworkInterfaceId", key))?;
     let ips = params
         .list("PrivateIpAddress", state.profile.max_list_index)
-        .map_err(bad)?;
+        .map_err(bad_ip)?;
     let ips = ips
         .iter()
-        .map(|item| canonical_ipv4(item.value).ok_or_else(|| bad(item.key)))
+        .map(|item| canonical_ipv4(item.value).ok_or_else(|| bad_ip(item.key)))
         .collect::<Result<Vec<_>, _>>()?;
     let status = params.get_nonempty("Status");
     if status.is_some_and(|v| !STATUSES.contains(&v)) {
@@ -54,15 +58,14 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
     let max_results = params.get_nonempty("MaxResults");
     let next_token = params.get_nonempty("NextToken");
     let token_paging = max_results.is_some() || next_token.is_some();
-    let (page_number, page_size, start_seq) = if token_paging {
+    let (page_number, page_size, start) = if token_paging {
         let size = match max_results {
             Some(v) => whole_number(v, 10, 500).ok_or_else(|| bad("MaxResults"))?,
             None => 10,
         };
         let start = match next_token {
-            Some(t) if t.len() == 16 => u64::from_str_radix(t, 16).map_err(|_| bad("NextToken"))?,
-            Some(_) => return Err(bad("NextToken")),
-            None => 0,
+            Some(t) => parse_token(state, t).ok_or_else(|| bad("NextToken"))?,
+            None => (0, 0),
         };
         (1, size, start)
     } else {
@@ -74,7 +77,7 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
             Some(v) => whole_number(v, 1, 100).ok_or_else(|| bad("PageSize"))?,
             None => 10,
         };
-        (number, size, 0)
+        (number, size, (0, 0))
     };
 
     let matches = |eni: &Eni| {
@@ -90,17 +93,20 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
             && instance.is_none_or(|v| Some(v) == eni.instance_id.as_deref())
             && name.is_none_or(|v| v == eni.name)
     };
-    let all: Vec<&Eni> = state
+    let mut all: Vec<&Eni> = state
         .order
         .values()
         .filter_map(|id| state.enis.get(id))
         .filter(|e| matches(e))
         .collect();
+    if state.choices.is_variant() {
+        all.sort_unstable_by_key(|e| (e.rank, e.seq));
+    }
     let total = all.len();
     let size = usize::try_from(page_size).unwrap_or(usize::MAX);
     let page: Vec<&Eni> = if token_paging {
         all.iter()
-            .filter(|e| e.seq >= start_seq)
+            .filter(|e| (e.rank, e.seq) >= start)
             .take(size.saturating_add(1))
             .copied()
             .collect()
@@ -111,10 +117,7 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
     };
     let mut fields: Fields = vec![("TotalCount", Node::Int(total as i64))];
     let shown: Vec<&Eni> = if token_paging {
-        let next = page
-            .get(size)
-            .map(|e| format!("{:016x}", e.seq))
-            .unwrap_or_default();
+        let next = page.get(size).map(|e| token(state, e)).unwrap_or_default();
         fields.push(("MaxResults", Node::Int(page_size as i64)));
         fields.push(("NextToken", s(next)));
         page.into_iter().take(size).collect()
@@ -132,6 +135,31 @@ pub(super) fn describe(state: &State, params: &Params) -> Result<Fields, ApiErro
         Node::List("NetworkInterfaceSet", sets),
     ));
     Ok(fields)
+}
+
+/// The `NextToken` pointing at `eni`: its place in the listing, as hex digits (16 in the
+/// reference: the creation number; 32 in a variant: rank and creation number).
+fn token(state: &State, eni: &Eni) -> String {
+    if state.choices.is_variant() {
+        format!("{:016x}{:016x}", eni.rank, eni.seq)
+    } else {
+        format!("{:016x}", eni.seq)
+    }
+}
+
+/// The place in the listing a `NextToken` of [`token`]'s shape points at.
+fn parse_token(state: &State, text: &str) -> Option<(u64, u64)> {
+    let hex = |t: &str| {
+        (t.len() == 16)
+            .then(|| u64::from_str_radix(t, 16).ok())
+            .flatten()
+    };
+    if state.choices.is_variant() {
+        let (rank, seq) = (text.get(..16)?, text.get(16..)?);
+        Some((hex(rank)?, hex(seq)?))
+    } else {
+        Some((0, hex(text)?))
+    }
 }
 
 pub(super) fn describe_attribute(state: &State, params: &Params) -> Result<Fields, ApiError> {

@@ -172,12 +172,12 @@ fn address_list(
     }
     let items = params
         .list(name, state.profile.max_list_index)
-        .map_err(|key| ApiError::invalid(invalid, key).at(action.row(3)))?;
+        .map_err(|key| ApiError::invalid_item(invalid, name, key).at(action.row(3)))?;
     items
         .iter()
         .map(|item| {
             canonical_ipv4(item.value)
-                .ok_or_else(|| ApiError::invalid(invalid, item.key).at(action.row(4)))
+                .ok_or_else(|| ApiError::invalid_item(invalid, name, item.key).at(action.row(4)))
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::common::*;
-use eni_emulator::EniSnapshot;
+use eni_emulator::{EniSnapshot, World};
 
 /// splitmix64, for a reproducible walk without a dependency.
 struct Rng(u64);
@@ -34,28 +34,59 @@ fn by_id(snapshot: Vec<EniSnapshot>) -> BTreeMap<String, EniSnapshot> {
 #[tokio::test]
 async fn random_walk_keeps_every_invariant() {
     for seed in 1..=3u64 {
-        walk(seed, 400).await;
+        walk(seed, 400, |_| {}).await;
     }
 }
 
-async fn walk(seed: u64, steps: usize) {
+#[tokio::test]
+async fn random_walk_keeps_every_invariant_in_variant_worlds() {
+    for variant in [7u64, 1_000_003] {
+        walk(variant, 400, |c| c.variant = Some(variant)).await;
+    }
+    let world = World::from_yaml(VARIANT_WORLD, "worlds/variant.yaml").unwrap();
+    for variant in [2u64, 99] {
+        walk(variant, 400, |c| {
+            c.world = world.clone();
+            c.variant = Some(variant);
+        })
+        .await;
+    }
+}
+
+/// `steps` random requests on the emulator `tweak` configures, over the fixtures of its world:
+/// its instances, its VSwitches, and addresses at the edges and inside of them (offsets 1–5,
+/// 100, 200 and the last four of the first VSwitch, the first eight of every other).
+async fn walk(seed: u64, steps: usize, tweak: impl FnOnce(&mut eni_emulator::Config)) {
     let c = Client::with(|c| {
         c.seed = seed;
         c.timings.task = Duration::from_millis(500);
         c.timings.set_transitions(Duration::from_secs(1));
+        tweak(c);
     });
+    let world = c.emulator.world().clone();
     let mut rng = Rng(seed);
-    let instances = [RUNNING, STOPPED, STARTING];
-    let vswitches = [MAIN_VSW, SMALL_VSW];
-    let addresses: Vec<String> = (0..12)
-        .map(|i| {
-            format!(
-                "192.168.0.{}",
-                [1, 2, 3, 4, 5, 100, 200, 252, 253, 255][i % 10] + i / 10
-            )
+    let instances: Vec<&str> = world.instances.iter().map(|i| i.id.as_str()).collect();
+    let vswitches: Vec<&str> = world.vswitches.iter().map(|v| v.id.as_str()).collect();
+    let security_group = world.security_groups[0].clone();
+    let at = |cidr: ipnet::Ipv4Net, offset: u32| Ipv4Addr::from(u32::from(cidr.network()) + offset);
+    let addresses: Vec<String> = world
+        .vswitches
+        .iter()
+        .enumerate()
+        .flat_map(|(n, vsw)| {
+            let offsets: Vec<u32> = if n == 0 {
+                (0..12)
+                    .map(|i| [1, 2, 3, 4, 5, 100, 200, 252, 253, 255][i % 10] + i as u32 / 10)
+                    .collect()
+            } else {
+                (0..8).collect()
+            };
+            offsets
+                .into_iter()
+                .map(move |o| at(vsw.cidr, o).to_string())
         })
-        .chain((0..8).map(|i| format!("192.168.1.{i}")))
         .collect();
+    let mut accepted_mutations = 0;
     for step in 0..steps {
         let before = by_id(c.emulator.network_interfaces());
         let mut enis: Vec<String> = before.keys().cloned().collect();
@@ -91,7 +122,7 @@ async fn walk(seed: u64, steps: usize) {
                 "CreateNetworkInterface",
                 vec![
                     ("VSwitchId", &vsw),
-                    ("SecurityGroupId", SG),
+                    ("SecurityGroupId", &security_group),
                     ("SecondaryPrivateIpAddressCount", &count),
                 ],
             ),
@@ -142,6 +173,9 @@ async fn walk(seed: u64, steps: usize) {
             );
             continue;
         }
+        if action != "DescribeNetworkInterfaces" {
+            accepted_mutations += 1;
+        }
         match action {
             "AssignPrivateIpAddresses" => {
                 let reported: Vec<Ipv4Addr> = Client::assigned(&reply.json())
@@ -175,6 +209,11 @@ async fn walk(seed: u64, steps: usize) {
             _ => {}
         }
     }
+    // A walk whose requests all fail proves nothing about the state they would change.
+    assert!(
+        accepted_mutations >= steps / 10,
+        "seed {seed}: only {accepted_mutations} of {steps} steps changed the state"
+    );
     // Invariant 8: deleting everything that was created frees its addresses.
     c.clock.advance(Duration::from_secs(60));
     for e in c.emulator.network_interfaces() {

@@ -11,4 +11,5 @@ mod invariants;
 mod journal;
 mod neighbours;
 mod served;
+mod variant;
 mod wire;

@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 pub const REGION: &str = "cn-hangzhou";
+/// The emulator's second world, unlike the built-in one in every id, CIDR and the region.
+pub const VARIANT_WORLD: &str = include_str!("../../worlds/variant.yaml");
 pub const MAIN_VSW: &str = "vsw-bp1main00000000000001";
 pub const SMALL_VSW: &str = "vsw-bp1small0000000000001";
 pub const SG: &str = "sg-bp1default00000000001";
@@ -133,6 +135,8 @@ pub enum Carry {
 /// An in-process client: signs with v1 and drives `app()` with `oneshot`.
 pub struct Client {
     pub router: Router,
+    /// The `RegionId` requests carry unless they say otherwise: the world's.
+    pub region: String,
     pub emulator: Emulator,
     pub clock: ManualClock,
     pub access_key_id: String,
@@ -156,9 +160,11 @@ impl Client {
             eni_emulator::Clock::Manual(c) => c.clone(),
             eni_emulator::Clock::System => clock,
         };
+        let region = config.world.region.clone();
         let emulator = Emulator::new(config);
         Client {
             router: app(emulator.clone()),
+            region,
             emulator,
             clock,
             access_key_id: "testid".into(),
@@ -180,7 +186,7 @@ impl Client {
             ("Action", action),
             ("Version", "2014-05-26"),
             ("Format", "JSON"),
-            ("RegionId", REGION),
+            ("RegionId", &self.region),
             ("AccessKeyId", &self.access_key_id),
             ("SignatureMethod", "HMAC-SHA1"),
             ("SignatureVersion", "1.0"),
