@@ -1,0 +1,132 @@
+//! The suite keeps itself honest without a second implementation: served over HTTP, variants of
+//! the reference emulator make every choice the contract leaves to the endpoint otherwise
+//! (allocation order, ids, listing order, message wording, primaries at random, other tenants'
+//! ENIs in every VSwitch, the other allowed answer where the contract allows two), and the whole
+//! suite must pass against them unchanged — v1 and V3, JSON and XML. A case that passes only on
+//! the default world is a bug in the case.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eni_emulator::{Config, Emulator, World};
+use eni_harness::profile::Profile;
+use eni_harness::report::console;
+use eni_harness::runner::{self, SuiteOptions, SuiteReport, Verdict};
+use eni_harness::snapshot::SnapshotMode;
+use eni_harness::target::{HttpTarget, HttpTargetOptions, Target};
+use eni_harness::wire::{Format, Signing};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Serves a variant of `world` on 127.0.0.1:0 until the returned sender fires.
+async fn serve_variant(world: World, seed: u64) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config::new(world);
+    config.variant = Some(seed);
+    // Transitions pass at once, so polls need no real sleeping; verdicts are the same.
+    config.timings.set_transitions(Duration::ZERO);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(eni_emulator::serve(
+        listener,
+        Emulator::new(config),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (format!("http://{addr}/"), stop)
+}
+
+async fn suite_against(
+    world: World,
+    profile: Profile,
+    seed: u64,
+    signing: Signing,
+    format: Format,
+) -> SuiteReport {
+    let (url, stop) = serve_variant(world, seed).await;
+    let mut profile = profile;
+    profile.signing = signing;
+    profile.format = format;
+    let profile = Arc::new(profile);
+    let target: Arc<dyn Target> =
+        Arc::new(HttpTarget::new(HttpTargetOptions::local_emulator(&url, &profile)).unwrap());
+    let cases = runner::load_cases(&[root().join("cases")]).unwrap();
+    let options = SuiteOptions {
+        jobs: 8,
+        snapshots: SnapshotMode::Off,
+        repro_url: url.clone(),
+        run_token: format!("variant-{seed}"),
+    };
+    let report = runner::run_suite(cases, target, Arc::clone(&profile), options, |_| {}).await;
+    let _ = stop.send(());
+    report
+}
+
+/// Skips that a variant may cause: the reference emulator's own decisions, the other signature
+/// version's cases, and emulator knobs an HTTP target cannot honour.
+fn allowed_skip(reason: &str) -> bool {
+    reason.contains("reference emulator")
+        || reason.contains("V3")
+        || reason.contains("v1")
+        || reason.contains("emulator knobs")
+}
+
+fn assert_portable(report: &SuiteReport, what: &str) {
+    assert_eq!(
+        report.failed(),
+        0,
+        "{what}:\n{}",
+        console::failure_details(report, None)
+    );
+    for outcome in &report.outcomes {
+        if let Verdict::Skip(reason) = &outcome.verdict {
+            assert!(
+                allowed_skip(reason),
+                "{what}: {} skipped: {reason}",
+                outcome.id
+            );
+        }
+    }
+    assert!(report.passed() > 150, "{what}: only {} passed", report.passed());
+}
+
+fn variant_world() -> (World, Profile) {
+    let world_path = root().join("harness/emulator/worlds/variant.yaml");
+    let world = World::from_yaml(
+        &std::fs::read_to_string(&world_path).unwrap(),
+        "worlds/variant.yaml",
+    )
+    .unwrap();
+    let profile = Profile::load(&root().join("profiles/variant.yaml")).unwrap();
+    (world, profile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_on_variants_of_the_variant_world_v1_json_and_v3_xml() {
+    for (seed, signing, format) in [
+        (1, Signing::V1, Format::Json),
+        (2, Signing::V3, Format::Xml),
+        (3, Signing::V1, Format::Xml),
+        (4, Signing::V3, Format::Json),
+    ] {
+        let (world, profile) = variant_world();
+        let report = suite_against(world, profile, seed, signing, format).await;
+        assert_portable(
+            &report,
+            &format!("variant world, seed {seed}, {signing:?}, {format:?}"),
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_on_a_variant_of_the_built_in_world() {
+    // Not the reference emulator's choices any more: its DECISIONS.md cases are skipped.
+    let mut profile = Profile::embedded();
+    profile.reference_emulator = false;
+    let report = suite_against(World::builtin(), profile, 7, Signing::V1, Format::Json).await;
+    assert_portable(&report, "built-in world, seed 7");
+}
