@@ -145,7 +145,8 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         verify: Some(verify),
     };
     let report = runtime.block_on(fuzz::fuzz(env, options));
-    eprintln!("{}", report.summary());
+    // Findings quote what the endpoint answered: shown as text, never as terminal controls.
+    eprintln!("{}", crate::escape::terminal_lines(&report.summary()));
     if !report.findings.is_empty() || report.is_vacuous() {
         EXIT_FAILED
     } else {
