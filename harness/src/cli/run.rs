@@ -126,7 +126,7 @@ pub fn run(args: RunArgs) -> u8 {
     let mut cases = match runner::load_cases(&args.paths) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -140,7 +140,7 @@ pub fn run(args: RunArgs) -> u8 {
             {
                 Ok(known) => Some(known),
                 Err(error) => {
-                    eprintln!("{error}");
+                    eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
                     return EXIT_USAGE;
                 }
             }
@@ -350,7 +350,7 @@ pub fn list(args: ListArgs) -> u8 {
     let mut cases = match runner::load_cases(&args.paths) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
             return EXIT_USAGE;
         }
     };

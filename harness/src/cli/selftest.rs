@@ -410,7 +410,7 @@ pub fn selftest(args: SelftestArgs) -> u8 {
     let cases = match runner::load_cases(std::slice::from_ref(&args.cases)) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
             return EXIT_USAGE;
         }
     };
