@@ -155,8 +155,10 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
 }
 
 fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {
+    // A user name in the URL must not hide the host (the target refuses such URLs anyway).
+    let shown = crate::escape::url_without_userinfo(&args.target);
     let loopback = ["127.", "localhost", "[::1]"].iter().any(|prefix| {
-        args.target
+        shown
             .split_once("://")
             .is_some_and(|(_, rest)| rest.starts_with(prefix))
     });

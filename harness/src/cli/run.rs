@@ -322,7 +322,9 @@ pub(crate) fn http_target_for(
 }
 
 fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    // A user name in the URL must not hide the host (the target refuses such URLs anyway).
+    let url = crate::escape::url_without_userinfo(url);
+    let rest = url.split_once("://").map_or(&*url, |(_, rest)| rest);
     ["127.", "localhost", "[::1]"]
         .iter()
         .any(|prefix| rest.starts_with(prefix))
