@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod escape;
 pub mod fuzz;
 pub mod fuzzing;
 pub mod profile;

@@ -119,7 +119,11 @@ impl Redactor {
                 }
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
-            serde_json::Value::String(text) => *text = self.text(text),
+            // What an endpoint answered is kept in the snapshot (and in memory until the run
+            // ends) only up to a bound: a 3 MB message would otherwise be copied into every one.
+            serde_json::Value::String(text) => {
+                *text = self.text(&crate::escape::cut(text, crate::escape::LINE_LIMIT));
+            }
             _ => {}
         }
     }
@@ -223,6 +227,17 @@ mod tests {
                 "Recommend": "https://api.aliyun.com/troubleshoot?q=X&requestId=<request-id>"
             })
         );
+    }
+
+    #[test]
+    fn long_answers_are_cut_in_snapshots() {
+        let mut redactor = Redactor::new(&Profile::embedded());
+        let mut body = serde_json::json!({ "Message": "M".repeat(3_000_000), "Code": "X" });
+        redactor.value(&mut body);
+        let message = body["Message"].as_str().unwrap();
+        assert!(message.len() < 4200, "{}", message.len());
+        assert!(message.ends_with("bytes more"));
+        assert_eq!(body["Code"], "X");
     }
 
     #[test]

@@ -246,6 +246,18 @@ impl Emulator {
         answer
     }
 
+    /// The answer to a request that was never read: a connection over the server's cap, a
+    /// request head too large or unparseable. XML with a fresh `RequestId`; not journaled, since
+    /// nothing of the request is known.
+    pub(crate) fn unread_error(&self, err: &ApiError) -> Answer {
+        let (_, request_id) = self.next_request();
+        Answer {
+            status: err.status,
+            format: Format::Xml,
+            body: render::error(Format::Xml, &request_id, err, self.inner.defects),
+        }
+    }
+
     /// Handles one request end to end.
     pub(crate) async fn handle(
         &self,

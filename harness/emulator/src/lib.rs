@@ -14,7 +14,8 @@ pub use crate::defects::{Defect, UnknownDefect};
 pub use crate::emulator::{Emulator, EniSnapshot};
 pub use crate::faults::{Fault, FaultRule, FaultWhen};
 pub use crate::journal::{Journal, JournalEntry, JournalVerdict, SECRET_PARAMETERS, SigningKind};
-pub use crate::serve::{app, serve};
+pub use crate::serve::{app, serve, serve_with};
+pub use crate::server::ServeLimits;
 pub use crate::world::{
     Credential, Instance, InstanceStatus, PrimaryEni, VSwitch, Vpc, World, WorldError,
 };
@@ -33,6 +34,7 @@ mod model;
 mod params;
 mod render;
 mod serve;
+mod server;
 mod sign;
 mod variant;
 mod wire;

@@ -1,11 +1,12 @@
-//! The HTTP surface: the router (`GET`/`POST /`) and a server with graceful shutdown.
+//! The HTTP surface: the router (`GET`/`POST /`), and serving it (with graceful shutdown and
+//! the limits of [`crate::server`]).
 
 use std::future::Future;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,6 +14,7 @@ use http_body_util::{BodyExt, LengthLimitError};
 
 use crate::emulator::{Answer, Emulator};
 use crate::error::ApiError;
+use crate::server::{BodyTimeout, ServeLimits};
 
 /// The whole HTTP surface: `GET` and `POST` on `/`, parameters in the query and/or a form
 /// body. Mount it in process with `tower::ServiceExt::oneshot`, or serve it with [`serve`].
@@ -22,22 +24,25 @@ pub fn app(emulator: Emulator) -> Router {
         .with_state(emulator)
 }
 
-/// Serves [`app`] on `listener` (HTTP/1.1, keep-alive) until `shutdown` resolves, then lets
-/// requests in flight finish.
+/// Serves [`app`] on `listener` (HTTP/1.1, keep-alive) with the default [`ServeLimits`] until
+/// `shutdown` resolves, then lets requests in flight finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     emulator: Emulator,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // RPC answers are small: without TCP_NODELAY, Nagle's algorithm meets the client's delayed
-    // ACK and a keep-alive connection stalls for tens of milliseconds now and then.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(emulator))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, emulator, ServeLimits::default(), shutdown).await
+}
+
+/// Serves [`app`] as [`serve`] does, with these limits on connections and timeouts.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    emulator: Emulator,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app(emulator.clone());
+    crate::server::serve_with(listener, emulator, router, limits, shutdown).await
 }
 
 async fn handle(State(emulator): State<Emulator>, request: Request) -> Response {
@@ -58,6 +63,19 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
                 emulator.wire_error(&parts.method, &ApiError::too_large("body", limit)),
             );
         }
+        // The server's body timeout: the client sends too slowly to be waited for.
+        Err(e) if caused_by::<BodyTimeout>(e.as_ref()) => {
+            let err = ApiError::new(
+                "RequestTimeout",
+                408,
+                format!("{e}; the connection is closed."),
+            );
+            let mut response = respond(emulator.wire_error(&parts.method, &err));
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
         // A body that cannot be read: a broken chunked encoding or a dropped connection.
         Err(_) => {
             return respond(emulator.wire_error(&parts.method, &ApiError::body_unreadable()));
@@ -67,6 +85,18 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
         .handle(&parts.method, parts.uri.query(), &parts.headers, &bytes)
         .await;
     respond(answer)
+}
+
+/// Whether `error` or one of its sources is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<E>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn respond(answer: Answer) -> Response {

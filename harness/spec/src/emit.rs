@@ -337,6 +337,15 @@ fn quote_unless_plain(s: &str, flow: bool) -> String {
     if plain {
         return s.to_string();
     }
+    double_quoted(s)
+}
+
+/// `s` as a YAML double-quoted scalar, valid in block and flow context alike. Whatever `s` holds,
+/// the result is one line of printable characters: controls (C0, C1, DEL), line and paragraph
+/// separators, the byte-order mark, bidirectional controls and the noncharacters U+FFFE/U+FFFF
+/// (which a YAML stream may not contain) are `\uXXXX` escapes.
+#[must_use]
+pub fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -347,7 +356,21 @@ fn quote_unless_plain(s: &str, flow: bool) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             '\0' => out.push_str("\\0"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}'
+                        | '\u{2029}'
+                        | '\u{feff}'
+                        | '\u{fffe}'
+                        | '\u{ffff}'
+                        | '\u{061c}'
+                        | '\u{200e}'
+                        | '\u{200f}'
+                        | '\u{202a}'..='\u{202e}'
+                        | '\u{2066}'..='\u{2069}'
+                ) =>
+            {
                 let _ = write!(out, "\\u{:04X}", u32::from(c));
             }
             c => out.push(c),

@@ -19,7 +19,7 @@ mod tests;
 use std::time::Duration;
 
 pub use duration::{MAX_DURATION, format_duration, parse_duration};
-pub use emit::case_to_yaml;
+pub use emit::{case_to_yaml, double_quoted};
 pub use error::{Span, Spanned, SpecError, SpecErrorKind};
 pub use path::{Path, Segment};
 pub use template::{Expr, Member, Part, Template, TemplateError};

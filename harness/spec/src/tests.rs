@@ -325,6 +325,42 @@ fn round_trip_through_canonical_yaml() {
     }
 }
 
+/// Text an endpoint chose (a code, a message in a title) written into a case: every character a
+/// YAML stream may not hold raw, or that would end a line, comes back as it was.
+#[test]
+fn hostile_text_survives_the_canonical_writer() {
+    let hostile = "x\u{9b}2J\u{1b}]52;c;SGk=\u{7}\rsetup: [x]\n\u{85}\u{2028}\u{2029}\u{202e}\u{2066}\u{feff}\u{fffe}\u{ffff}\u{0}\u{7f}";
+    let source = format!(
+        "id: t.hostile\ntitle: {}\nsteps:\n  - action: A\n    params: {{ Description: {} }}\n",
+        crate::double_quoted(hostile),
+        crate::double_quoted(hostile)
+    );
+    let case = parse_case(&source, "cases/h.yaml").unwrap_or_else(|errors| {
+        panic!(
+            "{source}\n{}",
+            errors.iter().map(|e| e.render(&source)).collect::<String>()
+        )
+    });
+    assert_eq!(case.title, hostile);
+    let yaml = case_to_yaml(&case);
+    assert!(
+        !yaml.lines().any(|line| line.starts_with("setup")),
+        "{yaml}"
+    );
+    assert!(
+        !yaml.chars().any(|c| c != '\n'
+            && (c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}'..='\u{202e}' | '\u{fffe}' | '\u{ffff}' | '\u{feff}'
+                ))),
+        "{yaml}"
+    );
+    let again = parse_case(&yaml, "cases/h.yaml").unwrap();
+    assert_eq!(again.without_spans(), case.without_spans());
+    assert!(again.setup.is_empty());
+}
+
 #[test]
 fn errors_point_inside_the_source_for_odd_inputs() {
     let inputs = [

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::escape::terminal;
 use crate::profile::Profile;
 use crate::target::{Connection, EmbeddedTarget, EmulatorKnobs, Target};
 use crate::wire::{Decoded, Format, Signing, WireRequest};
@@ -85,7 +86,7 @@ pub fn cleanup(args: CleanupArgs) -> u8 {
         let leftovers = match find(connection.as_ref(), &profile).await {
             Ok(leftovers) => leftovers,
             Err(error) => {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", terminal(&error));
                 return EXIT_FAILED;
             }
         };
@@ -93,19 +94,23 @@ pub fn cleanup(args: CleanupArgs) -> u8 {
         println!(
             "{} ENIs named `{}*` in {} ({}):",
             leftovers.len(),
-            profile.resource_prefix,
-            target.describe(),
-            vswitches.join(", ")
+            terminal(&profile.resource_prefix),
+            terminal(&target.describe()),
+            terminal(&vswitches.join(", "))
         );
+        // Ids, names and statuses are what the endpoint answered.
         for eni in &leftovers {
             let instance = if eni.instance.is_empty() {
                 String::new()
             } else {
-                format!(" on {}", eni.instance)
+                format!(" on {}", terminal(&eni.instance))
             };
             println!(
                 "  {:<28} {:<10} {:<26} {}{instance}",
-                eni.id, eni.status, eni.vswitch, eni.name
+                terminal(&eni.id),
+                terminal(&eni.status),
+                terminal(&eni.vswitch),
+                terminal(&eni.name)
             );
         }
         if leftovers.is_empty() {
@@ -118,10 +123,10 @@ pub fn cleanup(args: CleanupArgs) -> u8 {
         let mut failed = 0;
         for eni in &leftovers {
             match remove(connection.as_ref(), profile.signing, eni, args.wait).await {
-                Ok(done) => println!("  {}: {done}", eni.id),
+                Ok(done) => println!("  {}: {}", terminal(&eni.id), terminal(&done)),
                 Err(error) => {
                     failed += 1;
-                    eprintln!("  {}: not removed: {error}", eni.id);
+                    eprintln!("  {}: not removed: {}", terminal(&eni.id), terminal(&error));
                 }
             }
         }

@@ -145,7 +145,8 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         verify: Some(verify),
     };
     let report = runtime.block_on(fuzz::fuzz(env, options));
-    eprintln!("{}", report.summary());
+    // Findings quote what the endpoint answered: shown as text, never as terminal controls.
+    eprintln!("{}", crate::escape::terminal_lines(&report.summary()));
     if !report.findings.is_empty() || report.is_vacuous() {
         EXIT_FAILED
     } else {
@@ -154,8 +155,10 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
 }
 
 fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {
+    // A user name in the URL must not hide the host (the target refuses such URLs anyway).
+    let shown = crate::escape::url_without_userinfo(&args.target);
     let loopback = ["127.", "localhost", "[::1]"].iter().any(|prefix| {
-        args.target
+        shown
             .split_once("://")
             .is_some_and(|(_, rest)| rest.starts_with(prefix))
     });

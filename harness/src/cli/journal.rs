@@ -11,6 +11,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::escape::terminal;
 
 #[derive(Debug, Args)]
 pub struct JournalArgs {
@@ -274,8 +275,16 @@ pub fn render(summary: &Summary, source: &str) -> String {
         methods.join(", ")
     );
     let _ = writeln!(out, "  by action:");
-    let width = summary.by_action.keys().map(String::len).max().unwrap_or(0);
+    // Actions, parameter names and codes are what clients sent: shown as text, never as
+    // terminal controls or lines of their own.
+    let width = summary
+        .by_action
+        .keys()
+        .map(|action| terminal(action).chars().count())
+        .max()
+        .unwrap_or(0);
     for (action, verdicts) in &summary.by_action {
+        let action = terminal(action);
         let total: usize = verdicts.values().sum();
         let parts: Vec<String> = verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
         let _ = writeln!(
@@ -300,12 +309,12 @@ pub fn render(summary: &Summary, source: &str) -> String {
             let _ = writeln!(
                 out,
                 "  [{}] {}: {} request(s), e.g. {} — answered by {} ({})",
-                problem.verdict,
-                problem.description,
+                terminal(&problem.verdict),
+                terminal(&problem.description),
                 problem.count,
                 examples.join(", "),
-                problem.rule,
-                problem.code,
+                terminal(&problem.rule),
+                terminal(&problem.code),
             );
         }
     }
@@ -346,7 +355,8 @@ pub fn journal(args: JournalArgs) -> u8 {
         }
     };
     let summary = summarize(&entries, args.examples.max(1));
-    print!("{}", render(&summary, &args.file.display().to_string()));
+    let text = render(&summary, &args.file.display().to_string());
+    print!("{}", crate::escape::terminal_lines(&text));
     if summary.failing() == 0 {
         EXIT_OK
     } else {

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 use crate::checks;
+use crate::escape::terminal;
 use crate::profile::Profile;
 use crate::report::{RunInfo, console, json, junit, matrix};
 use crate::runner::known::KnownFailures;
@@ -125,7 +126,7 @@ pub fn run(args: RunArgs) -> u8 {
     let mut cases = match runner::load_cases(&args.paths) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -139,7 +140,7 @@ pub fn run(args: RunArgs) -> u8 {
             {
                 Ok(known) => Some(known),
                 Err(error) => {
-                    eprintln!("{error}");
+                    eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
                     return EXIT_USAGE;
                 }
             }
@@ -159,7 +160,10 @@ pub fn run(args: RunArgs) -> u8 {
         )
     } else {
         match http_target(&args, &profile) {
-            Ok(target) => (Arc::new(target), args.target.clone()),
+            Ok(target) => (
+                Arc::new(target),
+                crate::escape::url_without_userinfo(&args.target).into_owned(),
+            ),
             Err(error) => {
                 eprintln!("error: {error:#}");
                 return EXIT_USAGE;
@@ -182,8 +186,8 @@ pub fn run(args: RunArgs) -> u8 {
     println!(
         "Running {} cases against {} (profile {}, {jobs} at once)",
         cases.len(),
-        target.describe(),
-        profile.name
+        terminal(&target.describe()),
+        terminal(&profile.name)
     );
     let options = SuiteOptions {
         jobs,
@@ -318,7 +322,9 @@ pub(crate) fn http_target_for(
 }
 
 fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    // A user name in the URL must not hide the host (the target refuses such URLs anyway).
+    let url = crate::escape::url_without_userinfo(url);
+    let rest = url.split_once("://").map_or(&*url, |(_, rest)| rest);
     ["127.", "localhost", "[::1]"]
         .iter()
         .any(|prefix| rest.starts_with(prefix))
@@ -346,7 +352,7 @@ pub fn list(args: ListArgs) -> u8 {
     let mut cases = match runner::load_cases(&args.paths) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -355,7 +361,13 @@ pub fn list(args: ListArgs) -> u8 {
     }
     for loaded in &cases {
         let case = &loaded.case;
-        println!("{:<48} [{}] {}", case.id, case.tags.join(","), case.title);
+        // Regression cases are written from what an endpoint answered.
+        println!(
+            "{:<48} [{}] {}",
+            terminal(&case.id),
+            terminal(&case.tags.join(",")),
+            terminal(&case.title)
+        );
     }
     println!(
         "{} cases; {} checks (`eni-harness list --checks`)",

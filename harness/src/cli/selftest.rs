@@ -372,7 +372,11 @@ pub fn render_markdown(rows: &[Row]) -> String {
         let mut fired = BTreeSet::new();
         for detection in &row.detections {
             for id in detection.failures.iter().take(SHOWN_CASES) {
-                cases.push(format!("{}: `{id}`", detection.detector));
+                cases.push(format!(
+                    "{}: {}",
+                    detection.detector,
+                    crate::escape::markdown_code_cell(id)
+                ));
             }
             if detection.failures.len() > SHOWN_CASES {
                 cases.push(format!(
@@ -381,7 +385,12 @@ pub fn render_markdown(rows: &[Row]) -> String {
                     detection.failures.len() - SHOWN_CASES
                 ));
             }
-            fired.extend(detection.fired.iter().map(|f| format!("`{f}`")));
+            fired.extend(
+                detection
+                    .fired
+                    .iter()
+                    .map(|f| crate::escape::markdown_code_cell(f)),
+            );
         }
         let doc = row
             .defect
@@ -401,7 +410,7 @@ pub fn selftest(args: SelftestArgs) -> u8 {
     let cases = match runner::load_cases(std::slice::from_ref(&args.cases)) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -418,7 +427,9 @@ pub fn selftest(args: SelftestArgs) -> u8 {
     };
     let started = Instant::now();
     let rows = runtime().block_on(kill_matrix(&cases, &defects, &options));
-    print!("{}", render(&rows, cases.len(), started.elapsed()));
+    // Findings quote what the emulator answered: shown as text, never as terminal controls.
+    let text = render(&rows, cases.len(), started.elapsed());
+    print!("{}", crate::escape::terminal_lines(&text));
     if let Some(path) = &args.markdown
         && let Err(error) = std::fs::write(path, render_markdown(&rows))
     {

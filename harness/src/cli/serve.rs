@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use eni_emulator::{
     Config, ContractProfile, Defect, Emulator, Fault, FaultRule, FaultWhen, Journal, JournalEntry,
-    SigningMode, World,
+    ServeLimits, SigningMode, World,
 };
 
 use super::{EXIT_OK, EXIT_USAGE, parse_duration, runtime};
@@ -52,6 +52,20 @@ pub struct ServeArgs {
     /// For checking that a harness or client notices; `eni-harness selftest` lists them all.
     #[arg(long = "defect", value_name = "NAME", value_parser = parse_defect)]
     defects: Vec<Defect>,
+    /// Connections open at once; one more is answered 503 ServiceUnavailable and closed.
+    /// Lowered to the open-files limit (`ulimit -n`) minus 64 when that is smaller.
+    #[arg(long, value_name = "N", default_value_t = ServeLimits::DEFAULT.max_connections)]
+    max_connections: usize,
+    /// How long a connection may stay open with no request under way (after it opened, and
+    /// between an answer and the next request).
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    idle_timeout: Duration,
+    /// How long a request line and headers may take once their first byte arrived.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    header_timeout: Duration,
+    /// How long a request body may take once the head was read; later, 408 RequestTimeout.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    body_timeout: Duration,
 }
 
 /// A defect by name; an unknown name lists every known one.
@@ -69,7 +83,8 @@ pub(crate) fn file_journal(path: &Path) -> std::io::Result<Journal> {
     let failed = Arc::new(AtomicBool::new(false));
     let shown = path.display().to_string();
     Ok(Journal::new(move |entry: &JournalEntry| {
-        let mut line = serde_json::to_string(entry).expect("a journal entry always serializes");
+        // Entries hold what clients sent: the line escapes every control character.
+        let mut line = crate::escape::json_line(entry).expect("a journal entry always serializes");
         line.push('\n');
         let mut file = file
             .lock()
@@ -93,6 +108,7 @@ enum ContractArg {
 }
 
 pub fn serve(args: ServeArgs) -> u8 {
+    let limits = serve_limits(&args);
     let world = match &args.world {
         None => World::builtin(),
         Some(path) => {
@@ -157,6 +173,7 @@ pub fn serve(args: ServeArgs) -> u8 {
             }
         }
     }
+    let credentials = credentials_line(&config.world, args.world.is_some());
     let emulator = Emulator::new(config);
     runtime().block_on(async move {
         let listener = match tokio::net::TcpListener::bind(args.addr).await {
@@ -175,8 +192,12 @@ pub fn serve(args: ServeArgs) -> u8 {
                 "WARNING: DELIBERATELY BROKEN emulator: {planted} defect(s) planted; see stderr"
             );
         }
-        println!("credentials: AccessKeyId `testid` (built-in world) — Ctrl-C or SIGTERM to stop");
-        match eni_emulator::serve(listener, emulator, shutdown_signal()).await {
+        println!("{credentials} — Ctrl-C or SIGTERM to stop");
+        println!(
+            "limits: {} connections; idle {:?}, header {:?}, body {:?} timeouts",
+            limits.max_connections, limits.idle_timeout, limits.header_timeout, limits.body_timeout
+        );
+        match eni_emulator::serve_with(listener, emulator, limits, shutdown_signal()).await {
             Ok(()) => {
                 eprintln!("stopped");
                 EXIT_OK
@@ -187,6 +208,55 @@ pub fn serve(args: ServeArgs) -> u8 {
             }
         }
     })
+}
+
+/// The banner line naming the AccessKeyIds the world accepts (never their secrets).
+fn credentials_line(world: &World, from_file: bool) -> String {
+    let keys: Vec<String> = world
+        .credentials
+        .iter()
+        .map(|credential| format!("`{}`", crate::escape::terminal(&credential.access_key_id)))
+        .collect();
+    let source = if from_file {
+        "from the world file"
+    } else {
+        "built-in world"
+    };
+    match keys.as_slice() {
+        [] => format!("credentials: none ({source}): only --relaxed-signing accepts requests"),
+        [one] => format!("credentials: AccessKeyId {one} ({source})"),
+        many => format!("credentials: AccessKeyIds {} ({source})", many.join(", ")),
+    }
+}
+
+/// The server's limits from the flags; the connection cap stays under the open-files limit, so
+/// that accepting never fails for want of a file descriptor.
+fn serve_limits(args: &ServeArgs) -> ServeLimits {
+    let mut max_connections = args.max_connections.max(1);
+    if let Some(files) = open_files_limit()
+        && files.saturating_sub(64) < max_connections
+    {
+        max_connections = files.saturating_sub(64).max(1);
+        eprintln!(
+            "note: --max-connections lowered to {max_connections}: this process may open {files} files (raise with `ulimit -n`)"
+        );
+    }
+    ServeLimits {
+        max_connections,
+        idle_timeout: args.idle_timeout,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        ..ServeLimits::DEFAULT
+    }
+}
+
+/// The soft limit on open files, where the system says (Linux's `/proc/self/limits`).
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so the server drains and exits cleanly.
@@ -262,6 +332,33 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banner_names_the_worlds_own_credentials() {
+        assert_eq!(
+            credentials_line(&World::builtin(), false),
+            "credentials: AccessKeyId `testid` (built-in world)"
+        );
+        let mut world = World::builtin();
+        world.credentials[0].access_key_id = "LTAI-mine".into();
+        world.credentials.push(eni_emulator::Credential {
+            access_key_id: "second\u{1b}[2J".into(),
+            access_key_secret: "never-shown".into(),
+        });
+        let line = credentials_line(&world, true);
+        assert_eq!(
+            line,
+            "credentials: AccessKeyIds `LTAI-mine`, `second\\u{1b}[2J` (from the world file)"
+        );
+        assert!(!line.contains("testid") && !line.contains("never-shown"));
+    }
+
+    #[test]
+    fn the_open_files_limit_is_read_where_the_system_says() {
+        if cfg!(target_os = "linux") {
+            assert!(open_files_limit().is_some_and(|files| files > 0));
+        }
+    }
 
     #[test]
     fn faults_parse() {

@@ -334,7 +334,7 @@ pub fn case_text(ops: &[ConcurrentOp], env: &Env, title: &str, slug: &str) -> St
         .unwrap_or_default();
     let mut text = format!(
         "id: regressions.{slug}\ntitle: {}\ntags: [regression, fuzz, concurrency]\nuses: [{small}, {sg}]\nsnapshot: false\nsetup:\n",
-        serde_json::Value::String(title.into())
+        eni_spec::double_quoted(title)
     );
     for eni in ["a", "b"] {
         text.push_str(&format!(

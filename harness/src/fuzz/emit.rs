@@ -187,15 +187,46 @@ pub fn case_file(
             errors.join("\n")
         )
     })?;
-    let header = format!(
-        "# Found by `eni-harness fuzz --seed {}` against {} (sequence {}).\n# {}\n# Review: rename the file and `id` after what it caught, and retitle it.\n",
-        provenance.seed,
-        provenance.target,
-        provenance.sequence,
-        provenance.message.lines().next().unwrap_or_default()
-    );
-    let text = header + &eni_spec::case_to_yaml(&case);
+    let header = [
+        format!(
+            "Found by `eni-harness fuzz --seed {}` against {} (sequence {}).",
+            provenance.seed, provenance.target, provenance.sequence
+        ),
+        crate::escape::first_line(&provenance.message).to_string(),
+        "Review: rename the file and `id` after what it caught, and retitle it.".to_string(),
+    ];
+    let text = file_text(&header, &case)?;
     Ok(CaseFile { slug, text, case })
+}
+
+/// Longest header line kept of a finding's message, in bytes.
+const HEADER_LINE_LIMIT: usize = 1024;
+
+/// The text of a case file: `header` as comment lines, then `case` in the canonical form. Each
+/// header line goes through [`crate::escape::yaml_comment`], so no text an endpoint chose can end
+/// its comment and be read as YAML; the text is parsed back and must give `case` again, or it is
+/// not kept.
+pub fn file_text(header: &[String], case: &eni_spec::Case) -> Result<String, String> {
+    let mut text = String::new();
+    for line in header {
+        let line = crate::escape::cut(line, HEADER_LINE_LIMIT);
+        text.push_str(&crate::escape::yaml_comment(&line));
+        text.push('\n');
+    }
+    text.push_str(&eni_spec::case_to_yaml(case));
+    match eni_spec::parse_case(&text, &case.origin) {
+        Ok(back) if back.without_spans() == case.without_spans() => Ok(text),
+        Ok(_) => Err(format!(
+            "the case as written does not read back as the case found:\n{text}"
+        )),
+        Err(errors) => {
+            let errors: Vec<String> = errors.iter().map(|e| e.render(&text)).collect();
+            Err(format!(
+                "the case as written does not parse:\n{}",
+                errors.join("\n")
+            ))
+        }
+    }
 }
 
 /// A value written relative to the fixtures where it names one.
@@ -234,9 +265,10 @@ fn template(text: &str, fixtures: &Fixtures) -> String {
     text.replace('$', "$$")
 }
 
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+/// A YAML double-quoted scalar: the case language's own, which escapes what a YAML stream may
+/// not hold raw (JSON string syntax leaves C1 controls and noncharacters raw).
 fn quote(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
+    eni_spec::double_quoted(text)
 }
 
 /// `differential-assignprivateipaddresses-200-vs-403-invalidip-ipassigned`.

@@ -502,14 +502,18 @@ async fn concurrent_finding(
     };
     match eni_spec::parse_case(&text, &format!("regressions/{slug}.yaml")) {
         Ok(case) => {
-            let header = format!(
-                "# Found by `eni-harness fuzz --concurrency --seed {}` against {} (round {sequence}).\n# {}\n",
-                options.seed,
-                env.target.describe(),
-                finding.message.lines().next().unwrap_or_default()
-            );
-            let text = header + &eni_spec::case_to_yaml(&case);
-            finish(options, &mut found, CaseFile { slug, text, case }).await;
+            let header = [
+                format!(
+                    "Found by `eni-harness fuzz --concurrency --seed {}` against {} (round {sequence}).",
+                    options.seed,
+                    env.target.describe()
+                ),
+                crate::escape::first_line(&finding.message).to_string(),
+            ];
+            match emit::file_text(&header, &case) {
+                Ok(text) => finish(options, &mut found, CaseFile { slug, text, case }).await,
+                Err(why) => found.verified = Some(Err(why)),
+            }
         }
         Err(errors) => {
             let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();

@@ -4,18 +4,20 @@
 use std::fmt::Write;
 
 use super::{RunInfo, rerun_command};
+use crate::escape::{first_line, terminal, terminal_lines};
 use crate::runner::{CaseOutcome, SuiteReport, Verdict};
 
 /// The line printed when a case finishes.
 pub fn case_line(outcome: &CaseOutcome) -> String {
     let millis = outcome.duration.as_secs_f64() * 1000.0;
+    let id = terminal(&outcome.id);
     match &outcome.verdict {
-        Verdict::Pass => format!("    PASS [{millis:>7.1}ms] {}", outcome.id),
-        Verdict::Fail => format!("    FAIL [{millis:>7.1}ms] {}", outcome.id),
-        Verdict::Skip(reason) => format!("    SKIP [{:>9}] {} ({reason})", "", outcome.id),
+        Verdict::Pass => format!("    PASS [{millis:>7.1}ms] {id}"),
+        Verdict::Fail => format!("    FAIL [{millis:>7.1}ms] {id}"),
+        Verdict::Skip(reason) => format!("    SKIP [{:>9}] {id} ({})", "", terminal(reason)),
         Verdict::ExpectedFailure(reason) => format!(
-            "   XFAIL [{millis:>7.1}ms] {} (known: {reason})",
-            outcome.id
+            "   XFAIL [{millis:>7.1}ms] {id} (known: {})",
+            terminal(reason)
         ),
     }
 }
@@ -28,30 +30,42 @@ pub fn failure_details(report: &SuiteReport, profile_path: Option<&str>) -> Stri
         .iter()
         .filter(|outcome| outcome.verdict == Verdict::Fail)
     {
-        let _ = writeln!(out, "\n--- FAIL {} — {}", outcome.id, outcome.title);
-        let _ = writeln!(out, "    file: {}", outcome.origin);
+        let _ = writeln!(
+            out,
+            "\n--- FAIL {} — {}",
+            terminal(&outcome.id),
+            terminal(&outcome.title)
+        );
+        let _ = writeln!(out, "    file: {}", terminal(&outcome.origin));
         for failure in &outcome.failures {
             let _ = writeln!(
                 out,
                 "  {}.{} [{}]",
                 failure.section.name(),
-                failure.step,
+                terminal(&failure.step),
                 failure.label()
             );
-            for line in failure.message.lines() {
+            // Every line of the message is indented under its failure: a line break the
+            // endpoint smuggled into it cannot start a line of the report's own.
+            for line in terminal_lines(&failure.message).lines() {
                 let _ = writeln!(out, "      {line}");
             }
             if let Some(curl) = &failure.curl {
                 let _ = writeln!(
                     out,
-                    "      curl (unsigned; against `eni-harness serve --relaxed-signing`): {curl}"
+                    "      curl (unsigned; against `eni-harness serve --relaxed-signing`): {}",
+                    terminal(curl)
                 );
             }
         }
         let _ = writeln!(
             out,
             "  rerun: {}",
-            rerun_command(&outcome.origin, &report.target, profile_path)
+            terminal(&rerun_command(
+                &outcome.origin,
+                &report.target,
+                profile_path
+            ))
         );
     }
     out
@@ -80,17 +94,22 @@ pub fn known_failures(report: &SuiteReport, info: &RunInfo) -> String {
                 format!(
                     " — {}.{}: {}",
                     failure.section.name(),
-                    failure.step,
-                    failure.message.lines().next().unwrap_or("")
+                    terminal(&failure.step),
+                    terminal(first_line(&failure.message))
                 )
             });
-            let _ = writeln!(out, "   XFAIL {}: {reason}{first}", outcome.id);
+            let _ = writeln!(
+                out,
+                "   XFAIL {}: {}{first}",
+                terminal(&outcome.id),
+                terminal(reason)
+            );
         }
     }
     if !info.stale_known_failures.is_empty() {
         let _ = writeln!(out, "\n--- FAIL stale known failures:");
         for stale in &info.stale_known_failures {
-            let _ = writeln!(out, "  {stale}");
+            let _ = writeln!(out, "  {}", terminal(stale));
         }
     }
     if !info.unverified_known_failures.is_empty() {
@@ -98,13 +117,13 @@ pub fn known_failures(report: &SuiteReport, info: &RunInfo) -> String {
             out,
             "\nnote: {} known-failure entries were not judged by this run (case not selected or skipped): {}",
             info.unverified_known_failures.len(),
-            info.unverified_known_failures.join(", ")
+            terminal(&info.unverified_known_failures.join(", "))
         );
     }
-    out.push_str(&crate::runner::known::paste_block(
+    out.push_str(&terminal_lines(&crate::runner::known::paste_block(
         &report.outcomes,
         info.known_failures.as_deref(),
-    ));
+    )));
     out
 }
 
@@ -144,7 +163,7 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
     format!(
         "------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}{shard}): {counts}; {requests} requests ({rate:.0}/s)\n{verdict}: {counts}",
         report.outcomes.len(),
-        report.target,
-        report.profile,
+        terminal(&report.target),
+        terminal(&report.profile),
     )
 }

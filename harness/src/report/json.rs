@@ -95,5 +95,5 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
             })
             .collect(),
     };
-    serde_json::to_string_pretty(&document).expect("the report is plain data")
+    crate::escape::json_pretty(&document).expect("the report is plain data")
 }

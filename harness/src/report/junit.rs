@@ -2,25 +2,29 @@
 //! An expected failure (`XFAIL`) is a skipped test whose message starts with `expected failure:`
 //! and whose `expected_failure` property holds the known-failures reason; its failures are in
 //! the skip's description, so they stay readable without failing the build.
+//!
+//! Every text goes through [`xml`]: quick-junit escapes markup, not the characters XML 1.0
+//! cannot carry, and an endpoint's code or message may hold any of them.
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use crate::escape::{first_line, xml};
 use crate::runner::{SuiteReport, Verdict};
 
 /// The report as JUnit XML: one test suite (the target), one test case per case.
 pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
-    let mut suite = TestSuite::new(format!("eni-harness ({})", report.target));
+    let mut suite = TestSuite::new(format!("eni-harness ({})", xml(&report.target)));
     for outcome in &report.outcomes {
         let status = match &outcome.verdict {
             Verdict::Pass => TestCaseStatus::success(),
             Verdict::Skip(reason) => {
                 let mut status = TestCaseStatus::skipped();
-                status.set_message(reason.as_str());
+                status.set_message(xml(reason).into_owned());
                 status
             }
             Verdict::ExpectedFailure(reason) => {
                 let mut status = TestCaseStatus::skipped();
-                status.set_message(format!("expected failure: {reason}"));
+                status.set_message(format!("expected failure: {}", xml(reason)));
                 status.set_type("xfail");
                 status.set_description(details(outcome, &report.target, profile_path));
                 status
@@ -32,20 +36,22 @@ pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
                     format!(
                         "{}.{}: {}",
                         failure.section.name(),
-                        failure.step,
-                        failure.message.lines().next().unwrap_or("")
+                        xml(&failure.step),
+                        xml(first_line(&failure.message))
                     )
                 }));
-                status.set_type(first.map_or("failure".into(), |failure| failure.label()));
+                status.set_type(first.map_or("failure".into(), |failure| {
+                    xml(&failure.label()).into_owned()
+                }));
                 status.set_description(details(outcome, &report.target, profile_path));
                 status
             }
         };
-        let mut case = TestCase::new(outcome.id.as_str(), status);
+        let mut case = TestCase::new(xml(&outcome.id).into_owned(), status);
         if let Verdict::ExpectedFailure(reason) = &outcome.verdict {
-            case.add_property(Property::new("expected_failure", reason.as_str()));
+            case.add_property(Property::new("expected_failure", xml(reason).into_owned()));
         }
-        case.set_classname(outcome.origin.as_str());
+        case.set_classname(xml(&outcome.origin).into_owned());
         case.set_time(outcome.duration);
         suite.add_test_case(case);
     }
@@ -79,5 +85,5 @@ fn details(
         "rerun: {}\n",
         super::rerun_command(&outcome.origin, target, profile_path)
     ));
-    description
+    xml(&description).into_owned()
 }

@@ -10,6 +10,9 @@ use std::fmt::Write;
 use serde::Deserialize;
 
 use super::RunInfo;
+use crate::escape::{
+    first_line, html, markdown as md, markdown_code, markdown_code_cell, url_without_userinfo,
+};
 use crate::runner::{SuiteReport, Verdict};
 
 /// What one cell says.
@@ -137,7 +140,8 @@ impl Matrix {
         let report: InputReport = serde_json::from_str(json)
             .map_err(|error| format!("{origin} is not an eni-harness JSON report: {error}"))?;
         let column = self.column(Column {
-            target: report.target,
+            // A report from elsewhere may name a target with credentials in its URL.
+            target: url_without_userinfo(&report.target).into_owned(),
             profile: report.profile,
             contract: report.contract,
             harness: report.harness,
@@ -158,6 +162,8 @@ impl Matrix {
                 }),
                 _ => case.reason.unwrap_or_default(),
             };
+            // A report written elsewhere may quote an endpoint at any length.
+            let note = crate::escape::cut(&note, crate::escape::LINE_LIMIT).into_owned();
             self.set(column, &case.id, &case.title, Cell { kind, note });
         }
         Ok(())
@@ -320,7 +326,7 @@ impl Matrix {
         out.push_str(&"---|".repeat(self.columns.len()));
         out.push('\n');
         for (id, (_, cells)) in &self.rows {
-            let _ = write!(out, "| `{id}` |");
+            let _ = write!(out, "| {} |", markdown_code_cell(id));
             for cell in cells {
                 let _ = write!(out, " {} |", cell.kind.markdown());
             }
@@ -332,11 +338,12 @@ impl Matrix {
             for (id, title, column, cell) in notes {
                 let _ = writeln!(
                     out,
-                    "- {} `{id}` on {} — {}: {}",
+                    "- {} {} on {} — {}: {}",
                     cell.kind.markdown(),
+                    markdown_code(id),
                     md(&self.columns[column].label()),
-                    md(title),
-                    md(&cell.note)
+                    md(first_line(title)),
+                    md(first_line(&cell.note))
                 );
             }
         }
@@ -471,34 +478,6 @@ code { font-size: 0.85rem; }
 <body>
 "#;
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
-}
-
-/// Text safe inside a Markdown table cell: one line, no pipes, no HTML (`<eni:1>` stays text).
-fn md(text: &str) -> String {
-    first_line(text)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// Text safe inside HTML elements and attribute values.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,6 +552,39 @@ mod tests {
             error.contains("x.json is not an eni-harness JSON report"),
             "{error}"
         );
+    }
+
+    /// A report written against a hostile endpoint: escapes, markup, credentials in the URL.
+    const HOSTILE: &str = r#"{
+      "target": "http://user:s3cret@127.0.0.1:1/", "profile": "p|x", "contract": "seed",
+      "cases": [
+        {"id": "a|`b`", "title": "<script>alert(1)</script>", "verdict": "fail",
+         "failures": [{"section": "steps", "step": "s", "message": "code `\u001b]52;c;SGk=\u0007` | [x](javascript:y) \u202e\ufffe\u009b2J\nFAKE: PASS"}]}
+      ]
+    }"#;
+
+    #[test]
+    fn hostile_text_is_inert_in_markdown_and_html() {
+        let mut matrix = Matrix::default();
+        matrix.add_json(HOSTILE, "hostile.json").unwrap();
+        let hostile = |c: char| c != '\n' && crate::escape::is_hostile(c);
+        for page in [matrix.markdown(), matrix.html()] {
+            assert!(!page.chars().any(hostile), "{page}");
+            assert!(
+                !page.contains("s3cret") && !page.contains("user:"),
+                "{page}"
+            );
+            assert!(!page.contains("<script>"), "{page}");
+            assert!(!page.lines().any(|line| line.starts_with("FAKE")), "{page}");
+        }
+        let markdown = matrix.markdown();
+        assert!(!markdown.contains("[x](javascript"), "{markdown}");
+        // Every row of the case table keeps its two cells.
+        let row = markdown
+            .lines()
+            .find(|line| line.contains("❌ fail |"))
+            .unwrap();
+        assert_eq!(row.replace("\\|", "").matches('|').count(), 3, "{row}");
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub fn now_rfc3339() -> String {
 pub fn rerun_command(origin: &str, target: &str, profile_path: Option<&str>) -> String {
     let mut command = format!("eni-harness run {}", shell_quote(origin));
     if target != "embedded" {
-        command.push_str(&format!(" --target {}", shell_quote(target)));
+        let target = crate::escape::url_without_userinfo(target);
+        command.push_str(&format!(" --target {}", shell_quote(&target)));
     }
     if let Some(profile) = profile_path {
         command.push_str(&format!(" --profile {}", shell_quote(profile)));

@@ -67,6 +67,7 @@ pub struct Failure {
     pub section: Section,
     pub step: String,
     pub kind: FailureKind,
+    /// Bounded whatever the endpoint sent (see [`Failure::new`]).
     pub message: String,
     /// An unsigned curl line that resends the step's request.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,12 +75,15 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The one place a failure's message is made: it is cut to a few KiB per line and in all
+    /// (`… N bytes more`), so that memory per case and the size of every report stay bounded
+    /// however long the bodies and messages an endpoint answers.
     pub fn new(section: Section, step: &str, kind: FailureKind, message: String) -> Failure {
         Failure {
             section,
             step: step.to_string(),
             kind,
-            message,
+            message: crate::escape::bounded_message(message),
             curl: None,
         }
     }

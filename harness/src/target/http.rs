@@ -87,16 +87,27 @@ struct Inner {
 
 impl HttpTarget {
     pub fn new(options: HttpTargetOptions) -> anyhow::Result<Self> {
-        let mut url = reqwest::Url::parse(&options.base_url)
-            .with_context(|| format!("base URL {:?} is not a URL", options.base_url))?;
+        // Errors show the URL without credentials: they reach terminals and CI logs.
+        let shown =
+            crate::escape::terminal(&crate::escape::url_without_userinfo(&options.base_url))
+                .into_owned();
+        let url = reqwest::Url::parse(&options.base_url)
+            .with_context(|| format!("base URL `{shown}` is not a URL"))?;
         anyhow::ensure!(
             matches!(url.scheme(), "http" | "https"),
-            "base URL {:?} must start with http:// or https://",
-            options.base_url
+            "base URL `{shown}` must start with http:// or https://"
+        );
+        // Credentials in a URL would be shown wherever the URL is (banners, reports, curl
+        // lines) and are never sent: refuse them rather than drop them silently.
+        anyhow::ensure!(
+            url.username().is_empty() && url.password().is_none(),
+            "base URL `{shown}` carries a user name or password (left out here): credentials \
+             never go in the URL; set ALIBABA_CLOUD_ACCESS_KEY_ID and \
+             ALIBABA_CLOUD_ACCESS_KEY_SECRET instead (a loopback emulator needs none)"
         );
         let host_name = url
             .host_str()
-            .with_context(|| format!("base URL {:?} has no host", options.base_url))?
+            .with_context(|| format!("base URL `{shown}` has no host"))?
             .to_string();
         // `Url::port` is `None` for the scheme's default port, which is exactly when an HTTP
         // client leaves the port out of `Host`.
@@ -110,7 +121,6 @@ impl HttpTarget {
             host,
             url.path().trim_end_matches('/')
         );
-        let _ = url.set_password(None);
         let shown = url.to_string();
 
         let mut builder = reqwest::Client::builder()
@@ -631,6 +641,23 @@ mod tests {
         );
         assert!(HttpTarget::new(HttpTargetOptions::new("ftp://x/", "r")).is_err());
         assert!(HttpTarget::new(HttpTargetOptions::new("not a url", "r")).is_err());
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_being_shown() {
+        for url in [
+            "http://user:s3cret@127.0.0.1:8080/",
+            "http://s3cret@127.0.0.1:8080/",
+            "ftp://user:s3cret@x/",
+        ] {
+            let error = HttpTarget::new(HttpTargetOptions::new(url, "r")).unwrap_err();
+            let text = format!("{error:#}");
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(
+                text.contains("127.0.0.1:8080") || text.contains("x/"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -447,11 +447,17 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Longest curl line kept, in bytes: a request can quote values an endpoint answered earlier
+/// (a captured id), and a failure keeps its curl line.
+pub const CURL_LIMIT: usize = 64 * 1024;
+
 /// A copy-pasteable, unsigned `curl` command reproducing `prepared` against `base_url` (an
-/// emulator with relaxed signing): credentials, signature, nonce and timestamp are left out,
-/// everything else — odd keys, repeats, raw query text — is kept as sent.
+/// emulator with relaxed signing): credentials, signature, nonce and timestamp are left out, and
+/// so is any user name or password in `base_url`; everything else — odd keys, repeats, raw
+/// query text — is kept as sent, up to [`CURL_LIMIT`].
 pub fn curl_line(prepared: &PreparedRequest, base_url: &str) -> String {
-    let base = base_url.trim_end_matches('/');
+    let base = crate::escape::url_without_userinfo(base_url);
+    let base = base.trim_end_matches('/');
     let path = match prepared.path_and_query.split_once('?') {
         Some((path, query)) => {
             let kept = filter_pieces(query);
@@ -477,7 +483,7 @@ pub fn curl_line(prepared: &PreparedRequest, base_url: &str) -> String {
         parts.push(format!("--data-binary {}", shell_quote(&body)));
     }
     parts.push(shell_quote(&format!("{base}{path}")));
-    parts.join(" ")
+    crate::escape::cut(&parts.join(" "), CURL_LIMIT).into_owned()
 }
 
 #[cfg(test)]
@@ -851,5 +857,20 @@ mod tests {
              'http://h:1/?Format=JSON&RegionId=cn-hangzhou'"
         );
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
+    fn curl_line_never_shows_credentials_in_the_url_and_is_bounded() {
+        let prepared = prepare(&assign(Method::Get), None, &ctx());
+        let line = curl_line(&prepared, "http://user:s3cret@127.0.0.1:8080/");
+        assert!(!line.contains("s3cret") && !line.contains("user"), "{line}");
+        assert!(line.contains("'http://127.0.0.1:8080/?Action="), "{line}");
+
+        let mut req = assign(Method::Get);
+        req.params
+            .push(pair("NetworkInterfaceId", &"e".repeat(1 << 20)));
+        let line = curl_line(&prepare(&req, None, &ctx()), "http://h/");
+        assert!(line.len() < CURL_LIMIT + 64, "{}", line.len());
+        assert!(line.ends_with("bytes more"));
     }
 }

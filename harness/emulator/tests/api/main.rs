@@ -9,6 +9,7 @@ mod defects;
 mod faults;
 mod invariants;
 mod journal;
+mod limits;
 mod neighbours;
 mod served;
 mod variant;

@@ -1,0 +1,504 @@
+//! The emulator's HTTP/1.1 server, built to outlast slow and abundant clients: a cap on open
+//! connections (one more is answered `503 ServiceUnavailable` and closed), and per connection an
+//! idle, a header and a body timeout. A request head hyper cannot read (too large, malformed) is
+//! answered with the ECS error body, not hyper's empty 431 or 400.
+//!
+//! axum's `serve` offers none of these knobs, so the accept loop is our own; each connection is
+//! hyper's `http1` connection over a socket wrapper ([`Guarded`]) that keeps the idle and header
+//! deadlines (Go's `IdleTimeout`/`ReadHeaderTimeout` semantics: idle until the first byte of a
+//! request, then the header timeout for the rest of its head).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::{Instant, Sleep};
+
+use crate::emulator::{Answer, Emulator};
+use crate::error::ApiError;
+
+/// What a served emulator allows its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Connections open at once; one more is answered `503 ServiceUnavailable` and closed.
+    pub max_connections: usize,
+    /// How long a connection may stay open with no request under way: after it opened, and
+    /// between the end of one answer and the first byte of the next request.
+    pub idle_timeout: Duration,
+    /// How long the request line and headers may take once their first byte arrived.
+    pub header_timeout: Duration,
+    /// How long the body may take once the head was read; later, `408 RequestTimeout`.
+    pub body_timeout: Duration,
+    /// Longest request line plus headers, in bytes; longer heads (and more than 100 headers)
+    /// answer `413 RequestEntityTooLarge`. At least 8 KiB.
+    pub max_head_bytes: usize,
+}
+
+impl ServeLimits {
+    /// 16 384 connections, 60 s idle, 10 s for a head, 10 s for a body, 64 KiB heads.
+    pub const DEFAULT: ServeLimits = ServeLimits {
+        max_connections: 16_384,
+        idle_timeout: Duration::from_secs(60),
+        header_timeout: Duration::from_secs(10),
+        body_timeout: Duration::from_secs(10),
+        max_head_bytes: 64 * 1024,
+    };
+}
+
+impl Default for ServeLimits {
+    fn default() -> ServeLimits {
+        ServeLimits::DEFAULT
+    }
+}
+
+/// How long a connection whose head was refused keeps reading (and dropping) what the client
+/// still sends, so that closing it does not reset the connection before the answer is read.
+const LINGER: Duration = Duration::from_secs(1);
+/// The most a refused connection reads while it lingers.
+const LINGER_BYTES: usize = 1 << 20;
+
+/// Serves `router` on `listener` with `limits` until `shutdown` resolves, then lets every open
+/// connection finish (the timeouts bound how long that takes).
+pub(crate) async fn serve_with(
+    listener: TcpListener,
+    emulator: Emulator,
+    router: Router,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let limits = ServeLimits {
+        max_connections: limits.max_connections.clamp(1, u32::MAX as usize),
+        max_head_bytes: limits.max_head_bytes.max(8 * 1024),
+        ..limits
+    };
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let (stop, stopped) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) if is_connection_error(&error) => continue,
+            // Out of file descriptors (or memory): the open connections keep being served, and
+            // accepting resumes once some of them close.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            refuse(&stream, &emulator, limits.max_connections);
+            continue;
+        };
+        // RPC answers are small: without TCP_NODELAY, Nagle's algorithm meets the client's
+        // delayed ACK and a keep-alive connection stalls for tens of milliseconds now and then.
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(
+            stream,
+            router.clone(),
+            emulator.clone(),
+            limits,
+            slot,
+            stopped.clone(),
+        ));
+    }
+    let _ = stop.send(true);
+    // Every connection (and every refused head still lingering) holds a slot until it ends.
+    let _ = slots.acquire_many(limits.max_connections as u32).await;
+    Ok(())
+}
+
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// A connection over the cap: `503 ServiceUnavailable` with the ECS error body, then closed.
+fn refuse(stream: &TcpStream, emulator: &Emulator, cap: usize) {
+    let err = ApiError::new(
+        "ServiceUnavailable",
+        503,
+        format!("The emulator serves at most {cap} connections at once; retry later."),
+    );
+    let bytes = raw_answer(&emulator.unread_error(&err), &[("retry-after", "1")]);
+    // A new socket's send buffer is empty, so one write that never waits takes the whole answer;
+    // waiting here would let a flood of connections hold the accept loop.
+    let _ = stream.try_write(&bytes);
+}
+
+/// An answer as HTTP/1.1 bytes, closing the connection.
+fn raw_answer(answer: &Answer, extra: &[(&str, &str)]) -> Vec<u8> {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        answer.format.content_type(),
+        answer.body.len()
+    );
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(answer.body.as_bytes());
+    bytes
+}
+
+/// Where a connection is, for its deadlines.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// No request under way since this instant: the idle timeout runs.
+    Idle(Instant),
+    /// A request head is arriving; it must be complete by this instant.
+    Head(Instant),
+    /// The head was read: the handler runs (the body has its own deadline).
+    Handling,
+}
+
+/// What a connection's socket wrapper and its service share.
+#[derive(Debug)]
+struct State {
+    phase: Phase,
+    /// Answers the service returned whose status line hyper has not written yet: a status line
+    /// written while none is owed is hyper's own answer to a request it could not read.
+    owed: usize,
+}
+
+type Shared = Arc<Mutex<State>>;
+
+fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn connection(
+    stream: TcpStream,
+    router: Router,
+    emulator: Emulator,
+    limits: ServeLimits,
+    slot: OwnedSemaphorePermit,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let shared: Shared = Arc::new(Mutex::new(State {
+        phase: Phase::Idle(Instant::now()),
+        owed: 0,
+    }));
+    let io = Guarded {
+        stream: Some(stream),
+        shared: Arc::clone(&shared),
+        limits,
+        emulator,
+        timer: None,
+        armed: None,
+        replacement: None,
+        slot: Some(slot),
+    };
+    let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+        lock(&shared).phase = Phase::Handling;
+        let deadline = Instant::now() + limits.body_timeout;
+        let request = request.map(|body| {
+            axum::body::Body::new(Deadline {
+                body,
+                deadline,
+                limit: limits.body_timeout,
+                timer: None,
+            })
+        });
+        let router = router.clone();
+        let shared = Arc::clone(&shared);
+        async move {
+            let response = tower::ServiceExt::oneshot(router, request).await;
+            let mut state = lock(&shared);
+            state.phase = Phase::Idle(Instant::now());
+            state.owed += 1;
+            response
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(limits.max_head_bytes)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    let stop = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        () = stop => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// The socket of one connection, keeping its idle and header deadlines, and writing the ECS
+/// error body in place of hyper's own answer to a head it could not read.
+struct Guarded {
+    /// Taken when the connection lingers after a refused head.
+    stream: Option<TcpStream>,
+    shared: Shared,
+    limits: ServeLimits,
+    emulator: Emulator,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The deadline `timer` is set for.
+    armed: Option<Instant>,
+    /// The answer written instead of hyper's, and how much of it is written.
+    replacement: Option<(Vec<u8>, usize)>,
+    /// The connection's place under the cap, given back when it (or its lingering) ends.
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+impl Guarded {
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(
+            self.stream
+                .as_mut()
+                .expect("the stream is only taken when the connection is dropped"),
+        )
+    }
+
+    /// The current deadline, if one runs, has passed: the connection ends with an error.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let deadline = match lock(&self.shared).phase {
+            Phase::Idle(since) => since + self.limits.idle_timeout,
+            Phase::Head(deadline) => deadline,
+            Phase::Handling => return Poll::Pending,
+        };
+        if self.armed != Some(deadline) {
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+            self.armed = Some(deadline);
+        }
+        let timer = self.timer.as_mut().expect("armed just above");
+        ready!(timer.as_mut().poll(cx));
+        Poll::Ready(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client was too slow (idle or header timeout)",
+        ))
+    }
+
+    /// Writes the replacement answer to the end.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some((bytes, written)) = self.replacement.take() {
+            if written == bytes.len() {
+                self.replacement = Some((bytes, written));
+                return Poll::Ready(Ok(()));
+            }
+            let polled = self.stream().poll_write(cx, &bytes[written..]);
+            match polled {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => self.replacement = Some((bytes, written + n)),
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => {
+                    self.replacement = Some((bytes, written));
+                    return match self.poll_expired(cx) {
+                        Poll::Ready(error) => Poll::Ready(Err(error)),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The answer to write instead of the one hyper starts in `buf`, if hyper is answering a
+    /// request it could not read.
+    fn replacement_for(&self, buf: &[u8]) -> Option<Vec<u8>> {
+        if lock(&self.shared).owed > 0 {
+            return None;
+        }
+        let status = buf.strip_prefix(b"HTTP/1.1 ")?.get(..3)?;
+        let err = match status {
+            // Head too large, too many headers, URI too long.
+            b"431" | b"414" | b"413" => ApiError::too_large(
+                "head (request line and headers)",
+                self.limits.max_head_bytes,
+            ),
+            b"400" => ApiError::new(
+                "InvalidParameter",
+                400,
+                "The request line or headers could not be parsed.",
+            ),
+            _ => return None,
+        };
+        Some(raw_answer(&self.emulator.unread_error(&err), &[]))
+    }
+}
+
+impl AsyncRead for Guarded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match this.stream().poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    let mut state = lock(&this.shared);
+                    if let Phase::Idle(_) = state.phase {
+                        state.phase = Phase::Head(Instant::now() + this.limits.header_timeout);
+                    }
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => match this.poll_expired(cx) {
+                Poll::Ready(error) => Poll::Ready(Err(error)),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl AsyncWrite for Guarded {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.replacement.is_none() {
+            this.replacement = this.replacement_for(buf).map(|bytes| (bytes, 0));
+        }
+        if this.replacement.is_some() {
+            ready!(this.poll_replacement(cx))?;
+            // hyper's own answer is dropped: ours took its place.
+            return Poll::Ready(Ok(buf.len()));
+        }
+        match this.stream().poll_write(cx, buf) {
+            Poll::Ready(Ok(written)) => {
+                if written > 0 && buf.starts_with(b"HTTP/1.") {
+                    let mut state = lock(&this.shared);
+                    state.owed = state.owed.saturating_sub(1);
+                }
+                Poll::Ready(Ok(written))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            // A client that does not read its answers is held to the idle timeout.
+            Poll::Pending => match this.poll_expired(cx) {
+                Poll::Ready(error) => Poll::Ready(Err(error)),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_replacement(cx))?;
+        ready!(this.stream().poll_flush(cx))?;
+        // hyper flushes each answer; its read of the next request may have been polled before
+        // the connection went idle, when no deadline ran. Arm the idle deadline now, so that it
+        // wakes the connection (whose next read then fails) even if no byte ever comes.
+        if let Poll::Ready(error) = this.poll_expired(cx) {
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_replacement(cx))?;
+        this.stream().poll_shutdown(cx)
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // After a refused head the client is likely still sending: closing at once would reset
+        // the connection, and the client could lose the answer. Keep reading (and dropping) for
+        // a moment, the connection's slot still held.
+        if self.replacement.is_some()
+            && let (Some(stream), Ok(runtime)) =
+                (self.stream.take(), tokio::runtime::Handle::try_current())
+        {
+            let slot = self.slot.take();
+            runtime.spawn(linger(stream, slot));
+        }
+    }
+}
+
+async fn linger(mut stream: TcpStream, slot: Option<OwnedSemaphorePermit>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tokio::time::timeout(LINGER, async {
+        let _ = stream.shutdown().await;
+        let mut scratch = [0u8; 4096];
+        let mut read = 0;
+        while read < LINGER_BYTES {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    })
+    .await;
+    drop(slot);
+}
+
+/// The request body in time: after `deadline` the body fails with [`BodyTimeout`].
+struct Deadline<B> {
+    body: B,
+    deadline: Instant,
+    limit: Duration,
+    /// Made only when the body keeps the handler waiting.
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+/// A request body that did not arrive within the server's body timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within {0:?}")]
+pub(crate) struct BodyTimeout(pub Duration);
+
+impl<B> Body for Deadline<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|result| result.map_err(Into::into))),
+            Poll::Pending => {
+                let deadline = this.deadline;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                ready!(timer.as_mut().poll(cx));
+                Poll::Ready(Some(Err(Box::new(BodyTimeout(this.limit)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
