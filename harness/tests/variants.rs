@@ -91,7 +91,11 @@ fn assert_portable(report: &SuiteReport, what: &str) {
             );
         }
     }
-    assert!(report.passed() > 150, "{what}: only {} passed", report.passed());
+    assert!(
+        report.passed() > 150,
+        "{what}: only {} passed",
+        report.passed()
+    );
 }
 
 fn variant_world() -> (World, Profile) {

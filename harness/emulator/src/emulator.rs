@@ -254,7 +254,7 @@ impl Emulator {
         Answer {
             status: err.status,
             format: Format::Xml,
-            body: render::error(Format::Xml, &request_id, err, self.inner.defects),
+            body: self.render_error(Format::Xml, &request_id, err),
         }
     }
 

@@ -143,6 +143,16 @@ pub(crate) enum Says {
         limit: usize,
     },
     BodyUnreadable,
+    /// A connection over the server's cap.
+    ConnectionCap {
+        cap: usize,
+    },
+    /// A request line or header block that cannot be parsed.
+    HeadUnparseable,
+    /// The server stopped waiting for a body that arrived too slowly.
+    BodyTimeout {
+        detail: String,
+    },
 }
 
 impl Says {
@@ -354,6 +364,18 @@ impl Says {
             }
             Says::BodyUnreadable if variant => "Reading the request body failed.".to_owned(),
             Says::BodyUnreadable => "The request body could not be read.".to_owned(),
+            Says::ConnectionCap { cap } if variant => {
+                format!("Too many connections (the limit is {cap}); try again shortly.")
+            }
+            Says::ConnectionCap { cap } => {
+                format!("The emulator serves at most {cap} connections at once; retry later.")
+            }
+            Says::HeadUnparseable if variant => "Malformed request line or headers.".to_owned(),
+            Says::HeadUnparseable => "The request line or headers could not be parsed.".to_owned(),
+            Says::BodyTimeout { detail } if variant => {
+                format!("Gave up waiting for the request body ({detail}); closing the connection.")
+            }
+            Says::BodyTimeout { detail } => format!("{detail}; the connection is closed."),
         }
     }
 }
@@ -685,6 +707,21 @@ impl ApiError {
     pub fn body_unreadable() -> Self {
         Self::new("InvalidParameter", 400, Says::BodyUnreadable)
     }
+
+    /// A connection over the server's cap (`503 ServiceUnavailable`).
+    pub fn connection_cap(cap: usize) -> Self {
+        Self::new("ServiceUnavailable", 503, Says::ConnectionCap { cap })
+    }
+
+    /// A request head that cannot be parsed (`400 InvalidParameter`).
+    pub fn head_unparseable() -> Self {
+        Self::new("InvalidParameter", 400, Says::HeadUnparseable)
+    }
+
+    /// A body that arrived more slowly than the server waits for (`408 RequestTimeout`).
+    pub fn body_timeout(detail: String) -> Self {
+        Self::new("RequestTimeout", 408, Says::BodyTimeout { detail })
+    }
 }
 
 #[cfg(test)]
@@ -769,6 +806,9 @@ mod tests {
                 limit: 1,
             },
             Says::BodyUnreadable,
+            Says::BodyTimeout { detail: s("slow") },
+            Says::ConnectionCap { cap: 10 },
+            Says::HeadUnparseable,
         ]
     }
 

@@ -65,11 +65,7 @@ async fn handle(State(emulator): State<Emulator>, request: Request) -> Response 
         }
         // The server's body timeout: the client sends too slowly to be waited for.
         Err(e) if caused_by::<BodyTimeout>(e.as_ref()) => {
-            let err = ApiError::new(
-                "RequestTimeout",
-                408,
-                format!("{e}; the connection is closed."),
-            );
+            let err = ApiError::body_timeout(e.to_string());
             let mut response = respond(emulator.wire_error(&parts.method, &err));
             response
                 .headers_mut()

@@ -132,11 +132,7 @@ fn is_connection_error(error: &io::Error) -> bool {
 
 /// A connection over the cap: `503 ServiceUnavailable` with the ECS error body, then closed.
 fn refuse(stream: &TcpStream, emulator: &Emulator, cap: usize) {
-    let err = ApiError::new(
-        "ServiceUnavailable",
-        503,
-        format!("The emulator serves at most {cap} connections at once; retry later."),
-    );
+    let err = ApiError::connection_cap(cap);
     let bytes = raw_answer(&emulator.unread_error(&err), &[("retry-after", "1")]);
     // A new socket's send buffer is empty, so one write that never waits takes the whole answer;
     // waiting here would let a flood of connections hold the accept loop.
@@ -332,11 +328,7 @@ impl Guarded {
                 "head (request line and headers)",
                 self.limits.max_head_bytes,
             ),
-            b"400" => ApiError::new(
-                "InvalidParameter",
-                400,
-                "The request line or headers could not be parsed.",
-            ),
+            b"400" => ApiError::head_unparseable(),
             _ => return None,
         };
         Some(raw_answer(&self.emulator.unread_error(&err), &[]))
