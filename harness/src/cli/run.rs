@@ -71,6 +71,11 @@ pub struct RunArgs {
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Run against a variant world of the embedded emulator: every choice the contract leaves
+    /// to the endpoint made otherwise, reproducibly from SEED. Embedded target only (serve a
+    /// variant with `eni-harness serve --variant SEED`).
+    #[arg(long, value_name = "SEED")]
+    variant: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -155,9 +160,14 @@ pub fn run(args: RunArgs) -> u8 {
     let complete = args.filter.is_none() && args.shard.is_none();
     let (target, repro_url): (Arc<dyn Target>, String) = if args.target == "embedded" {
         (
-            Arc::new(EmbeddedTarget::new(&profile)),
+            Arc::new(EmbeddedTarget::new(&profile).with_variant(args.variant)),
             "http://127.0.0.1:8080/".into(),
         )
+    } else if let Some(seed) = args.variant {
+        eprintln!(
+            "error: --variant applies to the embedded target only; serve the variant with `eni-harness serve --variant {seed}` and give its URL to --target"
+        );
+        return EXIT_USAGE;
     } else {
         match http_target(&args, &profile) {
             Ok(target) => (
@@ -375,4 +385,38 @@ pub fn list(args: ListArgs) -> u8 {
         checks::ALL.len()
     );
     EXIT_OK
+}
+
+#[cfg(test)]
+mod variant_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn args(line: &[&str]) -> RunArgs {
+        let line = std::iter::once("run").chain(line.iter().copied());
+        Wrapper::try_parse_from(line).unwrap().run
+    }
+
+    #[test]
+    fn a_variant_runs_embedded_and_is_refused_for_an_http_target() {
+        assert_eq!(args(&["--variant", "7"]).variant, Some(7));
+        assert_eq!(args(&[]).variant, None);
+        assert_eq!(
+            run(args(&[
+                "--target",
+                "http://127.0.0.1:9/",
+                "--variant",
+                "7",
+                "--no-progress"
+            ])),
+            EXIT_USAGE
+        );
+    }
 }

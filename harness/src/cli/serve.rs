@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// Seed for ids and fault randomness.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Serve a variant world: every choice the contract leaves to the endpoint (allocation,
+    /// ids, listing order, message wording, where primaries the world file leaves out go,
+    /// other tenants' ENIs, …) made otherwise than the reference, reproducibly from SEED.
+    #[arg(long, value_name = "SEED")]
+    variant: Option<u64>,
     /// Append one JSON line per request to FILE: how it was signed, whether it was well-formed,
     /// the rule that answered. Summarise with `eni-harness journal FILE`.
     #[arg(long, value_name = "FILE")]
@@ -146,6 +151,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     config.timings.task = args.task_duration;
     config.faults = args.faults;
     config.seed = args.seed;
+    config.variant = args.variant;
     let planted = args.defects.len();
     if !args.defects.is_empty() {
         eprintln!(
@@ -187,6 +193,11 @@ pub fn serve(args: ServeArgs) -> u8 {
             .local_addr()
             .map_or_else(|_| args.addr.to_string(), |addr| addr.to_string());
         println!("eni-harness emulator listening on http://{bound}/");
+        if let Some(seed) = args.variant {
+            println!(
+                "variant world, seed {seed}: allocation, ids, listing order, messages, primaries and other tenants' ENIs differ from the reference (see DECISIONS.md)"
+            );
+        }
         if planted > 0 {
             println!(
                 "WARNING: DELIBERATELY BROKEN emulator: {planted} defect(s) planted; see stderr"

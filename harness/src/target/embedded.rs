@@ -27,6 +27,8 @@ pub struct EmbeddedTarget {
     credentials: Credentials,
     /// Planted defects, for the self-test (empty in normal runs).
     defects: Vec<Defect>,
+    /// The seed of a variant world (`None`: the reference's own choices).
+    variant: Option<u64>,
 }
 
 impl EmbeddedTarget {
@@ -46,6 +48,7 @@ impl EmbeddedTarget {
             region: profile.region.clone(),
             credentials: Credentials::builtin_emulator(),
             defects: Vec::new(),
+            variant: None,
         }
     }
 
@@ -53,6 +56,14 @@ impl EmbeddedTarget {
     /// suite catch a broken endpoint?).
     pub fn with_defects(mut self, defects: Vec<Defect>) -> EmbeddedTarget {
         self.defects = defects;
+        self
+    }
+
+    /// Makes every emulator this target starts a variant world of `seed` (`None`: the
+    /// reference's own choices), so that the suite can show it asserts nothing the contract
+    /// leaves to the endpoint.
+    pub fn with_variant(mut self, seed: Option<u64>) -> EmbeddedTarget {
+        self.variant = seed;
         self
     }
 
@@ -69,6 +80,7 @@ impl EmbeddedTarget {
             config.timings.task = task;
         }
         config.defects = self.defects.clone();
+        config.variant = self.variant;
         EmbeddedConnection {
             router: eni_emulator::app(Emulator::new(config)),
             clock,
@@ -81,11 +93,18 @@ impl EmbeddedTarget {
 
 impl Target for EmbeddedTarget {
     fn describe(&self) -> String {
-        if self.defects.is_empty() {
+        let mut notes = Vec::new();
+        if let Some(seed) = self.variant {
+            notes.push(format!("variant world, seed {seed}"));
+        }
+        if !self.defects.is_empty() {
+            let names: Vec<&str> = self.defects.iter().map(|d| d.name()).collect();
+            notes.push(format!("defects planted: {}", names.join(", ")));
+        }
+        if notes.is_empty() {
             return "embedded".into();
         }
-        let names: Vec<&str> = self.defects.iter().map(|d| d.name()).collect();
-        format!("embedded (defects planted: {})", names.join(", "))
+        format!("embedded ({})", notes.join("; "))
     }
 
     fn is_shared(&self) -> bool {
@@ -192,4 +211,151 @@ pub(crate) async fn exchange_in_process(
         body,
         started.elapsed(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::profile::{EMBEDDED_PROFILE, Fixture};
+    use crate::wire::Format;
+
+    const VARIANT_PROFILE: &str = include_str!("../../../profiles/variant.yaml");
+    const VARIANT_WORLD: &str = include_str!("../../emulator/worlds/variant.yaml");
+
+    fn variant_world() -> World {
+        World::from_yaml(VARIANT_WORLD, "worlds/variant.yaml").unwrap()
+    }
+
+    #[test]
+    fn the_variant_profile_describes_the_variant_world() {
+        let profile = Profile::parse(VARIANT_PROFILE, "profiles/variant.yaml").unwrap();
+        let world = variant_world();
+        assert_eq!(profile.region, world.region);
+        let mut vswitches = BTreeMap::new();
+        let mut security_groups = Vec::new();
+        let mut instances = BTreeMap::new();
+        for fixture in profile.fixtures.values() {
+            match fixture {
+                Fixture::VSwitch { id, cidr, zone } => {
+                    assert_eq!(zone.as_deref(), Some(world.zone.as_str()), "{id}");
+                    vswitches.insert(id.clone(), *cidr);
+                }
+                Fixture::SecurityGroup { id } => security_groups.push(id.clone()),
+                Fixture::Instance(instance) => {
+                    // The variant places primaries itself: the profile names none.
+                    assert_eq!(instance.primary_eni, None, "{}", instance.id);
+                    assert_eq!(instance.primary_ip, None, "{}", instance.id);
+                    let vswitch = match instance.vswitch.as_deref().map(|v| &profile.fixtures[v]) {
+                        Some(Fixture::VSwitch { id, .. }) => id.clone(),
+                        other => panic!("{}: {other:?}", instance.id),
+                    };
+                    let status = instance
+                        .status
+                        .unwrap_or(eni_emulator::InstanceStatus::Running);
+                    instances.insert(
+                        instance.id.clone(),
+                        (instance.instance_type.clone(), status, vswitch),
+                    );
+                }
+            }
+        }
+        let world_vswitches: BTreeMap<String, ipnet::Ipv4Net> = world
+            .vswitches
+            .iter()
+            .map(|v| (v.id.clone(), v.cidr))
+            .collect();
+        assert_eq!(vswitches, world_vswitches);
+        assert_eq!(security_groups, world.security_groups);
+        let world_instances: BTreeMap<_, _> = world
+            .instances
+            .iter()
+            .map(|i| {
+                assert_eq!(i.primary_eni.id, None, "{}", i.id);
+                assert_eq!(i.primary_eni.primary_ip, None, "{}", i.id);
+                let described = (
+                    i.instance_type.clone(),
+                    i.status,
+                    i.primary_eni.vswitch_id.clone(),
+                );
+                (i.id.clone(), described)
+            })
+            .collect();
+        assert_eq!(instances, world_instances);
+    }
+
+    #[test]
+    fn the_variant_profile_names_the_fixtures_of_the_embedded_one() {
+        let kinds = |profile: &Profile| -> BTreeMap<String, &'static str> {
+            (profile.fixtures.iter())
+                .map(|(name, fixture)| {
+                    let kind = match fixture {
+                        Fixture::VSwitch { .. } => "vswitch",
+                        Fixture::SecurityGroup { .. } => "security_group",
+                        Fixture::Instance(_) => "instance",
+                    };
+                    (name.clone(), kind)
+                })
+                .collect()
+        };
+        let variant = Profile::parse(VARIANT_PROFILE, "profiles/variant.yaml").unwrap();
+        let embedded = Profile::parse(EMBEDDED_PROFILE, "profiles/embedded.yaml").unwrap();
+        assert_eq!(kinds(&variant), kinds(&embedded));
+        assert_eq!(variant.contract, embedded.contract);
+    }
+
+    /// Creates an ENI on a fresh connection of `target` and returns its answer.
+    async fn create(target: &EmbeddedTarget, vswitch: &str, security_group: &str) -> Exchange {
+        let connection = target.open(&EmulatorKnobs::default());
+        let request = WireRequest {
+            params: vec![
+                ("Action".into(), "CreateNetworkInterface".into()),
+                ("VSwitchId".into(), vswitch.into()),
+                ("SecurityGroupId".into(), security_group.into()),
+            ],
+            format: Format::Json,
+            ..WireRequest::default()
+        };
+        connection.exchange(&request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_variant_target_starts_variant_emulators() {
+        let profile = Profile::embedded();
+        let reference = EmbeddedTarget::new(&profile);
+        let variant = EmbeddedTarget::new(&profile).with_variant(Some(7));
+        assert_eq!(reference.describe(), "embedded");
+        assert_eq!(variant.describe(), "embedded (variant world, seed 7)");
+        let (vswitch, sg) = ("vsw-bp1main00000000000001", "sg-bp1default00000000001");
+        let id = |exchange: &Exchange| {
+            assert_eq!(exchange.status, 200, "{:?}", exchange.body);
+            let value = exchange.decoded.get("NetworkInterfaceId").unwrap();
+            value.as_str().unwrap().to_owned()
+        };
+        let reference_id = id(&create(&reference, vswitch, sg).await);
+        let variant_id = id(&create(&variant, vswitch, sg).await);
+        assert!(reference_id.starts_with("eni-bp1"), "{reference_id}");
+        assert_ne!(variant_id, reference_id);
+        // Every connection starts the same variant: the seed makes it reproducible.
+        assert_eq!(id(&create(&variant, vswitch, sg).await), variant_id);
+
+        // The variant world under its own profile.
+        let profile = Profile::parse(VARIANT_PROFILE, "profiles/variant.yaml").unwrap();
+        let target = EmbeddedTarget::with_world(&profile, variant_world()).with_variant(Some(7));
+        let created = create(
+            &target,
+            "vsw-uf6variantmain00000a",
+            "sg-uf6variant00000000000a",
+        )
+        .await;
+        let address = created.decoded.get("PrivateIpAddress").unwrap();
+        let address: std::net::Ipv4Addr = address.as_str().unwrap().parse().unwrap();
+        assert!(
+            "10.20.8.0/24"
+                .parse::<ipnet::Ipv4Net>()
+                .unwrap()
+                .contains(&address)
+        );
+    }
 }

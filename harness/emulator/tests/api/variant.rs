@@ -448,6 +448,36 @@ async fn primaries_the_world_leaves_out_are_placed_at_random_inside_their_vswitc
         placements.insert(placed);
     }
     assert_eq!(placements.len(), 5, "every seed places them elsewhere");
+    // Without a variant, a world that leaves its primaries out gets them too: reference-shaped
+    // ids, usable and distinct addresses, placed by the seed.
+    let placed = |seed: u64| {
+        let world = variant_world();
+        Client::with(|c| {
+            c.world = world;
+            c.seed = seed;
+        })
+        .emulator
+        .world()
+        .clone()
+    };
+    let world = placed(0);
+    assert_eq!(world, placed(0));
+    assert_ne!(world, placed(1));
+    let addresses: BTreeSet<Ipv4Addr> = world
+        .instances
+        .iter()
+        .map(|i| {
+            let id = i.primary_eni.id.as_deref().unwrap();
+            assert!(id.starts_with("eni-bp1") && id.len() == 24, "{id}");
+            i.primary_eni.primary_ip.unwrap()
+        })
+        .collect();
+    assert_eq!(addresses.len(), 3);
+    assert!(
+        addresses
+            .iter()
+            .all(|ip| cidr.contains(ip) && *ip != cidr.network())
+    );
     // A world that gives its primaries keeps them, variant or not.
     let c = variant(9);
     assert_eq!(c.emulator.world(), &World::builtin());
