@@ -66,13 +66,18 @@ async fn suite_against(
     report
 }
 
+/// Cases that need one exact address (a block boundary): another tenant may hold it, and then
+/// they are skipped, saying so.
+const EXACT_ADDRESS_CASES: &[&str] = &["assign.boundary.first-and-last-usable"];
+
 /// Skips that a variant may cause: the reference emulator's own decisions, the other signature
-/// version's cases, and emulator knobs an HTTP target cannot honour.
-fn allowed_skip(reason: &str) -> bool {
+/// version's cases, emulator knobs an HTTP target cannot honour, and an exact address held.
+fn allowed_skip(id: &str, reason: &str) -> bool {
     reason.contains("reference emulator")
         || reason.contains("V3")
         || reason.contains("v1")
         || reason.contains("emulator knobs")
+        || (EXACT_ADDRESS_CASES.contains(&id) && reason.contains("already holds"))
 }
 
 fn assert_portable(report: &SuiteReport, what: &str) {
@@ -85,7 +90,7 @@ fn assert_portable(report: &SuiteReport, what: &str) {
     for outcome in &report.outcomes {
         if let Verdict::Skip(reason) = &outcome.verdict {
             assert!(
-                allowed_skip(reason),
+                allowed_skip(&outcome.id, reason),
                 "{what}: {} skipped: {reason}",
                 outcome.id
             );

@@ -157,6 +157,11 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(shard) = args.shard {
         cases = shard_cases(cases, shard);
     }
+    // A variant is the reference emulator making other choices: its DECISIONS.md cases do not
+    // apply.
+    if args.variant.is_some() {
+        profile.reference_emulator = false;
+    }
     let complete = args.filter.is_none() && args.shard.is_none();
     let (target, repro_url): (Arc<dyn Target>, String) = if args.target == "embedded" {
         (
