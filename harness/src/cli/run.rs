@@ -11,7 +11,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 use crate::checks;
 use crate::escape::terminal;
 use crate::profile::Profile;
-use crate::report::{RunInfo, console, json, junit, matrix};
+use crate::report::{RerunOptions, RunInfo, console, json, junit, matrix};
 use crate::runner::known::KnownFailures;
 use crate::runner::suite::{Shard, filter_cases, shard_cases};
 use crate::runner::{self, SuiteOptions};
@@ -241,8 +241,23 @@ pub fn run(args: RunArgs) -> u8 {
         bar.finish_and_clear();
     }
     let profile_path = args.profile.as_ref().map(|path| path.display().to_string());
+    let rerun = RerunOptions {
+        profile: profile_path.clone(),
+        signing: args
+            .signing
+            .map(|signing| format!("{signing:?}").to_lowercase()),
+        format: args
+            .format
+            .map(|format| format!("{format:?}").to_lowercase()),
+        variant: args.variant,
+        expect_failures: args
+            .expect_failures
+            .as_ref()
+            .map(|path| path.display().to_string()),
+    };
     let mut info = RunInfo {
         profile_path: profile_path.clone(),
+        rerun: rerun.clone(),
         contract,
         started,
         shard: args.shard.map(|shard| shard.to_string()),
@@ -258,10 +273,7 @@ pub fn run(args: RunArgs) -> u8 {
         info.stale_known_failures = found.stale;
         info.unverified_known_failures = found.unverified;
     }
-    print!(
-        "{}",
-        console::failure_details(&report, profile_path.as_deref())
-    );
+    print!("{}", console::failure_details(&report, Some(&rerun)));
     print!("{}", console::known_failures(&report, &info));
     println!("{}", console::summary_with(&report, &info));
     let single_matrix = || {
@@ -274,7 +286,7 @@ pub fn run(args: RunArgs) -> u8 {
             &args.junit,
             args.junit
                 .as_ref()
-                .map(|_| junit::render(&report, profile_path.as_deref())),
+                .map(|_| junit::render(&report, Some(&rerun))),
         ),
         (
             &args.json,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{RunInfo, rerun_command};
+use super::{RerunOptions, RunInfo, rerun_command};
 use crate::escape::{first_line, terminal, terminal_lines};
 use crate::runner::{CaseOutcome, SuiteReport, Verdict};
 
@@ -23,7 +23,7 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
 }
 
 /// Every failure in full.
-pub fn failure_details(report: &SuiteReport, profile_path: Option<&str>) -> String {
+pub fn failure_details(report: &SuiteReport, rerun: Option<&RerunOptions>) -> String {
     let mut out = String::new();
     for outcome in report
         .outcomes
@@ -61,11 +61,7 @@ pub fn failure_details(report: &SuiteReport, profile_path: Option<&str>) -> Stri
         let _ = writeln!(
             out,
             "  rerun: {}",
-            terminal(&rerun_command(
-                &outcome.origin,
-                &report.target,
-                profile_path
-            ))
+            terminal(&rerun_command(&outcome.origin, &report.target, rerun))
         );
     }
     out

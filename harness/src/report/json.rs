@@ -91,7 +91,7 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
                 duration_ms: outcome.duration.as_secs_f64() * 1000.0,
                 requests: outcome.requests,
                 failures: &outcome.failures,
-                rerun: super::rerun_command(&outcome.origin, &report.target, profile_path),
+                rerun: super::rerun_command(&outcome.origin, &report.target, Some(&info.rerun)),
             })
             .collect(),
     };

@@ -12,7 +12,7 @@ use crate::escape::{first_line, xml};
 use crate::runner::{SuiteReport, Verdict};
 
 /// The report as JUnit XML: one test suite (the target), one test case per case.
-pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
+pub fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> String {
     let mut suite = TestSuite::new(format!("eni-harness ({})", xml(&report.target)));
     for outcome in &report.outcomes {
         let status = match &outcome.verdict {
@@ -26,7 +26,7 @@ pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
                 let mut status = TestCaseStatus::skipped();
                 status.set_message(format!("expected failure: {}", xml(reason)));
                 status.set_type("xfail");
-                status.set_description(details(outcome, &report.target, profile_path));
+                status.set_description(details(outcome, &report.target, rerun));
                 status
             }
             Verdict::Fail => {
@@ -43,7 +43,7 @@ pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
                 status.set_type(first.map_or("failure".into(), |failure| {
                     xml(&failure.label()).into_owned()
                 }));
-                status.set_description(details(outcome, &report.target, profile_path));
+                status.set_description(details(outcome, &report.target, rerun));
                 status
             }
         };
@@ -66,7 +66,7 @@ pub fn render(report: &SuiteReport, profile_path: Option<&str>) -> String {
 fn details(
     outcome: &crate::runner::CaseOutcome,
     target: &str,
-    profile_path: Option<&str>,
+    rerun: Option<&super::RerunOptions>,
 ) -> String {
     let mut description = String::new();
     for failure in &outcome.failures {
@@ -83,7 +83,7 @@ fn details(
     }
     description.push_str(&format!(
         "rerun: {}\n",
-        super::rerun_command(&outcome.origin, target, profile_path)
+        super::rerun_command(&outcome.origin, target, rerun)
     ));
     xml(&description).into_owned()
 }
