@@ -247,6 +247,12 @@ pub async fn run_suite(
         &profile.name,
         &profile.contract.name,
     ));
+    if options.snapshots == SnapshotMode::Update && profile.snapshots.is_none() {
+        notes.push(format!(
+            "profile `{}` names no `snapshots:` folder, so `--snapshots update` recorded nothing: the reference recordings are the reference emulator's; snapshots were compared by their contract view",
+            profile.name
+        ));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     let total = cases.len();
     for (index, loaded) in cases.into_iter().enumerate() {
@@ -269,6 +275,7 @@ pub async fn run_suite(
             .collect();
         let snapshots = options.snapshots;
         let provenance = provenance.clone();
+        let snapshot_dir = profile.snapshots.clone();
         tasks.spawn(async move {
             let _slot = jobs
                 .acquire_owned()
@@ -282,7 +289,13 @@ pub async fn run_suite(
             if !locks_held_vswitches.is_empty() {
                 settle_deletions(target.as_ref(), &context.profile, &locks_held_vswitches).await;
             }
-            settle_snapshot(&loaded, &mut outcome, snapshots, &provenance);
+            settle_snapshot(
+                &loaded,
+                &mut outcome,
+                snapshots,
+                &provenance,
+                snapshot_dir.as_deref(),
+            );
             on_done(&outcome);
             (index, outcome)
         });
@@ -347,12 +360,14 @@ async fn settle_deletions(target: &dyn Target, profile: &Profile, vswitch_ids: &
     }
 }
 
-/// Compares or writes the case's snapshot, and fails the case on a difference.
+/// Compares or writes the case's snapshot, and fails the case on a difference: in full against
+/// the target's own recording, by the contract view against the reference recording otherwise.
 fn settle_snapshot(
     loaded: &LoadedCase,
     outcome: &mut CaseOutcome,
     mode: SnapshotMode,
     provenance: &snapshot::Provenance,
+    own_dir: Option<&std::path::Path>,
 ) {
     let Some(text) = &outcome.snapshot_text else {
         return;
@@ -364,10 +379,23 @@ fn settle_snapshot(
     if mode == SnapshotMode::Update && outcome.verdict == Verdict::Fail {
         return;
     }
-    let Some(path) = loaded.snapshot_path() else {
-        return;
-    };
-    match snapshot::settle(&path, &outcome.title, text, mode, Some(provenance)) {
+    let recordings = snapshot::Recordings::of(&loaded.path, own_dir);
+    let open = open_steps(&loaded.case);
+    let result = snapshot::settle_recordings(
+        &recordings,
+        &outcome.title,
+        text,
+        mode,
+        Some(provenance),
+        &open,
+    );
+    let shown = recordings
+        .own
+        .as_ref()
+        .or(recordings.reference.as_ref())
+        .map(|path| path.display().to_string())
+        .unwrap_or_default();
+    match result {
         Ok(settled) => {
             let failure = match &settled {
                 SnapshotOutcome::New { pending } => Some(format!(
@@ -375,7 +403,24 @@ fn settle_snapshot(
                     pending.display()
                 )),
                 SnapshotOutcome::Changed { diff, .. } => {
-                    Some(format!("differs from {}:\n{diff}", path.display()))
+                    Some(format!("differs from {shown}:\n{diff}"))
+                }
+                SnapshotOutcome::ContractChanged {
+                    reference,
+                    diff,
+                    information,
+                    pending,
+                } => {
+                    let proposal = pending.as_ref().map_or_else(String::new, |pending| {
+                        format!(
+                            "\nthis target's own recording is proposed as {} (`cargo insta review`)",
+                            pending.display()
+                        )
+                    });
+                    Some(format!(
+                        "what the contract decides differs from the reference recording {} (this target has no recording of its own):\n{diff}{proposal}\ninformation, the full difference:\n{information}",
+                        reference.display()
+                    ))
                 }
                 _ => None,
             };
@@ -390,7 +435,7 @@ fn settle_snapshot(
             outcome.snapshot = settled;
         }
         Err(error) => {
-            let message = format!("cannot use snapshot {}: {error}", path.display());
+            let message = format!("cannot use snapshot {shown}: {error}");
             outcome.fail(Failure::new(
                 Section::Steps,
                 "snapshot",
@@ -399,6 +444,32 @@ fn settle_snapshot(
             ));
         }
     }
+}
+
+/// The steps whose answer the case itself leaves open: an expectation admitting more than one
+/// status or code, where the contract allows either. Their contract view is the request only.
+pub fn open_steps(case: &Case) -> BTreeSet<String> {
+    let sections = [
+        (Section::Setup, &case.setup),
+        (Section::Steps, &case.steps),
+        (Section::Teardown, &case.teardown),
+    ];
+    let mut open = BTreeSet::new();
+    for (section, steps) in sections {
+        for step in steps {
+            let sends = match step {
+                eni_spec::Step::Send(send) => std::slice::from_ref(send),
+                eni_spec::Step::Concurrent { sends, .. } => sends.as_slice(),
+                eni_spec::Step::Wait { .. } => &[],
+            };
+            for send in sends {
+                if send.expect.status.len() > 1 || send.expect.codes.len() > 1 {
+                    open.insert(format!("{}.{}", section.name(), send.name));
+                }
+            }
+        }
+    }
+    open
 }
 
 /// The fixtures a case needs to itself on a shared target: every fixture it uses but security
