@@ -407,3 +407,275 @@ fn rename(value: &mut Value, names: &BTreeMap<String, String>, in_answer: bool) 
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reference recording: a create, an assign by address, a count assign, a refused
+    /// assign whose message the contract quotes, a refusal whose message it does not, and a
+    /// listing.
+    const REFERENCE: &str = r#"case: t
+steps:
+- step: setup.create
+  request:
+    Action: CreateNetworkInterface
+    VSwitchId: <vswitch>
+  status: 200
+  response:
+    RequestId: <request-id>
+    NetworkInterfaceId: <eni:1>
+    Status: Available
+    Type: Secondary
+    VSwitchId: <vswitch>
+    PrivateIpAddress: <ip:1>
+    MacAddress: <mac:1>
+    PrivateIpSets:
+      PrivateIpSet:
+      - PrivateIpAddress: <ip:1>
+        Primary: "true"
+- step: steps.assign
+  request:
+    Action: AssignPrivateIpAddresses
+    NetworkInterfaceId: <eni:1>
+    PrivateIpAddress.1: <vswitch.free(1)>
+  status: 200
+  response:
+    RequestId: <request-id>
+    AssignedPrivateIpAddressesSet:
+      NetworkInterfaceId: <eni:1>
+      PrivateIpSet:
+        PrivateIpAddress:
+        - <vswitch.free(1)>
+- step: steps.count
+  request:
+    Action: AssignPrivateIpAddresses
+    NetworkInterfaceId: <eni:1>
+    SecondaryPrivateIpAddressCount: "2"
+  status: 200
+  response:
+    RequestId: <request-id>
+    AssignedPrivateIpAddressesSet:
+      NetworkInterfaceId: <eni:1>
+      PrivateIpSet:
+        PrivateIpAddress:
+        - <ip:2>
+        - <ip:3>
+- step: steps.outside
+  request:
+    Action: AssignPrivateIpAddresses
+    NetworkInterfaceId: <eni:1>
+    PrivateIpAddress.1: <vswitch.outside>
+  status: 403
+  response:
+    RequestId: <request-id>
+    Code: InvalidVSwitchId.IpInvalid
+    Message: The specified IpAddress “<vswitch.outside>” is not valid in VSwitch CIDR block “<vswitch.cidr>”.
+- step: steps.bad-key
+  request:
+    Action: AssignPrivateIpAddresses
+    NetworkInterfaceId: <eni:1>
+    PrivateIpAddress.0: <vswitch.free(2)>
+  status: 400
+  response:
+    RequestId: <request-id>
+    Code: InValidParameter
+    Message: the parameter(s) “PrivateIpAddress.0” provided is(are) invalid.
+- step: steps.list
+  request:
+    Action: DescribeNetworkInterfaces
+    VSwitchId: <vswitch>
+  status: 200
+  response:
+    RequestId: <request-id>
+    TotalCount: "1"
+    NetworkInterfaceSets:
+      NetworkInterfaceSet:
+      - NetworkInterfaceId: <eni:1>
+        Status: Available
+        Type: Secondary
+        VSwitchId: <vswitch>
+        InstanceId: ""
+        PrivateIpAddress: <ip:1>
+        PrivateIpSets:
+          PrivateIpSet:
+          - PrivateIpAddress: <ip:1>
+            Primary: "true"
+          - PrivateIpAddress: <vswitch.free(1)>
+            Primary: "false"
+          - PrivateIpAddress: <ip:2>
+            Primary: "false"
+          - PrivateIpAddress: <ip:3>
+            Primary: "false"
+"#;
+
+    fn view(text: &str) -> Value {
+        contract_view_of_text(text, &BTreeSet::new()).expect("a snapshot document")
+    }
+
+    fn edited(pairs: &[(&str, &str)]) -> String {
+        let mut text = REFERENCE.to_string();
+        for (from, to) in pairs {
+            assert!(text.contains(from), "the reference holds {from:?}");
+            text = text.replacen(from, to, 1);
+        }
+        text
+    }
+
+    #[test]
+    fn a_view_equals_itself_and_is_independent_of_the_endpoints_free_choices() {
+        assert_eq!(view(REFERENCE), view(REFERENCE));
+        let foreign = edited(&[
+            // An extra field the reference does not return.
+            (
+                "    MacAddress: <mac:1>\n",
+                "    MacAddress: <mac:1>\n    CreationTime: <timestamp>\n    AssociatedPublicIp: {}\n",
+            ),
+            // Other wording of a message the contract does not quote.
+            (
+                "the parameter(s) “PrivateIpAddress.0” provided is(are) invalid.",
+                "PrivateIpAddress is malformed.",
+            ),
+            // Other wording around a quoted sentence.
+            (
+                "Message: The specified IpAddress",
+                "Message: Refused. The specified IpAddress",
+            ),
+            // Another order of a list: the listing's secondaries.
+            (
+                "          - PrivateIpAddress: <vswitch.free(1)>\n            Primary: \"false\"\n          - PrivateIpAddress: <ip:2>\n",
+                "          - PrivateIpAddress: <ip:2>\n            Primary: \"false\"\n          - PrivateIpAddress: <vswitch.free(1)>\n",
+            ),
+            // The list's total (not a contract field) and an empty InstanceId left out.
+            ("    TotalCount: \"1\"\n", "    TotalCount: \"4\"\n"),
+            ("        InstanceId: \"\"\n", ""),
+        ]);
+        assert_eq!(view(REFERENCE), view(&foreign));
+    }
+
+    #[test]
+    fn other_enis_and_another_numbering_are_the_endpoints_choice() {
+        // The endpoint lists another tenant's ENI first, and numbers its count-assigned
+        // addresses in the other order of its answer.
+        let foreign = edited(&[
+            (
+                "      NetworkInterfaceSet:\n      - NetworkInterfaceId: <eni:1>",
+                "      NetworkInterfaceSet:\n      - NetworkInterfaceId: <eni:2>\n        Status: InUse\n        PrivateIpAddress: <ip:4>\n      - NetworkInterfaceId: <eni:1>",
+            ),
+            (
+                "        - <ip:2>\n        - <ip:3>\n",
+                "        - <ip:3>\n        - <ip:2>\n",
+            ),
+        ]);
+        assert_eq!(view(REFERENCE), view(&foreign));
+    }
+
+    #[test]
+    fn what_the_contract_decides_is_compared() {
+        let changes: &[(&str, &[(&str, &str)])] = &[
+            ("a status", &[("  status: 403\n", "  status: 400\n")]),
+            (
+                "a code",
+                &[("Code: InValidParameter", "Code: InvalidParameter")],
+            ),
+            (
+                "a quoted message",
+                &[(
+                    "is not valid in VSwitch CIDR block",
+                    "is not in VSwitch CIDR block",
+                )],
+            ),
+            (
+                "a missing contract field",
+                &[("        Type: Secondary\n", "")],
+            ),
+            (
+                "the assigned address differs from the requested one",
+                &[(
+                    "        PrivateIpAddress:\n        - <vswitch.free(1)>\n",
+                    "        PrivateIpAddress:\n        - <ip:9>\n",
+                )],
+            ),
+            (
+                "an assigned address listed under another ENI's id",
+                &[(
+                    "      - NetworkInterfaceId: <eni:1>",
+                    "      - NetworkInterfaceId: <running_instance.primary_eni>",
+                )],
+            ),
+            (
+                "the listing's primary is the count-assigned address",
+                &[(
+                    "        PrivateIpAddress: <ip:1>\n        PrivateIpSets:",
+                    "        PrivateIpAddress: <ip:2>\n        PrivateIpSets:",
+                )],
+            ),
+            (
+                "one address fewer assigned",
+                &[("        - <ip:2>\n        - <ip:3>\n", "        - <ip:2>\n")],
+            ),
+        ];
+        for (what, pairs) in changes {
+            assert_ne!(view(REFERENCE), view(&edited(pairs)), "{what} must differ");
+        }
+    }
+
+    #[test]
+    fn an_open_step_keeps_its_request_only() {
+        let refused = edited(&[("  status: 403\n", "  status: 200\n")]);
+        let open: BTreeSet<String> = ["steps.outside".to_string()].into();
+        assert_ne!(view(REFERENCE), view(&refused));
+        assert_eq!(
+            contract_view_of_text(REFERENCE, &open),
+            contract_view_of_text(&refused, &open)
+        );
+        let rewritten = edited(&[(
+            "PrivateIpAddress.1: <vswitch.outside>",
+            "PrivateIpAddress.1: 10.0.0.1",
+        )]);
+        assert_ne!(
+            contract_view_of_text(REFERENCE, &open),
+            contract_view_of_text(&rewritten, &open)
+        );
+    }
+
+    #[test]
+    fn a_paged_listing_keeps_the_page_size_not_which_enis() {
+        let paged = edited(&[(
+            "    VSwitchId: <vswitch>\n  status: 200\n  response:\n    RequestId: <request-id>\n    TotalCount",
+            "    VSwitchId: <vswitch>\n    MaxResults: \"10\"\n  status: 200\n  response:\n    RequestId: <request-id>\n    TotalCount",
+        )]);
+        let other_eni = paged.replacen("      - NetworkInterfaceId: <eni:1>", "      - NetworkInterfaceId: <eni:1>\n        Status: Available\n      - NetworkInterfaceId: <running_instance.primary_eni>", 1);
+        assert_ne!(
+            view(&paged),
+            view(&other_eni),
+            "a known ENI more on the page"
+        );
+        let answer = &view(&paged)["steps"][5]["answer"];
+        assert_eq!(answer["ListedOnThisPage"], 1, "{answer}");
+    }
+
+    #[test]
+    fn every_reference_recording_has_a_contract_view() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+        let mut folders = vec![root.clone()];
+        let mut seen = 0;
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if path.file_name().is_some_and(|name| name != "invalid") {
+                        folders.push(path);
+                    }
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let contents = crate::snapshot::contents_of(&text).unwrap();
+                let view = contract_view_of_text(contents, &BTreeSet::new());
+                assert!(view.is_some(), "{} has no contract view", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen > 100, "only {seen} recordings found");
+    }
+}
