@@ -18,8 +18,16 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 /// A token the redactor numbered: a value the endpoint chose.
-static NUMBERED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<(ip|eni|vpc|mac|cidr):(\d+)>").expect("the pattern is valid"));
+static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<(ip|eni|vpc|mac|cidr|literal-ip):(\d+)>").expect("the pattern is valid")
+});
+
+/// A numbered address in a request. Addresses a case computes or captures carry their
+/// expression's name, so a numbered one is an address the case wrote literally; that it equals
+/// one the endpoint chose (`192.168.0.1` in `192.168.0.1.2`, a primary elsewhere) is the
+/// endpoint's allocation, no relation the case set up.
+static REQUEST_ADDRESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<ip:(\d+)>").expect("the pattern is valid"));
 
 /// The codes whose message the contract quotes, and the quoted sentence (its placeholders
 /// matched by whatever the redacted message holds there).
@@ -134,7 +142,9 @@ fn step_view(step: &Value, open_steps: &BTreeSet<String>, known: &BTreeSet<Strin
     view.insert("step".into(), name.into());
     for key in REQUEST_KEYS {
         if let Some(value) = step.get(*key) {
-            view.insert((*key).into(), value.clone());
+            let mut value = value.clone();
+            literal_addresses(&mut value);
+            view.insert((*key).into(), value);
         }
     }
     if open_steps.contains(name) {
@@ -315,6 +325,19 @@ fn scalar(value: &Value) -> String {
         Value::Null => String::new(),
         Value::Bool(_) | Value::Number(_) => value.to_string(),
         other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn literal_addresses(value: &mut Value) {
+    match value {
+        Value::String(text) if REQUEST_ADDRESS.is_match(text) => {
+            *text = REQUEST_ADDRESS
+                .replace_all(text, "<literal-ip:$1>")
+                .into_owned();
+        }
+        Value::Array(items) => items.iter_mut().for_each(literal_addresses),
+        Value::Object(map) => map.values_mut().for_each(literal_addresses),
+        _ => {}
     }
 }
 
