@@ -351,7 +351,7 @@ async fn own_recordings_round_trip_and_a_change_fails_the_full_comparison() {
 
     // No recording of its own yet: the reference decides, by the contract view.
     let first = run(
-        &[case.clone()],
+        std::slice::from_ref(&case),
         Arc::clone(&target),
         profile.clone(),
         SnapshotMode::Check,
@@ -370,7 +370,7 @@ async fn own_recordings_round_trip_and_a_change_fails_the_full_comparison() {
     assert!(!recorded.exists());
 
     let update = run(
-        &[case.clone()],
+        std::slice::from_ref(&case),
         Arc::clone(&target),
         profile.clone(),
         SnapshotMode::Update,
