@@ -507,6 +507,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn snapshots_folder_is_relative_to_the_profile_and_checked() {
+        assert_eq!(
+            Profile::embedded().snapshots,
+            Some(PathBuf::from("profiles/../snapshots"))
+        );
+        let text =
+            EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: mine/recordings");
+        let profile = Profile::parse(&text, "ci/endpoint.yaml").unwrap();
+        assert_eq!(profile.snapshots, Some(PathBuf::from("ci/mine/recordings")));
+        let without = EMBEDDED_PROFILE.replace("snapshots: ../snapshots\n", "");
+        assert_eq!(Profile::parse(&without, "p.yaml").unwrap().snapshots, None);
+        let empty = EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: \"\"");
+        let error = Profile::parse(&empty, "p.yaml").unwrap_err().to_string();
+        assert!(
+            error.contains("`snapshots` is empty") && error.contains("help:"),
+            "{error}"
+        );
+        // A file where a folder belongs.
+        let file = EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: Cargo.toml");
+        let error = Profile::parse(&file, "p.yaml").unwrap_err().to_string();
+        assert!(error.contains("a file, not a folder"), "{error}");
+    }
+
+    #[test]
     fn builtin_profile_is_valid() {
         let profile = Profile::embedded();
         assert_eq!(profile.contract, Contract::seed());

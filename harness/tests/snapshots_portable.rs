@@ -251,6 +251,12 @@ async fn a_foreign_endpoint_passes_the_reference_snapshots_by_their_contract_vie
             .any(|outcome| matches!(outcome.snapshot, SnapshotOutcome::Matched)),
         "no case was compared in full: the target has no recordings of its own"
     );
+    let information = runner::snapshot_information(&report, 0);
+    assert!(
+        information.contains("info assign.by-address.one: ")
+            && information.contains("cases compared with the reference recordings"),
+        "{information}"
+    );
     let pending = pending_files(&root().join("snapshots"));
     assert!(
         pending.is_empty(),

@@ -446,6 +446,63 @@ fn settle_snapshot(
     }
 }
 
+/// What the snapshots of a run show as information: the cases compared with the reference
+/// recordings by their contract view, and how much of their exchanges differs where the
+/// contract leaves the choice to the endpoint (extra fields, wording, order, ids). The full
+/// differences are printed when at most `full_up_to` cases have any. Empty when no case was
+/// compared that way.
+pub fn snapshot_information(report: &SuiteReport, full_up_to: usize) -> String {
+    let compared: Vec<(&CaseOutcome, &std::path::Path, Option<&String>)> = report
+        .outcomes
+        .iter()
+        .filter_map(|outcome| match &outcome.snapshot {
+            SnapshotOutcome::ContractMatched {
+                reference,
+                information,
+            } => Some((outcome, reference.as_path(), information.as_ref())),
+            _ => None,
+        })
+        .collect();
+    if compared.is_empty() {
+        return String::new();
+    }
+    let differing: Vec<_> = compared
+        .iter()
+        .filter_map(|(outcome, reference, information)| {
+            information.map(|diff| (*outcome, *reference, diff))
+        })
+        .collect();
+    let mut text = format!(
+        "snapshots: {} cases compared with the reference recordings by their contract view (the profile names no recording of this target's own for them); {} differ only where the contract leaves the choice to the endpoint (information, not failures)\n",
+        compared.len(),
+        differing.len()
+    );
+    for (outcome, reference, diff) in &differing {
+        let changed = diff
+            .lines()
+            .filter(|line| {
+                (line.starts_with('+') || line.starts_with('-'))
+                    && !line.starts_with("+++")
+                    && !line.starts_with("---")
+            })
+            .count();
+        text.push_str(&format!(
+            "  info {}: {changed} lines differ from {}\n",
+            outcome.id,
+            reference.display()
+        ));
+        if differing.len() <= full_up_to {
+            for line in diff.lines() {
+                text.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    if !differing.is_empty() {
+        text.push_str("  (to review this endpoint over time, give its profile `snapshots: DIR` and record with `--snapshots update`)\n");
+    }
+    text
+}
+
 /// The steps whose answer the case itself leaves open: an expectation admitting more than one
 /// status or code, where the contract allows either. Their contract view is the request only.
 pub fn open_steps(case: &Case) -> BTreeSet<String> {
