@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod contract_view;
 pub mod escape;
 pub mod fuzz;
 pub mod fuzzing;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use eni_emulator::InstanceStatus;
 use ipnet::Ipv4Net;
@@ -36,6 +36,10 @@ pub struct Profile {
     /// Whether the target is the reference emulator making its default choices: only then do
     /// cases tagged `reference-emulator` (pinning a `DECISIONS.md` choice) run.
     pub reference_emulator: bool,
+    /// Where this target's own snapshot recordings live (`snapshots: DIR`, relative to the
+    /// profile file). Without it, or without a file for a case in it, a case's exchanges are
+    /// compared with the reference recording by their contract view only.
+    pub snapshots: Option<PathBuf>,
 }
 
 /// One thing that exists on the target before a run and that cases may name.
@@ -249,6 +253,8 @@ struct RawProfile {
     resource_prefix: Option<String>,
     #[serde(default)]
     reference_emulator: bool,
+    #[serde(default)]
+    snapshots: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,6 +302,29 @@ impl RawProfile {
             origin: origin.to_string(),
             message,
             help: help.to_string(),
+        };
+        let snapshots = match self.snapshots.as_deref().map(str::trim) {
+            None => None,
+            Some("") => {
+                return Err(invalid(
+                    "`snapshots` is empty".into(),
+                    "name the folder of this target's own recordings, e.g. `snapshots: snapshots-mine` (relative to the profile file), or leave the key out to compare with the reference recordings by their contract view",
+                ));
+            }
+            Some(dir) => {
+                let base = Path::new(origin).parent().unwrap_or(Path::new(""));
+                let path = base.join(dir);
+                if path.exists() && !path.is_dir() {
+                    return Err(invalid(
+                        format!(
+                            "`snapshots: {dir}` is {}, a file, not a folder",
+                            path.display()
+                        ),
+                        "name a folder (it is created on `--snapshots update`)",
+                    ));
+                }
+                Some(path)
+            }
         };
         let contract_name = self.contract.as_deref().unwrap_or("seed");
         let mut contract = Contract::by_name(contract_name).ok_or_else(|| {
@@ -391,6 +420,7 @@ impl RawProfile {
                 .resource_prefix
                 .unwrap_or_else(|| "eni-harness-".into()),
             reference_emulator: self.reference_emulator,
+            snapshots,
         })
     }
 }
@@ -475,6 +505,30 @@ impl RawFixture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_folder_is_relative_to_the_profile_and_checked() {
+        assert_eq!(
+            Profile::embedded().snapshots,
+            Some(PathBuf::from("profiles/../snapshots"))
+        );
+        let text =
+            EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: mine/recordings");
+        let profile = Profile::parse(&text, "ci/endpoint.yaml").unwrap();
+        assert_eq!(profile.snapshots, Some(PathBuf::from("ci/mine/recordings")));
+        let without = EMBEDDED_PROFILE.replace("snapshots: ../snapshots\n", "");
+        assert_eq!(Profile::parse(&without, "p.yaml").unwrap().snapshots, None);
+        let empty = EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: \"\"");
+        let error = Profile::parse(&empty, "p.yaml").unwrap_err().to_string();
+        assert!(
+            error.contains("`snapshots` is empty") && error.contains("help:"),
+            "{error}"
+        );
+        // A file where a folder belongs.
+        let file = EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: Cargo.toml");
+        let error = Profile::parse(&file, "p.yaml").unwrap_err().to_string();
+        assert!(error.contains("a file, not a folder"), "{error}");
+    }
 
     #[test]
     fn builtin_profile_is_valid() {

@@ -38,6 +38,22 @@ pub enum SnapshotOutcome {
         diff: String,
         pending: Option<PathBuf>,
     },
+    /// The target has no recording of its own for this case: its contract view matched the
+    /// reference recording's. `information` is the full diff of what the contract leaves to
+    /// the endpoint (extra fields, message wording, order, the endpoint's ids), when any.
+    ContractMatched {
+        reference: PathBuf,
+        information: Option<String>,
+    },
+    /// The contract view differs from the reference recording's. `diff` is the diff of the two
+    /// views, `information` the full diff; a proposal for the target's own recordings is in
+    /// `pending` when its profile names a snapshot directory.
+    ContractChanged {
+        reference: PathBuf,
+        diff: String,
+        information: String,
+        pending: Option<PathBuf>,
+    },
     /// Off for this case or this run, or the case file has no snapshot location.
     Skipped,
 }
@@ -50,6 +66,48 @@ pub fn snapshot_path(case_file: &Path) -> Option<PathBuf> {
         let absolute = std::env::current_dir().ok()?.join(case_file);
         snapshot_path_within(&absolute)
     })
+}
+
+/// Where the snapshot of a case file lives in a target's own recordings: `cases/a/b.yaml` →
+/// `DIR/a/b.snap`.
+pub fn snapshot_path_in(dir: &Path, case_file: &Path) -> Option<PathBuf> {
+    let beside = snapshot_path(case_file)?;
+    let relative = relative_to_cases(case_file)
+        .or_else(|| relative_to_cases(&std::env::current_dir().ok()?.join(case_file)))?;
+    let mut path = dir.join(relative);
+    path.set_extension("snap");
+    // Keep a lexically different spelling of the same place (`profiles/../snapshots`) as the
+    // reference recording's path, so that reports name one file one way.
+    Some(if same_place(&path, &beside) {
+        beside
+    } else {
+        path
+    })
+}
+
+/// The case file's path below the nearest folder named `cases`, extension and all.
+fn relative_to_cases(case_file: &Path) -> Option<PathBuf> {
+    let mut parts = Vec::new();
+    let mut at = case_file;
+    loop {
+        parts.push(at.file_name()?.to_os_string());
+        at = at.parent()?;
+        if at.file_name()? == "cases" {
+            return Some(parts.iter().rev().collect());
+        }
+    }
+}
+
+/// Whether two paths name the same file, existing or not (their folders compared).
+fn same_place(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    let folder = |path: &Path| {
+        path.parent()
+            .and_then(|parent| std::fs::canonicalize(parent).ok())
+    };
+    a.file_name() == b.file_name() && folder(a).is_some() && folder(a) == folder(b)
 }
 
 fn snapshot_path_within(case_file: &Path) -> Option<PathBuf> {
@@ -238,6 +296,117 @@ pub fn settle(
             }
         },
     }
+}
+
+/// Where one case's recordings are: the reference recording beside the case files (the
+/// reference emulator's, `snapshots/` next to `cases/`) and the target's own, when its profile
+/// names a snapshot directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recordings {
+    pub reference: Option<PathBuf>,
+    pub own: Option<PathBuf>,
+}
+
+impl Recordings {
+    /// The recordings of a case file, `own_dir` being the profile's snapshot directory.
+    pub fn of(case_file: &Path, own_dir: Option<&Path>) -> Recordings {
+        Recordings {
+            reference: snapshot_path(case_file),
+            own: own_dir.and_then(|dir| snapshot_path_in(dir, case_file)),
+        }
+    }
+}
+
+/// Compares (or writes) one case's snapshot against the recordings it has. A target's own
+/// recording is compared in full, and `update` writes there; without one (no snapshot
+/// directory, or no file for the case in it), the contract views of this run and of the
+/// reference recording are compared ([`crate::contract_view`]), and the rest is information.
+/// `update` without a snapshot directory records nothing and compares as `check` does: the
+/// reference recordings are the reference emulator's, never another target's.
+pub fn settle_recordings(
+    recordings: &Recordings,
+    description: &str,
+    contents: &str,
+    mode: SnapshotMode,
+    provenance: Option<&Provenance>,
+    open_steps: &std::collections::BTreeSet<String>,
+) -> std::io::Result<SnapshotOutcome> {
+    if mode == SnapshotMode::Off {
+        return Ok(SnapshotOutcome::Skipped);
+    }
+    if let Some(own) = &recordings.own {
+        let same = recordings.reference.as_ref() == Some(own);
+        if mode == SnapshotMode::Update || own.exists() || same {
+            return settle(own, description, contents, mode, provenance);
+        }
+    }
+    let Some(reference) = &recordings.reference else {
+        return Ok(SnapshotOutcome::Skipped);
+    };
+    let reference_text = match std::fs::read_to_string(reference) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let pending = recordings
+                .own
+                .as_deref()
+                .unwrap_or(reference)
+                .with_extension("snap.new");
+            write(&pending, &file_text_with(description, provenance, contents))?;
+            return Ok(SnapshotOutcome::New { pending });
+        }
+        other => other?,
+    };
+    let recorded = contents_of(&reference_text)
+        .unwrap_or(&reference_text)
+        .trim_end();
+    let information = (recorded != contents.trim_end()).then(|| {
+        similar::TextDiff::from_lines(recorded, contents.trim_end())
+            .unified_diff()
+            .context_radius(3)
+            .header("reference snapshot", "this run")
+            .to_string()
+    });
+    let views = (
+        crate::contract_view::contract_view_of_text(recorded, open_steps),
+        crate::contract_view::contract_view_of_text(contents, open_steps),
+    );
+    let (Some(reference_view), Some(view)) = views else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} is not a snapshot of exchanges; cannot take its contract view",
+                reference.display()
+            ),
+        ));
+    };
+    if reference_view == view {
+        return Ok(SnapshotOutcome::ContractMatched {
+            reference: reference.clone(),
+            information,
+        });
+    }
+    let reference_view = crate::contract_view::render(&reference_view);
+    let view = crate::contract_view::render(&view);
+    let diff = similar::TextDiff::from_lines(&reference_view, &view)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            "contract view of the reference snapshot",
+            "contract view of this run",
+        )
+        .to_string();
+    // A proposal for this target's own recordings; never over the reference's.
+    let pending = recordings.own.as_ref().and_then(|own| {
+        let pending = own.with_extension("snap.new");
+        write(&pending, &file_text_with(description, provenance, contents))
+            .ok()
+            .map(|()| pending)
+    });
+    Ok(SnapshotOutcome::ContractChanged {
+        reference: reference.clone(),
+        diff,
+        information: information.unwrap_or_default(),
+        pending,
+    })
 }
 
 fn write(path: &Path, text: &str) -> std::io::Result<()> {

@@ -55,9 +55,11 @@ async fn suite_against(
     let target: Arc<dyn Target> =
         Arc::new(HttpTarget::new(HttpTargetOptions::local_emulator(&url, &profile)).unwrap());
     let cases = runner::load_cases(&[root().join("cases")]).unwrap();
+    // No recording of its own: each case's exchanges are compared with the reference
+    // emulator's snapshot by their contract view.
     let options = SuiteOptions {
         jobs: 8,
-        snapshots: SnapshotMode::Off,
+        snapshots: SnapshotMode::Check,
         repro_url: url.clone(),
         run_token: format!("variant-{seed}"),
     };

@@ -44,7 +44,11 @@ pub struct RunArgs {
     /// Cases run at once (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Compare snapshots (check), rewrite them (update), or leave them alone (off).
+    /// Compare snapshots (check), record them (update), or leave them alone (off). A case is
+    /// compared in full with the target's own recording (the profile's `snapshots:` folder;
+    /// the shipped profiles name the reference emulator's `snapshots/`); without one, only its
+    /// contract view is compared with the reference recording, and the rest is information.
+    /// `update` records into the profile's folder, and records nothing without one.
     #[arg(long, value_enum, default_value_t = SnapshotMode::Check)]
     snapshots: SnapshotMode,
     /// Signature version (overrides the profile).
@@ -234,6 +238,12 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let contract = profile.contract.name.clone();
     let started = crate::report::now_rfc3339();
+    if args.snapshots == SnapshotMode::Update && profile.snapshots.is_none() {
+        eprintln!(
+            "warning: profile `{}` names no `snapshots:` folder: `--snapshots update` records nothing (the reference recordings are the reference emulator's); add `snapshots: DIR` to record this target's own",
+            profile.name
+        );
+    }
     let profile = Arc::new(profile);
     let mut report =
         runtime().block_on(runner::run_suite(cases, target, profile, options, on_done));
@@ -274,6 +284,10 @@ pub fn run(args: RunArgs) -> u8 {
         info.unverified_known_failures = found.unverified;
     }
     print!("{}", console::failure_details(&report, Some(&rerun)));
+    print!(
+        "{}",
+        crate::escape::terminal_lines(&runner::snapshot_information(&report, 3))
+    );
     print!("{}", console::known_failures(&report, &info));
     println!("{}", console::summary_with(&report, &info));
     let single_matrix = || {

@@ -251,6 +251,12 @@ pub async fn run_suite(
         &profile.name,
         &profile.contract.name,
     ));
+    if options.snapshots == SnapshotMode::Update && profile.snapshots.is_none() {
+        notes.push(format!(
+            "profile `{}` names no `snapshots:` folder, so `--snapshots update` recorded nothing: the reference recordings are the reference emulator's; snapshots were compared by their contract view",
+            profile.name
+        ));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     let total = cases.len();
     for (index, loaded) in cases.into_iter().enumerate() {
@@ -273,6 +279,7 @@ pub async fn run_suite(
             .collect();
         let snapshots = options.snapshots;
         let provenance = provenance.clone();
+        let snapshot_dir = profile.snapshots.clone();
         tasks.spawn(async move {
             let _slot = jobs
                 .acquire_owned()
@@ -286,7 +293,13 @@ pub async fn run_suite(
             if !locks_held_vswitches.is_empty() {
                 settle_deletions(target.as_ref(), &context.profile, &locks_held_vswitches).await;
             }
-            settle_snapshot(&loaded, &mut outcome, snapshots, &provenance);
+            settle_snapshot(
+                &loaded,
+                &mut outcome,
+                snapshots,
+                &provenance,
+                snapshot_dir.as_deref(),
+            );
             on_done(&outcome);
             (index, outcome)
         });
@@ -351,12 +364,14 @@ async fn settle_deletions(target: &dyn Target, profile: &Profile, vswitch_ids: &
     }
 }
 
-/// Compares or writes the case's snapshot, and fails the case on a difference.
+/// Compares or writes the case's snapshot, and fails the case on a difference: in full against
+/// the target's own recording, by the contract view against the reference recording otherwise.
 fn settle_snapshot(
     loaded: &LoadedCase,
     outcome: &mut CaseOutcome,
     mode: SnapshotMode,
     provenance: &snapshot::Provenance,
+    own_dir: Option<&std::path::Path>,
 ) {
     let Some(text) = &outcome.snapshot_text else {
         return;
@@ -368,10 +383,23 @@ fn settle_snapshot(
     if mode == SnapshotMode::Update && outcome.verdict == Verdict::Fail {
         return;
     }
-    let Some(path) = loaded.snapshot_path() else {
-        return;
-    };
-    match snapshot::settle(&path, &outcome.title, text, mode, Some(provenance)) {
+    let recordings = snapshot::Recordings::of(&loaded.path, own_dir);
+    let open = open_steps(&loaded.case);
+    let result = snapshot::settle_recordings(
+        &recordings,
+        &outcome.title,
+        text,
+        mode,
+        Some(provenance),
+        &open,
+    );
+    let shown = recordings
+        .own
+        .as_ref()
+        .or(recordings.reference.as_ref())
+        .map(|path| path.display().to_string())
+        .unwrap_or_default();
+    match result {
         Ok(settled) => {
             let failure = match &settled {
                 SnapshotOutcome::New { pending } => Some(format!(
@@ -379,7 +407,24 @@ fn settle_snapshot(
                     pending.display()
                 )),
                 SnapshotOutcome::Changed { diff, .. } => {
-                    Some(format!("differs from {}:\n{diff}", path.display()))
+                    Some(format!("differs from {shown}:\n{diff}"))
+                }
+                SnapshotOutcome::ContractChanged {
+                    reference,
+                    diff,
+                    information,
+                    pending,
+                } => {
+                    let proposal = pending.as_ref().map_or_else(String::new, |pending| {
+                        format!(
+                            "\nthis target's own recording is proposed as {} (`cargo insta review`)",
+                            pending.display()
+                        )
+                    });
+                    Some(format!(
+                        "what the contract decides differs from the reference recording {} (this target has no recording of its own):\n{diff}{proposal}\ninformation, the full difference:\n{information}",
+                        reference.display()
+                    ))
                 }
                 _ => None,
             };
@@ -394,7 +439,7 @@ fn settle_snapshot(
             outcome.snapshot = settled;
         }
         Err(error) => {
-            let message = format!("cannot use snapshot {}: {error}", path.display());
+            let message = format!("cannot use snapshot {shown}: {error}");
             outcome.fail(Failure::new(
                 Section::Steps,
                 "snapshot",
@@ -403,6 +448,89 @@ fn settle_snapshot(
             ));
         }
     }
+}
+
+/// What the snapshots of a run show as information: the cases compared with the reference
+/// recordings by their contract view, and how much of their exchanges differs where the
+/// contract leaves the choice to the endpoint (extra fields, wording, order, ids). The full
+/// differences are printed when at most `full_up_to` cases have any. Empty when no case was
+/// compared that way.
+pub fn snapshot_information(report: &SuiteReport, full_up_to: usize) -> String {
+    let compared: Vec<(&CaseOutcome, &std::path::Path, Option<&String>)> = report
+        .outcomes
+        .iter()
+        .filter_map(|outcome| match &outcome.snapshot {
+            SnapshotOutcome::ContractMatched {
+                reference,
+                information,
+            } => Some((outcome, reference.as_path(), information.as_ref())),
+            _ => None,
+        })
+        .collect();
+    if compared.is_empty() {
+        return String::new();
+    }
+    let differing: Vec<_> = compared
+        .iter()
+        .filter_map(|(outcome, reference, information)| {
+            information.map(|diff| (*outcome, *reference, diff))
+        })
+        .collect();
+    let mut text = format!(
+        "snapshots: {} cases compared with the reference recordings by their contract view (the profile names no recording of this target's own for them); {} differ only where the contract leaves the choice to the endpoint (information, not failures)\n",
+        compared.len(),
+        differing.len()
+    );
+    for (outcome, reference, diff) in &differing {
+        let changed = diff
+            .lines()
+            .filter(|line| {
+                (line.starts_with('+') || line.starts_with('-'))
+                    && !line.starts_with("+++")
+                    && !line.starts_with("---")
+            })
+            .count();
+        text.push_str(&format!(
+            "  info {}: {changed} lines differ from {}\n",
+            outcome.id,
+            reference.display()
+        ));
+        if differing.len() <= full_up_to {
+            for line in diff.lines() {
+                text.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    if !differing.is_empty() {
+        text.push_str("  (to review this endpoint over time, give its profile `snapshots: DIR` and record with `--snapshots update`)\n");
+    }
+    text
+}
+
+/// The steps whose answer the case itself leaves open: an expectation admitting more than one
+/// status or code, where the contract allows either. Their contract view is the request only.
+pub fn open_steps(case: &Case) -> BTreeSet<String> {
+    let sections = [
+        (Section::Setup, &case.setup),
+        (Section::Steps, &case.steps),
+        (Section::Teardown, &case.teardown),
+    ];
+    let mut open = BTreeSet::new();
+    for (section, steps) in sections {
+        for step in steps {
+            let sends = match step {
+                eni_spec::Step::Send(send) => std::slice::from_ref(send),
+                eni_spec::Step::Concurrent { sends, .. } => sends.as_slice(),
+                eni_spec::Step::Wait { .. } => &[],
+            };
+            for send in sends {
+                if send.expect.status.len() > 1 || send.expect.codes.len() > 1 {
+                    open.insert(format!("{}.{}", section.name(), send.name));
+                }
+            }
+        }
+    }
+    open
 }
 
 /// The fixtures a case needs to itself on a shared target: every fixture it uses but security
