@@ -44,6 +44,10 @@ pub struct Redactor {
     counters: HashMap<&'static str, usize>,
     /// VSwitch blocks of the profile: addresses inside them differ between targets.
     blocks: Vec<ipnet::Ipv4Net>,
+    /// Request parameters whose value the case computed from the target's state (a
+    /// `free_count`): (step, key, value) → token. Kept apart from `named`, since a number must not
+    /// be replaced wherever else it appears.
+    request_values: HashMap<(String, String, String), String>,
 }
 
 impl Redactor {
@@ -74,6 +78,7 @@ impl Redactor {
             named,
             seen: HashMap::new(),
             counters: HashMap::new(),
+            request_values: HashMap::new(),
             blocks: profile.vswitches().map(|(_, _, cidr)| cidr).collect(),
         }
     }
@@ -82,11 +87,33 @@ impl Redactor {
     /// `192.168.0.10` → `<vswitch.host(10)>`. Only target-specific values need this: addresses
     /// inside a fixture block and run-unique tokens.
     pub fn name_value(&mut self, value: &str, expression: &str) {
-        let target_specific =
-            canonical_ipv4(value).is_some_and(|ip| self.in_blocks(ip)) || expression == "unique";
+        // An address a fixture's member gave (`vswitch.outside`) differs by target even where it
+        // lies in no block of the profile.
+        let fixture_member = expression.contains('.');
+        let target_specific = canonical_ipv4(value)
+            .is_some_and(|ip| fixture_member || self.in_blocks(ip))
+            || expression == "unique";
         if target_specific && !self.named.contains_key(value) {
             self.named
                 .insert(value.to_string(), format!("<{expression}>"));
+        }
+    }
+
+    /// Names the value a request parameter got from the target's state (`<small_vswitch.free_count>`),
+    /// for that parameter only.
+    pub fn name_request_value(&mut self, step: &str, key: &str, value: &str, token: String) {
+        self.request_values.insert(
+            (step.to_string(), key.to_string(), value.to_string()),
+            token,
+        );
+    }
+
+    /// A request parameter's value as the snapshot shows it.
+    pub fn request_text(&mut self, step: &str, key: &str, value: &str) -> String {
+        let named = (step.to_string(), key.to_string(), value.to_string());
+        match self.request_values.get(&named) {
+            Some(token) => token.clone(),
+            None => self.text(value),
         }
     }
 

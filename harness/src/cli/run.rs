@@ -165,6 +165,9 @@ pub fn run(args: RunArgs) -> u8 {
     // apply.
     if args.variant.is_some() {
         profile.reference_emulator = false;
+        // Nor are the reference's recordings the variant's own: snapshots compare by their
+        // contract view.
+        profile.snapshots = None;
     }
     let complete = args.filter.is_none() && args.shard.is_none();
     let (target, repro_url): (Arc<dyn Target>, String) = if args.target == "embedded" {

@@ -298,10 +298,20 @@ impl CaseRun<'_> {
             params.push(("Action".to_string(), action.clone()));
         }
         for (key, template) in &send.params {
-            params.push((
-                key.value.clone(),
-                self.scope.eval(template, &mut self.redactor)?,
-            ));
+            let value = self.scope.eval(template, &mut self.redactor)?;
+            // A count read from the state (`free_count`) differs by target: the snapshot shows
+            // the expression.
+            if let [eni_spec::Part::Expr(expr)] = template.parts.as_slice()
+                && expr
+                    .member
+                    .as_ref()
+                    .is_some_and(|member| member.name == "free_count")
+            {
+                let token = format!("<{}>", super::scope::expression_text(expr));
+                self.redactor
+                    .name_request_value(&send.name, &key.value, &value, token);
+            }
+            params.push((key.value.clone(), value));
         }
         let raw_query = match &send.raw_query {
             Some(template) => Some(self.scope.eval(template, &mut self.redactor)?),
@@ -894,14 +904,14 @@ impl CaseRun<'_> {
             let params: serde_json::Value = if keys.len() == request.params.len() {
                 let mut map = serde_json::Map::new();
                 for (key, value) in &request.params {
-                    map.insert(key.clone(), self.redactor.text(value).into());
+                    let shown = self.redactor.request_text(&recorded.name, key, value);
+                    map.insert(key.clone(), shown.into());
                 }
                 map.into()
             } else {
-                let pairs = request
-                    .params
-                    .iter()
-                    .map(|(key, value)| serde_json::json!([key, self.redactor.text(value)]));
+                let pairs = request.params.iter().map(|(key, value)| {
+                    serde_json::json!([key, self.redactor.request_text(&recorded.name, key, value)])
+                });
                 serde_json::Value::Array(pairs.collect())
             };
             step.insert("request".into(), params);
