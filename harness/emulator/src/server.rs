@@ -191,8 +191,35 @@ async fn connection(
     _slot: OwnedSemaphorePermit,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let opened = Instant::now();
+    // Until its first byte a connection is only a socket (about 1 KiB): hyper's buffers (16 KiB)
+    // are made when there is something to read, so thousands of silent connections cost little.
+    let mut first = [0u8; 1];
+    tokio::select! {
+        // `readable` may report a new socket ready before any byte came: peek for one.
+        peeked = stream.peek(&mut first) => {
+            if !matches!(peeked, Ok(1..)) {
+                return;
+            }
+        }
+        () = tokio::time::sleep_until(opened + limits.idle_timeout) => return,
+        _ = stopped.wait_for(|stop| *stop) => return,
+    }
+    // Boxed: the HTTP connection's state is large, and the task holds it only from here on.
+    Box::pin(http(stream, router, emulator, limits, opened, stopped)).await;
+}
+
+/// Serves HTTP on a connection whose first byte has arrived (or is about to).
+async fn http(
+    stream: TcpStream,
+    router: Router,
+    emulator: Emulator,
+    limits: ServeLimits,
+    opened: Instant,
+    mut stopped: watch::Receiver<bool>,
+) {
     let shared: Shared = Arc::new(Mutex::new(State {
-        phase: Phase::Idle(Instant::now()),
+        phase: Phase::Idle(opened),
         owed: 0,
     }));
     let io = Guarded {
