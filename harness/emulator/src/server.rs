@@ -61,12 +61,6 @@ impl Default for ServeLimits {
     }
 }
 
-/// How long a connection whose head was refused keeps reading (and dropping) what the client
-/// still sends, so that closing it does not reset the connection before the answer is read.
-const LINGER: Duration = Duration::from_secs(1);
-/// The most a refused connection reads while it lingers.
-const LINGER_BYTES: usize = 1 << 20;
-
 /// Serves `router` on `listener` with `limits` until `shutdown` resolves, then lets every open
 /// connection finish (the timeouts bound how long that takes).
 pub(crate) async fn serve_with(
@@ -116,7 +110,7 @@ pub(crate) async fn serve_with(
         ));
     }
     let _ = stop.send(true);
-    // Every connection (and every refused head still lingering) holds a slot until it ends.
+    // Every connection holds a slot until it ends.
     let _ = slots.acquire_many(limits.max_connections as u32).await;
     Ok(())
 }
@@ -189,22 +183,49 @@ async fn connection(
     router: Router,
     emulator: Emulator,
     limits: ServeLimits,
-    slot: OwnedSemaphorePermit,
+    // The connection's place under the cap, given back when it ends.
+    _slot: OwnedSemaphorePermit,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let opened = Instant::now();
+    // Until its first byte a connection is only a socket (about 1 KiB): hyper's buffers (16 KiB)
+    // are made when there is something to read, so thousands of silent connections cost little.
+    let mut first = [0u8; 1];
+    tokio::select! {
+        // `readable` may report a new socket ready before any byte came: peek for one.
+        peeked = stream.peek(&mut first) => {
+            if !matches!(peeked, Ok(1..)) {
+                return;
+            }
+        }
+        () = tokio::time::sleep_until(opened + limits.idle_timeout) => return,
+        _ = stopped.wait_for(|stop| *stop) => return,
+    }
+    // Boxed: the HTTP connection's state is large, and the task holds it only from here on.
+    Box::pin(http(stream, router, emulator, limits, opened, stopped)).await;
+}
+
+/// Serves HTTP on a connection whose first byte has arrived (or is about to).
+async fn http(
+    stream: TcpStream,
+    router: Router,
+    emulator: Emulator,
+    limits: ServeLimits,
+    opened: Instant,
     mut stopped: watch::Receiver<bool>,
 ) {
     let shared: Shared = Arc::new(Mutex::new(State {
-        phase: Phase::Idle(Instant::now()),
+        phase: Phase::Idle(opened),
         owed: 0,
     }));
     let io = Guarded {
-        stream: Some(stream),
+        stream,
         shared: Arc::clone(&shared),
         limits,
         emulator,
         timer: None,
         armed: None,
         replacement: None,
-        slot: Some(slot),
     };
     let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
         lock(&shared).phase = Phase::Handling;
@@ -246,8 +267,7 @@ async fn connection(
 /// The socket of one connection, keeping its idle and header deadlines, and writing the ECS
 /// error body in place of hyper's own answer to a head it could not read.
 struct Guarded {
-    /// Taken when the connection lingers after a refused head.
-    stream: Option<TcpStream>,
+    stream: TcpStream,
     shared: Shared,
     limits: ServeLimits,
     emulator: Emulator,
@@ -256,17 +276,11 @@ struct Guarded {
     armed: Option<Instant>,
     /// The answer written instead of hyper's, and how much of it is written.
     replacement: Option<(Vec<u8>, usize)>,
-    /// The connection's place under the cap, given back when it (or its lingering) ends.
-    slot: Option<OwnedSemaphorePermit>,
 }
 
 impl Guarded {
     fn stream(&mut self) -> Pin<&mut TcpStream> {
-        Pin::new(
-            self.stream
-                .as_mut()
-                .expect("the stream is only taken when the connection is dropped"),
-        )
+        Pin::new(&mut self.stream)
     }
 
     /// The current deadline, if one runs, has passed: the connection ends with an error.
@@ -412,38 +426,6 @@ impl AsyncWrite for Guarded {
         ready!(this.poll_replacement(cx))?;
         this.stream().poll_shutdown(cx)
     }
-}
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        // After a refused head the client is likely still sending: closing at once would reset
-        // the connection, and the client could lose the answer. Keep reading (and dropping) for
-        // a moment, the connection's slot still held.
-        if self.replacement.is_some()
-            && let (Some(stream), Ok(runtime)) =
-                (self.stream.take(), tokio::runtime::Handle::try_current())
-        {
-            let slot = self.slot.take();
-            runtime.spawn(linger(stream, slot));
-        }
-    }
-}
-
-async fn linger(mut stream: TcpStream, slot: Option<OwnedSemaphorePermit>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let _ = tokio::time::timeout(LINGER, async {
-        let _ = stream.shutdown().await;
-        let mut scratch = [0u8; 4096];
-        let mut read = 0;
-        while read < LINGER_BYTES {
-            match stream.read(&mut scratch).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => read += n,
-            }
-        }
-    })
-    .await;
-    drop(slot);
 }
 
 /// The request body in time: after `deadline` the body fails with [`BodyTimeout`].

@@ -182,7 +182,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     let credentials = credentials_line(&config.world, args.world.is_some());
     let emulator = Emulator::new(config);
     runtime().block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        let listener = match listen(args.addr) {
             Ok(listener) => listener,
             Err(error) => {
                 eprintln!("error: cannot listen on {}: {error}", args.addr);
@@ -208,6 +208,7 @@ pub fn serve(args: ServeArgs) -> u8 {
             "limits: {} connections; idle {:?}, header {:?}, body {:?} timeouts",
             limits.max_connections, limits.idle_timeout, limits.header_timeout, limits.body_timeout
         );
+        tokio::spawn(give_back_freed_memory());
         match eni_emulator::serve_with(listener, emulator, limits, shutdown_signal()).await {
             Ok(()) => {
                 eprintln!("stopped");
@@ -238,6 +239,35 @@ fn credentials_line(world: &World, from_file: bool) -> String {
         [one] => format!("credentials: AccessKeyId {one} ({source})"),
         many => format!("credentials: AccessKeyIds {} ({source})", many.join(", ")),
     }
+}
+
+/// The command's allocator (mimalloc) returns freed memory to the system only when a later
+/// free finds its purge delay (1 s) passed; a server that falls idle after a flood of
+/// connections frees nothing more and would keep their memory. A megabyte allocated and freed
+/// every two seconds is that later free: RSS went from 240 MB back to 80 MB within 5 s after
+/// 10,000 connections closed, instead of staying at 240 MB until the next requests.
+async fn give_back_freed_memory() {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        std::hint::black_box(Vec::<u8>::with_capacity(1 << 20));
+    }
+}
+
+/// Connections the kernel holds for the accept loop: std's 128 overflowed under a burst of
+/// connects, and a dropped SYN costs its client a second.
+const ACCEPT_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a deep accept queue.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As std's bind does, so a restarted server can take its port again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// The server's limits from the flags; the connection cap stays under the open-files limit, so

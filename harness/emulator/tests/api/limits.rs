@@ -117,7 +117,7 @@ async fn oversize_and_malformed_heads_answer_the_ecs_error_body() {
     assert!(answer.contains("RequestEntityTooLarge"), "{answer}");
     // A query over the emulator's 16 KiB but inside the head limit: the handler's own 413.
     let query = format!(
-        "GET /?Action=DescribeRegions&Pad={} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /?Action=DescribeRegions&Pad={} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         "b".repeat(20_000)
     );
     let answer = exchange(&served, query.as_bytes()).await;
@@ -125,6 +125,16 @@ async fn oversize_and_malformed_heads_answer_the_ecs_error_body() {
         answer.starts_with("HTTP/1.1 413 ") && answer.contains("RequestEntityTooLarge"),
         "{answer}"
     );
+    // A client still sending when its head is refused gets the answer too.
+    let mut stream = served.connect().await;
+    let head = format!("GET /?Action=DescribeRegions&Pad={}", "c".repeat(80_000));
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = stream.write_all(&vec![b'c'; 200_000]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (bytes, _) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    let answer = String::from_utf8_lossy(&bytes);
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer:.300}");
     // A request line that is not HTTP.
     let answer = exchange(&served, b"\x01\x02 not http at all\r\n\r\n").await;
     assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
