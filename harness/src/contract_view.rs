@@ -61,10 +61,10 @@ static QUOTED_MESSAGES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| 
 });
 
 /// The request keys of a snapshot step, in the order the view shows them.
+// `format` and `signing` are left out: a run may ask for another format or sign another way
+// (`--format`, `--signing`) without changing what the contract decides.
 const REQUEST_KEYS: &[&str] = &[
     "method",
-    "format",
-    "signing",
     "request",
     "raw_query",
     "omit",
