@@ -68,6 +68,7 @@ async fn fuzz_served(
         },
         live: false,
         verify,
+        ..FuzzOptions::default()
     };
     fuzz::fuzz(env, options).await
 }
@@ -143,7 +144,7 @@ async fn clean_up_frees_an_attached_eni_holding_more_than_an_available_one_may()
         assign.clone(),
         assign,
     ];
-    let result = fuzz::execute(&lane, &ops, None, None).await;
+    let result = fuzz::execute(&lane, &ops, None, &fuzz::Limits::default()).await;
     let _ = stop.send(());
     assert!(result.findings.is_empty(), "{:#?}", result.findings);
     assert_eq!(

@@ -45,6 +45,7 @@ async fn a_planted_duplicate_is_found_shrunk_and_written_as_a_failing_case() {
             failing: Arc::clone(&defective),
             profile: Arc::clone(&profile),
         }),
+        ..FuzzOptions::default()
     };
     let report = fuzz::fuzz(env, options).await;
     assert!(
@@ -119,6 +120,7 @@ async fn the_same_seed_gives_the_same_run_and_a_clean_emulator_is_not_vacuous() 
             },
             live: false,
             verify: None,
+            ..FuzzOptions::default()
         };
         fuzz::fuzz(env, options)
     };
@@ -152,6 +154,7 @@ async fn concurrency_mode_runs_bounded_rounds() {
         },
         live: false,
         verify: None,
+        ..FuzzOptions::default()
     };
     let report = fuzz::fuzz(env, options).await;
     assert_eq!(report.sequences, 30);

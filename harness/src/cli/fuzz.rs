@@ -1,6 +1,6 @@
 //! `eni-harness fuzz`: seeded sequence fuzzing against a target, beside a clean reference
-//! emulator; each new kind of finding is shrunk and written as a regression case. Exit codes: 0
-//! no findings, 1 findings (or a vacuous run), 2 usage.
+//! emulator; each new kind of finding is printed when it is found, then shrunk and written as a
+//! regression case. Exit codes: 0 no findings, 1 findings (or a vacuous run), 2 usage.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use clap::Args;
 use eni_emulator::Defect;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
+use crate::fuzz::{self, Env, FuzzEvent, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
 use crate::profile::Profile;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Signing};
@@ -27,9 +27,17 @@ pub struct FuzzArgs {
     /// Seed of the sequences: the same seed gives the same sequences.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Stop after this long: no step starts later (default 60s unless --runs is given).
+    /// The run's hard bound, shrinking and proving included: nothing is sent after it, and the
+    /// run ends within one request timeout of it (default 60s unless --runs is given).
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
+    /// The most one finding's shrinking (and proving) may take, within what is left of --time;
+    /// an unfinished shrink still writes the smallest case found so far.
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    shrink_time: Duration,
+    /// Stop at the first finding, once it is shrunk, written and proven.
+    #[arg(long)]
+    fail_fast: bool,
     /// Stop after this many sequences.
     #[arg(long)]
     runs: Option<u64>,
@@ -50,7 +58,8 @@ pub struct FuzzArgs {
     /// Plant a defect in the embedded target (repeatable); `eni-harness selftest` lists them.
     #[arg(long = "defect")]
     defects: Vec<String>,
-    /// Transition time (Attaching, Detaching, Deleting) the reference assumes for an HTTP target.
+    /// Transition time (Attaching, Detaching, Deleting) an HTTP target is expected to take: how
+    /// often its clean-up polls, and the least a written case waits.
     #[arg(long, value_parser = parse_duration, default_value = "2s")]
     async_delay: Duration,
     /// Deadline of one request to an HTTP target.
@@ -140,17 +149,59 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
             .max(1),
         concurrency: args.concurrency,
         out: (!args.no_write).then(|| args.out.clone()),
-        shrink: ShrinkBudget::default(),
+        shrink: ShrinkBudget {
+            time: args.shrink_time,
+            ..ShrinkBudget::default()
+        },
         live: std::io::stderr().is_terminal(),
         verify: Some(verify),
+        fail_fast: args.fail_fast,
+        observer: Some(Arc::new(print_event)),
     };
     let report = runtime.block_on(fuzz::fuzz(env, options));
-    eprintln!("{}", report.summary());
+    eprintln!("{}", visible(&report.summary()));
     if !report.findings.is_empty() || report.is_vacuous() {
         EXIT_FAILED
     } else {
         EXIT_OK
     }
+}
+
+/// Prints a finding as soon as it comes up, and again once it is shrunk and written (over the
+/// live status line, which the next refresh redraws).
+fn print_event(event: &FuzzEvent<'_>) {
+    let text = match event {
+        FuzzEvent::Found {
+            finding,
+            sequence,
+            after,
+        } => format!(
+            "fuzz: found {} at sequence {sequence} after {:.1} s, shrinking it: {}",
+            finding.kind,
+            after.as_secs_f64(),
+            finding.message
+        ),
+        FuzzEvent::Handled(found) => format!("fuzz: finding\n{}", found.describe()),
+    };
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+    eprintln!("{}", visible(&text));
+}
+
+/// Endpoint text made harmless for a terminal: control characters (C0 but newline, C1), and
+/// the bidirectional controls, shown as escapes.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if (c.is_control() && c != '\n') || bidi {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {
@@ -175,4 +226,23 @@ fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget>
         request_timeout: args.timeout,
         max_body_bytes: 4 << 20,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn endpoint_text_cannot_steer_the_terminal() {
+        let shown = visible("a\x1b]52;c;AAAA\x07b\u{9b}2J\u{202e}c\rd\ne");
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{shown:?}"
+        );
+        assert!(!shown.contains('\u{202e}'));
+        assert!(
+            shown.contains("\\u{1b}") && shown.ends_with("\ne"),
+            "{shown:?}"
+        );
+    }
 }
