@@ -371,6 +371,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
                 steps_until: deadline.map(|d| d - reserve),
                 deadline,
                 stop: Some(Arc::clone(&shared.stop)),
+                strict: false,
             },
         };
         workers.spawn(async move { worker(&env, &options, &shared, stream).await });
@@ -382,6 +383,18 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
             std::panic::resume_unwind(error.into_panic());
         }
     }
+    // What the last sequences of each lane are still giving back goes before the run ends.
+    let mut cleanups = tokio::task::JoinSet::new();
+    for env in &streams {
+        let (env, shared) = (Arc::clone(env), Arc::clone(&shared));
+        cleanups.spawn(async move {
+            let restored = env.make_clean(deadline).await;
+            shared
+                .requests
+                .fetch_add(restored.requests, Ordering::Relaxed);
+        });
+    }
+    while cleanups.join_next().await.is_some() {}
     done.store(true, Ordering::Relaxed);
     if let Some(live) = live {
         let _ = live.await;

@@ -180,14 +180,16 @@ impl Restored {
 }
 
 /// Gives back what the fuzzer holds on this lane (`own` and the lane's leftovers; addresses
-/// added to fixture ENIs since the baseline) and reads the lane back until it is all gone, or
-/// until `until`. What stays is remembered as leftovers for the next sequence to give back.
+/// added to fixture ENIs since the baseline) and, with `until`, reads the lane back until it is
+/// all gone or until then; without, it makes one pass and does not wait (the next sequence's
+/// pass goes on where it stopped: what is still Detaching is deleted then). What stays is
+/// remembered as leftovers.
 pub async fn restore(
     reach: Reach<'_>,
     fixtures: &Fixtures,
     lane: &Lane,
     own: &[String],
-    until: Instant,
+    until: Option<Instant>,
     poll: Duration,
 ) -> Restored {
     let Reach {
@@ -236,7 +238,7 @@ pub async fn restore(
                 added.push((id.clone(), extra));
             }
         }
-        if restored.is_clean() || Instant::now() >= until {
+        if restored.is_clean() || until.is_some_and(|until| Instant::now() >= until) {
             return restored;
         }
         for (id, extra) in &added {
@@ -296,6 +298,9 @@ pub async fn restore(
                 _ => {}
             }
         }
+        let Some(until) = until else {
+            return restored;
+        };
         let pause = poll.min(until.saturating_duration_since(Instant::now()));
         tokio::time::sleep(pause).await;
     }
@@ -307,6 +312,8 @@ pub struct Mirror {
     /// Ghost (reference id) → the endpoint's ENI, for ghosts of Deleting ENIs: they go when it
     /// goes.
     pub deleting: BTreeMap<String, String>,
+    /// The ghosts' deletions, in the order they began.
+    pub started: Vec<String>,
     /// Every address held by an ENI that is neither the sequence's nor a fixture's.
     pub foreign: BTreeSet<String>,
     /// Whether the reference took every ghost: if not, it does not know every address in use.
@@ -363,7 +370,8 @@ pub async fn mirror(reference: &InProcess, now: &Observation, fixtures: &Fixture
             if eni.status == "Deleting" {
                 let params = vec![("NetworkInterfaceId".to_string(), ghost.clone())];
                 sent(request("DeleteNetworkInterface", params, Signing::None)).await;
-                mirror.deleting.insert(ghost, eni.id.clone());
+                mirror.deleting.insert(ghost.clone(), eni.id.clone());
+                mirror.started.push(ghost);
             }
         }
     }

@@ -39,6 +39,8 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
 /// On a real clock the reference's transitions never end by themselves: they end when the
 /// target's are seen to have ended, so that the reference is never ahead of the target.
 const REFERENCE_TRANSITION: Duration = Duration::from_secs(3600);
+/// How far the reference's clock moves on after each transition it begins (real clock).
+const TICK: Duration = Duration::from_millis(1);
 /// Added to the transition time in the waits the fuzzer makes and the cases it writes.
 pub const WAIT_MARGIN: Duration = Duration::from_secs(1);
 /// Statuses a written case accepts for a refusal whose status the contract leaves open.
@@ -245,7 +247,7 @@ impl Env {
             &self.fixtures,
             &self.lane,
             &[],
-            until,
+            Some(until),
             self.poll_interval(),
         )
         .await
@@ -382,6 +384,10 @@ pub struct Limits {
     pub deadline: Option<Instant>,
     /// Set by another stream to stop at the next step (`--fail-fast`).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Against an endpoint, start only once what the fuzzer left on the lane is read back gone
+    /// (shrinking): else the sequence starts while the last one's ENIs are still going, and
+    /// they are mirrored like any other ENI.
+    pub strict: bool,
 }
 
 impl Limits {
@@ -391,6 +397,7 @@ impl Limits {
             steps_until: deadline,
             deadline,
             stop: None,
+            strict: false,
         }
     }
 
@@ -430,7 +437,7 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>, limits: &Lim
             &env.fixtures,
             &env.lane,
             &[],
-            cleanup_until(limits.deadline),
+            limits.strict.then(|| cleanup_until(limits.deadline)),
             env.poll_interval(),
         )
         .await;
@@ -470,13 +477,18 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>, limits: &Lim
         before: start,
         mirror,
         settle_pending: false,
-        transition_started: BTreeMap::new(),
+        in_flight: Vec::new(),
+        reference_elapsed: Duration::ZERO,
         longest_transition: Duration::ZERO,
         token_uses: BTreeMap::new(),
         token_prefix: String::new(),
         deadline: limits.deadline,
         result,
     };
+    for ghost in run.mirror.started.clone() {
+        let target = run.mirror.deleting[&ghost].clone();
+        run.began_transition(target, false);
+    }
     if real {
         static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = RUNS.fetch_add(1, Ordering::Relaxed);
@@ -506,6 +518,17 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>, limits: &Lim
     run.result
 }
 
+/// A transition the reference began on a real clock, waiting for the target's to end.
+#[derive(Debug, Clone)]
+struct InFlight {
+    /// The ENI on the target.
+    target: String,
+    /// When it ends on the reference's clock (since the reference started).
+    due: Duration,
+    /// When the target began it (the target accepted the request too).
+    began: Option<Instant>,
+}
+
 struct SeqRun<'a> {
     env: &'a Env,
     target: Side,
@@ -526,8 +549,10 @@ struct SeqRun<'a> {
     mirror: Mirror,
     /// The reference was brought level with a transition that had ended on the target.
     settle_pending: bool,
-    /// When a transition the target accepted began, by the target's ENI id.
-    transition_started: BTreeMap<String, Instant>,
+    /// The reference's transitions in flight (real clock), in the order they began.
+    in_flight: Vec<InFlight>,
+    /// How far the reference's clock was moved on since it started.
+    reference_elapsed: Duration,
     /// The longest a transition was seen to take on the target.
     longest_transition: Duration,
     /// ClientToken → the parameters of its first use and whether that use was steered.
@@ -747,68 +772,64 @@ impl SeqRun<'_> {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// On a real clock, before a step: where the reference still shows a transition that has
-    /// ended on the target, ends the reference's too (all at once: its transitions end only
-    /// here), first waiting for the target to finish the others it has in flight. Where both
-    /// are mid-transition they stay so, and the step is compared mid-transition.
-    async fn sync(&mut self) {
-        let busy: Vec<(String, String)> = self
-            .reference
-            .emulator()
-            .network_interfaces()
-            .into_iter()
-            .filter(|e| is_transitional(&e.status))
-            .map(|e| (e.id, e.status))
-            .collect();
-        if busy.is_empty() {
+    /// On a real clock, before a step: the reference's transitions that have ended on the
+    /// target end in the reference too. They end in the order they began (each began one tick
+    /// of the reference's clock after the last, so that advancing to one's end ends no later
+    /// one), as far as the target has ended them in that order; where both sides are still
+    /// mid-transition, the step is compared mid-transition.
+    fn sync(&mut self) {
+        let Some(now) = self.before.clone() else {
+            return;
+        };
+        let done = |target_id: &String| {
+            now.enis
+                .get(target_id)
+                .is_none_or(|e| !is_transitional(&e.status))
+        };
+        let ended = self
+            .in_flight
+            .iter()
+            .take_while(|flight| done(&flight.target))
+            .count();
+        self.end_transitions(ended);
+    }
+
+    /// Ends the first `count` transitions in flight in the reference.
+    fn end_transitions(&mut self, count: usize) {
+        if count == 0 {
             return;
         }
-        let counterpart = |reference_id: &str| -> String {
-            self.handles
-                .iter()
-                .find(|h| h.reference.as_deref() == Some(reference_id))
-                .and_then(|h| h.target.clone())
-                .or_else(|| self.mirror.deleting.get(reference_id).cloned())
-                .unwrap_or_else(|| reference_id.to_string())
-        };
-        let targets: Vec<String> = busy.iter().map(|(id, _)| counterpart(id)).collect();
-        let started = Instant::now();
-        loop {
-            let now = match self.before.clone() {
-                Some(now) => now,
-                None => match self.observe_target().await {
-                    Some(now) => {
-                        self.before = Some(now.clone());
-                        now
-                    }
-                    None => return,
-                },
-            };
-            let pending =
-                |id: &String| now.enis.get(id).is_some_and(|e| is_transitional(&e.status));
-            let still = targets.iter().filter(|id| pending(id)).count();
-            if still == 0 {
-                self.reference.advance(REFERENCE_TRANSITION);
-                for id in &targets {
-                    if let Some(began) = self.transition_started.remove(id) {
-                        self.longest_transition = self.longest_transition.max(began.elapsed());
-                    }
-                }
-                self.settle_pending = true;
-                return;
-            }
-            if still == targets.len() || started.elapsed() > SETTLE_TIMEOUT || self.out_of_time() {
-                return;
-            }
-            tokio::time::sleep(self.env.poll_interval()).await;
-            self.before = None;
+        let ended: Vec<InFlight> = self.in_flight.drain(..count).collect();
+        let due = ended.last().map_or(self.reference_elapsed, |f| f.due);
+        if due > self.reference_elapsed {
+            self.reference.advance(due - self.reference_elapsed);
+            self.reference_elapsed = due;
         }
+        for flight in &ended {
+            if let Some(began) = flight.began {
+                self.longest_transition = self.longest_transition.max(began.elapsed());
+            }
+        }
+        self.settle_pending = true;
+    }
+
+    /// Notes a transition the reference began just now, on the counterpart of the target's
+    /// ENI `target_id`, and moves the reference's clock on by a tick so that the next one ends
+    /// later.
+    fn began_transition(&mut self, target_id: String, real_start: bool) {
+        self.in_flight.push(InFlight {
+            target: target_id,
+            due: self.reference_elapsed + REFERENCE_TRANSITION,
+            began: real_start.then(Instant::now),
+        });
+        self.reference.advance(TICK);
+        self.reference_elapsed += TICK;
     }
 
     /// A `Wait`: on a virtual clock both sides move on by the wait, at least long enough for any
-    /// transition to end; on a real clock the fuzzer waits until the target's transitions have
-    /// ended (no longer), and the reference's end with them. Returns how long a written case
-    /// waits.
+    /// transition to end; on a real clock the fuzzer waits until the target has ended the
+    /// transitions it knows of (no longer), and the reference ends them too. Returns how long a
+    /// written case waits.
     async fn wait(&mut self, asked: Duration) -> Duration {
         if !self.real {
             let waited = asked.max(default_transition() + WAIT_MARGIN);
@@ -822,18 +843,19 @@ impl SeqRun<'_> {
             let Some(now) = self.observe_target().await else {
                 break;
             };
-            let ours: BTreeSet<&String> = self.created.iter().collect();
-            let settling = now
-                .enis
-                .values()
-                .any(|e| ours.contains(&e.id) && is_transitional(&e.status));
+            let settling = self.in_flight.iter().any(|flight| {
+                now.enis
+                    .get(&flight.target)
+                    .is_some_and(|e| is_transitional(&e.status))
+            });
             self.before = Some(now);
             if !settling || started.elapsed() > SETTLE_TIMEOUT || self.out_of_time() {
                 break;
             }
             tokio::time::sleep(self.env.poll_interval()).await;
         }
-        self.sync().await;
+        let all = self.in_flight.len();
+        self.end_transitions(all);
         self.settle_pending = false;
         self.env.case_wait(self.longest_transition)
     }
@@ -841,7 +863,7 @@ impl SeqRun<'_> {
     /// One step; false when the sequence cannot go on (no answer, or the two sides diverged).
     async fn step(&mut self, index: usize, op: &Op) -> bool {
         if self.real {
-            self.sync().await;
+            self.sync();
         }
         let rendered = op.render(&self.env.fixtures, &self.view());
         let (action, params) = match &rendered {
@@ -984,14 +1006,15 @@ impl SeqRun<'_> {
             ));
         }
         let created = self.record_create(action, &exchange, &reference);
-        if exchange.status == 200
+        if self.real
+            && reference.status == 200
             && matches!(
                 action,
                 "AttachNetworkInterface" | "DetachNetworkInterface" | "DeleteNetworkInterface"
             )
-            && let Some((id, _)) = &named
+            && let Some((target_id, _)) = named.clone()
         {
-            self.transition_started.insert(id.clone(), Instant::now());
+            self.began_transition(target_id, exchange.status == 200);
         }
         let after = if mutating {
             self.observe_target().await
@@ -1211,8 +1234,8 @@ impl SeqRun<'_> {
     }
 
     /// Against a shared target: gives back what the sequence took, and what earlier sequences
-    /// of the lane left, reading the lane back until it is gone (bounded; never past the
-    /// deadline). What stays is remembered for the next sequence.
+    /// of the lane left, without waiting for it to go: what stays is remembered, and the next
+    /// sequence (or the end of the run) goes on giving it back.
     async fn give_back(&mut self) {
         let own: Vec<String> = self.created.iter().cloned().collect();
         let restored = endpoint::restore(
@@ -1220,7 +1243,7 @@ impl SeqRun<'_> {
             &self.env.fixtures,
             &self.env.lane,
             &own,
-            cleanup_until(self.deadline),
+            None,
             self.env.poll_interval(),
         )
         .await;

@@ -54,6 +54,7 @@ pub async fn shrink(
         steps_until: Some(until),
         deadline,
         stop: None,
+        strict: true,
     };
     let mut attempts = 0usize;
     let mut best = ops;
