@@ -195,8 +195,18 @@ async fn serve_builtin(
     transition: Duration,
     defects: Vec<Defect>,
 ) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
+    serve_builtin_with(transition, Duration::ZERO, defects).await
+}
+
+/// The same, with assigns and unassigns keeping their ENI busy for `task` after they answered.
+async fn serve_builtin_with(
+    transition: Duration,
+    task: Duration,
+    defects: Vec<Defect>,
+) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
     let mut config = Config::new(World::builtin());
     config.timings.set_transitions(transition);
+    config.timings.task = task;
     config.defects = defects;
     let emulator = Emulator::new(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -367,4 +377,35 @@ async fn shrinking_stops_rather_than_run_a_candidate_on_a_lane_it_could_not_clea
     assert!(why.contains("could not be cleaned"), "{why}");
     assert_eq!(shrunk.ops, ops, "no candidate was taken");
     assert!(!env.make_clean(None).await.is_clean());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_in_flight_that_no_read_shows_is_no_finding() {
+    let (emulator, url, stop) = serve_builtin_with(
+        Duration::from_millis(200),
+        Duration::from_millis(500),
+        Vec::new(),
+    )
+    .await;
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Http {
+        target: http_target(&url, &profile),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::from_millis(200)).unwrap());
+    let options = FuzzOptions {
+        seed: 0,
+        runs: Some(30),
+        time: Some(Duration::from_secs(60)),
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    let _ = stop.send(());
+    assert!(report.findings.is_empty(), "{}", report.summary());
+    // The endpoint did answer Operation.Conflict where the reference could not: those
+    // sequences stopped being compared instead.
+    assert!(report.diverged > 0, "{}", report.summary());
+    assert!(report.left_behind.is_empty(), "{}", report.summary());
+    let left = left_on(&emulator);
+    assert!(left.is_empty(), "left behind on the endpoint: {left:#?}");
 }

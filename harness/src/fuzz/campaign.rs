@@ -313,13 +313,13 @@ impl Shared {
 }
 
 /// How long before the deadline a stream stops starting steps on a shared endpoint, so that
-/// giving back what the last sequence took fits in the run's time: a detach and a delete, with
-/// a margin, but never more than a quarter of the run.
+/// giving back what the last sequence took fits in the run's time: a transition still under
+/// way, a detach and a delete, with a margin, but never more than a quarter of the run.
 fn cleanup_reserve(env: &Env, time: Duration) -> Duration {
     if env.target.is_embedded() {
         return Duration::ZERO;
     }
-    (2 * env.async_delay + WAIT_MARGIN).min(time / 4)
+    (3 * env.async_delay + WAIT_MARGIN).min(time / 4)
 }
 
 /// Runs the fuzzer until `runs` or `time` is reached. Against the embedded target each sequence

@@ -18,6 +18,9 @@ use crate::wire::{Format, Signing, WireRequest};
 
 /// Longest a clean-up keeps trying: generous against endpoints whose transitions take seconds.
 pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a clean-up keeps trying while nothing changes and nothing is in transition: an
+/// endpoint may refuse for a while (a task in flight answers `Operation.Conflict`), or for good.
+const NO_PROGRESS: Duration = Duration::from_secs(5);
 /// Most secondary addresses one request names: the `Available` cap of the seed contract.
 const CHUNK: usize = 10;
 
@@ -163,6 +166,9 @@ impl std::fmt::Debug for Reach<'_> {
     }
 }
 
+/// What one clean-up pass saw of an ENI: id, status, the addresses it was asked to give back.
+type PassShape = (String, String, Vec<String>);
+
 /// What a clean-up achieved.
 #[derive(Debug, Clone, Default)]
 pub struct Restored {
@@ -201,7 +207,7 @@ pub async fn restore(
     let vswitch_ids = fixtures.vswitch_ids();
     let fixture_enis = fixtures.primary_enis();
     let mut restored = Restored::default();
-    let mut last = None;
+    let mut last: Option<(Instant, Vec<PassShape>)> = None;
     let send = |action: &'static str, params: Vec<(String, String)>| {
         let request = request(action, params, signing);
         async move { connection.send(&request).await.ok() }
@@ -256,7 +262,7 @@ pub async fn restore(
             .collect();
         // An endpoint that refuses to give something back does not keep a run waiting: once a
         // pass over settled ENIs changes nothing, what stays is left.
-        let shape: Vec<(String, String, Vec<String>)> = pass
+        let shape: Vec<PassShape> = pass
             .iter()
             .map(|e| (e.id.clone(), e.status.clone(), e.secondaries.clone()))
             .chain(
@@ -265,10 +271,15 @@ pub async fn restore(
                     .map(|(id, a)| (id.clone(), String::new(), a.clone())),
             )
             .collect();
-        if !pass.iter().any(|e| is_transitional(&e.status)) && last.as_ref() == Some(&shape) {
-            return restored;
+        let settled = !pass.iter().any(|e| is_transitional(&e.status));
+        match &last {
+            Some((since, before)) if settled && *before == shape => {
+                if since.elapsed() >= NO_PROGRESS {
+                    return restored;
+                }
+            }
+            _ => last = Some((Instant::now(), shape)),
         }
-        last = Some(shape);
         for eni in pass {
             let id = &eni.id;
             match eni.status.as_str() {
