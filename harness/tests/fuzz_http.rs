@@ -409,3 +409,43 @@ async fn a_task_in_flight_that_no_read_shows_is_no_finding() {
     let left = left_on(&emulator);
     assert!(left.is_empty(), "left behind on the endpoint: {left:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_500_is_found_over_http_and_its_case_expects_the_contracts_answer() {
+    let defect = Defect::SeedSpaceKey500;
+    let (_emulator, url, stop) = serve_builtin(Duration::ZERO, vec![defect]).await;
+    let profile = Arc::new(Profile::embedded());
+    let failing = http_target(&url, &profile);
+    let spec = TargetSpec::Http {
+        target: Arc::clone(&failing),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap());
+    let options = FuzzOptions {
+        seed: 0,
+        runs: Some(400),
+        time: Some(Duration::from_secs(60)),
+        fail_fast: true,
+        verify: Some(Verify {
+            clean: Arc::new(EmbeddedTarget::new(&profile)),
+            failing: failing as Arc<dyn Target>,
+            profile: Arc::clone(&profile),
+        }),
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    let _ = stop.send(());
+    let found = report
+        .findings
+        .iter()
+        .find(|f| f.kind.check == "no_5xx")
+        .unwrap_or_else(|| panic!("no 5xx found:\n{}", report.summary()));
+    assert_eq!(found.verified, Some(Ok(())), "{}", report.summary());
+    let text = &found.case.as_ref().unwrap().text;
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("status"))
+            .all(|l| !l.contains("500")),
+        "a case that expects the 500 passes on the endpoint that answers it:\n{text}"
+    );
+}

@@ -620,6 +620,18 @@ fn expectation(
             .is_some_and(|r| matches!(r.decides, Decides::Answer { .. }))
     };
     let code = |exchange: &Exchange| exchange.decoded.code.clone().unwrap_or_default();
+    // A server fault or a rate limit is never what a case expects, even where it is no
+    // disagreement: the case would then pass on the endpoint that answered it.
+    let target_refusal_counts = target.status < 500
+        && !target
+            .decoded
+            .code
+            .as_deref()
+            .and_then(|code| contract::ruling(action, code))
+            .is_some_and(|r| r.decides == Decides::Transient);
+    let seen: Vec<u16> = std::iter::once(reference.status)
+        .chain(target_refusal_counts.then_some(target.status))
+        .collect();
     match judgement {
         Judgement::Agree if reference.status == 200 => Expected::success(),
         Judgement::Agree if decided(reference) => {
@@ -632,9 +644,11 @@ fn expectation(
                 codes,
             }
         }
-        Judgement::Agree | Judgement::BothRefused => {
-            Expected::refused(&[target.status, reference.status])
-        }
+        Judgement::BothRefused if decided(reference) && !target_refusal_counts => Expected {
+            statuses: vec![reference.status],
+            codes: vec![code(reference)],
+        },
+        Judgement::Agree | Judgement::BothRefused => Expected::refused(&seen),
         Judgement::Differs { .. } if reference.status == 200 => Expected::success(),
         Judgement::Differs { .. } if decided(reference) => Expected {
             statuses: vec![reference.status],
