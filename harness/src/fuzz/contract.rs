@@ -63,6 +63,7 @@ const CREATE: &str = "CreateNetworkInterface";
 const ATTACH: &str = "AttachNetworkInterface";
 const DETACH: &str = "DetachNetworkInterface";
 const DELETE: &str = "DeleteNetworkInterface";
+const DESCRIBE: &str = "DescribeNetworkInterfaces";
 const DESCRIBE_ATTRIBUTE: &str = "DescribeNetworkInterfaceAttribute";
 
 const fn rule(
@@ -170,6 +171,10 @@ pub const RULINGS: &[Ruling] = &[
     // Reads change nothing; an unknown ENI cannot be described one by one. The listing's
     // filters and their validation are the endpoint's.
     rule(DESCRIBE_ATTRIBUTE, "InvalidEniId.NotFound", None, Refusal, Plain, "DescribeNetworkInterfaceAttribute: one existing ENI"),
+    rule(DESCRIBE, "MissingParameter", None, Nothing, Plain, "DECISIONS.md (the listing's filters)"),
+    rule(DESCRIBE, "InvalidParameter", None, Nothing, Plain, "DECISIONS.md (the listing's filters)"),
+    rule(DESCRIBE, "InValidParameter", None, Nothing, Plain, "DECISIONS.md (the listing's filters)"),
+    rule(DESCRIBE, "InvalidEniId.NotFound", None, Nothing, Plain, "DECISIONS.md (the listing's filters)"),
 ];
 
 /// Codes the `current` contract accepts in place of another (its section "Codes the real cloud
@@ -538,6 +543,25 @@ mod tests {
         assert_eq!(j, Judgement::BothRefused);
         let j = judge("seed", ASSIGN, answer(400, "Throttling"), answer(200, ""));
         assert!(matches!(j, Judgement::Diverged { .. }), "{j:?}");
+    }
+
+    #[test]
+    fn the_listings_filters_are_the_endpoints() {
+        // An empty filter value: the reference lists everything, another endpoint may refuse.
+        let j = judge(
+            "seed",
+            DESCRIBE,
+            answer(400, "InvalidParameter"),
+            answer(200, ""),
+        );
+        assert!(matches!(j, Judgement::Diverged { .. }), "{j:?}");
+        let j = judge(
+            "seed",
+            DESCRIBE_ATTRIBUTE,
+            answer(200, ""),
+            answer(404, "InvalidEniId.NotFound"),
+        );
+        assert!(matches!(j, Judgement::Differs { .. }), "{j:?}");
     }
 
     #[test]
