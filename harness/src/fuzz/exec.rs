@@ -391,16 +391,6 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Both bounds at `deadline`.
-    pub fn until(deadline: Option<Instant>) -> Limits {
-        Limits {
-            steps_until: deadline,
-            deadline,
-            stop: None,
-            strict: false,
-        }
-    }
-
     /// Whether a step may start now.
     pub fn step_may_start(&self) -> bool {
         let stopped = self
@@ -1458,5 +1448,53 @@ fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
             named: addresses,
         },
         _ => Mutation::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(value: &str) -> Option<String> {
+        open_count(&[(
+            "SecondaryPrivateIpAddressCount".to_string(),
+            Val::Text(value.to_string()),
+        )])
+    }
+
+    #[test]
+    fn only_the_counts_the_contract_leaves_open_are_read_as_numbers() {
+        assert_eq!(count("01").as_deref(), Some("1"));
+        assert_eq!(count(" 3").as_deref(), Some("3"));
+        assert_eq!(count("+3").as_deref(), Some("3"));
+        for decided in [
+            "1",
+            "0",
+            "50",
+            "",
+            "-1",
+            "1.5",
+            "abc",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(count(decided), None, "{decided:?}");
+        }
+    }
+
+    #[test]
+    fn a_written_wait_outlasts_every_transition_in_whole_seconds() {
+        let profile = Arc::new(Profile::embedded());
+        let configure: Configure = Arc::new(|_| {});
+        let spec = TargetSpec::Embedded {
+            configure,
+            label: "embedded".into(),
+        };
+        let env = Env::new(profile, spec, Duration::from_millis(2500)).unwrap();
+        assert_eq!(env.case_wait(Duration::ZERO), Duration::from_secs(4));
+        assert_eq!(
+            env.case_wait(Duration::from_millis(4100)),
+            Duration::from_secs(6)
+        );
+        assert!(env.case_wait(Duration::ZERO) >= default_transition() + WAIT_MARGIN);
     }
 }
