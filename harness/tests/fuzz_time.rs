@@ -245,3 +245,38 @@ async fn fail_fast_stops_at_the_first_finding() {
         "a run stopped at its finding is judged by it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_endpoint_is_named_as_such_not_blamed_on_the_fixtures() {
+    // A port nobody listens on any more.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let profile = Arc::new(Profile::embedded());
+    let target = Arc::new(
+        HttpTarget::new(HttpTargetOptions {
+            request_timeout: Duration::from_secs(1),
+            ..HttpTargetOptions::local_emulator(&url, &profile)
+        })
+        .unwrap(),
+    );
+    let spec = TargetSpec::Http {
+        target,
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap());
+    let options = FuzzOptions {
+        runs: Some(20),
+        time: Some(Duration::from_secs(10)),
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    assert!(report.is_vacuous());
+    let summary = report.summary();
+    assert!(summary.contains("no request was answered"), "{summary}");
+    assert!(summary.contains("connect"), "{summary}");
+    assert!(
+        !summary.contains("check the profile's fixtures"),
+        "{summary}"
+    );
+}

@@ -31,8 +31,8 @@ pub struct FuzzArgs {
     /// run ends within one request timeout of it (default 60s unless --runs is given).
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
-    /// The most one finding's shrinking (and proving) may take, within what is left of --time;
-    /// an unfinished shrink still writes the smallest case found so far.
+    /// The most one finding's shrinking may take, within what is left of --time; an unfinished
+    /// shrink still writes the smallest case found so far.
     #[arg(long, value_parser = parse_duration, default_value = "20s")]
     shrink_time: Duration,
     /// Stop at the first finding, once it is shrunk, written and proven.

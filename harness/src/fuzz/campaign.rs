@@ -161,6 +161,8 @@ pub struct FuzzReport {
     pub left_behind: Vec<String>,
     /// `--fail-fast` stopped the run at its first finding.
     pub stopped_at_first: bool,
+    /// Why the first request that went unanswered did (a timeout, a refused connection, …).
+    pub transport_error: Option<String>,
 }
 
 /// Below this share of successful mutating requests a run proves nothing.
@@ -233,7 +235,13 @@ impl FuzzReport {
                 self.left_behind.join(", ")
             ));
         }
-        if self.is_vacuous() {
+        if self.is_vacuous() && self.mutating == 0 && self.unknown_outcomes > 0 {
+            out.push_str(&format!(
+                "\nfuzz: VACUOUS: no request was answered ({} unknown outcomes; the first: {}); is the endpoint up, and does it speak this API?",
+                self.unknown_outcomes,
+                self.transport_error.as_deref().unwrap_or("no answer")
+            ));
+        } else if self.is_vacuous() {
             out.push_str(&format!(
                 "\nfuzz: VACUOUS: only {:.0}% of mutating requests succeeded (at least {:.0}% needed); check the profile's fixtures",
                 100.0 * self.success_ratio(),
@@ -286,6 +294,7 @@ struct Shared {
     unknown: AtomicUsize,
     diverged: AtomicUsize,
     findings: AtomicUsize,
+    transport_error: Mutex<Option<String>>,
     shrinking: Mutex<Duration>,
     seen: Mutex<HashSet<Kind>>,
     found: Mutex<Vec<FoundCase>>,
@@ -426,6 +435,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
         findings,
         left_behind,
         stopped_at_first: options.fail_fast && shared.stop.load(Ordering::Relaxed),
+        transport_error: shared.transport_error.lock().expect("not poisoned").clone(),
     }
 }
 
@@ -482,6 +492,10 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
             );
             if result.diverged.is_some() {
                 shared.diverged.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(error) = &result.transport_error {
+                let mut first = shared.transport_error.lock().expect("not poisoned");
+                first.get_or_insert_with(|| error.clone());
             }
             let new = new_kinds(shared, &result.findings);
             for finding in &new {

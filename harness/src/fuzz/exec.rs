@@ -373,6 +373,8 @@ pub struct SeqResult {
     pub clean_start: bool,
     /// ENIs of the fuzzer it could not give back.
     pub left_behind: Vec<String>,
+    /// Why the first request that went unanswered did.
+    pub transport_error: Option<String>,
 }
 
 /// When a sequence stops.
@@ -414,7 +416,7 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>, limits: &Lim
         Ok(side) => side,
         Err(error) => {
             result.unknown_outcomes += 1;
-            eprintln!("warning: cannot connect to the target: {error:#}");
+            result.transport_error = Some(format!("cannot connect: {error:#}"));
             return result;
         }
     };
@@ -911,8 +913,9 @@ impl SeqRun<'_> {
         self.result.requests += 1;
         let exchange = match self.target.connection.send(&request).await {
             Ok(exchange) => exchange,
-            Err(_) => {
+            Err(error) => {
                 self.result.unknown_outcomes += 1;
+                self.result.transport_error.get_or_insert(error.to_string());
                 self.result
                     .steps
                     .push(StepRecord::new(rendered, Expected::anything()));
