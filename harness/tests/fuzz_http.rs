@@ -68,6 +68,7 @@ async fn fuzz_served(
         },
         live: false,
         verify,
+        ..FuzzOptions::default()
     };
     fuzz::fuzz(env, options).await
 }
@@ -146,13 +147,17 @@ async fn clean_up_frees_an_attached_eni_holding_more_than_an_available_one_may()
         assign.clone(),
         assign,
     ];
-    let result = fuzz::execute(&lane, &ops, None, None).await;
-    let _ = stop.send(());
+    let result = fuzz::execute(&lane, &ops, None, &fuzz::Limits::default()).await;
     assert!(result.findings.is_empty(), "{:#?}", result.findings);
     assert_eq!(
         result.mutating_ok, 5,
         "create, attach and the assigns succeed"
     );
+    // A sequence gives back without waiting; what a transition still holds is given back by
+    // the next sequence, or by the clean-up that ends the run and proving, which reads it back.
+    let restored = lane.make_clean(None).await;
+    let _ = stop.send(());
+    assert!(restored.is_clean(), "{restored:?}");
     let world = World::from_yaml(LANES_WORLD, "worlds/lanes.yaml").unwrap();
     let created: Vec<String> = emulator
         .network_interfaces()
@@ -190,5 +195,268 @@ async fn a_planted_duplicate_is_found_over_http_and_written_as_a_case_that_repro
         found.is_some_and(|found| found.case.is_some()),
         "no allocation finding shrunk to <= 5 steps and verified:\n{}",
         report.summary()
+    );
+}
+
+/// Serves the built-in world, as `eni-harness serve` does, with transitions of `transition`.
+async fn serve_builtin(
+    transition: Duration,
+    defects: Vec<Defect>,
+) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
+    serve_builtin_with(transition, Duration::ZERO, defects).await
+}
+
+/// The same, with assigns and unassigns keeping their ENI busy for `task` after they answered.
+async fn serve_builtin_with(
+    transition: Duration,
+    task: Duration,
+    defects: Vec<Defect>,
+) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
+    let mut config = Config::new(World::builtin());
+    config.timings.set_transitions(transition);
+    config.timings.task = task;
+    config.defects = defects;
+    let emulator = Emulator::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(eni_emulator::serve(listener, emulator.clone(), async {
+        let _ = stopped.await;
+    }));
+    (emulator, url, stop)
+}
+
+/// What the fuzzer created and did not give back: ENIs beyond the world's, and addresses on
+/// the world's primary ENIs.
+fn left_on(emulator: &Emulator) -> Vec<String> {
+    let world = World::builtin();
+    emulator
+        .network_interfaces()
+        .into_iter()
+        .filter(|eni| {
+            !world
+                .instances
+                .iter()
+                .any(|i| i.primary_eni.id.as_deref() == Some(eni.id.as_str()))
+                || !eni.secondary_ips.is_empty()
+        })
+        .map(|eni| format!("{} {} {:?}", eni.id, eni.status, eni.secondary_ips))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_over_http_gives_back_every_round_and_is_not_vacuous() {
+    let (emulator, url, stop) = serve_builtin(Duration::from_millis(300), Vec::new()).await;
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Http {
+        target: http_target(&url, &profile),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::from_millis(300)).unwrap());
+    let options = FuzzOptions {
+        seed: 3,
+        runs: Some(16),
+        time: Some(Duration::from_secs(60)),
+        concurrency: true,
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    let _ = stop.send(());
+    eprintln!("{}", report.summary());
+    assert_eq!(report.sequences, 16, "{}", report.summary());
+    assert!(report.findings.is_empty(), "{}", report.summary());
+    assert!(!report.is_vacuous(), "{}", report.summary());
+    assert!(report.left_behind.is_empty(), "{}", report.summary());
+    let left = left_on(&emulator);
+    assert!(left.is_empty(), "left behind on the endpoint: {left:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_shrunk_and_proven_on_a_shared_endpoint_reproduces_on_fresh_ones() {
+    let defect = Defect::DuplicateAcrossEnis;
+    let transition = Duration::from_millis(300);
+    let (_emulator, url, stop) = serve_builtin(transition, vec![defect]).await;
+    let profile = Arc::new(Profile::embedded());
+    let failing = http_target(&url, &profile);
+    let spec = TargetSpec::Http {
+        target: Arc::clone(&failing),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, transition).unwrap());
+    let out = std::env::temp_dir().join(format!("eni-harness-fuzz-shared-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let options = FuzzOptions {
+        seed: 7,
+        runs: Some(24),
+        time: Some(Duration::from_secs(60)),
+        out: Some(out.clone()),
+        shrink: ShrinkBudget {
+            attempts: 200,
+            time: Duration::from_secs(20),
+        },
+        verify: Some(Verify {
+            clean: Arc::new(EmbeddedTarget::new(&profile)),
+            failing: failing as Arc<dyn Target>,
+            profile: Arc::clone(&profile),
+        }),
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    let _ = stop.send(());
+    let found = report
+        .reproduced(Kind::is_double_allocation, 5)
+        .unwrap_or_else(|| panic!("no allocation finding proven:\n{}", report.summary()))
+        .clone();
+    let text = std::fs::read_to_string(found.path.as_ref().unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&out);
+    let case = eni_spec::parse_case(&text, "written.yaml").expect("the written case parses");
+    // Every wait outlasts the transitions of the endpoint and of the reference that proves it.
+    for step in case.setup.iter().chain(&case.steps).chain(&case.teardown) {
+        if let eni_spec::Step::Wait { duration, .. } = step {
+            assert!(
+                *duration >= fuzz::exec::default_transition() + fuzz::exec::WAIT_MARGIN,
+                "a {duration:?} wait:\n{text}"
+            );
+        }
+    }
+    // Proof that it is not the fuzzer's leftovers that made it fail: it passes on a fresh
+    // reference and fails on a fresh endpoint with the defect, as it did on the shared one.
+    let context = eni_harness::runner::CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: "http://127.0.0.1:0/".into(),
+        run_token: "fresh".into(),
+    };
+    let clean = EmbeddedTarget::new(&profile);
+    let on_clean = eni_harness::runner::run_case(&case, &clean, &context).await;
+    assert_eq!(
+        on_clean.verdict,
+        eni_harness::runner::Verdict::Pass,
+        "{:#?}\n{text}",
+        on_clean.failures
+    );
+    let (_fresh, fresh_url, fresh_stop) = serve_builtin(transition, vec![defect]).await;
+    let fresh = http_target(&fresh_url, &profile);
+    let on_fresh = eni_harness::runner::run_case(&case, fresh.as_ref(), &context).await;
+    let _ = fresh_stop.send(());
+    assert_eq!(
+        on_fresh.verdict,
+        eni_harness::runner::Verdict::Fail,
+        "the case does not fail on a fresh endpoint with the defect:\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shrinking_stops_rather_than_run_a_candidate_on_a_lane_it_could_not_clean() {
+    use eni_harness::fuzz::ops::{CreateSecondaries, Op, TokenPick};
+    let (_emulator, url, stop) = serve_builtin(Duration::ZERO, Vec::new()).await;
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Http {
+        target: http_target(&url, &profile),
+        signing: profile.signing,
+    };
+    let env = Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap();
+    let create = Op::Create {
+        vswitch: 0,
+        primary: None,
+        secondaries: CreateSecondaries::None,
+        token: TokenPick::None,
+    };
+    let ops = vec![create.clone(), create.clone(), create];
+    let kind = Kind {
+        check: "differential".into(),
+        signature: "stands for any finding".into(),
+    };
+    let found = fuzz::SeqResult {
+        findings: vec![fuzz::Finding::new(kind.clone(), 2, "at step 3", "a rule")],
+        clean_start: true,
+        ..fuzz::SeqResult::default()
+    };
+    let budget = ShrinkBudget {
+        attempts: 20,
+        time: Duration::from_secs(20),
+    };
+    // On a clean lane every candidate runs (none shows the kind: the shrink tries them all).
+    let shrunk = fuzz::shrink::shrink(&env, ops.clone(), found.clone(), &kind, budget, None).await;
+    assert_eq!(shrunk.unfinished, None);
+    // An ENI the endpoint does not give back (here: the fuzzer believes it created an
+    // instance's primary ENI, which cannot be detached) keeps the lane dirty.
+    env.lane
+        .remember_created(["eni-bp1running000000000001".to_string()]);
+    let shrunk = fuzz::shrink::shrink(&env, ops.clone(), found, &kind, budget, None).await;
+    let _ = stop.send(());
+    let why = shrunk.unfinished.expect("the shrink stops");
+    assert!(why.contains("could not be cleaned"), "{why}");
+    assert_eq!(shrunk.ops, ops, "no candidate was taken");
+    assert!(!env.make_clean(None).await.is_clean());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_in_flight_that_no_read_shows_is_no_finding() {
+    let (emulator, url, stop) = serve_builtin_with(
+        Duration::from_millis(200),
+        Duration::from_millis(500),
+        Vec::new(),
+    )
+    .await;
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Http {
+        target: http_target(&url, &profile),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::from_millis(200)).unwrap());
+    let options = FuzzOptions {
+        seed: 0,
+        runs: Some(30),
+        time: Some(Duration::from_secs(60)),
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    let _ = stop.send(());
+    assert!(report.findings.is_empty(), "{}", report.summary());
+    // The endpoint did answer Operation.Conflict where the reference could not: those
+    // sequences stopped being compared instead.
+    assert!(report.diverged > 0, "{}", report.summary());
+    assert!(report.left_behind.is_empty(), "{}", report.summary());
+    let left = left_on(&emulator);
+    assert!(left.is_empty(), "left behind on the endpoint: {left:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_500_is_found_over_http_and_its_case_expects_the_contracts_answer() {
+    let defect = Defect::SeedSpaceKey500;
+    let (_emulator, url, stop) = serve_builtin(Duration::ZERO, vec![defect]).await;
+    let profile = Arc::new(Profile::embedded());
+    let failing = http_target(&url, &profile);
+    let spec = TargetSpec::Http {
+        target: Arc::clone(&failing),
+        signing: profile.signing,
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap());
+    let options = FuzzOptions {
+        seed: 0,
+        runs: Some(400),
+        time: Some(Duration::from_secs(60)),
+        fail_fast: true,
+        verify: Some(Verify {
+            clean: Arc::new(EmbeddedTarget::new(&profile)),
+            failing: failing as Arc<dyn Target>,
+            profile: Arc::clone(&profile),
+        }),
+        ..FuzzOptions::default()
+    };
+    let report = fuzz::fuzz(env, options).await;
+    let _ = stop.send(());
+    let found = report
+        .findings
+        .iter()
+        .find(|f| f.kind.check == "no_5xx")
+        .unwrap_or_else(|| panic!("no 5xx found:\n{}", report.summary()));
+    assert_eq!(found.verified, Some(Ok(())), "{}", report.summary());
+    let text = &found.case.as_ref().unwrap().text;
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("status"))
+            .all(|l| !l.contains("500")),
+        "a case that expects the 500 passes on the endpoint that answers it:\n{text}"
     );
 }

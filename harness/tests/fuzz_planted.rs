@@ -45,6 +45,7 @@ async fn a_planted_duplicate_is_found_shrunk_and_written_as_a_failing_case() {
             failing: Arc::clone(&defective),
             profile: Arc::clone(&profile),
         }),
+        ..FuzzOptions::default()
     };
     let report = fuzz::fuzz(env, options).await;
     assert!(
@@ -119,6 +120,7 @@ async fn the_same_seed_gives_the_same_run_and_a_clean_emulator_is_not_vacuous() 
             },
             live: false,
             verify: None,
+            ..FuzzOptions::default()
         };
         fuzz::fuzz(env, options)
     };
@@ -152,9 +154,50 @@ async fn concurrency_mode_runs_bounded_rounds() {
         },
         live: false,
         verify: None,
+        ..FuzzOptions::default()
     };
     let report = fuzz::fuzz(env, options).await;
     assert_eq!(report.sequences, 30);
     assert!(report.findings.is_empty(), "{}", report.summary());
     assert!(report.mutating_ok > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planted_defects_are_still_found_with_the_rule_they_break() {
+    let profile = Arc::new(Profile::embedded());
+    for (defect, expected) in [
+        (Defect::SeedSpaceKey500, "common errors: a 5xx"),
+        (
+            Defect::DuplicateAcrossEnis,
+            "AssignPrivateIpAddresses row 14",
+        ),
+    ] {
+        let configure: fuzz::Configure = Arc::new(move |config| config.defects = vec![defect]);
+        let spec = TargetSpec::Embedded {
+            configure,
+            label: format!("embedded ({})", defect.name()),
+        };
+        let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap());
+        let options = FuzzOptions {
+            seed: 0,
+            runs: Some(300),
+            time: Some(Duration::from_secs(20)),
+            jobs: 2,
+            shrink: ShrinkBudget {
+                attempts: 50,
+                time: Duration::from_secs(2),
+            },
+            ..FuzzOptions::default()
+        };
+        let report = fuzz::fuzz(env, options).await;
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.rests_on.starts_with(expected)),
+            "{}: nothing resting on {expected}:\n{}",
+            defect.name(),
+            report.summary()
+        );
+    }
 }

@@ -593,8 +593,7 @@ fn a_password_in_the_target_url_is_refused_and_never_shown() {
 #[test]
 fn regression_cases_from_hostile_answers_cannot_carry_live_yaml() {
     use eni_harness::fuzz::emit::{Provenance, case_file};
-    use eni_harness::fuzz::exec::StepRecord;
-    use eni_harness::fuzz::fixtures::Fixtures;
+    use eni_harness::fuzz::exec::{Env, Expected, StepRecord, TargetSpec};
     use eni_harness::fuzz::ops::{Rendered, Val};
     use eni_harness::fuzz::oracle::Kind;
     use eni_harness::profile::Profile;
@@ -606,11 +605,21 @@ fn regression_cases_from_hostile_answers_cannot_carry_live_yaml() {
             signature: "AssignPrivateIpAddresses 200 vs 403 Invalid\u{9b}Ip\u{85}\u{fffe}".into(),
         },
         message: format!("answered `X`{planted}\u{85}\u{2028}\u{2029}{FORGED}\u{1b}[2J"),
+        rests_on: "AssignPrivateIpAddresses row 6\u{1b}[2J".into(),
         seed: 7,
         sequence: 3,
         target: "http://127.0.0.1:1/\u{1b}]0;t\u{7}".into(),
     };
-    let fixtures = Fixtures::from_profile(&Profile::embedded()).unwrap();
+    let spec = TargetSpec::Embedded {
+        configure: std::sync::Arc::new(|_| {}),
+        label: "embedded".into(),
+    };
+    let env = Env::new(
+        std::sync::Arc::new(Profile::embedded()),
+        spec,
+        std::time::Duration::ZERO,
+    )
+    .unwrap();
     let steps = vec![StepRecord {
         rendered: Rendered::Send {
             action: "AssignPrivateIpAddresses",
@@ -625,10 +634,14 @@ fn regression_cases_from_hostile_answers_cannot_carry_live_yaml() {
                 ),
             ],
         },
-        expected: Some((400, Some("InvalidParameter".into()))),
+        expected: Expected {
+            statuses: vec![400],
+            codes: vec!["InvalidParameter".into()],
+        },
         created: None,
+        settle_before: None,
     }];
-    let case = case_file(&steps, &fixtures, &provenance).expect("the case is written");
+    let case = case_file(&steps, &env, &provenance).expect("the case is written");
     assert_eq!(
         raw_controls(&case.text),
         Vec::<char>::new(),

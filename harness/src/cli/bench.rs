@@ -233,6 +233,8 @@ fn fuzz_options(time: Duration, jobs: usize) -> FuzzOptions {
         shrink: ShrinkBudget::default(),
         live: false,
         verify: None,
+        fail_fast: false,
+        observer: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! `eni-harness fuzz`: seeded sequence fuzzing against a target, beside a clean reference
-//! emulator; each new kind of finding is shrunk and written as a regression case. Exit codes: 0
-//! no findings, 1 findings (or a vacuous run), 2 usage.
+//! emulator; each new kind of finding is printed when it is found, then shrunk and written as a
+//! regression case. Exit codes: 0 no findings, 1 findings (or a vacuous run), 2 usage.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use clap::Args;
 use eni_emulator::Defect;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
+use crate::fuzz::{self, Env, FuzzEvent, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
 use crate::profile::Profile;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Signing};
@@ -27,9 +27,17 @@ pub struct FuzzArgs {
     /// Seed of the sequences: the same seed gives the same sequences.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Stop after this long: no step starts later (default 60s unless --runs is given).
+    /// The run's hard bound, shrinking and proving included: nothing is sent after it, and the
+    /// run ends within one request timeout of it (default 60s unless --runs is given).
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
+    /// The most one finding's shrinking may take, within what is left of --time; an unfinished
+    /// shrink still writes the smallest case found so far.
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    shrink_time: Duration,
+    /// Stop at the first finding, once it is shrunk, written and proven.
+    #[arg(long)]
+    fail_fast: bool,
     /// Stop after this many sequences.
     #[arg(long)]
     runs: Option<u64>,
@@ -50,7 +58,8 @@ pub struct FuzzArgs {
     /// Plant a defect in the embedded target (repeatable); `eni-harness selftest` lists them.
     #[arg(long = "defect")]
     defects: Vec<String>,
-    /// Transition time (Attaching, Detaching, Deleting) the reference assumes for an HTTP target.
+    /// Transition time (Attaching, Detaching, Deleting) an HTTP target is expected to take: how
+    /// often its clean-up polls, and the least a written case waits.
     #[arg(long, value_parser = parse_duration, default_value = "2s")]
     async_delay: Duration,
     /// Deadline of one request to an HTTP target.
@@ -140,9 +149,14 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
             .max(1),
         concurrency: args.concurrency,
         out: (!args.no_write).then(|| args.out.clone()),
-        shrink: ShrinkBudget::default(),
+        shrink: ShrinkBudget {
+            time: args.shrink_time,
+            ..ShrinkBudget::default()
+        },
         live: std::io::stderr().is_terminal(),
         verify: Some(verify),
+        fail_fast: args.fail_fast,
+        observer: Some(Arc::new(print_event)),
     };
     let report = runtime.block_on(fuzz::fuzz(env, options));
     // Findings quote what the endpoint answered: shown as text, never as terminal controls.
@@ -152,6 +166,28 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// Prints a finding as soon as it comes up, and again once it is shrunk and written (over the
+/// live status line, which the next refresh redraws).
+fn print_event(event: &FuzzEvent<'_>) {
+    let text = match event {
+        FuzzEvent::Found {
+            finding,
+            sequence,
+            after,
+        } => format!(
+            "fuzz: found {} at sequence {sequence} after {:.1} s, shrinking it: {}",
+            finding.kind,
+            after.as_secs_f64(),
+            finding.message
+        ),
+        FuzzEvent::Handled(found) => format!("fuzz: finding\n{}", found.describe()),
+    };
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+    eprintln!("{}", crate::escape::terminal_lines(&text));
 }
 
 fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {

@@ -254,6 +254,8 @@ pub async fn fuzz_detector(
         },
         live: false,
         verify: None,
+        fail_fast: false,
+        observer: None,
     };
     let report = fuzz::fuzz(env, options).await;
     for found in &report.findings {

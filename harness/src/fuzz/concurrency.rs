@@ -2,12 +2,16 @@
 //! smallest VSwitch, checked Jepsen-style: no address is ever held twice or handed out twice, and
 //! every acknowledged assign is visible afterwards unless an unassign on that ENI (acknowledged
 //! or of unknown outcome) named the address. A timeout is an unknown outcome, resolved by
-//! resending with the same `ClientToken`; never a failure by itself.
+//! resending with the same `ClientToken`; never a failure by itself. Against a shared endpoint a
+//! round gives back every ENI it created, whatever happened, and reads the VSwitch back until
+//! they are gone, so that the next round finds the VSwitch as this one did.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::contract;
+use super::endpoint;
 use super::exec::Env;
 use super::oracle::{self, Finding, Kind};
 use super::rng::SplitMix64;
@@ -36,6 +40,8 @@ pub struct RoundResult {
     pub mutating: usize,
     pub mutating_ok: usize,
     pub unknown_outcomes: usize,
+    /// ENIs of the round still on a shared endpoint after its clean-up.
+    pub left_behind: Vec<String>,
 }
 
 /// Two ENIs, and 3–8 requests at them.
@@ -70,14 +76,78 @@ fn request(action: &str, params: Vec<(String, String)>) -> WireRequest {
     }
 }
 
-/// Runs one round on a fresh target (a fresh emulator, or the shared endpoint).
-pub async fn round(env: &Env, ops: &[ConcurrentOp], token_prefix: &str) -> RoundResult {
+/// Runs one round on a fresh target (a fresh emulator, or the shared endpoint, given back
+/// afterwards); nothing is sent past `deadline`.
+pub async fn round(
+    env: &Env,
+    ops: &[ConcurrentOp],
+    token_prefix: &str,
+    deadline: Option<Instant>,
+) -> RoundResult {
     let mut result = RoundResult::default();
-    let Ok(side) = env.open_target() else {
+    let Ok(side) = env.open_target(deadline) else {
         result.unknown_outcomes += 1;
         return result;
     };
     let small = env.fixtures.small_vswitch().clone();
+    // On a shared endpoint: what earlier rounds left goes first, and what is there before the
+    // round tells apart an ENI that a create of unknown outcome made.
+    let mut present_before = BTreeSet::new();
+    if !side.virtual_clock {
+        let restored = env.make_clean(deadline).await;
+        result.requests += restored.requests;
+        if let Ok(now) = side.probe.observe(std::slice::from_ref(&small.id)).await {
+            result.requests += now.requests;
+            present_before = now.enis.into_keys().collect();
+        }
+    }
+    let mut created: Vec<String> = Vec::new();
+    let mut unknown_create = false;
+    let findings = group(
+        env,
+        &side,
+        ops,
+        token_prefix,
+        &small,
+        &mut result,
+        &mut created,
+        &mut unknown_create,
+    )
+    .await;
+    result.findings = findings;
+    if !side.virtual_clock {
+        if unknown_create && let Ok(now) = side.probe.observe(std::slice::from_ref(&small.id)).await
+        {
+            result.requests += now.requests;
+            // A create whose answer never came may have made an ENI: any new one is the round's.
+            let new: Vec<String> = now
+                .enis
+                .into_keys()
+                .filter(|id| !present_before.contains(id) && !created.contains(id))
+                .collect();
+            created.extend(new);
+        }
+        env.lane.remember_created(created.iter().cloned());
+        let restored = env.make_clean(deadline).await;
+        result.requests += restored.requests;
+        result.left_behind = restored.left;
+    }
+    result
+}
+
+/// The round itself: two ENIs created, the group fired at them, the outcome judged. Every ENI
+/// a create answered is added to `created`, whatever happens after.
+#[allow(clippy::too_many_arguments)]
+async fn group(
+    env: &Env,
+    side: &super::exec::Side,
+    ops: &[ConcurrentOp],
+    token_prefix: &str,
+    small: &super::fixtures::VSwitchFixture,
+    result: &mut RoundResult,
+    created: &mut Vec<String>,
+    unknown_create: &mut bool,
+) -> Vec<Finding> {
     let sg = env
         .fixtures
         .security_group
@@ -96,17 +166,19 @@ pub async fn round(env: &Env, ops: &[ConcurrentOp], token_prefix: &str) -> Round
     let mut enis = Vec::new();
     for _ in 0..2 {
         result.requests += 1;
-        if let Ok(exchange) = side.connection.send(&create()).await
-            && let Some(id) = exchange
-                .decoded
-                .get("NetworkInterfaceId")
-                .and_then(|v| v.as_str())
-        {
-            enis.push(id.to_string());
+        match side.connection.send(&create()).await {
+            Ok(exchange) if exchange.status == 200 => {
+                if let Some(id) = endpoint::created_id(&exchange) {
+                    created.push(id.clone());
+                    enis.push(id);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => *unknown_create = true,
         }
     }
     if enis.len() < 2 {
-        return result;
+        return Vec::new();
     }
     let host = |n: u32| std::net::Ipv4Addr::from(u32::from(small.cidr.network()) + n).to_string();
     let requests: Vec<WireRequest> = ops
@@ -180,6 +252,16 @@ pub async fn round(env: &Env, ops: &[ConcurrentOp], token_prefix: &str) -> Round
         }
         if answer.is_none() {
             result.unknown_outcomes += 1;
+            *unknown_create |= matches!(ops[index], ConcurrentOp::Create);
+        }
+    }
+    for (op, answer) in ops.iter().zip(&answers) {
+        if let (ConcurrentOp::Create, Some(exchange)) = (op, answer)
+            && exchange.status == 200
+            && let Some(id) = endpoint::created_id(exchange)
+            && !created.contains(&id)
+        {
+            created.push(id);
         }
     }
     let mut findings = Vec::new();
@@ -251,20 +333,22 @@ pub async fn round(env: &Env, ops: &[ConcurrentOp], token_prefix: &str) -> Round
         })
         .collect();
     for violation in check_disjoint_reports(&reports, &env.checks) {
-        findings.push(Finding {
-            kind: kind(IP_UNIQUE_IN_VSWITCH.name, "handed out twice at once"),
-            step: 0,
-            message: violation.message,
-        });
+        findings.push(Finding::new(
+            kind(IP_UNIQUE_IN_VSWITCH.name, "handed out twice at once"),
+            0,
+            violation.message,
+            UNIQUE_UNDER_CONCURRENCY,
+        ));
     }
     if let Ok(after) = side.probe.observe(std::slice::from_ref(&small.id)).await {
         result.requests += after.requests;
         for violation in check_state(&after, &env.profile, &env.checks, &mut BTreeMap::new()) {
-            findings.push(Finding {
-                kind: kind(violation.check.name, "after a concurrent group"),
-                step: 0,
-                message: violation.message,
-            });
+            findings.push(Finding::new(
+                kind(violation.check.name, "after a concurrent group"),
+                0,
+                violation.message,
+                contract::rests_on_check(violation.check.name),
+            ));
         }
         for (eni, addresses) in &acknowledged {
             let held: BTreeSet<&String> = after
@@ -278,43 +362,27 @@ pub async fn round(env: &Env, ops: &[ConcurrentOp], token_prefix: &str) -> Round
                 .filter(|a| !held.contains(a) && !removed.is_some_and(|r| r.contains(*a)))
                 .collect();
             if !lost.is_empty() && env.checks.is_on(ASSIGN_MATCHES_DESCRIBE) {
-                findings.push(Finding {
-                    kind: kind(ASSIGN_MATCHES_DESCRIBE.name, "acknowledged assign not visible"),
-                    step: 0,
-                    message: format!(
+                findings.push(Finding::new(
+                    kind(ASSIGN_MATCHES_DESCRIBE.name, "acknowledged assign not visible"),
+                    0,
+                    format!(
                         "an acknowledged assign gave {eni} {}, which it does not hold afterwards (no unassign named it)",
                         lost.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
                     ),
-                });
+                    ACKNOWLEDGED_STAYS,
+                ));
             }
         }
     }
-    // Give back what the round took on a shared target.
-    if !side.virtual_clock {
-        let mut all = enis.clone();
-        for answer in answers.iter().flatten() {
-            if let Some(id) = answer
-                .decoded
-                .get("NetworkInterfaceId")
-                .and_then(|v| v.as_str())
-                && !all.iter().any(|e| e == id)
-            {
-                all.push(id.to_string());
-            }
-        }
-        for id in all {
-            let _ = side
-                .connection
-                .send(&request(
-                    "DeleteNetworkInterface",
-                    vec![("NetworkInterfaceId".into(), id)],
-                ))
-                .await;
-        }
-    }
-    result.findings = findings;
-    result
+    findings
 }
+
+/// What the uniqueness of concurrent answers rests on.
+const UNIQUE_UNDER_CONCURRENCY: &str =
+    "invariant 7 (under concurrency no address is handed out twice)";
+/// What the visibility of acknowledged assigns rests on.
+const ACKNOWLEDGED_STAYS: &str =
+    "invariants 6 and 7 (an acknowledged assign is what Describe shows afterwards)";
 
 fn kind(check: &str, signature: &str) -> Kind {
     Kind {

@@ -1,12 +1,15 @@
 //! Turning a shrunk sequence into a ready-to-run case file: ENIs created and captured, every
 //! value written relative to the profile's fixtures (`${vswitch.host(12)}`), each step expecting
-//! what the contract (the reference) answered, teardown detaching and deleting what was created.
+//! what the contract decides about it (the reference's code where the contract fixes the code,
+//! else only accepted or refused), teardown detaching and deleting what was created. Every wait
+//! is at least the transition time of both the target and the reference that proves the case.
 //! The text goes through `eni_spec::parse_case` and `case_to_yaml`, so it is valid and canonical.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
-use super::exec::StepRecord;
+use super::exec::{Env, Expected, StepRecord};
 use super::fixtures::Fixtures;
 use super::ops::{Rendered, Val};
 use super::oracle::Kind;
@@ -17,6 +20,8 @@ use crate::checks::invariants::canonical_ipv4;
 pub struct Provenance {
     pub kind: Kind,
     pub message: String,
+    /// The contract rule the finding rests on.
+    pub rests_on: String,
     pub seed: u64,
     pub sequence: u64,
     pub target: String,
@@ -33,9 +38,20 @@ pub struct CaseFile {
 /// Writes the case. Fails only if the generated text does not parse (a bug of the writer).
 pub fn case_file(
     steps: &[StepRecord],
-    fixtures: &Fixtures,
+    env: &Env,
     provenance: &Provenance,
 ) -> Result<CaseFile, String> {
+    let fixtures = &env.fixtures;
+    // Long enough for any transition on either side: the longest the run waited, at least.
+    let settle = steps
+        .iter()
+        .filter_map(|step| match step.rendered {
+            Rendered::Wait(waited) => Some(waited),
+            Rendered::Send { .. } => step.settle_before,
+        })
+        .chain(std::iter::once(env.case_wait(Duration::ZERO)))
+        .max()
+        .unwrap_or_default();
     let slug = slug(&provenance.kind);
     let mut uses: Vec<String> = fixtures.vswitches.iter().map(|v| v.name.clone()).collect();
     uses.extend(fixtures.security_group.iter().map(|sg| sg.name.clone()));
@@ -47,9 +63,12 @@ pub fn case_file(
     let mut in_setup = true;
     for (index, step) in steps.iter().enumerate() {
         let mut lines = Vec::new();
+        if let Some(pause) = step.settle_before {
+            lines.push(format!("  - wait: {}", seconds(pause)));
+        }
         match &step.rendered {
             Rendered::Wait(duration) => {
-                lines.push(format!("  - wait: {}s", duration.as_secs().max(1)));
+                lines.push(format!("  - wait: {}", seconds(*duration)));
             }
             Rendered::Send { action, params } => {
                 lines.push(format!("  - name: step-{}", index + 1));
@@ -69,17 +88,8 @@ pub fn case_file(
                         lines.push(format!("      - [{}, {}]", quote(key), quote(&text)));
                     }
                 }
-                match &step.expected {
-                    Some((status, code)) => {
-                        lines.push("    expect:".into());
-                        lines.push(format!("      status: {status}"));
-                        if let (Some(code), true) = (code, *status != 200) {
-                            lines.push(format!("      code: {}", quote(code)));
-                        }
-                    }
-                    None => lines.push("    expect: { status: [] }".into()),
-                }
-                let succeeded = matches!(step.expected, Some((200, _)));
+                lines.extend(expect_lines(&step.expected));
+                let succeeded = step.expected.is_success();
                 let count = params.iter().find_map(|(k, v)| match v {
                     Val::Text(text) if k == "SecondaryPrivateIpAddressCount" => {
                         text.parse::<u32>().ok()
@@ -140,6 +150,10 @@ pub fn case_file(
     }
     let any = "[200, 400, 403, 404]";
     let mut teardown = Vec::new();
+    if !attached.is_empty() {
+        // An attach may still be in progress; a detach must end before the delete.
+        teardown.push(format!("  - wait: {}", seconds(settle)));
+    }
     for (h, instance) in &attached {
         teardown.push(format!("  - name: detach-eni{h}-{}", teardown.len() + 1));
         teardown.push("    action: DetachNetworkInterface".into());
@@ -149,8 +163,8 @@ pub fn case_file(
         ));
         teardown.push(format!("    expect: {{ status: {any} }}"));
     }
-    if !captured.is_empty() {
-        teardown.push("  - wait: 30s".into());
+    if !attached.is_empty() {
+        teardown.push(format!("  - wait: {}", seconds(settle)));
     }
     for h in &captured {
         teardown.push(format!("  - name: delete-eni{h}"));
@@ -161,8 +175,8 @@ pub fn case_file(
         teardown.push(format!("    expect: {{ status: {any} }}"));
     }
     let title = format!(
-        "Fuzz finding: {} (seed {}, sequence {})",
-        provenance.kind, provenance.seed, provenance.sequence
+        "Fuzz finding: {} (seed {}, sequence {}; contract: {})",
+        provenance.kind, provenance.seed, provenance.sequence, provenance.rests_on
     );
     let mut text = format!(
         "id: regressions.{slug}\ntitle: {}\ntags: [regression, fuzz]\nuses: [{}]\nsnapshot: false\n",
@@ -227,6 +241,37 @@ pub fn file_text(header: &[String], case: &eni_spec::Case) -> Result<String, Str
             ))
         }
     }
+}
+
+/// A duration as a case writes it: whole seconds, rounded up.
+fn seconds(duration: Duration) -> String {
+    let whole = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    format!("{}s", whole.max(1))
+}
+
+/// The `expect:` of a step: the statuses (none: any), and the codes where the contract fixes
+/// them.
+fn expect_lines(expected: &Expected) -> Vec<String> {
+    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+    let mut lines = vec!["    expect:".to_string()];
+    lines.push(match expected.statuses.as_slice() {
+        [one] => format!("      status: {one}"),
+        many => format!(
+            "      status: {}",
+            list(many.iter().map(u16::to_string).collect())
+        ),
+    });
+    if !expected.is_success() {
+        match expected.codes.as_slice() {
+            [] => {}
+            [one] => lines.push(format!("      code: {}", quote(one))),
+            many => lines.push(format!(
+                "      code: {}",
+                list(many.iter().map(|c| quote(c)).collect())
+            )),
+        }
+    }
+    lines
 }
 
 /// A value written relative to the fixtures where it names one.

@@ -1,23 +1,32 @@
 //! Running one sequence: each operation is rendered against the reference's state, sent to the
 //! target, steered onto the reference (where the target chose addresses itself, the reference is
-//! told the target's choice), and judged: answer checks, the code→status table, the differential
-//! comparison, and the IP invariants on the state read back after every mutating operation.
+//! told the target's choice), and judged by what the contract decides ([`super::contract`]):
+//! answer checks, the status the contract gives each code, the differential comparison of
+//! answers, reads and the state after every mutating operation, and the IP invariants on the
+//! state read back. Against a shared endpoint ([`super::endpoint`]) a sequence starts by giving
+//! back what earlier ones left, mirrors the ENIs it does not own into the reference, keeps the
+//! reference's transitions in step with the endpoint's, and gives back what it took.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use eni_emulator::{Config, ContractProfile, World};
+use eni_emulator::{Config, ContractProfile, Timings, World};
 
+use super::contract::{self, Answer, Decides, Judgement, Sensitivity};
+use super::endpoint::{
+    self, CLEANUP_TIMEOUT, Gated, Lane, Mirror, Reach, Restored, is_transitional,
+};
 use super::fixtures::Fixtures;
 use super::inproc::{DescribeProbe, InProcess, StateProbe};
 use super::ops::{Op, Rendered, StateView, Val};
-use super::oracle::{self, Finding, Kind};
+use super::oracle::{self, Finding, Kind, Pair};
 use crate::checks::CheckSet;
 use crate::checks::expect::ASSIGNED_PATH;
 use crate::checks::invariants::{Mutation, check_assign_report, check_state, check_transition};
-use crate::checks::observe::{EniView, Observation};
+use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
 use crate::profile::Profile;
 use crate::target::{Connection, EmulatorKnobs, Exchange, HttpTarget, Target};
@@ -25,10 +34,17 @@ use crate::wire::{Format, Signing, WireRequest};
 
 /// Stands for an ENI one side never created (the other did: that is a finding already).
 const MISSING_ENI: &str = "eni-bp1fuzzmissing0000001";
-/// Longest real pause of a `Wait` against a target on the real clock.
-const MAX_REAL_WAIT: Duration = Duration::from_millis(2500);
 /// Bound on waiting for a real target's transitions to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
+/// On a real clock the reference's transitions never end by themselves: they end when the
+/// target's are seen to have ended, so that the reference is never ahead of the target.
+const REFERENCE_TRANSITION: Duration = Duration::from_secs(3600);
+/// How far the reference's clock moves on after each transition it begins (real clock).
+const TICK: Duration = Duration::from_millis(1);
+/// Added to the transition time in the waits the fuzzer makes and the cases it writes.
+pub const WAIT_MARGIN: Duration = Duration::from_secs(1);
+/// Statuses a written case accepts for a refusal whose status the contract leaves open.
+const REFUSED: [u16; 4] = [400, 403, 404, 409];
 
 /// Plants defects into an embedded target's emulator (a no-op for a clean one).
 pub type Configure = Arc<dyn Fn(&mut Config) + Send + Sync>;
@@ -65,6 +81,20 @@ impl TargetSpec {
     pub fn is_embedded(&self) -> bool {
         matches!(self, TargetSpec::Embedded { .. })
     }
+
+    fn signing(&self) -> Signing {
+        match self {
+            TargetSpec::Embedded { .. } => Signing::None,
+            TargetSpec::Http { signing, .. } => *signing,
+        }
+    }
+}
+
+/// The longest transition of the emulator's default timings: what the embedded target and the
+/// reference that proves a written case take.
+pub fn default_transition() -> Duration {
+    let timings = Timings::default();
+    timings.attach.max(timings.detach).max(timings.delete)
 }
 
 /// Everything a run shares.
@@ -76,8 +106,11 @@ pub struct Env {
     pub world: World,
     pub contract: ContractProfile,
     pub target: TargetSpec,
-    /// Async transition time the reference assumes for a target on the real clock.
+    /// The transition time (Attaching, Detaching, Deleting) a target on the real clock is
+    /// expected to take: how often clean-up polls, and the least a written case waits.
     pub async_delay: Duration,
+    /// What this lane of a shared endpoint remembers between sequences.
+    pub lane: Arc<Lane>,
 }
 
 impl Env {
@@ -100,11 +133,13 @@ impl Env {
             contract,
             target,
             async_delay,
+            lane: Arc::default(),
         })
     }
 
     /// One environment per lane of the fixtures ([`Fixtures::lanes`]), each with the reference
-    /// world of its own lane: sequences on different lanes can run at once against one endpoint.
+    /// world and the memory of its own lane: sequences on different lanes can run at once
+    /// against one endpoint.
     pub fn lanes(&self) -> Vec<Env> {
         self.fixtures
             .lanes()
@@ -112,30 +147,36 @@ impl Env {
             .map(|fixtures| Env {
                 world: fixtures.reference_world(),
                 fixtures,
+                lane: Arc::default(),
                 ..self.clone()
             })
             .collect()
     }
 
-    /// A fresh clean emulator, as the reference.
-    pub fn reference(&self) -> InProcess {
-        let delay = if self.target.is_embedded() {
-            None
-        } else {
-            Some(self.async_delay)
-        };
-        InProcess::new(&self.world, &self.contract, &move |config: &mut Config| {
+    /// The world a clean reference of this lane starts from: for an endpoint, with the
+    /// instances' primaries where the endpoint put them once it was seen.
+    pub fn reference_world(&self) -> World {
+        self.lane
+            .recorded_world()
+            .unwrap_or_else(|| self.world.clone())
+    }
+
+    /// A fresh clean emulator over `world`, as the reference.
+    pub fn reference(&self, world: &World) -> InProcess {
+        let real_clock = !self.target.is_embedded();
+        InProcess::new(world, &self.contract, &move |config: &mut Config| {
             // The reference judges the API, not the wire: it skips signature checks (and its
             // requests go unsigned), which halves the cost of each step.
             config.signing = eni_emulator::SigningMode::Relaxed;
-            if let Some(delay) = delay {
-                config.timings.set_transitions(delay);
+            if real_clock {
+                config.timings.set_transitions(REFERENCE_TRANSITION);
             }
         })
     }
 
-    /// A connection to the target and the way to read its state.
-    pub fn open_target(&self) -> anyhow::Result<Side> {
+    /// A connection to the target and the way to read its state; against an endpoint nothing
+    /// is sent past `deadline`.
+    pub fn open_target(&self, deadline: Option<Instant>) -> anyhow::Result<Side> {
         match &self.target {
             TargetSpec::Embedded { configure, .. } => {
                 let configure = Arc::clone(configure);
@@ -156,8 +197,9 @@ impl Env {
                 })
             }
             TargetSpec::Http { target, signing } => {
-                let connection: Arc<dyn Connection> =
+                let inner: Arc<dyn Connection> =
                     Arc::from(target.connect(&EmulatorKnobs::default())?);
+                let connection: Arc<dyn Connection> = Arc::new(Gated { inner, deadline });
                 let probe = Arc::new(DescribeProbe {
                     connection: Arc::clone(&connection),
                     signing: *signing,
@@ -170,6 +212,51 @@ impl Env {
             }
         }
     }
+
+    /// The least a written case waits for a transition: longer than the reference that proves
+    /// it takes, than the target is expected to take, and than it was seen to take.
+    pub fn case_wait(&self, seen: Duration) -> Duration {
+        let longest = default_transition().max(self.async_delay).max(seen) + WAIT_MARGIN;
+        Duration::from_secs(longest.as_secs() + u64::from(longest.subsec_nanos() > 0))
+    }
+
+    /// How often a settling endpoint is read again.
+    pub fn poll_interval(&self) -> Duration {
+        (self.async_delay / 10).clamp(Duration::from_millis(10), Duration::from_millis(250))
+    }
+
+    /// Against an endpoint: gives back everything the fuzzer holds on this lane and reads the
+    /// lane back until it is gone (or `deadline`, or the clean-up timeout). Shrinking and
+    /// proving start only from a lane known clean.
+    pub async fn make_clean(&self, deadline: Option<Instant>) -> Restored {
+        if self.target.is_embedded() {
+            return Restored::default();
+        }
+        let side = match self.open_target(deadline) {
+            Ok(side) => side,
+            Err(_) => {
+                return Restored {
+                    left: self.lane.leftovers(),
+                    ..Restored::default()
+                };
+            }
+        };
+        let until = cleanup_until(deadline);
+        endpoint::restore(
+            side.reach(self.target.signing()),
+            &self.fixtures,
+            &self.lane,
+            &[],
+            Some(until),
+            self.poll_interval(),
+        )
+        .await
+    }
+}
+
+fn cleanup_until(deadline: Option<Instant>) -> Instant {
+    let bound = Instant::now() + CLEANUP_TIMEOUT;
+    deadline.map_or(bound, |deadline| deadline.min(bound))
 }
 
 /// One endpoint of a sequence run.
@@ -179,6 +266,16 @@ pub struct Side {
     pub probe: Arc<dyn StateProbe>,
     /// Whether waiting is instant (an embedded emulator's virtual clock).
     pub virtual_clock: bool,
+}
+
+impl Side {
+    fn reach(&self, signing: Signing) -> Reach<'_> {
+        Reach {
+            connection: self.connection.as_ref(),
+            probe: self.probe.as_ref(),
+            signing,
+        }
+    }
 }
 
 impl std::fmt::Debug for Side {
@@ -196,14 +293,65 @@ pub struct Handle {
     pub reference: Option<String>,
 }
 
+/// What a written step expects: one of `statuses` (none: any), and one of `codes` (none: not
+/// checked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    pub statuses: Vec<u16>,
+    pub codes: Vec<String>,
+}
+
+impl Expected {
+    /// Nothing is checked.
+    pub fn anything() -> Expected {
+        Expected::default()
+    }
+
+    pub fn success() -> Expected {
+        Expected {
+            statuses: vec![200],
+            codes: Vec::new(),
+        }
+    }
+
+    /// Refused, with a status the contract leaves open (the ones seen included).
+    fn refused(seen: &[u16]) -> Expected {
+        let mut statuses: Vec<u16> = REFUSED.iter().chain(seen).copied().collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        Expected {
+            statuses,
+            codes: Vec::new(),
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.statuses == [200]
+    }
+}
+
 /// One executed step, as the case writer needs it.
 #[derive(Debug, Clone)]
 pub struct StepRecord {
+    /// As a case writes it: a count the target read as a number is written as that number.
     pub rendered: Rendered,
-    /// The reference's answer (status, code): what the contract says.
-    pub expected: Option<(u16, Option<String>)>,
+    /// What the contract says the answer is.
+    pub expected: Expected,
     /// The handle this step created.
     pub created: Option<usize>,
+    /// A transition ended on the target before this step: a case waits this long first.
+    pub settle_before: Option<Duration>,
+}
+
+impl StepRecord {
+    fn new(rendered: Rendered, expected: Expected) -> StepRecord {
+        StepRecord {
+            rendered,
+            expected,
+            created: None,
+            settle_before: None,
+        }
+    }
 }
 
 /// The result of one sequence.
@@ -211,64 +359,138 @@ pub struct StepRecord {
 pub struct SeqResult {
     pub findings: Vec<Finding>,
     pub steps: Vec<StepRecord>,
-    /// Requests the target answered (reads included).
+    /// Requests the target answered (reads and clean-up included).
     pub requests: usize,
     pub reference_requests: usize,
     pub mutating: usize,
     pub mutating_ok: usize,
     /// A request went unanswered: the sequence stopped there (an unknown outcome, no finding).
     pub unknown_outcomes: usize,
+    /// The sequence stopped being compared here: the target and the reference both did what
+    /// the contract allows, and their states now differ.
+    pub diverged: Option<String>,
+    /// Whether the sequence started on a lane known clean (always, for an embedded target).
+    pub clean_start: bool,
+    /// ENIs of the fuzzer it could not give back.
+    pub left_behind: Vec<String>,
+    /// Why the first request that went unanswered did.
+    pub transport_error: Option<String>,
+}
+
+/// When a sequence stops.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// No step starts after this; clean-up still runs.
+    pub steps_until: Option<Instant>,
+    /// Nothing is sent to the target after this, clean-up included: the run's hard bound.
+    pub deadline: Option<Instant>,
+    /// Set by another stream to stop at the next step (`--fail-fast`).
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Against an endpoint, start only once what the fuzzer left on the lane is read back gone
+    /// (shrinking): else the sequence starts while the last one's ENIs are still going, and
+    /// they are mirrored like any other ENI.
+    pub strict: bool,
+}
+
+impl Limits {
+    /// Whether a step may start now.
+    pub fn step_may_start(&self) -> bool {
+        let stopped = self
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed));
+        self.steps_until.is_none_or(|until| Instant::now() < until) && !stopped
+    }
 }
 
 /// Runs `ops` on a fresh reference and a fresh (or cleaned) target. Stops after the first step
 /// with a finding of kind `stop_on` if given, else after the first step with any finding: once
-/// the target and the reference disagree, later differences are mostly consequences. Past
-/// `deadline` no further step starts (a shared target is still cleaned up).
-pub async fn execute(
-    env: &Env,
-    ops: &[Op],
-    stop_on: Option<&Kind>,
-    deadline: Option<Instant>,
-) -> SeqResult {
-    let mut result = SeqResult::default();
-    let target = match env.open_target() {
+/// the target and the reference disagree, later differences are mostly consequences. A shared
+/// target is cleaned up afterwards, within `limits.deadline`.
+pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>, limits: &Limits) -> SeqResult {
+    let mut result = SeqResult {
+        clean_start: true,
+        ..SeqResult::default()
+    };
+    let target = match env.open_target(limits.deadline) {
         Ok(side) => side,
         Err(error) => {
             result.unknown_outcomes += 1;
-            result.findings.clear();
-            eprintln!("warning: cannot connect to the target: {error:#}");
+            result.transport_error = Some(format!("cannot connect: {error:#}"));
             return result;
         }
     };
-    let reference = env.reference();
+    let real = !target.virtual_clock;
+    let signing = env.target.signing();
+    let mut start = None;
+    if real {
+        let restored = endpoint::restore(
+            target.reach(signing),
+            &env.fixtures,
+            &env.lane,
+            &[],
+            limits.strict.then(|| cleanup_until(limits.deadline)),
+            env.poll_interval(),
+        )
+        .await;
+        result.requests += restored.requests;
+        result.clean_start = restored.is_clean();
+        // An endpoint whose state cannot be read is still fuzzed: its answers alone can break
+        // the contract. The reference then knows nothing of its other ENIs.
+        if let Ok(observation) = target.probe.observe(&env.fixtures.vswitch_ids()).await {
+            result.requests += observation.requests;
+            start = Some(observation);
+        }
+    }
+    let world = match &start {
+        Some(now) => env.lane.world(&env.world, &env.contract, now),
+        None => env.world.clone(),
+    };
+    let reference = env.reference(&world);
+    let mirror = match &start {
+        Some(now) => endpoint::mirror(&reference, now, &env.fixtures).await,
+        None => Mirror {
+            complete: !real,
+            ..Mirror::default()
+        },
+    };
     let mut run = SeqRun {
         env,
         target,
         reference,
+        real,
+        signing,
         vswitch_ids: env.fixtures.vswitch_ids(),
-        scope: env.fixtures.vswitches.iter().map(|v| v.cidr).collect(),
+        fixture_enis: env.fixtures.primary_enis(),
         handles: Vec::new(),
+        created: BTreeSet::new(),
         primaries: BTreeMap::new(),
         tokens: 0,
-        before: None,
-        clock_origin: Instant::now(),
+        before: start,
+        mirror,
+        settle_pending: false,
+        in_flight: Vec::new(),
         reference_elapsed: Duration::ZERO,
-        fixture_secondaries: BTreeMap::new(),
+        longest_transition: Duration::ZERO,
         token_uses: BTreeMap::new(),
         token_prefix: String::new(),
+        steps_until: limits.steps_until,
         result,
     };
-    if !run.target.virtual_clock {
+    for ghost in run.mirror.started.clone() {
+        let target = run.mirror.deleting[&ghost].clone();
+        run.began_transition(target, false);
+    }
+    if real {
         static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = RUNS.fetch_add(1, Ordering::Relaxed);
         let started = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         run.token_prefix = format!("fuzz-{started:x}-{n}-");
-        run.mirror_target().await;
     }
     for (index, op) in ops.iter().enumerate() {
-        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+        if !limits.step_may_start() {
             break;
         }
         let had = run.result.findings.len();
@@ -282,32 +504,151 @@ pub async fn execute(
             break;
         }
     }
-    if !run.target.virtual_clock {
-        run.clean_up().await;
+    if real {
+        run.give_back().await;
     }
     run.result
+}
+
+/// A transition the reference began on a real clock, waiting for the target's to end.
+#[derive(Debug, Clone)]
+struct InFlight {
+    /// The ENI on the target.
+    target: String,
+    /// When it ends on the reference's clock (since the reference started).
+    due: Duration,
+    /// When the target began it (the target accepted the request too).
+    began: Option<Instant>,
 }
 
 struct SeqRun<'a> {
     env: &'a Env,
     target: Side,
     reference: InProcess,
+    /// The target runs on the real clock (a shared endpoint).
+    real: bool,
+    signing: Signing,
     vswitch_ids: Vec<String>,
-    /// The blocks of those VSwitches: reads are compared for the ENIs in them.
-    scope: Vec<ipnet::Ipv4Net>,
+    fixture_enis: Vec<String>,
     handles: Vec<Handle>,
+    /// Every ENI the target said it created (a replayed or repeated create included).
+    created: BTreeSet<String>,
     primaries: BTreeMap<String, String>,
     tokens: usize,
+    /// The target's state after the last mutating step (or the last read of it).
     before: Option<Observation>,
-    clock_origin: Instant,
+    /// What the reference was told of the ENIs the sequence does not own.
+    mirror: Mirror,
+    /// The reference was brought level with a transition that had ended on the target.
+    settle_pending: bool,
+    /// The reference's transitions in flight (real clock), in the order they began.
+    in_flight: Vec<InFlight>,
+    /// How far the reference's clock was moved on since it started.
     reference_elapsed: Duration,
-    /// Secondary addresses the fixture primary ENIs held when the sequence began (real targets).
-    fixture_secondaries: BTreeMap<String, Vec<String>>,
+    /// The longest a transition was seen to take on the target.
+    longest_transition: Duration,
     /// ClientToken → the parameters of its first use and whether that use was steered.
     token_uses: BTreeMap<String, (Vec<(String, Val)>, bool)>,
     /// Replaces `fuzz-token-` in ClientTokens on a shared target (empty: kept).
     token_prefix: String,
+    steps_until: Option<Instant>,
     result: SeqResult,
+}
+
+/// A count the contract lets an endpoint read either way (`+3`, `03`, ` 3`), as the number it
+/// stands for; `None` for a canonical count or one that is not a number at all.
+pub fn open_count(params: &[(String, Val)]) -> Option<String> {
+    let value = params.iter().find_map(|(k, v)| match v {
+        Val::Text(text) if k == "SecondaryPrivateIpAddressCount" => Some(text.as_str()),
+        _ => None,
+    })?;
+    let canonical = |t: &str| {
+        !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) && (t == "0" || !t.starts_with('0'))
+    };
+    if canonical(value) {
+        return None;
+    }
+    let trimmed = value.trim_matches(' ');
+    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok().map(|n| n.to_string())
+}
+
+fn with_count(params: &[(String, Val)], count: &str) -> Vec<(String, Val)> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            if k == "SecondaryPrivateIpAddressCount" {
+                (k.clone(), Val::Text(count.to_string()))
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect()
+}
+
+fn answer_of(exchange: &Exchange) -> Answer<'_> {
+    Answer {
+        status: exchange.status,
+        code: exchange.decoded.code.as_deref(),
+    }
+}
+
+/// What a written case expects of a step, from the judgement of it.
+fn expectation(
+    judgement: &Judgement,
+    action: &str,
+    target: &Exchange,
+    reference: &Exchange,
+) -> Expected {
+    let decided = |exchange: &Exchange| {
+        exchange
+            .decoded
+            .code
+            .as_deref()
+            .and_then(|code| contract::ruling(action, code))
+            .is_some_and(|r| matches!(r.decides, Decides::Answer { .. }))
+    };
+    let code = |exchange: &Exchange| exchange.decoded.code.clone().unwrap_or_default();
+    // A server fault or a rate limit is never what a case expects, even where it is no
+    // disagreement: the case would then pass on the endpoint that answered it.
+    let target_refusal_counts = target.status < 500
+        && !target
+            .decoded
+            .code
+            .as_deref()
+            .and_then(|code| contract::ruling(action, code))
+            .is_some_and(|r| r.decides == Decides::Transient);
+    let seen: Vec<u16> = std::iter::once(reference.status)
+        .chain(target_refusal_counts.then_some(target.status))
+        .collect();
+    match judgement {
+        Judgement::Agree if reference.status == 200 => Expected::success(),
+        Judgement::Agree if decided(reference) => {
+            let mut codes = vec![code(reference)];
+            if code(target) != codes[0] {
+                codes.push(code(target));
+            }
+            Expected {
+                statuses: vec![reference.status],
+                codes,
+            }
+        }
+        Judgement::BothRefused if decided(reference) && !target_refusal_counts => Expected {
+            statuses: vec![reference.status],
+            codes: vec![code(reference)],
+        },
+        Judgement::Agree | Judgement::BothRefused => Expected::refused(&seen),
+        Judgement::Differs { .. } if reference.status == 200 => Expected::success(),
+        Judgement::Differs { .. } if decided(reference) => Expected {
+            statuses: vec![reference.status],
+            codes: vec![code(reference)],
+        },
+        Judgement::Differs { .. } => Expected::refused(&[reference.status]),
+        Judgement::Diverged { .. } => Expected::anything(),
+    }
 }
 
 impl SeqRun<'_> {
@@ -332,11 +673,8 @@ impl SeqRun<'_> {
                 .map(|h| h.reference.as_deref().and_then(by_id))
                 .collect(),
             primaries: self
-                .env
-                .fixtures
-                .instances
+                .fixture_enis
                 .iter()
-                .filter_map(|i| i.primary_eni.as_ref())
                 .filter_map(|id| by_id(id).map(|(p, s)| (id.clone(), p, s)))
                 .collect(),
             held,
@@ -354,23 +692,11 @@ impl SeqRun<'_> {
                     text.replacen("fuzz-token-", &self.token_prefix, 1)
                 }
                 Val::Text(text) => text.clone(),
-                Val::Eni(h) => {
-                    let handle = &self.handles[*h];
-                    let id = if target {
-                        &handle.target
-                    } else {
-                        &handle.reference
-                    };
-                    id.clone().unwrap_or_else(|| MISSING_ENI.into())
-                }
+                Val::Eni(h) => self.eni_id(*h, target),
             };
             wire.push((key.clone(), text));
         }
-        let signing = if target && !self.target.virtual_clock {
-            Signing::V1
-        } else {
-            Signing::None
-        };
+        let signing = if target { self.signing } else { Signing::None };
         WireRequest {
             params: wire,
             format: Format::Json,
@@ -379,16 +705,32 @@ impl SeqRun<'_> {
         }
     }
 
-    /// Keeps the reference's clock in step with the real one, for a target on the real clock.
-    fn sync_reference_clock(&mut self) {
-        if self.target.virtual_clock {
-            return;
-        }
-        let now = self.clock_origin.elapsed();
-        if now > self.reference_elapsed {
-            self.reference.advance(now - self.reference_elapsed);
-            self.reference_elapsed = now;
-        }
+    fn eni_id(&self, handle: usize, target: bool) -> String {
+        let handle = &self.handles[handle];
+        let id = if target {
+            &handle.target
+        } else {
+            &handle.reference
+        };
+        id.clone().unwrap_or_else(|| MISSING_ENI.into())
+    }
+
+    /// The ENI a request names, by its id on the target and in the reference.
+    fn named(&self, params: &[(String, Val)]) -> Option<(String, String)> {
+        params.iter().find_map(|(k, v)| match v {
+            _ if k != "NetworkInterfaceId" => None,
+            Val::Eni(h) => Some((self.eni_id(*h, true), self.eni_id(*h, false))),
+            Val::Text(id) => Some((id.clone(), id.clone())),
+        })
+    }
+
+    fn reference_status(&self, id: &str) -> Option<String> {
+        self.reference
+            .emulator()
+            .network_interfaces()
+            .into_iter()
+            .find(|e| e.id == id)
+            .map(|e| e.status)
     }
 
     async fn observe_target(&mut self) -> Option<Observation> {
@@ -401,30 +743,142 @@ impl SeqRun<'_> {
         }
     }
 
-    /// One step; false when the sequence cannot go on (no answer).
+    /// The sequence's ENIs and the fixtures', paired across the two sides.
+    fn pairs(&self) -> Vec<Pair> {
+        let handles = self.handles.iter().map(|h| Pair {
+            target: h.target.clone(),
+            reference: h.reference.clone(),
+        });
+        let fixtures = self.fixture_enis.iter().map(|id| Pair {
+            target: Some(id.clone()),
+            reference: Some(id.clone()),
+        });
+        handles.chain(fixtures).collect()
+    }
+
+    /// The primary addresses of the ENIs reads are compared for.
+    fn compared_primaries(&self) -> BTreeSet<String> {
+        let ours: BTreeSet<String> = self
+            .handles
+            .iter()
+            .filter_map(|h| h.reference.clone())
+            .chain(self.fixture_enis.iter().cloned())
+            .collect();
+        self.reference
+            .emulator()
+            .network_interfaces()
+            .into_iter()
+            .filter(|e| ours.contains(&e.id))
+            .map(|e| e.primary_ip.to_string())
+            .collect()
+    }
+
+    /// Whether steps may no longer start (a wait ends then too).
+    fn past_steps(&self) -> bool {
+        self.steps_until.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// On a real clock, before a step: the reference's transitions that have ended on the
+    /// target end in the reference too. They end in the order they began (each began one tick
+    /// of the reference's clock after the last, so that advancing to one's end ends no later
+    /// one), as far as the target has ended them in that order; where both sides are still
+    /// mid-transition, the step is compared mid-transition.
+    fn sync(&mut self) {
+        let Some(now) = self.before.clone() else {
+            return;
+        };
+        let done = |target_id: &String| {
+            now.enis
+                .get(target_id)
+                .is_none_or(|e| !is_transitional(&e.status))
+        };
+        let ended = self
+            .in_flight
+            .iter()
+            .take_while(|flight| done(&flight.target))
+            .count();
+        self.end_transitions(ended);
+    }
+
+    /// Ends the first `count` transitions in flight in the reference.
+    fn end_transitions(&mut self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let ended: Vec<InFlight> = self.in_flight.drain(..count).collect();
+        let due = ended.last().map_or(self.reference_elapsed, |f| f.due);
+        if due > self.reference_elapsed {
+            self.reference.advance(due - self.reference_elapsed);
+            self.reference_elapsed = due;
+        }
+        for flight in &ended {
+            if let Some(began) = flight.began {
+                self.longest_transition = self.longest_transition.max(began.elapsed());
+            }
+        }
+        self.settle_pending = true;
+    }
+
+    /// Notes a transition the reference began just now, on the counterpart of the target's
+    /// ENI `target_id`, and moves the reference's clock on by a tick so that the next one ends
+    /// later.
+    fn began_transition(&mut self, target_id: String, real_start: bool) {
+        self.in_flight.push(InFlight {
+            target: target_id,
+            due: self.reference_elapsed + REFERENCE_TRANSITION,
+            began: real_start.then(Instant::now),
+        });
+        self.reference.advance(TICK);
+        self.reference_elapsed += TICK;
+    }
+
+    /// A `Wait`: on a virtual clock both sides move on by the wait, at least long enough for any
+    /// transition to end; on a real clock the fuzzer waits until the target has ended the
+    /// transitions it knows of (no longer), and the reference ends them too. Returns how long a
+    /// written case waits.
+    async fn wait(&mut self, asked: Duration) -> Duration {
+        if !self.real {
+            let waited = asked.max(default_transition() + WAIT_MARGIN);
+            self.target.connection.wait(waited).await;
+            self.reference.advance(waited);
+            self.before = None;
+            return waited;
+        }
+        let started = Instant::now();
+        loop {
+            let Some(now) = self.observe_target().await else {
+                break;
+            };
+            let settling = self.in_flight.iter().any(|flight| {
+                now.enis
+                    .get(&flight.target)
+                    .is_some_and(|e| is_transitional(&e.status))
+            });
+            self.before = Some(now);
+            if !settling || started.elapsed() > SETTLE_TIMEOUT || self.past_steps() {
+                break;
+            }
+            tokio::time::sleep(self.env.poll_interval()).await;
+        }
+        let all = self.in_flight.len();
+        self.end_transitions(all);
+        self.settle_pending = false;
+        self.env.case_wait(self.longest_transition)
+    }
+
+    /// One step; false when the sequence cannot go on (no answer, or the two sides diverged).
     async fn step(&mut self, index: usize, op: &Op) -> bool {
+        if self.real {
+            self.sync();
+        }
         let rendered = op.render(&self.env.fixtures, &self.view());
         let (action, params) = match &rendered {
             Rendered::Wait(duration) => {
-                if self.target.virtual_clock {
-                    self.target.connection.wait(*duration).await;
-                    self.reference.advance(*duration);
-                } else {
-                    // Transitions take `async_delay`: waiting longer changes nothing, and a
-                    // target whose transitions are instant needs no pause at all.
-                    let enough = if self.env.async_delay.is_zero() {
-                        Duration::ZERO
-                    } else {
-                        self.env.async_delay + Duration::from_millis(50)
-                    };
-                    tokio::time::sleep((*duration).min(enough).min(MAX_REAL_WAIT)).await;
-                }
-                self.before = None;
-                self.result.steps.push(StepRecord {
-                    rendered,
-                    expected: None,
-                    created: None,
-                });
+                let waited = self.wait(*duration).await;
+                self.result.steps.push(StepRecord::new(
+                    Rendered::Wait(waited),
+                    Expected::anything(),
+                ));
                 return true;
             }
             Rendered::Send { action, params } => (*action, params.clone()),
@@ -448,16 +902,23 @@ impl SeqRun<'_> {
         } else {
             None
         };
+        let named = self.named(&params);
+        let status_before = named.as_ref().map(|(t, r)| {
+            let seen = before.as_ref().or(self.before.as_ref());
+            (
+                seen.and_then(|o| o.enis.get(t)).map(|e| e.status.clone()),
+                self.reference_status(r),
+            )
+        });
         self.result.requests += 1;
         let exchange = match self.target.connection.send(&request).await {
             Ok(exchange) => exchange,
-            Err(_) => {
+            Err(error) => {
                 self.result.unknown_outcomes += 1;
-                self.result.steps.push(StepRecord {
-                    rendered,
-                    expected: None,
-                    created: None,
-                });
+                self.result.transport_error.get_or_insert(error.to_string());
+                self.result
+                    .steps
+                    .push(StepRecord::new(rendered, Expected::anything()));
                 return false;
             }
         };
@@ -476,8 +937,20 @@ impl SeqRun<'_> {
         }
         findings.extend(oracle::check_code_status(&exchange, index, action));
 
+        // A count the contract lets the endpoint read either way: refused with the
+        // invalid-parameter code, it stays a refusal for the reference; otherwise the reference
+        // reads it as the number, as the target did.
+        let open = open_count(&params);
+        let invalid = self.env.profile.contract.spell("InValidParameter");
+        let refused_open = open.is_some()
+            && exchange.status != 200
+            && exchange.decoded.code.as_deref() == Some(invalid);
+        let base = match &open {
+            Some(count) if !refused_open => with_count(&params, count),
+            _ => params.clone(),
+        };
         // The reference, steered to the target's own choices.
-        let (reference_params, steered) = steer(action, &params, &exchange);
+        let (reference_params, steered) = steer(action, &base, &exchange);
         // A token first used by a steered request is known to the reference with other
         // parameters than the target saw: a later use with different parameters cannot be
         // compared (the target rightly answers IdempotentParameterMismatch, the reference may not).
@@ -504,54 +977,95 @@ impl SeqRun<'_> {
             }
         }
         let reference_request = self.materialize(action, &reference_params, false);
-        self.sync_reference_clock();
         self.result.reference_requests += 1;
-        let expected = match self.reference.send(&reference_request).await {
-            Ok(reference) => {
-                let rendered = rendered.clone();
-                if comparable {
-                    findings.extend(oracle::compare_answers(
-                        &exchange, &reference, index, action, steered,
-                    ));
-                }
-                if action.starts_with("Describe") {
-                    let with_status = self.target.virtual_clock;
-                    findings.extend(oracle::compare_reads(
-                        &exchange,
-                        &reference,
-                        index,
-                        action,
-                        with_status,
-                        &self.scope,
-                    ));
-                }
-                let created = self.record_create(action, &exchange, &reference);
-                // The contract's answer to the request as sent: where the reference was told the
-                // target's choice, the original (automatic) request deserves a 200; whether the
-                // choice was sound is for the checks (`assign_adds_exactly_reported`, uniqueness).
-                let expected = if steered {
-                    (200, None)
-                } else {
-                    (reference.status, reference.decoded.code.clone())
-                };
-                self.result.steps.push(StepRecord {
-                    rendered,
-                    expected: Some(expected),
-                    created,
-                });
-                true
-            }
-            Err(_) => false,
+        let Ok(reference) = self.reference.send(&reference_request).await else {
+            self.result
+                .steps
+                .push(StepRecord::new(rendered, Expected::anything()));
+            return false;
         };
-        if !expected {
-            self.result.steps.push(StepRecord {
-                rendered,
-                expected: None,
-                created: None,
-            });
+        let (t, r) = (answer_of(&exchange), answer_of(&reference));
+        let mut judgement = if !comparable || refused_open {
+            if t.accepted() == r.accepted() {
+                Judgement::BothRefused
+            } else {
+                Judgement::Diverged {
+                    why: format!(
+                        "the target answered {t}, the reference {r}, to a request the contract lets either answer"
+                    ),
+                }
+            }
+        } else {
+            contract::judge(&self.env.profile.contract.name, action, t, r)
+        };
+        if judgement == Judgement::BothRefused && t.accepted() {
+            judgement = Judgement::Agree;
         }
+        if action.starts_with("Describe") {
+            let with_status = !self.real;
+            findings.extend(oracle::compare_reads(
+                &exchange,
+                &reference,
+                index,
+                action,
+                with_status,
+                &self.compared_primaries(),
+            ));
+        }
+        let created = self.record_create(action, &exchange, &reference);
+        if self.real
+            && reference.status == 200
+            && matches!(
+                action,
+                "AttachNetworkInterface" | "DetachNetworkInterface" | "DeleteNetworkInterface"
+            )
+            && let Some((target_id, _)) = named.clone()
+        {
+            self.began_transition(target_id, exchange.status == 200);
+        }
+        let after = if mutating {
+            self.observe_target().await
+        } else {
+            None
+        };
+        if self.real {
+            // A task in flight on the target (row 11) answers before any later row, and no
+            // read shows it.
+            let conflict = [&exchange, &reference]
+                .iter()
+                .any(|e| e.decoded.code.as_deref() == Some("Operation.Conflict"));
+            judgement = self
+                .confirm(
+                    judgement,
+                    &named,
+                    status_before.as_ref(),
+                    after.as_ref(),
+                    conflict,
+                )
+                .await;
+        }
+        findings.extend(oracle::differential(
+            &judgement, &exchange, &reference, index, action, steered,
+        ));
+        let expected = expectation(&judgement, action, &exchange, &reference);
+        let rendered = match (&open, &rendered) {
+            (Some(count), Rendered::Send { action, params }) if exchange.status == 200 => {
+                Rendered::Send {
+                    action,
+                    params: with_count(params, count),
+                }
+            }
+            _ => rendered,
+        };
+        self.result.steps.push(StepRecord {
+            rendered,
+            expected,
+            created,
+            settle_before: std::mem::take(&mut self.settle_pending)
+                .then(|| self.env.case_wait(self.longest_transition)),
+        });
 
-        if mutating && let Some(after) = self.observe_target().await {
+        if mutating && let Some(after) = after {
             let checks = &self.env.checks;
             // A broken state invariant is one kind whatever request revealed it.
             for violation in check_state(&after, &self.env.profile, checks, &mut self.primaries) {
@@ -601,10 +1115,103 @@ impl SeqRun<'_> {
                     ));
                 }
             }
+            // Once the answers differ (or may), the states differ as a consequence.
+            if matches!(judgement, Judgement::Agree | Judgement::BothRefused) {
+                let reference_state = self.reference.observation(&self.vswitch_ids);
+                findings.extend(oracle::compare_states(
+                    &after,
+                    &reference_state,
+                    &self.pairs(),
+                    self.real,
+                    index,
+                    action,
+                ));
+            }
             self.before = Some(after);
         }
         self.result.findings.extend(findings);
+        if let Judgement::Diverged { why } = &judgement
+            && mutating
+        {
+            self.result.diverged = Some(format!("step {} ({action}): {why}", index + 1));
+            return false;
+        }
         true
+    }
+
+    /// On a real clock a disagreement that rests on what the reference cannot see at the same
+    /// moment is confirmed before it counts: a status while a transition may have ended during
+    /// the request, a task in flight on the target, addresses that ENIs outside the sequence
+    /// took or freed since they were mirrored. Unconfirmed, the two sides have diverged.
+    async fn confirm(
+        &mut self,
+        judgement: Judgement,
+        named: &Option<(String, String)>,
+        status_before: Option<&(Option<String>, Option<String>)>,
+        after: Option<&Observation>,
+        conflict: bool,
+    ) -> Judgement {
+        let Judgement::Differs {
+            ruling,
+            sensitivity,
+            ..
+        } = &judgement
+        else {
+            return judgement;
+        };
+        let diverged = |why: &str| Judgement::Diverged {
+            why: format!("{} ({why})", ruling.rests_on),
+        };
+        match sensitivity {
+            Sensitivity::None => judgement,
+            Sensitivity::Timing => {
+                if conflict {
+                    return diverged("a task in flight on the target is invisible to a read");
+                }
+                let (target_before, reference_before) = status_before.cloned().unwrap_or_default();
+                let target_after = match (after, named) {
+                    (Some(after), Some((id, _))) => after.enis.get(id).map(|e| e.status.clone()),
+                    _ => target_before.clone(),
+                };
+                let moving = [&target_before, &reference_before]
+                    .iter()
+                    .any(|s| s.as_deref().is_some_and(is_transitional));
+                if moving && (target_after != target_before || target_before != reference_before) {
+                    return diverged("a transition ended around the request");
+                }
+                judgement
+            }
+            Sensitivity::Occupancy => {
+                if !self.mirror.complete {
+                    return diverged("the reference could not mirror every address in use");
+                }
+                let now = match after {
+                    Some(after) => Some(after.clone()),
+                    None => self.observe_target().await,
+                };
+                let Some(now) = now else {
+                    return diverged("the target's state could not be read again");
+                };
+                let ours: BTreeSet<String> = self.created.clone();
+                let foreign = endpoint::foreign_occupancy(&now, &ours, &self.env.fixtures);
+                let deleting = now.enis.values().any(|e| e.status == "Deleting")
+                    || self
+                        .reference
+                        .emulator()
+                        .network_interfaces()
+                        .iter()
+                        .any(|e| e.status == "Deleting");
+                if foreign != self.mirror.foreign {
+                    return diverged("ENIs outside the sequence took or freed addresses");
+                }
+                if deleting {
+                    return diverged(
+                        "an ENI is Deleting: when its addresses are free again is the endpoint's",
+                    );
+                }
+                judgement
+            }
+        }
     }
 
     /// Adds a handle for an ENI either side created (a replayed create adds none).
@@ -619,19 +1226,19 @@ impl SeqRun<'_> {
         }
         let id = |exchange: &Exchange| {
             (exchange.status == 200)
-                .then(|| {
-                    exchange
-                        .decoded
-                        .get("NetworkInterfaceId")
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string)
-                })
+                .then(|| endpoint::created_id(exchange))
                 .flatten()
         };
         let handle = Handle {
             target: id(target),
             reference: id(reference),
         };
+        if let Some(id) = &handle.target
+            && self.created.insert(id.clone())
+            && self.real
+        {
+            self.env.lane.remember_created([id.clone()]);
+        }
         if handle == Handle::default() {
             return None;
         }
@@ -645,173 +1252,22 @@ impl SeqRun<'_> {
         Some(self.handles.len() - 1)
     }
 
-    /// How long to pause before reading a settling target again: never longer than its
-    /// transitions take, so a target with instant transitions is polled without sleeping.
-    fn settle_pause(&self, longest: Duration) -> Duration {
-        self.env.async_delay.min(longest)
-    }
-
-    /// Against a shared target: waits for its transitions to settle, then gives the reference
-    /// the same occupancy (every foreign ENI becomes a "ghost" ENI holding the same addresses).
-    async fn mirror_target(&mut self) {
-        let started = Instant::now();
-        let observation = loop {
-            let Some(observation) = self.observe_target().await else {
-                return;
-            };
-            let busy = observation
-                .enis
-                .values()
-                .any(|e| matches!(e.status.as_str(), "Attaching" | "Detaching" | "Deleting"));
-            if !busy || started.elapsed() > SETTLE_TIMEOUT {
-                break observation;
-            }
-            tokio::time::sleep(self.settle_pause(Duration::from_millis(200))).await;
-        };
-        let sg = self
-            .env
-            .fixtures
-            .security_group
-            .as_ref()
-            .map(|sg| sg.id.clone())
-            .unwrap_or_default();
-        let fixture_enis: Vec<&String> = self
-            .env
-            .fixtures
-            .instances
-            .iter()
-            .filter_map(|i| i.primary_eni.as_ref())
-            .collect();
-        for eni in observation.enis.values() {
-            let mut params: Vec<(String, Val)> = Vec::new();
-            let chunks: Vec<&[String]> = eni.secondaries.chunks(10).collect();
-            let action = if fixture_enis.contains(&&eni.id) {
-                self.fixture_secondaries
-                    .insert(eni.id.clone(), eni.secondaries.clone());
-                for chunk in &chunks {
-                    let mut params =
-                        vec![("NetworkInterfaceId".to_string(), Val::Text(eni.id.clone()))];
-                    params.extend(chunk.iter().enumerate().map(|(i, a)| {
-                        (format!("PrivateIpAddress.{}", i + 1), Val::Text(a.clone()))
-                    }));
-                    let request = self.materialize("AssignPrivateIpAddresses", &params, false);
-                    let _ = self.reference.send(&request).await;
-                }
-                continue;
-            } else {
-                params.push(("VSwitchId".into(), Val::Text(eni.vswitch_id.clone())));
-                params.push(("SecurityGroupId".into(), Val::Text(sg.clone())));
-                params.extend(
-                    eni.primary
-                        .iter()
-                        .map(|p| ("PrimaryIpAddress".to_string(), Val::Text(p.clone()))),
-                );
-                if let Some(first) = chunks.first() {
-                    params.extend(first.iter().enumerate().map(|(i, a)| {
-                        (format!("PrivateIpAddress.{}", i + 1), Val::Text(a.clone()))
-                    }));
-                }
-                "CreateNetworkInterface"
-            };
-            let request = self.materialize(action, &params, false);
-            // Ghosts never take part in the sequence; only the addresses they hold matter.
-            let _ = self.reference.send(&request).await;
-        }
-        self.clock_origin = Instant::now();
-        self.reference_elapsed = Duration::ZERO;
-    }
-
-    /// Against a shared target: gives back what the sequence took. Bounded in time, and given up
-    /// when a pass changes nothing (the target refuses): what stays is foreign state to later
-    /// sequences, mirrored like any other.
-    async fn clean_up(&mut self) {
-        let started = Instant::now();
-        // Addresses the sequence added to fixture primary ENIs.
-        if let Some(now) = self.observe_target().await {
-            for (id, before) in &self.fixture_secondaries.clone() {
-                let Some(eni) = now.enis.get(id) else {
-                    continue;
-                };
-                let added: Vec<String> = eni
-                    .secondaries
-                    .iter()
-                    .filter(|a| !before.contains(a))
-                    .cloned()
-                    .collect();
-                self.unassign_all(id, &added).await;
-            }
-        }
-        let mut remaining: Vec<String> = self
-            .handles
-            .iter()
-            .filter_map(|h| h.target.clone())
-            .collect();
-        let mut last_pass = None;
-        while !remaining.is_empty() && started.elapsed() < SETTLE_TIMEOUT {
-            let Some(now) = self.observe_target().await else {
-                return;
-            };
-            remaining.retain(|id| now.enis.contains_key(id));
-            let pass: Vec<EniView> = remaining.iter().map(|id| now.enis[id].clone()).collect();
-            let settling = pass
-                .iter()
-                .any(|e| matches!(e.status.as_str(), "Attaching" | "Detaching" | "Deleting"));
-            if !settling && last_pass.as_ref() == Some(&pass) {
-                return;
-            }
-            for eni in &pass {
-                match eni.status.as_str() {
-                    "InUse" => {
-                        // Detaching is refused while the ENI holds more secondaries than an
-                        // Available ENI may: give them back first.
-                        self.unassign_all(&eni.id, &eni.secondaries).await;
-                        let instance = eni.instance_id.clone().unwrap_or_default();
-                        let params = vec![
-                            ("NetworkInterfaceId", eni.id.clone()),
-                            ("InstanceId", instance),
-                        ];
-                        self.send_quietly("DetachNetworkInterface", params).await;
-                    }
-                    "Available" => {
-                        let params = vec![("NetworkInterfaceId", eni.id.clone())];
-                        self.send_quietly("DeleteNetworkInterface", params).await;
-                    }
-                    _ => {}
-                }
-            }
-            last_pass = Some(pass);
-            if !remaining.is_empty() {
-                tokio::time::sleep(self.settle_pause(Duration::from_millis(100))).await;
-            }
-        }
-    }
-
-    /// Unassigns `addresses` from an ENI of the target, ten at a time (the most one request may
-    /// name on an Available ENI).
-    async fn unassign_all(&self, eni: &str, addresses: &[String]) {
-        for chunk in addresses.chunks(10) {
-            let mut params = vec![("NetworkInterfaceId".to_string(), eni.to_string())];
-            params.extend(
-                chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), a.clone())),
-            );
-            self.send_quietly("UnassignPrivateIpAddresses", params)
-                .await;
-        }
-    }
-
-    /// Sends a clean-up request to the target; its answer does not matter (the next read does).
-    async fn send_quietly(&self, action: &str, params: Vec<(impl Into<String>, String)>) {
-        let mut wire = vec![("Action".to_string(), action.to_string())];
-        wire.extend(params.into_iter().map(|(key, value)| (key.into(), value)));
-        let request = WireRequest {
-            params: wire,
-            format: Format::Json,
-            ..WireRequest::default()
-        };
-        let _ = self.target.connection.send(&request).await;
+    /// Against a shared target: gives back what the sequence took, and what earlier sequences
+    /// of the lane left, without waiting for it to go: what stays is remembered, and the next
+    /// sequence (or the end of the run) goes on giving it back.
+    async fn give_back(&mut self) {
+        let own: Vec<String> = self.created.iter().cloned().collect();
+        let restored = endpoint::restore(
+            self.target.reach(self.signing),
+            &self.env.fixtures,
+            &self.env.lane,
+            &own,
+            None,
+            self.env.poll_interval(),
+        )
+        .await;
+        self.result.requests += restored.requests;
+        self.result.left_behind = restored.left;
     }
 }
 
@@ -908,19 +1364,22 @@ fn check_create_report(
         .filter(|s| text(s, "Primary").as_deref() != Some("true"))
         .filter_map(|s| text(s, "PrivateIpAddress"))
         .collect();
-    let finding = |check: crate::checks::CheckInfo, message: String| Finding {
-        kind: Kind {
+    let finding = |check: crate::checks::CheckInfo, message: String| {
+        let kind = Kind {
             check: check.name.into(),
             signature: "CreateNetworkInterface 200".into(),
-        },
-        step,
-        message,
+        };
+        Finding::new(kind, step, message, contract::rests_on_check(check.name))
     };
     let count = params
         .iter()
         .find(|(k, _)| k == "SecondaryPrivateIpAddressCount")
         .and_then(|(_, v)| match v {
-            Val::Text(text) => text.parse::<usize>().ok(),
+            Val::Text(text) => text
+                .trim_matches(' ')
+                .trim_start_matches('+')
+                .parse::<usize>()
+                .ok(),
             Val::Eni(_) => None,
         });
     let distinct: std::collections::BTreeSet<&String> = secondaries.iter().collect();
@@ -982,7 +1441,9 @@ fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
         "AssignPrivateIpAddresses" => Mutation::Assign {
             eni,
             requested: addresses,
-            count: param("SecondaryPrivateIpAddressCount").and_then(|c| c.parse().ok()),
+            // A count the endpoint read as a number (`+3`, `03`, ` 3`) must assign that many.
+            count: param("SecondaryPrivateIpAddressCount")
+                .and_then(|c| c.trim_matches(' ').trim_start_matches('+').parse().ok()),
             client_token: param("ClientToken"),
         },
         "UnassignPrivateIpAddresses" => Mutation::Unassign {
@@ -990,5 +1451,53 @@ fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
             named: addresses,
         },
         _ => Mutation::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(value: &str) -> Option<String> {
+        open_count(&[(
+            "SecondaryPrivateIpAddressCount".to_string(),
+            Val::Text(value.to_string()),
+        )])
+    }
+
+    #[test]
+    fn only_the_counts_the_contract_leaves_open_are_read_as_numbers() {
+        assert_eq!(count("01").as_deref(), Some("1"));
+        assert_eq!(count(" 3").as_deref(), Some("3"));
+        assert_eq!(count("+3").as_deref(), Some("3"));
+        for decided in [
+            "1",
+            "0",
+            "50",
+            "",
+            "-1",
+            "1.5",
+            "abc",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(count(decided), None, "{decided:?}");
+        }
+    }
+
+    #[test]
+    fn a_written_wait_outlasts_every_transition_in_whole_seconds() {
+        let profile = Arc::new(Profile::embedded());
+        let configure: Configure = Arc::new(|_| {});
+        let spec = TargetSpec::Embedded {
+            configure,
+            label: "embedded".into(),
+        };
+        let env = Env::new(profile, spec, Duration::from_millis(2500)).unwrap();
+        assert_eq!(env.case_wait(Duration::ZERO), Duration::from_secs(4));
+        assert_eq!(
+            env.case_wait(Duration::from_millis(4100)),
+            Duration::from_secs(6)
+        );
+        assert!(env.case_wait(Duration::ZERO) >= default_transition() + WAIT_MARGIN);
     }
 }

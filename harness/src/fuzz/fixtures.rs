@@ -212,6 +212,14 @@ impl Fixtures {
             .expect("at least one VSwitch (checked in from_profile)")
     }
 
+    /// The ids of the instances' primary ENIs.
+    pub fn primary_enis(&self) -> Vec<String> {
+        self.instances
+            .iter()
+            .filter_map(|i| i.primary_eni.clone())
+            .collect()
+    }
+
     pub fn vswitch_ids(&self) -> Vec<String> {
         self.vswitches.iter().map(|v| v.id.clone()).collect()
     }

@@ -1,14 +1,15 @@
 //! The fuzzer's oracle: what makes an answer or a state a finding. On top of the named checks
-//! (`checks::response`, `checks::invariants`), every documented code must come with its
-//! documented status, and the target must agree with the reference emulator (status and code;
-//! for reads, the ENI it shows).
+//! (`checks::response`, `checks::invariants`), a code must come with the status the contract
+//! gives it, and the target must agree with the reference emulator as far as the contract
+//! decides ([`super::contract`]): answers, reads of the sequence's ENIs, and the state after
+//! every mutating step. Every finding names the contract rule it rests on.
 
-use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::collections::{BTreeMap, BTreeSet};
 
-use ipnet::Ipv4Net;
-
+use super::contract::{self, Judgement};
+use super::endpoint::{end_of, is_transitional};
 use crate::checks::invariants::Violation;
+use crate::checks::observe::{EniView, Observation};
 use crate::checks::response::DOCUMENTED_CODES;
 use crate::target::Exchange;
 
@@ -16,47 +17,6 @@ use crate::target::Exchange;
 pub const DIFFERENTIAL: &str = "differential";
 /// The finding's name when a documented code comes with another status.
 pub const CODE_STATUS: &str = "code_status_documented";
-
-/// Documented code → HTTP status, from the seed page and the contract (common errors,
-/// AssignPrivateIpAddresses rows, neighbouring actions). A code of `DOCUMENTED_CODES` missing here
-/// has no documented status and is accepted with any 4xx.
-pub const CODE_STATUS_TABLE: &[(&str, u16)] = &[
-    ("MissingParameter", 400),
-    ("InValidParameter", 400),
-    ("InvalidParameter", 400),
-    ("InvalidAction.NotFound", 404),
-    ("InvalidAccessKeyId.NotFound", 404),
-    ("SignatureDoesNotMatch", 400),
-    ("SignatureNonceUsed", 400),
-    ("InvalidTimeStamp.Expired", 400),
-    ("InvalidRegionId.NotFound", 404),
-    ("Throttling", 400),
-    ("InternalError", 500),
-    ("ServiceUnavailable", 503),
-    ("InvalidPrivateIpAddress.Duplicated", 400),
-    ("IdempotentParameterMismatch", 400),
-    ("InvalidEniId.NotFound", 404),
-    ("InvalidVSwitchId.NotFound", 404),
-    ("InvalidOperation.InvalidEniState", 400),
-    ("Operation.Conflict", 403),
-    ("InvalidOperation.InvalidEcsState", 400),
-    ("InvalidVSwitchId.IpInvalid", 403),
-    ("InvalidIp.IpAssigned", 403),
-    ("MaxEniPrivateIpsCountExceeded", 403),
-    ("InvalidVSwitchId.IpNotEnough", 403),
-    ("InvalidIp.IpUnassigned", 403),
-    ("InvalidSecurityGroupId.NotFound", 404),
-    ("InvalidInstanceId.NotFound", 404),
-    ("RequestEntityTooLarge", 413),
-];
-
-/// The documented status of a code, if the contract gives one.
-pub fn documented_status(code: &str) -> Option<u16> {
-    CODE_STATUS_TABLE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, status)| *status)
-}
 
 /// What kind of finding: deduplicated on this.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,7 +52,22 @@ pub struct Finding {
     pub kind: Kind,
     /// Index of the step in the sequence.
     pub step: usize,
+    /// What went wrong, ending with the rule it rests on.
     pub message: String,
+    /// The contract rule the finding rests on: `AssignPrivateIpAddresses row 14`, `invariant 2`.
+    pub rests_on: String,
+}
+
+impl Finding {
+    /// A finding of `check`, resting on `rests_on`; the rule is named in the message too.
+    pub fn new(kind: Kind, step: usize, message: impl Into<String>, rests_on: &str) -> Finding {
+        Finding {
+            kind,
+            step,
+            message: format!("{} [contract: {rests_on}]", message.into()),
+            rests_on: rests_on.to_string(),
+        }
+    }
 }
 
 /// A finding from a named check; the signature is the action (and the answer's code).
@@ -103,14 +78,12 @@ pub fn from_violation(
     exchange: Option<&Exchange>,
 ) -> Finding {
     let code = exchange.map(signature_of).unwrap_or_default();
-    Finding {
-        kind: Kind {
-            check: violation.check.name.into(),
-            signature: format!("{action}{code}").trim().to_string(),
-        },
-        step,
-        message: violation.message,
-    }
+    let kind = Kind {
+        check: violation.check.name.into(),
+        signature: format!("{action}{code}").trim().to_string(),
+    };
+    let rests_on = contract::rests_on_check(violation.check.name);
+    Finding::new(kind, step, violation.message, rests_on)
 }
 
 /// ` 403 InvalidIp.IpAssigned`, ` 200`.
@@ -121,85 +94,67 @@ pub fn signature_of(exchange: &Exchange) -> String {
     }
 }
 
-/// A documented code answered with a status the contract does not give it.
+/// A documented code answered with a status the contract does not give it (for this action;
+/// the neighbouring actions' statuses are the endpoint's).
 pub fn check_code_status(exchange: &Exchange, step: usize, action: &str) -> Option<Finding> {
     let code = exchange.decoded.code.as_deref()?;
     if exchange.status == 200 || !DOCUMENTED_CODES.contains(&code) {
         return None;
     }
-    let expected = documented_status(code)?;
-    (expected != exchange.status).then(|| Finding {
-        kind: Kind {
+    let expected = contract::documented_status(action, code)?;
+    (expected != exchange.status).then(|| {
+        let kind = Kind {
             check: CODE_STATUS.into(),
             signature: format!("{code} {}", exchange.status),
-        },
-        step,
-        message: format!(
-            "{action} answered {code} with HTTP {}; the contract gives it {expected}",
-            exchange.status
-        ),
+        };
+        let rests_on = contract::ruling(action, code).map_or("", |r| r.rests_on);
+        Finding::new(
+            kind,
+            step,
+            format!(
+                "{action} answered {code} with HTTP {}; the contract gives it {expected}",
+                exchange.status
+            ),
+            &format!("{}; {rests_on}", contract::rests_on_check(CODE_STATUS)),
+        )
     })
 }
 
-/// Status and code must match the reference's.
-pub fn compare_answers(
+/// The finding for a judgement that the contract decides otherwise (`None` for any other).
+pub fn differential(
+    judgement: &Judgement,
     target: &Exchange,
     reference: &Exchange,
     step: usize,
     action: &str,
     steered: bool,
 ) -> Option<Finding> {
-    let (t_code, r_code) = (
-        target.decoded.code.as_deref(),
-        reference.decoded.code.as_deref(),
-    );
-    let same = target.status == reference.status && (target.status == 200 || t_code == r_code);
-    if same {
+    let Judgement::Differs {
+        ruling, message, ..
+    } = judgement
+    else {
         return None;
-    }
-    let message = if steered {
-        format!(
-            "the target chose addresses itself and answered{}, but the reference rejects that choice with{}{}",
-            signature_of(target),
-            signature_of(reference),
-            reference
-                .decoded
-                .message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
-        )
-    } else {
-        format!(
-            "the target answered{}{}; the contract (reference emulator) answers{}{}",
-            signature_of(target),
-            target
-                .decoded
-                .message
-                .as_deref()
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_default(),
-            signature_of(reference),
-            reference
-                .decoded
-                .message
-                .as_deref()
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_default()
-        )
     };
-    Some(Finding {
-        kind: Kind {
-            check: DIFFERENTIAL.into(),
-            signature: format!(
-                "{action}:{} vs{}",
-                signature_of(target),
-                signature_of(reference)
-            ),
-        },
-        step,
-        message,
-    })
+    let kind = Kind {
+        check: DIFFERENTIAL.into(),
+        signature: format!(
+            "{action}:{} vs{}",
+            signature_of(target),
+            signature_of(reference)
+        ),
+    };
+    let how = if steered {
+        " (the reference was given the target's own choice of addresses)"
+    } else {
+        ""
+    };
+    let mut text = format!("{action}: {message}{how}");
+    for (side, exchange) in [("target", target), ("reference", reference)] {
+        if let Some(said) = exchange.decoded.message.as_deref() {
+            text.push_str(&format!("; the {side} says: {said}"));
+        }
+    }
+    Some(Finding::new(kind, step, text, ruling.rests_on))
 }
 
 /// What a successful read shows about one ENI: status and addresses.
@@ -248,17 +203,17 @@ pub fn shown_enis(exchange: &Exchange) -> Vec<ShownEni> {
     }
 }
 
-/// Reads must show what the reference shows, for the ENIs whose primary address lies in one of
-/// the `scope` blocks (the sequence's VSwitches: the reference knows nothing of other ENIs of a
-/// shared endpoint). `with_status`: compare statuses too (only when both run on the same
-/// virtual clock).
+/// Reads must show what the reference shows, for the ENIs whose primary address is one of
+/// `compared` (the sequence's own ENIs and the fixtures': the reference's copies of other ENIs
+/// are ghosts that only hold the same addresses). `with_status`: compare statuses too (only when
+/// both run on the same virtual clock).
 pub fn compare_reads(
     target: &Exchange,
     reference: &Exchange,
     step: usize,
     action: &str,
     with_status: bool,
-    scope: &[Ipv4Net],
+    compared: &BTreeSet<String>,
 ) -> Option<Finding> {
     if target.status != 200 || reference.status != 200 {
         return None;
@@ -280,8 +235,7 @@ pub fn compare_reads(
     let in_scope = |eni: &ShownEni| {
         eni.primary
             .as_deref()
-            .and_then(|primary| primary.parse::<Ipv4Addr>().ok())
-            .is_none_or(|primary| scope.iter().any(|block| block.contains(&primary)))
+            .is_none_or(|primary| compared.contains(primary))
     };
     let strip = |mut enis: Vec<ShownEni>| {
         enis.retain(in_scope);
@@ -292,18 +246,122 @@ pub fn compare_reads(
         enis
     };
     let (t, r) = (strip(target_enis), strip(reference_enis));
-    (t != r).then(|| Finding {
-        kind: Kind {
+    (t != r).then(|| {
+        let kind = Kind {
             check: DIFFERENTIAL.into(),
             signature: format!("{action}: shows other addresses or status"),
-        },
-        step,
-        message: format!(
-            "{action} shows {}; the reference shows {}",
-            show(&t),
-            show(&r)
-        ),
+        };
+        Finding::new(
+            kind,
+            step,
+            format!(
+                "{action} shows {}; the reference shows {}",
+                show(&t),
+                show(&r)
+            ),
+            STATE_RULE,
+        )
     })
+}
+
+/// What the state comparisons rest on.
+pub const STATE_RULE: &str =
+    "invariants 5 and 6 (each request changes exactly what it reports, as Describe shows)";
+
+/// One ENI compared between the two sides: its id on the target and in the reference (`None`:
+/// it does not exist there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    pub target: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// After a mutating step, the sequence's ENIs and the fixtures' must be on the target what they
+/// are in the reference: the same addresses, and the same status. On a real clock a transition
+/// may have ended on the target and not yet in the reference (its transitions end when the
+/// target's are seen to), so the target may be one transition ahead.
+pub fn compare_states(
+    target: &Observation,
+    reference: &Observation,
+    pairs: &[Pair],
+    real_clock: bool,
+    step: usize,
+    action: &str,
+) -> Option<Finding> {
+    let mut differences = Vec::new();
+    for pair in pairs {
+        let t = pair.target.as_ref().and_then(|id| target.enis.get(id));
+        let r = pair
+            .reference
+            .as_ref()
+            .and_then(|id| reference.enis.get(id));
+        let name = pair
+            .target
+            .as_deref()
+            .or(pair.reference.as_deref())
+            .unwrap_or("?");
+        match (t, r) {
+            (None, None) => {}
+            (None, Some(r)) if real_clock && r.status == "Deleting" => {}
+            (Some(t), Some(r)) => {
+                let ahead = real_clock
+                    && is_transitional(&r.status)
+                    && end_of(&r.status) == Some(t.status.as_str());
+                if t.status != r.status && !ahead {
+                    differences.push(format!(
+                        "{name} is {} on the target, {} in the reference",
+                        t.status, r.status
+                    ));
+                }
+                if t.primary != r.primary || t.secondary_set() != r.secondary_set() {
+                    differences.push(format!(
+                        "{name} holds {} on the target, {} in the reference",
+                        addresses(t),
+                        addresses(r)
+                    ));
+                }
+            }
+            (Some(t), None) => differences.push(format!(
+                "{name} exists on the target ({}), not in the reference",
+                t.status
+            )),
+            (None, Some(r)) => differences.push(format!(
+                "{name} is gone from the target, {} in the reference",
+                r.status
+            )),
+        }
+    }
+    if differences.is_empty() {
+        return None;
+    }
+    let kind = Kind {
+        check: DIFFERENTIAL.into(),
+        signature: format!("state after {action}"),
+    };
+    Some(Finding::new(
+        kind,
+        step,
+        format!("after {action}: {}", differences.join("; ")),
+        STATE_RULE,
+    ))
+}
+
+fn addresses(eni: &EniView) -> String {
+    let secondaries: Vec<String> = eni.secondary_set().into_iter().collect();
+    format!(
+        "{} + [{}]",
+        eni.primary.as_deref().unwrap_or("none"),
+        secondaries.join(", ")
+    )
+}
+
+/// Statuses by ENI id, for the race checks.
+pub fn statuses(observation: &Observation) -> BTreeMap<String, String> {
+    observation
+        .enis
+        .iter()
+        .map(|(id, e)| (id.clone(), e.status.clone()))
+        .collect()
 }
 
 fn show(enis: &[ShownEni]) -> String {
@@ -362,9 +420,13 @@ mod tests {
         }
     }
 
+    fn compared(primaries: &[&str]) -> BTreeSet<String> {
+        primaries.iter().map(|p| p.to_string()).collect()
+    }
+
     #[test]
-    fn reads_are_compared_within_the_sequences_vswitches_only() {
-        let lane: Vec<Ipv4Net> = vec!["10.0.1.0/24".parse().unwrap()];
+    fn reads_are_compared_for_the_sequences_enis_only() {
+        let lane = compared(&["10.0.1.5", "10.0.1.6"]);
         // The endpoint also shows another lane's ENI; the reference knows nothing of it.
         let target = listing(3, &["10.0.1.5", "10.0.2.9", "10.0.1.6"]);
         let reference = listing(2, &["10.0.1.6", "10.0.1.5"]);
@@ -395,7 +457,7 @@ mod tests {
 
     #[test]
     fn one_page_of_a_longer_listing_is_not_compared() {
-        let lane: Vec<Ipv4Net> = vec!["10.0.1.0/24".parse().unwrap()];
+        let lane = compared(&["10.0.1.5", "10.0.2.1"]);
         // Ten of twelve ENIs: the lane's ENI may be on the next page.
         let page = listing(12, &["10.0.2.1"; 10]);
         let reference = listing(1, &["10.0.1.5"]);
@@ -424,11 +486,49 @@ mod tests {
         );
     }
 
+    fn view(id: &str, status: &str, secondaries: &[&str]) -> (String, EniView) {
+        let eni = EniView {
+            id: id.into(),
+            status: status.into(),
+            vswitch_id: "vsw".into(),
+            instance_id: None,
+            primary: Some("10.0.1.5".into()),
+            secondaries: secondaries.iter().map(|s| s.to_string()).collect(),
+        };
+        (id.into(), eni)
+    }
+
     #[test]
-    fn every_status_in_the_table_is_for_a_documented_code() {
-        for (code, status) in CODE_STATUS_TABLE {
-            assert!(DOCUMENTED_CODES.contains(code), "{code}");
-            assert!((400..600).contains(status));
-        }
+    fn states_are_compared_one_transition_apart_on_a_real_clock_only() {
+        let observe = |enis: Vec<(String, EniView)>| Observation {
+            enis: enis.into_iter().collect(),
+            requests: 0,
+        };
+        let pairs = [Pair {
+            target: Some("eni-t".into()),
+            reference: Some("eni-r".into()),
+        }];
+        let target = observe(vec![view("eni-t", "InUse", &["10.0.1.9"])]);
+        let reference = observe(vec![view("eni-r", "Attaching", &["10.0.1.9"])]);
+        assert_eq!(
+            compare_states(&target, &reference, &pairs, true, 0, "A"),
+            None
+        );
+        assert!(compare_states(&target, &reference, &pairs, false, 0, "A").is_some());
+        // Addresses must agree whatever the clock.
+        let other = observe(vec![view("eni-r", "Attaching", &["10.0.1.10"])]);
+        let finding = compare_states(&target, &other, &pairs, true, 0, "A").unwrap();
+        assert_eq!(finding.rests_on, STATE_RULE);
+        assert!(
+            finding.message.contains("[contract: invariants 5 and 6"),
+            "{}",
+            finding.message
+        );
+        // Gone on the target while Deleting in the reference is one transition ahead.
+        let deleting = observe(vec![view("eni-r", "Deleting", &[])]);
+        assert_eq!(
+            compare_states(&observe(vec![]), &deleting, &pairs, true, 0, "A"),
+            None
+        );
     }
 }

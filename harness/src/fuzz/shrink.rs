@@ -1,10 +1,13 @@
 //! Shrinking a failing sequence: drop chunks of steps (halves, then quarters, … then single
 //! steps), then simplify the steps left, keeping a change only if a re-run on a fresh target and a
-//! fresh reference still shows a finding of the same kind. Bounded in attempts and in time.
+//! fresh reference still shows a finding of the same kind. On a shared endpoint every candidate
+//! starts from a lane the fuzzer has cleaned and read back: a candidate that could not is not
+//! evidence, and shrinking stops there. Bounded in attempts and in time; an unfinished shrink
+//! still returns the smallest sequence found so far.
 
 use std::time::{Duration, Instant};
 
-use super::exec::{Env, SeqResult, execute};
+use super::exec::{Env, Limits, SeqResult, execute};
 use super::ops::Op;
 use super::oracle::Kind;
 
@@ -24,40 +27,84 @@ impl Default for ShrinkBudget {
     }
 }
 
-/// The smallest sequence found that still shows `kind`, and its run.
+/// What a shrink ended with.
+#[derive(Debug, Clone)]
+pub struct Shrunk {
+    /// The smallest sequence found that shows the kind.
+    pub ops: Vec<Op>,
+    /// Its run, for the case writer.
+    pub run: SeqResult,
+    /// Why the shrink stopped before it had tried every candidate, if it did.
+    pub unfinished: Option<String>,
+}
+
+/// The smallest sequence found that still shows `kind`, starting from `ops` and the run that
+/// found it. Nothing runs past `deadline` (the run's bound), nor past the budget.
 pub async fn shrink(
     env: &Env,
     ops: Vec<Op>,
+    found: SeqResult,
     kind: &Kind,
     budget: ShrinkBudget,
-) -> (Vec<Op>, SeqResult) {
+    deadline: Option<Instant>,
+) -> Shrunk {
     let started = Instant::now();
+    let until = deadline.map_or(started + budget.time, |d| d.min(started + budget.time));
+    let limits = Limits {
+        steps_until: Some(until),
+        deadline,
+        stop: None,
+        strict: true,
+    };
     let mut attempts = 0usize;
     let mut best = ops;
-    let mut best_run = execute(env, &best, Some(kind), None).await;
-    if !shows(&best_run, kind) {
-        // Not reproducible on a fresh start (should not happen with a deterministic target).
-        return (best, best_run);
-    }
+    let mut best_run = found;
     truncate(&mut best, &best_run, kind);
-    let within = |attempts: usize| attempts < budget.attempts && started.elapsed() < budget.time;
+    let mut unfinished = None;
+    let within = |attempts: usize, unfinished: &mut Option<String>| {
+        let reason = if attempts >= budget.attempts {
+            Some(format!("after {attempts} attempts (the budget)"))
+        } else if Instant::now() >= until {
+            Some(format!(
+                "after {:.1} s (the shrink's share of the run's time)",
+                started.elapsed().as_secs_f64()
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            unfinished.get_or_insert(reason);
+            false
+        } else {
+            unfinished.is_none()
+        }
+    };
+    // Runs one candidate; `None` when it did not start from a clean lane (no evidence).
+    let attempt = |candidate: Vec<Op>| {
+        let limits = limits.clone();
+        async move {
+            let run = execute(env, &candidate, Some(kind), &limits).await;
+            (candidate, run)
+        }
+    };
 
     let mut changed = true;
-    while changed && within(attempts) {
+    while changed && within(attempts, &mut unfinished) {
         changed = false;
         // Remove chunks, largest first.
         let mut chunk = best.len().div_ceil(2).max(1);
         loop {
             let mut start = 0;
-            while start < best.len() && within(attempts) {
-                if best.len() <= 1 {
-                    break;
-                }
+            while start < best.len() && best.len() > 1 && within(attempts, &mut unfinished) {
                 let mut candidate = best.clone();
                 let end = (start + chunk).min(candidate.len());
                 candidate.drain(start..end);
                 attempts += 1;
-                let run = execute(env, &candidate, Some(kind), None).await;
+                let (candidate, run) = attempt(candidate).await;
+                if !run.clean_start {
+                    unfinished = Some(dirty(&run));
+                    break;
+                }
                 if shows(&run, kind) {
                     best = candidate;
                     truncate(&mut best, &run, kind);
@@ -67,20 +114,24 @@ pub async fn shrink(
                     start += chunk;
                 }
             }
-            if chunk == 1 || !within(attempts) {
+            if chunk == 1 || !within(attempts, &mut unfinished) {
                 break;
             }
             chunk = chunk.div_ceil(2);
         }
         // Simplify single steps.
         let mut index = 0;
-        while index < best.len() && within(attempts) {
+        while index < best.len() && within(attempts, &mut unfinished) {
             let mut improved = false;
             for simpler in best[index].simplifications() {
                 let mut candidate = best.clone();
                 candidate[index] = simpler;
                 attempts += 1;
-                let run = execute(env, &candidate, Some(kind), None).await;
+                let (candidate, run) = attempt(candidate).await;
+                if !run.clean_start {
+                    unfinished = Some(dirty(&run));
+                    break;
+                }
                 if shows(&run, kind) {
                     best = candidate;
                     best_run = run;
@@ -88,7 +139,7 @@ pub async fn shrink(
                     improved = true;
                     break;
                 }
-                if !within(attempts) {
+                if !within(attempts, &mut unfinished) {
                     break;
                 }
             }
@@ -97,12 +148,22 @@ pub async fn shrink(
             }
         }
     }
-    // The final run, to the end of the (truncated) sequence, for the case writer.
-    let final_run = execute(env, &best, None, None).await;
-    if shows(&final_run, kind) {
-        best_run = final_run;
+    Shrunk {
+        ops: best,
+        run: best_run,
+        unfinished,
     }
-    (best, best_run)
+}
+
+fn dirty(run: &SeqResult) -> String {
+    format!(
+        "the endpoint's lane could not be cleaned before a candidate (left: {})",
+        if run.left_behind.is_empty() {
+            "the fixtures' addresses".to_string()
+        } else {
+            run.left_behind.join(", ")
+        }
+    )
 }
 
 /// Whether a run shows a finding of this kind.
