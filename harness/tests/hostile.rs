@@ -121,6 +121,9 @@ fn answer(mode: Mode, count: u64) -> (StatusCode, &'static str, Vec<u8>) {
                 // hostile id and is not the one the case created.
                 "NetworkInterfaceSets": { "NetworkInterfaceSet": [{
                     "NetworkInterfaceId": "eni-other\u{202e}\u{1b}[2J",
+                    // Named as the harness names what it creates, for `cleanup` to list.
+                    "NetworkInterfaceName": format!("eni-harness-{}\n{FORGED}", hostile_text()),
+                    "InstanceId": format!("i-\u{9b}2J\r{FORGED}"),
                     "Status": "InUse",
                     "Type": "Secondary",
                     "VSwitchId": "vsw-bp1main00000000000001",
@@ -594,6 +597,48 @@ fn a_password_in_the_target_url_is_refused_and_never_shown() {
         assert!(all.contains("carries a user name or password"), "{all}");
     }
     assert!(!scratch.0.join("r.json").exists());
+}
+
+#[test]
+fn cleanup_shows_what_the_endpoint_answered_as_text() {
+    let scratch = Scratch::new("cleanup", &[]);
+    let profile = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/embedded.yaml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    std::fs::write(
+        scratch.0.join("profile.yaml"),
+        format!("{profile}\nresource_prefix: eni-harness-\n"),
+    )
+    .unwrap();
+    let endpoint = Hostile::start(Mode::HostileIds);
+    for yes in [false, true] {
+        let mut args = vec![
+            "cleanup",
+            "--target",
+            &endpoint.url,
+            "--profile",
+            "profile.yaml",
+            "--timeout",
+            "5s",
+            "--wait",
+            "1s",
+        ];
+        if yes {
+            args.push("--yes");
+        }
+        let ran = harness(&scratch.0, &args, Duration::from_secs(60));
+        for text in [&ran.stdout, &ran.stderr] {
+            assert_eq!(raw_controls(text), Vec::<char>::new(), "{text}");
+            assert!(!text.lines().any(|line| line.starts_with("FAKE")), "{text}");
+        }
+        assert!(
+            ran.stdout.contains("eni-harness-\\u{1b}[2J"),
+            "{}",
+            ran.stdout
+        );
+    }
 }
 
 /// A finding's message with a lone CR once ended the case header's comment and planted a live
