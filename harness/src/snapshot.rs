@@ -202,7 +202,9 @@ pub fn file_text_with(
     provenance: Option<&Provenance>,
     contents: &str,
 ) -> String {
-    let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    // The case language's quoting: JSON's leaves C1 controls and U+FFFE/U+FFFF raw, which no
+    // YAML reader accepts (a title can quote what an endpoint answered).
+    let quote = eni_spec::double_quoted;
     let mut header = format!(
         "---\nsource: harness/tests/cases.rs\ndescription: {}\n",
         quote(description)
@@ -427,6 +429,18 @@ mod tests {
         assert_eq!(snapshot_path(Path::new("/x/other/a.yaml")), None);
         let relative = snapshot_path(Path::new("cases/a/b.yaml")).unwrap();
         assert_eq!(relative, Path::new("snapshots/a/b.snap"));
+    }
+
+    #[test]
+    fn a_hostile_title_keeps_the_header_readable() {
+        let provenance = Provenance::now("http://127.0.0.1:1/\u{9b}", "p", "seed");
+        let text = file_text_with(
+            "Fuzz finding \u{9b}\u{fffe}\r\nx: 1",
+            Some(&provenance),
+            "a: 1",
+        );
+        assert_eq!(provenance_of(&text), Some(provenance));
+        assert_eq!(contents_of(&text), Some("a: 1\n"));
     }
 
     #[test]

@@ -117,15 +117,19 @@ fn answer(mode: Mode, count: u64) -> (StatusCode, &'static str, Vec<u8>) {
                     "PrivateIpSet": { "PrivateIpAddress": ["\u{1b}[31m192.168.0.9\r\nFAKE", "\u{9b}2J"] },
                 },
                 "TotalCount": 1,
+                // A well-formed state (so the steps after a create run), whose one ENI has a
+                // hostile id and is not the one the case created.
                 "NetworkInterfaceSets": { "NetworkInterfaceSet": [{
-                    "NetworkInterfaceId": format!("eni-other\u{202e}{count}"),
-                    "Status": "InUse\u{1b}[2J",
+                    "NetworkInterfaceId": "eni-other\u{202e}\u{1b}[2J",
+                    // Named as the harness names what it creates, for `cleanup` to list.
+                    "NetworkInterfaceName": format!("eni-harness-{}\n{FORGED}", hostile_text()),
+                    "InstanceId": format!("i-\u{9b}2J\r{FORGED}"),
+                    "Status": "InUse",
                     "Type": "Secondary",
                     "VSwitchId": "vsw-bp1main00000000000001",
-                    "PrivateIpAddress": "192.168.0.7\u{85}",
+                    "PrivateIpAddress": "192.168.0.7",
                     "PrivateIpSets": { "PrivateIpSet": [
-                        { "PrivateIpAddress": "192.168.0.7\u{85}", "Primary": true },
-                        { "PrivateIpAddress": "\u{1b}]52;c;SGk=\u{7}", "Primary": false },
+                        { "PrivateIpAddress": "192.168.0.7", "Primary": true },
                     ] },
                 }] },
             });
@@ -400,8 +404,8 @@ fn check_junit(xml: &str) {
     assert!(testcases > 0);
 }
 
-/// The suite against the endpoint in `mode`, every sink checked.
-fn suite_against(mode: Mode) {
+/// The suite against the endpoint in `mode`, every sink checked; gives back the JSON report.
+fn suite_against(mode: Mode) -> String {
     let name = format!("{mode:?}").to_lowercase();
     let scratch = Scratch::new(&name, &["parser", "wire", "common"]);
     let endpoint = Hostile::start(mode);
@@ -497,6 +501,7 @@ fn suite_against(mode: Mode) {
     }
     assert!(proposed > 0, "no snapshot was compared");
     assert!(ran.took < Duration::from_secs(90), "{:?}", ran.took);
+    json
 }
 
 fn files_under(folder: &Path) -> Vec<PathBuf> {
@@ -549,7 +554,13 @@ fn server_errors_reach_no_sink_raw() {
 
 #[test]
 fn hostile_ids_in_successful_answers_reach_no_sink_raw() {
-    suite_against(Mode::HostileIds);
+    let json = suite_against(Mode::HostileIds);
+    // The hostile ids did reach the invariants' messages (shown escaped).
+    assert!(
+        json.contains("is not listed by DescribeNetworkInterfaces"),
+        "the mode exercises the invariants"
+    );
+    assert!(json.contains("eni-\\u001b[2J"), "captured ids are quoted");
 }
 
 #[test]
@@ -586,6 +597,48 @@ fn a_password_in_the_target_url_is_refused_and_never_shown() {
         assert!(all.contains("carries a user name or password"), "{all}");
     }
     assert!(!scratch.0.join("r.json").exists());
+}
+
+#[test]
+fn cleanup_shows_what_the_endpoint_answered_as_text() {
+    let scratch = Scratch::new("cleanup", &[]);
+    let profile = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/embedded.yaml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&scratch.0).unwrap();
+    std::fs::write(
+        scratch.0.join("profile.yaml"),
+        format!("{profile}\nresource_prefix: eni-harness-\n"),
+    )
+    .unwrap();
+    let endpoint = Hostile::start(Mode::HostileIds);
+    for yes in [false, true] {
+        let mut args = vec![
+            "cleanup",
+            "--target",
+            &endpoint.url,
+            "--profile",
+            "profile.yaml",
+            "--timeout",
+            "5s",
+            "--wait",
+            "1s",
+        ];
+        if yes {
+            args.push("--yes");
+        }
+        let ran = harness(&scratch.0, &args, Duration::from_secs(60));
+        for text in [&ran.stdout, &ran.stderr] {
+            assert_eq!(raw_controls(text), Vec::<char>::new(), "{text}");
+            assert!(!text.lines().any(|line| line.starts_with("FAKE")), "{text}");
+        }
+        assert!(
+            ran.stdout.contains("eni-harness-\\u{1b}[2J"),
+            "{}",
+            ran.stdout
+        );
+    }
 }
 
 /// A finding's message with a lone CR once ended the case header's comment and planted a live

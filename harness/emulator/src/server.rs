@@ -285,24 +285,37 @@ impl Guarded {
 
     /// The current deadline, if one runs, has passed: the connection ends with an error.
     fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        let deadline = match lock(&self.shared).phase {
-            Phase::Idle(since) => since + self.limits.idle_timeout,
-            Phase::Head(deadline) => deadline,
-            Phase::Handling => return Poll::Pending,
-        };
-        if self.armed != Some(deadline) {
-            match &mut self.timer {
-                Some(timer) => timer.as_mut().reset(deadline),
-                None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+        loop {
+            let deadline = match lock(&self.shared).phase {
+                Phase::Idle(since) => since + self.limits.idle_timeout,
+                Phase::Head(deadline) => deadline,
+                Phase::Handling => return Poll::Pending,
+            };
+            // The timer is moved only to an earlier deadline: the idle deadline moves later with
+            // every answer, and resetting a timer per request costs throughput. A timer that
+            // fires early is re-armed for the deadline that holds now.
+            match (&mut self.timer, self.armed) {
+                (Some(_), Some(armed)) if armed <= deadline => {}
+                (Some(timer), _) => {
+                    timer.as_mut().reset(deadline);
+                    self.armed = Some(deadline);
+                }
+                (None, _) => {
+                    self.timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
+                    self.armed = Some(deadline);
+                }
             }
+            let timer = self.timer.as_mut().expect("armed just above");
+            ready!(timer.as_mut().poll(cx));
+            if Instant::now() >= deadline {
+                return Poll::Ready(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client was too slow (idle or header timeout)",
+                ));
+            }
+            timer.as_mut().reset(deadline);
             self.armed = Some(deadline);
         }
-        let timer = self.timer.as_mut().expect("armed just above");
-        ready!(timer.as_mut().poll(cx));
-        Poll::Ready(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "the client was too slow (idle or header timeout)",
-        ))
     }
 
     /// Writes the replacement answer to the end.

@@ -349,7 +349,11 @@ pub fn journal(args: JournalArgs) -> u8 {
         Ok(entries) => entries,
         Err(errors) => {
             for error in errors {
-                eprintln!("error: {}: {error}", args.file.display());
+                eprintln!(
+                    "error: {}: {}",
+                    args.file.display(),
+                    terminal(&error.to_string())
+                );
             }
             return EXIT_USAGE;
         }
@@ -515,6 +519,25 @@ mod tests {
         let shown = render(&summary, "journal.jsonl");
         assert!(shown.contains("FAIL: 5 of 8 requests"), "{shown}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn what_clients_sent_is_shown_as_text() {
+        // A client's action and a code that try to clear the screen and forge the verdict.
+        let line = r#"{"seq":1,"request_id":"R","time":"t","action":"Describe\u001b[2J\nPASS: no request was malformed","method":"GET","signing":"v1","signature_valid":false,"well_formed":false,"verdict":"malformed","rule":"common.action\u009b","code":"X\u001b]52;c;SGk=\u0007","parameter":null,"status":400,"params":[]}"#;
+        let summary = summarize(&parse(line).unwrap(), 3);
+        let text = render(&summary, "j");
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && crate::escape::is_hostile(c)),
+            "{text}"
+        );
+        assert!(!text.lines().any(|line| line.starts_with("PASS")), "{text}");
+        assert!(
+            text.lines().any(|line| line.starts_with("FAIL: ")),
+            "{text}"
+        );
     }
 
     #[test]

@@ -350,8 +350,9 @@ pub fn paste_block(outcomes: &[CaseOutcome], file: Option<&str>) -> String {
                 failure.message.lines().next().unwrap_or("")
             )
         });
-        let reason = serde_json::to_string(&format!("TODO (why the target differs): {reason}"))
-            .unwrap_or_default();
+        // The case language's quoting: the reason quotes an endpoint, and JSON's quoting leaves
+        // C1 controls and U+FFFE/U+FFFF raw, which no YAML reader accepts.
+        let reason = eni_spec::double_quoted(&format!("TODO (why the target differs): {reason}"));
         let _ = writeln!(
             out,
             "  - case: {}\n    reason: {reason}\n    link: \"\"  # the issue that tracks it",
@@ -431,6 +432,20 @@ mod tests {
         let block = paste_block(&outcomes, Some("k.yaml"));
         assert!(block.contains("- case: a.four\n    reason: \"TODO (why the target differs): steps.assign [expectation]: x\""), "{block}");
         assert!(!block.contains("a.three"), "{block}");
+    }
+
+    #[test]
+    fn the_paste_block_stays_yaml_whatever_the_endpoint_answered() {
+        let outcomes = vec![outcome(
+            "a.one",
+            vec![expectation("got `X\u{9b}\u{fffe}\u{85}`")],
+        )];
+        let block = paste_block(&outcomes, None);
+        let yaml = block.split_once(":\nknown_failures:").unwrap().1;
+        let parsed: serde_json::Value =
+            serde_saphyr::from_str(&format!("known_failures:{yaml}")).unwrap();
+        let reason = parsed["known_failures"][0]["reason"].as_str().unwrap();
+        assert!(reason.ends_with("got `X\u{9b}\u{fffe}\u{85}`"), "{reason}");
     }
 
     #[test]
