@@ -6,7 +6,10 @@
 
 use std::fmt::Write as _;
 
-use crate::{Case, Expect, Format, Method, Poll, Send, Signing, Step, Template, format_duration};
+use crate::{
+    Case, Expect, FieldMatch, Format, Item, Method, PageBy, Poll, Send, Signing, Step, Template,
+    format_duration,
+};
 
 /// Writes `case` in the case language. `parse_case` of the result gives `case` back, up to spans
 /// (compare with [`Case::without_spans`]).
@@ -96,6 +99,18 @@ impl Lines {
         } else {
             self.push(level, format!("? {key}"));
             self.push(level, format!(": {value}"));
+        }
+    }
+
+    /// `key:` with a block value on the lines that follow (the explicit `? key` form for keys
+    /// too long for an implicit key).
+    fn block_key(&mut self, level: usize, key: &str) {
+        let key = key_scalar(key);
+        if key.chars().count() < 1000 {
+            self.push(level, format!("{key}:"));
+        } else {
+            self.push(level, format!("? {key}"));
+            self.push(level, ":".into());
         }
     }
 
@@ -197,6 +212,36 @@ fn send_lines(out: &mut Lines, send: &Send, default_name: &str) {
             out.push(1, format!("timeout: {}", format_duration(poll.timeout)));
         }
     }
+    if let Some(paginate) = &send.paginate {
+        out.push(0, "paginate:".into());
+        match &paginate.by {
+            PageBy::Token(name) => out.push(1, format!("token: {}", scalar(name))),
+            PageBy::Number(name) => out.push(1, format!("page: {}", scalar(name))),
+        }
+        out.push(1, format!("list: {}", scalar(&paginate.list.text)));
+    }
+}
+
+/// The items of an order-free list, one sequence item each, at `level`.
+fn item_lines(out: &mut Lines, level: usize, items: &[Item]) {
+    for item in items {
+        let mut lines = Lines::default();
+        match item {
+            Item::Value(value) => lines.push(0, template(value)),
+            Item::Fields(fields) => {
+                for (path, field) in fields {
+                    match field {
+                        FieldMatch::Equals(value) => lines.entry(0, &path.text, template(value)),
+                        FieldMatch::Contains(nested) => {
+                            lines.block_key(0, &path.text);
+                            item_lines(&mut lines, 1, nested);
+                        }
+                    }
+                }
+            }
+        }
+        out.item(level, lines);
+    }
 }
 
 fn expect_lines(out: &mut Lines, expect: &Expect) {
@@ -250,6 +295,13 @@ fn expect_lines(out: &mut Lines, expect: &Expect) {
         lines.push(0, "count:".into());
         lines.push(1, format!("path: {}", scalar(&path.text)));
         lines.push(1, format!("equals: {n}"));
+    }
+    if !expect.contains.is_empty() {
+        lines.push(0, "contains:".into());
+        for (path, items) in &expect.contains {
+            lines.block_key(1, &path.text);
+            item_lines(&mut lines, 2, items);
+        }
     }
     if !lines.text.is_empty() {
         out.push(0, "expect:".into());

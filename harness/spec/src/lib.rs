@@ -171,6 +171,8 @@ pub struct Send {
     /// Variable name and the response path its value is read from, in file order.
     pub capture: Vec<(String, Path)>,
     pub poll: Option<Poll>,
+    /// Send every page of a paged read; the expectations see the pages joined.
+    pub paginate: Option<Paginate>,
 }
 
 /// What a response must look like. Empty lists and `None` mean "not checked".
@@ -190,7 +192,59 @@ pub struct Expect {
     pub assigned_count: Option<u32>,
     /// Path of a list and its required length.
     pub count: Option<(Path, usize)>,
+    /// Path of a list and the items it must hold, in any order: one distinct element for each.
+    pub contains: Vec<(Path, Vec<Item>)>,
     pub span: Span,
+}
+
+/// What one element of an order-free list (`contains`) must look like.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A scalar element with this value (a list of strings, such as security group ids).
+    Value(Template),
+    /// An object element whose fields, at paths relative to the element, all match; never empty.
+    Fields(Vec<(Path, FieldMatch)>),
+}
+
+/// What one field of an [`Item::Fields`] element must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldMatch {
+    /// The field's value, compared as text.
+    Equals(Template),
+    /// The field is a list holding these items, in any order (never empty).
+    Contains(Vec<Item>),
+}
+
+/// A paged read: the request is sent again for every page, and the pages' lists are joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paginate {
+    pub by: PageBy,
+    /// The list each page holds part of (`NetworkInterfaceSets.NetworkInterfaceSet`).
+    pub list: Path,
+}
+
+/// How the next page is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageBy {
+    /// This parameter is set from the answer's field of the same name (`NextToken`) until the
+    /// answer's token is empty or absent; the first page is sent without it.
+    Token(String),
+    /// This parameter counts pages from 1 (`PageNumber`) until a page is empty or the pages
+    /// hold `TotalCount` items.
+    Number(String),
+}
+
+impl Paginate {
+    /// Pages sent at most; an endpoint that pages on past it fails the step.
+    pub const MAX_PAGES: usize = 100;
+
+    /// The request parameter the runner sets on each page.
+    #[must_use]
+    pub fn parameter(&self) -> &str {
+        match &self.by {
+            PageBy::Token(name) | PageBy::Number(name) => name,
+        }
+    }
 }
 
 /// Re-send a request until every `until` path has its value, or the timeout passes.
@@ -219,6 +273,7 @@ impl Expect {
             assigned: None,
             assigned_count: None,
             count: None,
+            contains: Vec::new(),
             span,
         }
     }
@@ -281,6 +336,7 @@ impl Send {
                     .iter()
                     .flat_map(|p| p.until.iter().map(|(_, t)| t)),
             )
+            .chain(contains_templates(&expect.contains))
     }
 
     fn templates_mut(&mut self) -> impl Iterator<Item = &mut Template> {
@@ -297,6 +353,7 @@ impl Send {
                     .iter_mut()
                     .flat_map(|p| p.until.iter_mut().map(|(_, t)| t)),
             )
+            .chain(contains_templates_mut(&mut expect.contains))
     }
 
     fn clear_spans(&mut self) {
@@ -311,4 +368,51 @@ impl Send {
             }
         }
     }
+}
+
+/// The templates of `contains` items, nested lists included, in file order.
+fn contains_templates(contains: &[(Path, Vec<Item>)]) -> Vec<&Template> {
+    fn walk<'a>(items: &'a [Item], out: &mut Vec<&'a Template>) {
+        for item in items {
+            match item {
+                Item::Value(template) => out.push(template),
+                Item::Fields(fields) => {
+                    for (_, field) in fields {
+                        match field {
+                            FieldMatch::Equals(template) => out.push(template),
+                            FieldMatch::Contains(nested) => walk(nested, out),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (_, items) in contains {
+        walk(items, &mut out);
+    }
+    out
+}
+
+fn contains_templates_mut(contains: &mut [(Path, Vec<Item>)]) -> Vec<&mut Template> {
+    fn walk<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Template>) {
+        for item in items {
+            match item {
+                Item::Value(template) => out.push(template),
+                Item::Fields(fields) => {
+                    for (_, field) in fields {
+                        match field {
+                            FieldMatch::Equals(template) => out.push(template),
+                            FieldMatch::Contains(nested) => walk(nested, out),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (_, items) in contains {
+        walk(items, &mut out);
+    }
+    out
 }

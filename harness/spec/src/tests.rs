@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use crate::{
-    Format, Member, Method, Part, Segment, Signing, Step, Template, case_to_yaml, parse_case,
+    FieldMatch, Format, Item, Member, Method, PageBy, Part, Segment, Signing, Step, Template,
+    case_to_yaml, parse_case,
 };
 
 const FULL: &str = include_str!("full_example.yaml");
@@ -53,7 +54,7 @@ fn full_example_parses_to_the_expected_structure() {
     assert_eq!(case.origin, "cases/full.yaml");
     assert_eq!(
         (case.setup.len(), case.steps.len(), case.teardown.len()),
-        (1, 4, 1)
+        (1, 5, 1)
     );
 
     let Step::Send(assign) = &case.steps[0] else {
@@ -156,6 +157,62 @@ fn full_example_parses_to_the_expected_structure() {
     assert_eq!(no_action.name, "steps-4");
     assert_eq!(no_action.action, None);
     assert_eq!(no_action.omit, ["Action"]);
+    assert!(no_action.paginate.is_none() && no_action.expect.contains.is_empty());
+
+    let Step::Send(paged) = &case.steps[4] else {
+        panic!("expected a send")
+    };
+    let paginate = paged.paginate.as_ref().unwrap();
+    assert_eq!(paginate.by, PageBy::Token("NextToken".into()));
+    assert_eq!(paginate.parameter(), "NextToken");
+    assert_eq!(
+        paginate.list.text,
+        "NetworkInterfaceSets.NetworkInterfaceSet"
+    );
+    let [(list, items)] = paged.expect.contains.as_slice() else {
+        panic!(
+            "expected one order-free list, got {:?}",
+            paged.expect.contains
+        )
+    };
+    assert_eq!(list.text, "NetworkInterfaceSets.NetworkInterfaceSet");
+    let [Item::Fields(fields)] = items.as_slice() else {
+        panic!("expected one item with fields, got {items:?}")
+    };
+    let keys: Vec<&str> = fields.iter().map(|(path, _)| path.text.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "NetworkInterfaceId",
+            "Status",
+            "PrivateIpSets.PrivateIpSet",
+            "SecurityGroupIds.SecurityGroupId"
+        ]
+    );
+    assert_eq!(fields[1].1, FieldMatch::Equals(lit("Available")));
+    let FieldMatch::Equals(eni) = &fields[0].1 else {
+        panic!("expected a value")
+    };
+    // Templates in items are checked and placed like any other.
+    assert_eq!(eni.exprs().next().unwrap().root, "eni");
+    assert_eq!(
+        eni.exprs().next().unwrap().span,
+        crate::Span { line: 67, col: 33 }
+    );
+    let FieldMatch::Contains(ips) = &fields[2].1 else {
+        panic!("expected a nested list")
+    };
+    let [Item::Fields(ip)] = ips.as_slice() else {
+        panic!("expected one nested item, got {ips:?}")
+    };
+    assert_eq!(ip[1].1, FieldMatch::Equals(lit("false")));
+    let FieldMatch::Contains(groups) = &fields[3].1 else {
+        panic!("expected a nested list")
+    };
+    assert!(
+        matches!(groups.as_slice(), [Item::Value(v)] if v.to_string() == "${security_group.id}")
+    );
+    assert_eq!(paged.templates().count(), 7);
 
     // Without `expect`: status 200, nothing else.
     let Step::Send(create) = &case.setup[0] else {
@@ -163,7 +220,7 @@ fn full_example_parses_to_the_expected_structure() {
     };
     assert_eq!(create.expect.status, [200]);
     assert!(create.expect.codes.is_empty());
-    assert_eq!(case.sends().count(), 6);
+    assert_eq!(case.sends().count(), 7);
     let Step::Send(delete) = &case.teardown[0] else {
         panic!("expected a send")
     };
@@ -297,6 +354,30 @@ steps:
         action: B
   - wait: 1500ms
 "##,
+    r##"
+id: order-free
+title: Order-free lists and both ways of paging
+uses: [vsw]
+steps:
+  - name: pages
+    action: DescribeNetworkInterfaces
+    params: { PageSize: 2 }
+    paginate: { page: PageNumber, list: "A[0].B" }
+    expect:
+      status: 200
+      contains:
+        "A[0].B":
+          - "${vsw.host(3)}"
+          - ""
+          - "- dash"
+          - "true"
+          - { x-y_1: "#", C.D: [ "1.50", { E: "${unique}" } ] }
+        Top: [ { K: "[v]" } ]
+  - action: DescribeNetworkInterfaces
+    paginate:
+      token: Next-Token_2
+      list: L
+"##,
 ];
 
 #[test]
@@ -359,6 +440,26 @@ fn hostile_text_survives_the_canonical_writer() {
     let again = parse_case(&yaml, "cases/h.yaml").unwrap();
     assert_eq!(again.without_spans(), case.without_spans());
     assert!(again.setup.is_empty());
+}
+
+/// YAML's implicit keys end at 1024 characters: a longer list path is written as an explicit
+/// `? key`, with the items below it.
+#[test]
+fn long_list_paths_round_trip() {
+    let long = "A".repeat(1100);
+    let source = format!(
+        "id: long\ntitle: t\nsteps:\n  - action: X\n    expect:\n      contains:\n        ? {long}\n        :\n          - ? {long}\n            : v\n            B: [w]\n"
+    );
+    let case = parse_case(&source, "cases/long.yaml").unwrap();
+    let yaml = case_to_yaml(&case);
+    assert!(yaml.contains(&format!("? {long}\n")), "{yaml}");
+    let again = parse_case(&yaml, "cases/long.yaml").unwrap_or_else(|errors| {
+        panic!(
+            "{yaml}\n{}",
+            errors.iter().map(|e| e.render(&yaml)).collect::<String>()
+        )
+    });
+    assert_eq!(again.without_spans(), case.without_spans());
 }
 
 #[test]
@@ -503,6 +604,38 @@ fn error_many_at_once() {
 }
 
 #[test]
+fn error_contains_mistakes() {
+    insta::assert_snapshot!(errors(
+        "id: contains\ntitle: t\nsteps:\n  - action: X\n    expect:\n      contains:\n        A.B: []\n        C: { K: v }\n        D:\n          - {}\n          - [x]\n          - K: { L: v }\n          - K: []\n          - Id: ${nope}\n        \"E[x]\": [v]\n  - action: Y\n    expect: { contains: [A] }\n"
+    ));
+}
+
+#[test]
+fn error_paginate_mistakes() {
+    insta::assert_snapshot!(errors(
+        "id: paginate\ntitle: t\nsteps:\n  - action: A\n    paginate: { token: NextToken, page: PageNumber, list: L }\n  - action: B\n    paginate: { list: L }\n  - action: C\n    params: { NextToken: x }\n    paginate: { token: NextToken }\n  - action: D\n    paginate: { page: \"Page Number\", list: L }\n    poll: { until: { S: x } }\n    expect: { status: 403, code: X }\n  - concurrent:\n      - action: E\n        paginate: { page: PageNumber, list: L }\n"
+    ));
+}
+
+#[test]
+fn a_paged_read_may_say_status_200() {
+    let source = "id: p\ntitle: t\nsteps:\n  - action: A\n    params: { PageSize: 2 }\n    paginate: { page: PageNumber, list: L }\n    expect: { status: 200 }\n";
+    let case = parse_case(source, "cases/p.yaml").unwrap_or_else(|errors| {
+        panic!(
+            "{}",
+            errors.iter().map(|e| e.render(source)).collect::<String>()
+        )
+    });
+    let Step::Send(send) = &case.steps[0] else {
+        panic!("expected a send")
+    };
+    assert_eq!(
+        send.paginate.as_ref().map(|p| &p.by),
+        Some(&PageBy::Number("PageNumber".into()))
+    );
+}
+
+#[test]
 fn error_step_with_no_kind() {
     insta::assert_snapshot!(errors(
         "id: no-kind\ntitle: t\nsteps:\n  - params: { A: b }\n"
@@ -561,6 +694,10 @@ fn mutated_cases_never_panic_and_round_trip() {
         "0x1F",
         "1e999",
         "omit: [Action]",
+        "contains: {L: [{K: v}, w]}",
+        "paginate: {token: T, list: L}",
+        "paginate: {page: P, list: L}",
+        "- {A.B: [x]}",
     ];
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move |n: usize| -> usize {

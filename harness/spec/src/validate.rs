@@ -11,9 +11,9 @@ use crate::error::{LineIndex, Span, Spanned, SpecError, SpecErrorKind, did_you_m
 use crate::raw::{self, Kind, Node, ScalarType};
 use crate::template::is_root_name;
 use crate::{
-    BUILTIN_ROOTS, Case, EmulatorKnobs, Expect, FIXTURE_MEMBERS, Format, LIMITS_MEMBERS,
-    MAX_SOURCE_BYTES, Method, OMITTABLE_PARAMS, Path, Poll, Send, Signing, Step, Template,
-    duration,
+    BUILTIN_ROOTS, Case, EmulatorKnobs, Expect, FIXTURE_MEMBERS, FieldMatch, Format, Item,
+    LIMITS_MEMBERS, MAX_SOURCE_BYTES, Method, OMITTABLE_PARAMS, PageBy, Paginate, Path, Poll, Send,
+    Signing, Step, Template, duration,
 };
 
 const CASE_KEYS: &[&str] = &[
@@ -36,6 +36,7 @@ const STEP_KEYS: &[&str] = &[
     "expect",
     "capture",
     "poll",
+    "paginate",
     "wait",
     "concurrent",
 ];
@@ -48,8 +49,10 @@ const EXPECT_KEYS: &[&str] = &[
     "assigned",
     "assigned_count",
     "count",
+    "contains",
 ];
 const COUNT_KEYS: &[&str] = &["path", "equals"];
+const PAGINATE_KEYS: &[&str] = &["token", "page", "list"];
 const POLL_KEYS: &[&str] = &["until", "interval", "timeout"];
 
 const FORMATS: &[(&str, Format)] = &[("JSON", Format::Json), ("XML", Format::Xml)];
@@ -904,6 +907,23 @@ impl Validator<'_> {
             Some(n) => self.poll(n),
             None => None,
         };
+        let paginate = match f.get("paginate") {
+            Some(_) if in_group => {
+                self.error(
+                    f.key_span("paginate").unwrap_or(f.span),
+                    SpecErrorKind::NotApplicable {
+                        key: "paginate".into(),
+                        place: "a request inside `concurrent`",
+                    },
+                );
+                None
+            }
+            Some(n) => {
+                self.check_paginated(f, expect.as_ref());
+                self.paginate(n, &params)
+            }
+            None => None,
+        };
         // Whatever failed was reported; fill in defaults so the whole-case checks (names,
         // variables) still see this step. A case with errors is never returned.
         let fallback_name = || {
@@ -928,7 +948,113 @@ impl Validator<'_> {
             expect: expect.unwrap_or_else(|| Expect::default_at(f.span)),
             capture,
             poll,
+            paginate,
         })
+    }
+
+    /// `paginate`, and the parameter it sets on every page, which `params` must leave alone.
+    fn paginate(
+        &mut self,
+        node: &Node,
+        params: &[(Spanned<String>, Template)],
+    ) -> Option<Paginate> {
+        const HOW: &str = "`token: NextToken` sends each page with the token the previous answer gave; \
+                           `page: PageNumber` counts pages 1, 2, …";
+        let f = self.fields(node, "`paginate`", PAGINATE_KEYS)?;
+        let by = match (f.get("token"), f.get("page")) {
+            (Some(n), None) => self.parameter_name(n).map(PageBy::Token),
+            (None, Some(n)) => self.parameter_name(n).map(PageBy::Number),
+            (Some(_), Some(_)) => {
+                self.invalid(
+                    f.key_span("page").unwrap_or(f.span),
+                    "`paginate` takes `token` or `page`, not both".into(),
+                    "second way of paging",
+                    Some(HOW.into()),
+                );
+                None
+            }
+            (None, None) => {
+                self.invalid(
+                    f.span,
+                    "`paginate` needs `token` or `page`".into(),
+                    "how to ask for the next page?",
+                    Some(HOW.into()),
+                );
+                None
+            }
+        };
+        if let Some(by) = &by {
+            self.check_page_parameter(by, params);
+        }
+        let list = self
+            .require(&f, "list", "`paginate`")
+            .and_then(|n| self.path(n));
+        Some(Paginate {
+            by: by?,
+            list: list?,
+        })
+    }
+
+    fn parameter_name(&mut self, node: &Node) -> Option<String> {
+        self.named(
+            node,
+            "paging parameter",
+            "a parameter name: letters, digits, `_` and `-`",
+            |s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+            },
+        )
+    }
+
+    /// The runner sets the paging parameter on every page; a value in `params` would be sent
+    /// twice or overwritten.
+    fn check_page_parameter(&mut self, by: &PageBy, params: &[(Spanned<String>, Template)]) {
+        let (PageBy::Token(parameter) | PageBy::Number(parameter)) = by;
+        let Some((key, _)) = params.iter().find(|(key, _)| key.value == *parameter) else {
+            return;
+        };
+        let help = match by {
+            PageBy::Token(_) => format!(
+                "remove it: the first page is sent without `{parameter}`, each later one with the token the previous answer gave"
+            ),
+            PageBy::Number(_) => {
+                format!("remove it: the runner sends `{parameter}` 1, 2, … itself")
+            }
+        };
+        self.invalid(
+            key.span,
+            format!("`{parameter}` is set by `paginate` on every page"),
+            "set by `paginate`",
+            Some(help),
+        );
+    }
+
+    /// What a paged read cannot be combined with: polling, or expecting an error (every page
+    /// must answer 200).
+    fn check_paginated(&mut self, f: &Fields<'_>, expect: Option<&Expect>) {
+        if let Some(span) = f.key_span("poll") {
+            self.invalid(
+                span,
+                "`poll` and `paginate` cannot be combined".into(),
+                "conflicts with `paginate`",
+                Some("poll in a step of its own, then page through the result".into()),
+            );
+        }
+        if let Some(expect) = expect
+            && (expect.status != [200] || !expect.codes.is_empty())
+        {
+            self.invalid(
+                expect.span,
+                "every page of a paged read must answer 200".into(),
+                "expects something else",
+                Some(
+                    "leave `status` and `code` out of this `expect` (or write `status: 200`)"
+                        .into(),
+                ),
+            );
+        }
     }
 
     fn omit(&mut self, node: Option<&Node>) -> Vec<String> {
@@ -1049,6 +1175,10 @@ impl Validator<'_> {
             },
             None => Some(None),
         };
+        let contains = f
+            .get("contains")
+            .map(|n| self.contains(n))
+            .unwrap_or_default();
         ok.then_some(())?;
         Some(Expect {
             status,
@@ -1059,8 +1189,121 @@ impl Validator<'_> {
             assigned,
             assigned_count: assigned_count.flatten(),
             count: count?,
+            contains,
             span: f.span,
         })
+    }
+
+    /// `contains`: list path -> the items the list must hold, in any order.
+    fn contains(&mut self, node: &Node) -> Vec<(Path, Vec<Item>)> {
+        let Kind::Map(entries) = &node.kind else {
+            self.wrong_type(node, "a mapping of list path to items");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let path = self
+                .key_text(key)
+                .map(str::to_string)
+                .and_then(|k| self.path_text(&k, key.span));
+            let items = self.items(value, path.as_ref().map_or("", |p| p.text.as_str()));
+            if let (Some(p), Some(items)) = (path, items) {
+                out.push((p, items));
+            }
+        }
+        out
+    }
+
+    /// The items of one order-free list: at least one, each a value or a mapping of field to
+    /// value (or to a nested list of items).
+    fn items(&mut self, node: &Node, path: &str) -> Option<Vec<Item>> {
+        let Kind::Seq(nodes) = &node.kind else {
+            self.invalid(
+                node.span,
+                format!("expected a list of items, found {}", node.describe()),
+                "expected a list",
+                Some(format!(
+                    "write the elements `{path}` must hold as a list: `{path}: [ {{ Key: value }} ]`"
+                )),
+            );
+            return None;
+        };
+        if nodes.is_empty() {
+            self.invalid(
+                node.span,
+                format!("no item listed for `{path}`"),
+                "empty list",
+                Some(format!(
+                    "list the elements it must hold; to check that it is empty, write `count: {{ path: {path}, equals: 0 }}`"
+                )),
+            );
+            return None;
+        }
+        // A bad item was reported; the good ones are kept so their templates are still checked.
+        Some(nodes.iter().filter_map(|item| self.item(item)).collect())
+    }
+
+    fn item(&mut self, node: &Node) -> Option<Item> {
+        match &node.kind {
+            Kind::Map(entries) if entries.is_empty() => {
+                self.invalid(
+                    node.span,
+                    "an item without fields matches any element".into(),
+                    "empty item",
+                    Some(
+                        "name a field the element must have, e.g. `{ NetworkInterfaceId: \"${eni}\" }`; \
+                         to check only the length, use `count`"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            Kind::Map(entries) => {
+                let mut fields = Vec::new();
+                for (key, value) in entries {
+                    let path = self
+                        .key_text(key)
+                        .map(str::to_string)
+                        .and_then(|k| self.path_text(&k, key.span));
+                    let field = match &value.kind {
+                        Kind::Seq(_) => self
+                            .items(value, path.as_ref().map_or("", |p| p.text.as_str()))
+                            .map(FieldMatch::Contains),
+                        Kind::Map(_) => {
+                            self.invalid(
+                                value.span,
+                                "a field of an item is a value or a list of items, not a mapping"
+                                    .into(),
+                                "a mapping",
+                                Some(
+                                    "write a nested field as one path (`PrivateIpSets.PrivateIpSet: [...]`, `A.B: value`)"
+                                        .into(),
+                                ),
+                            );
+                            None
+                        }
+                        Kind::Scalar(_) => self.template(value).map(FieldMatch::Equals),
+                    };
+                    if let (Some(p), Some(f)) = (path, field) {
+                        fields.push((p, f));
+                    }
+                }
+                Some(Item::Fields(fields))
+            }
+            Kind::Seq(_) => {
+                self.invalid(
+                    node.span,
+                    "an item cannot be a list".into(),
+                    "a list",
+                    Some(
+                        "an item is a mapping of field to value (`{ PrivateIpAddress: \"${ip}\" }`) or a value"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            Kind::Scalar(_) => self.template(node).map(Item::Value),
+        }
     }
 
     fn capture(&mut self, node: &Node) -> Vec<(String, Path)> {

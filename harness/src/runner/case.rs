@@ -351,7 +351,7 @@ impl CaseRun<'_> {
         let expect = &send.expect;
         let scope = &mut self.scope;
         let redactor = &mut self.redactor;
-        let mut eval = |template| scope.eval(template, redactor);
+        let mut eval = |template: &eni_spec::Template| scope.eval(template, redactor);
         let mut fields = Vec::new();
         for (path, template) in &expect.fields {
             fields.push((path.text.clone(), eval(template)?));
@@ -385,6 +385,11 @@ impl CaseRun<'_> {
                 .count
                 .as_ref()
                 .map(|(path, count)| (path.text.clone(), *count)),
+            contains: expect
+                .contains
+                .iter()
+                .map(|(path, items)| Ok((path.text.clone(), evaluated_items(items, &mut eval)?)))
+                .collect::<Result<_, EvalError>>()?,
         })
     }
 
@@ -411,14 +416,19 @@ impl CaseRun<'_> {
             self.state_fresh = false;
         }
         let mutation = mutation_of(&request);
-        let result = match &send.poll {
-            None => self.exchange(&request).await,
-            Some(poll) => self.poll(section, send, &request, poll).await,
+        let result = match (&send.poll, &send.paginate) {
+            (Some(poll), _) => self.poll(section, send, &request, poll).await,
+            (None, Some(paginate)) => self.paginate(section, send, &request, paginate).await,
+            (None, None) => self.exchange(&request).await,
         };
+        // A paged read has recorded every page it sent, each under its own name.
+        let recorded = send.paginate.is_some();
         let exchange = match result {
             Ok(exchange) => exchange,
             Err(error) => {
-                self.record(section, &send.name, &request, Err(error.to_string()));
+                if !recorded {
+                    self.record(section, &send.name, &request, Err(error.to_string()));
+                }
                 let message = format!("no answer: {error}");
                 self.fail_step(
                     section,
@@ -430,12 +440,14 @@ impl CaseRun<'_> {
                 return;
             }
         };
-        self.record(
-            section,
-            &send.name,
-            &request,
-            Ok((exchange.status, exchange.decoded.body.clone())),
-        );
+        if !recorded {
+            self.record(
+                section,
+                &send.name,
+                &request,
+                Ok((exchange.status, exchange.decoded.body.clone())),
+            );
+        }
         self.judge(section, send, &request, &expectation, &exchange);
         let succeeded = exchange.status == 200;
         if let (Some(mutation), true) = (&mutation, succeeded) {
@@ -570,6 +582,138 @@ impl CaseRun<'_> {
         }
     }
 
+    /// Sends every page of a paged read and joins them into the one answer the expectations
+    /// see: the first page, its list holding every page's elements in page order (a repeated
+    /// element stays repeated, so `count` and `contains` see it) and, when paging by token, the
+    /// last page's token. Each page is counted, recorded for the snapshot and held to the answer
+    /// checks. A page that does not answer 200 ends the paging and is what the step is judged on.
+    async fn paginate(
+        &mut self,
+        section: Section,
+        send: &Send,
+        request: &WireRequest,
+        paginate: &eni_spec::Paginate,
+    ) -> Result<Exchange, TransportError> {
+        let parameter = paginate.parameter();
+        let mut first: Option<Exchange> = None;
+        let mut elements = Vec::new();
+        let mut token: Option<String> = None;
+        let mut last_token = None;
+        for number in 1..=eni_spec::Paginate::MAX_PAGES {
+            let mut page_request = request.clone();
+            let value = match &paginate.by {
+                eni_spec::PageBy::Token(_) => token.clone(),
+                eni_spec::PageBy::Number(_) => Some(number.to_string()),
+            };
+            page_request
+                .params
+                .extend(value.map(|value| (parameter.to_string(), value)));
+            let page_name = format!("{}.page-{number}", send.name);
+            let page = match self.exchange(&page_request).await {
+                Ok(page) => page,
+                Err(error) => {
+                    self.record(section, &page_name, &page_request, Err(error.to_string()));
+                    return Err(error);
+                }
+            };
+            self.record(
+                section,
+                &page_name,
+                &page_request,
+                Ok((page.status, page.decoded.body.clone())),
+            );
+            if page.status != 200 {
+                if number > 1 {
+                    let decoded = &page.decoded;
+                    let message = format!(
+                        "page {number} answered {} {}: {}; every page of a paged read must answer 200",
+                        page.status,
+                        decoded.code.as_deref().unwrap_or(""),
+                        decoded.message.as_deref().unwrap_or("")
+                    );
+                    self.fail_step(
+                        section,
+                        &send.name,
+                        FailureKind::Expectation,
+                        message,
+                        &page_request,
+                    );
+                }
+                return Ok(page);
+            }
+            if number > 1 {
+                // The first page is checked as the joined answer, by the caller.
+                let found = check_exchange(&page, &[200], &self.checks);
+                self.violations(section, &send.name, &page_request, found);
+            }
+            let items = list_elements(&page, &paginate.list);
+            let empty = items.is_empty();
+            elements.extend(items);
+            last_token = page.decoded.body.get(parameter).cloned();
+            token = page
+                .decoded
+                .get(parameter)
+                .and_then(|value| value.as_str())
+                .filter(|token| !token.is_empty())
+                .map(str::to_string);
+            let total = page
+                .decoded
+                .get("TotalCount")
+                .and_then(|value| value.as_str())
+                .and_then(|total| total.parse::<usize>().ok());
+            let last = match &paginate.by {
+                eni_spec::PageBy::Token(_) => token.is_none(),
+                eni_spec::PageBy::Number(_) => {
+                    empty || total.is_some_and(|total| elements.len() >= total)
+                }
+            };
+            first.get_or_insert(page);
+            if last {
+                break;
+            }
+            if number == eni_spec::Paginate::MAX_PAGES {
+                let why = match &paginate.by {
+                    eni_spec::PageBy::Token(_) => {
+                        format!("every answer gave another `{parameter}`")
+                    }
+                    eni_spec::PageBy::Number(_) => format!(
+                        "no page was empty, and the pages hold {} elements, short of TotalCount {}",
+                        elements.len(),
+                        total.map_or_else(|| "(absent)".to_string(), |total| total.to_string())
+                    ),
+                };
+                let message =
+                    format!("still paging after {number} pages: {why}; a paged read stops there");
+                self.fail_step(
+                    section,
+                    &send.name,
+                    FailureKind::Expectation,
+                    message,
+                    &page_request,
+                );
+            }
+        }
+        let Some(mut joined) = first else {
+            // Unreachable: the loop sends at least one page, and a page that is not joined
+            // returned above.
+            return self.exchange(request).await;
+        };
+        set_at(
+            &mut joined.decoded.body,
+            &paginate.list,
+            serde_json::Value::Array(elements),
+        );
+        if let (eni_spec::PageBy::Token(_), Some(body)) =
+            (&paginate.by, joined.decoded.body.as_object_mut())
+        {
+            match last_token {
+                Some(token) => body.insert(parameter.to_string(), token),
+                None => body.remove(parameter),
+            };
+        }
+        Ok(joined)
+    }
+
     async fn concurrent(&mut self, section: Section, sends: &[Send]) {
         let mutating = sends.iter().any(is_mutating);
         let needs_state = sends.iter().any(|send| self.needs_state(send));
@@ -690,21 +834,8 @@ impl CaseRun<'_> {
         if self.state_fresh {
             return false;
         }
-        let expect = &send.expect;
-        let mut templates = send
-            .params
-            .iter()
-            .map(|(_, template)| template)
-            .chain(send.raw_query.iter())
-            .chain(expect.fields.iter().map(|(_, template)| template))
-            .chain(expect.message_contains.iter())
-            .chain(expect.assigned.iter().flatten())
-            .chain(
-                send.poll
-                    .iter()
-                    .flat_map(|poll| poll.until.iter().map(|(_, t)| t)),
-            );
-        templates.any(|template| self.scope.needs_state(template))
+        send.templates()
+            .any(|template| self.scope.needs_state(template))
     }
 
     /// Reads the state back and checks the state invariants on it. `for_templates`: the
@@ -970,6 +1101,83 @@ fn skip_reason(case: &Case, profile: &Profile) -> Option<String> {
     None
 }
 
+/// The items of a case's order-free lists with their templates evaluated.
+fn evaluated_items(
+    items: &[eni_spec::Item],
+    eval: &mut impl FnMut(&eni_spec::Template) -> Result<String, EvalError>,
+) -> Result<Vec<crate::checks::expect::Item>, EvalError> {
+    use crate::checks::expect::{FieldMatch, Item};
+    items
+        .iter()
+        .map(|item| {
+            Ok(match item {
+                eni_spec::Item::Value(template) => Item::Value(eval(template)?),
+                eni_spec::Item::Fields(fields) => Item::Fields(
+                    fields
+                        .iter()
+                        .map(|(path, field)| {
+                            let field = match field {
+                                eni_spec::FieldMatch::Equals(template) => {
+                                    FieldMatch::Equals(eval(template)?)
+                                }
+                                eni_spec::FieldMatch::Contains(nested) => {
+                                    FieldMatch::Contains(evaluated_items(nested, eval)?)
+                                }
+                            };
+                            Ok((path.clone(), field))
+                        })
+                        .collect::<Result<_, EvalError>>()?,
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The elements of one page's list, read as `count` reads a list: a lone value is a list of
+/// one, nothing is an empty list.
+fn list_elements(page: &Exchange, list: &eni_spec::Path) -> Vec<serde_json::Value> {
+    match page.decoded.get(&list.text) {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        Some(other) => vec![other.clone()],
+        None => Vec::new(),
+    }
+}
+
+/// Puts `value` at `path`, adding the objects on the way that the body lacks; a path that
+/// runs into a scalar, or past the end of a list, is left as it is.
+fn set_at(body: &mut serde_json::Value, path: &eni_spec::Path, value: serde_json::Value) {
+    let Some((last, parents)) = path.segments.split_last() else {
+        return;
+    };
+    let mut at = body;
+    for segment in parents {
+        let next = match (segment, at) {
+            (eni_spec::Segment::Key(key), serde_json::Value::Object(map)) => map
+                .entry(key.clone())
+                .or_insert_with(|| serde_json::Value::Object(Default::default())),
+            (eni_spec::Segment::Index(index), serde_json::Value::Array(items)) => {
+                match items.get_mut(*index) {
+                    Some(item) => item,
+                    None => return,
+                }
+            }
+            _ => return,
+        };
+        at = next;
+    }
+    match (last, at) {
+        (eni_spec::Segment::Key(key), serde_json::Value::Object(map)) => {
+            map.insert(key.clone(), value);
+        }
+        (eni_spec::Segment::Index(index), serde_json::Value::Array(items)) => {
+            if let Some(item) = items.get_mut(*index) {
+                *item = value;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Whether a step sends an action that changes state.
 fn is_mutating(send: &Send) -> bool {
     send.action
@@ -1063,37 +1271,4 @@ fn short_hash(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn case_tagged(tags: &str) -> Case {
-        let source = format!(
-            "id: t.case\ntitle: t\ntags: [{tags}]\nsteps:\n  - action: DescribeNetworkInterfaces\n"
-        );
-        eni_spec::parse_case(&source, "t.yaml").unwrap()
-    }
-
-    #[test]
-    fn reference_emulator_cases_run_only_against_the_reference_emulator() {
-        let mut profile = Profile::embedded();
-        assert!(profile.reference_emulator);
-        let case = case_tagged("common, reference-emulator");
-        assert_eq!(skip_reason(&case, &profile), None);
-        profile.reference_emulator = false;
-        let reason = skip_reason(&case, &profile).unwrap();
-        assert!(reason.contains("DECISIONS.md"), "{reason}");
-        assert_eq!(skip_reason(&case_tagged("common"), &profile), None);
-    }
-
-    #[test]
-    fn signing_specific_cases_skip_under_the_other_signature_version() {
-        let mut profile = Profile::embedded();
-        let v1_only = case_tagged("v1-only");
-        let v3_only = case_tagged("v3-only");
-        assert_eq!(skip_reason(&v1_only, &profile), None);
-        assert!(skip_reason(&v3_only, &profile).is_some());
-        profile.signing = Signing::V3;
-        assert!(skip_reason(&v1_only, &profile).unwrap().contains("V3"));
-        assert_eq!(skip_reason(&v3_only, &profile), None);
-    }
-}
+mod tests;
