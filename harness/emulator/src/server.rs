@@ -3,10 +3,12 @@
 //! idle, a header and a body timeout. A request head hyper cannot read (too large, malformed) is
 //! answered with the ECS error body, not hyper's empty 431 or 400.
 //!
-//! axum's `serve` offers none of these knobs, so the accept loop is our own; each connection is
-//! hyper's `http1` connection over a socket wrapper ([`Guarded`]) that keeps the idle and header
-//! deadlines (Go's `IdleTimeout`/`ReadHeaderTimeout` semantics: idle until the first byte of a
-//! request, then the header timeout for the rest of its head).
+//! axum's `serve` offers none of these knobs, so the accept loop is our own. A connection's first
+//! request head is read here ([`first_head`]), so a client that never completes one costs the
+//! bytes it sent, not hyper's buffers; then the connection is hyper's `http1` connection over a
+//! socket wrapper ([`Guarded`]) that keeps the idle and header deadlines for the requests after
+//! (Go's `IdleTimeout`/`ReadHeaderTimeout` semantics: idle until the first byte of a request,
+//! then the header timeout for the rest of its head).
 
 use std::future::Future;
 use std::io;
@@ -188,38 +190,105 @@ async fn connection(
     mut stopped: watch::Receiver<bool>,
 ) {
     let opened = Instant::now();
-    // Until its first byte a connection is only a socket (about 1 KiB): hyper's buffers (16 KiB)
-    // are made when there is something to read, so thousands of silent connections cost little.
-    let mut first = [0u8; 1];
-    tokio::select! {
-        // `readable` may report a new socket ready before any byte came: peek for one.
-        peeked = stream.peek(&mut first) => {
-            if !matches!(peeked, Ok(1..)) {
-                return;
-            }
-        }
-        () = tokio::time::sleep_until(opened + limits.idle_timeout) => return,
+    // Until its first request head is complete a connection is a socket and the bytes it sent
+    // (a KiB or two): hyper's buffers (16 KiB) are made only then, so thousands of silent or
+    // dripping clients cost little, and give back little to the allocator when they go.
+    let head = tokio::select! {
+        head = first_head(&stream, opened, &limits) => head,
         _ = stopped.wait_for(|stop| *stop) => return,
-    }
+    };
+    let head = match head {
+        FirstHead::Complete(head) => head,
+        FirstHead::TooLarge => {
+            let err = ApiError::too_large("head (request line and headers)", limits.max_head_bytes);
+            let bytes = raw_answer(&emulator.unread_error(&err), &[]);
+            let _ = tokio::time::timeout(limits.header_timeout, write_all(&stream, &bytes)).await;
+            return;
+        }
+        FirstHead::Gone => return,
+    };
     // Boxed: the HTTP connection's state is large, and the task holds it only from here on.
-    Box::pin(http(stream, router, emulator, limits, opened, stopped)).await;
+    Box::pin(http(stream, head, router, emulator, limits, stopped)).await;
 }
 
-/// Serves HTTP on a connection whose first byte has arrived (or is about to).
+/// How a connection's first request head arrived.
+enum FirstHead {
+    /// Complete: these bytes, the head and whatever followed it.
+    Complete(Vec<u8>),
+    /// Longer than the head limit.
+    TooLarge,
+    /// Closed, idle too long, or too slow to send its head.
+    Gone,
+}
+
+/// Reads until the first request head is complete: the idle timeout until its first byte, the
+/// header timeout from there.
+async fn first_head(stream: &TcpStream, opened: Instant, limits: &ServeLimits) -> FirstHead {
+    let mut head = Vec::new();
+    let mut deadline = opened + limits.idle_timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.readable()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return FirstHead::Gone,
+        }
+        let mut chunk = [0u8; 2048];
+        match stream.try_read(&mut chunk) {
+            Ok(0) => return FirstHead::Gone,
+            Ok(n) => {
+                if head.is_empty() {
+                    deadline = Instant::now() + limits.header_timeout;
+                }
+                // Only the new bytes and the three before them can complete the blank line.
+                let from = head.len().saturating_sub(3);
+                head.extend_from_slice(&chunk[..n]);
+                let tail = &head[from..];
+                if tail.windows(4).any(|w| w == b"\r\n\r\n")
+                    || tail.windows(2).any(|w| w == b"\n\n")
+                {
+                    return FirstHead::Complete(head);
+                }
+                if head.len() > limits.max_head_bytes {
+                    return FirstHead::TooLarge;
+                }
+            }
+            // `readable` may report a socket ready with nothing to read.
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return FirstHead::Gone,
+        }
+    }
+}
+
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// Serves HTTP on a connection whose first request head (`read`, with what followed it) has
+/// arrived.
 async fn http(
     stream: TcpStream,
+    read: Vec<u8>,
     router: Router,
     emulator: Emulator,
     limits: ServeLimits,
-    opened: Instant,
     mut stopped: watch::Receiver<bool>,
 ) {
     let shared: Shared = Arc::new(Mutex::new(State {
-        phase: Phase::Idle(opened),
+        // The head is complete: its request is as good as handed to the service.
+        phase: Phase::Head(Instant::now() + limits.header_timeout),
         owed: 0,
     }));
     let io = Guarded {
         stream,
+        read,
+        read_from: 0,
         shared: Arc::clone(&shared),
         limits,
         emulator,
@@ -268,6 +337,9 @@ async fn http(
 /// error body in place of hyper's own answer to a head it could not read.
 struct Guarded {
     stream: TcpStream,
+    /// Bytes read before hyper took over, given to it first.
+    read: Vec<u8>,
+    read_from: usize,
     shared: Shared,
     limits: ServeLimits,
     emulator: Emulator,
@@ -369,6 +441,16 @@ impl AsyncRead for Guarded {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.read_from < this.read.len() {
+            let n = buf.remaining().min(this.read.len() - this.read_from);
+            buf.put_slice(&this.read[this.read_from..this.read_from + n]);
+            this.read_from += n;
+            if this.read_from == this.read.len() {
+                this.read = Vec::new();
+                this.read_from = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         match this.stream().poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {

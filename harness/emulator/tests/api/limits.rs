@@ -197,6 +197,26 @@ async fn idle_and_header_timeouts_close_slow_connections() {
     );
     assert!(took < Duration::from_millis(3000), "{took:?}");
 
+    // The same for the second request of a keep-alive connection, begun after the first answer.
+    let mut second = served.connect().await;
+    second.write_all(PLAIN).await.unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("</Error>") {
+        let n = tokio::time::timeout(Duration::from_secs(5), second.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed before the first answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    second.write_all(b"GET /?Action=Descr").await.unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut second, Duration::from_millis(900)).await;
+    assert!(!closed, "closed after {:?}", started.elapsed());
+    let (_, closed) = read_until_closed(&mut second, Duration::from_secs(5)).await;
+    assert!(closed && started.elapsed() < Duration::from_millis(2500));
+
     // A keep-alive connection is answered, then closed after the idle timeout.
     let mut kept = served.connect().await;
     kept.write_all(PLAIN).await.unwrap();
