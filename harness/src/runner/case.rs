@@ -595,82 +595,22 @@ impl CaseRun<'_> {
         paginate: &eni_spec::Paginate,
     ) -> Result<Exchange, TransportError> {
         let parameter = paginate.parameter();
-        let mut first: Option<Exchange> = None;
-        let mut elements = Vec::new();
-        let mut token: Option<String> = None;
-        let mut last_token = None;
-        for number in 1..=eni_spec::Paginate::MAX_PAGES {
-            let mut page_request = request.clone();
-            let value = match &paginate.by {
-                eni_spec::PageBy::Token(_) => token.clone(),
-                eni_spec::PageBy::Number(_) => Some(number.to_string()),
-            };
-            page_request
-                .params
-                .extend(value.map(|value| (parameter.to_string(), value)));
-            let page_name = format!("{}.page-{number}", send.name);
-            let page = match self.exchange(&page_request).await {
-                Ok(page) => page,
-                Err(error) => {
-                    self.record(section, &page_name, &page_request, Err(error.to_string()));
-                    return Err(error);
-                }
-            };
-            self.record(
-                section,
-                &page_name,
-                &page_request,
-                Ok((page.status, page.decoded.body.clone())),
-            );
-            if page.status != 200 {
-                if number > 1 {
-                    let decoded = &page.decoded;
-                    let message = format!(
-                        "page {number} answered {} {}: {}; every page of a paged read must answer 200",
-                        page.status,
-                        decoded.code.as_deref().unwrap_or(""),
-                        decoded.message.as_deref().unwrap_or("")
-                    );
-                    self.fail_step(
-                        section,
-                        &send.name,
-                        FailureKind::Expectation,
-                        message,
-                        &page_request,
-                    );
-                }
-                return Ok(page);
-            }
-            if number > 1 {
-                // The first page is checked as the joined answer, by the caller.
-                let found = check_exchange(&page, &[200], &self.checks);
-                self.violations(section, &send.name, &page_request, found);
-            }
-            let items = list_elements(&page, &paginate.list);
-            let empty = items.is_empty();
-            elements.extend(items);
-            last_token = page.decoded.body.get(parameter).cloned();
-            token = page
-                .decoded
-                .get(parameter)
-                .and_then(|value| value.as_str())
-                .filter(|token| !token.is_empty())
-                .map(str::to_string);
-            let total = page
-                .decoded
-                .get("TotalCount")
-                .and_then(|value| value.as_str())
-                .and_then(|total| total.parse::<usize>().ok());
-            let last = match &paginate.by {
-                eni_spec::PageBy::Token(_) => token.is_none(),
-                eni_spec::PageBy::Number(_) => {
-                    empty || total.is_some_and(|total| elements.len() >= total)
-                }
-            };
-            first.get_or_insert(page);
-            if last {
-                break;
-            }
+        let first_value = match &paginate.by {
+            eni_spec::PageBy::Token(_) => None,
+            eni_spec::PageBy::Number(_) => Some("1".to_string()),
+        };
+        let (mut page_request, mut joined) = self
+            .page(section, send, request, parameter, first_value, 1)
+            .await?;
+        if joined.status != 200 {
+            return Ok(joined);
+        }
+        let mut elements = list_elements(&joined, &paginate.list);
+        let mut last_token = joined.decoded.body.get(parameter).cloned();
+        let mut last_total = total_count(&joined);
+        let mut next = next_page(paginate, &joined, 1, elements.len(), elements.is_empty());
+        let mut number = 1;
+        while let Some(value) = next {
             if number == eni_spec::Paginate::MAX_PAGES {
                 let why = match &paginate.by {
                     eni_spec::PageBy::Token(_) => {
@@ -679,7 +619,8 @@ impl CaseRun<'_> {
                     eni_spec::PageBy::Number(_) => format!(
                         "no page was empty, and the pages hold {} elements, short of TotalCount {}",
                         elements.len(),
-                        total.map_or_else(|| "(absent)".to_string(), |total| total.to_string())
+                        last_total
+                            .map_or_else(|| "(absent)".to_string(), |total| total.to_string())
                     ),
                 };
                 let message =
@@ -691,13 +632,40 @@ impl CaseRun<'_> {
                     message,
                     &page_request,
                 );
+                break;
             }
+            number += 1;
+            let page;
+            (page_request, page) = self
+                .page(section, send, request, parameter, Some(value), number)
+                .await?;
+            if page.status != 200 {
+                let decoded = &page.decoded;
+                let message = format!(
+                    "page {number} answered {} {}: {}; every page of a paged read must answer 200",
+                    page.status,
+                    decoded.code.as_deref().unwrap_or(""),
+                    decoded.message.as_deref().unwrap_or("")
+                );
+                self.fail_step(
+                    section,
+                    &send.name,
+                    FailureKind::Expectation,
+                    message,
+                    &page_request,
+                );
+                return Ok(page);
+            }
+            // The first page is checked by the caller, as the joined answer.
+            let found = check_exchange(&page, &[200], &self.checks);
+            self.violations(section, &send.name, &page_request, found);
+            let items = list_elements(&page, &paginate.list);
+            let empty = items.is_empty();
+            elements.extend(items);
+            last_token = page.decoded.body.get(parameter).cloned();
+            last_total = total_count(&page);
+            next = next_page(paginate, &page, number, elements.len(), empty);
         }
-        let Some(mut joined) = first else {
-            // Unreachable: the loop sends at least one page, and a page that is not joined
-            // returned above.
-            return self.exchange(request).await;
-        };
         set_at(
             &mut joined.decoded.body,
             &paginate.list,
@@ -712,6 +680,35 @@ impl CaseRun<'_> {
             };
         }
         Ok(joined)
+    }
+
+    /// Sends page `number` of a paged read, with the paging parameter set to `value` (none:
+    /// left out), and records it as `<step>.page-<number>`.
+    async fn page(
+        &mut self,
+        section: Section,
+        send: &Send,
+        request: &WireRequest,
+        parameter: &str,
+        value: Option<String>,
+        number: usize,
+    ) -> Result<(WireRequest, Exchange), TransportError> {
+        let mut page_request = request.clone();
+        page_request
+            .params
+            .extend(value.map(|value| (parameter.to_string(), value)));
+        let name = format!("{}.page-{number}", send.name);
+        match self.exchange(&page_request).await {
+            Ok(page) => {
+                let body = page.decoded.body.clone();
+                self.record(section, &name, &page_request, Ok((page.status, body)));
+                Ok((page_request, page))
+            }
+            Err(error) => {
+                self.record(section, &name, &page_request, Err(error.to_string()));
+                Err(error)
+            }
+        }
     }
 
     async fn concurrent(&mut self, section: Section, sends: &[Send]) {
@@ -1131,6 +1128,37 @@ fn evaluated_items(
             })
         })
         .collect()
+}
+
+/// The paging parameter's value for the page after page `number`, or `None` when that was the
+/// last: its token is empty or absent (by token); it was empty, or the pages so far hold
+/// `TotalCount` elements (by number).
+fn next_page(
+    paginate: &eni_spec::Paginate,
+    page: &Exchange,
+    number: usize,
+    held: usize,
+    empty: bool,
+) -> Option<String> {
+    match &paginate.by {
+        eni_spec::PageBy::Token(name) => page
+            .decoded
+            .get(name)
+            .and_then(|token| token.as_str())
+            .filter(|token| !token.is_empty())
+            .map(str::to_string),
+        eni_spec::PageBy::Number(_) => (!empty
+            && total_count(page).is_none_or(|total| held < total))
+        .then(|| (number + 1).to_string()),
+    }
+}
+
+/// A page's `TotalCount`, when it gives a whole number.
+fn total_count(page: &Exchange) -> Option<usize> {
+    page.decoded
+        .get("TotalCount")
+        .and_then(|total| total.as_str())
+        .and_then(|total| total.parse().ok())
 }
 
 /// The elements of one page's list, read as `count` reads a list: a lone value is a list of
