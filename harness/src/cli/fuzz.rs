@@ -180,7 +180,7 @@ fn print_event(event: &FuzzEvent<'_>) {
             "fuzz: found {} at sequence {sequence} after {:.1} s, shrinking it: {}",
             finding.kind,
             after.as_secs_f64(),
-            finding.message
+            crate::escape::terminal(&finding.message)
         ),
         FuzzEvent::Handled(found) => format!("fuzz: finding\n{}", found.describe()),
     };

@@ -263,7 +263,9 @@ impl FoundCase {
             self.original_steps,
             self.steps,
             self.shrinking.as_secs_f64(),
-            self.message
+            // The endpoint's text is one line of this description: its line breaks shown, so
+            // that it cannot start a line of its own (a forged verdict).
+            crate::escape::terminal(&self.message)
         );
         if let Some(why) = &self.unfinished {
             out.push_str(&format!(
@@ -822,4 +824,30 @@ pub fn write_case(out: &Path, case: &CaseFile) -> std::io::Result<PathBuf> {
         }
     }
     Err(std::io::Error::other("too many cases of the same name"))
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoints_line_breaks_cannot_start_a_line_of_the_description() {
+        let finding = Finding::new(
+            Kind {
+                check: "differential".into(),
+                signature: "x".into(),
+            },
+            1,
+            "answered `X`\nPASS: 999 passed, 0 failed\r\u{1b}[2J",
+            "invariant 2",
+        );
+        let described = found_case(&finding, 3, 4).describe();
+        assert!(
+            !described
+                .lines()
+                .any(|line| line.starts_with("PASS") || line.contains('\r')),
+            "{described}"
+        );
+        assert!(!described.contains('\u{1b}'), "{described}");
+    }
 }
