@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use eni_emulator::InstanceStatus;
 use ipnet::Ipv4Net;
@@ -40,6 +41,20 @@ pub struct Profile {
     /// profile file). Without it, or without a file for a case in it, a case's exchanges are
     /// compared with the reference recording by their contract view only.
     pub snapshots: Option<PathBuf>,
+    /// What the target is known to do over time (`timing:`); each part absent when unknown.
+    pub timing: Timing,
+}
+
+/// What a profile states about the target's timing, so the runner can wait as long as the
+/// target needs (no more) and cases about transitions and task conflicts can judge a target
+/// whose delays no knob sets. `None` means the profile gives no basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timing {
+    /// Typical time an ENI spends in a transition (`Attaching`, `Detaching`, `Deleting`).
+    pub transition: Option<Duration>,
+    /// How long an assign or unassign keeps its ENI busy as a task (the window in which another
+    /// request on the same ENI answers `Operation.Conflict`); `0s` states there is no such window.
+    pub task: Option<Duration>,
 }
 
 /// One thing that exists on the target before a run and that cases may name.
@@ -255,6 +270,17 @@ struct RawProfile {
     reference_emulator: bool,
     #[serde(default)]
     snapshots: Option<String>,
+    #[serde(default)]
+    timing: Option<RawTiming>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTiming {
+    #[serde(default)]
+    transition: Option<String>,
+    #[serde(default)]
+    task: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,6 +350,28 @@ impl RawProfile {
                     ));
                 }
                 Some(path)
+            }
+        };
+        let timing = match &self.timing {
+            None => Timing::default(),
+            Some(raw) => {
+                let duration = |key: &str, text: &Option<String>| {
+                    match text.as_deref() {
+                    None => Ok(None),
+                    Some(text) => eni_spec::parse_duration(text.trim())
+                        .map(Some)
+                        .map_err(|error| {
+                            invalid(
+                                format!("`timing.{key}: {text}`: {error}"),
+                                "write a duration such as `2s` or `500ms`, or leave the key out when the target's timing is unknown",
+                            )
+                        }),
+                }
+                };
+                Timing {
+                    transition: duration("transition", &raw.transition)?,
+                    task: duration("task", &raw.task)?,
+                }
             }
         };
         let contract_name = self.contract.as_deref().unwrap_or("seed");
@@ -421,6 +469,7 @@ impl RawProfile {
                 .unwrap_or_else(|| "eni-harness-".into()),
             reference_emulator: self.reference_emulator,
             snapshots,
+            timing,
         })
     }
 }
@@ -528,6 +577,21 @@ mod tests {
         let file = EMBEDDED_PROFILE.replace("snapshots: ../snapshots", "snapshots: Cargo.toml");
         let error = Profile::parse(&file, "p.yaml").unwrap_err().to_string();
         assert!(error.contains("a file, not a folder"), "{error}");
+    }
+
+    #[test]
+    fn timing_is_read_when_stated_and_unknown_otherwise() {
+        assert_eq!(Profile::embedded().timing, Timing::default());
+        let stated = format!("{EMBEDDED_PROFILE}timing:\n  transition: 2s\n  task: 0s\n");
+        let timing = Profile::parse(&stated, "p.yaml").unwrap().timing;
+        assert_eq!(timing.transition, Some(Duration::from_secs(2)));
+        assert_eq!(timing.task, Some(Duration::ZERO));
+        let bad = format!("{EMBEDDED_PROFILE}timing:\n  transition: 2 seconds\n");
+        let error = Profile::parse(&bad, "p.yaml").unwrap_err().to_string();
+        assert!(
+            error.contains("timing.transition") && error.contains("help:"),
+            "{error}"
+        );
     }
 
     #[test]
