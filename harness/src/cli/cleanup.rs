@@ -6,15 +6,21 @@
 //! Removal: an `Available` ENI is deleted; an `InUse` one is detached from its instance first,
 //! then deleted once `Available`; `Attaching`/`Detaching` ones are waited for (up to `--wait`)
 //! and then treated the same; `Deleting` ones are on their way out and left alone.
+//!
+//! The listing is bounded whatever the endpoint answers: at most [`MAX_PAGES`] pages per
+//! VSwitch, and a `NextToken` that comes back a second time ends it; either is said, and the
+//! command then exits 1 (what was found is still listed, and with `--yes` removed).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use sha2::{Digest, Sha256};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::escape::terminal;
+use crate::escape::{cut, terminal};
 use crate::profile::Profile;
 use crate::target::{Connection, EmbeddedTarget, EmulatorKnobs, Target};
 use crate::wire::{Decoded, Format, Signing, WireRequest};
@@ -36,6 +42,21 @@ pub struct CleanupArgs {
     /// Per-request timeout, e.g. `30s`.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     timeout: Duration,
+}
+
+/// The most pages of 100 ENIs one VSwitch's listing may take: more than a /16 holds (65,531
+/// addresses, so at most 656 pages), so only an endpoint whose `NextToken` never ends meets it.
+pub const MAX_PAGES: usize = 1000;
+
+/// The most of one field (id, name, status, token) kept from a listing, in bytes.
+const FIELD_LIMIT: usize = 256;
+
+/// What the listing found, and the VSwitches whose listing the endpoint did not let end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    pub leftovers: Vec<Leftover>,
+    /// One line per VSwitch whose listing was stopped, saying why.
+    pub cut_short: Vec<String>,
 }
 
 /// An ENI a run left behind.
@@ -83,12 +104,24 @@ pub fn cleanup(args: CleanupArgs) -> u8 {
         }
     };
     runtime().block_on(async {
-        let leftovers = match find(connection.as_ref(), &profile).await {
-            Ok(leftovers) => leftovers,
+        let Found {
+            leftovers,
+            cut_short,
+        } = match find(connection.as_ref(), &profile).await {
+            Ok(found) => found,
             Err(error) => {
                 eprintln!("error: {}", terminal(&error));
                 return EXIT_FAILED;
             }
+        };
+        // Said first, so that a long listing cannot push it out of sight.
+        for line in &cut_short {
+            eprintln!("warning: {}", terminal(line));
+        }
+        let listed = if cut_short.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_FAILED
         };
         let vswitches: Vec<&str> = profile.vswitches().map(|(_, id, _)| id).collect();
         println!(
@@ -114,11 +147,11 @@ pub fn cleanup(args: CleanupArgs) -> u8 {
             );
         }
         if leftovers.is_empty() {
-            return EXIT_OK;
+            return listed;
         }
         if !args.yes {
             println!("rerun with --yes to delete them (attached ones are detached first)");
-            return EXIT_OK;
+            return listed;
         }
         let mut failed = 0;
         for eni in &leftovers {
@@ -130,16 +163,26 @@ pub fn cleanup(args: CleanupArgs) -> u8 {
                 }
             }
         }
-        if failed == 0 { EXIT_OK } else { EXIT_FAILED }
+        if failed == 0 { listed } else { EXIT_FAILED }
     })
 }
 
-/// The ENIs of the profile's VSwitches whose name starts with its resource prefix.
-pub async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Vec<Leftover>, String> {
-    let mut found = Vec::new();
+/// The ENIs of the profile's VSwitches whose name starts with its resource prefix; a VSwitch's
+/// listing ends when the endpoint gives no `NextToken`, gives one it gave before, or after
+/// [`MAX_PAGES`] pages.
+pub async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Found, String> {
+    let mut found = Found::default();
     for (_, vswitch, _) in profile.vswitches() {
         let mut next_token: Option<String> = None;
-        loop {
+        // Digests, not the tokens: an endpoint's tokens may be megabytes each.
+        let mut tokens = HashSet::new();
+        for page in 1.. {
+            if page > MAX_PAGES {
+                found.cut_short.push(format!(
+                    "the listing of {vswitch} was stopped after {MAX_PAGES} pages: the endpoint's NextToken never ended; ENIs after them were not looked at"
+                ));
+                break;
+            }
             let mut params = vec![
                 (
                     "Action".to_string(),
@@ -156,17 +199,20 @@ pub async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Vec<
                 .get("NetworkInterfaceSets.NetworkInterfaceSet")
                 .and_then(|sets| sets.as_array());
             for set in sets.into_iter().flatten() {
+                // Cut, so that endless pages of huge fields cannot fill the memory; a real
+                // id, name or status is far shorter.
                 let text = |key: &str| {
-                    set.get(key)
-                        .and_then(|value| value.as_str())
-                        .unwrap_or("")
-                        .to_string()
+                    cut(
+                        set.get(key).and_then(|value| value.as_str()).unwrap_or(""),
+                        FIELD_LIMIT,
+                    )
+                    .into_owned()
                 };
                 let name = text("NetworkInterfaceName");
                 if !name.starts_with(&profile.resource_prefix) || text("Type") == "Primary" {
                     continue;
                 }
-                found.push(Leftover {
+                found.leftovers.push(Leftover {
                     id: text("NetworkInterfaceId"),
                     name,
                     status: text("Status"),
@@ -179,7 +225,14 @@ pub async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Vec<
                 .and_then(|token| token.as_str())
                 .filter(|token| !token.is_empty())
                 .map(str::to_string);
-            if next_token.is_none() {
+            let Some(token) = &next_token else {
+                break;
+            };
+            if !tokens.insert(<[u8; 32]>::from(Sha256::digest(token.as_bytes()))) {
+                found.cut_short.push(format!(
+                    "the listing of {vswitch} was stopped at page {page}: the endpoint answered NextToken `{}` a second time, which would list the same pages forever",
+                    cut(token, FIELD_LIMIT)
+                ));
                 break;
             }
         }
@@ -357,6 +410,8 @@ mod tests {
             );
 
             let found = find(connection, &profile).await.unwrap();
+            assert!(found.cut_short.is_empty(), "{found:?}");
+            let found = found.leftovers;
             let ids: Vec<&str> = found.iter().map(|eni| eni.id.as_str()).collect();
             assert_eq!(ids.len(), 2, "{found:?}");
             assert!(
@@ -375,7 +430,7 @@ mod tests {
                 assert_eq!(done, expected);
             }
             connection.wait(Duration::from_secs(60)).await;
-            assert!(find(connection, &profile).await.unwrap().is_empty());
+            assert_eq!(find(connection, &profile).await.unwrap(), Found::default());
             assert_eq!(
                 status_of(connection, profile.signing, &foreign)
                     .await
