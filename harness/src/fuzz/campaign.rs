@@ -163,6 +163,8 @@ pub struct FuzzReport {
     pub stopped_at_first: bool,
     /// Why the first request that went unanswered did (a timeout, a refused connection, …).
     pub transport_error: Option<String>,
+    /// Requests the endpoint answered at all (any status), observations and clean-up included.
+    pub answered: usize,
 }
 
 /// Below this share of successful mutating requests a run proves nothing.
@@ -235,9 +237,14 @@ impl FuzzReport {
                 self.left_behind.join(", ")
             ));
         }
-        if self.is_vacuous() && self.mutating == 0 && self.unknown_outcomes > 0 {
+        // Unanswered requests may be observations that never let a mutating one start, so
+        // the test is whether anything was answered, not how the mutating requests fared.
+        let unanswered = self.mutating_ok == 0
+            && self.answered == 0
+            && (self.unknown_outcomes > 0 || self.transport_error.is_some());
+        if self.is_vacuous() && unanswered {
             out.push_str(&format!(
-                "\nfuzz: VACUOUS: no request was answered ({} unknown outcomes; the first: {}); is the endpoint up, and does it speak this API?",
+                "\nfuzz: VACUOUS: no request was answered ({} unknown outcomes; the first failure: {}); is the endpoint up, and does it speak this API?",
                 self.unknown_outcomes,
                 self.transport_error.as_deref().unwrap_or("no answer")
             ));
@@ -437,7 +444,13 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
         findings,
         left_behind,
         stopped_at_first: options.fail_fast && shared.stop.load(Ordering::Relaxed),
-        transport_error: shared.transport_error.lock().expect("not poisoned").clone(),
+        transport_error: shared
+            .transport_error
+            .lock()
+            .expect("not poisoned")
+            .clone()
+            .or_else(|| env.reached.first_failure().map(str::to_string)),
+        answered: env.reached.answered(),
     }
 }
 
@@ -799,14 +812,29 @@ pub async fn verify_case(
     }
 }
 
-/// Writes `out/<slug>.yaml`, never overwriting: a second finding of a similar name gets `-2`.
+/// Writes `out/<slug>.yaml`, never overwriting: a second finding of a similar name gets `-2`,
+/// in its file name and its `id` alike (two cases of one id would stop the suite loading; slugs
+/// are cut at 80 characters, so different findings can share one).
 pub fn write_case(out: &Path, case: &CaseFile) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(out)?;
+    let id_line = format!("id: regressions.{}", case.slug);
     for n in 1..1000 {
-        let name = if n == 1 {
-            format!("{}.yaml", case.slug)
+        let (name, text) = if n == 1 {
+            (format!("{}.yaml", case.slug), case.text.clone())
         } else {
-            format!("{}-{n}.yaml", case.slug)
+            // The id line itself, never a header comment that happens to quote it.
+            let text: Vec<String> = case
+                .text
+                .split_inclusive('\n')
+                .scan(false, |renamed, line| {
+                    if !*renamed && line.trim_end() == id_line {
+                        *renamed = true;
+                        return Some(format!("{id_line}-{n}\n"));
+                    }
+                    Some(line.to_string())
+                })
+                .collect();
+            (format!("{}-{n}.yaml", case.slug), text.concat())
         };
         let path = out.join(name);
         match std::fs::OpenOptions::new()
@@ -816,7 +844,7 @@ pub fn write_case(out: &Path, case: &CaseFile) -> std::io::Result<PathBuf> {
         {
             Ok(mut file) => {
                 use std::io::Write;
-                file.write_all(case.text.as_bytes())?;
+                file.write_all(text.as_bytes())?;
                 return Ok(path);
             }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,

@@ -419,6 +419,42 @@ pub fn foreign_occupancy(
 pub struct Gated {
     pub inner: Arc<dyn Connection>,
     pub deadline: Option<Instant>,
+    /// What the requests through it met, for a run that got nowhere to say why.
+    pub reached: Arc<Reached>,
+}
+
+/// What an endpoint's connections met over a run: how many requests it answered at all (with
+/// any status), and the first failure of one it did not answer. A run whose requests never got
+/// as far as a mutating one (its observations timed out, say) names that failure instead of
+/// blaming the profile's fixtures.
+#[derive(Debug, Default)]
+pub struct Reached {
+    answered: std::sync::atomic::AtomicUsize,
+    first_failure: std::sync::OnceLock<String>,
+}
+
+impl Reached {
+    fn note(&self, outcome: &Result<Exchange, TransportError>) {
+        match outcome {
+            Ok(_) => {
+                self.answered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.first_failure.get_or_init(|| error.to_string());
+            }
+        }
+    }
+
+    /// Requests the endpoint answered, whatever it answered.
+    pub fn answered(&self) -> usize {
+        self.answered.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Why the first request that was not answered was not.
+    pub fn first_failure(&self) -> Option<&str> {
+        self.first_failure.get().map(String::as_str)
+    }
 }
 
 /// Why a gated request was not sent.
@@ -448,7 +484,12 @@ impl Connection for Gated {
                 TIME_UP.into(),
             ))));
         }
-        self.inner.send(request)
+        let sent = self.inner.send(request);
+        Box::pin(async move {
+            let outcome = sent.await;
+            self.reached.note(&outcome);
+            outcome
+        })
     }
 
     fn wait(&self, duration: Duration) -> BoxFuture<'_, ()> {
@@ -494,6 +535,7 @@ impl Target for GatedTarget {
         Ok(Box::new(Gated {
             inner,
             deadline: self.deadline,
+            reached: Arc::default(),
         }))
     }
 }

@@ -17,7 +17,7 @@ use eni_emulator::{Config, ContractProfile, Timings, World};
 
 use super::contract::{self, Answer, Decides, Judgement, Sensitivity};
 use super::endpoint::{
-    self, CLEANUP_TIMEOUT, Gated, Lane, Mirror, Reach, Restored, is_transitional,
+    self, CLEANUP_TIMEOUT, Gated, Lane, Mirror, Reach, Reached, Restored, is_transitional,
 };
 use super::fixtures::Fixtures;
 use super::inproc::{DescribeProbe, InProcess, StateProbe};
@@ -111,6 +111,8 @@ pub struct Env {
     pub async_delay: Duration,
     /// What this lane of a shared endpoint remembers between sequences.
     pub lane: Arc<Lane>,
+    /// What the target's connections met, over every lane.
+    pub reached: Arc<Reached>,
 }
 
 impl Env {
@@ -134,6 +136,7 @@ impl Env {
             target,
             async_delay,
             lane: Arc::default(),
+            reached: Arc::default(),
         })
     }
 
@@ -199,7 +202,11 @@ impl Env {
             TargetSpec::Http { target, signing } => {
                 let inner: Arc<dyn Connection> =
                     Arc::from(target.connect(&EmulatorKnobs::default())?);
-                let connection: Arc<dyn Connection> = Arc::new(Gated { inner, deadline });
+                let connection: Arc<dyn Connection> = Arc::new(Gated {
+                    inner,
+                    deadline,
+                    reached: Arc::clone(&self.reached),
+                });
                 let probe = Arc::new(DescribeProbe {
                     connection: Arc::clone(&connection),
                     signing: *signing,

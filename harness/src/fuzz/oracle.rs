@@ -60,11 +60,20 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `check`, resting on `rests_on`; the rule is named in the message too.
-    pub fn new(kind: Kind, step: usize, message: impl Into<String>, rests_on: &str) -> Finding {
+    /// What the endpoint sent is bounded here (its signature to one line's limit, the message as
+    /// a failure's), so that a 3 MB message is not printed, kept and written whole.
+    pub fn new(mut kind: Kind, step: usize, message: impl Into<String>, rests_on: &str) -> Finding {
+        if kind.signature.len() > crate::escape::LINE_LIMIT {
+            kind.signature =
+                crate::escape::cut(&kind.signature, crate::escape::LINE_LIMIT).into_owned();
+        }
         Finding {
             kind,
             step,
-            message: format!("{} [contract: {rests_on}]", message.into()),
+            message: format!(
+                "{} [contract: {rests_on}]",
+                crate::escape::bounded_message(message.into())
+            ),
             rests_on: rests_on.to_string(),
         }
     }
