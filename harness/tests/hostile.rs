@@ -30,7 +30,7 @@ use eni_harness::escape::is_hostile;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// ESC sequences (clear screen, OSC 0 title, OSC 52 clipboard, OSC 8 link), C1 CSI, bidi,
-    /// and quotes that would end an HTML attribute.
+    /// quotes that would end an HTML attribute, a tag and a comment.
     TerminalEscapes,
     /// CR, LF, NEL and U+2028 in the message, each followed by a forged verdict line.
     LineBreaks,
@@ -79,7 +79,7 @@ const NOT_HTTP: &[u8] = b"SSH-2.0-OpenSSH_9.6\r\n\x1b[2J\x1b]0;pwned\x07\x9b31m\
 const FORGED: &str = "FAKE: PASS: 999 passed, 0 failed";
 
 fn hostile_text() -> String {
-    "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]52;c;SGVsbG8=\u{7}\u{1b}]8;;http://evil.example/\u{1b}\\click\u{1b}]8;;\u{1b}\\ \u{9b}31m \u{202e}gnp.exe \u{2066}x\u{2069} \" onmouseover=\"alert(1)\" x=' &amp;".to_string()
+    "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]52;c;SGVsbG8=\u{7}\u{1b}]8;;http://evil.example/\u{1b}\\click\u{1b}]8;;\u{1b}\\ \u{9b}31m \u{202e}gnp.exe \u{2066}x\u{2069} \" onmouseover=\"alert(1)\" x=' &amp; <img src=x onerror=alert(1)> <!-- c -->".to_string()
 }
 
 fn answer(mode: Mode, count: u64) -> (StatusCode, &'static str, Vec<u8>) {
@@ -548,6 +548,37 @@ fn check_html(page: &str) {
     assert!(cells > 0, "the page has no cells");
 }
 
+/// Parses the Markdown as CommonMark (what a CI step summary renders): no raw HTML, inline or
+/// block, no link or image, no raw control character, no forged line. The report's headings and
+/// tables are its own: headings are only the report's.
+fn check_markdown(markdown: &str) {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    assert_eq!(
+        raw_controls(markdown),
+        Vec::<char>::new(),
+        "raw controls in Markdown"
+    );
+    assert!(!markdown.lines().any(|l| l.starts_with("FAKE")));
+    let mut headings = 0;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Html(html) | Event::InlineHtml(html) => {
+                panic!("raw HTML in the Markdown: {:?}", &*html)
+            }
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                panic!("a link in the Markdown: {:?}", &*dest_url)
+            }
+            Event::Start(Tag::Heading { .. }) => headings += 1,
+            Event::Text(text) | Event::Code(text) => {
+                assert_eq!(raw_controls(&text), Vec::<char>::new(), "{:?}", &*text);
+            }
+            _ => {}
+        }
+    }
+    // The title and the failures' section.
+    assert_eq!(headings, 2, "{markdown}");
+}
+
 /// XML 1.0's `Char` production: what a well-formed document may contain at all.
 fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
@@ -682,12 +713,7 @@ fn suite_against(mode: Mode) -> String {
     );
     check_junit(&junit);
     check_html(&html);
-    assert_eq!(
-        raw_controls(&markdown),
-        Vec::<char>::new(),
-        "raw controls in Markdown"
-    );
-    assert!(!markdown.contains("<script") && !markdown.lines().any(|l| l.starts_with("FAKE")));
+    check_markdown(&markdown);
     assert_eq!(
         raw_controls(&json),
         Vec::<char>::new(),
