@@ -875,6 +875,11 @@ impl CaseRun<'_> {
                 }
             }
         }
+        if let Some(reason) = self.races.group_outlasted_task(window)
+            && self.skipped.is_none()
+        {
+            self.skipped = Some(reason);
+        }
     }
 
     /// Whether a step's templates need the VSwitches' state as it is now, and the scope does

@@ -141,6 +141,19 @@ impl Races {
         }
     }
 
+    /// Why a concurrent group cannot be judged as sent at once: it took the task time or longer
+    /// on a target whose timing no knob sets, so one of its requests may have met another's
+    /// task ended (two successes where the case expects one). `None` when it was quick enough.
+    pub(super) fn group_outlasted_task(&self, window: Window) -> Option<String> {
+        let task = self.task.filter(|_| !self.decided)?;
+        let took = window.answered.saturating_sub(window.sent);
+        (took >= task).then(|| {
+            format!(
+                "the concurrent group took {took:?}, not less than the task time {task:?} (`timing.task`): its requests were not at once as far as tasks go, so the case cannot judge them"
+            )
+        })
+    }
+
     /// When every task the case started has surely ended, on the connection's clock.
     fn tasks_end(&self) -> Option<Duration> {
         let task = self.task?;
@@ -351,3 +364,6 @@ impl CaseRun<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests;
