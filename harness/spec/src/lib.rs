@@ -191,9 +191,10 @@ pub struct Send {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Race {
     pub on: RaceOn,
-    /// State and what the answer must be in it, in file order; the first is the state the race
-    /// starts in, the only one accepted where the target honours the case's knobs (its clock
-    /// stands still between requests, so the race has one result).
+    /// State and what the answer must be in it, in file order. For a status race the first is
+    /// the state the race starts in, the only one accepted where the target honours the case's
+    /// knobs (its clock stands still between requests, so the race has one result); a task race
+    /// is decided by the clock there too.
     pub when: Vec<(String, Expect)>,
     pub span: Span,
 }
@@ -224,6 +225,7 @@ pub const ENI_STATUSES: &[&str] = &[
     "InUse",
     "Detaching",
     "Deleting",
+    "Creating",
     "CreateFailed",
 ];
 

@@ -1082,10 +1082,14 @@ impl Validator<'_> {
                 "a race needs an expectation for each state the request may meet: at least two"
                     .into(),
                 "one state only",
-                Some(
-                    "add the state the race may end in, e.g. `InUse: { assigned: [\"${vswitch.free(1)}\"] }`; a request that meets one state only needs `expect`, not `race`"
-                        .into(),
-                ),
+                Some(format!(
+                    "add the state the race may end in, e.g. `{}`; a request that meets one state only needs `expect`, not `race`",
+                    if matches!(on, Some(RaceOn::Task(_))) {
+                        "ended: { assigned_count: 1 }"
+                    } else {
+                        "InUse: { assigned_count: 1 }"
+                    }
+                )),
             );
         }
         Some(Race {
@@ -1535,16 +1539,31 @@ impl Validator<'_> {
     fn check_races(&mut self, case: &Case) {
         let steps = case.setup.iter().chain(&case.steps).chain(&case.teardown);
         for step in steps {
-            let (span, knob, what) = match step {
+            let (span, knob, what, label) = match step {
                 Step::Send(Send {
                     race: Some(race), ..
                 }) => match race.on {
-                    RaceOn::Status(_) => (race.span, "async_delay", "a race on an ENI's status"),
-                    RaceOn::Task(_) => (race.span, "task_duration", "a race on a task"),
+                    RaceOn::Status(_) => (
+                        race.span,
+                        "async_delay",
+                        "a race on an ENI's status",
+                        "no transition time to race against",
+                    ),
+                    RaceOn::Task(_) => (
+                        race.span,
+                        "task_duration",
+                        "a race on a task",
+                        "no task time to race against",
+                    ),
                 },
                 Step::Wait {
                     tasks: true, span, ..
-                } => (*span, "task_duration", "`wait: tasks`"),
+                } => (
+                    *span,
+                    "task_duration",
+                    "`wait: tasks`",
+                    "no task time to wait for",
+                ),
                 _ => continue,
             };
             let set = match knob {
@@ -1560,7 +1579,7 @@ impl Validator<'_> {
                 self.invalid(
                     span,
                     format!("{what} needs `emulator.{knob}` in the case"),
-                    "no knob to race against",
+                    label,
                     Some(format!(
                         "add `emulator: {{ {knob}: 5s }}`: an emulator is given it, and on other targets the profile's `timing.{timing}` stands in for it"
                     )),
