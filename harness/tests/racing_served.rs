@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eni_emulator::{Config, Emulator, World};
+use eni_emulator::{Config, Defect, Emulator, World};
 use eni_harness::profile::{Profile, Timing};
 use eni_harness::report::console;
 use eni_harness::runner::{self, LoadedCase, SuiteOptions, SuiteReport, Verdict};
@@ -20,14 +20,16 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Serves a fresh emulator with `serve`'s default timing but `task` on 127.0.0.1:0.
-async fn serve(task: Duration) -> (String, tokio::sync::oneshot::Sender<()>) {
+/// Serves a fresh emulator with `serve`'s default timing but `task`, and `defects`, on
+/// 127.0.0.1:0.
+async fn serve(task: Duration, defects: Vec<Defect>) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::new(World::builtin());
     // `eni-harness serve`'s defaults: `--async-delay 2s`.
     config.timings.set_transitions(Duration::from_secs(2));
     config.timings.task = task;
+    config.defects = defects;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(eni_emulator::serve(
         listener,
@@ -91,16 +93,25 @@ fn the_served_profile_is_the_embedded_one_with_serves_timing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn knob_cases_race_over_http_where_the_profile_states_timing() {
-    let (defaults_url, stop_defaults) = serve(Duration::ZERO).await;
-    let (tasks_url, stop_tasks) = serve(Duration::from_secs(1)).await;
+    let (defaults_url, stop_defaults) = serve(Duration::ZERO, Vec::new()).await;
+    let (tasks_url, stop_tasks) = serve(Duration::from_secs(1), Vec::new()).await;
+    // Conflicts answered 400 instead of 403: the raced cases must notice over HTTP too.
+    let (broken_url, stop_broken) =
+        serve(Duration::from_secs(1), vec![Defect::WrongHttpStatus]).await;
     let mut with_tasks = served_profile();
     with_tasks.timing.task = Some(Duration::from_secs(1));
-    let task_cases: Vec<LoadedCase> = knob_cases().into_iter().filter(races_tasks).collect();
-    let (defaults, tasks) = tokio::join!(
+    let task_cases =
+        || -> Vec<LoadedCase> { knob_cases().into_iter().filter(races_tasks).collect() };
+    let (defaults, tasks, broken) = tokio::join!(
         suite(knob_cases(), &defaults_url, served_profile()),
-        suite(task_cases, &tasks_url, with_tasks),
+        suite(task_cases(), &tasks_url, with_tasks.clone()),
+        suite(task_cases(), &broken_url, with_tasks),
     );
-    let _ = (stop_defaults.send(()), stop_tasks.send(()));
+    let _ = (
+        stop_defaults.send(()),
+        stop_tasks.send(()),
+        stop_broken.send(()),
+    );
 
     assert_eq!(
         defaults.failed(),
@@ -136,11 +147,21 @@ async fn knob_cases_race_over_http_where_the_profile_states_timing() {
     for outcome in &tasks.outcomes {
         assert_eq!(outcome.verdict, Verdict::Pass, "{}", outcome.id);
     }
+    let caught: Vec<&str> = broken
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.verdict == Verdict::Fail)
+        .map(|outcome| outcome.id.as_str())
+        .collect();
+    assert!(
+        caught.contains(&"assign.rows.task-conflict") && caught.len() >= 4,
+        "the planted wrong status was caught only by {caught:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_timing_knob_cases_are_skipped_naming_the_missing_key() {
-    let (url, stop) = serve(Duration::ZERO).await;
+    let (url, stop) = serve(Duration::ZERO, Vec::new()).await;
     let mut profile = served_profile();
     profile.timing = Timing::default();
     let report = suite(knob_cases(), &url, profile).await;
