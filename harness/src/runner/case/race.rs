@@ -59,7 +59,10 @@ pub(super) struct Prepared {
     on_task: bool,
     eni: String,
     branches: Vec<(String, Expectation)>,
+    /// The status read right before the request; for a task race, what the clock says of the
+    /// task for the request's window.
     before: Option<Read>,
+    /// The status read right after the request (a status race only).
     after: Option<Read>,
 }
 
