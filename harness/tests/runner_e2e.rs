@@ -74,9 +74,10 @@ async fn http_run_gives_the_embedded_verdicts_and_snapshots() {
     for (inside, over_http) in embedded.outcomes.iter().zip(&served.outcomes) {
         assert_eq!(inside.id, over_http.id);
         match &over_http.verdict {
-            // Only cases that need emulator knobs may be skipped over HTTP.
+            // Only cases that race what the profile (no `timing:`) gives no basis for may be
+            // skipped over HTTP.
             Verdict::Skip(reason) => assert!(
-                reason.contains("emulator knobs"),
+                reason.contains("states no `timing."),
                 "{}: {reason}",
                 over_http.id
             ),

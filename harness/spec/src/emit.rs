@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 
 use crate::{
-    Case, Expect, FieldMatch, Format, Item, Method, PageBy, Poll, Send, Signing, Step, Template,
-    format_duration,
+    Case, Expect, FieldMatch, Format, Item, Method, PageBy, Poll, RaceOn, Send, Signing, Step,
+    Template, format_duration,
 };
 
 /// Writes `case` in the case language. `parse_case` of the result gives `case` back, up to spans
@@ -130,6 +130,7 @@ fn step_lines(step: &Step, default_name: &str) -> Lines {
     let mut out = Lines::default();
     match step {
         Step::Send(send) => send_lines(&mut out, send, default_name),
+        Step::Wait { tasks: true, .. } => out.push(0, "wait: tasks".into()),
         Step::Wait { duration, .. } => out.push(0, format!("wait: {}", format_duration(*duration))),
         Step::Concurrent { sends, .. } => {
             out.push(0, "concurrent:".into());
@@ -220,6 +221,25 @@ fn send_lines(out: &mut Lines, send: &Send, default_name: &str) {
         }
         out.push(1, format!("list: {}", scalar(&paginate.list.text)));
     }
+    if let Some(race) = &send.race {
+        out.push(0, "race:".into());
+        match &race.on {
+            RaceOn::Status(eni) => out.push(1, format!("status_of: {}", template(eni))),
+            RaceOn::Task(eni) => out.push(1, format!("task_on: {}", template(eni))),
+        }
+        out.push(1, "when:".into());
+        for (state, expect) in &race.when {
+            let body = expect_body(expect);
+            if body.text.is_empty() {
+                out.push(2, format!("{}: {{}}", scalar(state)));
+            } else {
+                out.push(2, format!("{}:", scalar(state)));
+                for line in body.text.lines() {
+                    out.push(3, line.to_string());
+                }
+            }
+        }
+    }
 }
 
 /// The items of an order-free list, one sequence item each, at `level`.
@@ -245,6 +265,17 @@ fn item_lines(out: &mut Lines, level: usize, items: &[Item]) {
 }
 
 fn expect_lines(out: &mut Lines, expect: &Expect) {
+    let lines = expect_body(expect);
+    if !lines.text.is_empty() {
+        out.push(0, "expect:".into());
+        for line in lines.text.lines() {
+            out.push(1, line.to_string());
+        }
+    }
+}
+
+/// The keys of an expectation, without the `expect:` line; empty for the default (status 200).
+fn expect_body(expect: &Expect) -> Lines {
     let mut lines = Lines::default();
     // `status` is implied as [200] without `code`, and as "not checked" with it.
     let implied: &[u16] = if expect.codes.is_empty() { &[200] } else { &[] };
@@ -303,12 +334,7 @@ fn expect_lines(out: &mut Lines, expect: &Expect) {
             item_lines(&mut lines, 2, items);
         }
     }
-    if !lines.text.is_empty() {
-        out.push(0, "expect:".into());
-        for line in lines.text.lines() {
-            out.push(1, line.to_string());
-        }
-    }
+    lines
 }
 
 fn format_name(format: Format) -> &'static str {

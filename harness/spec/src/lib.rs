@@ -139,7 +139,12 @@ pub enum Step {
     Send(Send),
     /// Let time pass.
     Wait {
+        /// Zero for `wait: tasks`.
         duration: Duration,
+        /// `wait: tasks`: until every task the case started has ended, as long as the case's
+        /// task time (`emulator.task_duration` where the target honours it, else the profile's
+        /// `timing.task`) after the answer that started the last one.
+        tasks: bool,
         span: Span,
     },
     /// Requests sent at once; captures become visible after the group.
@@ -173,7 +178,56 @@ pub struct Send {
     pub poll: Option<Poll>,
     /// Send every page of a paged read; the expectations see the pages joined.
     pub paginate: Option<Paginate>,
+    /// The answer raced against a state that changes on its own (a transition, a task): one
+    /// expectation per state, judged by reads right before and after the request. `expect` is
+    /// then unused (its default).
+    pub race: Option<Race>,
 }
+
+/// A request whose right answer depends on a state that may change while it is under way, on a
+/// target whose timing no knob sets: the runner reads that state right before and right after
+/// the request and accepts the branch of a state it read, never one it did not (success while
+/// both reads say `Attaching` fails; refusal while both say `InUse` fails too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Race {
+    pub on: RaceOn,
+    /// State and what the answer must be in it, in file order. For a status race the first is
+    /// the state the race starts in, the only one accepted where the target honours the case's
+    /// knobs (its clock stands still between requests, so the race has one result); a task race
+    /// is decided by the clock there too.
+    pub when: Vec<(String, Expect)>,
+    pub span: Span,
+}
+
+/// What a race reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RaceOn {
+    /// This ENI's `Status` as `DescribeNetworkInterfaces` lists it, or [`RACE_GONE`] when it no
+    /// longer lists the ENI. Needs `emulator.async_delay` (on other targets, the profile's
+    /// `timing.transition`).
+    Status(Template),
+    /// Whether a task this case started on this ENI (a successful assign or unassign) is still
+    /// in flight: [`TASK_RUNNING`] or [`TASK_ENDED`], judged by the clock against the task time.
+    /// Needs `emulator.task_duration` (on other targets, the profile's `timing.task`).
+    Task(Template),
+}
+
+/// The state of an ENI that `DescribeNetworkInterfaces` no longer lists.
+pub const RACE_GONE: &str = "gone";
+/// A task still in flight.
+pub const TASK_RUNNING: &str = "running";
+/// A task that has ended (or none was started).
+pub const TASK_ENDED: &str = "ended";
+/// The ENI statuses a status race may name (besides [`RACE_GONE`]).
+pub const ENI_STATUSES: &[&str] = &[
+    "Available",
+    "Attaching",
+    "InUse",
+    "Detaching",
+    "Deleting",
+    "Creating",
+    "CreateFailed",
+];
 
 /// What a response must look like. Empty lists and `None` mean "not checked".
 #[derive(Debug, Clone, PartialEq)]
@@ -260,7 +314,34 @@ impl Poll {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 }
 
+impl RaceOn {
+    /// The ENI the race reads.
+    #[must_use]
+    pub fn template(&self) -> &Template {
+        match self {
+            RaceOn::Status(t) | RaceOn::Task(t) => t,
+        }
+    }
+}
+
 impl Expect {
+    /// The expectation's templates, in file order.
+    pub fn templates(&self) -> impl Iterator<Item = &Template> {
+        self.message_contains
+            .iter()
+            .chain(self.fields.iter().map(|(_, t)| t))
+            .chain(self.assigned.iter().flatten())
+            .chain(contains_templates(&self.contains))
+    }
+
+    fn templates_mut(&mut self) -> impl Iterator<Item = &mut Template> {
+        self.message_contains
+            .iter_mut()
+            .chain(self.fields.iter_mut().map(|(_, t)| t))
+            .chain(self.assigned.iter_mut().flatten())
+            .chain(contains_templates_mut(&mut self.contains))
+    }
+
     /// What a step without `expect` checks: status 200 and nothing else.
     #[must_use]
     pub fn default_at(span: Span) -> Expect {
@@ -323,42 +404,54 @@ impl Case {
 impl Send {
     /// Every template of the request and its checks, in file order.
     pub fn templates(&self) -> impl Iterator<Item = &Template> {
-        let expect = &self.expect;
         self.params
             .iter()
             .map(|(_, t)| t)
             .chain(&self.raw_query)
-            .chain(&expect.message_contains)
-            .chain(expect.fields.iter().map(|(_, t)| t))
-            .chain(expect.assigned.iter().flatten())
+            .chain(self.expect.templates())
             .chain(
                 self.poll
                     .iter()
                     .flat_map(|p| p.until.iter().map(|(_, t)| t)),
             )
-            .chain(contains_templates(&expect.contains))
+            .chain(self.race.iter().flat_map(|race| {
+                std::iter::once(race.on.template())
+                    .chain(race.when.iter().flat_map(|(_, expect)| expect.templates()))
+            }))
     }
 
     fn templates_mut(&mut self) -> impl Iterator<Item = &mut Template> {
-        let expect = &mut self.expect;
         self.params
             .iter_mut()
             .map(|(_, t)| t)
             .chain(&mut self.raw_query)
-            .chain(&mut expect.message_contains)
-            .chain(expect.fields.iter_mut().map(|(_, t)| t))
-            .chain(expect.assigned.iter_mut().flatten())
+            .chain(self.expect.templates_mut())
             .chain(
                 self.poll
                     .iter_mut()
                     .flat_map(|p| p.until.iter_mut().map(|(_, t)| t)),
             )
-            .chain(contains_templates_mut(&mut expect.contains))
+            .chain(self.race.iter_mut().flat_map(|race| {
+                let on = match &mut race.on {
+                    RaceOn::Status(t) | RaceOn::Task(t) => t,
+                };
+                std::iter::once(on).chain(
+                    race.when
+                        .iter_mut()
+                        .flat_map(|(_, expect)| expect.templates_mut()),
+                )
+            }))
     }
 
     fn clear_spans(&mut self) {
         self.span = Span::UNKNOWN;
         self.expect.span = Span::UNKNOWN;
+        if let Some(race) = &mut self.race {
+            race.span = Span::UNKNOWN;
+            for (_, expect) in &mut race.when {
+                expect.span = Span::UNKNOWN;
+            }
+        }
         for (key, _) in &mut self.params {
             key.span = Span::UNKNOWN;
         }

@@ -355,6 +355,34 @@ steps:
   - wait: 1500ms
 "##,
     r##"
+id: races
+title: Answers raced against an ENI's status and a task, and a wait for the tasks
+emulator: { async_delay: 5s, task_duration: 2s }
+steps:
+  - name: status
+    action: AssignPrivateIpAddresses
+    params: { NetworkInterfaceId: eni-1 }
+    race:
+      status_of: eni-1
+      when:
+        Attaching:
+          status: 400
+          code: InvalidOperation.InvalidEniState
+          message_contains: "“Attaching”."
+        InUse: {}
+        gone: { status: 404 }
+  - name: task
+    action: UnassignPrivateIpAddresses
+    race:
+      task_on: "${unique}"
+      when:
+        running: { status: 403, code: Operation.Conflict }
+        ended:
+          contains:
+            L: [ { K: v } ]
+  - wait: tasks
+"##,
+    r##"
 id: order-free
 title: Order-free lists and both ways of paging
 uses: [vsw]

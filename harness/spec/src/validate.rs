@@ -11,9 +11,9 @@ use crate::error::{LineIndex, Span, Spanned, SpecError, SpecErrorKind, did_you_m
 use crate::raw::{self, Kind, Node, ScalarType};
 use crate::template::is_root_name;
 use crate::{
-    BUILTIN_ROOTS, Case, EmulatorKnobs, Expect, FIXTURE_MEMBERS, FieldMatch, Format, Item,
-    LIMITS_MEMBERS, MAX_SOURCE_BYTES, Method, OMITTABLE_PARAMS, PageBy, Paginate, Path, Poll, Send,
-    Signing, Step, Template, duration,
+    BUILTIN_ROOTS, Case, ENI_STATUSES, EmulatorKnobs, Expect, FIXTURE_MEMBERS, FieldMatch, Format,
+    Item, LIMITS_MEMBERS, MAX_SOURCE_BYTES, Method, OMITTABLE_PARAMS, PageBy, Paginate, Path, Poll,
+    RACE_GONE, Race, RaceOn, Send, Signing, Step, TASK_ENDED, TASK_RUNNING, Template, duration,
 };
 
 const CASE_KEYS: &[&str] = &[
@@ -37,6 +37,7 @@ const STEP_KEYS: &[&str] = &[
     "capture",
     "poll",
     "paginate",
+    "race",
     "wait",
     "concurrent",
 ];
@@ -54,6 +55,7 @@ const EXPECT_KEYS: &[&str] = &[
 const COUNT_KEYS: &[&str] = &["path", "equals"];
 const PAGINATE_KEYS: &[&str] = &["token", "page", "list"];
 const POLL_KEYS: &[&str] = &["until", "interval", "timeout"];
+const RACE_KEYS: &[&str] = &["status_of", "task_on", "when"];
 
 const FORMATS: &[(&str, Format)] = &[("JSON", Format::Json), ("XML", Format::Xml)];
 const SIGNINGS: &[(&str, Signing)] = &[
@@ -639,6 +641,7 @@ impl Validator<'_> {
         };
         self.check_names(&case);
         self.check_scopes(&case);
+        self.check_races(&case);
         Some(case)
     }
 
@@ -703,9 +706,18 @@ impl Validator<'_> {
                     return None;
                 }
                 self.only_key(&f, "wait", "a `wait` step");
-                let duration = self.duration(f.get("wait")?)?;
+                let node = f.get("wait")?;
+                if matches!(&node.kind, Kind::Scalar(s) if s.text == "tasks") {
+                    return Some(Step::Wait {
+                        duration: Duration::ZERO,
+                        tasks: true,
+                        span: f.span,
+                    });
+                }
+                let duration = self.duration(node)?;
                 Some(Step::Wait {
                     duration,
+                    tasks: false,
                     span: f.span,
                 })
             }
@@ -924,6 +936,36 @@ impl Validator<'_> {
             }
             None => None,
         };
+        let race = match f.get("race") {
+            Some(_) if in_group => {
+                self.error(
+                    f.key_span("race").unwrap_or(f.span),
+                    SpecErrorKind::NotApplicable {
+                        key: "race".into(),
+                        place: "a request inside `concurrent`",
+                    },
+                );
+                None
+            }
+            Some(n) => {
+                for other in ["expect", "poll", "paginate"] {
+                    if let Some(span) = f.key_span(other) {
+                        self.invalid(
+                            span,
+                            format!("`{other}` and `race` cannot be combined"),
+                            "conflicts with `race`",
+                            Some(if other == "expect" {
+                                "a raced step's expectations are its `when` branches: move this one under the state it belongs to".into()
+                            } else {
+                                format!("`{other}` in a step of its own, before or after the raced request")
+                            }),
+                        );
+                    }
+                }
+                self.race(n)
+            }
+            None => None,
+        };
         // Whatever failed was reported; fill in defaults so the whole-case checks (names,
         // variables) still see this step. A case with errors is never returned.
         let fallback_name = || {
@@ -949,6 +991,111 @@ impl Validator<'_> {
             capture,
             poll,
             paginate,
+            race,
+        })
+    }
+
+    /// `race`: what it reads (`status_of` or `task_on` an ENI) and one expectation per state.
+    fn race(&mut self, node: &Node) -> Option<Race> {
+        const HOW: &str = "`status_of: ${eni}` races the ENI's status (`when: { Attaching: …, InUse: … }`); \
+                           `task_on: ${eni}` races a task the case started on it (`when: { running: …, ended: … }`)";
+        let f = self.fields(node, "`race`", RACE_KEYS)?;
+        let on = match (f.get("status_of"), f.get("task_on")) {
+            (Some(n), None) => self.template(n).map(RaceOn::Status),
+            (None, Some(n)) => self.template(n).map(RaceOn::Task),
+            (Some(_), Some(_)) => {
+                self.invalid(
+                    f.key_span("task_on").unwrap_or(f.span),
+                    "`race` reads `status_of` or `task_on`, not both".into(),
+                    "second thing to race",
+                    Some(HOW.into()),
+                );
+                None
+            }
+            (None, None) => {
+                self.invalid(
+                    f.span,
+                    "`race` needs `status_of` or `task_on`".into(),
+                    "what does the answer race against?",
+                    Some(HOW.into()),
+                );
+                None
+            }
+        };
+        let states: Vec<&str> = match &on {
+            Some(RaceOn::Task(_)) => vec![TASK_RUNNING, TASK_ENDED],
+            _ => ENI_STATUSES.iter().copied().chain([RACE_GONE]).collect(),
+        };
+        let when_node = self.require(&f, "when", "`race`")?;
+        let Kind::Map(entries) = &when_node.kind else {
+            self.wrong_type(when_node, "a mapping of state to expectation");
+            return None;
+        };
+        let mut when: Vec<(String, Expect)> = Vec::new();
+        for (key, value) in entries {
+            let Some(state) = self.key_text(key).map(str::to_string) else {
+                continue;
+            };
+            if !states.contains(&state.as_str()) {
+                let expected = states
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.error(
+                    key.span,
+                    SpecErrorKind::InvalidValue {
+                        what: if matches!(on, Some(RaceOn::Task(_))) {
+                            "task state"
+                        } else {
+                            "ENI state"
+                        },
+                        suggestion: did_you_mean(&state, states.iter().copied()),
+                        value: state,
+                        expected,
+                    },
+                );
+                continue;
+            }
+            if when.iter().any(|(s, _)| *s == state) {
+                self.error(
+                    key.span,
+                    SpecErrorKind::Duplicate {
+                        what: "state",
+                        value: state,
+                    },
+                );
+                continue;
+            }
+            let expect = match &value.kind {
+                // `InUse: {}`: success, as a step without `expect`.
+                Kind::Map(e) if e.is_empty() => Some(Expect::default_at(value.span)),
+                _ => self.expect(value),
+            };
+            if let Some(expect) = expect {
+                when.push((state, expect));
+            }
+        }
+        if entries.len() < 2 {
+            self.invalid(
+                when_node.span,
+                "a race needs an expectation for each state the request may meet: at least two"
+                    .into(),
+                "one state only",
+                Some(format!(
+                    "add the state the race may end in, e.g. `{}`; a request that meets one state only needs `expect`, not `race`",
+                    if matches!(on, Some(RaceOn::Task(_))) {
+                        "ended: { assigned_count: 1 }"
+                    } else {
+                        "InUse: { assigned_count: 1 }"
+                    }
+                )),
+            );
+        }
+        Some(Race {
+            on: on?,
+            when,
+            span: f.span,
         })
     }
 
@@ -1386,6 +1533,60 @@ impl Validator<'_> {
     }
 
     // ---- whole-case checks ----------------------------------------------------------------
+
+    /// A race and `wait: tasks` rest on the knob that makes the state they race last: an
+    /// emulator is given it, and on other targets the profile's `timing` stands in for it.
+    fn check_races(&mut self, case: &Case) {
+        let steps = case.setup.iter().chain(&case.steps).chain(&case.teardown);
+        for step in steps {
+            let (span, knob, what, label) = match step {
+                Step::Send(Send {
+                    race: Some(race), ..
+                }) => match race.on {
+                    RaceOn::Status(_) => (
+                        race.span,
+                        "async_delay",
+                        "a race on an ENI's status",
+                        "no transition time to race against",
+                    ),
+                    RaceOn::Task(_) => (
+                        race.span,
+                        "task_duration",
+                        "a race on a task",
+                        "no task time to race against",
+                    ),
+                },
+                Step::Wait {
+                    tasks: true, span, ..
+                } => (
+                    *span,
+                    "task_duration",
+                    "`wait: tasks`",
+                    "no task time to wait for",
+                ),
+                _ => continue,
+            };
+            let set = match knob {
+                "async_delay" => case.emulator.async_delay.is_some(),
+                _ => case.emulator.task_duration.is_some(),
+            };
+            if !set {
+                let timing = if knob == "async_delay" {
+                    "transition"
+                } else {
+                    "task"
+                };
+                self.invalid(
+                    span,
+                    format!("{what} needs `emulator.{knob}` in the case"),
+                    label,
+                    Some(format!(
+                        "add `emulator: {{ {knob}: 5s }}`: an emulator is given it, and on other targets the profile's `timing.{timing}` stands in for it"
+                    )),
+                );
+            }
+        }
+    }
 
     fn check_names(&mut self, case: &Case) {
         let mut seen: HashMap<&str, Span> = HashMap::new();

@@ -105,12 +105,18 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         outcome.verdict = Verdict::Skip(reason);
         return outcome;
     }
-    let knobs = knobs_of(case);
-    if !knobs.is_empty() && !target.supports_knobs() {
-        outcome.verdict = Verdict::Skip(
-            "needs emulator knobs (`emulator:`), which only the embedded target honours".into(),
-        );
-        return outcome;
+    let mut knobs = knobs_of(case);
+    // A target that cannot be told the knobs runs the case by racing, when the profile's
+    // `timing` gives a basis.
+    let races = match race::basis(&knobs, target.supports_knobs(), profile) {
+        Ok(races) => races,
+        Err(reason) => {
+            outcome.verdict = Verdict::Skip(reason);
+            return outcome;
+        }
+    };
+    if !target.supports_knobs() {
+        knobs = EmulatorKnobs::default();
     }
     let disabled = profile
         .disabled_checks
@@ -161,6 +167,7 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         skipped: None,
         state_fresh: false,
         requests: 0,
+        races,
     };
     if !profile.resource_prefix.is_empty() {
         run.redactor
@@ -201,6 +208,8 @@ struct CaseRun<'a> {
     /// Whether the scope holds the state as it is now: no mutating request since it was read.
     state_fresh: bool,
     requests: usize,
+    /// The target's timing and the tasks the case started, for races and `wait: tasks`.
+    races: race::Races,
 }
 
 impl CaseRun<'_> {
@@ -259,8 +268,14 @@ impl CaseRun<'_> {
     async fn step(&mut self, section: Section, step: &Step) {
         match step {
             Step::Send(send) => self.send(section, send).await,
-            Step::Wait { duration, .. } => {
-                self.connection.wait(*duration).await;
+            Step::Wait {
+                duration, tasks, ..
+            } => {
+                if *tasks {
+                    self.wait_for_tasks().await;
+                } else {
+                    self.connection.wait(*duration).await;
+                }
                 // Transitions may have completed meanwhile (a Deleting ENI gone).
                 self.state_fresh = false;
             }
@@ -348,7 +363,10 @@ impl CaseRun<'_> {
     }
 
     fn expectation(&mut self, send: &Send) -> Result<Expectation, EvalError> {
-        let expect = &send.expect;
+        self.expectation_of(&send.expect)
+    }
+
+    fn expectation_of(&mut self, expect: &eni_spec::Expect) -> Result<Expectation, EvalError> {
         let scope = &mut self.scope;
         let redactor = &mut self.redactor;
         let mut eval = |template: &eni_spec::Template| scope.eval(template, redactor);
@@ -412,14 +430,22 @@ impl CaseRun<'_> {
             Ok(expectation) => expectation,
             Err(error) => return self.eval_error(section, send, error),
         };
+        let mut raced = match &send.race {
+            Some(race) => match self.prepare_race(race) {
+                Ok(raced) => Some(raced),
+                Err(error) => return self.eval_error(section, send, error),
+            },
+            None => None,
+        };
         if mutating {
             self.state_fresh = false;
         }
         let mutation = mutation_of(&request);
-        let result = match (&send.poll, &send.paginate) {
-            (Some(poll), _) => self.poll(section, send, &request, poll).await,
-            (None, Some(paginate)) => self.paginate(section, send, &request, paginate).await,
-            (None, None) => self.exchange(&request).await,
+        let result = match (&send.poll, &send.paginate, &mut raced) {
+            (Some(poll), _, _) => self.poll(section, send, &request, poll).await,
+            (None, Some(paginate), _) => self.paginate(section, send, &request, paginate).await,
+            (None, None, Some(raced)) => self.raced_exchange(section, send, &request, raced).await,
+            (None, None, None) => self.exchange(&request).await,
         };
         // A paged read has recorded every page it sent, each under its own name.
         let recorded = send.paginate.is_some();
@@ -448,8 +474,18 @@ impl CaseRun<'_> {
                 Ok((exchange.status, exchange.decoded.body.clone())),
             );
         }
+        let expectation = match &raced {
+            Some(raced) => self.race_expectation(section, send, raced, &exchange),
+            None => expectation,
+        };
         self.judge(section, send, &request, &expectation, &exchange);
         let succeeded = exchange.status == 200;
+        if let (Some(Mutation::Assign { eni, .. } | Mutation::Unassign { eni, .. }), true) =
+            (&mutation, succeeded)
+        {
+            let window = self.races.last();
+            self.races.task_started(eni, window);
+        }
         if let (Some(mutation), true) = (&mutation, succeeded) {
             let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
             self.violations(
@@ -528,7 +564,11 @@ impl CaseRun<'_> {
 
     async fn exchange(&mut self, request: &WireRequest) -> Result<Exchange, TransportError> {
         self.requests += 1;
-        self.connection.send(request).await
+        let sent = self.connection.clock();
+        let result = self.connection.send(request).await;
+        let answered = self.connection.clock();
+        self.races.sent(race::Window { sent, answered });
+        result
     }
 
     async fn poll(
@@ -729,6 +769,7 @@ impl CaseRun<'_> {
                 (Err(error), _) | (_, Err(error)) => return self.eval_error(section, send, error),
             }
         }
+        let sent = self.connection.clock();
         let mut tasks = tokio::task::JoinSet::new();
         for (index, (_, request, _)) in prepared.iter().enumerate() {
             let connection = Arc::clone(&self.connection);
@@ -751,6 +792,10 @@ impl CaseRun<'_> {
             }
         }
         self.requests += prepared.len();
+        let window = race::Window {
+            sent,
+            answered: self.connection.clock(),
+        };
         let mut reports = Vec::new();
         for ((send, request, expectation), result) in prepared.iter().zip(results) {
             match result {
@@ -762,6 +807,13 @@ impl CaseRun<'_> {
                         Ok((exchange.status, exchange.decoded.body.clone())),
                     );
                     self.judge(section, send, request, expectation, &exchange);
+                    if let (
+                        Some(Mutation::Assign { eni, .. } | Mutation::Unassign { eni, .. }),
+                        200,
+                    ) = (mutation_of(request), exchange.status)
+                    {
+                        self.races.task_started(&eni, window);
+                    }
                     if exchange.status == 200
                         && matches!(mutation_of(request), Some(Mutation::Assign { .. }))
                     {
@@ -822,6 +874,11 @@ impl CaseRun<'_> {
                     ));
                 }
             }
+        }
+        if let Some(reason) = self.races.group_outlasted_task(window)
+            && self.skipped.is_none()
+        {
+            self.skipped = Some(reason);
         }
     }
 
@@ -1298,5 +1355,6 @@ fn short_hash(text: &str) -> String {
     format!("{:08x}", hash as u32)
 }
 
+mod race;
 #[cfg(test)]
 mod tests;

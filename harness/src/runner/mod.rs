@@ -524,7 +524,11 @@ pub fn open_steps(case: &Case) -> BTreeSet<String> {
                 eni_spec::Step::Wait { .. } => &[],
             };
             for send in sends {
-                if send.expect.status.len() > 1 || send.expect.codes.len() > 1 {
+                // A raced answer depends on the target's timing.
+                if send.expect.status.len() > 1
+                    || send.expect.codes.len() > 1
+                    || send.race.is_some()
+                {
                     open.insert(format!("{}.{}", section.name(), send.name));
                 }
             }

@@ -161,6 +161,13 @@ impl Connection for EmbeddedConnection {
         self.clock.advance(duration);
         Box::pin(std::future::ready(()))
     }
+
+    fn clock(&self) -> Duration {
+        // The virtual clock only moves forward, from a real start.
+        self.now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+    }
 }
 
 /// Signs `request` as `context` says and sends it through an emulator's router in-process,

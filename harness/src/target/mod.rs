@@ -62,6 +62,19 @@ pub trait Connection: Send + Sync {
     /// Lets time pass: a real sleep for a real endpoint, an instant clock advance for an
     /// embedded emulator on a virtual clock.
     fn wait(&self, duration: Duration) -> BoxFuture<'_, ()>;
+
+    /// The time the target lives in, monotonic, from an arbitrary start: real time, or an
+    /// embedded emulator's virtual clock (which moves only when a case waits). Races against a
+    /// task's time are judged on it.
+    fn clock(&self) -> Duration {
+        real_clock()
+    }
+}
+
+/// Real monotonic time since the first call.
+pub fn real_clock() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 /// One request and its answer, as raw as the checks need them.
