@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::escape::terminal;
@@ -20,6 +20,10 @@ pub struct JournalArgs {
     /// How many example request numbers to show per problem.
     #[arg(long, default_value_t = 3)]
     examples: usize,
+    /// Also write the summary as JSON to this file (for tools, e.g. the client-compatibility
+    /// table).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 /// One journal line, as `serve --journal` writes it. Unknown fields are ignored, so that newer
@@ -48,7 +52,7 @@ pub struct Entry {
 pub const FAILING_VERDICTS: [&str; 4] = ["malformed", "unsigned", "bad-signature", "auth-failed"];
 
 /// What a journal says, counted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub requests: usize,
     pub by_verdict: BTreeMap<String, usize>,
@@ -70,7 +74,7 @@ pub struct Summary {
 }
 
 /// One distinct thing a client got wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub verdict: String,
     pub description: String,
@@ -334,6 +338,18 @@ pub fn render(summary: &Summary, source: &str) -> String {
     out
 }
 
+/// The summary as JSON, with the gate's verdict: what a tool reads instead of the text.
+fn write_json(summary: &Summary, path: &std::path::Path) -> std::io::Result<()> {
+    let value = serde_json::json!({
+        "passed": summary.failing() == 0,
+        "failing": summary.failing(),
+        "summary": summary,
+    });
+    // What clients sent is hostile text: the project's JSON sink escapes it.
+    let text = crate::escape::json_pretty(&value).map_err(std::io::Error::other)?;
+    std::fs::write(path, text + "\n")
+}
+
 pub fn journal(args: JournalArgs) -> u8 {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(text) => text,
@@ -361,6 +377,12 @@ pub fn journal(args: JournalArgs) -> u8 {
     let summary = summarize(&entries, args.examples.max(1));
     let text = render(&summary, &args.file.display().to_string());
     print!("{}", crate::escape::terminal_lines(&text));
+    if let Some(path) = &args.json {
+        if let Err(error) = write_json(&summary, path) {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return EXIT_USAGE;
+        }
+    }
     if summary.failing() == 0 {
         EXIT_OK
     } else {
