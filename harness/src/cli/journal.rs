@@ -46,6 +46,9 @@ pub struct Entry {
     pub status: u16,
     #[serde(default)]
     pub params: Vec<(String, Option<String>)>,
+    /// What the request did that the contract leaves open (absent in older journals).
+    #[serde(default)]
+    pub deviations: Vec<String>,
 }
 
 /// Verdicts that fail the gate: the client, not the API, is at fault.
@@ -71,6 +74,24 @@ pub struct Summary {
     pub span: Option<(String, String)>,
     /// Each distinct problem, in order of first appearance.
     pub problems: Vec<Problem>,
+    /// `Format` asked for (`XML`, `JSON`, or `(default)` when absent): a client that reads only
+    /// one of them shows here.
+    pub by_format: BTreeMap<String, usize>,
+    /// Each kind of deviation (the contract leaves it open; the emulator decided), in order of
+    /// first appearance. Deviations do not fail the gate.
+    pub deviations: Vec<Deviation>,
+}
+
+/// One kind of thing a client did that the contract does not decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deviation {
+    /// The emulator's name for it (`timestamp-fractional-seconds`, …).
+    pub id: String,
+    /// What it means and what the emulator decided.
+    pub description: String,
+    pub count: usize,
+    /// Request numbers (`seq`) of the first few requests that showed it.
+    pub examples: Vec<u64>,
 }
 
 /// One distinct thing a client got wrong.
@@ -133,6 +154,33 @@ pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
         summary.signatures_valid += usize::from(entry.signature_valid == Some(true));
         summary.server_errors += usize::from(entry.status >= 500);
         *summary.by_signing.entry(entry.signing.clone()).or_default() += 1;
+        let format = entry
+            .params
+            .iter()
+            .find(|(k, _)| k == "Format")
+            .and_then(|(_, v)| v.as_deref())
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| "(default)".to_owned(), str::to_ascii_uppercase);
+        *summary.by_format.entry(format).or_default() += 1;
+        for id in &entry.deviations {
+            let at = match summary.deviations.iter().position(|d| &d.id == id) {
+                Some(at) => at,
+                None => {
+                    summary.deviations.push(Deviation {
+                        id: id.clone(),
+                        description: deviation_description(id),
+                        count: 0,
+                        examples: Vec::new(),
+                    });
+                    summary.deviations.len() - 1
+                }
+            };
+            let deviation = &mut summary.deviations[at];
+            deviation.count += 1;
+            if deviation.examples.len() < examples {
+                deviation.examples.push(entry.seq);
+            }
+        }
         let action = entry.action.clone().unwrap_or_else(|| "(no action)".into());
         *summary
             .by_action
@@ -169,6 +217,29 @@ pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
         }
     }
     summary
+}
+
+/// What a deviation means, and what the emulator decided (DECISIONS.md, "Client deviations").
+fn deviation_description(id: &str) -> String {
+    match id {
+        "timestamp-fractional-seconds" => {
+            "v1 `Timestamp` with fractional seconds; accepted (the seed page shows whole seconds)"
+                .into()
+        }
+        "signature-in-form-body" => {
+            "v1 `Signature` in a POST form body, not the query; accepted: query and body are one parameter set"
+                .into()
+        }
+        "v1-with-acs-headers" => {
+            "v1 request with `x-acs-action`/`x-acs-version` headers; read as v1 (only an ACS3 Authorization header makes V3)"
+                .into()
+        }
+        "client-token-ignored" => {
+            "`ClientToken` on an action that is not made idempotent (only assign, unassign and create are); ignored"
+                .into()
+        }
+        other => format!("`{other}` (named by a newer emulator)"),
+    }
 }
 
 /// A client author's description of what one request got wrong.
@@ -278,6 +349,12 @@ pub fn render(summary: &Summary, source: &str) -> String {
         signing.join(", "),
         methods.join(", ")
     );
+    let formats: Vec<String> = summary
+        .by_format
+        .iter()
+        .map(|(v, n)| format!("{v} {n}"))
+        .collect();
+    let _ = writeln!(out, "  by Format: {}", formats.join(", "));
     let _ = writeln!(out, "  by action:");
     // Actions, parameter names and codes are what clients sent: shown as text, never as
     // terminal controls or lines of their own.
@@ -319,6 +396,27 @@ pub fn render(summary: &Summary, source: &str) -> String {
                 examples.join(", "),
                 terminal(&problem.rule),
                 terminal(&problem.code),
+            );
+        }
+    }
+    if !summary.deviations.is_empty() {
+        let _ = writeln!(
+            out,
+            "Deviations (the contract leaves these open; the emulator decided, see its DECISIONS.md):"
+        );
+        for deviation in &summary.deviations {
+            let examples: Vec<String> = deviation
+                .examples
+                .iter()
+                .map(|seq| format!("#{seq}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  deviation {}: {}: {} request(s), e.g. {}",
+                terminal(&deviation.id),
+                terminal(&deviation.description),
+                deviation.count,
+                examples.join(", "),
             );
         }
     }
