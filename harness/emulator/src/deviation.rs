@@ -79,7 +79,10 @@ mod tests {
 
     #[test]
     fn each_deviation_is_seen_only_where_it_happened() {
-        let fractional = params(&[("Timestamp", "2026-01-02T03:04:05.123Z"), ("Signature", "s")]);
+        let fractional = params(&[
+            ("Timestamp", "2026-01-02T03:04:05.123Z"),
+            ("Signature", "s"),
+        ]);
         let whole = params(&[("Timestamp", "2026-01-02T03:04:05Z"), ("Signature", "s")]);
         let malformed = params(&[("Timestamp", "2026-01-02T03:04:05.Z")]);
         let get = Method::GET;
@@ -108,11 +111,38 @@ mod tests {
 
         let token = params(&[("ClientToken", "t")]);
         assert_eq!(
-            detect(&get, &token, 1, false, false, Some("DescribeNetworkInterfaces")),
+            detect(
+                &get,
+                &token,
+                1,
+                false,
+                false,
+                Some("DescribeNetworkInterfaces")
+            ),
             [CLIENT_TOKEN_IGNORED]
         );
-        assert!(detect(&get, &token, 1, false, false, Some("AssignPrivateIpAddresses")).is_empty());
+        assert!(
+            detect(
+                &get,
+                &token,
+                1,
+                false,
+                false,
+                Some("AssignPrivateIpAddresses")
+            )
+            .is_empty()
+        );
         let empty_token = params(&[("ClientToken", "")]);
-        assert!(detect(&get, &empty_token, 1, false, false, Some("DeleteNetworkInterface")).is_empty());
+        assert!(
+            detect(
+                &get,
+                &empty_token,
+                1,
+                false,
+                false,
+                Some("DeleteNetworkInterface")
+            )
+            .is_empty()
+        );
     }
 }

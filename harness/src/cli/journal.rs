@@ -475,11 +475,11 @@ pub fn journal(args: JournalArgs) -> u8 {
     let summary = summarize(&entries, args.examples.max(1));
     let text = render(&summary, &args.file.display().to_string());
     print!("{}", crate::escape::terminal_lines(&text));
-    if let Some(path) = &args.json {
-        if let Err(error) = write_json(&summary, path) {
-            eprintln!("error: cannot write {}: {error}", path.display());
-            return EXIT_USAGE;
-        }
+    if let Some(path) = &args.json
+        && let Err(error) = write_json(&summary, path)
+    {
+        eprintln!("error: cannot write {}: {error}", path.display());
+        return EXIT_USAGE;
     }
     if summary.failing() == 0 {
         EXIT_OK
@@ -658,6 +658,68 @@ mod tests {
             text.lines().any(|line| line.starts_with("FAIL: ")),
             "{text}"
         );
+    }
+
+    #[test]
+    fn deviations_are_listed_apart_and_do_not_fail_the_gate() {
+        let line = |seq: u64, deviations: &str, format: &str| {
+            format!(
+                r#"{{"seq":{seq},"request_id":"R","time":"t","action":"DescribeNetworkInterfaces","method":"POST","signing":"v1","signature_valid":true,"well_formed":true,"verdict":"ok","rule":"ok","code":null,"parameter":null,"status":200,"params":[{format}],"deviations":[{deviations}]}}"#
+            )
+        };
+        let text = [
+            line(
+                1,
+                r#""signature-in-form-body","v1-with-acs-headers""#,
+                r#"["Format","json"]"#,
+            ),
+            line(2, r#""signature-in-form-body""#, ""),
+            line(3, r#""a-newer-one""#, r#"["Format","XML"]"#),
+        ]
+        .join("\n");
+        let summary = summarize(&parse(&text).unwrap(), 3);
+        assert_eq!(summary.failing(), 0);
+        let seen: Vec<(&str, usize, &[u64])> = summary
+            .deviations
+            .iter()
+            .map(|d| (d.id.as_str(), d.count, d.examples.as_slice()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("signature-in-form-body", 2, &[1, 2][..]),
+                ("v1-with-acs-headers", 1, &[1][..]),
+                ("a-newer-one", 1, &[3][..]),
+            ]
+        );
+        let formats: Vec<(&str, usize)> = summary
+            .by_format
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(formats, [("(default)", 1), ("JSON", 1), ("XML", 1)]);
+        let shown = render(&summary, "j");
+        assert!(shown.contains("PASS: no request"), "{shown}");
+        assert!(
+            shown
+                .contains("  deviation signature-in-form-body: v1 `Signature` in a POST form body"),
+            "{shown}"
+        );
+        // Problem lines start with `  [`; a deviation is never counted as one.
+        assert!(!shown.lines().any(|l| l.starts_with("  [")), "{shown}");
+
+        let dir = std::env::temp_dir().join(format!("eni-journal-json-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("summary.json");
+        write_json(&summary, &path).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(value["passed"], true);
+        assert_eq!(
+            value["summary"]["deviations"][0]["id"],
+            "signature-in-form-body"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

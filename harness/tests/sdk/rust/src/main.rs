@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use aliyun_openapi_core_rust_sdk::client::error::Error;
 use aliyun_openapi_core_rust_sdk::client::rpc::RPClient;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
 const VERSION: &str = "1.1.0"; // keep in step with Cargo.toml's exact pin
 const REGION: &str = "cn-hangzhou";
@@ -61,7 +61,10 @@ fn held(eni: &Value) -> Vec<(String, bool)> {
     list(eni, "PrivateIpSets", "PrivateIpSet")
         .iter()
         .map(|s| {
-            let ip = s["PrivateIpAddress"].as_str().unwrap_or_default().to_owned();
+            let ip = s["PrivateIpAddress"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             (ip, s["Primary"].as_bool() == Some(true))
         })
         .collect()
@@ -94,11 +97,16 @@ impl Scenario {
     }
 
     async fn ok(&self, action: &str, params: &[(&str, String)]) -> Result<Value, String> {
-        self.call(action, params).await.map_err(|e| match error_code(&e) {
-            Some((code, _)) => format!("unexpected error answer {code}"),
-            // Other errors name reqwest's failure; the URL (with its signature) is left out.
-            None => format!("client error: {}", e.to_string().lines().next().unwrap_or("")),
-        })
+        self.call(action, params)
+            .await
+            .map_err(|e| match error_code(&e) {
+                Some((code, _)) => format!("unexpected error answer {code}"),
+                // Other errors name reqwest's failure; the URL (with its signature) is left out.
+                None => format!(
+                    "client error: {}",
+                    e.to_string().lines().next().unwrap_or("")
+                ),
+            })
     }
 
     async fn enis(&self, params: &[(&str, String)]) -> Result<Vec<Value>, String> {
@@ -110,9 +118,16 @@ impl Scenario {
         let pairs = held(eni);
         let primaries: Vec<&str> = pairs.iter().filter(|p| p.1).map(|p| p.0.as_str()).collect();
         if primaries != [self.primary.as_str()] {
-            return Err(format!("{what}: primaries {primaries:?}, expected {}", self.primary));
+            return Err(format!(
+                "{what}: primaries {primaries:?}, expected {}",
+                self.primary
+            ));
         }
-        let shown: BTreeSet<&str> = pairs.iter().filter(|p| !p.1).map(|p| p.0.as_str()).collect();
+        let shown: BTreeSet<&str> = pairs
+            .iter()
+            .filter(|p| !p.1)
+            .map(|p| p.0.as_str())
+            .collect();
         let expected: BTreeSet<&str> = self.secondaries.iter().map(String::as_str).collect();
         if shown != expected || pairs.len() != self.secondaries.len() + 1 {
             return Err(format!("{what} shows {shown:?}, expected {expected:?}"));
@@ -126,7 +141,10 @@ impl Scenario {
             .await?;
         match found.as_slice() {
             [one] if one["NetworkInterfaceId"] == self.eni.as_str() => Ok(one.clone()),
-            _ => Err(format!("DescribeNetworkInterfaces listed {} ENIs", found.len())),
+            _ => Err(format!(
+                "DescribeNetworkInterfaces listed {} ENIs",
+                found.len()
+            )),
         }
     }
 
@@ -147,7 +165,11 @@ impl Scenario {
     fn assigned(answer: &Value) -> Vec<String> {
         answer["AssignedPrivateIpAddressesSet"]["PrivateIpSet"]["PrivateIpAddress"]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -162,7 +184,10 @@ impl Scenario {
             "PrivateIpAddress.7",
             "PrivateIpAddress.8",
         ];
-        KEYS.iter().copied().zip(addresses.iter().cloned()).collect()
+        KEYS.iter()
+            .copied()
+            .zip(addresses.iter().cloned())
+            .collect()
     }
 
     async fn step(&mut self, name: &str) -> StepResult {
@@ -187,7 +212,10 @@ impl Scenario {
                 for e in self.enis(&[("VSwitchId", VSWITCH.into())]).await? {
                     used.extend(held(&e).into_iter().map(|p| p.0));
                 }
-                let free: Vec<String> = usable().into_iter().filter(|ip| !used.contains(ip)).collect();
+                let free: Vec<String> = usable()
+                    .into_iter()
+                    .filter(|ip| !used.contains(ip))
+                    .collect();
                 let wanted = free[free.len().saturating_sub(2)..].to_vec();
                 let mut params = vec![eni()];
                 params.extend(Self::indexed(&wanted));
@@ -201,17 +229,21 @@ impl Scenario {
                 let params = [eni(), ("SecondaryPrivateIpAddressCount", "2".into())];
                 let got = Self::assigned(&self.ok("AssignPrivateIpAddresses", &params).await?);
                 let distinct: BTreeSet<&String> = got.iter().collect();
-                let fresh = got
-                    .iter()
-                    .all(|ip| usable().contains(ip) && *ip != self.primary && !self.secondaries.contains(ip));
+                let fresh = got.iter().all(|ip| {
+                    usable().contains(ip) && *ip != self.primary && !self.secondaries.contains(ip)
+                });
                 if got.len() != 2 || distinct.len() != 2 || !fresh {
                     return Err(format!("count 2 gave {got:?}"));
                 }
                 self.secondaries.extend(got);
             }
-            "describe" => self.expect_held(&self.describe_one().await?, "DescribeNetworkInterfaces")?,
+            "describe" => {
+                self.expect_held(&self.describe_one().await?, "DescribeNetworkInterfaces")?
+            }
             "describe-attribute" => {
-                let answer = self.ok("DescribeNetworkInterfaceAttribute", &[eni()]).await?;
+                let answer = self
+                    .ok("DescribeNetworkInterfaceAttribute", &[eni()])
+                    .await?;
                 self.expect_held(&answer, "DescribeNetworkInterfaceAttribute")?;
             }
             "error-eni-not-found" => {
@@ -227,7 +259,9 @@ impl Scenario {
             }
             "error-ip-outside-cidr" => {
                 let params = [eni(), ("PrivateIpAddress.1", "10.99.0.5".into())];
-                return self.expect_error("InvalidVSwitchId.IpInvalid", &params).await;
+                return self
+                    .expect_error("InvalidVSwitchId.IpInvalid", &params)
+                    .await;
             }
             "unassign" => {
                 let mut params = vec![eni()];
@@ -240,7 +274,9 @@ impl Scenario {
                 self.ok("DeleteNetworkInterface", &[eni()]).await?;
                 let deadline = Instant::now() + Duration::from_secs(20);
                 loop {
-                    let found = self.enis(&[("NetworkInterfaceId.1", self.eni.clone())]).await?;
+                    let found = self
+                        .enis(&[("NetworkInterfaceId.1", self.eni.clone())])
+                        .await?;
                     let Some(first) = found.first() else { break };
                     if first["Status"] != "Deleting" {
                         return Err(format!("deleted ENI listed as {}", first["Status"]));
@@ -288,7 +324,11 @@ async fn main() {
     for name in names {
         match scenario.step(name).await {
             Ok(detail) => {
-                let shown = if detail.is_empty() { String::new() } else { format!(" — {detail}") };
+                let shown = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {detail}")
+                };
                 println!("PASS {name}{shown}");
                 steps.push(json!({"step": name, "ok": true, "detail": detail}));
             }
