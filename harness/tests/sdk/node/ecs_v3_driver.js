@@ -44,7 +44,8 @@ async function main() {
     },
     errorOf: (e) => (e && typeof e.code === 'string' && e.data && typeof e.data === 'object'
       ? {
-        type: e.name || 'Error',
+        // tea's ResponseError keeps `name` "Error": the class names the type.
+        type: (e.constructor && e.constructor.name) || e.name || 'Error',
         code: e.code,
         status: e.data.statusCode,
         requestId: e.data.RequestId,

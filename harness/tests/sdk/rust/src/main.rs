@@ -97,16 +97,15 @@ impl Scenario {
     }
 
     async fn ok(&self, action: &str, params: &[(&str, String)]) -> Result<Value, String> {
-        self.call(action, params)
-            .await
-            .map_err(|e| match error_code(&e) {
-                Some((code, _)) => format!("unexpected error answer {code}"),
-                // Other errors name reqwest's failure; the URL (with its signature) is left out.
-                None => format!(
-                    "client error: {}",
-                    e.to_string().lines().next().unwrap_or("")
-                ),
-            })
+        self.call(action, params).await.map_err(|e| match e {
+            Error::InvalidResponse { error_code, .. } => {
+                format!("unexpected error answer {error_code}")
+            }
+            // reqwest's message names the URL, whose query holds the signature and the
+            // AccessKeyId: shown without it.
+            Error::Reqwest(e) => format!("client error: {}", e.without_url()),
+            other => format!("client error: {other}"),
+        })
     }
 
     async fn enis(&self, params: &[(&str, String)]) -> Result<Vec<Value>, String> {
