@@ -93,6 +93,8 @@ struct JournalFacts<'a> {
     request_id: String,
     method: &'a Method,
     params: &'a Params,
+    /// How many of `params.pairs` came from the query (the rest from a form body).
+    query_len: usize,
     headers: &'a HeaderMap,
     is_v3: bool,
     result: Result<(), &'a ApiError>,
@@ -236,6 +238,7 @@ impl Emulator {
                 request_id,
                 method,
                 params: &Params::default(),
+                query_len: 0,
                 headers: &HeaderMap::new(),
                 is_v3: false,
                 result: Err(&err),
@@ -272,8 +275,10 @@ impl Emulator {
         let decoded = self.decode(method, query, headers, body, &mut pairs);
         let params = Params { pairs };
         let mut is_v3 = false;
+        let mut from_query = params.pairs.len();
         let result = match decoded {
             Ok(query_len) => {
+                from_query = query_len;
                 let v3 = v3_auth(headers);
                 is_v3 = v3.is_some();
                 let default = if is_v3 { Format::Json } else { Format::Xml };
@@ -304,6 +309,7 @@ impl Emulator {
                 request_id,
                 method,
                 params: &params,
+                query_len: from_query,
                 headers,
                 is_v3,
                 result: result.as_ref().map(|_| ()),
@@ -340,6 +346,7 @@ impl Emulator {
             request_id,
             method,
             params,
+            query_len,
             headers,
             is_v3,
             result,
@@ -385,6 +392,19 @@ impl Emulator {
             (true, JournalVerdict::BadSignature) => Some(false),
             (true, _) => Some(true),
         };
+        let has_acs_headers = !wire::header_value(headers, "x-acs-action").is_empty()
+            || !wire::header_value(headers, "x-acs-version").is_empty();
+        let deviations = crate::deviation::detect(
+            method,
+            params,
+            query_len,
+            is_v3,
+            has_acs_headers,
+            action.as_deref(),
+        )
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
         let params = params
             .pairs
             .iter()
@@ -411,6 +431,7 @@ impl Emulator {
             parameter,
             status,
             params,
+            deviations,
         }
     }
 

@@ -71,6 +71,11 @@ pub struct JournalEntry {
     pub status: u16,
     /// Every parameter, in arrival order: `[name, value]`, the value `null` for secrets.
     pub params: Vec<(String, Option<String>)>,
+    /// What the request did that the contract does not decide and the emulator did
+    /// (`timestamp-fractional-seconds`, `signature-in-form-body`, …; DECISIONS.md, "Client
+    /// deviations"). Left out of the line when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<String>,
 }
 
 /// How a request was signed.

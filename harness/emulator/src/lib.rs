@@ -25,6 +25,7 @@ mod clock;
 mod config;
 mod contract;
 mod defects;
+mod deviation;
 mod emulator;
 mod error;
 mod faults;

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::escape::terminal;
@@ -20,6 +20,10 @@ pub struct JournalArgs {
     /// How many example request numbers to show per problem.
     #[arg(long, default_value_t = 3)]
     examples: usize,
+    /// Also write the summary as JSON to this file (for tools, e.g. the client-compatibility
+    /// table).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 /// One journal line, as `serve --journal` writes it. Unknown fields are ignored, so that newer
@@ -42,13 +46,16 @@ pub struct Entry {
     pub status: u16,
     #[serde(default)]
     pub params: Vec<(String, Option<String>)>,
+    /// What the request did that the contract leaves open (absent in older journals).
+    #[serde(default)]
+    pub deviations: Vec<String>,
 }
 
 /// Verdicts that fail the gate: the client, not the API, is at fault.
 pub const FAILING_VERDICTS: [&str; 4] = ["malformed", "unsigned", "bad-signature", "auth-failed"];
 
 /// What a journal says, counted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub requests: usize,
     pub by_verdict: BTreeMap<String, usize>,
@@ -67,10 +74,28 @@ pub struct Summary {
     pub span: Option<(String, String)>,
     /// Each distinct problem, in order of first appearance.
     pub problems: Vec<Problem>,
+    /// `Format` asked for (`XML`, `JSON`, or `(default)` when absent): a client that reads only
+    /// one of them shows here.
+    pub by_format: BTreeMap<String, usize>,
+    /// Each kind of deviation (the contract leaves it open; the emulator decided), in order of
+    /// first appearance. Deviations do not fail the gate.
+    pub deviations: Vec<Deviation>,
+}
+
+/// One kind of thing a client did that the contract does not decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deviation {
+    /// The emulator's name for it (`timestamp-fractional-seconds`, …).
+    pub id: String,
+    /// What it means and what the emulator decided.
+    pub description: String,
+    pub count: usize,
+    /// Request numbers (`seq`) of the first few requests that showed it.
+    pub examples: Vec<u64>,
 }
 
 /// One distinct thing a client got wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub verdict: String,
     pub description: String,
@@ -129,6 +154,33 @@ pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
         summary.signatures_valid += usize::from(entry.signature_valid == Some(true));
         summary.server_errors += usize::from(entry.status >= 500);
         *summary.by_signing.entry(entry.signing.clone()).or_default() += 1;
+        let format = entry
+            .params
+            .iter()
+            .find(|(k, _)| k == "Format")
+            .and_then(|(_, v)| v.as_deref())
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| "(default)".to_owned(), str::to_ascii_uppercase);
+        *summary.by_format.entry(format).or_default() += 1;
+        for id in &entry.deviations {
+            let at = match summary.deviations.iter().position(|d| &d.id == id) {
+                Some(at) => at,
+                None => {
+                    summary.deviations.push(Deviation {
+                        id: id.clone(),
+                        description: deviation_description(id),
+                        count: 0,
+                        examples: Vec::new(),
+                    });
+                    summary.deviations.len() - 1
+                }
+            };
+            let deviation = &mut summary.deviations[at];
+            deviation.count += 1;
+            if deviation.examples.len() < examples {
+                deviation.examples.push(entry.seq);
+            }
+        }
         let action = entry.action.clone().unwrap_or_else(|| "(no action)".into());
         *summary
             .by_action
@@ -165,6 +217,29 @@ pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
         }
     }
     summary
+}
+
+/// What a deviation means, and what the emulator decided (DECISIONS.md, "Client deviations").
+fn deviation_description(id: &str) -> String {
+    match id {
+        "timestamp-fractional-seconds" => {
+            "v1 `Timestamp` with fractional seconds; accepted (the seed page shows whole seconds)"
+                .into()
+        }
+        "signature-in-form-body" => {
+            "v1 `Signature` in a POST form body, not the query; accepted: query and body are one parameter set"
+                .into()
+        }
+        "v1-with-acs-headers" => {
+            "v1 request with `x-acs-action`/`x-acs-version` headers; read as v1 (only an ACS3 Authorization header makes V3)"
+                .into()
+        }
+        "client-token-ignored" => {
+            "`ClientToken` on an action that is not made idempotent (only assign, unassign and create are); ignored"
+                .into()
+        }
+        other => format!("`{other}` (named by a newer emulator)"),
+    }
 }
 
 /// A client author's description of what one request got wrong.
@@ -274,6 +349,12 @@ pub fn render(summary: &Summary, source: &str) -> String {
         signing.join(", "),
         methods.join(", ")
     );
+    let formats: Vec<String> = summary
+        .by_format
+        .iter()
+        .map(|(v, n)| format!("{v} {n}"))
+        .collect();
+    let _ = writeln!(out, "  by Format: {}", formats.join(", "));
     let _ = writeln!(out, "  by action:");
     // Actions, parameter names and codes are what clients sent: shown as text, never as
     // terminal controls or lines of their own.
@@ -318,6 +399,27 @@ pub fn render(summary: &Summary, source: &str) -> String {
             );
         }
     }
+    if !summary.deviations.is_empty() {
+        let _ = writeln!(
+            out,
+            "Deviations (the contract leaves these open; the emulator decided, see its DECISIONS.md):"
+        );
+        for deviation in &summary.deviations {
+            let examples: Vec<String> = deviation
+                .examples
+                .iter()
+                .map(|seq| format!("#{seq}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  deviation {}: {}: {} request(s), e.g. {}",
+                terminal(&deviation.id),
+                terminal(&deviation.description),
+                deviation.count,
+                examples.join(", "),
+            );
+        }
+    }
     let failing = summary.failing();
     if failing == 0 {
         let _ = writeln!(
@@ -332,6 +434,18 @@ pub fn render(summary: &Summary, source: &str) -> String {
         );
     }
     out
+}
+
+/// The summary as JSON, with the gate's verdict: what a tool reads instead of the text.
+fn write_json(summary: &Summary, path: &std::path::Path) -> std::io::Result<()> {
+    let value = serde_json::json!({
+        "passed": summary.failing() == 0,
+        "failing": summary.failing(),
+        "summary": summary,
+    });
+    // What clients sent is hostile text: the project's JSON sink escapes it.
+    let text = crate::escape::json_pretty(&value).map_err(std::io::Error::other)?;
+    std::fs::write(path, text + "\n")
 }
 
 pub fn journal(args: JournalArgs) -> u8 {
@@ -361,6 +475,12 @@ pub fn journal(args: JournalArgs) -> u8 {
     let summary = summarize(&entries, args.examples.max(1));
     let text = render(&summary, &args.file.display().to_string());
     print!("{}", crate::escape::terminal_lines(&text));
+    if let Some(path) = &args.json
+        && let Err(error) = write_json(&summary, path)
+    {
+        eprintln!("error: cannot write {}: {error}", path.display());
+        return EXIT_USAGE;
+    }
     if summary.failing() == 0 {
         EXIT_OK
     } else {
@@ -538,6 +658,68 @@ mod tests {
             text.lines().any(|line| line.starts_with("FAIL: ")),
             "{text}"
         );
+    }
+
+    #[test]
+    fn deviations_are_listed_apart_and_do_not_fail_the_gate() {
+        let line = |seq: u64, deviations: &str, format: &str| {
+            format!(
+                r#"{{"seq":{seq},"request_id":"R","time":"t","action":"DescribeNetworkInterfaces","method":"POST","signing":"v1","signature_valid":true,"well_formed":true,"verdict":"ok","rule":"ok","code":null,"parameter":null,"status":200,"params":[{format}],"deviations":[{deviations}]}}"#
+            )
+        };
+        let text = [
+            line(
+                1,
+                r#""signature-in-form-body","v1-with-acs-headers""#,
+                r#"["Format","json"]"#,
+            ),
+            line(2, r#""signature-in-form-body""#, ""),
+            line(3, r#""a-newer-one""#, r#"["Format","XML"]"#),
+        ]
+        .join("\n");
+        let summary = summarize(&parse(&text).unwrap(), 3);
+        assert_eq!(summary.failing(), 0);
+        let seen: Vec<(&str, usize, &[u64])> = summary
+            .deviations
+            .iter()
+            .map(|d| (d.id.as_str(), d.count, d.examples.as_slice()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("signature-in-form-body", 2, &[1, 2][..]),
+                ("v1-with-acs-headers", 1, &[1][..]),
+                ("a-newer-one", 1, &[3][..]),
+            ]
+        );
+        let formats: Vec<(&str, usize)> = summary
+            .by_format
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(formats, [("(default)", 1), ("JSON", 1), ("XML", 1)]);
+        let shown = render(&summary, "j");
+        assert!(shown.contains("PASS: no request"), "{shown}");
+        assert!(
+            shown
+                .contains("  deviation signature-in-form-body: v1 `Signature` in a POST form body"),
+            "{shown}"
+        );
+        // Problem lines start with `  [`; a deviation is never counted as one.
+        assert!(!shown.lines().any(|l| l.starts_with("  [")), "{shown}");
+
+        let dir = std::env::temp_dir().join(format!("eni-journal-json-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("summary.json");
+        write_json(&summary, &path).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(value["passed"], true);
+        assert_eq!(
+            value["summary"]["deviations"][0]["id"],
+            "signature-in-form-body"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
