@@ -23,6 +23,8 @@ use crate::target::{EmbeddedTarget, Target};
 
 /// Bytes drawn per sequence; more than the longest sequence consumes.
 const BYTES_PER_SEQUENCE: usize = 2048;
+/// Mixed into the seed for the streams of work done on other ENIs during waits.
+const FILL_SEED: u64 = 0x5EED_F111_0000_0001;
 /// Attempts to reproduce a concurrency finding per shrink candidate.
 const CONCURRENT_REPEATS: usize = 3;
 
@@ -383,6 +385,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
                 deadline,
                 stop: Some(Arc::clone(&shared.stop)),
                 strict: false,
+                fill: None,
             },
         };
         workers.spawn(async move { worker(&env, &options, &shared, stream).await });
@@ -484,7 +487,15 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
             new.len()
         } else {
             let ops = ops::decode_sequence(&rng.bytes(BYTES_PER_SEQUENCE));
-            let result = execute(env, &ops, None, &stream.limits).await;
+            // The work on other ENIs during waits is drawn from a stream of its own, so that the
+            // sequence's own operations are those of the seed whatever the transition time.
+            let limits = Limits {
+                fill: Some(
+                    rng::SplitMix64::for_sequence(options.seed ^ FILL_SEED, sequence).next_u64(),
+                ),
+                ..stream.limits.clone()
+            };
+            let result = execute(env, &ops, None, &limits).await;
             shared.count(
                 result.requests,
                 result.reference_requests,
@@ -506,7 +517,7 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
                     sequence_finding(
                         env,
                         options,
-                        ops.clone(),
+                        result.ops.clone(),
                         result.clone(),
                         finding,
                         sequence,
