@@ -154,6 +154,8 @@ pub struct FuzzReport {
     pub unknown_outcomes: usize,
     /// Sequences that stopped being compared where the contract let the two sides differ.
     pub diverged: usize,
+    /// Steps that worked on other ENIs while a sequence's transitions were under way.
+    pub fillers: usize,
     pub elapsed: Duration,
     /// Time spent fuzzing, shrinking excluded (for the rate).
     pub fuzzing: Duration,
@@ -224,6 +226,12 @@ impl FuzzReport {
             self.diverged,
             self.findings.len()
         );
+        if self.fillers > 0 {
+            out.push_str(&format!(
+                "\nfuzz: {} steps worked on other ENIs while a sequence's transitions were under way",
+                self.fillers
+            ));
+        }
         for found in &self.findings {
             out.push('\n');
             out.push_str(&found.describe());
@@ -297,6 +305,7 @@ struct Shared {
     mutating_ok: AtomicUsize,
     unknown: AtomicUsize,
     diverged: AtomicUsize,
+    fillers: AtomicUsize,
     findings: AtomicUsize,
     transport_error: Mutex<Option<String>>,
     shrinking: Mutex<Duration>,
@@ -432,6 +441,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
         mutating_ok: shared.mutating_ok.load(Ordering::Relaxed),
         unknown_outcomes: shared.unknown.load(Ordering::Relaxed),
         diverged: shared.diverged.load(Ordering::Relaxed),
+        fillers: shared.fillers.load(Ordering::Relaxed),
         elapsed,
         // With several streams, shrinking in one still leaves the others fuzzing.
         fuzzing: elapsed
@@ -503,6 +513,7 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
                 result.mutating_ok,
                 result.unknown_outcomes,
             );
+            shared.fillers.fetch_add(result.fillers, Ordering::Relaxed);
             if result.diverged.is_some() {
                 shared.diverged.fetch_add(1, Ordering::Relaxed);
             }
