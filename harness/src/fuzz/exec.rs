@@ -810,9 +810,16 @@ impl SeqRun<'_> {
             wire.push((key.clone(), text));
         }
         let signing = if target { self.signing } else { Signing::None };
+        // The target is asked in the profile's format (answers in either decode to one
+        // model); the reference always in JSON.
+        let format = if target {
+            self.env.profile.format
+        } else {
+            Format::Json
+        };
         WireRequest {
             params: wire,
-            format: Format::Json,
+            format,
             signing,
             ..WireRequest::default()
         }
