@@ -978,12 +978,29 @@ impl SeqRun<'_> {
             if !settling || started.elapsed() > SETTLE_TIMEOUT || self.past_steps() {
                 break;
             }
-            tokio::time::sleep(self.env.poll_interval()).await;
+            tokio::time::sleep(self.next_look()).await;
         }
         let all = self.in_flight.len();
         self.end_transitions(all);
         self.settle_pending = false;
         self.env.case_wait(self.longest_transition)
+    }
+
+    /// How long a wait sleeps before it reads the target again: where the profile states the
+    /// target's transition time (`timing.transition`), until the first transition under way is
+    /// due to end; else (or once it is overdue) the poll interval.
+    fn next_look(&self) -> Duration {
+        let poll = self.env.poll_interval();
+        let Some(transition) = self.env.profile.timing.transition else {
+            return poll;
+        };
+        self.in_flight
+            .iter()
+            .filter_map(|flight| flight.began)
+            .map(|began| (began + transition).saturating_duration_since(Instant::now()))
+            .min()
+            .filter(|due| !due.is_zero())
+            .map_or(poll, |due| due.min(SETTLE_TIMEOUT))
     }
 
     /// One step; false when the sequence cannot go on (no answer, or the two sides diverged).
