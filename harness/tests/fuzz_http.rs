@@ -460,3 +460,67 @@ async fn a_planted_500_is_found_over_http_and_its_case_expects_the_contracts_ans
         "a case that expects the 500 passes on the endpoint that answers it:\n{text}"
     );
 }
+
+/// The built-in world served with 200 ms transitions: a `Wait` after an attach works on other
+/// ENIs (never the attaching one) until the attach has ended, every such step is recorded as an
+/// operation (so shrinking replays it), nothing is a finding, and the wait still ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_works_on_other_enis_while_a_transition_is_under_way() {
+    use eni_harness::fuzz::ops::{CreateSecondaries, EniPick, Op, TokenPick};
+    let mut config = Config::new(World::builtin());
+    config.timings.set_transitions(Duration::from_millis(200));
+    let emulator = Emulator::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(eni_emulator::serve(listener, emulator.clone(), async {
+        let _ = stopped.await;
+    }));
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Http {
+        target: http_target(&url, &profile),
+        signing: profile.signing,
+    };
+    let env = Env::new(Arc::clone(&profile), spec, Duration::from_millis(200)).unwrap();
+    let running = env
+        .fixtures
+        .instances
+        .iter()
+        .position(|i| i.status == eni_emulator::InstanceStatus::Running)
+        .unwrap() as u8;
+    let ops = [
+        Op::Create {
+            vswitch: 0,
+            primary: None,
+            secondaries: CreateSecondaries::None,
+            token: TokenPick::None,
+        },
+        Op::Attach {
+            eni: EniPick::Created(0),
+            instance: running,
+        },
+        Op::Wait { seconds: 1 },
+    ];
+    let limits = fuzz::Limits {
+        fill: Some(7),
+        deadline: Some(std::time::Instant::now() + Duration::from_secs(20)),
+        ..fuzz::Limits::default()
+    };
+    let result = fuzz::execute(&env, &ops, None, &limits).await;
+    let _ = stop.send(());
+    assert!(result.findings.is_empty(), "{:#?}", result.findings);
+    assert!(result.diverged.is_none(), "{:?}", result.diverged);
+    assert!(result.fillers > 0, "the wait only idled");
+    assert!(result.fillers <= fuzz::exec::MAX_FILL_PER_WAIT);
+    assert_eq!(result.ops.len(), ops.len() + result.fillers);
+    assert_eq!(result.steps.len(), result.ops.len());
+    assert_eq!(&result.ops[..2], &ops[..2]);
+    assert_eq!(result.ops.last(), Some(&ops[2]), "the wait comes last");
+    for filler in &result.ops[2..result.ops.len() - 1] {
+        let eni = match filler {
+            Op::Assign { eni, .. } | Op::Unassign { eni, .. } | Op::Describe { eni, .. } => eni,
+            other => panic!("a transition was started meanwhile: {other:?}"),
+        };
+        assert_ne!(*eni, EniPick::Created(0), "the attaching ENI was worked on");
+    }
+}

@@ -967,6 +967,7 @@ fn regression_cases_from_hostile_answers_cannot_carry_live_yaml() {
         },
         created: None,
         settle_before: None,
+        chosen: Vec::new(),
     }];
     let case = case_file(&steps, &env, &provenance).expect("the case is written");
     assert_eq!(

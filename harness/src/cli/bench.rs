@@ -31,6 +31,11 @@ pub struct BenchArgs {
     /// How long the fuzzer runs against each target (`0s`: not measured).
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     fuzz_time: Duration,
+    /// How long the fuzzer runs against the built-in world served with its default 2 s
+    /// transitions, as `eni-harness serve` runs it (`0s`: not measured); each planted defect
+    /// gets as long again to be reported.
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    transitions_time: Duration,
 }
 
 pub fn bench(args: BenchArgs) -> u8 {
@@ -168,6 +173,15 @@ pub fn bench(args: BenchArgs) -> u8 {
             }
         }
     }
+    if !args.transitions_time.is_zero() {
+        match fuzz_with_transitions(&runtime, args.transitions_time) {
+            Ok(clean) => fuzz_failed |= !clean,
+            Err(error) => {
+                eprintln!("error: fuzzer against the default serve: {error}");
+                return EXIT_USAGE;
+            }
+        }
+    }
     match runtime.block_on(planted(cores)) {
         Ok(Some(found)) => println!(
             "fuzzer, planted {PLANTED_NAME}: found at sequence {} after {:.2} s, shrunk {} → {} steps and proven as a case (fails on the defect, passes clean) in {:.2} s",
@@ -290,6 +304,124 @@ fn fuzz_served(client: &tokio::runtime::Runtime, time: Duration) -> Result<FuzzR
         Ok(Err(error)) => Err(format!("the served emulator failed: {error}")),
         Err(_) => Err("the served emulator panicked".into()),
     }
+}
+
+/// The fuzzer against the built-in world (one lane) served with the emulator's default timings
+/// (Attaching, Detaching, Deleting take 2 s), as plain `eni-harness serve` runs: its rate over
+/// `time`, then how soon each planted defect is reported (the first finding, `--fail-fast`,
+/// within `time`). Prints the figures; whether the clean run was clean and both were reported.
+fn fuzz_with_transitions(client: &tokio::runtime::Runtime, time: Duration) -> Result<bool, String> {
+    let profile = Arc::new(Profile::embedded());
+    let run = |defects: Vec<eni_emulator::Defect>, fail_fast: bool| {
+        let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
+        config.defects = defects;
+        let served = serve_apart(config)?;
+        let target = HttpTarget::new(HttpTargetOptions::local_emulator(
+            served.url.clone(),
+            &profile,
+        ))
+        .map_err(|error| error.to_string())?;
+        let spec = TargetSpec::Http {
+            target: Arc::new(target),
+            signing: profile.signing,
+        };
+        let transition = fuzz::exec::default_transition();
+        let env = Arc::new(Env::new(Arc::clone(&profile), spec, transition)?);
+        let options = FuzzOptions {
+            fail_fast,
+            ..fuzz_options(time, 1)
+        };
+        let report = client.block_on(fuzz::fuzz(env, options));
+        served.stop()?;
+        Ok::<_, String>(report)
+    };
+    let report = run(Vec::new(), false)?;
+    println!(
+        "fuzzer, default serve (2 s transitions, one lane): {:.0} requests/s to the target ({} requests, {} sequences, {:.1} s; {} of the steps worked on other ENIs while a transition was under way)",
+        report.requests_per_second(),
+        report.requests,
+        report.sequences,
+        report.fuzzing.as_secs_f64(),
+        report.fillers,
+    );
+    let mut clean = true;
+    if !report.findings.is_empty() || report.is_vacuous() {
+        eprintln!(
+            "error: the figure above is not of a clean run:\n{}",
+            report.summary()
+        );
+        clean = false;
+    }
+    for defect in [
+        eni_emulator::Defect::SeedSpaceKey500,
+        eni_emulator::Defect::DuplicateAcrossEnis,
+    ] {
+        let report = run(vec![defect], true)?;
+        match report.findings.iter().min_by_key(|found| found.found_after) {
+            Some(found) => println!(
+                "fuzzer, default serve, planted {defect}: reported after {:.2} s (sequence {}, {}), shrunk {} → {} steps{}",
+                found.found_after.as_secs_f64(),
+                found.sequence,
+                found.kind,
+                found.original_steps,
+                found.steps,
+                if found.unfinished.is_some() {
+                    " (shrink unfinished)"
+                } else {
+                    ""
+                },
+            ),
+            None => {
+                eprintln!(
+                    "error: the fuzzer did not report the planted {defect} within {:.0} s",
+                    time.as_secs_f64()
+                );
+                clean = false;
+            }
+        }
+    }
+    Ok(clean)
+}
+
+/// An emulator served on a loopback port by a runtime and threads of its own.
+struct Served {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    fn stop(self) -> Result<(), String> {
+        let _ = self.stop.send(());
+        match self.thread.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(format!("the served emulator failed: {error}")),
+            Err(_) => Err("the served emulator panicked".into()),
+        }
+    }
+}
+
+fn serve_apart(config: eni_emulator::Config) -> Result<Served, String> {
+    let emulator = eni_emulator::Emulator::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|error| format!("cannot listen on loopback: {error}"))?;
+    let addr = listener.local_addr().map_err(|error| error.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || -> std::io::Result<()> {
+        runtime().block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            eni_emulator::serve(listener, emulator, async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    });
+    Ok(Served {
+        url: format!("http://{addr}/"),
+        stop,
+        thread,
+    })
 }
 
 async fn suite(

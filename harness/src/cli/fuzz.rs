@@ -14,7 +14,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 use crate::fuzz::{self, Env, FuzzEvent, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
 use crate::profile::Profile;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
-use crate::wire::{Credentials, Signing};
+use crate::wire::{Credentials, Format, Signing};
 
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
@@ -65,6 +65,13 @@ pub struct FuzzArgs {
     /// Deadline of one request to an HTTP target.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     timeout: Duration,
+    /// Signature version of the requests to an HTTP target (overrides the profile).
+    #[arg(long, value_parser = ["v1", "v3", "none"])]
+    signing: Option<String>,
+    /// Response format the sequences' requests ask for (overrides the profile); the fuzzer's
+    /// own reads of the state stay JSON.
+    #[arg(long, value_parser = ["json", "xml"])]
+    format: Option<String>,
 }
 
 pub fn fuzz(args: FuzzArgs) -> u8 {
@@ -78,7 +85,19 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         },
         None => Profile::embedded(),
     };
-    let profile = Arc::new(profile);
+    let mut profile = profile;
+    match args.signing.as_deref() {
+        Some("v1") => profile.signing = Signing::V1,
+        Some("v3") => profile.signing = Signing::V3,
+        Some(_) => profile.signing = Signing::None,
+        None => {}
+    }
+    match args.format.as_deref() {
+        Some("xml") => profile.format = Format::Xml,
+        Some(_) => profile.format = Format::Json,
+        None => {}
+    }
+    let mut profile = Arc::new(profile);
     let mut defects = Vec::new();
     for name in &args.defects {
         match name.parse::<Defect>() {
@@ -109,6 +128,16 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
+        // Instances whose primary ENI the profile leaves out are read from the endpoint, as a
+        // suite run does: without them the reference would not know those instances at all.
+        let mut completed = Profile::clone(&profile);
+        for note in runtime.block_on(crate::runner::discover_primaries(
+            target.as_ref(),
+            &mut completed,
+        )) {
+            eprintln!("warning: {}", crate::escape::terminal(&note));
+        }
+        profile = Arc::new(completed);
         let spec = TargetSpec::Http {
             target: Arc::clone(&target),
             signing: profile.signing,

@@ -23,6 +23,8 @@ use crate::target::{EmbeddedTarget, Target};
 
 /// Bytes drawn per sequence; more than the longest sequence consumes.
 const BYTES_PER_SEQUENCE: usize = 2048;
+/// Mixed into the seed for the streams of work done on other ENIs during waits.
+const FILL_SEED: u64 = 0x5EED_F111_0000_0001;
 /// Attempts to reproduce a concurrency finding per shrink candidate.
 const CONCURRENT_REPEATS: usize = 3;
 
@@ -152,6 +154,8 @@ pub struct FuzzReport {
     pub unknown_outcomes: usize,
     /// Sequences that stopped being compared where the contract let the two sides differ.
     pub diverged: usize,
+    /// Steps that worked on other ENIs while a sequence's transitions were under way.
+    pub fillers: usize,
     pub elapsed: Duration,
     /// Time spent fuzzing, shrinking excluded (for the rate).
     pub fuzzing: Duration,
@@ -224,6 +228,12 @@ impl FuzzReport {
             self.diverged,
             self.findings.len()
         );
+        if self.fillers > 0 {
+            out.push_str(&format!(
+                "\nfuzz: {} steps worked on other ENIs while a sequence's transitions were under way",
+                self.fillers
+            ));
+        }
         for found in &self.findings {
             out.push('\n');
             out.push_str(&found.describe());
@@ -302,6 +312,7 @@ struct Shared {
     mutating_ok: AtomicUsize,
     unknown: AtomicUsize,
     diverged: AtomicUsize,
+    fillers: AtomicUsize,
     findings: AtomicUsize,
     transport_error: Mutex<Option<String>>,
     shrinking: Mutex<Duration>,
@@ -390,6 +401,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
                 deadline,
                 stop: Some(Arc::clone(&shared.stop)),
                 strict: false,
+                fill: None,
             },
         };
         workers.spawn(async move { worker(&env, &options, &shared, stream).await });
@@ -436,6 +448,7 @@ pub async fn fuzz(env: Arc<Env>, options: FuzzOptions) -> FuzzReport {
         mutating_ok: shared.mutating_ok.load(Ordering::Relaxed),
         unknown_outcomes: shared.unknown.load(Ordering::Relaxed),
         diverged: shared.diverged.load(Ordering::Relaxed),
+        fillers: shared.fillers.load(Ordering::Relaxed),
         elapsed,
         // With several streams, shrinking in one still leaves the others fuzzing.
         fuzzing: elapsed
@@ -497,7 +510,15 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
             new.len()
         } else {
             let ops = ops::decode_sequence(&rng.bytes(BYTES_PER_SEQUENCE));
-            let result = execute(env, &ops, None, &stream.limits).await;
+            // The work on other ENIs during waits is drawn from a stream of its own, so that the
+            // sequence's own operations are those of the seed whatever the transition time.
+            let limits = Limits {
+                fill: Some(
+                    rng::SplitMix64::for_sequence(options.seed ^ FILL_SEED, sequence).next_u64(),
+                ),
+                ..stream.limits.clone()
+            };
+            let result = execute(env, &ops, None, &limits).await;
             shared.count(
                 result.requests,
                 result.reference_requests,
@@ -505,6 +526,7 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
                 result.mutating_ok,
                 result.unknown_outcomes,
             );
+            shared.fillers.fetch_add(result.fillers, Ordering::Relaxed);
             if result.diverged.is_some() {
                 shared.diverged.fetch_add(1, Ordering::Relaxed);
             }
@@ -519,7 +541,7 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
                     sequence_finding(
                         env,
                         options,
-                        ops.clone(),
+                        result.ops.clone(),
                         result.clone(),
                         finding,
                         sequence,

@@ -5,7 +5,7 @@
 //! is at least the transition time of both the target and the reference that proves the case.
 //! The text goes through `eni_spec::parse_case` and `case_to_yaml`, so it is valid and canonical.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub fn case_file(
     uses.extend(fixtures.security_group.iter().map(|sg| sg.name.clone()));
     uses.extend(fixtures.instances.iter().map(|i| i.name.clone()));
     let mut captured: BTreeSet<usize> = BTreeSet::new();
+    // Address → the variable an earlier step captured it in.
+    let mut chosen: BTreeMap<String, String> = BTreeMap::new();
     let mut attached: Vec<(usize, String)> = Vec::new();
     let mut body: Vec<String> = Vec::new();
     let mut setup: Vec<String> = Vec::new();
@@ -83,7 +85,10 @@ pub fn case_file(
                             Val::Text(text) if key == "ClientToken" => {
                                 format!("{text}-${{unique}}")
                             }
-                            Val::Text(text) => template(text, fixtures),
+                            Val::Text(text) => match chosen.get(text) {
+                                Some(variable) => format!("${{{variable}}}"),
+                                None => template(text, fixtures),
+                            },
                         };
                         lines.push(format!("      - [{}, {}]", quote(key), quote(&text)));
                     }
@@ -112,11 +117,24 @@ pub fn case_file(
                         _ => {}
                     }
                 }
+                let mut captures = Vec::new();
                 if let (Some(h), true, true) =
                     (step.created, succeeded, *action == "CreateNetworkInterface")
                     && captured.insert(h)
                 {
-                    lines.push(format!("    capture: {{ eni{h}: NetworkInterfaceId }}"));
+                    captures.push(format!("eni{h}: NetworkInterfaceId"));
+                }
+                // An address the endpoint chose is captured, so that a later step naming it
+                // names what this endpoint chose (another picks another address).
+                if succeeded {
+                    for (k, (path, address)) in step.chosen.iter().enumerate() {
+                        let variable = format!("ip{}_{k}", index + 1);
+                        captures.push(format!("{variable}: {}", quote(path)));
+                        chosen.insert(address.clone(), variable);
+                    }
+                }
+                if !captures.is_empty() {
+                    lines.push(format!("    capture: {{ {} }}", captures.join(", ")));
                 }
                 if *action == "AttachNetworkInterface" && succeeded {
                     let eni = params.iter().find_map(|(k, v)| match v {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use eni_emulator::{Config, ContractProfile, Timings, World};
+use eni_emulator::{Config, ContractProfile, InstanceStatus, Timings, World};
 
 use super::contract::{self, Answer, Decides, Judgement, Sensitivity};
 use super::endpoint::{
@@ -21,8 +21,9 @@ use super::endpoint::{
 };
 use super::fixtures::Fixtures;
 use super::inproc::{DescribeProbe, InProcess, StateProbe};
-use super::ops::{Op, Rendered, StateView, Val};
+use super::ops::{self, EniPick, Op, Rendered, StateView, Val};
 use super::oracle::{self, Finding, Kind, Pair};
+use super::rng;
 use crate::checks::CheckSet;
 use crate::checks::expect::ASSIGNED_PATH;
 use crate::checks::invariants::{Mutation, check_assign_report, check_state, check_transition};
@@ -43,6 +44,8 @@ const REFERENCE_TRANSITION: Duration = Duration::from_secs(3600);
 const TICK: Duration = Duration::from_millis(1);
 /// Added to the transition time in the waits the fuzzer makes and the cases it writes.
 pub const WAIT_MARGIN: Duration = Duration::from_secs(1);
+/// Bytes drawn per operation on another ENI; more than the largest one consumes.
+const FILLER_BYTES: usize = 64;
 /// Statuses a written case accepts for a refusal whose status the contract leaves open.
 const REFUSED: [u16; 4] = [400, 403, 404, 409];
 
@@ -348,6 +351,9 @@ pub struct StepRecord {
     pub created: Option<usize>,
     /// A transition ended on the target before this step: a case waits this long first.
     pub settle_before: Option<Duration>,
+    /// Addresses the target chose itself in this step's answer, each with the path a case
+    /// captures it from: a later step naming one names the capture, not a fixed address.
+    pub chosen: Vec<(String, String)>,
 }
 
 impl StepRecord {
@@ -357,6 +363,7 @@ impl StepRecord {
             expected,
             created: None,
             settle_before: None,
+            chosen: Vec::new(),
         }
     }
 }
@@ -382,6 +389,11 @@ pub struct SeqResult {
     pub left_behind: Vec<String>,
     /// Why the first request that went unanswered did.
     pub transport_error: Option<String>,
+    /// The operations run, in order, one per step: the sequence's own and the work done on
+    /// other ENIs while its transitions were under way. What shrinking starts from.
+    pub ops: Vec<Op>,
+    /// How many of `ops` were that work.
+    pub fillers: usize,
 }
 
 /// When a sequence stops.
@@ -397,6 +409,12 @@ pub struct Limits {
     /// (shrinking): else the sequence starts while the last one's ENIs are still going, and
     /// they are mirrored like any other ENI.
     pub strict: bool,
+    /// On a real clock, a `Wait` whose transitions are still under way first works on the
+    /// sequence's other ENIs (assigns, unassigns and reads drawn from this seed, on ENIs in no
+    /// transition) until the target has ended them, instead of idling. The work is recorded as
+    /// steps ([`SeqResult::ops`]), so that shrinking and a written case replay it exactly;
+    /// `None` (shrinking, a virtual clock): a `Wait` only waits.
+    pub fill: Option<u64>,
 }
 
 impl Limits {
@@ -496,26 +514,39 @@ pub async fn execute(env: &Env, ops: &[Op], stop_on: Option<&Kind>, limits: &Lim
             .map_or(0, |d| d.as_millis());
         run.token_prefix = format!("fuzz-{started:x}-{n}-");
     }
-    for (index, op) in ops.iter().enumerate() {
-        if !limits.step_may_start() {
-            break;
+    let mut fill = limits.fill.filter(|_| real).map(rng::SplitMix64::new);
+    let mut executed = Vec::with_capacity(ops.len());
+    'ops: for op in ops {
+        if let (Op::Wait { .. }, Some(fill)) = (op, fill.as_mut()) {
+            // Work on other ENIs while the target's transitions are under way; each step's
+            // read-back shows when they have ended.
+            let mut filled = 0;
+            while filled < MAX_FILL_PER_WAIT && limits.step_may_start() && run.transitions_pending()
+            {
+                let Some(filler) = run.filler(fill) else {
+                    break;
+                };
+                filled += 1;
+                run.result.fillers += 1;
+                if !run.run_op(&mut executed, filler, stop_on).await {
+                    break 'ops;
+                }
+            }
         }
-        let had = run.result.findings.len();
-        if !run.step(index, op).await {
-            break;
-        }
-        let new = &run.result.findings[had..];
-        if stop_on.map_or(!new.is_empty(), |kind| {
-            new.iter().any(|finding| &finding.kind == kind)
-        }) {
+        if !limits.step_may_start() || !run.run_op(&mut executed, op.clone(), stop_on).await {
             break;
         }
     }
+    run.result.ops = executed;
     if real {
         run.give_back().await;
     }
     run.result
 }
+
+/// Most operations run on other ENIs during one `Wait`: bounds a sequence's length (and what
+/// shrinking starts from) against an endpoint whose transitions take long.
+pub const MAX_FILL_PER_WAIT: usize = 1024;
 
 /// A transition the reference began on a real clock, waiting for the target's to end.
 #[derive(Debug, Clone)]
@@ -659,6 +690,88 @@ fn expectation(
 }
 
 impl SeqRun<'_> {
+    /// Runs `op` as the next step; false when the sequence stops there (it cannot go on, or a
+    /// finding of the kind looked for came up).
+    async fn run_op(&mut self, executed: &mut Vec<Op>, op: Op, stop_on: Option<&Kind>) -> bool {
+        let index = executed.len();
+        executed.push(op);
+        let had = self.result.findings.len();
+        if !self.step(index, &executed[index]).await {
+            return false;
+        }
+        let new = &self.result.findings[had..];
+        !stop_on.map_or(!new.is_empty(), |kind| {
+            new.iter().any(|finding| &finding.kind == kind)
+        })
+    }
+
+    /// Whether a transition the sequence began is still under way on the target, as its last
+    /// read shows.
+    fn transitions_pending(&self) -> bool {
+        let Some(now) = &self.before else {
+            return false;
+        };
+        self.in_flight.iter().any(|flight| {
+            now.enis
+                .get(&flight.target)
+                .is_some_and(|e| is_transitional(&e.status))
+        })
+    }
+
+    /// An operation (drawn from `rng`) on an ENI in no transition on either side: one the
+    /// sequence created, or an instance's primary ENI. `None` when there is none.
+    fn filler(&self, rng: &mut rng::SplitMix64) -> Option<Op> {
+        let reference = self.reference.emulator().network_interfaces();
+        let settled = |handle: &Handle| {
+            let on_target = handle.target.as_ref().and_then(|id| {
+                self.before
+                    .as_ref()
+                    .and_then(|now| now.enis.get(id))
+                    .map(|e| e.status.clone())
+            });
+            let on_reference = handle
+                .reference
+                .as_ref()
+                .and_then(|id| reference.iter().find(|e| &e.id == id))
+                .map(|e| e.status.clone());
+            match (on_target, on_reference) {
+                (Some(t), Some(r)) => !is_transitional(&t) && !is_transitional(&r),
+                _ => false,
+            }
+        };
+        let created = self
+            .handles
+            .iter()
+            .enumerate()
+            .take(usize::from(u8::MAX))
+            .filter(|(_, handle)| settled(handle))
+            .map(|(h, _)| EniPick::Created(h as u8));
+        // The primaries of instances in a state that takes addresses: a Starting instance's
+        // refuses every one, which the sequences themselves already ask often enough.
+        let primaries = self
+            .env
+            .fixtures
+            .instances
+            .iter()
+            .filter(|instance| instance.primary_eni.is_some())
+            .enumerate()
+            .take(usize::from(u8::MAX))
+            .filter(|(_, instance)| {
+                matches!(
+                    instance.status,
+                    InstanceStatus::Running | InstanceStatus::Stopped
+                )
+            })
+            .map(|(i, _)| EniPick::Primary(i as u8));
+        let picks: Vec<EniPick> = created.chain(primaries).collect();
+        if picks.is_empty() {
+            return None;
+        }
+        let pick = picks[rng.below(picks.len() as u64) as usize];
+        let bytes = rng.bytes(FILLER_BYTES);
+        ops::filler(&mut arbitrary::Unstructured::new(&bytes), pick).ok()
+    }
+
     /// The reference's view of the run, for rendering.
     fn view(&self) -> StateView {
         let enis = self.reference.emulator().network_interfaces();
@@ -704,9 +817,16 @@ impl SeqRun<'_> {
             wire.push((key.clone(), text));
         }
         let signing = if target { self.signing } else { Signing::None };
+        // The target is asked in the profile's format (answers in either decode to one
+        // model); the reference always in JSON.
+        let format = if target {
+            self.env.profile.format
+        } else {
+            Format::Json
+        };
         WireRequest {
             params: wire,
-            format: Format::Json,
+            format,
             signing,
             ..WireRequest::default()
         }
@@ -865,12 +985,29 @@ impl SeqRun<'_> {
             if !settling || started.elapsed() > SETTLE_TIMEOUT || self.past_steps() {
                 break;
             }
-            tokio::time::sleep(self.env.poll_interval()).await;
+            tokio::time::sleep(self.next_look()).await;
         }
         let all = self.in_flight.len();
         self.end_transitions(all);
         self.settle_pending = false;
         self.env.case_wait(self.longest_transition)
+    }
+
+    /// How long a wait sleeps before it reads the target again: where the profile states the
+    /// target's transition time (`timing.transition`), until the first transition under way is
+    /// due to end; else (or once it is overdue) the poll interval.
+    fn next_look(&self) -> Duration {
+        let poll = self.env.poll_interval();
+        let Some(transition) = self.env.profile.timing.transition else {
+            return poll;
+        };
+        self.in_flight
+            .iter()
+            .filter_map(|flight| flight.began)
+            .map(|began| (began + transition).saturating_duration_since(Instant::now()))
+            .min()
+            .filter(|due| !due.is_zero())
+            .map_or(poll, |due| due.min(SETTLE_TIMEOUT))
     }
 
     /// One step; false when the sequence cannot go on (no answer, or the two sides diverged).
@@ -1070,6 +1207,7 @@ impl SeqRun<'_> {
             created,
             settle_before: std::mem::take(&mut self.settle_pending)
                 .then(|| self.env.case_wait(self.longest_transition)),
+            chosen: chosen_addresses(action, &params, &exchange),
         });
 
         if mutating && let Some(after) = after {
@@ -1344,6 +1482,38 @@ pub fn steer(
             (out, steered)
         }
         _ => (params.to_vec(), false),
+    }
+}
+
+/// The addresses a successful answer shows the target chose itself (a count assign's, a
+/// create's primary when none was asked for), with the path each is captured from.
+fn chosen_addresses(
+    action: &str,
+    params: &[(String, Val)],
+    exchange: &Exchange,
+) -> Vec<(String, String)> {
+    if exchange.status != 200 {
+        return Vec::new();
+    }
+    let has = |key: &str| params.iter().any(|(k, _)| k == key);
+    let listed = params
+        .iter()
+        .any(|(k, _)| k.starts_with("PrivateIpAddress."));
+    match action {
+        "AssignPrivateIpAddresses" if has("SecondaryPrivateIpAddressCount") && !listed => exchange
+            .decoded
+            .strings_at(ASSIGNED_PATH)
+            .into_iter()
+            .enumerate()
+            .map(|(i, address)| (format!("{ASSIGNED_PATH}[{i}]"), address))
+            .collect(),
+        "CreateNetworkInterface" if !has("PrimaryIpAddress") => exchange
+            .decoded
+            .get("PrivateIpAddress")
+            .and_then(|v| v.as_str())
+            .map(|address| vec![("PrivateIpAddress".to_string(), address.to_string())])
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
 }
 

@@ -204,31 +204,14 @@ impl<'a> Arbitrary<'a> for Op {
                 },
                 token: token(u)?,
             },
-            18..=54 => Op::Assign {
-                eni: eni(u)?,
-                shape: match u.int_in_range(0..=19u8)? {
-                    0..=8 => AssignShape::Addresses {
-                        addresses: addr_list(u)?,
-                        keys: keys(u)?,
-                    },
-                    9..=16 => AssignShape::Count(count(u)?),
-                    17 => AssignShape::Duplicate(addr(u)?),
-                    18 => AssignShape::Both(addr(u)?, count(u)?),
-                    _ => AssignShape::Neither,
-                },
-                token: token(u)?,
-            },
-            55..=72 => Op::Unassign {
-                eni: eni(u)?,
-                shape: match u.int_in_range(0..=9u8)? {
-                    0..=7 => UnassignShape::Addresses {
-                        addresses: unassign_list(u)?,
-                        keys: keys(u)?,
-                    },
-                    8 => UnassignShape::Duplicate(addr(u)?),
-                    _ => UnassignShape::Nothing,
-                },
-            },
+            18..=54 => {
+                let eni = eni(u)?;
+                assign(u, eni)?
+            }
+            55..=72 => {
+                let eni = eni(u)?;
+                unassign(u, eni)?
+            }
             73..=78 => Op::Attach {
                 eni: eni(u)?,
                 instance: u.arbitrary()?,
@@ -248,6 +231,71 @@ impl<'a> Arbitrary<'a> for Op {
         };
         Ok(op)
     }
+}
+
+/// An operation on `eni` that starts no transition (an assign, an unassign or a read), for the
+/// work done on other ENIs while the sequence's transitions are under way. Half are drawn as a
+/// sequence draws those actions (every shape and parser edge case); the other half move
+/// addresses — one by count, or one of the ENI's own secondaries back — so that the VSwitch's
+/// addresses keep changing hands (where allocation bugs show) instead of the ENI sitting at its
+/// cap.
+pub fn filler(u: &mut Unstructured<'_>, eni: EniPick) -> arbitrary::Result<Op> {
+    if u.arbitrary()? {
+        return Ok(if u.arbitrary()? {
+            Op::Assign {
+                eni,
+                shape: AssignShape::Count(CountPick::Small(1)),
+                token: TokenPick::None,
+            }
+        } else {
+            Op::Unassign {
+                eni,
+                shape: UnassignShape::Addresses {
+                    addresses: vec![AddrPick::OwnSecondary(u.arbitrary()?)],
+                    keys: KeyStyle::Plain,
+                },
+            }
+        });
+    }
+    match u.int_in_range(0..=61u8)? {
+        0..=36 => assign(u, eni),
+        37..=54 => unassign(u, eni),
+        _ => Ok(Op::Describe {
+            eni,
+            list: u.arbitrary()?,
+        }),
+    }
+}
+
+fn assign(u: &mut Unstructured<'_>, eni: EniPick) -> arbitrary::Result<Op> {
+    Ok(Op::Assign {
+        eni,
+        shape: match u.int_in_range(0..=19u8)? {
+            0..=8 => AssignShape::Addresses {
+                addresses: addr_list(u)?,
+                keys: keys(u)?,
+            },
+            9..=16 => AssignShape::Count(count(u)?),
+            17 => AssignShape::Duplicate(addr(u)?),
+            18 => AssignShape::Both(addr(u)?, count(u)?),
+            _ => AssignShape::Neither,
+        },
+        token: token(u)?,
+    })
+}
+
+fn unassign(u: &mut Unstructured<'_>, eni: EniPick) -> arbitrary::Result<Op> {
+    Ok(Op::Unassign {
+        eni,
+        shape: match u.int_in_range(0..=9u8)? {
+            0..=7 => UnassignShape::Addresses {
+                addresses: unassign_list(u)?,
+                keys: keys(u)?,
+            },
+            8 => UnassignShape::Duplicate(addr(u)?),
+            _ => UnassignShape::Nothing,
+        },
+    })
 }
 
 /// Mostly 0 (the main VSwitch), sometimes 1 (the small one, for exhaustion).

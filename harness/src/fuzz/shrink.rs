@@ -55,6 +55,7 @@ pub async fn shrink(
         deadline,
         stop: None,
         strict: true,
+        fill: None,
     };
     let mut attempts = 0usize;
     let mut best = ops;
