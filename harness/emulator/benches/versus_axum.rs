@@ -98,9 +98,10 @@ const BARE_BODY: &str = concat!(
 /// Decodes every parameter (query and form body) into owned strings and finds `Action`, as any
 /// RPC endpoint must; answers [`BARE_BODY`].
 async fn bare_handle(RawQuery(query): RawQuery, body: Bytes) -> impl IntoResponse {
-    let mut params: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let mut params: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     params.extend(form_urlencoded::parse(&body).into_owned());
     let known = params.iter().any(|(k, v)| k == "Action" && !v.is_empty());
     let status = if known { 200 } else { 400 };
@@ -205,7 +206,7 @@ fn request_target(signer: &Client, load: Load, slot: usize, i: usize) -> String 
             &[("NetworkInterfaceId", RUNNING_ENI)],
         ),
         Load::Pairs => {
-            let action = if i % 2 == 0 {
+            let action = if i.is_multiple_of(2) {
                 "AssignPrivateIpAddresses"
             } else {
                 "UnassignPrivateIpAddresses"
@@ -241,7 +242,7 @@ fn drive(addr: SocketAddr, heads: Vec<Vec<String>>) -> f64 {
                         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
                         n += 1;
                         // Stopping between pairs only: the next round starts each ENI afresh.
-                        if n % 2 == 0 && started.elapsed() > MEASURE_CAP {
+                        if n.is_multiple_of(2) && started.elapsed() > MEASURE_CAP {
                             break;
                         }
                     }

@@ -234,8 +234,13 @@ mod tests {
             for n in [0, 1, 2, 99, u64::MAX] {
                 let a = mix(3, REQUEST_STREAM, n.wrapping_mul(2));
                 let b = mix(3, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
-                let (a1, a2, a3, b1, b2) =
-                    (a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF, b >> 48, b & 0xFFFF_FFFF_FFFF);
+                let (a1, a2, a3, b1, b2) = (
+                    a >> 32,
+                    (a >> 16) & 0xFFFF,
+                    a & 0xFFFF,
+                    b >> 48,
+                    b & 0xFFFF_FFFF_FFFF,
+                );
                 let expected = match request {
                     RequestIdShape::UpperUuid => {
                         format!("{a1:08X}-{a2:04X}-{a3:04X}-{b1:04X}-{b2:012X}")

@@ -370,7 +370,15 @@ mod tests {
 
     #[test]
     fn one_pass_is_encoding_twice() {
-        for s in ["", "plain-_.~09AZaz", "a b*c~/", "%41+&=", "é€😀x", "\u{0}\n\u{7f}", "ü"] {
+        for s in [
+            "",
+            "plain-_.~09AZaz",
+            "a b*c~/",
+            "%41+&=",
+            "é€😀x",
+            "\u{0}\n\u{7f}",
+            "ü",
+        ] {
             let mut once = String::new();
             push_encoded_twice(&mut once, s);
             assert_eq!(once, rfc3986(&rfc3986(s)), "{s:?}");
