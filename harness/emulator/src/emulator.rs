@@ -510,9 +510,10 @@ impl Emulator {
         let is_v3 = v3.is_some();
         let header = |name: &str| Some(wire::header_value(headers, name)).filter(|v| !v.is_empty());
 
-        let action_name = match (is_v3, header("x-acs-action")) {
-            (true, Some(a)) => Some(a),
-            _ => params.get_nonempty("Action").map(str::to_owned),
+        // The headers are read only for V3, where they take precedence.
+        let action_name = match is_v3.then(|| header("x-acs-action")).flatten() {
+            Some(a) => Some(a),
+            None => params.get_nonempty("Action").map(str::to_owned),
         };
         let action_name = action_name.ok_or_else(|| {
             ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" })
@@ -521,9 +522,9 @@ impl Emulator {
         let action = Action::from_name(&action_name)
             .ok_or_else(|| ApiError::unknown_action(&action_name).at("common.action-unknown"))?;
 
-        let version = match (is_v3, header("x-acs-version")) {
-            (true, Some(v)) => Some(v),
-            _ => params.get_nonempty("Version").map(str::to_owned),
+        let version = match is_v3.then(|| header("x-acs-version")).flatten() {
+            Some(v) => Some(v),
+            None => params.get_nonempty("Version").map(str::to_owned),
         };
         match version.as_deref() {
             None => {

@@ -125,15 +125,27 @@ impl IdShapes {
             b >> 48,
             b & 0xFFFF_FFFF_FFFF,
         );
+        // Written digit by digit rather than with `format!`: every answer carries one.
+        let mut out = String::with_capacity(36);
         match self.request {
-            RequestIdShape::UpperUuid => {
-                format!("{a1:08X}-{a2:04X}-{a3:04X}-{b1:04X}-{b2:012X}")
+            RequestIdShape::UpperUuid | RequestIdShape::LowerUuid => {
+                let upper = self.request == RequestIdShape::UpperUuid;
+                for (i, (value, digits)) in [(a1, 8), (a2, 4), (a3, 4), (b1, 4), (b2, 12)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        out.push('-');
+                    }
+                    push_hex(&mut out, value, digits, upper);
+                }
             }
-            RequestIdShape::LowerUuid => {
-                format!("{a1:08x}-{a2:04x}-{a3:04x}-{b1:04x}-{b2:012x}")
+            RequestIdShape::UpperHex32 => {
+                push_hex(&mut out, a, 16, true);
+                push_hex(&mut out, b, 16, true);
             }
-            RequestIdShape::UpperHex32 => format!("{a:016X}{b:016X}"),
         }
+        out
     }
 
     /// The `n`th MAC address of `seed`.
@@ -156,6 +168,18 @@ pub(crate) fn hash_str(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })
+}
+
+/// Appends the low `digits` hex digits of `value`, zero-padded.
+fn push_hex(out: &mut String, value: u64, digits: u32, upper: bool) {
+    let alphabet: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    for i in (0..digits).rev() {
+        out.push(char::from(alphabet[((value >> (i * 4)) & 0xF) as usize]));
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +218,41 @@ mod tests {
             "9A1D04B0-A2B0-E83A-0BA9-61878D766E39"
         );
         assert_eq!(shapes.mac(0, 1), "00:16:3e:90:b6:89");
+    }
+
+    #[test]
+    fn request_ids_are_written_as_format_would() {
+        for request in [
+            RequestIdShape::UpperUuid,
+            RequestIdShape::LowerUuid,
+            RequestIdShape::UpperHex32,
+        ] {
+            let shapes = IdShapes {
+                request,
+                ..IdShapes::reference()
+            };
+            for n in [0, 1, 2, 99, u64::MAX] {
+                let a = mix(3, REQUEST_STREAM, n.wrapping_mul(2));
+                let b = mix(3, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
+                let (a1, a2, a3, b1, b2) = (
+                    a >> 32,
+                    (a >> 16) & 0xFFFF,
+                    a & 0xFFFF,
+                    b >> 48,
+                    b & 0xFFFF_FFFF_FFFF,
+                );
+                let expected = match request {
+                    RequestIdShape::UpperUuid => {
+                        format!("{a1:08X}-{a2:04X}-{a3:04X}-{b1:04X}-{b2:012X}")
+                    }
+                    RequestIdShape::LowerUuid => {
+                        format!("{a1:08x}-{a2:04x}-{a3:04x}-{b1:04x}-{b2:012x}")
+                    }
+                    RequestIdShape::UpperHex32 => format!("{a:016X}{b:016X}"),
+                };
+                assert_eq!(shapes.request_id(3, n), expected);
+            }
+        }
     }
 
     #[test]

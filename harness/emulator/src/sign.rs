@@ -41,20 +41,46 @@ pub(crate) fn v1_string_to_sign(method: &str, pairs: &[(String, String)]) -> Str
     let mut sorted: Vec<&(String, String)> =
         pairs.iter().filter(|(k, _)| k != "Signature").collect();
     sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
-    let mut canonical = String::with_capacity(512);
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            canonical.push('&');
-        }
-        canonical.extend(utf8_percent_encode(k, RFC3986));
-        canonical.push('=');
-        canonical.extend(utf8_percent_encode(v, RFC3986));
-    }
-    let mut sts = String::with_capacity(canonical.len() * 3 / 2 + 16);
+    // The canonical query is encoded twice (each name and value, then the whole): done in one
+    // pass, since encoding `%XX` again gives `%25XX`, and the joining `=` and `&` become `%3D`
+    // and `%26`. The string to sign is built for every signed request, so this pass counts.
+    let length: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut sts = String::with_capacity(method.len() + 5 + length * 3 / 2);
     sts.push_str(method);
     sts.push_str("&%2F&");
-    sts.extend(utf8_percent_encode(&canonical, RFC3986));
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            sts.push_str("%26");
+        }
+        push_encoded_twice(&mut sts, k);
+        sts.push_str("%3D");
+        push_encoded_twice(&mut sts, v);
+    }
     sts
+}
+
+/// Appends `rfc3986(rfc3986(s))`: unreserved bytes as they are, every other byte `b` (each
+/// byte of a multi-byte character too) as `%25` and the two upper-case hex digits of `b`.
+fn push_encoded_twice(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    let mut plain = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            continue;
+        }
+        // `plain..at` is a run of ASCII bytes, so both ends are character boundaries.
+        if plain < at {
+            out.push_str(&s[plain..at]);
+        }
+        out.push_str("%25");
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xF)]));
+        plain = at + 1;
+    }
+    if plain < bytes.len() {
+        out.push_str(&s[plain..]);
+    }
 }
 
 /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
@@ -340,6 +366,23 @@ mod tests {
     #[test]
     fn rfc3986_set() {
         assert_eq!(rfc3986("a b*c~/"), "a%20b%2Ac~%2F");
+    }
+
+    #[test]
+    fn one_pass_is_encoding_twice() {
+        for s in [
+            "",
+            "plain-_.~09AZaz",
+            "a b*c~/",
+            "%41+&=",
+            "é€😀x",
+            "\u{0}\n\u{7f}",
+            "ü",
+        ] {
+            let mut once = String::new();
+            push_encoded_twice(&mut once, s);
+            assert_eq!(once, rfc3986(&rfc3986(s)), "{s:?}");
+        }
     }
 
     /// A deliberately naive second implementation of the V3 algorithm, written straight from

@@ -20,15 +20,26 @@ pub(crate) fn decode_form(input: &[u8], out: &mut Vec<(String, String)>) -> Resu
             Some(at) => (&segment[..at], &segment[at + 1..]),
             None => (segment, &[][..]),
         };
-        let key_bytes = unescape(raw_key);
-        let key = match String::from_utf8(key_bytes) {
+        let key = match decode_component(raw_key) {
             Ok(key) => key,
-            Err(e) => return Err(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Err(bytes) => return Err(String::from_utf8_lossy(&bytes).into_owned()),
         };
-        let value = String::from_utf8(unescape(raw_value)).map_err(|_| key.clone())?;
+        let value = decode_component(raw_value).map_err(|_| key.clone())?;
         out.push((key, value));
     }
     Ok(())
+}
+
+/// One decoded key or value; `Err` holds its bytes when they are not UTF-8.
+fn decode_component(raw: &[u8]) -> Result<String, Vec<u8>> {
+    // Most keys and values carry no escapes: they are copied once, not rebuilt byte by byte.
+    if !raw.iter().any(|b| matches!(b, b'%' | b'+')) {
+        return match std::str::from_utf8(raw) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(_) => Err(raw.to_vec()),
+        };
+    }
+    String::from_utf8(unescape(raw)).map_err(|e| e.into_bytes())
 }
 
 fn unescape(input: &[u8]) -> Vec<u8> {
