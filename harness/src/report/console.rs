@@ -156,8 +156,28 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
         .shard
         .as_ref()
         .map_or(String::new(), |shard| format!(", shard {shard}"));
+    // What the run learnt besides the verdicts (primaries it could not discover, a wait for
+    // `Deleting` ENIs that reached its bound, snapshots not recorded): one escaped line each.
+    let mut notes = String::new();
+    for note in &report.notes {
+        notes.push_str(&format!("note: {}\n", terminal(note)));
+    }
+    let run = report.outcomes.iter().filter(|o| !matches!(o.verdict, crate::runner::Verdict::Skip(_))).count();
+    let per_case = if run > 0 {
+        format!(", {:.1} per case run", requests as f64 / run as f64)
+    } else {
+        String::new()
+    };
+    let runner = if report.runner_requests > 0 {
+        format!(
+            "; {} more waiting for Deleting ENIs",
+            report.runner_requests
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}{shard}): {counts}; {requests} requests ({rate:.0}/s)\n{verdict}: {counts}",
+        "{notes}------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}{shard}): {counts}; {requests} requests ({rate:.0}/s{per_case}){runner}\n{verdict}: {counts}",
         report.outcomes.len(),
         terminal(&report.target),
         terminal(&report.profile),
