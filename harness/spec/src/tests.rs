@@ -534,7 +534,10 @@ fn error_unknown_key_suggests_the_closest() {
 #[test]
 fn exclusive_fixtures_are_read_and_must_be_used() {
     let good = "id: x\ntitle: t\nuses: [vswitch, small_vswitch]\nexclusive: [small_vswitch]\nsteps:\n  - action: DescribeRegions\n";
-    assert_eq!(parse_case(good, "c.yaml").unwrap().exclusive, ["small_vswitch"]);
+    assert_eq!(
+        parse_case(good, "c.yaml").unwrap().exclusive,
+        ["small_vswitch"]
+    );
     let close = errors(
         "id: x\ntitle: t\nuses: [vswitch, small_vswitch]\nexclusive: [small_vswich]\nsteps:\n  - action: DescribeRegions\n",
     );
@@ -551,7 +554,10 @@ fn exclusive_fixtures_are_read_and_must_be_used() {
         far.contains("cases/bad.yaml:4:13") && far.contains("add `running_instance` to `uses`"),
         "{far}"
     );
-    assert!(far.contains("4:40"), "the repeated name is reported too: {far}");
+    assert!(
+        far.contains("4:40"),
+        "the repeated name is reported too: {far}"
+    );
 }
 
 #[test]

@@ -599,7 +599,9 @@ impl Validator<'_> {
             if !uses.iter().any(|used| used.value == name.value) {
                 let listed: Vec<&str> = uses.iter().map(|used| used.value.as_str()).collect();
                 let help = match did_you_mean(&name.value, listed.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`? `exclusive` names fixtures listed in `uses`"),
+                    Some(close) => format!(
+                        "did you mean `{close}`? `exclusive` names fixtures listed in `uses`"
+                    ),
                     None => format!(
                         "add `{}` to `uses`, or remove it from `exclusive`: a case holds to itself only fixtures it uses",
                         name.value

@@ -162,7 +162,11 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
     for note in &report.notes {
         notes.push_str(&format!("note: {}\n", terminal(note)));
     }
-    let run = report.outcomes.iter().filter(|o| !matches!(o.verdict, crate::runner::Verdict::Skip(_))).count();
+    let run = report
+        .outcomes
+        .iter()
+        .filter(|o| !matches!(o.verdict, crate::runner::Verdict::Skip(_)))
+        .count();
     let per_case = if run > 0 {
         format!(", {:.1} per case run", requests as f64 / run as f64)
     } else {

@@ -79,12 +79,15 @@ impl Lane {
             .iter()
             .filter_map(|name| match self.profile.fixtures.get(name) {
                 Some(Fixture::VSwitch { id, .. }) => Some(id.clone()),
-                Some(Fixture::Instance(instance)) => instance.vswitch.as_ref().and_then(|v| {
-                    match self.profile.fixtures.get(v) {
-                        Some(Fixture::VSwitch { id, .. }) => Some(id.clone()),
-                        _ => None,
-                    }
-                }),
+                Some(Fixture::Instance(instance)) => {
+                    instance
+                        .vswitch
+                        .as_ref()
+                        .and_then(|v| match self.profile.fixtures.get(v) {
+                            Some(Fixture::VSwitch { id, .. }) => Some(id.clone()),
+                            _ => None,
+                        })
+                }
                 _ => None,
             })
             .collect();

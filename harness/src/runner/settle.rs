@@ -63,10 +63,7 @@ impl Settler {
     /// What the run should be told: a wait that reached its bound. Holds the endpoint's ids as
     /// it sent them (cut short): each sink escapes them.
     pub fn notes(&self) -> Vec<String> {
-        self.notes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Waits until none of the VSwitches lists a `Deleting` ENI, or the bound.
@@ -101,7 +98,11 @@ impl Settler {
                     vswitch,
                     deleting.len(),
                     shown.join(", "),
-                    if deleting.len() > shown.len() { ", …" } else { "" },
+                    if deleting.len() > shown.len() {
+                        ", …"
+                    } else {
+                        ""
+                    },
                     waited
                 );
                 self.notes
@@ -118,9 +119,7 @@ impl Settler {
     /// How long to wait before look number `looks + 1`.
     fn pause(&self, vswitch: &str, looks: u32) -> Duration {
         let doubling = |first: Duration, longest: Duration| {
-            first
-                .saturating_mul(1 << (looks - 1).min(16))
-                .min(longest)
+            first.saturating_mul(1 << (looks - 1).min(16)).min(longest)
         };
         let Some(transition) = self.transition else {
             return doubling(UNKNOWN_FIRST_PAUSE, UNKNOWN_LONGEST_PAUSE);
