@@ -533,8 +533,15 @@ async fn request_list(pairs: usize, profile: &Arc<Profile>) -> Result<String, St
         report.requests() + report.runner_requests,
         (report.requests() + report.runner_requests) as f64 / sent as f64,
     );
-    let hurl_file =
-        std::env::temp_dir().join(format!("eni-harness-bench-{}.hurl", std::process::id()));
+    let stem = std::env::temp_dir().join(format!("eni-harness-bench-{}", std::process::id()));
+    let hurl_file = stem.with_extension("hurl");
+    // The same list as a case file, to run against a `serve` of its own:
+    // `eni-harness run FILE --target URL`.
+    let case_file = stem.with_extension("yaml");
+    match std::fs::write(&case_file, &case_text) {
+        Ok(()) => text.push_str(&format!("; the case is {}", case_file.display())),
+        Err(error) => text.push_str(&format!("; the case file could not be written: {error}")),
+    }
     let hurl_text = pairs_hurl(pairs, profile);
     match std::fs::write(&hurl_file, hurl_text) {
         Err(error) => text.push_str(&format!("; the Hurl file could not be written: {error}")),
