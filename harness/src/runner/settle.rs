@@ -28,6 +28,8 @@ const UNKNOWN_LONGEST_PAUSE: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct Settler {
     transition: Option<Duration>,
+    /// [`SETTLE_BOUND`], shorter in tests.
+    bound: Duration,
     /// When the last case deleting ENIs in each VSwitch (by id) ended.
     deleted_at: Mutex<HashMap<String, Instant>>,
     gave_up: AtomicBool,
@@ -39,6 +41,7 @@ impl Settler {
     pub fn new(transition: Option<Duration>) -> Settler {
         Settler {
             transition,
+            bound: SETTLE_BOUND,
             deleted_at: Mutex::new(HashMap::new()),
             gave_up: AtomicBool::new(false),
             requests: AtomicUsize::new(0),
@@ -86,7 +89,7 @@ impl Settler {
                 return;
             }
             let waited = started.elapsed();
-            if waited >= SETTLE_BOUND {
+            if waited >= self.bound {
                 self.gave_up.store(true, Ordering::Relaxed);
                 let shown: Vec<String> = deleting
                     .iter()
@@ -111,7 +114,7 @@ impl Settler {
                     .push(note);
                 return;
             }
-            let pause = self.pause(vswitch, looks).min(SETTLE_BOUND - waited);
+            let pause = self.pause(vswitch, looks).min(self.bound - waited);
             connection.wait(pause).await;
         }
     }
@@ -199,4 +202,100 @@ pub fn deletes_enis(case: &eni_spec::Case) -> bool {
 
 fn is_delete(send: &eni_spec::Send) -> bool {
     send.action.as_deref() == Some("DeleteNetworkInterface")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{BoxFuture, Exchange, TransportError};
+    use crate::wire::decode_response;
+
+    /// An endpoint that lists the same ENI as `Deleting` for ever.
+    struct Stuck;
+
+    impl Target for Stuck {
+        fn describe(&self) -> String {
+            "stuck".into()
+        }
+        fn is_shared(&self) -> bool {
+            true
+        }
+        fn supports_knobs(&self) -> bool {
+            false
+        }
+        fn connect(&self, _: &EmulatorKnobs) -> anyhow::Result<Box<dyn Connection>> {
+            Ok(Box::new(Stuck))
+        }
+    }
+
+    impl Connection for Stuck {
+        fn send<'a>(
+            &'a self,
+            request: &'a WireRequest,
+        ) -> BoxFuture<'a, Result<Exchange, TransportError>> {
+            let body = r#"{"RequestId":"r","NetworkInterfaceSets":{"NetworkInterfaceSet":[{"NetworkInterfaceId":"eni-stuck\u001b[2J","Status":"Deleting"}]}}"#;
+            let decoded = decode_response(200, Some("application/json"), body.as_bytes());
+            Box::pin(async move {
+                Ok(Exchange {
+                    method: "GET",
+                    params: request.params.clone(),
+                    raw_query: None,
+                    status: 200,
+                    content_type: Some("application/json".into()),
+                    body: body.into(),
+                    decoded,
+                    elapsed: Duration::ZERO,
+                })
+            })
+        }
+        fn wait(&self, duration: Duration) -> BoxFuture<'_, ()> {
+            Box::pin(tokio::time::sleep(duration))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_keeps_deleting_costs_one_bound_once() {
+        let mut settler = Settler::new(Some(Duration::from_millis(40)));
+        settler.bound = Duration::from_millis(300);
+        let profile = Profile::embedded();
+        settler.deleted(&["vsw-1".to_string()]);
+        let started = Instant::now();
+        settler
+            .settle(&Stuck, &profile, &["vsw-1".to_string()])
+            .await;
+        let first = started.elapsed();
+        assert!(first >= Duration::from_millis(300) && first < Duration::from_secs(2));
+        let looks = settler.requests();
+        // The first look, one when the deletion should have ended, then short looks backing
+        // off to the transition time: a handful, not a busy loop.
+        assert!((3..=15).contains(&looks), "{looks} looks");
+        let notes = settler.notes();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("vsw-1") && notes[0].contains("still listed 1 ENI"));
+        // Later cases look once and go on.
+        let started = Instant::now();
+        settler
+            .settle(&Stuck, &profile, &["vsw-1".to_string()])
+            .await;
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(settler.requests(), looks + 1);
+        assert_eq!(settler.notes().len(), 1);
+    }
+
+    #[test]
+    fn the_first_look_after_a_deletion_waits_for_the_stated_transition() {
+        let settler = Settler::new(Some(Duration::from_secs(2)));
+        settler.deleted(&["vsw-1".to_string()]);
+        let first = settler.pause("vsw-1", 1);
+        assert!(first > Duration::from_millis(1900) && first <= Duration::from_millis(2010));
+        // Past it: a twentieth of the transition, doubling up to the transition.
+        assert_eq!(settler.pause("vsw-1", 2), Duration::from_millis(200));
+        assert_eq!(settler.pause("vsw-1", 9), Duration::from_secs(2));
+        // No deletion known on that VSwitch: short looks at once.
+        assert_eq!(settler.pause("vsw-2", 1), Duration::from_millis(100));
+        // No stated transition: doubling from 50 ms to 2 s, as a target of unknown timing needs.
+        let unknown = Settler::new(None);
+        assert_eq!(unknown.pause("vsw-1", 1), Duration::from_millis(50));
+        assert_eq!(unknown.pause("vsw-1", 7), Duration::from_secs(2));
+    }
 }
