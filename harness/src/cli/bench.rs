@@ -2,7 +2,10 @@
 //! than claimed — the whole suite against the embedded emulator (wall time per run) and against
 //! the emulator served on a loopback port (requests per second with `--jobs` cases at once); the
 //! fuzzer's requests per second against the embedded emulator and against the emulator served on
-//! loopback by threads of its own, as a separate `serve` process would be.
+//! loopback by threads of its own, as a separate `serve` process would be; the whole suite
+//! against the emulator served with `serve`'s default 2 s transitions (built-in world and lanes
+//! world, verdicts compared with instant transitions, requests per case); and the request list
+//! of assign/unassign pairs on one ENI, by the runner and, when it is installed, by Hurl.
 
 use std::path::PathBuf;
 use std::sync::Arc;
