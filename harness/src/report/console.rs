@@ -187,3 +187,34 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
         terminal(&report.profile),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_shown_one_escaped_line_each_before_the_summary() {
+        let report = SuiteReport {
+            target: "http://127.0.0.1:1/".into(),
+            profile: "embedded".into(),
+            outcomes: Vec::new(),
+            wall: std::time::Duration::from_secs(1),
+            notes: vec![
+                "VSwitch vsw-1 still listed 1 ENI(s) as Deleting (eni-\u{1b}[2J\nPASS: forged)"
+                    .into(),
+            ],
+            runner_requests: 7,
+        };
+        let text = summary(&report);
+        assert!(
+            text.starts_with("note: VSwitch vsw-1 still listed"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(
+            !text.lines().any(|line| line.starts_with("PASS: forged")),
+            "{text}"
+        );
+        assert!(text.contains("7 more waiting for Deleting ENIs"), "{text}");
+    }
+}
