@@ -581,21 +581,12 @@ mod tests {
 
     #[test]
     fn timing_is_read_when_stated_and_unknown_otherwise() {
-        // The shipped profile states `serve`'s default transition time.
-        assert_eq!(
-            Profile::embedded().timing.transition,
-            Some(Duration::from_secs(2))
-        );
-        let unstated = EMBEDDED_PROFILE.replace("timing:\n  transition: 2s\n", "");
-        assert_eq!(
-            Profile::parse(&unstated, "p.yaml").unwrap().timing,
-            Timing::default()
-        );
-        let stated = format!("{unstated}timing:\n  transition: 2s\n  task: 0s\n");
+        assert_eq!(Profile::embedded().timing, Timing::default());
+        let stated = format!("{EMBEDDED_PROFILE}timing:\n  transition: 2s\n  task: 0s\n");
         let timing = Profile::parse(&stated, "p.yaml").unwrap().timing;
         assert_eq!(timing.transition, Some(Duration::from_secs(2)));
         assert_eq!(timing.task, Some(Duration::ZERO));
-        let bad = format!("{unstated}timing:\n  transition: 2 seconds\n");
+        let bad = format!("{EMBEDDED_PROFILE}timing:\n  transition: 2 seconds\n");
         let error = Profile::parse(&bad, "p.yaml").unwrap_err().to_string();
         assert!(
             error.contains("timing.transition") && error.contains("help:"),
