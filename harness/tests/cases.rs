@@ -84,6 +84,7 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
                 outcomes: vec![outcome.clone()],
                 wall: outcome.duration,
                 notes: Vec::new(),
+                runner_requests: 0,
             };
             return Err(console::failure_details(&report, None).into());
         }

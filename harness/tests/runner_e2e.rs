@@ -136,6 +136,7 @@ steps:
         outcomes: vec![outcome.clone()],
         wall: outcome.duration,
         notes: Vec::new(),
+        runner_requests: 0,
     };
     let details = console::failure_details(&report, None);
     assert!(details.contains("steps.assign [expectation]"), "{details}");

@@ -24,6 +24,12 @@ pub fn case_to_yaml(case: &Case) -> String {
     if !case.uses.is_empty() {
         out.push(0, format!("uses: {}", flow_list(case.uses.iter())));
     }
+    if !case.exclusive.is_empty() {
+        out.push(
+            0,
+            format!("exclusive: {}", flow_list(case.exclusive.iter())),
+        );
+    }
     if !case.disabled_checks.is_empty() {
         out.push(0, "checks:".into());
         out.push(

@@ -84,6 +84,10 @@ pub struct Case {
     pub tags: Vec<String>,
     /// Fixtures the case needs from the profile.
     pub uses: Vec<String>,
+    /// Fixtures (of `uses`) the case needs to itself on a shared target: no other case runs on
+    /// them meanwhile, and ENIs still being deleted from them are waited for before it starts
+    /// (exhaustion, fixed addresses, whole-VSwitch listings).
+    pub exclusive: Vec<String>,
     /// Checks turned off for this case; the runner knows the valid names.
     pub disabled_checks: Vec<Spanned<String>>,
     pub snapshot: bool,

@@ -317,6 +317,7 @@ id: tricky-strings
 title: "  spaces around  "
 snapshot: false
 uses: [vsw]
+exclusive: [vsw]
 steps:
   - name: s1
     action: "Assign PrivateIp"
@@ -556,6 +557,35 @@ fn error_unknown_key_suggests_the_closest() {
     insta::assert_snapshot!(errors(
         "id: unknown-key\ntitle: t\nsteps:\n  - action: AssignPrivateIpAddresses\n    paramz:\n      NetworkInterfaceId: eni-1\n"
     ));
+}
+
+#[test]
+fn exclusive_fixtures_are_read_and_must_be_used() {
+    let good = "id: x\ntitle: t\nuses: [vswitch, small_vswitch]\nexclusive: [small_vswitch]\nsteps:\n  - action: DescribeRegions\n";
+    assert_eq!(
+        parse_case(good, "c.yaml").unwrap().exclusive,
+        ["small_vswitch"]
+    );
+    let close = errors(
+        "id: x\ntitle: t\nuses: [vswitch, small_vswitch]\nexclusive: [small_vswich]\nsteps:\n  - action: DescribeRegions\n",
+    );
+    assert!(
+        close.contains("`small_vswich` is in `exclusive` but not in `uses`")
+            && close.contains("cases/bad.yaml:4:13")
+            && close.contains("did you mean `small_vswitch`?"),
+        "{close}"
+    );
+    let far = errors(
+        "id: x\ntitle: t\nuses: [vswitch]\nexclusive: [running_instance, vswitch, vswitch]\nsteps:\n  - action: DescribeRegions\n",
+    );
+    assert!(
+        far.contains("cases/bad.yaml:4:13") && far.contains("add `running_instance` to `uses`"),
+        "{far}"
+    );
+    assert!(
+        far.contains("4:40"),
+        "the repeated name is reported too: {far}"
+    );
 }
 
 #[test]

@@ -17,8 +17,19 @@ use crate::{
 };
 
 const CASE_KEYS: &[&str] = &[
-    "id", "title", "tags", "uses", "checks", "snapshot", "format", "signing", "emulator", "setup",
-    "steps", "teardown",
+    "id",
+    "title",
+    "tags",
+    "uses",
+    "exclusive",
+    "checks",
+    "snapshot",
+    "format",
+    "signing",
+    "emulator",
+    "setup",
+    "steps",
+    "teardown",
 ];
 const CHECKS_KEYS: &[&str] = &["disable"];
 const EMULATOR_KEYS: &[&str] = &["task_duration", "async_delay"];
@@ -574,6 +585,38 @@ impl Validator<'_> {
                 }
             }
         }
+        let exclusive = self.name_list(
+            f.get("exclusive"),
+            "fixture",
+            "lower-case letters, digits and `_`, not starting with a digit",
+            |s| {
+                s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            },
+        );
+        // A fixture held to itself must be one the case uses: anything else is a typo or a
+        // leftover, and would hold nothing.
+        for name in &exclusive {
+            if !uses.iter().any(|used| used.value == name.value) {
+                let listed: Vec<&str> = uses.iter().map(|used| used.value.as_str()).collect();
+                let help = match did_you_mean(&name.value, listed.iter().copied()) {
+                    Some(close) => format!(
+                        "did you mean `{close}`? `exclusive` names fixtures listed in `uses`"
+                    ),
+                    None => format!(
+                        "add `{}` to `uses`, or remove it from `exclusive`: a case holds to itself only fixtures it uses",
+                        name.value
+                    ),
+                };
+                self.invalid(
+                    name.span,
+                    format!("`{}` is in `exclusive` but not in `uses`", name.value),
+                    "not in `uses`",
+                    Some(help),
+                );
+            }
+        }
         let disabled_checks = match f.get("checks") {
             Some(n) => match self.fields(n, "`checks`", CHECKS_KEYS) {
                 Some(c) => self.name_list(
@@ -629,6 +672,7 @@ impl Validator<'_> {
             title: title.unwrap_or_default(),
             tags: tags.into_iter().map(|t| t.value).collect(),
             uses: uses.into_iter().map(|u| u.value).collect(),
+            exclusive: exclusive.into_iter().map(|u| u.value).collect(),
             disabled_checks,
             snapshot,
             format,

@@ -2,7 +2,10 @@
 //! than claimed — the whole suite against the embedded emulator (wall time per run) and against
 //! the emulator served on a loopback port (requests per second with `--jobs` cases at once); the
 //! fuzzer's requests per second against the embedded emulator and against the emulator served on
-//! loopback by threads of its own, as a separate `serve` process would be.
+//! loopback by threads of its own, as a separate `serve` process would be; the whole suite
+//! against the emulator served with `serve`'s default 2 s transitions (built-in world and lanes
+//! world, verdicts compared with instant transitions, requests per case); and the request list
+//! of assign/unassign pairs on one ENI, by the runner and, when it is installed, by Hurl.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +39,13 @@ pub struct BenchArgs {
     /// gets as long again to be reported.
     #[arg(long, value_parser = parse_duration, default_value = "20s")]
     transitions_time: Duration,
+    /// The transition time of the served emulator for the whole-suite figures (as `serve`'s
+    /// default); `0s`: not measured.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    transitions: Duration,
+    /// Assign/unassign pairs on one ENI in the request-list figure (`0`: not measured).
+    #[arg(long, default_value_t = 500)]
+    pairs: usize,
 }
 
 pub fn bench(args: BenchArgs) -> u8 {
@@ -132,6 +142,52 @@ pub fn bench(args: BenchArgs) -> u8 {
             failed + served_failed
         );
         return EXIT_FAILED;
+    }
+    if !args.transitions.is_zero() {
+        let worlds = [
+            (
+                "built-in world, one lane",
+                eni_emulator::World::builtin(),
+                Profile::embedded(),
+            ),
+            (
+                "lanes world and profile",
+                match eni_emulator::World::from_yaml(LANES_WORLD, "worlds/lanes.yaml") {
+                    Ok(world) => world,
+                    Err(error) => {
+                        eprintln!("error: the lanes world: {error}");
+                        return EXIT_USAGE;
+                    }
+                },
+                Profile::lanes(),
+            ),
+        ];
+        for (label, world, profile) in worlds {
+            let profile = Arc::new(profile);
+            let measured = runtime.block_on(suite_with_transitions(
+                &cases,
+                world,
+                &profile,
+                args.transitions,
+                args.jobs,
+            ));
+            match measured {
+                Ok(text) => println!("{label}: {text}"),
+                Err(error) => {
+                    eprintln!("error: {label}: {error}");
+                    return EXIT_FAILED;
+                }
+            }
+        }
+    }
+    if args.pairs > 0 {
+        match runtime.block_on(request_list(args.pairs, &profile, runs)) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("error: the request list: {error}");
+                return EXIT_FAILED;
+            }
+        }
     }
     if args.fuzz_time.is_zero() {
         return EXIT_OK;
@@ -384,13 +440,13 @@ fn fuzz_with_transitions(client: &tokio::runtime::Runtime, time: Duration) -> Re
 }
 
 /// An emulator served on a loopback port by a runtime and threads of its own.
-struct Served {
+struct ServedApart {
     url: String,
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<std::io::Result<()>>,
 }
 
-impl Served {
+impl ServedApart {
     fn stop(self) -> Result<(), String> {
         let _ = self.stop.send(());
         match self.thread.join() {
@@ -401,7 +457,7 @@ impl Served {
     }
 }
 
-fn serve_apart(config: eni_emulator::Config) -> Result<Served, String> {
+fn serve_apart(config: eni_emulator::Config) -> Result<ServedApart, String> {
     let emulator = eni_emulator::Emulator::new(config);
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
@@ -417,7 +473,7 @@ fn serve_apart(config: eni_emulator::Config) -> Result<Served, String> {
             .await
         })
     });
-    Ok(Served {
+    Ok(ServedApart {
         url: format!("http://{addr}/"),
         stop,
         thread,
@@ -466,4 +522,259 @@ fn summarize(reports: &[SuiteReport]) -> (Vec<Duration>, usize) {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
+}
+
+/// The emulator served on a loopback port from `world`, its transitions taking `transitions`.
+struct Served {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    async fn start(
+        world: eni_emulator::World,
+        transitions: Duration,
+        relaxed: bool,
+    ) -> std::io::Result<Served> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut config = eni_emulator::Config::new(world);
+        config.timings.set_transitions(transitions);
+        if relaxed {
+            config.signing = eni_emulator::SigningMode::Relaxed;
+        }
+        let emulator = eni_emulator::Emulator::new(config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
+            let _ = stopped.await;
+        }));
+        Ok(Served {
+            url: format!("http://{addr}/"),
+            stop,
+            server,
+        })
+    }
+
+    fn target(&self, profile: &Profile) -> std::io::Result<Arc<dyn Target>> {
+        let target = HttpTarget::new(HttpTargetOptions::local_emulator(&self.url, profile))
+            .map_err(std::io::Error::other)?;
+        Ok(Arc::new(target))
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
+/// The whole suite against a served emulator whose transitions take `transitions`, once, and
+/// again against one whose transitions end at once: the wall time, the requests per case, and
+/// whether every case has the same verdict both ways (the figure stands only if so).
+async fn suite_with_transitions(
+    cases: &[runner::LoadedCase],
+    world: eni_emulator::World,
+    profile: &Arc<Profile>,
+    transitions: Duration,
+    jobs: usize,
+) -> Result<String, String> {
+    let mut reports = Vec::new();
+    for delay in [Duration::ZERO, transitions] {
+        let served = Served::start(world.clone(), delay, false)
+            .await
+            .map_err(|error| format!("cannot serve the emulator on loopback: {error}"))?;
+        let target = served.target(profile).map_err(|error| error.to_string())?;
+        reports.push(suite(cases, &target, profile, jobs).await);
+        served.stop().await;
+    }
+    let (instant, timed) = (&reports[0], &reports[1]);
+    let verdicts = |report: &SuiteReport| -> Vec<(String, &'static str)> {
+        report
+            .outcomes
+            .iter()
+            .map(|outcome| (outcome.id.clone(), outcome.verdict.name()))
+            .collect()
+    };
+    let differing: Vec<String> = verdicts(instant)
+        .into_iter()
+        .zip(verdicts(timed))
+        .filter(|(a, b)| a != b)
+        .map(|((id, a), (_, b))| {
+            format!("{id}: {a} with instant transitions, {b} with {transitions:?}")
+        })
+        .collect();
+    let run = timed
+        .outcomes
+        .iter()
+        .filter(|outcome| !matches!(outcome.verdict, runner::Verdict::Skip(_)))
+        .count()
+        .max(1);
+    let text = format!(
+        "suite against the emulator served with {transitions:?} transitions: {} cases ({} passed, {} failed, {} skipped), wall {:.1} s, {} requests ({:.1} per case run) and {} more waiting for Deleting ENIs; with instant transitions {:.2} s, {} requests; verdicts {}",
+        timed.outcomes.len(),
+        timed.passed(),
+        timed.failed(),
+        timed.skipped(),
+        timed.wall.as_secs_f64(),
+        timed.requests(),
+        timed.requests() as f64 / run as f64,
+        timed.runner_requests,
+        instant.wall.as_secs_f64(),
+        instant.requests(),
+        if differing.is_empty() {
+            "the same both ways".to_string()
+        } else {
+            format!("differ: {}", differing.join("; "))
+        },
+    );
+    if !differing.is_empty() || timed.failed() + instant.failed() > 0 {
+        return Err(text);
+    }
+    Ok(text)
+}
+
+/// The request list: an ENI created, `pairs` assigns and unassigns of one address on it, the
+/// ENI deleted (`2 × pairs + 2` requests), as a case the runner runs with every check on,
+/// against the emulator served with `serve`'s default transitions (2 s). The same list is
+/// written as a Hurl file and, when `hurl` is on the PATH, run against the same server (which
+/// accepts unsigned requests too, since a Hurl file cannot sign requests that name an ENI id
+/// it captures).
+async fn request_list(pairs: usize, profile: &Arc<Profile>, runs: usize) -> Result<String, String> {
+    let case_text = pairs_case(pairs);
+    let case = eni_spec::parse_case(&case_text, "bench/assign-unassign-pairs.yaml")
+        .map_err(|errors| format!("the generated case does not parse: {errors:?}"))?;
+    let loaded = runner::LoadedCase {
+        path: PathBuf::from("bench/assign-unassign-pairs.yaml"),
+        case,
+    };
+    let default_delay = eni_emulator::Timings::default().delete;
+    let served = Served::start(eni_emulator::World::builtin(), default_delay, true)
+        .await
+        .map_err(|error| format!("cannot serve the emulator on loopback: {error}"))?;
+    let target = served.target(profile).map_err(|error| error.to_string())?;
+    // Runs after the first find the ENIs of earlier ones Deleting: the list picks its address
+    // free and does not wait for them.
+    let mut walls = Vec::new();
+    let mut report = None;
+    for _ in 0..runs {
+        let run = suite(std::slice::from_ref(&loaded), &target, profile, 1).await;
+        if run.outcomes[0].verdict != runner::Verdict::Pass {
+            served.stop().await;
+            return Err(format!(
+                "the case did not pass: {}",
+                crate::report::console::failure_details(&run, None)
+            ));
+        }
+        walls.push(run.wall);
+        report = Some(run);
+    }
+    walls.sort();
+    let Some(report) = report else {
+        served.stop().await;
+        return Err("no run".into());
+    };
+    let sent = 2 * pairs + 2;
+    let mut text = format!(
+        "request list ({sent} requests: create, {pairs} assign/unassign pairs on one ENI, delete; all checks on) against the emulator served with {default_delay:?} transitions: runner {:.3} s wall median of {runs} (min {:.3}, max {:.3}), {} requests in all ({:.2} per listed request)",
+        walls[walls.len() / 2].as_secs_f64(),
+        walls[0].as_secs_f64(),
+        walls[walls.len() - 1].as_secs_f64(),
+        report.requests() + report.runner_requests,
+        (report.requests() + report.runner_requests) as f64 / sent as f64,
+    );
+    let stem = std::env::temp_dir().join(format!("eni-harness-bench-{}", std::process::id()));
+    let hurl_file = stem.with_extension("hurl");
+    // The same list as a case file, to run against a `serve` of its own:
+    // `eni-harness run FILE --target URL`.
+    let case_file = stem.with_extension("yaml");
+    match std::fs::write(&case_file, &case_text) {
+        Ok(()) => text.push_str(&format!("; the case is {}", case_file.display())),
+        Err(error) => text.push_str(&format!("; the case file could not be written: {error}")),
+    }
+    let hurl_text = pairs_hurl(pairs, profile);
+    match std::fs::write(&hurl_file, hurl_text) {
+        Err(error) => text.push_str(&format!("; the Hurl file could not be written: {error}")),
+        Ok(()) => {
+            let started = std::time::Instant::now();
+            let (url, file) = (served.url.clone(), hurl_file.clone());
+            // Blocking, off the runtime's threads: the server answers on them meanwhile.
+            let ran = tokio::task::spawn_blocking(move || {
+                std::process::Command::new("hurl")
+                    .arg("--test")
+                    .arg("--variable")
+                    .arg(format!("url={url}"))
+                    .arg(&file)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .output()
+            })
+            .await
+            .unwrap_or_else(|error| Err(std::io::Error::other(error)));
+            let hurl_wall = started.elapsed();
+            match ran {
+                Ok(output) if output.status.success() => text.push_str(&format!(
+                    "; Hurl {:.3} s wall ({sent} requests, the same server): the runner at {:.2}× Hurl's speed",
+                    hurl_wall.as_secs_f64(),
+                    hurl_wall.as_secs_f64() / walls[walls.len() / 2].as_secs_f64()
+                )),
+                Ok(output) => text.push_str(&format!(
+                    "; Hurl failed on {}: {}",
+                    hurl_file.display(),
+                    crate::escape::terminal_lines(&crate::escape::cut(
+                        &String::from_utf8_lossy(&output.stderr),
+                        2048
+                    ))
+                )),
+                Err(error) => text.push_str(&format!(
+                    "; Hurl not run ({error}): install it (`cargo install hurl --locked`) and rerun, or run `hurl --test --variable url=URL {}` against `eni-harness serve --relaxed-signing`",
+                    hurl_file.display()
+                )),
+            }
+        }
+    }
+    served.stop().await;
+    Ok(text)
+}
+
+/// The request list as a case: the address picked free at run time, every check on.
+fn pairs_case(pairs: usize) -> String {
+    let mut text = String::from(
+        "id: bench.assign-unassign-pairs\ntitle: Assign and unassign one address on one ENI, again and again\nuses: [vswitch, security_group]\nsnapshot: false\nsetup:\n  - name: create\n    action: CreateNetworkInterface\n    params: { VSwitchId: \"${vswitch.id}\", SecurityGroupId: \"${security_group.id}\" }\n    capture: { eni: NetworkInterfaceId }\nsteps:\n",
+    );
+    for n in 1..=pairs {
+        text.push_str(&format!(
+            "  - name: assign-{n}\n    action: AssignPrivateIpAddresses\n    params: {{ NetworkInterfaceId: \"${{eni}}\", PrivateIpAddress.1: \"${{vswitch.free(1)}}\" }}\n    expect: {{ assigned: [\"${{vswitch.free(1)}}\"] }}\n  - name: unassign-{n}\n    action: UnassignPrivateIpAddresses\n    params: {{ NetworkInterfaceId: \"${{eni}}\", PrivateIpAddress.1: \"${{vswitch.free(1)}}\" }}\n"
+        ));
+    }
+    text.push_str("teardown:\n  - name: delete\n    action: DeleteNetworkInterface\n    params: { NetworkInterfaceId: \"${eni}\" }\n");
+    text
+}
+
+/// The request list as a Hurl file (unsigned GETs; `{{url}}` given on the command line): the
+/// created ENI's id captured, a fixed address of the built-in world's main VSwitch that no
+/// fixture holds, each answer's status asserted.
+fn pairs_hurl(pairs: usize, profile: &Profile) -> String {
+    let (vswitch, security_group) = match (
+        profile.fixtures.get("vswitch"),
+        profile.fixtures.get("security_group"),
+    ) {
+        (Some(vswitch), Some(group)) => (vswitch.id().to_string(), group.id().to_string()),
+        _ => (String::new(), String::new()),
+    };
+    let common = format!("Format=JSON&Version=2014-05-26&RegionId={}", profile.region);
+    let address = "192.168.0.150";
+    let mut text = format!(
+        "GET {{{{url}}}}?Action=CreateNetworkInterface&VSwitchId={vswitch}&SecurityGroupId={security_group}&{common}\nHTTP 200\n[Captures]\neni: jsonpath \"$.NetworkInterfaceId\"\n\n"
+    );
+    for _ in 0..pairs {
+        for action in ["AssignPrivateIpAddresses", "UnassignPrivateIpAddresses"] {
+            text.push_str(&format!(
+                "GET {{{{url}}}}?Action={action}&NetworkInterfaceId={{{{eni}}}}&PrivateIpAddress.1={address}&{common}\nHTTP 200\n\n"
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "GET {{{{url}}}}?Action=DeleteNetworkInterface&NetworkInterfaceId={{{{eni}}}}&{common}\nHTTP 200\n"
+    ));
+    text
 }

@@ -19,6 +19,9 @@ use crate::snapshot::SnapshotMode;
 use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Format, Signing};
 
+/// Cases at once against a shared target when `--jobs` is not given.
+const SHARED_TARGET_JOBS: usize = 8;
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Case files or folders (folders are walked; `invalid/` folders are passed over).
@@ -41,7 +44,7 @@ pub struct RunArgs {
     /// `check`, `reason`, `link`). Covered failures are XFAIL; an entry that passes fails the run.
     #[arg(long, value_name = "FILE")]
     expect_failures: Option<PathBuf>,
-    /// Cases run at once (default: the number of cores).
+    /// Cases run at once (default: the number of cores; against an HTTP target at least 8).
     #[arg(long)]
     jobs: Option<usize>,
     /// Compare snapshots (check), record them (update), or leave them alone (off). A case is
@@ -192,9 +195,14 @@ pub fn run(args: RunArgs) -> u8 {
             }
         }
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    // Against a shared endpoint a case mostly waits for answers and transitions, not for a core:
+    // enough at once to keep every lane busy.
+    let jobs = args.jobs.unwrap_or(if target.is_shared() {
+        cores.max(SHARED_TARGET_JOBS)
+    } else {
+        cores
+    });
     let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(cases.len() as u64);
         bar.set_style(

@@ -156,10 +156,65 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
         .shard
         .as_ref()
         .map_or(String::new(), |shard| format!(", shard {shard}"));
+    // What the run learnt besides the verdicts (primaries it could not discover, a wait for
+    // `Deleting` ENIs that reached its bound, snapshots not recorded): one escaped line each.
+    let mut notes = String::new();
+    for note in &report.notes {
+        notes.push_str(&format!("note: {}\n", terminal(note)));
+    }
+    let run = report
+        .outcomes
+        .iter()
+        .filter(|o| !matches!(o.verdict, crate::runner::Verdict::Skip(_)))
+        .count();
+    let per_case = if run > 0 {
+        format!(", {:.1} per case run", requests as f64 / run as f64)
+    } else {
+        String::new()
+    };
+    let runner = if report.runner_requests > 0 {
+        format!(
+            "; {} more waiting for Deleting ENIs",
+            report.runner_requests
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}{shard}): {counts}; {requests} requests ({rate:.0}/s)\n{verdict}: {counts}",
+        "{notes}------------\n     Summary [{seconds:.3}s] {} cases against {} (profile {}{shard}): {counts}; {requests} requests ({rate:.0}/s{per_case}){runner}\n{verdict}: {counts}",
         report.outcomes.len(),
         terminal(&report.target),
         terminal(&report.profile),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_shown_one_escaped_line_each_before_the_summary() {
+        let report = SuiteReport {
+            target: "http://127.0.0.1:1/".into(),
+            profile: "embedded".into(),
+            outcomes: Vec::new(),
+            wall: std::time::Duration::from_secs(1),
+            notes: vec![
+                "VSwitch vsw-1 still listed 1 ENI(s) as Deleting (eni-\u{1b}[2J\nPASS: forged)"
+                    .into(),
+            ],
+            runner_requests: 7,
+        };
+        let text = summary(&report);
+        assert!(
+            text.starts_with("note: VSwitch vsw-1 still listed"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(
+            !text.lines().any(|line| line.starts_with("PASS: forged")),
+            "{text}"
+        );
+        assert!(text.contains("7 more waiting for Deleting ENIs"), "{text}");
+    }
 }

@@ -166,6 +166,7 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         failures: Vec::new(),
         skipped: None,
         state_fresh: false,
+        last_observation: None,
         requests: 0,
         races,
     };
@@ -207,6 +208,8 @@ struct CaseRun<'a> {
     skipped: Option<String>,
     /// Whether the scope holds the state as it is now: no mutating request since it was read.
     state_fresh: bool,
+    /// The state as last read, the `before` of the next mutating step while still fresh.
+    last_observation: Option<Observation>,
     requests: usize,
     /// The target's timing and the tasks the case started, for races and `wait: tasks`.
     races: race::Races,
@@ -417,10 +420,12 @@ impl CaseRun<'_> {
         // serves both.
         let mutating = is_mutating(send);
         let needs_state = self.needs_state(send);
-        let before = if mutating || needs_state {
-            self.observe(section, &send.name, needs_state).await
-        } else {
-            None
+        // The state read after the last mutating step is the state before this one: nothing
+        // this case sent has changed it since, so it is not read twice.
+        let before = match (&self.last_observation, self.state_fresh) {
+            (Some(last), true) if mutating => Some(last.clone()),
+            _ if mutating || needs_state => self.observe(section, &send.name, needs_state).await,
+            _ => None,
         };
         let request = match self.build(send) {
             Ok(request) => request,
@@ -754,9 +759,9 @@ impl CaseRun<'_> {
     async fn concurrent(&mut self, section: Section, sends: &[Send]) {
         let mutating = sends.iter().any(is_mutating);
         let needs_state = sends.iter().any(|send| self.needs_state(send));
-        if mutating || needs_state {
-            // Read once before, so the group's effects are judged against a known state and
-            // its templates pick addresses that are free.
+        if (mutating || needs_state) && !self.state_fresh {
+            // Read once before (unless the last read is still the state), so the group's
+            // effects are judged against a known state and its templates pick free addresses.
             let _ = self.observe(section, &sends[0].name, needs_state).await;
         }
         if mutating {
@@ -910,6 +915,7 @@ impl CaseRun<'_> {
                 self.requests += observation.requests;
                 self.scope.observed(&observation);
                 self.state_fresh = true;
+                self.last_observation = Some(observation.clone());
                 let found = check_state(
                     &observation,
                     self.profile,

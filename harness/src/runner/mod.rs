@@ -4,20 +4,22 @@
 pub mod case;
 pub mod discover;
 pub mod known;
+pub mod lanes;
 pub mod scope;
+pub mod settle;
 pub mod suite;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eni_spec::Case;
 use serde::Serialize;
-use tokio::sync::{Mutex, Semaphore};
 
 pub use case::{CaseContext, run_case};
 pub use discover::discover_primaries;
+pub use lanes::Lane;
 pub use suite::{LoadedCase, SuiteError, load_cases};
 
 use crate::profile::{Fixture, Profile};
@@ -186,6 +188,9 @@ pub struct SuiteReport {
     /// What the run could not learn from the endpoint that the profile left out (an instance
     /// fixture's primary ENI): the cases needing it were skipped.
     pub notes: Vec<String>,
+    /// Requests the runner sent besides the cases' own: looks for `Deleting` ENIs before the
+    /// cases that need a VSwitch to themselves.
+    pub runner_requests: usize,
 }
 
 impl SuiteReport {
@@ -217,8 +222,11 @@ impl SuiteReport {
     }
 }
 
-/// Runs every case, at most `jobs` at once. On a shared target, cases that use the same fixture
-/// take turns: address-level expectations need the VSwitch to themselves.
+/// Runs every case, at most `jobs` at once. On a shared target the cases are dealt over the
+/// profile's lanes (see [`lanes::lanes_of`]): a case starts on a lane that offers its fixtures
+/// as soon as none of them is held by a running case, and holds them while it runs; a case
+/// that needs a VSwitch to itself (`exclusive:`) first waits for its `Deleting` ENIs
+/// ([`settle::Settler`]). Nothing waits after the last case.
 pub async fn run_suite(
     cases: Vec<LoadedCase>,
     target: Arc<dyn Target>,
@@ -238,14 +246,19 @@ pub async fn run_suite(
         notes = discover::discover_primaries(target.as_ref(), &mut completed).await;
         profile = Arc::new(completed);
     }
-    let locks = FixtureLocks::default();
-    let jobs = Arc::new(Semaphore::new(options.jobs.max(1)));
-    let on_done = Arc::new(on_done);
-    let context = CaseContext {
-        profile: Arc::clone(&profile),
-        repro_url: options.repro_url.clone(),
-        run_token: options.run_token.clone(),
+    let shared = target.is_shared();
+    let mut lanes = if shared {
+        lanes::lanes_of(&profile)
+    } else {
+        Vec::new()
     };
+    // The whole profile, last: the lane of a case that no lane serves whole (it names fixtures
+    // of two lanes), and the only one of a target that is not shared.
+    lanes.push(Lane::whole(&profile));
+    let lanes = Arc::new(lanes);
+    let settler = Arc::new(settle::Settler::new(profile.timing.transition));
+    let jobs = options.jobs.max(1);
+    let on_done = Arc::new(on_done);
     let provenance = Arc::new(snapshot::Provenance::now(
         &target.describe(),
         &profile.name,
@@ -257,110 +270,138 @@ pub async fn run_suite(
             profile.name
         ));
     }
-    let mut tasks = tokio::task::JoinSet::new();
     let total = cases.len();
-    for (index, loaded) in cases.into_iter().enumerate() {
-        let target = Arc::clone(&target);
-        let context = context.clone();
-        let jobs = Arc::clone(&jobs);
-        let on_done = Arc::clone(&on_done);
-        let lock_names = if target.is_shared() {
-            lock_names(&loaded.case, &profile)
-        } else {
-            Vec::new()
-        };
-        let locks = locks.get(&lock_names).await;
-        let locks_held_vswitches: Vec<String> = lock_names
-            .iter()
-            .filter_map(|name| match profile.fixtures.get(name) {
-                Some(Fixture::VSwitch { id, .. }) => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
-        let snapshots = options.snapshots;
-        let provenance = provenance.clone();
-        let snapshot_dir = profile.snapshots.clone();
-        tasks.spawn(async move {
-            let _slot = jobs
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            let mut _held = Vec::with_capacity(locks.len());
-            for lock in locks {
-                _held.push(lock.lock_owned().await);
+    // Which lanes may take each case; those with fewest choices are dealt first, so that the
+    // cases only one lane serves do not end up last, then in the order given.
+    let mut pending: Vec<(usize, LoadedCase, Vec<usize>)> = cases
+        .into_iter()
+        .enumerate()
+        .map(|(index, loaded)| {
+            let whole = lanes.len() - 1;
+            let mut eligible: Vec<usize> = (0..whole)
+                .filter(|&lane| lanes[lane].serves(&loaded.case))
+                .collect();
+            if eligible.is_empty() {
+                eligible.push(whole);
             }
-            let mut outcome = run_case(&loaded.case, target.as_ref(), &context).await;
-            if !locks_held_vswitches.is_empty() {
-                settle_deletions(target.as_ref(), &context.profile, &locks_held_vswitches).await;
-            }
-            settle_snapshot(
-                &loaded,
-                &mut outcome,
-                snapshots,
-                &provenance,
-                snapshot_dir.as_deref(),
-            );
-            on_done(&outcome);
-            (index, outcome)
-        });
-    }
+            (index, loaded, eligible)
+        })
+        .collect();
+    pending.sort_by_key(|(index, _, eligible)| (eligible.len(), *index));
+    let mut holds = lanes::Holds::default();
+    let mut running = vec![0usize; lanes.len()];
+    let mut tasks = tokio::task::JoinSet::new();
     let mut outcomes: Vec<Option<CaseOutcome>> = vec![None; total];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, outcome)) => outcomes[index] = Some(outcome),
+    loop {
+        let mut next = 0;
+        while next < pending.len() && tasks.len() < jobs {
+            let (_, loaded, eligible) = &pending[next];
+            let wanted = |lane: usize| {
+                if shared {
+                    lanes[lane].holds(&loaded.case)
+                } else {
+                    Vec::new()
+                }
+            };
+            let Some((lane, held)) = eligible
+                .iter()
+                .map(|&lane| (lane, wanted(lane)))
+                .filter(|(_, held)| holds.free(held))
+                .min_by_key(|(lane, _)| (running[*lane], *lane))
+            else {
+                next += 1;
+                continue;
+            };
+            let (index, loaded, _) = pending.remove(next);
+            holds.take(&held);
+            running[lane] += 1;
+            let task = CaseTask {
+                index,
+                lane,
+                held,
+                loaded,
+                target: Arc::clone(&target),
+                lanes: Arc::clone(&lanes),
+                settler: Arc::clone(&settler),
+                context: CaseContext {
+                    profile: Arc::clone(&lanes[lane].profile),
+                    repro_url: options.repro_url.clone(),
+                    run_token: options.run_token.clone(),
+                },
+                snapshots: options.snapshots,
+                provenance: Arc::clone(&provenance),
+                snapshot_dir: profile.snapshots.clone(),
+                shared,
+            };
+            let on_done = Arc::clone(&on_done);
+            tasks.spawn(async move {
+                let done = task.run().await;
+                on_done(&done.3);
+                done
+            });
+        }
+        match tasks.join_next().await {
+            None => break,
+            Some(Ok((index, lane, held, outcome))) => {
+                holds.give_back(&held);
+                running[lane] -= 1;
+                outcomes[index] = Some(outcome);
+            }
             // A panic in a case run is a bug of the harness: surface it, don't hide it.
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
+            Some(Err(error)) => std::panic::resume_unwind(error.into_panic()),
         }
     }
+    notes.extend(settler.notes());
     SuiteReport {
         target: target.describe(),
         profile: profile.name.clone(),
         outcomes: outcomes.into_iter().flatten().collect(),
         wall: started.elapsed(),
         notes,
+        runner_requests: settler.requests(),
     }
 }
 
-/// How long a case waits, its fixtures still held, for the ENIs it deleted to be gone.
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// One case as the scheduler hands it to a task.
+struct CaseTask {
+    index: usize,
+    lane: usize,
+    held: Vec<lanes::Hold>,
+    loaded: LoadedCase,
+    target: Arc<dyn Target>,
+    lanes: Arc<Vec<Lane>>,
+    settler: Arc<settle::Settler>,
+    context: CaseContext,
+    snapshots: SnapshotMode,
+    provenance: Arc<snapshot::Provenance>,
+    snapshot_dir: Option<PathBuf>,
+    shared: bool,
+}
 
-/// On a shared target an ENI stays `Deleting`, holding its addresses, for a while after a case's
-/// teardown deleted it; the next case on the same VSwitch would find those addresses taken. So,
-/// with the case's fixture locks still held, wait until its VSwitches hold no `Deleting` ENI.
-async fn settle_deletions(target: &dyn Target, profile: &Profile, vswitch_ids: &[String]) {
-    let Ok(connection) = target.connect(&crate::target::EmulatorKnobs::default()) else {
-        return;
-    };
-    let started = Instant::now();
-    // Short at first (an emulator deletes in a moment), longer later (the cloud takes seconds).
-    let mut pause = Duration::from_millis(50);
-    for vswitch in vswitch_ids {
-        loop {
-            let request = crate::wire::WireRequest {
-                params: vec![
-                    ("Action".into(), "DescribeNetworkInterfaces".into()),
-                    ("VSwitchId".into(), vswitch.clone()),
-                    ("Status".into(), "Deleting".into()),
-                ],
-                format: crate::wire::Format::Json,
-                signing: profile.signing,
-                ..crate::wire::WireRequest::default()
-            };
-            let deleting = match connection.send(&request).await {
-                Ok(exchange) if exchange.status == 200 => exchange
-                    .decoded
-                    .get("NetworkInterfaceSets.NetworkInterfaceSet")
-                    .and_then(|sets| sets.as_array())
-                    .is_some_and(|sets| !sets.is_empty()),
-                // The case's own checks report a target that cannot answer; don't wait on it.
-                _ => false,
-            };
-            if !deleting || started.elapsed() >= SETTLE_TIMEOUT {
-                break;
+impl CaseTask {
+    async fn run(self) -> (usize, usize, Vec<lanes::Hold>, CaseOutcome) {
+        let lane = &self.lanes[self.lane];
+        let case = &self.loaded.case;
+        if self.shared {
+            let exclusive = lane.exclusive_vswitch_ids(case);
+            if !exclusive.is_empty() {
+                self.settler
+                    .settle(self.target.as_ref(), &self.context.profile, &exclusive)
+                    .await;
             }
-            connection.wait(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(2));
         }
+        let mut outcome = run_case(case, self.target.as_ref(), &self.context).await;
+        if self.shared && settle::deletes_enis(case) {
+            self.settler.deleted(&lane.vswitch_ids(case));
+        }
+        settle_snapshot(
+            &self.loaded,
+            &mut outcome,
+            self.snapshots,
+            &self.provenance,
+            self.snapshot_dir.as_deref(),
+        );
+        (self.index, self.lane, self.held, outcome)
     }
 }
 
@@ -535,41 +576,6 @@ pub fn open_steps(case: &Case) -> BTreeSet<String> {
         }
     }
     open
-}
-
-/// The fixtures a case needs to itself on a shared target: every fixture it uses but security
-/// groups (only read), and the VSwitch an instance's primary ENI sits in.
-fn lock_names(case: &Case, profile: &Profile) -> Vec<String> {
-    let mut names = BTreeSet::new();
-    for name in &case.uses {
-        match profile.fixtures.get(name) {
-            Some(Fixture::SecurityGroup { .. }) | None => {}
-            Some(Fixture::Instance(instance)) => {
-                names.insert(name.clone());
-                names.extend(instance.vswitch.clone());
-            }
-            Some(Fixture::VSwitch { .. }) => {
-                names.insert(name.clone());
-            }
-        }
-    }
-    // Sorted, so that every case takes its locks in one order and none can deadlock.
-    names.into_iter().collect()
-}
-
-#[derive(Debug, Default)]
-struct FixtureLocks {
-    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
-}
-
-impl FixtureLocks {
-    async fn get(&self, names: &[String]) -> Vec<Arc<Mutex<()>>> {
-        let mut locks = self.locks.lock().await;
-        names
-            .iter()
-            .map(|name| Arc::clone(locks.entry(name.clone()).or_default()))
-            .collect()
-    }
 }
 
 /// The parameter that names an ENI.
