@@ -18,6 +18,9 @@ pub const EMBEDDED_PROFILE: &str = include_str!("../../profiles/embedded.yaml");
 /// The fixtures of the emulator's `worlds/lanes.yaml`: the built-in world's and three more
 /// independent lanes, for fuzzing a served emulator with several sequences at once.
 pub const LANES_PROFILE: &str = include_str!("../../profiles/lanes.yaml");
+/// The built-in world as `eni-harness serve` runs it: the embedded profile's fixtures and
+/// `serve`'s default timing (see the file).
+pub const SERVED_PROFILE: &str = include_str!("../../profiles/served.yaml");
 /// The served world [`LANES_PROFILE`] describes.
 pub const LANES_WORLD: &str = include_str!("../emulator/worlds/lanes.yaml");
 
@@ -194,6 +197,12 @@ impl Profile {
     pub fn embedded() -> Profile {
         Profile::parse(EMBEDDED_PROFILE, "profiles/embedded.yaml")
             .expect("the built-in profile is valid (a unit test pins it)")
+    }
+
+    /// The built-in world as `eni-harness serve` runs it ([`SERVED_PROFILE`]).
+    pub fn served() -> Profile {
+        Profile::parse(SERVED_PROFILE, "profiles/served.yaml")
+            .expect("the served profile is valid (a unit test pins it)")
     }
 
     /// The profile of the emulator's `worlds/lanes.yaml` ([`LANES_PROFILE`]).
@@ -592,6 +601,13 @@ mod tests {
             error.contains("timing.transition") && error.contains("help:"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn served_profile_states_serves_default_timing() {
+        let served = Profile::served();
+        assert_eq!(served.timing.transition, Some(Duration::from_secs(2)));
+        assert_eq!(served.fixtures, Profile::embedded().fixtures);
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! emulator and fails every broken one. Each row says which cases and which checks caught the
 //! defect, or `NOT CAUGHT`.
 //!
+//! With `--over-http` each emulator is served on a loopback port instead, as `eni-harness serve`
+//! runs it (2 s transitions), and the suite reaches it over HTTP with `profiles/served.yaml`,
+//! racing the transition cases: the verdicts a user gets against a served endpoint.
+//!
 //! Detectors are functions from (cases, defect) to a [`Detection`]: the case suite and the
 //! black-box fuzzer; another is one more call in [`detect`]. Rows run at once. A defect row stops
 //! at the first group of cases that catches it (`--full` runs every case); the clean row always
@@ -23,7 +27,7 @@ use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec};
 use crate::profile::Profile;
 use crate::runner::{self, FailureKind, LoadedCase, SuiteOptions, Verdict};
 use crate::snapshot::SnapshotMode;
-use crate::target::{EmbeddedTarget, Target};
+use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 #[derive(Debug, Args)]
 pub struct SelftestArgs {
@@ -40,6 +44,11 @@ pub struct SelftestArgs {
     /// Only these defects (repeatable); default: every defect.
     #[arg(long = "defect", value_name = "NAME", value_parser = parse_defect)]
     defects: Vec<Defect>,
+    /// Serve each emulator (clean, and with each defect) on a loopback port with `serve`'s
+    /// default 2 s transitions and run the suite against it over HTTP, with
+    /// `profiles/served.yaml`; the fuzz detector still runs in-process.
+    #[arg(long)]
+    over_http: bool,
     /// Also write the matrix as a Markdown table here.
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
@@ -116,6 +125,8 @@ pub struct MatrixOptions {
     pub fuzz_time: Duration,
     /// Every case against every defect (else a defect row stops at its first catch).
     pub full: bool,
+    /// The suite reaches each emulator over HTTP on loopback (else in-process).
+    pub over_http: bool,
 }
 
 /// The clean row first, then one row per defect, all run at once.
@@ -124,7 +135,11 @@ pub async fn kill_matrix(
     defects: &[Defect],
     options: &MatrixOptions,
 ) -> Vec<Row> {
-    let profile = Arc::new(Profile::embedded());
+    let profile = Arc::new(if options.over_http {
+        Profile::served()
+    } else {
+        Profile::embedded()
+    });
     let cases: Arc<[LoadedCase]> = cases.into();
     let rows: Vec<Option<Defect>> = std::iter::once(None)
         .chain(defects.iter().copied().map(Some))
@@ -153,26 +168,86 @@ async fn detect(
 ) -> Row {
     // The clean row runs every case: a false alarm anywhere in the suite must show.
     let stop_early = defect.is_some() && !options.full;
-    let mut detections =
-        vec![suite_detector(cases, profile, defect, options.jobs, stop_early).await];
+    let suite = if options.over_http {
+        match ServedEmulator::start(defect).await {
+            Ok(served) => {
+                let detection = suite_detector(
+                    cases,
+                    profile,
+                    &served.target,
+                    defect,
+                    options.jobs,
+                    stop_early,
+                )
+                .await;
+                served.stop().await;
+                detection
+            }
+            Err(error) => Detection {
+                error: Some(format!("cannot serve the emulator on loopback: {error}")),
+                ..Detection::new("suite")
+            },
+        }
+    } else {
+        let target = EmbeddedTarget::new(profile).with_defects(defect.into_iter().collect());
+        let target: Arc<dyn Target> = Arc::new(target);
+        suite_detector(cases, profile, &target, defect, options.jobs, stop_early).await
+    };
+    let mut detections = vec![suite];
     if !options.fuzz_time.is_zero() {
         detections.push(fuzz_detector(profile, defect, options.fuzz_time).await);
     }
     Row { defect, detections }
 }
 
-/// The case suite against the embedded emulator with `defect` planted. Snapshots are off: a
+/// The reference emulator with a defect (or none) planted, served on a loopback port the OS
+/// picks, its transitions taking as long as `serve`'s default.
+struct ServedEmulator {
+    target: Arc<dyn Target>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ServedEmulator {
+    async fn start(defect: Option<Defect>) -> Result<ServedEmulator, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|error| error.to_string())?;
+        let addr = listener.local_addr().map_err(|error| error.to_string())?;
+        let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
+        config.defects = defect.into_iter().collect();
+        let emulator = eni_emulator::Emulator::new(config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
+            let _ = stopped.await;
+        }));
+        let options =
+            HttpTargetOptions::local_emulator(format!("http://{addr}/"), &Profile::served());
+        let target = HttpTarget::new(options).map_err(|error| error.to_string())?;
+        Ok(ServedEmulator {
+            target: Arc::new(target),
+            stop,
+            server,
+        })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
+/// The case suite against `target`, the emulator with `defect` planted. Snapshots are off: a
 /// snapshot difference is not a verdict here; expectations and named checks are. Cases run in
 /// groups of a few per job; with `stop_early`, no group starts after one that caught something.
 pub async fn suite_detector(
     cases: &[LoadedCase],
     profile: &Arc<Profile>,
+    target: &Arc<dyn Target>,
     defect: Option<Defect>,
     jobs: usize,
     stop_early: bool,
 ) -> Detection {
-    let target = EmbeddedTarget::new(profile).with_defects(defect.into_iter().collect());
-    let target: Arc<dyn Target> = Arc::new(target);
     let mut detection = Detection::new("suite");
     let mut ran = 0;
     let group = if stop_early {
@@ -189,7 +264,7 @@ pub async fn suite_detector(
         };
         let report = runner::run_suite(
             chunk.to_vec(),
-            Arc::clone(&target),
+            Arc::clone(target),
             Arc::clone(profile),
             options,
             |_| {},
@@ -277,12 +352,17 @@ pub async fn fuzz_detector(
 }
 
 /// The matrix for a terminal.
-pub fn render(rows: &[Row], cases: usize, wall: Duration) -> String {
+pub fn render(rows: &[Row], cases: usize, wall: Duration, over_http: bool) -> String {
     let mut out = String::new();
     let defects = rows.iter().filter(|r| r.defect.is_some()).count();
+    let emulator = if over_http {
+        "the emulator served on loopback (over HTTP, 2 s transitions)"
+    } else {
+        "the embedded emulator"
+    };
     let _ = writeln!(
         out,
-        "Kill matrix: {cases} cases against the embedded emulator, clean and with each of {defects} planted defects ({:.1} s)",
+        "Kill matrix: {cases} cases against {emulator}, clean and with each of {defects} planted defects ({:.1} s)",
         wall.as_secs_f64()
     );
     let width = rows.iter().map(|r| r.name().len()).max().unwrap_or(0);
@@ -421,16 +501,20 @@ pub fn selftest(args: SelftestArgs) -> u8 {
     } else {
         args.defects.clone()
     };
-    let jobs = std::thread::available_parallelism().map_or(2, usize::from);
+    // Over HTTP most of a case's time is waiting for the endpoint: more cases at once, as `run`
+    // does against a URL.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let jobs = if args.over_http { cores.max(8) } else { cores };
     let options = MatrixOptions {
         jobs,
         fuzz_time: args.fuzz_time,
         full: args.full,
+        over_http: args.over_http,
     };
     let started = Instant::now();
     let rows = runtime().block_on(kill_matrix(&cases, &defects, &options));
     // Findings quote what the emulator answered: shown as text, never as terminal controls.
-    let text = render(&rows, cases.len(), started.elapsed());
+    let text = render(&rows, cases.len(), started.elapsed(), args.over_http);
     print!("{}", crate::escape::terminal_lines(&text));
     if let Some(path) = &args.markdown
         && let Err(error) = std::fs::write(path, render_markdown(&rows))
@@ -461,9 +545,10 @@ mod tests {
             jobs: 2,
             fuzz_time: Duration::ZERO,
             full: false,
+            over_http: false,
         };
         let rows = runtime().block_on(kill_matrix(&cases, &Defect::ALL, &options));
-        let shown = render(&rows, cases.len(), Duration::ZERO);
+        let shown = render(&rows, cases.len(), Duration::ZERO, false);
         assert_eq!(rows.len(), Defect::ALL.len() + 1);
         assert!(
             rows[0].defect.is_none() && rows[0].ok(),
@@ -517,7 +602,7 @@ mod tests {
             detections: vec![nothing],
         };
         assert!(!missed.ok());
-        assert!(render(&[missed], 1, Duration::ZERO).contains("NOT CAUGHT"));
+        assert!(render(&[missed], 1, Duration::ZERO, false).contains("NOT CAUGHT"));
         let broken = Detection {
             error: Some("cannot start".into()),
             ..found.clone()
