@@ -182,3 +182,47 @@ async fn without_timing_knob_cases_are_skipped_naming_the_missing_key() {
         assert_eq!(outcome.requests, 0, "{} sent requests", outcome.id);
     }
 }
+
+/// Cases that are not about conflicts, against an endpoint whose assigns run as 1 s tasks (a
+/// correct endpoint: a second request on a busy ENI is `Operation.Conflict`): with the window
+/// stated, the runner lets each ENI's task end before the case's next mutating request on it, so
+/// these cases pass there as anywhere; nothing but the task cases themselves meets a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_not_about_tasks_pass_against_an_endpoint_with_a_task_window() {
+    let (url, stop) = serve(Duration::from_secs(1), Vec::new()).await;
+    let mut profile = served_profile();
+    profile.timing.task = Some(Duration::from_secs(1));
+    let folders = ["cases/unassign", "cases/assign"];
+    let mut cases = Vec::new();
+    for folder in folders {
+        cases.extend(runner::load_cases(&[root().join(folder)]).unwrap());
+    }
+    // Back-to-back assigns and unassigns, none of them about tasks.
+    let sequential: Vec<LoadedCase> = cases
+        .into_iter()
+        .filter(|loaded| !races_tasks(loaded))
+        .filter(|loaded| {
+            loaded
+                .case
+                .sends()
+                .filter(|send| {
+                    matches!(
+                        send.action.as_deref(),
+                        Some("AssignPrivateIpAddresses" | "UnassignPrivateIpAddresses")
+                    )
+                })
+                .count()
+                >= 2
+        })
+        .collect();
+    assert!(sequential.len() >= 5, "only {} cases", sequential.len());
+    let report = suite(sequential, &url, profile).await;
+    let _ = stop.send(());
+    assert_eq!(
+        report.failed(),
+        0,
+        "{}",
+        console::failure_details(&report, None)
+    );
+    assert!(report.outcomes.iter().all(|o| o.verdict == Verdict::Pass));
+}

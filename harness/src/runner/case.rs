@@ -450,7 +450,12 @@ impl CaseRun<'_> {
             (Some(poll), _, _) => self.poll(section, send, &request, poll).await,
             (None, Some(paginate), _) => self.paginate(section, send, &request, paginate).await,
             (None, None, Some(raced)) => self.raced_exchange(section, send, &request, raced).await,
-            (None, None, None) => self.exchange(&request).await,
+            (None, None, None) => {
+                if mutating && let Some(eni) = request_eni(&request) {
+                    self.pace_tasks(&eni).await;
+                }
+                self.exchange(&request).await
+            }
         };
         // A paged read has recorded every page it sent, each under its own name.
         let recorded = send.paginate.is_some();
@@ -1274,6 +1279,15 @@ fn is_mutating(send: &Send) -> bool {
     send.action
         .as_deref()
         .is_some_and(|action| MUTATING.contains(&action))
+}
+
+/// The ENI a request names, if any (the ENI a task on the target would keep busy).
+fn request_eni(request: &WireRequest) -> Option<String> {
+    request
+        .params
+        .iter()
+        .find(|(key, value)| key == "NetworkInterfaceId" && !value.is_empty())
+        .map(|(_, value)| value.clone())
 }
 
 /// What a mutating request asks for, read from its parameters.

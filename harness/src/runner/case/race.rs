@@ -30,6 +30,11 @@ pub(super) struct Races {
     /// How long a task keeps its ENI busy after it began: the knob, or the profile's
     /// `timing.task`. `None` when the case sets no task knob.
     task: Option<Duration>,
+    /// For a case that races no task, on a target whose profile states a task window
+    /// (`timing.task` above zero): how long to let an ENI's task end before the case's next
+    /// mutating request on it, so a correct endpoint's `Operation.Conflict` is never provoked by
+    /// a case that is not about conflicts.
+    pace: Option<Duration>,
     /// Per ENI, the clock window (sent, answered) of the last task the case started on it.
     tasks: BTreeMap<String, Window>,
     /// The clock window of the last request sent.
@@ -87,6 +92,10 @@ pub(super) fn basis(
             profile.name
         ));
     }
+    let pace = match (knobs.task_duration, profile.timing.task) {
+        (None, Some(task)) if !task.is_zero() => Some(task),
+        _ => None,
+    };
     let task = match (knobs.task_duration, profile.timing.task) {
         (None, _) => None,
         (Some(_), None) => {
@@ -106,6 +115,7 @@ pub(super) fn basis(
     Ok(Races {
         decided: false,
         task,
+        pace,
         ..Races::default()
     })
 }
@@ -113,7 +123,7 @@ pub(super) fn basis(
 impl Races {
     /// Notes that a request that may start a task on `eni` succeeded in `window`.
     pub(super) fn task_started(&mut self, eni: &str, window: Window) {
-        if self.task.is_some() && !eni.is_empty() {
+        if (self.task.is_some() || self.pace.is_some()) && !eni.is_empty() {
             self.tasks.insert(eni.to_string(), window);
         }
     }
@@ -168,6 +178,19 @@ impl Races {
 }
 
 impl CaseRun<'_> {
+    /// Before a mutating request on `eni` of a case that races no task: lets the task the case
+    /// last started on that ENI end, when the profile states a task window.
+    pub(super) async fn pace_tasks(&mut self, eni: &str) {
+        let (Some(pace), Some(started)) = (self.races.pace, self.races.tasks.get(eni)) else {
+            return;
+        };
+        let end = started.answered + pace;
+        let now = self.connection.clock();
+        if end > now {
+            self.connection.wait(end - now).await;
+        }
+    }
+
     /// `wait: tasks`: lets time pass until every task the case started has ended.
     pub(super) async fn wait_for_tasks(&mut self) {
         if let Some(end) = self.races.tasks_end() {
