@@ -1459,9 +1459,12 @@ pub fn steer(
             let text = |v: &serde_json::Value, k: &str| {
                 v.get(k).and_then(|f| f.as_str()).map(str::to_string)
             };
-            if !has("PrimaryIpAddress")
+            if !primary_given(params)
                 && let Some(primary) = decoded.get("PrivateIpAddress").and_then(|v| v.as_str())
             {
+                // An empty `PrimaryIpAddress` asks for no address in particular, as an absent
+                // one does: the target's choice replaces it.
+                out.retain(|(k, _)| k != "PrimaryIpAddress");
                 out.push(("PrimaryIpAddress".into(), Val::Text(primary.into())));
                 steered = true;
             }
@@ -1483,6 +1486,14 @@ pub fn steer(
         }
         _ => (params.to_vec(), false),
     }
+}
+
+/// Whether a create names its primary address: a `PrimaryIpAddress` that is absent or empty
+/// leaves the choice to the endpoint.
+fn primary_given(params: &[(String, Val)]) -> bool {
+    params
+        .iter()
+        .any(|(k, v)| k == "PrimaryIpAddress" && *v != Val::Text(String::new()))
 }
 
 /// The addresses a successful answer shows the target chose itself (a count assign's, a
@@ -1507,7 +1518,7 @@ fn chosen_addresses(
             .enumerate()
             .map(|(i, address)| (format!("{ASSIGNED_PATH}[{i}]"), address))
             .collect(),
-        "CreateNetworkInterface" if !has("PrimaryIpAddress") => exchange
+        "CreateNetworkInterface" if !primary_given(params) => exchange
             .decoded
             .get("PrivateIpAddress")
             .and_then(|v| v.as_str())
@@ -1659,6 +1670,47 @@ mod tests {
         ] {
             assert_eq!(count(decided), None, "{decided:?}");
         }
+    }
+
+    #[test]
+    fn an_empty_primary_address_leaves_the_choice_to_the_target() {
+        let body =
+            br#"{"RequestId":"r","NetworkInterfaceId":"eni-1","PrivateIpAddress":"10.20.8.49"}"#;
+        let exchange = Exchange {
+            method: "POST",
+            params: Vec::new(),
+            raw_query: None,
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: bytes::Bytes::from_static(body),
+            decoded: crate::wire::decode_response(200, Some("application/json"), body),
+            elapsed: Duration::ZERO,
+        };
+        let chosen = Val::Text("10.20.8.49".into());
+        for given in [None, Some("")] {
+            let params: Vec<(String, Val)> = given
+                .map(|text| ("PrimaryIpAddress".to_string(), Val::Text(text.into())))
+                .into_iter()
+                .collect();
+            let (steered, changed) = steer("CreateNetworkInterface", &params, &exchange);
+            assert!(changed, "{given:?}");
+            assert_eq!(
+                steered,
+                vec![("PrimaryIpAddress".to_string(), chosen.clone())],
+                "{given:?}"
+            );
+            assert_eq!(
+                chosen_addresses("CreateNetworkInterface", &params, &exchange),
+                vec![("PrivateIpAddress".to_string(), "10.20.8.49".to_string())]
+            );
+        }
+        // A primary asked for is the request's, not the target's choice.
+        let asked = vec![("PrimaryIpAddress".to_string(), chosen.clone())];
+        assert_eq!(
+            steer("CreateNetworkInterface", &asked, &exchange),
+            (asked.clone(), false)
+        );
+        assert!(chosen_addresses("CreateNetworkInterface", &asked, &exchange).is_empty());
     }
 
     #[test]
