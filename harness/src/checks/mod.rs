@@ -2,6 +2,7 @@
 //! and a one-line doc, and can be turned off per case (`checks: {disable: [...]}`) or per
 //! profile. They run on raw values, before anything is redacted.
 
+pub mod describe;
 pub mod expect;
 pub mod invariants;
 pub mod observe;

@@ -25,6 +25,7 @@ use super::ops::{self, EniPick, Op, Rendered, StateView, Val};
 use super::oracle::{self, Finding, Kind, Pair};
 use super::rng;
 use crate::checks::CheckSet;
+use crate::checks::describe;
 use crate::checks::expect::ASSIGNED_PATH;
 use crate::checks::invariants::{Mutation, check_assign_report, check_state, check_transition};
 use crate::checks::observe::Observation;
@@ -1451,14 +1452,6 @@ pub fn steer(
             let mut out = params.to_vec();
             let mut steered = false;
             let decoded = &exchange.decoded;
-            let sets = decoded
-                .get("PrivateIpSets.PrivateIpSet")
-                .and_then(|s| s.as_array())
-                .cloned()
-                .unwrap_or_default();
-            let text = |v: &serde_json::Value, k: &str| {
-                v.get(k).and_then(|f| f.as_str()).map(str::to_string)
-            };
             if !has("PrimaryIpAddress")
                 && let Some(primary) = decoded.get("PrivateIpAddress").and_then(|v| v.as_str())
             {
@@ -1468,15 +1461,13 @@ pub fn steer(
             if has("SecondaryPrivateIpAddressCount") && !params.iter().any(|(k, _)| is_list_key(k))
             {
                 out.retain(|(k, _)| k != "SecondaryPrivateIpAddressCount");
-                let secondaries = sets
-                    .iter()
-                    .filter(|s| text(s, "Primary").as_deref() != Some("true"))
-                    .filter_map(|s| text(s, "PrivateIpAddress"));
-                out.extend(
-                    secondaries
-                        .enumerate()
-                        .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), Val::Text(a))),
-                );
+                let shown = describe::eni(&decoded.body);
+                out.extend(shown.secondaries().enumerate().map(|(i, a)| {
+                    (
+                        format!("PrivateIpAddress.{}", i + 1),
+                        Val::Text(a.to_string()),
+                    )
+                }));
                 steered = true;
             }
             (out, steered)
@@ -1529,17 +1520,9 @@ fn check_create_report(
     use crate::checks::{ASSIGN_ADDS_EXACTLY_REPORTED, ASSIGN_MATCHES_DESCRIBE};
     let mut found = Vec::new();
     let decoded = &exchange.decoded;
-    let text =
-        |v: &serde_json::Value, k: &str| v.get(k).and_then(|f| f.as_str()).map(str::to_string);
-    let sets = decoded
-        .get("PrivateIpSets.PrivateIpSet")
-        .and_then(|s| s.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let secondaries: Vec<String> = sets
-        .iter()
-        .filter(|s| text(s, "Primary").as_deref() != Some("true"))
-        .filter_map(|s| text(s, "PrivateIpAddress"))
+    let secondaries: Vec<String> = describe::eni(&decoded.body)
+        .secondaries()
+        .map(str::to_string)
         .collect();
     let finding = |check: crate::checks::CheckInfo, message: String| {
         let kind = Kind {
