@@ -5,6 +5,7 @@
 pub mod describe;
 pub mod expect;
 pub mod invariants;
+pub mod mutation;
 pub mod observe;
 pub mod response;
 

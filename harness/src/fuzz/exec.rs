@@ -27,7 +27,8 @@ use super::rng;
 use crate::checks::CheckSet;
 use crate::checks::describe;
 use crate::checks::expect::ASSIGNED_PATH;
-use crate::checks::invariants::{Mutation, check_assign_report, check_state, check_transition};
+use crate::checks::invariants::{check_assign_report, check_state, check_transition};
+use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
 use crate::profile::Profile;
@@ -1575,43 +1576,6 @@ fn check_create_report(
         found.push(finding(ASSIGN_MATCHES_DESCRIBE, message));
     }
     found
-}
-
-/// What a mutating request asks for, for the transition checks.
-fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
-    let param = |name: &str| {
-        request
-            .params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let addresses: Vec<String> = request
-        .params
-        .iter()
-        .filter(|(k, _)| {
-            k.strip_prefix("PrivateIpAddress.").is_some_and(|n| {
-                !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit())
-            })
-        })
-        .map(|(_, v)| v.clone())
-        .collect();
-    let eni = param("NetworkInterfaceId").unwrap_or_default();
-    match action {
-        "AssignPrivateIpAddresses" => Mutation::Assign {
-            eni,
-            requested: addresses,
-            // A count the endpoint read as a number (`+3`, `03`, ` 3`) must assign that many.
-            count: param("SecondaryPrivateIpAddressCount")
-                .and_then(|c| c.trim_matches(' ').trim_start_matches('+').parse().ok()),
-            client_token: param("ClientToken"),
-        },
-        "UnassignPrivateIpAddresses" => Mutation::Unassign {
-            eni,
-            named: addresses,
-        },
-        _ => Mutation::Other,
-    }
 }
 
 #[cfg(test)]
