@@ -294,7 +294,7 @@ fn eni_view(eni: &Value) -> Map<String, Value> {
 
 /// `PrivateIpSets.PrivateIpSet[]{PrivateIpAddress, Primary}`.
 fn address_sets(eni: &Value) -> Value {
-    let sets = list_at(eni, &["PrivateIpSets", "PrivateIpSet"])
+    let sets = list_at(eni, crate::checks::describe::IP_SET_PATH)
         .iter()
         .map(|set| {
             let mut entry = Map::new();

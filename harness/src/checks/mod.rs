@@ -2,8 +2,10 @@
 //! and a one-line doc, and can be turned off per case (`checks: {disable: [...]}`) or per
 //! profile. They run on raw values, before anything is redacted.
 
+pub mod describe;
 pub mod expect;
 pub mod invariants;
+pub mod mutation;
 pub mod observe;
 pub mod response;
 

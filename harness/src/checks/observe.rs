@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::describe;
 use crate::target::Connection;
 use crate::wire::{Format, Signing, WireRequest};
 
@@ -79,14 +80,7 @@ pub async fn observe(
                     exchange.decoded.code.as_deref().unwrap_or("(no code)")
                 ));
             }
-            let sets = exchange
-                .decoded
-                .get("NetworkInterfaceSets.NetworkInterfaceSet");
-            for set in sets
-                .and_then(|value| value.as_array())
-                .into_iter()
-                .flatten()
-            {
+            for set in describe::listed(&exchange.decoded).into_iter().flatten() {
                 let view = eni_view(set).ok_or_else(|| {
                     format!("an ENI of {vswitch_id} has no NetworkInterfaceId: {set}")
                 })?;
@@ -111,39 +105,26 @@ pub async fn observe(
     Ok(observation)
 }
 
-fn text(value: &serde_json::Value, key: &str) -> Option<String> {
-    value
-        .get(key)
-        .and_then(|field| field.as_str())
-        .filter(|field| !field.is_empty())
-        .map(str::to_string)
+fn non_empty(field: Option<String>) -> Option<String> {
+    field.filter(|field| !field.is_empty())
 }
 
 fn eni_view(set: &serde_json::Value) -> Option<EniView> {
-    let mut primary = text(set, "PrivateIpAddress");
+    let shown = describe::eni(set);
+    let mut primary = non_empty(shown.private_ip);
     let mut secondaries = Vec::new();
-    let ip_sets = set
-        .get("PrivateIpSets")
-        .and_then(|sets| sets.get("PrivateIpSet"));
-    for ip_set in ip_sets
-        .and_then(|sets| sets.as_array())
-        .into_iter()
-        .flatten()
-    {
-        let Some(address) = text(ip_set, "PrivateIpAddress") else {
-            continue;
-        };
-        if text(ip_set, "Primary").as_deref() == Some("true") {
-            primary.get_or_insert(address);
+    for ip in shown.ips.into_iter().filter(|ip| !ip.address.is_empty()) {
+        if ip.primary {
+            primary.get_or_insert(ip.address);
         } else {
-            secondaries.push(address);
+            secondaries.push(ip.address);
         }
     }
     Some(EniView {
-        id: text(set, "NetworkInterfaceId")?,
-        status: text(set, "Status").unwrap_or_default(),
-        vswitch_id: text(set, "VSwitchId").unwrap_or_default(),
-        instance_id: text(set, "InstanceId"),
+        id: non_empty(shown.id)?,
+        status: shown.status.unwrap_or_default(),
+        vswitch_id: shown.vswitch_id.unwrap_or_default(),
+        instance_id: non_empty(shown.instance_id),
         primary,
         secondaries,
     })

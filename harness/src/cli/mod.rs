@@ -82,20 +82,11 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Parses `500ms`, `2s`, `1m`.
+/// Parses a duration flag with the grammar case files use (`500ms`, `2s`, `1m`, `1.5s`; at most
+/// an hour), so a value that works in a case works on the command line too.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, ""), |at| text.split_at(at));
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 500ms, 2s or 1m"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(value)),
-        "s" => Ok(Duration::from_secs(value)),
-        "m" => Ok(Duration::from_secs(value * 60)),
-        _ => Err(format!("`{text}` is not a duration like 500ms, 2s or 1m")),
-    }
+    eni_spec::parse_duration(text)
+        .map_err(|why| format!("`{text}` is not a duration like 500ms, 1.5s or 1m: {why}"))
 }
 
 /// A multi-threaded runtime for the commands that talk to targets.
@@ -115,7 +106,15 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
         assert!(parse_duration("2h").is_err());
         assert!(parse_duration("s").is_err());
+        assert!(parse_duration("61m").is_err());
+        let refused = parse_duration("2").unwrap_err();
+        assert!(
+            refused.contains("`2`") && refused.contains("2s"),
+            "{refused}"
+        );
     }
 }

@@ -25,8 +25,10 @@ use super::ops::{self, EniPick, Op, Rendered, StateView, Val};
 use super::oracle::{self, Finding, Kind, Pair};
 use super::rng;
 use crate::checks::CheckSet;
+use crate::checks::describe;
 use crate::checks::expect::ASSIGNED_PATH;
-use crate::checks::invariants::{Mutation, check_assign_report, check_state, check_transition};
+use crate::checks::invariants::{check_assign_report, check_state, check_transition};
+use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
 use crate::profile::Profile;
@@ -1451,14 +1453,6 @@ pub fn steer(
             let mut out = params.to_vec();
             let mut steered = false;
             let decoded = &exchange.decoded;
-            let sets = decoded
-                .get("PrivateIpSets.PrivateIpSet")
-                .and_then(|s| s.as_array())
-                .cloned()
-                .unwrap_or_default();
-            let text = |v: &serde_json::Value, k: &str| {
-                v.get(k).and_then(|f| f.as_str()).map(str::to_string)
-            };
             if !primary_given(params)
                 && let Some(primary) = decoded.get("PrivateIpAddress").and_then(|v| v.as_str())
             {
@@ -1471,15 +1465,13 @@ pub fn steer(
             if has("SecondaryPrivateIpAddressCount") && !params.iter().any(|(k, _)| is_list_key(k))
             {
                 out.retain(|(k, _)| k != "SecondaryPrivateIpAddressCount");
-                let secondaries = sets
-                    .iter()
-                    .filter(|s| text(s, "Primary").as_deref() != Some("true"))
-                    .filter_map(|s| text(s, "PrivateIpAddress"));
-                out.extend(
-                    secondaries
-                        .enumerate()
-                        .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), Val::Text(a))),
-                );
+                let shown = describe::eni(&decoded.body);
+                out.extend(shown.secondaries().enumerate().map(|(i, a)| {
+                    (
+                        format!("PrivateIpAddress.{}", i + 1),
+                        Val::Text(a.to_string()),
+                    )
+                }));
                 steered = true;
             }
             (out, steered)
@@ -1540,17 +1532,9 @@ fn check_create_report(
     use crate::checks::{ASSIGN_ADDS_EXACTLY_REPORTED, ASSIGN_MATCHES_DESCRIBE};
     let mut found = Vec::new();
     let decoded = &exchange.decoded;
-    let text =
-        |v: &serde_json::Value, k: &str| v.get(k).and_then(|f| f.as_str()).map(str::to_string);
-    let sets = decoded
-        .get("PrivateIpSets.PrivateIpSet")
-        .and_then(|s| s.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let secondaries: Vec<String> = sets
-        .iter()
-        .filter(|s| text(s, "Primary").as_deref() != Some("true"))
-        .filter_map(|s| text(s, "PrivateIpAddress"))
+    let secondaries: Vec<String> = describe::eni(&decoded.body)
+        .secondaries()
+        .map(str::to_string)
         .collect();
     let finding = |check: crate::checks::CheckInfo, message: String| {
         let kind = Kind {
@@ -1603,43 +1587,6 @@ fn check_create_report(
         found.push(finding(ASSIGN_MATCHES_DESCRIBE, message));
     }
     found
-}
-
-/// What a mutating request asks for, for the transition checks.
-fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
-    let param = |name: &str| {
-        request
-            .params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let addresses: Vec<String> = request
-        .params
-        .iter()
-        .filter(|(k, _)| {
-            k.strip_prefix("PrivateIpAddress.").is_some_and(|n| {
-                !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit())
-            })
-        })
-        .map(|(_, v)| v.clone())
-        .collect();
-    let eni = param("NetworkInterfaceId").unwrap_or_default();
-    match action {
-        "AssignPrivateIpAddresses" => Mutation::Assign {
-            eni,
-            requested: addresses,
-            // A count the endpoint read as a number (`+3`, `03`, ` 3`) must assign that many.
-            count: param("SecondaryPrivateIpAddressCount")
-                .and_then(|c| c.trim_matches(' ').trim_start_matches('+').parse().ok()),
-            client_token: param("ClientToken"),
-        },
-        "UnassignPrivateIpAddresses" => Mutation::Unassign {
-            eni,
-            named: addresses,
-        },
-        _ => Mutation::Other,
-    }
 }
 
 #[cfg(test)]

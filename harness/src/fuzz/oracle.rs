@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::contract::{self, Judgement};
 use super::endpoint::{end_of, is_transitional};
+use crate::checks::describe;
 use crate::checks::invariants::Violation;
 use crate::checks::observe::{EniView, Observation};
 use crate::checks::response::DOCUMENTED_CODES;
@@ -176,40 +177,25 @@ pub struct ShownEni {
 
 /// The ENIs a Describe answer shows, in order (either action's shape).
 pub fn shown_enis(exchange: &Exchange) -> Vec<ShownEni> {
-    let decoded = &exchange.decoded;
-    let one = |value: &serde_json::Value| {
-        let text = |v: &serde_json::Value, key: &str| {
-            v.get(key).and_then(|f| f.as_str()).map(str::to_string)
-        };
-        let mut primary = text(value, "PrivateIpAddress");
-        let mut secondaries = BTreeSet::new();
-        let sets = value
-            .get("PrivateIpSets")
-            .and_then(|s| s.get("PrivateIpSet"))
-            .and_then(|s| s.as_array());
-        for set in sets.into_iter().flatten() {
-            let Some(address) = text(set, "PrivateIpAddress") else {
-                continue;
-            };
-            if text(set, "Primary").as_deref() == Some("true") {
-                primary.get_or_insert(address);
-            } else {
-                secondaries.insert(address);
+    describe::enis(&exchange.decoded)
+        .into_iter()
+        .map(|shown| {
+            let mut primary = shown.private_ip;
+            let mut secondaries = BTreeSet::new();
+            for ip in shown.ips {
+                if ip.primary {
+                    primary.get_or_insert(ip.address);
+                } else {
+                    secondaries.insert(ip.address);
+                }
             }
-        }
-        ShownEni {
-            status: text(value, "Status").unwrap_or_default(),
-            primary,
-            secondaries,
-        }
-    };
-    match decoded
-        .get("NetworkInterfaceSets.NetworkInterfaceSet")
-        .and_then(|v| v.as_array())
-    {
-        Some(list) => list.iter().map(one).collect(),
-        None => vec![one(&decoded.body)],
-    }
+            ShownEni {
+                status: shown.status.unwrap_or_default(),
+                primary,
+                secondaries,
+            }
+        })
+        .collect()
 }
 
 /// Reads must show what the reference shows, for the ENIs whose primary address is one of

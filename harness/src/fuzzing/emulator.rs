@@ -21,6 +21,7 @@ use serde_json::Value as Json;
 use tower::ServiceExt;
 
 use super::codec::{Encode, List, Text, encode_tag, from_bytes};
+use crate::checks::describe;
 use crate::wire::decode::BodyFormat;
 use crate::wire::{Decoded, decode_response};
 
@@ -486,20 +487,11 @@ fn check_describe(
         let Some(eni) = after.iter().find(|e| e.id == id) else {
             panic!("describe shows {id}, which does not exist\n{}", context());
         };
-        let mut shown: Vec<String> = item
-            .get("PrivateIpSets")
-            .and_then(|s| s.get("PrivateIpSet"))
-            .and_then(Json::as_array)
-            .map(|sets| {
-                sets.iter()
-                    .filter_map(|s| {
-                        s.get("PrivateIpAddress")
-                            .and_then(Json::as_str)
-                            .map(str::to_owned)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut shown: Vec<String> = describe::eni(item)
+            .ips
+            .into_iter()
+            .map(|ip| ip.address)
+            .collect();
         let mut held: Vec<String> = std::iter::once(eni.primary_ip)
             .chain(eni.secondary_ips.iter().copied())
             .map(|ip| ip.to_string())

@@ -14,6 +14,7 @@ use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
 use crate::checks::invariants::{
     Mutation, Violation, check_assign_report, check_disjoint_reports, check_state, check_transition,
 };
+use crate::checks::mutation;
 use crate::checks::observe::{Observation, observe};
 use crate::checks::response::check_exchange;
 use crate::checks::{CheckSet, NO_LEAKS};
@@ -445,7 +446,7 @@ impl CaseRun<'_> {
         if mutating {
             self.state_fresh = false;
         }
-        let mutation = mutation_of(&request);
+        let mutation = requested_mutation(&request);
         let result = match (&send.poll, &send.paginate, &mut raced) {
             (Some(poll), _, _) => self.poll(section, send, &request, poll).await,
             (None, Some(paginate), _) => self.paginate(section, send, &request, paginate).await,
@@ -820,12 +821,12 @@ impl CaseRun<'_> {
                     if let (
                         Some(Mutation::Assign { eni, .. } | Mutation::Unassign { eni, .. }),
                         200,
-                    ) = (mutation_of(request), exchange.status)
+                    ) = (requested_mutation(request), exchange.status)
                     {
                         self.races.task_started(&eni, window);
                     }
                     if exchange.status == 200
-                        && matches!(mutation_of(request), Some(Mutation::Assign { .. }))
+                        && matches!(requested_mutation(request), Some(Mutation::Assign { .. }))
                     {
                         reports.push((
                             send.name.clone(),
@@ -1290,57 +1291,16 @@ fn request_eni(request: &WireRequest) -> Option<String> {
         .map(|(_, value)| value.clone())
 }
 
-/// What a mutating request asks for, read from its parameters.
-fn mutation_of(request: &WireRequest) -> Option<Mutation> {
+/// What a request asks for, if its action changes state (the mapping is the checks' own).
+fn requested_mutation(request: &WireRequest) -> Option<Mutation> {
     let action = request
         .params
         .iter()
         .find(|(key, _)| key == "Action")
         .map(|(_, value)| value.as_str())?;
-    if !MUTATING.contains(&action) {
-        return None;
-    }
-    // The raw query's pairs are parameters too (decoded as the endpoint decodes them).
-    let raw_pairs = request.raw_query.iter().flat_map(|raw| {
-        form_urlencoded::parse(raw.as_bytes())
-            .map(|(key, value)| (key.into_owned(), value.into_owned()))
-    });
-    let params: Vec<(String, String)> = request.params.iter().cloned().chain(raw_pairs).collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
-    let addresses: Vec<String> = params
-        .iter()
-        .filter(|(key, _)| is_address_list_key(key))
-        .map(|(_, value)| value.clone())
-        .collect();
-    let eni = param("NetworkInterfaceId").unwrap_or_default();
-    Some(match action {
-        "AssignPrivateIpAddresses" => Mutation::Assign {
-            eni,
-            requested: addresses,
-            // An endpoint may read `+3`, `03` or ` 3` as the number (the contract leaves it open);
-            // if it accepts one, it must assign exactly that many.
-            count: param("SecondaryPrivateIpAddressCount")
-                .and_then(|count| count.trim_start().parse().ok()),
-            client_token: param("ClientToken").filter(|token| !token.is_empty()),
-        },
-        "UnassignPrivateIpAddresses" => Mutation::Unassign {
-            eni,
-            named: addresses,
-        },
-        _ => Mutation::Other,
-    })
-}
-
-/// `PrivateIpAddress.N` with a well-formed `N`.
-fn is_address_list_key(key: &str) -> bool {
-    key.strip_prefix("PrivateIpAddress.").is_some_and(|index| {
-        !index.is_empty() && !index.starts_with('0') && index.bytes().all(|b| b.is_ascii_digit())
-    })
+    MUTATING
+        .contains(&action)
+        .then(|| mutation::mutation_of(action, request))
 }
 
 /// The VSwitches a case touches: its VSwitch fixtures and those its instance fixtures sit in.

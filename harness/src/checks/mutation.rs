@@ -1,0 +1,136 @@
+//! What a mutating request asks for, read from the request as sent: the one mapping from a
+//! request to the [`Mutation`] the transition checks compare against. The scenario runner and
+//! the sequence fuzzer both use it, so a request means the same to both.
+
+use super::invariants::Mutation;
+use crate::wire::WireRequest;
+
+/// The mutation `request` asks for, given its action (the caller knows which action it sent).
+///
+/// Parameters are the request's own and the pairs of its raw query, decoded as the endpoint
+/// decodes them, since the endpoint sees both. An empty `ClientToken` names no earlier request,
+/// so it is no token: counting it as one would let a retry's "nothing allocated" excuse an
+/// assign that allocated nothing.
+pub fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
+    let raw_pairs = request.raw_query.iter().flat_map(|raw| {
+        form_urlencoded::parse(raw.as_bytes())
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+    });
+    let params: Vec<(String, String)> = request.params.iter().cloned().chain(raw_pairs).collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let addresses: Vec<String> = params
+        .iter()
+        .filter(|(key, _)| is_address_list_key(key))
+        .map(|(_, value)| value.clone())
+        .collect();
+    let eni = param("NetworkInterfaceId").unwrap_or_default();
+    match action {
+        "AssignPrivateIpAddresses" => Mutation::Assign {
+            eni,
+            requested: addresses,
+            count: param("SecondaryPrivateIpAddressCount").and_then(|count| count_value(&count)),
+            client_token: param("ClientToken").filter(|token| !token.is_empty()),
+        },
+        "UnassignPrivateIpAddresses" => Mutation::Unassign {
+            eni,
+            named: addresses,
+        },
+        _ => Mutation::Other,
+    }
+}
+
+/// The number a `SecondaryPrivateIpAddressCount` says when an endpoint reads it as a number:
+/// digits, or a spelling the contract leaves open (`+3`, `03`, ` 3`), which an endpoint that
+/// accepts it must honour exactly. `None` for anything else (`-1`, `1.5`, `abc`, too large).
+pub fn count_value(text: &str) -> Option<usize> {
+    let trimmed = text.trim_start_matches(' ');
+    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// `PrivateIpAddress.N` with a well-formed `N` (no leading zero).
+fn is_address_list_key(key: &str) -> bool {
+    key.strip_prefix("PrivateIpAddress.").is_some_and(|index| {
+        !index.is_empty() && !index.starts_with('0') && index.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(params: &[(&str, &str)], raw_query: Option<&str>) -> WireRequest {
+        WireRequest {
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+            raw_query: raw_query.map(str::to_string),
+            ..WireRequest::default()
+        }
+    }
+
+    #[test]
+    fn an_assign_reads_addresses_count_and_token() {
+        let sent = request(
+            &[
+                ("NetworkInterfaceId", "eni-1"),
+                ("PrivateIpAddress.1", "10.0.0.5"),
+                ("PrivateIpAddress.01", "10.0.0.6"),
+                ("ClientToken", ""),
+            ],
+            Some("PrivateIpAddress.2=10.0.0.7&SecondaryPrivateIpAddressCount=%2B2"),
+        );
+        assert_eq!(
+            mutation_of("AssignPrivateIpAddresses", &sent),
+            Mutation::Assign {
+                eni: "eni-1".into(),
+                requested: vec!["10.0.0.5".into(), "10.0.0.7".into()],
+                count: Some(2),
+                client_token: None,
+            }
+        );
+        let retry = request(&[("ClientToken", "t")], None);
+        assert!(matches!(
+            mutation_of("AssignPrivateIpAddresses", &retry),
+            Mutation::Assign { client_token: Some(token), .. } if token == "t"
+        ));
+        assert_eq!(
+            mutation_of("DeleteNetworkInterface", &retry),
+            Mutation::Other
+        );
+    }
+
+    #[test]
+    fn only_numbers_and_the_open_spellings_count() {
+        for (text, value) in [
+            ("3", Some(3)),
+            ("+3", Some(3)),
+            ("03", Some(3)),
+            (" 3", Some(3)),
+        ] {
+            assert_eq!(count_value(text), value, "{text:?}");
+        }
+        for refused in [
+            "",
+            "-1",
+            "1.5",
+            "abc",
+            "++3",
+            "+ 3",
+            "3 ",
+            "\t3",
+            "99999999999999999999",
+        ] {
+            assert_eq!(count_value(refused), None, "{refused:?}");
+        }
+    }
+}
