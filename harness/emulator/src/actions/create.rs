@@ -157,6 +157,7 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
         vswitch_id: vswitch_id.to_owned(),
         primary_ip,
         secondary,
+        prefixes: Vec::new(),
         status: EniStatus::Available,
         kind: EniType::Secondary,
         instance_id: None,
