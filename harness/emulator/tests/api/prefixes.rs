@@ -518,3 +518,124 @@ async fn seed_profile_ignores_prefix_parameters() {
     );
     assert!(prefixes_of(&c, &eni).await.is_empty());
 }
+
+const U: &str = "UnassignPrivateIpAddresses";
+
+#[tokio::test]
+async fn unassign_removes_exactly_the_named_prefixes() {
+    let c = current();
+    let eni = c.create_eni(MAIN_VSW, &[]).await;
+    let other = c.create_eni(MAIN_VSW, &[]).await;
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", &eni),
+            ("Ipv4Prefix.1", "192.168.0.48/28"),
+            ("Ipv4Prefix.2", "192.168.0.64/28"),
+        ],
+    )
+    .await
+    .assert_ok();
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", &other),
+            ("Ipv4Prefix.1", "192.168.0.96/28"),
+        ],
+    )
+    .await
+    .assert_ok();
+    let secondary = c
+        .call(
+            A,
+            &[
+                ("NetworkInterfaceId", &eni),
+                ("PrivateIpAddress.1", "192.168.0.90"),
+            ],
+        )
+        .await
+        .assert_ok();
+    assert_eq!(Client::assigned(&secondary), ["192.168.0.90"]);
+    // Not both lists.
+    c.call(
+        U,
+        &[
+            ("NetworkInterfaceId", &eni),
+            ("Ipv4Prefix.1", "192.168.0.48/28"),
+            ("PrivateIpAddress.1", "192.168.0.90"),
+        ],
+    )
+    .await
+    .assert_error(400, INVALID);
+    // Syntax: key, value, duplicate.
+    for (key, value) in [
+        ("Ipv4Prefix.11", "192.168.0.48/28"),
+        ("Ipv4Prefix.1", "192.168.0.49/28"),
+    ] {
+        c.call(U, &[("NetworkInterfaceId", &eni), (key, value)])
+            .await
+            .assert_error(400, INVALID);
+    }
+    c.call(
+        U,
+        &[
+            ("NetworkInterfaceId", &eni),
+            ("Ipv4Prefix.1", "192.168.0.48/28"),
+            ("Ipv4Prefix.2", "192.168.0.48/28"),
+        ],
+    )
+    .await
+    .assert_error(400, INVALID);
+    // A prefix of another ENI, or held by nobody: nothing changes (atomic).
+    for missing in ["192.168.0.96/28", "192.168.0.112/28"] {
+        c.call(
+            U,
+            &[
+                ("NetworkInterfaceId", &eni),
+                ("Ipv4Prefix.1", "192.168.0.48/28"),
+                ("Ipv4Prefix.2", missing),
+            ],
+        )
+        .await
+        .assert_error(403, "InvalidIp.IpUnassigned")
+        .assert_message(&format!(
+            "The specified IP “{missing}” is not assigned on this ENI."
+        ));
+    }
+    assert_eq!(prefixes_of(&c, &eni).await.len(), 2);
+    c.call(
+        U,
+        &[
+            ("NetworkInterfaceId", &eni),
+            ("Ipv4Prefix.1", "192.168.0.48/28"),
+        ],
+    )
+    .await
+    .assert_ok();
+    let left: BTreeSet<String> = ["192.168.0.64/28".to_owned()].into();
+    assert_eq!(prefixes_of(&c, &eni).await, left);
+    assert_eq!(c.secondaries(&eni).await, ["192.168.0.90"]);
+    assert_eq!(prefixes_of(&c, &other).await.len(), 1);
+    c.emulator.check_invariants().unwrap();
+    // The freed block can be assigned again, and its addresses too.
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", &other),
+            ("PrivateIpAddress.1", "192.168.0.50"),
+        ],
+    )
+    .await
+    .assert_ok();
+    // Under seed, `Ipv4Prefix.N` is unknown: no address list at all.
+    let seed = Client::builtin();
+    seed.call(
+        U,
+        &[
+            ("NetworkInterfaceId", RUNNING_ENI),
+            ("Ipv4Prefix.1", "192.168.0.48/28"),
+        ],
+    )
+    .await
+    .assert_error(400, "MissingParameter");
+}
