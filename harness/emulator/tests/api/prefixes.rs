@@ -639,3 +639,153 @@ async fn unassign_removes_exactly_the_named_prefixes() {
     .await
     .assert_error(400, "MissingParameter");
 }
+
+const C: &str = "CreateNetworkInterface";
+
+#[tokio::test]
+async fn create_with_prefixes_and_delete_frees_them() {
+    let c = current();
+    let base = [("VSwitchId", PFX_VSW), ("SecurityGroupId", SG)];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut p = base.to_vec();
+        p.extend_from_slice(extra);
+        p
+    };
+    // Not with secondary addresses, nor both prefix kinds.
+    for extra in [
+        [
+            ("Ipv4PrefixCount", "1"),
+            ("SecondaryPrivateIpAddressCount", "1"),
+        ],
+        [
+            ("Ipv4Prefix.1", "192.168.2.16/28"),
+            ("PrivateIpAddress.1", "192.168.2.50"),
+        ],
+        [
+            ("Ipv4Prefix.1", "192.168.2.16/28"),
+            ("Ipv4PrefixCount", "1"),
+        ],
+    ] {
+        c.call(C, &with(&extra)).await.assert_error(400, INVALID);
+    }
+    for extra in [
+        ("Ipv4Prefix.1", "192.168.2.17/28"),
+        ("Ipv4Prefix.11", "192.168.2.16/28"),
+        ("Ipv4PrefixCount", "0"),
+        ("Ipv4PrefixCount", "11"),
+    ] {
+        c.call(C, &with(&[extra])).await.assert_error(400, INVALID);
+    }
+    // Reserved-holding block; the requested primary inside the requested prefix.
+    c.call(C, &with(&[("Ipv4Prefix.1", "192.168.2.48/28")]))
+        .await
+        .assert_error(403, "InvalidVSwitchId.IpInvalid");
+    c.call(
+        C,
+        &with(&[
+            ("Ipv4Prefix.1", "192.168.2.16/28"),
+            ("PrimaryIpAddress", "192.168.2.20"),
+        ]),
+    )
+    .await
+    .assert_error(403, "InvalidIp.IpAssigned");
+    // Two blocks can be prefixes; a primary placed in one leaves one.
+    c.call(
+        C,
+        &with(&[
+            ("Ipv4PrefixCount", "2"),
+            ("PrimaryIpAddress", "192.168.2.20"),
+        ]),
+    )
+    .await
+    .assert_error(403, "InvalidVSwitchId.IpNotEnough");
+    c.call(C, &with(&[("Ipv4PrefixCount", "3")]))
+        .await
+        .assert_error(403, "InvalidVSwitchId.IpNotEnough");
+    assert!(
+        c.emulator
+            .network_interfaces()
+            .iter()
+            .all(|e| e.vswitch_id != PFX_VSW)
+    );
+
+    let v = c
+        .call(C, &with(&[("Ipv4PrefixCount", "2")]))
+        .await
+        .assert_ok();
+    let eni = v["NetworkInterfaceId"].as_str().unwrap().to_owned();
+    let want: BTreeSet<String> = ["192.168.2.16/28", "192.168.2.32/28"]
+        .map(String::from)
+        .into();
+    assert_eq!(shown_prefixes(&v), want, "{v}");
+    assert_eq!(prefixes_of(&c, &eni).await, want);
+    let primary: std::net::Ipv4Addr = v["PrivateIpAddress"].as_str().unwrap().parse().unwrap();
+    for p in &want {
+        let net: ipnet::Ipv4Net = p.parse().unwrap();
+        assert!(!net.contains(&primary), "primary {primary} inside {p}");
+    }
+    c.emulator.check_invariants().unwrap();
+    c.call(C, &with(&[("Ipv4PrefixCount", "1")]))
+        .await
+        .assert_error(403, "InvalidVSwitchId.IpNotEnough");
+    c.call("DeleteNetworkInterface", &[("NetworkInterfaceId", &eni)])
+        .await
+        .assert_ok();
+    c.clock.advance(std::time::Duration::from_secs(3));
+    assert_eq!(c.status_of(&eni).await, "gone");
+    c.emulator.check_invariants().unwrap();
+    // Freed: the same blocks can be named again.
+    let v = c
+        .call(
+            C,
+            &with(&[
+                ("Ipv4Prefix.1", "192.168.2.32/28"),
+                ("Ipv4Prefix.2", "192.168.2.16/28"),
+            ]),
+        )
+        .await
+        .assert_ok();
+    assert_eq!(shown_prefixes(&v), want);
+    c.emulator.check_invariants().unwrap();
+}
+
+#[tokio::test]
+async fn create_client_token_replay_covers_prefixes() {
+    let c = current();
+    let params = [
+        ("VSwitchId", MAIN_VSW),
+        ("SecurityGroupId", SG),
+        ("Ipv4PrefixCount", "3"),
+        ("ClientToken", "create-pfx-1"),
+    ];
+    let first = c.call(C, &params).await.assert_ok();
+    let before = c.emulator.network_interfaces().len();
+    let again = c.call(C, &params).await.assert_ok();
+    assert_eq!(first["NetworkInterfaceId"], again["NetworkInterfaceId"]);
+    assert_eq!(shown_prefixes(&first), shown_prefixes(&again));
+    assert_eq!(shown_prefixes(&first).len(), 3);
+    assert_eq!(c.emulator.network_interfaces().len(), before);
+    let mut other = params.to_vec();
+    other[2] = ("Ipv4PrefixCount", "2");
+    c.call(C, &other)
+        .await
+        .assert_error(400, "IdempotentParameterMismatch");
+    assert_eq!(c.emulator.network_interfaces().len(), before);
+}
+
+#[tokio::test]
+async fn seed_profile_create_ignores_prefix_parameters() {
+    let c = Client::builtin();
+    let v = c
+        .call(
+            C,
+            &[
+                ("VSwitchId", MAIN_VSW),
+                ("SecurityGroupId", SG),
+                ("Ipv4PrefixCount", "2"),
+            ],
+        )
+        .await
+        .assert_ok();
+    assert!(v.get("Ipv4PrefixSets").is_none(), "{v}");
+}
