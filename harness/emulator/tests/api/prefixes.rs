@@ -789,3 +789,73 @@ async fn seed_profile_create_ignores_prefix_parameters() {
         .assert_ok();
     assert!(v.get("Ipv4PrefixSets").is_none(), "{v}");
 }
+
+const ATTR: &str = "DescribeNetworkInterfaceAttribute";
+
+#[tokio::test]
+async fn attribute_basic_shows_the_attachment() {
+    let c = current();
+    let v = c
+        .call(
+            ATTR,
+            &[("NetworkInterfaceId", RUNNING_ENI), ("Attribute", "basic")],
+        )
+        .await
+        .assert_ok();
+    assert_eq!(v["Attachment"]["InstanceId"], RUNNING, "{v}");
+    for field in [
+        "Status",
+        "Type",
+        "VSwitchId",
+        "InstanceId",
+        "PrivateIpAddress",
+        "PrivateIpSets",
+    ] {
+        assert!(v.get(field).is_some(), "{field} missing: {v}");
+    }
+    let xml = c
+        .call(
+            ATTR,
+            &[
+                ("NetworkInterfaceId", RUNNING_ENI),
+                ("Attribute", "basic"),
+                ("Format", "XML"),
+            ],
+        )
+        .await;
+    assert!(
+        xml.body.contains(&format!(
+            "<Attachment><InstanceId>{RUNNING}</InstanceId></Attachment>"
+        )),
+        "{}",
+        xml.body
+    );
+    // An ENI attached to nothing has no attachment; without the parameter nothing changes.
+    let eni = c.create_eni(MAIN_VSW, &[]).await;
+    let v = c
+        .call(
+            ATTR,
+            &[("NetworkInterfaceId", &eni), ("Attribute", "basic")],
+        )
+        .await
+        .assert_ok();
+    assert!(v.get("Attachment").is_none(), "{v}");
+    let plain = attribute(&c, RUNNING_ENI).await;
+    assert!(plain.get("Attachment").is_none(), "{plain}");
+    c.call(
+        ATTR,
+        &[("NetworkInterfaceId", RUNNING_ENI), ("Attribute", "full")],
+    )
+    .await
+    .assert_error(400, INVALID);
+    // Under seed, `Attribute` is unknown and ignored.
+    let seed = Client::builtin();
+    let v = seed
+        .call(
+            ATTR,
+            &[("NetworkInterfaceId", RUNNING_ENI), ("Attribute", "full")],
+        )
+        .await
+        .assert_ok();
+    assert!(v.get("Attachment").is_none(), "{v}");
+}
