@@ -20,6 +20,9 @@ fn current() -> Client {
             id: PFX_VSW.to_owned(),
             cidr: "192.168.2.0/26".parse().unwrap(),
         });
+        c.world
+            .validate(&c.contract)
+            .expect("a world with a /26 for prefix exhaustion is valid");
     })
 }
 
@@ -87,6 +90,14 @@ async fn count_assigns_aligned_free_blocks_shown_by_both_describes() {
     let got: BTreeSet<String> = got.into_iter().collect();
     assert_eq!(got.len(), 2);
     assert_eq!(prefixes_of(&c, &eni).await, got);
+    let held: BTreeSet<String> = c
+        .emulator
+        .network_interfaces()
+        .iter()
+        .filter(|e| e.id == eni)
+        .flat_map(|e| e.ipv4_prefixes.iter().map(|p| p.to_string()))
+        .collect();
+    assert_eq!(held, got);
     let listed = c
         .call(
             "DescribeNetworkInterfaces",
@@ -858,4 +869,30 @@ async fn attribute_basic_shows_the_attachment() {
         .await
         .assert_ok();
     assert!(v.get("Attachment").is_none(), "{v}");
+}
+
+#[tokio::test]
+async fn variant_worlds_allocate_free_aligned_blocks_too() {
+    for seed in 1..=8 {
+        let c = Client::with(|c| {
+            c.contract = ContractProfile::current();
+            c.variant = Some(seed);
+        });
+        let vswitch = c.emulator.world().vswitches[0].id.clone();
+        let eni = c.create_eni(&vswitch, &[]).await;
+        let v = c
+            .call(A, &[("NetworkInterfaceId", &eni), ("Ipv4PrefixCount", "6")])
+            .await
+            .assert_ok();
+        let got = assigned_prefixes(&v);
+        assert_eq!(got.len(), 6, "seed {seed}: {v}");
+        assert_eq!(
+            prefixes_of(&c, &eni).await,
+            got.iter().cloned().collect::<BTreeSet<_>>()
+        );
+        // The invariants include: aligned, usable, disjoint from every address and prefix.
+        c.emulator
+            .check_invariants()
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
 }
