@@ -19,6 +19,9 @@ pub struct ContractProfile {
     /// ENIs per instance by instance type, primary included (**decided**, from the 2021 instance
     /// type tables); attaching beyond it answers `EniPerInstanceLimitExceeded`.
     pub instance_type_enis: BTreeMap<String, u32>,
+    /// Highest `N` of `Ipv4Prefix.N` and highest `Ipv4PrefixCount`: 10 (current). 0 means the
+    /// profile's API has no IPv4 prefixes (seed): their parameters are unknown and ignored.
+    pub max_ipv4_prefixes: u32,
 }
 
 impl ContractProfile {
@@ -47,15 +50,17 @@ impl ContractProfile {
                 ("ecs.g7.xlarge", 4),
                 ("ecs.g7.2xlarge", 4),
             ]),
+            max_ipv4_prefixes: 0,
         }
     }
 
-    /// The profile of the 2021+ docs: `InvalidParameter`, `Available` cap 49.
+    /// The profile of the 2021+ docs: `InvalidParameter`, `Available` cap 49, IPv4 prefixes.
     pub fn current() -> ContractProfile {
         ContractProfile {
             name: "current".to_owned(),
             invalid_parameter_code: "InvalidParameter".to_owned(),
             available_cap: 49,
+            max_ipv4_prefixes: 10,
             ..ContractProfile::seed()
         }
     }

@@ -77,6 +77,8 @@ pub struct EniSnapshot {
     pub primary_ip: Ipv4Addr,
     /// Its secondary addresses, in the order they were assigned.
     pub secondary_ips: Vec<Ipv4Addr>,
+    /// Its IPv4 prefixes (aligned /28 blocks), in the order they were assigned.
+    pub ipv4_prefixes: Vec<ipnet::Ipv4Net>,
 }
 
 /// What the HTTP layer sends back.
@@ -175,6 +177,7 @@ impl Emulator {
                 instance_id: e.instance_id.clone(),
                 primary_ip: e.primary_ip,
                 secondary_ips: e.secondary.clone(),
+                ipv4_prefixes: e.prefixes.clone(),
             })
             .collect()
     }

@@ -76,12 +76,13 @@ pub(crate) enum Says {
         current: String,
     },
     Conflict,
+    /// `ip` is an address or, for a prefix, the prefix (`192.168.0.16/28`).
     IpInvalid {
-        ip: Ipv4Addr,
+        ip: String,
         cidr: String,
     },
     IpAssigned {
-        ip: Ipv4Addr,
+        ip: String,
         vswitch: String,
     },
     IpUnassigned {
@@ -520,23 +521,25 @@ impl ApiError {
         Self::new("Operation.Conflict", 403, Says::Conflict)
     }
 
-    pub fn ip_invalid(ip: Ipv4Addr, cidr: &str) -> Self {
+    /// `ip`: an address, or a prefix that is not wholly usable in the block.
+    pub fn ip_invalid(ip: impl std::fmt::Display, cidr: &str) -> Self {
         Self::new(
             "InvalidVSwitchId.IpInvalid",
             403,
             Says::IpInvalid {
-                ip,
+                ip: ip.to_string(),
                 cidr: cidr.to_owned(),
             },
         )
     }
 
-    pub fn ip_assigned(ip: Ipv4Addr, vswitch: &str) -> Self {
+    /// `ip`: an address, or a prefix that overlaps something in use.
+    pub fn ip_assigned(ip: impl std::fmt::Display, vswitch: &str) -> Self {
         Self::new(
             "InvalidIp.IpAssigned",
             403,
             Says::IpAssigned {
-                ip,
+                ip: ip.to_string(),
                 vswitch: vswitch.to_owned(),
             },
         )
@@ -754,11 +757,11 @@ mod tests {
             },
             Says::Conflict,
             Says::IpInvalid {
-                ip,
+                ip: ip.to_string(),
                 cidr: s("10.20.8.0/24"),
             },
             Says::IpAssigned {
-                ip,
+                ip: ip.to_string(),
                 vswitch: s("vsw-x"),
             },
             Says::IpUnassigned { ip: s("10.20.8.9") },
@@ -838,7 +841,7 @@ mod tests {
             );
             assert_eq!(
                 Says::IpInvalid {
-                    ip,
+                    ip: ip.to_string(),
                     cidr: "192.168.0.0/24".into()
                 }
                 .text(wording),

@@ -73,6 +73,9 @@ pub(crate) struct Eni {
     pub vswitch_id: String,
     pub primary_ip: Ipv4Addr,
     pub secondary: Vec<Ipv4Addr>,
+    /// IPv4 prefixes (aligned /28 blocks), in the order they were assigned. Each takes one
+    /// slot of the cap, and its 16 addresses are in its VSwitch's used set.
+    pub prefixes: Vec<Ipv4Net>,
     pub status: EniStatus,
     pub kind: EniType,
     pub instance_id: Option<String>,
@@ -85,6 +88,18 @@ pub(crate) struct Eni {
     pub busy_until: Option<SystemTime>,
     /// Idempotency records that refer to this ENI, dropped with it.
     pub tokens: Vec<String>,
+}
+
+impl Eni {
+    /// Slots of the private-IP cap the ENI takes: one per secondary address and per prefix.
+    pub fn slots(&self) -> usize {
+        self.secondary.len() + self.prefixes.len()
+    }
+}
+
+/// The addresses of a prefix, as the used set counts them.
+pub(crate) fn prefix_range(prefix: &Ipv4Net) -> std::ops::RangeInclusive<u32> {
+    u32::from(prefix.network())..=u32::from(prefix.broadcast())
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +132,30 @@ impl VSwitchState {
 
     pub fn in_use(&self, ip: Ipv4Addr) -> bool {
         self.used.contains(&u32::from(ip))
+    }
+
+    /// Whether every address of `prefix` lies inside the block and none is reserved.
+    pub fn prefix_usable(&self, prefix: &Ipv4Net) -> bool {
+        let range = prefix_range(prefix);
+        self.cidr.contains(prefix) && *range.start() >= self.first && *range.end() <= self.last
+    }
+
+    /// Whether any address of `prefix` is in use (an address, or another prefix).
+    pub fn prefix_in_use(&self, prefix: &Ipv4Net) -> bool {
+        self.used.range(prefix_range(prefix)).next().is_some()
+    }
+
+    /// The aligned /28 blocks of the VSwitch that could be handed out as prefixes now: wholly
+    /// usable and with no address in use, lowest first.
+    pub fn free_prefixes(&self) -> Vec<Ipv4Net> {
+        self.cidr
+            .subnets(28)
+            .map(|blocks| {
+                blocks
+                    .filter(|p| self.prefix_usable(p) && !self.prefix_in_use(p))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn free(&self) -> u64 {
@@ -291,6 +330,7 @@ impl State {
                 vswitch_id: p.vswitch_id.clone(),
                 primary_ip,
                 secondary: Vec::new(),
+                prefixes: Vec::new(),
                 status: EniStatus::InUse,
                 kind: EniType::Primary,
                 instance_id: Some(inst.id.clone()),
@@ -337,6 +377,7 @@ impl State {
                     vswitch_id: vsw.id.clone(),
                     primary_ip,
                     secondary: secondary.to_vec(),
+                    prefixes: Vec::new(),
                     status: EniStatus::Available,
                     kind: EniType::Secondary,
                     instance_id: None,
@@ -411,6 +452,11 @@ impl State {
                     vsw.used.remove(&u32::from(eni.primary_ip));
                     for ip in &eni.secondary {
                         vsw.used.remove(&u32::from(*ip));
+                    }
+                    for prefix in &eni.prefixes {
+                        for ip in prefix_range(prefix) {
+                            vsw.used.remove(&ip);
+                        }
                     }
                 }
                 for key in &eni.tokens {
@@ -550,6 +596,51 @@ impl State {
         }
     }
 
+    /// Picks `count` free prefixes of `vswitch_id` and marks their addresses used. The caller
+    /// has checked that enough are free. The reference takes the lowest blocks; a seeded
+    /// allocation starts at a seeded block and goes on cyclically.
+    pub fn allocate_prefixes(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Net> {
+        let allocation = self.choices.allocation;
+        let Some(vsw) = self.vswitches.get(vswitch_id) else {
+            return Vec::new();
+        };
+        let free = vsw.free_prefixes();
+        if free.is_empty() {
+            return Vec::new();
+        }
+        let start = match allocation {
+            Allocation::Lowest => 0,
+            Allocation::Seeded(seed) => {
+                self.allocations += 1;
+                (ids::mix(seed, 7, self.allocations) % free.len() as u64) as usize
+            }
+        };
+        let picked: Vec<Ipv4Net> = (0..free.len().min(count))
+            .map(|i| free[(start + i) % free.len()])
+            .collect();
+        self.take_prefixes(vswitch_id, &picked);
+        picked
+    }
+
+    /// Marks the addresses of `prefixes` used (already checked usable and free).
+    pub fn take_prefixes(&mut self, vswitch_id: &str, prefixes: &[Ipv4Net]) {
+        if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
+            for prefix in prefixes {
+                vsw.used.extend(prefix_range(prefix));
+            }
+        }
+    }
+
+    pub fn release_prefixes(&mut self, vswitch_id: &str, prefixes: &[Ipv4Net]) {
+        if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
+            for prefix in prefixes {
+                for ip in prefix_range(prefix) {
+                    vsw.used.remove(&ip);
+                }
+            }
+        }
+    }
+
     /// A fresh, deterministic ENI id and its MAC, and its place in creation order.
     pub fn new_eni_identity(&mut self) -> (String, String, u64) {
         loop {
@@ -604,7 +695,25 @@ impl State {
                     ));
                 }
             }
-            let count = eni.secondary.len();
+            for prefix in &eni.prefixes {
+                if prefix.prefix_len() != 28 || vsw.is_some_and(|vsw| !vsw.prefix_usable(prefix)) {
+                    return Err(format!(
+                        "prefix {prefix} on {} is not an aligned /28 wholly usable in its VSwitch",
+                        eni.id
+                    ));
+                }
+                for ip in prefix_range(prefix) {
+                    if !mine.insert(ip) {
+                        return Err(format!(
+                            "prefix {prefix} on {} overlaps {} held in VSwitch {}",
+                            eni.id,
+                            Ipv4Addr::from(ip),
+                            eni.vswitch_id
+                        ));
+                    }
+                }
+            }
+            let count = eni.slots();
             let attached = matches!(
                 eni.status,
                 EniStatus::Attaching | EniStatus::InUse | EniStatus::Detaching

@@ -98,6 +98,18 @@ pub(crate) fn canonical_ipv4(s: &str) -> Option<Ipv4Addr> {
     parts.next().is_none().then(|| Ipv4Addr::from(octets))
 }
 
+/// A canonical aligned IPv4 /28: a canonical address with its 4 host bits zero, then `/28`
+/// (**decided**: `/27`, `192.168.0.17/28`, spaces or leading zeros are refused).
+pub(crate) fn canonical_prefix28(s: &str) -> Option<ipnet::Ipv4Net> {
+    let (addr, len) = s.split_once('/')?;
+    if len != "28" {
+        return None;
+    }
+    let addr = canonical_ipv4(addr)?;
+    let net = ipnet::Ipv4Net::new(addr, 28).ok()?;
+    (net.network() == addr).then_some(net)
+}
+
 /// A `ClientToken`: 1 to 64 printable ASCII characters (space included).
 pub(crate) fn valid_client_token(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| (0x20..=0x7e).contains(&b))
@@ -140,6 +152,31 @@ mod tests {
             "192.168.0.0001",
         ] {
             assert_eq!(canonical_ipv4(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_prefixes() {
+        assert_eq!(
+            canonical_prefix28("192.168.0.16/28").map(|n| n.to_string()),
+            Some("192.168.0.16/28".to_owned())
+        );
+        for bad in [
+            "192.168.0.17/28",
+            "192.168.0.16/27",
+            "192.168.0.0/29",
+            "192.168.0.16",
+            "192.168.0.16/028",
+            "192.168.0.016/28",
+            " 192.168.0.16/28",
+            "192.168.0.16/28 ",
+            "192.168.0.16 /28",
+            "192.168.0.16/",
+            "/28",
+            "",
+            "192.168.0.16/28/28",
+        ] {
+            assert_eq!(canonical_prefix28(bad), None, "{bad:?}");
         }
     }
 

@@ -1,10 +1,11 @@
-//! `AssignPrivateIpAddresses`: the contract's sixteen rows, in order, atomically.
+//! `AssignPrivateIpAddresses`: the contract's sixteen rows, in order, atomically; under a
+//! profile with IPv4 prefixes, the prefix rows of the contract slot into the same order.
 
 use std::time::SystemTime;
 
 use super::{
-    Action, address_held, address_list, address_usable, client_token, ip_invalid, no_duplicates,
-    replay, required, usable_eni,
+    Action, PREFIX_LIST, address_held, address_list, address_usable, client_token, ip_invalid,
+    no_duplicates, prefix_list, replay, required, usable_eni,
 };
 use crate::defects::Defect;
 use crate::error::ApiError;
@@ -15,6 +16,10 @@ use crate::world::InstanceStatus;
 
 const LIST: &str = "PrivateIpAddress";
 const COUNT: &str = "SecondaryPrivateIpAddressCount";
+const PREFIX_COUNT: &str = "Ipv4PrefixCount";
+/// Row 2's name when a prefix parameter is involved.
+const FOUR_KINDS: &str =
+    "PrivateIpAddress.N/SecondaryPrivateIpAddressCount/Ipv4Prefix.N/Ipv4PrefixCount";
 
 pub(super) fn assign(
     state: &mut State,
@@ -33,16 +38,34 @@ pub(super) fn assign(
     if has_list && state.has(Defect::BothParamsAccepted) {
         raw_count = None;
     }
-    if has_list == raw_count.is_some() {
-        return Err(ApiError::invalid(
-            invalid,
-            "PrivateIpAddress.N/SecondaryPrivateIpAddressCount",
-        )
-        .at(A.row(2)));
+    // Prefix parameters exist only in a profile that has prefixes; elsewhere they are
+    // unknown parameters, ignored like any other.
+    let max_prefixes = state.profile.max_ipv4_prefixes;
+    let has_prefixes = max_prefixes > 0 && params.has_list(PREFIX_LIST);
+    let raw_prefix_count = params.get(PREFIX_COUNT).filter(|_| max_prefixes > 0);
+    let kinds = [
+        has_list,
+        raw_count.is_some(),
+        has_prefixes,
+        raw_prefix_count.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        let name = if has_prefixes || raw_prefix_count.is_some() {
+            FOUR_KINDS
+        } else {
+            "PrivateIpAddress.N/SecondaryPrivateIpAddressCount"
+        };
+        return Err(ApiError::invalid(invalid, name).at(A.row(2)));
     }
     // Rows 3 and 4.
     let requested = if has_list {
         address_list(state, A, params, LIST)?
+    } else {
+        Vec::new()
+    };
+    // Rows 3 to 5 for prefixes.
+    let requested_prefixes = if has_prefixes {
+        prefix_list(state, A, params)?
     } else {
         Vec::new()
     };
@@ -55,6 +78,13 @@ pub(super) fn assign(
             .ok_or_else(|| ApiError::invalid(invalid, COUNT).at(A.row(6)))?
             as usize,
         None => requested.len(),
+    };
+    let prefix_count = match raw_prefix_count {
+        Some(raw) => (state.choices)
+            .count(raw, 1, u64::from(max_prefixes))
+            .ok_or_else(|| ApiError::invalid(invalid, PREFIX_COUNT).at(A.row(6)))?
+            as usize,
+        None => requested_prefixes.len(),
     };
     // Row 7.
     let token = client_token(state, A, params)?;
@@ -105,7 +135,7 @@ pub(super) fn assign(
                 eni.secondary.push(*ip);
             }
         }
-        return Ok(finish(state, eni_id, requested, remember, now));
+        return Ok(finish(state, eni_id, ip_set(&requested), remember, now));
     }
     // Row 13.
     if let Some(ip) = requested
@@ -114,6 +144,9 @@ pub(super) fn assign(
     {
         return Err(ip_invalid(state, *ip, vsw).at(A.row(13)));
     }
+    if let Some(p) = requested_prefixes.iter().find(|p| !vsw.prefix_usable(p)) {
+        return Err(ip_invalid(state, p, vsw).at(A.row(13)));
+    }
     // Row 14.
     if let Some(ip) = requested
         .iter()
@@ -121,15 +154,41 @@ pub(super) fn assign(
     {
         return Err(ApiError::ip_assigned(*ip, &eni.vswitch_id).at(A.row(14)));
     }
-    // Row 15.
+    if let Some(p) = requested_prefixes.iter().find(|p| vsw.prefix_in_use(p)) {
+        return Err(ApiError::ip_assigned(p, &eni.vswitch_id).at(A.row(14)));
+    }
+    // Row 15: each prefix takes one slot.
     let (cap, reason) = state.cap(eni);
-    let would_hold = eni.secondary.len() + count;
+    let would_hold = eni.slots() + count + prefix_count;
     if would_hold > cap as usize {
         return Err(ApiError::cap_exceeded(eni_id, would_hold, cap, &reason).at(A.row(15)));
     }
     // Row 16.
-    if !has_list && vsw.free() < count as u64 {
+    if raw_count.is_some() && vsw.free() < count as u64 {
         return Err(ApiError::ip_not_enough(&eni.vswitch_id).at(A.row(16)));
+    }
+    if raw_prefix_count.is_some() && vsw.free_prefixes().len() < prefix_count {
+        return Err(ApiError::ip_not_enough(&eni.vswitch_id).at(A.row(16)));
+    }
+
+    if has_prefixes || raw_prefix_count.is_some() {
+        let prefixes = if has_prefixes {
+            state.take_prefixes(&vswitch_id, &requested_prefixes);
+            requested_prefixes
+        } else {
+            state.allocate_prefixes(&vswitch_id, prefix_count)
+        };
+        if let Some(eni) = state.enis.get_mut(eni_id) {
+            eni.prefixes.extend_from_slice(&prefixes);
+        }
+        let set = (
+            "Ipv4PrefixSet",
+            Node::List(
+                "Ipv4Prefixes",
+                prefixes.iter().map(|p| s(p.to_string())).collect(),
+            ),
+        );
+        return Ok(finish(state, eni_id, set, remember, now));
     }
 
     let ips = if has_list {
@@ -141,15 +200,27 @@ pub(super) fn assign(
     if let Some(eni) = state.enis.get_mut(eni_id) {
         eni.secondary.extend_from_slice(&ips);
     }
-    Ok(finish(state, eni_id, ips, remember, now))
+    Ok(finish(state, eni_id, ip_set(&ips), remember, now))
 }
 
-/// After the addresses are on the ENI: keep it busy for the task's duration, answer, and
-/// remember the answer under the request's `ClientToken`.
+/// The answer's `PrivateIpSet`: the addresses assigned.
+fn ip_set(ips: &[std::net::Ipv4Addr]) -> (&'static str, Node) {
+    (
+        "PrivateIpSet",
+        Node::List(
+            "PrivateIpAddress",
+            ips.iter().map(|ip| s(ip.to_string())).collect(),
+        ),
+    )
+}
+
+/// After the addresses (or prefixes) are on the ENI: keep it busy for the task's duration,
+/// answer with `set` (what was assigned), and remember the answer under the request's
+/// `ClientToken`.
 fn finish(
     state: &mut State,
     eni_id: &str,
-    ips: Vec<std::net::Ipv4Addr>,
+    set: (&'static str, Node),
     remember: Option<(String, String)>,
     now: SystemTime,
 ) -> Fields {
@@ -161,16 +232,7 @@ fn finish(
     }
     let fields: Fields = vec![(
         "AssignedPrivateIpAddressesSet",
-        Node::Obj(vec![
-            ("NetworkInterfaceId", s(eni_id)),
-            (
-                "PrivateIpSet",
-                Node::List(
-                    "PrivateIpAddress",
-                    ips.iter().map(|ip| s(ip.to_string())).collect(),
-                ),
-            ),
-        ]),
+        Node::Obj(vec![("NetworkInterfaceId", s(eni_id)), set]),
     )];
     if let Some((key, fp)) = remember {
         state.remember(key, fp, fields.clone(), eni_id);

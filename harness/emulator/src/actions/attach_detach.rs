@@ -75,17 +75,12 @@ pub(super) fn attach(
         ));
     }
     let cap = state.type_cap(&instance.instance_type);
-    if eni.secondary.len() > cap as usize {
+    if eni.slots() > cap as usize {
         let reason = format!(
             "on an InUse ENI of instance type “{}”",
             instance.instance_type
         );
-        return Err(ApiError::cap_exceeded(
-            eni_id,
-            eni.secondary.len(),
-            cap,
-            &reason,
-        ));
+        return Err(ApiError::cap_exceeded(eni_id, eni.slots(), cap, &reason));
     }
     let due = crate::model::later(now, state.timings.attach);
     if let Some(eni) = state.enis.get_mut(eni_id) {
@@ -134,10 +129,10 @@ pub(super) fn detach(
     }
     running_or_stopped(instance_id, instance.status)?;
     let cap = state.available_cap();
-    if eni.secondary.len() > cap as usize {
+    if eni.slots() > cap as usize {
         return Err(ApiError::cap_exceeded(
             eni_id,
-            eni.secondary.len(),
+            eni.slots(),
             cap,
             "on an Available ENI",
         ));

@@ -7,12 +7,20 @@
 //! security group unknown; address outside the block or reserved; address in use (a variant
 //! answers the first address with either fault); more secondary addresses than the
 //! `Available` cap; too few free addresses.
+//!
+//! Under a profile with IPv4 prefixes, `Ipv4Prefix.N` or `Ipv4PrefixCount` may come beside the
+//! primary address, never with secondary addresses nor with each other (the invalid-parameter
+//! code, checked with the address kinds). Prefix keys and values are checked after the
+//! addresses, the prefix count after the address count; a prefix outside the block or holding
+//! a reserved address after the addresses; a prefix overlapping an address in use or the
+//! requested primary after the addresses in use; then the cap (prefixes take a slot each), and
+//! too few free aligned blocks. Prefixes are taken before an automatic primary is picked.
 
 use std::net::Ipv4Addr;
 
 use super::{
-    Action, address_held, address_list, address_usable, client_token, eni_fields, ip_invalid,
-    no_duplicates, replay, required,
+    Action, PREFIX_LIST, address_held, address_list, address_usable, client_token, eni_fields,
+    ip_invalid, no_duplicates, prefix_list, replay, required,
 };
 use crate::error::ApiError;
 use crate::model::{Eni, EniStatus, EniType, State};
@@ -21,6 +29,7 @@ use crate::render::Fields;
 
 const LIST: &str = "PrivateIpAddress";
 const COUNT: &str = "SecondaryPrivateIpAddressCount";
+const PREFIX_COUNT: &str = "Ipv4PrefixCount";
 /// Security groups per ENI (ECS allows five).
 const MAX_SECURITY_GROUPS: u32 = 5;
 
@@ -57,6 +66,19 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
             "PrivateIpAddress.N/SecondaryPrivateIpAddressCount",
         ));
     }
+    // Prefix parameters exist only in a profile that has prefixes.
+    let max_prefixes = state.profile.max_ipv4_prefixes;
+    let has_prefixes = max_prefixes > 0 && params.has_list(PREFIX_LIST);
+    let raw_prefix_count = params.get(PREFIX_COUNT).filter(|_| max_prefixes > 0);
+    let wants_prefixes = has_prefixes || raw_prefix_count.is_some();
+    if wants_prefixes
+        && (has_list || raw_count.is_some() || (has_prefixes && raw_prefix_count.is_some()))
+    {
+        return Err(ApiError::invalid(
+            invalid,
+            "PrivateIpAddress.N/SecondaryPrivateIpAddressCount/Ipv4Prefix.N/Ipv4PrefixCount",
+        ));
+    }
     let requested = if has_list {
         address_list(state, Action::Create, params, LIST)?
     } else {
@@ -72,11 +94,22 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     all.extend(primary);
     all.extend_from_slice(&requested);
     no_duplicates(Action::Create, &all)?;
+    let requested_prefixes = if has_prefixes {
+        prefix_list(state, Action::Create, params)?
+    } else {
+        Vec::new()
+    };
     let count = match raw_count {
         Some(raw) => (state.choices)
             .count(raw, 1, u64::from(state.profile.max_list_index))
             .ok_or_else(|| ApiError::invalid(invalid, COUNT))? as usize,
         None => requested.len(),
+    };
+    let prefix_count = match raw_prefix_count {
+        Some(raw) => (state.choices)
+            .count(raw, 1, u64::from(max_prefixes))
+            .ok_or_else(|| ApiError::invalid(invalid, PREFIX_COUNT))? as usize,
+        None => requested_prefixes.len(),
     };
     let name = params.get("NetworkInterfaceName").unwrap_or("");
     if name.chars().count() > 128 {
@@ -117,26 +150,54 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
     if let Some(ip) = all.iter().find(|ip| outside(ip)) {
         return Err(ip_invalid(state, *ip, vsw));
     }
+    if let Some(p) = requested_prefixes.iter().find(|p| !vsw.prefix_usable(p)) {
+        return Err(ip_invalid(state, p, vsw));
+    }
     if let Some(ip) = all.iter().find(|ip| held(ip)) {
         return Err(ApiError::ip_assigned(*ip, vswitch_id));
     }
+    if let Some(p) = requested_prefixes
+        .iter()
+        .find(|p| vsw.prefix_in_use(p) || all.iter().any(|ip| p.contains(ip)))
+    {
+        return Err(ApiError::ip_assigned(p, vswitch_id));
+    }
     let cap = state.available_cap();
-    if count > cap as usize {
+    if count + prefix_count > cap as usize {
         return Err(ApiError::cap_exceeded(
             "(new)",
-            count,
+            count + prefix_count,
             cap,
             "on an Available ENI",
         ));
     }
+    // Blocks free for a prefix count: none holding the requested primary address.
+    if raw_prefix_count.is_some()
+        && vsw
+            .free_prefixes()
+            .iter()
+            .filter(|b| !all.iter().any(|ip| b.contains(ip)))
+            .count()
+            < prefix_count
+    {
+        return Err(ApiError::ip_not_enough(vswitch_id));
+    }
     let automatic = usize::from(primary.is_none()) + if has_list { 0 } else { count };
     // The addresses named explicitly are free now (checked above) and are taken first, so the
     // automatic ones must fit in what is left after them.
-    if vsw.free() < (automatic + all.len()) as u64 {
+    if vsw.free() < (automatic + all.len() + 16 * prefix_count) as u64 {
         return Err(ApiError::ip_not_enough(vswitch_id));
     }
 
     state.take(vswitch_id, &all);
+    let prefixes = if has_prefixes {
+        state.take_prefixes(vswitch_id, &requested_prefixes);
+        requested_prefixes
+    } else if prefix_count > 0 {
+        state.allocate_prefixes(vswitch_id, prefix_count)
+    } else {
+        Vec::new()
+    };
     let primary_ip = match primary {
         Some(ip) => ip,
         None => match state.allocate(vswitch_id, 1).first() {
@@ -157,6 +218,7 @@ pub(super) fn create(state: &mut State, params: &Params) -> Result<Fields, ApiEr
         vswitch_id: vswitch_id.to_owned(),
         primary_ip,
         secondary,
+        prefixes,
         status: EniStatus::Available,
         kind: EniType::Secondary,
         instance_id: None,

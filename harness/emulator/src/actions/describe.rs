@@ -162,11 +162,31 @@ fn parse_token(state: &State, text: &str) -> Option<(u64, u64)> {
     }
 }
 
+/// `DescribeNetworkInterfaceAttribute`. Under a profile with IPv4 prefixes (`current`),
+/// `Attribute=basic` is accepted (what Terway sends) and adds `Attachment.InstanceId` for an
+/// ENI attached to an instance (attaching and detaching ones included); any other non-empty
+/// `Attribute` answers the invalid-parameter code naming it (**decided**). Under `seed` the
+/// parameter is unknown and ignored.
 pub(super) fn describe_attribute(state: &State, params: &Params) -> Result<Fields, ApiError> {
     let id = required(params, "NetworkInterfaceId")?;
+    let basic = match params.get_nonempty("Attribute") {
+        Some(_) if state.profile.max_ipv4_prefixes == 0 => false,
+        Some("basic") => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                &state.profile.invalid_parameter_code,
+                "Attribute",
+            ));
+        }
+        None => false,
+    };
     let eni = state
         .enis
         .get(id)
         .ok_or_else(|| ApiError::eni_not_found(id))?;
-    Ok(eni_fields(state, eni))
+    let mut fields = eni_fields(state, eni);
+    if basic && let Some(instance) = eni.instance_id.as_deref() {
+        fields.push(("Attachment", Node::Obj(vec![("InstanceId", s(instance))])));
+    }
+    Ok(fields)
 }

@@ -6,10 +6,12 @@
 use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
+use ipnet::Ipv4Net;
+
 use crate::defects::Defect;
 use crate::error::ApiError;
 use crate::model::{Eni, Idempotency, State, VSwitchState};
-use crate::params::{Params, canonical_ipv4, valid_client_token};
+use crate::params::{Params, canonical_ipv4, canonical_prefix28, valid_client_token};
 use crate::render::{Fields, Node, s};
 
 mod assign;
@@ -182,6 +184,37 @@ fn address_list(
         .collect()
 }
 
+/// The list of IPv4 prefixes, `Ipv4Prefix.N`.
+const PREFIX_LIST: &str = "Ipv4Prefix";
+
+/// Rows 3 to 5 for `Ipv4Prefix.N`: every key well-formed (index in `1..=max`), then every
+/// value a canonical aligned /28, then no prefix twice (the invalid-parameter code naming the
+/// second key, **decided**).
+fn prefix_list(state: &State, action: Action, params: &Params) -> Result<Vec<Ipv4Net>, ApiError> {
+    let invalid = &state.profile.invalid_parameter_code;
+    let items = params
+        .list(PREFIX_LIST, state.profile.max_ipv4_prefixes)
+        .map_err(|key| ApiError::invalid_item(invalid, PREFIX_LIST, key).at(action.row(3)))?;
+    let prefixes = items
+        .iter()
+        .map(|item| {
+            canonical_prefix28(item.value).ok_or_else(|| {
+                ApiError::invalid_item(invalid, PREFIX_LIST, item.key).at(action.row(4))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, prefix) in prefixes.iter().enumerate() {
+        if prefixes
+            .get(..i)
+            .is_some_and(|before| before.contains(prefix))
+        {
+            let key = items.get(i).map_or(PREFIX_LIST, |item| item.key);
+            return Err(ApiError::invalid_item(invalid, PREFIX_LIST, key).at(action.row(5)));
+        }
+    }
+    Ok(prefixes)
+}
+
 /// Row 5: the first address given twice.
 fn no_duplicates(action: Action, ips: &[Ipv4Addr]) -> Result<(), ApiError> {
     for (i, ip) in ips.iter().enumerate() {
@@ -220,8 +253,8 @@ fn address_usable(state: &State, vsw: &VSwitchState, ip: Ipv4Addr) -> bool {
     vsw.usable(ip)
 }
 
-/// Row 13's error.
-fn ip_invalid(state: &State, ip: Ipv4Addr, vsw: &VSwitchState) -> ApiError {
+/// Row 13's error, for an address or a prefix.
+fn ip_invalid(state: &State, ip: impl std::fmt::Display, vsw: &VSwitchState) -> ApiError {
     let mut err = ApiError::ip_invalid(ip, &vsw.cidr_text);
     if state.has(Defect::MisspelledCode) {
         err.code = "InvalidVswitchId.IpInvalid".into();
@@ -341,7 +374,7 @@ fn eni_fields(state: &State, eni: &Eni) -> Fields {
             .iter()
             .map(|ip| ip_set_entry(*ip, false)),
     );
-    vec![
+    let mut fields = vec![
         ("NetworkInterfaceId", s(&eni.id)),
         ("Status", s(eni.status.as_str())),
         ("Type", s(eni.kind.as_str())),
@@ -361,7 +394,24 @@ fn eni_fields(state: &State, eni: &Eni) -> Fields {
             ),
         ),
         ("PrivateIpSets", Node::List("PrivateIpSet", ips)),
-    ]
+    ];
+    // Only an ENI holding prefixes shows the set (**decided**), so that every answer about
+    // ENIs without prefixes stays as it was before prefixes existed.
+    if !eni.prefixes.is_empty() {
+        fields.push(("Ipv4PrefixSets", prefix_sets(&eni.prefixes)));
+    }
+    fields
+}
+
+/// `Ipv4PrefixSets.Ipv4PrefixSet[]{Ipv4Prefix}`, as both describes show an ENI's prefixes.
+fn prefix_sets(prefixes: &[Ipv4Net]) -> Node {
+    Node::List(
+        "Ipv4PrefixSet",
+        prefixes
+            .iter()
+            .map(|p| Node::Obj(vec![("Ipv4Prefix", s(p.to_string()))]))
+            .collect(),
+    )
 }
 
 fn ip_set_entry(ip: Ipv4Addr, primary: bool) -> Node {

@@ -11,6 +11,7 @@ mod invariants;
 mod journal;
 mod limits;
 mod neighbours;
+mod prefixes;
 mod served;
 mod variant;
 mod wire;
