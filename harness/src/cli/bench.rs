@@ -726,7 +726,7 @@ async fn request_list(pairs: usize, profile: &Arc<Profile>, runs: usize) -> Resu
                     ))
                 )),
                 Err(error) => text.push_str(&format!(
-                    "; Hurl not run ({error}): install it (`cargo install hurl --locked`) and rerun, or run `hurl --test --variable url=URL {}` against `eni-harness serve --relaxed-signing`",
+                    "; Hurl not run ({error}): install it (`cargo install hurl --locked`; its libxml bindings need libclang and libxml2 headers) and rerun, or run `hurl --test --variable url=URL {}` against `eni-harness serve --relaxed-signing`",
                     hurl_file.display()
                 )),
             }
