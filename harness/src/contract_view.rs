@@ -121,6 +121,22 @@ pub fn contract_view(snapshot: &Value, open_steps: &BTreeSet<String>) -> Value {
     view
 }
 
+/// Spells every code of a view as `spell` does: the reference recordings are the reference
+/// emulator's under the seed contract, and a target judged under another contract version (the
+/// `current` profile's `InvalidParameter`) is held to the code as its own contract spells it.
+pub fn respell_codes(view: &mut Value, spell: &dyn Fn(&str) -> String) {
+    let Some(steps) = view.get_mut("steps").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for step in steps {
+        if let Some(code) = step.get_mut("code")
+            && let Some(text) = code.as_str()
+        {
+            *code = Value::String(spell(text));
+        }
+    }
+}
+
 /// The contract view of a snapshot's text (the contents of a `.snap` file, or what a run
 /// rendered). `None` when the text is not a snapshot document.
 pub fn contract_view_of_text(text: &str, open_steps: &BTreeSet<String>) -> Option<Value> {
@@ -169,14 +185,24 @@ fn step_view(step: &Value, open_steps: &BTreeSet<String>, known: &BTreeSet<Strin
         collect_numbered(step.get("request").unwrap_or(&Value::Null), &mut known);
         let mut fields = answer_fields(action(step), step, response, &known);
         // A request sized by the target's state (`free_count`) gets as many addresses as that
-        // state had free: how many is the endpoint's, so its lists are not compared item by item.
-        let sized_by_state = step
+        // state had free, one sized by the contract's limits (`limits.available_cap`) as many as
+        // the target's contract version allows: how many is not the reference's, so its lists
+        // are not compared item by item.
+        let request = step
             .get("request")
-            .is_some_and(|request| request.to_string().contains("free_count"));
-        if sized_by_state {
+            .map(Value::to_string)
+            .unwrap_or_default();
+        let sized = if request.contains("free_count") {
+            Some("(as many as the target's free addresses)")
+        } else if request.contains("<limits.") {
+            Some("(as many as the target's contract limits make it)")
+        } else {
+            None
+        };
+        if let Some(sized) = sized {
             for value in fields.values_mut() {
                 if value.is_array() {
-                    *value = "(as many as the target's free addresses)".into();
+                    *value = sized.into();
                 }
             }
         }

@@ -324,7 +324,8 @@ impl Recordings {
 /// directory, or no file for the case in it), the contract views of this run and of the
 /// reference recording are compared ([`crate::contract_view`]), and the rest is information.
 /// `update` without a snapshot directory records nothing and compares as `check` does: the
-/// reference recordings are the reference emulator's, never another target's.
+/// reference recordings are the reference emulator's, never another target's. `spell` gives a
+/// code of the reference recordings as the target's contract spells it.
 pub fn settle_recordings(
     recordings: &Recordings,
     description: &str,
@@ -332,6 +333,7 @@ pub fn settle_recordings(
     mode: SnapshotMode,
     provenance: Option<&Provenance>,
     open_steps: &std::collections::BTreeSet<String>,
+    spell: &dyn Fn(&str) -> String,
 ) -> std::io::Result<SnapshotOutcome> {
     if mode == SnapshotMode::Off {
         return Ok(SnapshotOutcome::Skipped);
@@ -371,7 +373,7 @@ pub fn settle_recordings(
         crate::contract_view::contract_view_of_text(recorded, open_steps),
         crate::contract_view::contract_view_of_text(contents, open_steps),
     );
-    let (Some(reference_view), Some(view)) = views else {
+    let (Some(mut reference_view), Some(view)) = views else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
@@ -380,6 +382,7 @@ pub fn settle_recordings(
             ),
         ));
     };
+    crate::contract_view::respell_codes(&mut reference_view, spell);
     if reference_view == view {
         return Ok(SnapshotOutcome::ContractMatched {
             reference: reference.clone(),

@@ -452,3 +452,32 @@ async fn update_without_own_recordings_writes_nothing_over_the_reference() {
     );
     assert_eq!(std::fs::read_to_string(&reference).unwrap(), before);
 }
+
+/// Under the `current` contract (`InvalidParameter`, an `Available` cap of 49) the reference
+/// recordings, made under `seed`, still judge a correct endpoint: their codes are respelled as
+/// the target's contract spells them, and counts taken from the contract's limits are shown as
+/// the expression, their answers' lists not compared item by item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_recordings_judge_an_endpoint_under_the_current_contract() {
+    let profile = Profile::load(&root().join("profiles/current.yaml")).unwrap();
+    assert_eq!(profile.contract.name, "current");
+    assert_eq!(
+        profile.snapshots, None,
+        "current.yaml must not claim the seed recordings"
+    );
+    let target: Arc<dyn Target> = Arc::new(EmbeddedTarget::new(&profile));
+    let report = run(
+        &[root().join("cases")],
+        target,
+        profile,
+        SnapshotMode::Check,
+    )
+    .await;
+    assert_eq!(
+        report.failed(),
+        0,
+        "{}",
+        console::failure_details(&report, None)
+    );
+    assert!(report.outcomes.len() > 170);
+}

@@ -318,13 +318,15 @@ impl CaseRun<'_> {
         }
         for (key, template) in &send.params {
             let value = self.scope.eval(template, &mut self.redactor)?;
-            // A count read from the state (`free_count`) differs by target: the snapshot shows
-            // the expression.
+            // A count read from the state (`free_count`) or from the contract's limits (the
+            // `Available` cap is 10 under one contract version, 49 under the other) differs by
+            // target: the snapshot shows the expression.
             if let [eni_spec::Part::Expr(expr)] = template.parts.as_slice()
-                && expr
-                    .member
-                    .as_ref()
-                    .is_some_and(|member| member.name == "free_count")
+                && (expr.root == "limits"
+                    || expr
+                        .member
+                        .as_ref()
+                        .is_some_and(|member| member.name == "free_count"))
             {
                 let token = format!("<{}>", super::scope::expression_text(expr));
                 self.redactor

@@ -400,6 +400,7 @@ impl CaseTask {
             self.snapshots,
             &self.provenance,
             self.snapshot_dir.as_deref(),
+            &self.context.profile.contract,
         );
         (self.index, self.lane, self.held, outcome)
     }
@@ -413,6 +414,7 @@ fn settle_snapshot(
     mode: SnapshotMode,
     provenance: &snapshot::Provenance,
     own_dir: Option<&std::path::Path>,
+    contract: &crate::profile::Contract,
 ) {
     let Some(text) = &outcome.snapshot_text else {
         return;
@@ -433,6 +435,7 @@ fn settle_snapshot(
         mode,
         Some(provenance),
         &open,
+        &|code: &str| contract.spell(code).to_string(),
     );
     let shown = recordings
         .own
