@@ -1239,8 +1239,13 @@ async fn normal_request(addr: std::net::SocketAddr) -> (String, Duration) {
 /// server's RSS falls back under 100 MB. The test needs two descriptors per connection (its
 /// end and the server's, in two processes); where the open-files limit is lower it uses fewer
 /// connections and says so.
+///
+/// It measures the shipped binary: a debug build's allocations keep 87–103 MB after the
+/// connections close (a release build 73–85 MB), so the memory bound is a property of the release
+/// build, and `.ci/run` runs this test with `--release --ignored`.
 #[cfg(target_os = "linux")]
 #[test]
+#[ignore = "measures the release build of serve: `cargo test --release --test hostile -- --ignored`"]
 fn serve_answers_a_normal_client_among_10000_slow_connections_and_gives_memory_back() {
     use std::io::BufRead;
     use tokio::io::AsyncWriteExt;
