@@ -326,27 +326,10 @@ fn fuzz_served(client: &tokio::runtime::Runtime, time: Duration) -> Result<FuzzR
         .map_err(|error| error.to_string())?;
     let mut config = eni_emulator::Config::new(world);
     config.timings.set_transitions(Duration::ZERO);
-    let emulator = eni_emulator::Emulator::new(config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
-        .map_err(|error| format!("cannot listen on loopback: {error}"))?;
-    let addr = listener.local_addr().map_err(|error| error.to_string())?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || -> std::io::Result<()> {
-        runtime().block_on(async {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            eni_emulator::serve(listener, emulator, async {
-                let _ = stopped.await;
-            })
-            .await
-        })
-    });
+    let served = serve_apart(config)?;
     let profile = Arc::new(Profile::lanes());
-    let target = HttpTarget::new(HttpTargetOptions::local_emulator(
-        format!("http://{addr}/"),
-        &profile,
-    ))
-    .map_err(|error| error.to_string())?;
+    let target = HttpTarget::new(HttpTargetOptions::local_emulator(&served.url, &profile))
+        .map_err(|error| error.to_string())?;
     let spec = TargetSpec::Http {
         target: Arc::new(target),
         signing: profile.signing,
@@ -354,12 +337,8 @@ fn fuzz_served(client: &tokio::runtime::Runtime, time: Duration) -> Result<FuzzR
     let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO)?);
     let lanes = env.lanes().len();
     let report = client.block_on(fuzz::fuzz(env, fuzz_options(time, lanes)));
-    let _ = stop.send(());
-    match server.join() {
-        Ok(Ok(())) => Ok(report),
-        Ok(Err(error)) => Err(format!("the served emulator failed: {error}")),
-        Err(_) => Err("the served emulator panicked".into()),
-    }
+    served.stop()?;
+    Ok(report)
 }
 
 /// The fuzzer against the built-in world (one lane) served with the emulator's default timings
