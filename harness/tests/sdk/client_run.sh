@@ -23,7 +23,8 @@ cleanup() {
 trap cleanup EXIT
 
 # Short transitions keep polling drivers quick; the scenario does not depend on their length.
-"$BIN" serve --addr 127.0.0.1:0 --async-delay 300ms --journal "$JOURNAL" \
+# The `current` contract: the scenario assigns and unassigns IPv4 prefixes too.
+"$BIN" serve --addr 127.0.0.1:0 --contract current --async-delay 300ms --journal "$JOURNAL" \
     >"$OUT/$NAME.serve.out" 2>"$OUT/$NAME.serve.err" &
 SERVER_PID=$!
 for _ in $(seq 100); do

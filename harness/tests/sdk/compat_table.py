@@ -79,6 +79,7 @@ def row(name, result, verdict, entries, problems):
                             % (name, err, sorted(got) or "nothing", status))
         errors.append("%s %s" % (code(err), "/".join(str(s) for s in sorted(got)) or "—"))
     errors_cell = ", ".join(errors) + (" as " + ", ".join(code(t) for t in types) if types else "")
+    prefixes_cell = prefixes(name, steps, entries, problems)
     summary = verdict["summary"]
     formats = ", ".join(sorted(summary.get("by_format", {})))
     signing = ", ".join(sorted(summary.get("by_signing", {})))
@@ -90,17 +91,43 @@ def row(name, result, verdict, entries, problems):
     judged += " (signing %s, %s, Format %s)" % (signing, methods, formats)
     deviations = [code(d["id"]) for d in summary.get("deviations", [])]
     judged += "; deviations: " + (", ".join(deviations) if deviations else "none")
-    return "| %s | %s | %s | %s | %s | %s | %s |" % (
+    return "| %s | %s | %s | %s | %s | %s | %s | %s |" % (
         cell(result["client"]) + " (" + cell(result["language"]) + ")", code(result["version"]),
-        cell(result["signing"]), cell(result["method"]), scenario, errors_cell, judged)
+        cell(result["signing"]), cell(result["method"]), scenario, prefixes_cell, errors_cell,
+        judged)
+
+
+# The prefix steps every driver runs (the `current` contract's IPv4 prefixes).
+PREFIX_STEPS = ("assign-by-prefix", "assign-by-prefix-count", "unassign-prefixes")
+
+
+def prefixes(name, steps, entries, problems):
+    """What the client did with IPv4 prefixes: the steps' verdicts, and the wire keys it sent
+    (from the journal: `Ipv4Prefix.N` as the client spelled the list)."""
+    ran = {s["step"]: s["ok"] for s in steps}
+    missing = [step for step in PREFIX_STEPS if step not in ran]
+    if missing:
+        problems.append("%s: the driver ran no %s step" % (name, ", ".join(missing)))
+        return "not run"
+    failed = [step for step in PREFIX_STEPS if not ran[step]]
+    if failed:
+        return "FAIL: " + ", ".join(failed)
+    keys = set()
+    for entry in entries:
+        for pair in entry.get("params") or []:
+            key = str(pair[0]) if isinstance(pair, list) and pair else ""
+            if key.startswith("Ipv4Prefix"):
+                keys.add("Ipv4PrefixCount" if key == "Ipv4PrefixCount" else "Ipv4Prefix.N")
+    sent = " and ".join(code(k) for k in sorted(keys)) if keys else "prefixes"
+    return "assigned by %s, read back, unassigned" % sent
 
 
 def table(outdir, names):
     problems = []
     lines = [
-        "| client | version | signing | method / body | scenario | documented errors "
-        "(code, HTTP status; the client's error type) | `eni-harness journal` |",
-        "|---|---|---|---|---|---|---|",
+        "| client | version | signing | method / body | scenario | IPv4 prefixes | documented "
+        "errors (code, HTTP status; the client's error type) | `eni-harness journal` |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
         lines.append(row(name, *load(outdir, name), problems))

@@ -28,6 +28,8 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.profile import region_provider
 from footmark.exception import FootmarkServerError
 
+from prefix_blocks import free_block, is_new_usable_block
+
 REGION = "cn-hangzhou"
 VSWITCH = "vsw-bp1main00000000000001"
 CIDR = ipaddress.ip_network("192.168.0.0/24")
@@ -75,10 +77,16 @@ def held(eni_object):
                   for ip in sets.get("private_ip_set", []))
 
 
+def prefixes_of(eni_object):
+    """The IPv4 prefixes of a footmark NetworkInterfaceSet (absent when it holds none)."""
+    sets = getattr(eni_object, "ipv4_prefix_sets", None) or {}
+    return sorted(p["ipv4_prefix"] for p in sets.get("ipv4_prefix_set", []))
+
+
 def scenario(port):
     client = Client(port)
     conn = client.conn
-    state = {"secondaries": []}
+    state = {"secondaries": [], "prefixes": []}
 
     def eni_object():
         found = conn.describe_network_interfaces(network_interface_ids=[state["eni"]])
@@ -107,6 +115,21 @@ def scenario(port):
 
     def assigned(answer):
         return answer["AssignedPrivateIpAddressesSet"]["PrivateIpSet"]["PrivateIpAddress"]
+
+    def assigned_prefixes(answer):
+        return answer["AssignedPrivateIpAddressesSet"]["Ipv4PrefixSet"]["Ipv4Prefixes"]
+
+    def expect_prefixes(found, what):
+        if sorted(found) != sorted(state["prefixes"]):
+            raise AssertionError("%s shows prefixes %r, expected %r"
+                                 % (what, found, state["prefixes"]))
+
+    def in_use():
+        addresses, prefixes = [], []
+        for eni in conn.describe_network_interfaces(vswitch_id=VSWITCH, max_results=500):
+            addresses += [ip for ip, _ in held(eni)]
+            prefixes += prefixes_of(eni)
+        return addresses, prefixes
 
     def expect_error(code, status, fn, *args, **kwargs):
         try:
@@ -160,8 +183,29 @@ def scenario(port):
             raise AssertionError("count 2 gave %r" % got)
         state["secondaries"] += got
 
+    def assign_by_prefix():
+        wanted = free_block(CIDR, *in_use())
+        got = assigned_prefixes(client.generic("AssignPrivateIpAddresses",
+                                               network_interface_id=state["eni"],
+                                               ipv4_prefixs=[wanted]))
+        if got != [wanted]:
+            raise AssertionError("assigned prefixes %r, asked for %r" % (got, wanted))
+        state["prefixes"] += got
+
+    def assign_by_prefix_count():
+        held_before = state["secondaries"] + [state["primary"]]
+        got = assigned_prefixes(client.generic("AssignPrivateIpAddresses",
+                                               network_interface_id=state["eni"],
+                                               ipv4_prefix_count=1))
+        if len(got) != 1 or not is_new_usable_block(CIDR, got[0], held_before,
+                                                    state["prefixes"]):
+            raise AssertionError("prefix count 1 gave %r" % got)
+        state["prefixes"] += got
+
     def describe():
-        expect_held(held(eni_object()), "DescribeNetworkInterfaces")
+        eni = eni_object()
+        expect_held(held(eni), "DescribeNetworkInterfaces")
+        expect_prefixes(prefixes_of(eni), "DescribeNetworkInterfaces")
 
     def describe_attribute():
         answer = client.generic("DescribeNetworkInterfaceAttribute",
@@ -169,6 +213,9 @@ def scenario(port):
         pairs = [(s["PrivateIpAddress"], s["Primary"])
                  for s in answer["PrivateIpSets"]["PrivateIpSet"]]
         expect_held(pairs, "DescribeNetworkInterfaceAttribute")
+        expect_prefixes([p["Ipv4Prefix"] for p in
+                         (answer.get("Ipv4PrefixSets") or {}).get("Ipv4PrefixSet", [])],
+                        "DescribeNetworkInterfaceAttribute")
 
     def error_not_found():
         return expect_error("InvalidEniId.NotFound", 404, client.generic,
@@ -191,6 +238,12 @@ def scenario(port):
         state["secondaries"] = []
         describe()
 
+    def unassign_prefixes():
+        client.generic("UnassignPrivateIpAddresses", network_interface_id=state["eni"],
+                       ipv4_prefixs=state["prefixes"])
+        state["prefixes"] = []
+        describe_attribute()
+
     def detach():
         conn.detach_network_interface(network_interface_id=state["eni"], instance_id=INSTANCE)
         status = eni_object().status
@@ -205,11 +258,20 @@ def scenario(port):
                 raise AssertionError("ENI still listed %.0f s after delete" % DELETE_TIMEOUT)
             time.sleep(0.2)
 
+    def describe_prefixes():
+        describe()
+        describe_attribute()
+
+    # The ENI is attached: its instance type's cap (secondaries and prefixes together) leaves
+    # no room for two prefixes beside four secondaries, so prefixes come once they are gone.
     return [("create", create), ("attach", attach), ("assign-by-address", assign_by_address),
             ("assign-by-count", assign_by_count), ("describe", describe),
             ("describe-attribute", describe_attribute),
             ("error-eni-not-found", error_not_found), ("error-ip-in-use", error_in_use),
             ("error-ip-outside-cidr", error_outside_cidr), ("unassign", unassign),
+            ("assign-by-prefix", assign_by_prefix),
+            ("assign-by-prefix-count", assign_by_prefix_count),
+            ("describe-prefixes", describe_prefixes), ("unassign-prefixes", unassign_prefixes),
             ("detach", detach), ("delete", delete)]
 
 

@@ -24,6 +24,8 @@ from libcloud import __version__ as LIBCLOUD_VERSION
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.drivers.ecs import ECSDriver
 
+from prefix_blocks import free_block, is_new_usable_block
+
 REGION = "cn-hangzhou"
 VSWITCH = "vsw-bp1main00000000000001"
 CIDR = ipaddress.ip_network("192.168.0.0/24")
@@ -83,6 +85,21 @@ def addresses(eni_element):
     return out
 
 
+def prefixes(eni_element):
+    """The IPv4 prefixes of one ENI element (an ENI without prefixes may omit the list)."""
+    return [e.text for e in eni_element.findall("Ipv4PrefixSets/Ipv4PrefixSet/Ipv4Prefix")]
+
+
+def in_use(client):
+    """Every address and prefix the ENIs of the scenario's VSwitch hold."""
+    answer = client.call("DescribeNetworkInterfaces", VSwitchId=VSWITCH, MaxResults="500")
+    used, blocks = set(), set()
+    for eni in enis(answer):
+        used.update(ip for ip, _ in addresses(eni))
+        blocks.update(prefixes(eni))
+    return used, blocks
+
+
 def free_addresses(client, n):
     used = set()
     answer = client.call("DescribeNetworkInterfaces", VSwitchId=VSWITCH, MaxResults="500")
@@ -117,6 +134,7 @@ def scenario(port):
         state["eni"] = text(answer, "NetworkInterfaceId")
         state["primary"] = text(answer, "PrivateIpAddress")
         state["secondaries"] = []
+        state["prefixes"] = []
 
     def assign_by_address():
         wanted = free_addresses(client, 2)
@@ -140,6 +158,29 @@ def scenario(port):
             raise AssertionError("count 2 gave addresses the ENI held already: %r" % got)
         state["secondaries"] += got
 
+    def assigned_prefixes(answer):
+        return [e.text for e in answer.findall(
+            "AssignedPrivateIpAddressesSet/Ipv4PrefixSet/Ipv4Prefixes")]
+
+    def assign_by_prefix():
+        wanted = free_block(CIDR, *in_use(client))
+        answer = client.call("AssignPrivateIpAddresses", NetworkInterfaceId=state["eni"],
+                             **{"Ipv4Prefix.1": wanted})
+        got = assigned_prefixes(answer)
+        if got != [wanted]:
+            raise AssertionError("assigned prefixes %r, asked for %r" % (got, wanted))
+        state["prefixes"] += got
+
+    def assign_by_prefix_count():
+        held_before = state["secondaries"] + [state["primary"]]
+        answer = client.call("AssignPrivateIpAddresses", NetworkInterfaceId=state["eni"],
+                             Ipv4PrefixCount="1")
+        got = assigned_prefixes(answer)
+        if len(got) != 1 or not is_new_usable_block(CIDR, got[0], held_before,
+                                                    state["prefixes"]):
+            raise AssertionError("prefix count 1 gave %r" % got)
+        state["prefixes"] += got
+
     def expect_held(eni_element, what):
         held = addresses(eni_element)
         if [ip for ip, primary in held if primary] != [state["primary"]]:
@@ -147,6 +188,9 @@ def scenario(port):
         if sorted(ip for ip, primary in held if not primary) != sorted(state["secondaries"]):
             raise AssertionError("%s shows %r, expected secondaries %r"
                                  % (what, held, state["secondaries"]))
+        if sorted(prefixes(eni_element)) != sorted(state["prefixes"]):
+            raise AssertionError("%s shows prefixes %r, expected %r"
+                                 % (what, prefixes(eni_element), state["prefixes"]))
 
     def describe():
         found = enis(client.call("DescribeNetworkInterfaces",
@@ -165,6 +209,12 @@ def scenario(port):
         client.call("UnassignPrivateIpAddresses", NetworkInterfaceId=state["eni"], **params)
         state["secondaries"] = []
         describe()
+
+    def unassign_prefixes():
+        params = {"Ipv4Prefix.%d" % (i + 1): p for i, p in enumerate(state["prefixes"])}
+        client.call("UnassignPrivateIpAddresses", NetworkInterfaceId=state["eni"], **params)
+        state["prefixes"] = []
+        describe_attribute()
 
     def error_not_found():
         return expect_error("InvalidEniId.NotFound", 404, client.call, "AssignPrivateIpAddresses",
@@ -195,11 +245,12 @@ def scenario(port):
             time.sleep(0.2)
 
     return [("create", create), ("assign-by-address", assign_by_address),
-            ("assign-by-count", assign_by_count), ("describe", describe),
+            ("assign-by-count", assign_by_count), ("assign-by-prefix", assign_by_prefix),
+            ("assign-by-prefix-count", assign_by_prefix_count), ("describe", describe),
             ("describe-attribute", describe_attribute),
             ("error-eni-not-found", error_not_found), ("error-ip-in-use", error_in_use),
             ("error-ip-outside-cidr", error_outside_cidr), ("unassign", unassign),
-            ("delete", delete)]
+            ("unassign-prefixes", unassign_prefixes), ("delete", delete)]
 
 
 def main():

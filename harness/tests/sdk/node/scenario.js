@@ -7,7 +7,8 @@
 //
 // `run(adapter, meta, resultFile)` prints `PASS step` / `FAIL step: reason`, then
 // `N passed, N failed`, writes the steps and `meta` to resultFile and returns the failure count.
-// The scenario uses the emulator's built-in world only (cn-hangzhou, 192.168.0.0/24).
+// The scenario uses the emulator's built-in world only (cn-hangzhou, 192.168.0.0/24) under the
+// `current` contract (IPv4 prefixes: aligned /28 blocks holding no reserved address).
 'use strict';
 
 const fs = require('fs');
@@ -20,6 +21,13 @@ const DELETE_TIMEOUT_MS = 20000;
 
 // The usable addresses of 192.168.0.0/24: not the first nor the last three.
 const USABLE = Array.from({ length: 252 }, (_, i) => `192.168.0.${i + 1}`);
+// The aligned /28 blocks of 192.168.0.0/24 holding no reserved address: .16/28 to .224/28.
+const BLOCKS = Array.from({ length: 14 }, (_, i) => (i + 1) * 16);
+const blockOf = (prefix) => {
+  const m = /^192\.168\.0\.(\d+)\/28$/.exec(prefix);
+  return m && BLOCKS.includes(Number(m[1])) ? Number(m[1]) : null;
+};
+const lastOctet = (ip) => Number(ip.split('.')[3]);
 
 function list(value, key) {
   // JSON answers nest lists as { Key: [ ... ] }; an absent list is empty.
@@ -43,8 +51,12 @@ function held(eni) {
   return list(eni.PrivateIpSets, 'PrivateIpSet').map((s) => [s.PrivateIpAddress, s.Primary === true]);
 }
 
+function prefixesOf(eni) {
+  return list(eni.Ipv4PrefixSets, 'Ipv4PrefixSet').map((s) => s.Ipv4Prefix);
+}
+
 async function run(adapter, meta, resultFile) {
-  const state = { secondaries: [] };
+  const state = { secondaries: [], prefixes: [] };
   const call = (action, params) => adapter.call(action, Object.assign({ RegionId: 'cn-hangzhou' }, params));
 
   async function enis(params) {
@@ -62,6 +74,22 @@ async function run(adapter, meta, resultFile) {
     return free.slice(-n);
   }
 
+  async function freeBlock() {
+    // A block is free when no address and no prefix of any ENI in the VSwitch lies inside it.
+    const taken = new Set();
+    for (const eni of await enis({ VSwitchId: VSWITCH, MaxResults: 500 })) {
+      for (const [ip] of held(eni)) taken.add(lastOctet(ip) & ~15);
+      for (const prefix of prefixesOf(eni)) taken.add(blockOf(prefix));
+    }
+    const free = BLOCKS.filter((b) => !taken.has(b));
+    if (free.length === 0) throw new Error('no free aligned /28 block');
+    return `192.168.0.${free[free.length - 1]}/28`;
+  }
+
+  function assignedPrefixes(answer) {
+    return list(field(answer, 'AssignedPrivateIpAddressesSet', 'Ipv4PrefixSet'), 'Ipv4Prefixes');
+  }
+
   function assigned(answer) {
     return list(field(answer, 'AssignedPrivateIpAddressesSet', 'PrivateIpSet'), 'PrivateIpAddress');
   }
@@ -75,6 +103,10 @@ async function run(adapter, meta, resultFile) {
     }
     if (JSON.stringify(secondaries) !== JSON.stringify([...state.secondaries].sort())) {
       throw new Error(`${what} shows ${JSON.stringify(secondaries)}, expected ${JSON.stringify(state.secondaries)}`);
+    }
+    const prefixes = prefixesOf(eni).sort();
+    if (JSON.stringify(prefixes) !== JSON.stringify([...state.prefixes].sort())) {
+      throw new Error(`${what} shows prefixes ${JSON.stringify(prefixes)}, expected ${JSON.stringify(state.prefixes)}`);
     }
   }
 
@@ -123,6 +155,27 @@ async function run(adapter, meta, resultFile) {
       }
       state.secondaries.push(...got);
     }],
+    ['assign-by-prefix', async () => {
+      const wanted = await freeBlock();
+      const got = assignedPrefixes(await call('AssignPrivateIpAddresses', {
+        NetworkInterfaceId: state.eni, Ipv4Prefix: [wanted],
+      }));
+      if (JSON.stringify(got) !== JSON.stringify([wanted])) {
+        throw new Error(`assigned prefixes ${JSON.stringify(got)}, asked for ${wanted}`);
+      }
+      state.prefixes.push(...got);
+    }],
+    ['assign-by-prefix-count', async () => {
+      const got = assignedPrefixes(await call('AssignPrivateIpAddresses', {
+        NetworkInterfaceId: state.eni, Ipv4PrefixCount: 1,
+      }));
+      const heldBlocks = new Set([state.primary, ...state.secondaries].map((ip) => lastOctet(ip) & ~15));
+      state.prefixes.forEach((p) => heldBlocks.add(blockOf(p)));
+      if (got.length !== 1 || blockOf(got[0]) === null || heldBlocks.has(blockOf(got[0]))) {
+        throw new Error(`prefix count 1 gave ${JSON.stringify(got)}`);
+      }
+      state.prefixes.push(...got);
+    }],
     ['describe', async () => {
       const found = await enis({ NetworkInterfaceId: [state.eni] });
       if (found.length !== 1 || found[0].NetworkInterfaceId !== state.eni) {
@@ -145,6 +198,12 @@ async function run(adapter, meta, resultFile) {
       state.secondaries = [];
       const found = await enis({ NetworkInterfaceId: [state.eni] });
       expectHeld(found[0], 'DescribeNetworkInterfaces after unassign');
+    }],
+    ['unassign-prefixes', async () => {
+      await call('UnassignPrivateIpAddresses', { NetworkInterfaceId: state.eni, Ipv4Prefix: state.prefixes });
+      state.prefixes = [];
+      const answer = await call('DescribeNetworkInterfaceAttribute', { NetworkInterfaceId: state.eni });
+      expectHeld(answer, 'DescribeNetworkInterfaceAttribute after unassigning the prefixes');
     }],
     ['delete', async () => {
       await call('DeleteNetworkInterface', { NetworkInterfaceId: state.eni });

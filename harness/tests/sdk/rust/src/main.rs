@@ -29,11 +29,42 @@ struct Scenario {
     eni: String,
     primary: String,
     secondaries: Vec<String>,
+    prefixes: Vec<String>,
 }
 
 /// The usable addresses of 192.168.0.0/24: not the first nor the last three.
 fn usable() -> Vec<String> {
     (1..=252).map(|i| format!("192.168.0.{i}")).collect()
+}
+
+/// The aligned /28 blocks of 192.168.0.0/24 holding no reserved address: .16/28 to .224/28,
+/// by their first address's last octet.
+fn usable_blocks() -> Vec<u8> {
+    (1..=14).map(|i| i * 16).collect()
+}
+
+/// The block of a canonical usable prefix (`192.168.0.N/28`), or None.
+fn block_of(prefix: &str) -> Option<u8> {
+    let octet: u8 = prefix
+        .strip_prefix("192.168.0.")?
+        .strip_suffix("/28")?
+        .parse()
+        .ok()?;
+    (usable_blocks().contains(&octet) && prefix == format!("192.168.0.{octet}/28")).then_some(octet)
+}
+
+/// The block an address of 192.168.0.0/24 lies in.
+fn block_of_address(ip: &str) -> Option<u8> {
+    let octet: u8 = ip.strip_prefix("192.168.0.")?.parse().ok()?;
+    Some(octet & !15)
+}
+
+/// The IPv4 prefixes of one ENI (an ENI without prefixes may omit the list).
+fn prefixes_of(eni: &Value) -> BTreeSet<String> {
+    list(eni, "Ipv4PrefixSets", "Ipv4PrefixSet")
+        .iter()
+        .filter_map(|p| p["Ipv4Prefix"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn text(value: &Value, path: &[&str]) -> Result<String, String> {
@@ -131,6 +162,13 @@ impl Scenario {
         if shown != expected || pairs.len() != self.secondaries.len() + 1 {
             return Err(format!("{what} shows {shown:?}, expected {expected:?}"));
         }
+        let prefixes = prefixes_of(eni);
+        let expected: BTreeSet<String> = self.prefixes.iter().cloned().collect();
+        if prefixes != expected {
+            return Err(format!(
+                "{what} shows prefixes {prefixes:?}, expected {expected:?}"
+            ));
+        }
         Ok(())
     }
 
@@ -170,6 +208,25 @@ impl Scenario {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    fn assigned_prefixes(answer: &Value) -> Vec<String> {
+        answer["AssignedPrivateIpAddressesSet"]["Ipv4PrefixSet"]["Ipv4Prefixes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Blocks holding an address of this ENI or one of its prefixes.
+    fn own_blocks(&self) -> BTreeSet<u8> {
+        let addresses = self.secondaries.iter().chain([&self.primary]);
+        let mut taken: BTreeSet<u8> = addresses.filter_map(|ip| block_of_address(ip)).collect();
+        taken.extend(self.prefixes.iter().filter_map(|p| block_of(p)));
+        taken
     }
 
     fn indexed(addresses: &[String]) -> Vec<(&'static str, String)> {
@@ -236,6 +293,39 @@ impl Scenario {
                 }
                 self.secondaries.extend(got);
             }
+            "assign-by-prefix" => {
+                let mut taken = BTreeSet::new();
+                for e in self.enis(&[("VSwitchId", VSWITCH.into())]).await? {
+                    taken.extend(held(&e).iter().filter_map(|p| block_of_address(&p.0)));
+                    taken.extend(prefixes_of(&e).iter().filter_map(|p| block_of(p)));
+                }
+                let Some(free) = usable_blocks()
+                    .into_iter()
+                    .rev()
+                    .find(|b| !taken.contains(b))
+                else {
+                    return Err("no free aligned /28 block".into());
+                };
+                let wanted = format!("192.168.0.{free}/28");
+                let params = [eni(), ("Ipv4Prefix.1", wanted.clone())];
+                let got =
+                    Self::assigned_prefixes(&self.ok("AssignPrivateIpAddresses", &params).await?);
+                if got != [wanted.clone()] {
+                    return Err(format!("assigned prefixes {got:?}, asked for {wanted}"));
+                }
+                self.prefixes.extend(got);
+            }
+            "assign-by-prefix-count" => {
+                let taken = self.own_blocks();
+                let params = [eni(), ("Ipv4PrefixCount", "1".into())];
+                let got =
+                    Self::assigned_prefixes(&self.ok("AssignPrivateIpAddresses", &params).await?);
+                match got.as_slice() {
+                    [one] if block_of(one).is_some_and(|b| !taken.contains(&b)) => {}
+                    _ => return Err(format!("prefix count 1 gave {got:?}")),
+                }
+                self.prefixes.extend(got);
+            }
             "describe" => {
                 self.expect_held(&self.describe_one().await?, "DescribeNetworkInterfaces")?
             }
@@ -268,6 +358,17 @@ impl Scenario {
                 self.ok("UnassignPrivateIpAddresses", &params).await?;
                 self.secondaries.clear();
                 self.expect_held(&self.describe_one().await?, "Describe after unassign")?;
+            }
+            "unassign-prefixes" => {
+                const KEYS: [&str; 2] = ["Ipv4Prefix.1", "Ipv4Prefix.2"];
+                let mut params = vec![eni()];
+                params.extend(KEYS.iter().copied().zip(self.prefixes.iter().cloned()));
+                self.ok("UnassignPrivateIpAddresses", &params).await?;
+                self.prefixes.clear();
+                let answer = self
+                    .ok("DescribeNetworkInterfaceAttribute", &[eni()])
+                    .await?;
+                self.expect_held(&answer, "DescribeAttribute after unassigning the prefixes")?;
             }
             "delete" => {
                 self.ok("DeleteNetworkInterface", &[eni()]).await?;
@@ -305,17 +406,21 @@ async fn main() {
         eni: String::new(),
         primary: String::new(),
         secondaries: Vec::new(),
+        prefixes: Vec::new(),
     };
     let names = [
         "create",
         "assign-by-address",
         "assign-by-count",
+        "assign-by-prefix",
+        "assign-by-prefix-count",
         "describe",
         "describe-attribute",
         "error-eni-not-found",
         "error-ip-in-use",
         "error-ip-outside-cidr",
         "unassign",
+        "unassign-prefixes",
         "delete",
     ];
     let mut steps = Vec::new();
