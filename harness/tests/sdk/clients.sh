@@ -41,6 +41,7 @@ for tool in python3 node npm cargo; do
 done
 python_client libcloud $SDK/requirements-libcloud.txt
 python_client footmark $SDK/requirements-footmark.txt
+python_client ali-eni $SDK/requirements-ali-eni.txt
 mkdir -p $WORK/node
 cp $SDK/node/package.json $SDK/node/package-lock.json $WORK/node/
 (cd $WORK/node && timeout "$INSTALL_TIMEOUT" npm ci --no-audit --no-fund --loglevel=error) ||
@@ -59,10 +60,11 @@ done
 NODE_PATH=$WORK/node/node_modules run ecs-v3 node $SDK/node/ecs_v3_driver.js {PORT} {RESULT} || status=1
 run footmark $WORK/footmark-venv/bin/python $SDK/footmark_driver.py {PORT} {RESULT} || status=1
 run rust-sdk $WORK/rust-target/debug/eni-harness-rust-client {PORT} {RESULT} || status=1
+run ali-eni $WORK/ali-eni-venv/bin/python $SDK/ali_eni_driver.py {PORT} {RESULT} || status=1
 
 echo "--- the README's client compatibility table"
 python3 $SDK/compat_table.py "$OUT" README.md "$MODE" \
-    --clients libcloud,popcore-GET,popcore-POST,ecs-v3,footmark,rust-sdk || status=1
+    --clients libcloud,popcore-GET,popcore-POST,ecs-v3,footmark,rust-sdk,ali-eni || status=1
 if [[ $status -ne 0 ]]; then
     echo "client compatibility: FAILED (see above)"
 else
