@@ -26,6 +26,58 @@ pub const V1_WITH_ACS_HEADERS: &str = "v1-with-acs-headers";
 /// A `ClientToken` on an action the emulator does not make idempotent: ignored.
 pub const CLIENT_TOKEN_IGNORED: &str = "client-token-ignored";
 
+/// Client mistakes: what a correct client would not send. The contract decides the answer (an
+/// unknown parameter is ignored, a filter value is matched as given), so the request is answered
+/// as usual and the gate does not fail; but the client is wrong, and `journal` says so apart
+/// from deviations (`JournalEntry::mistakes`).
+///
+/// A parameter whose name is not spelled as every ECS parameter is (dot-separated segments, each
+/// an UpperCamelCase word or a list index: `PrivateIpAddress.3`, `Tag.1.Key`): no action has
+/// it, so the client built it by mistake (footmark 1.26.0 sends `on=<Action>`).
+pub const STRAY_PARAMETER: &str = "stray-parameter";
+/// A value that is a language's spelling of "nothing" (`None`, `null`, `undefined`, `NaN`,
+/// `[object Object]`, `<nil>`): the client stringified a missing value instead of leaving the
+/// parameter out (ansible_alicloud's `ali_eni` sends `NetworkInterfaceId.1=None`).
+pub const PLACEHOLDER_VALUE: &str = "placeholder-value";
+
+/// How languages print a missing or unprintable value.
+const PLACEHOLDERS: [&str; 6] = [
+    "None",
+    "null",
+    "undefined",
+    "NaN",
+    "[object Object]",
+    "<nil>",
+];
+
+/// Whether `name` is spelled as ECS parameters are.
+fn is_ecs_parameter_name(name: &str) -> bool {
+    name.split('.').all(|segment| {
+        let mut chars = segment.chars();
+        match chars.next() {
+            Some(first) if first.is_ascii_uppercase() => chars.all(|c| c.is_ascii_alphanumeric()),
+            Some(first) if first.is_ascii_digit() => chars.all(|c| c.is_ascii_digit()),
+            _ => false,
+        }
+    })
+}
+
+/// The client mistakes one request showed, in a fixed order.
+pub(crate) fn mistakes(params: &Params) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    if params.pairs.iter().any(|(k, _)| !is_ecs_parameter_name(k)) {
+        found.push(STRAY_PARAMETER);
+    }
+    if params
+        .pairs
+        .iter()
+        .any(|(_, v)| PLACEHOLDERS.contains(&v.as_str()))
+    {
+        found.push(PLACEHOLDER_VALUE);
+    }
+    found
+}
+
 /// The deviations one request showed, in a fixed order. `query_len` is how many of
 /// `params.pairs` came from the query (the rest from a form body).
 pub(crate) fn detect(
@@ -75,6 +127,50 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn client_mistakes_are_names_no_action_has_and_stringified_nothings() {
+        let clean = params(&[
+            ("Action", "DescribeNetworkInterfaces"),
+            ("NetworkInterfaceId.1", "eni-1"),
+            ("Tag.1.Key", "k"),
+            ("NetworkInterfaceName", "none"),
+        ]);
+        assert!(mistakes(&clean).is_empty());
+        // footmark's `Action`[4:] and ali_eni's stringified None.
+        assert_eq!(
+            mistakes(&params(&[("on", "DescribeNetworkInterfaces")])),
+            [STRAY_PARAMETER]
+        );
+        assert_eq!(
+            mistakes(&params(&[("NetworkInterfaceId.1", "None")])),
+            [PLACEHOLDER_VALUE]
+        );
+        for stray in [
+            "",
+            "privateIpAddress",
+            "PrivateIpAddress.",
+            "Private-Ip",
+            "A..1",
+            "A.1x",
+        ] {
+            assert_eq!(
+                mistakes(&params(&[(stray, "v")])),
+                [STRAY_PARAMETER],
+                "{stray:?}"
+            );
+        }
+        for nothing in PLACEHOLDERS {
+            assert_eq!(
+                mistakes(&params(&[("Description", nothing)])),
+                [PLACEHOLDER_VALUE]
+            );
+        }
+        assert_eq!(
+            mistakes(&params(&[("on", "x"), ("VSwitchId", "undefined")])),
+            [STRAY_PARAMETER, PLACEHOLDER_VALUE]
+        );
     }
 
     #[test]

@@ -408,6 +408,10 @@ impl Emulator {
         .into_iter()
         .map(str::to_owned)
         .collect();
+        let mistakes = crate::deviation::mistakes(params)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let params = params
             .pairs
             .iter()
@@ -435,6 +439,7 @@ impl Emulator {
             status,
             params,
             deviations,
+            mistakes,
         }
     }
 

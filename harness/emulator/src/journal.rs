@@ -76,6 +76,11 @@ pub struct JournalEntry {
     /// deviations"). Left out of the line when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deviations: Vec<String>,
+    /// What the request carried that a correct client would not send, though it was answered as
+    /// the contract says (`stray-parameter`, `placeholder-value`; see `deviation.rs`). Left out
+    /// of the line when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mistakes: Vec<String>,
 }
 
 /// How a request was signed.

@@ -49,6 +49,9 @@ pub struct Entry {
     /// What the request did that the contract leaves open (absent in older journals).
     #[serde(default)]
     pub deviations: Vec<String>,
+    /// What the request carried that a correct client would not send (absent in older journals).
+    #[serde(default)]
+    pub mistakes: Vec<String>,
 }
 
 /// Verdicts that fail the gate: the client, not the API, is at fault.
@@ -80,9 +83,13 @@ pub struct Summary {
     /// Each kind of deviation (the contract leaves it open; the emulator decided), in order of
     /// first appearance. Deviations do not fail the gate.
     pub deviations: Vec<Deviation>,
+    /// Each kind of client mistake (answered as the contract says, but a correct client would
+    /// not send it), in order of first appearance. They do not fail the gate either.
+    pub mistakes: Vec<Deviation>,
 }
 
-/// One kind of thing a client did that the contract does not decide.
+/// One kind of thing a client did that the contract does not decide, or (in
+/// `Summary::mistakes`) that a correct client would not do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deviation {
     /// The emulator's name for it (`timestamp-fractional-seconds`, …).
@@ -163,23 +170,22 @@ pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
             .map_or_else(|| "(default)".to_owned(), str::to_ascii_uppercase);
         *summary.by_format.entry(format).or_default() += 1;
         for id in &entry.deviations {
-            let at = match summary.deviations.iter().position(|d| &d.id == id) {
-                Some(at) => at,
-                None => {
-                    summary.deviations.push(Deviation {
-                        id: id.clone(),
-                        description: deviation_description(id),
-                        count: 0,
-                        examples: Vec::new(),
-                    });
-                    summary.deviations.len() - 1
-                }
-            };
-            let deviation = &mut summary.deviations[at];
-            deviation.count += 1;
-            if deviation.examples.len() < examples {
-                deviation.examples.push(entry.seq);
-            }
+            tally(
+                &mut summary.deviations,
+                id,
+                entry.seq,
+                examples,
+                deviation_description,
+            );
+        }
+        for id in &entry.mistakes {
+            tally(
+                &mut summary.mistakes,
+                id,
+                entry.seq,
+                examples,
+                mistake_description,
+            );
         }
         let action = entry.action.clone().unwrap_or_else(|| "(no action)".into());
         *summary
@@ -217,6 +223,48 @@ pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
         }
     }
     summary
+}
+
+/// Counts one request under the kind `id` in `kinds` (added, with its description, when new).
+fn tally(
+    kinds: &mut Vec<Deviation>,
+    id: &str,
+    seq: u64,
+    examples: usize,
+    describe: fn(&str) -> String,
+) {
+    let at = match kinds.iter().position(|d| d.id == id) {
+        Some(at) => at,
+        None => {
+            kinds.push(Deviation {
+                id: id.to_owned(),
+                description: describe(id),
+                count: 0,
+                examples: Vec::new(),
+            });
+            kinds.len() - 1
+        }
+    };
+    let kind = &mut kinds[at];
+    kind.count += 1;
+    if kind.examples.len() < examples {
+        kind.examples.push(seq);
+    }
+}
+
+/// What a client mistake is (the emulator's `deviation.rs`).
+fn mistake_description(id: &str) -> String {
+    match id {
+        "stray-parameter" => {
+            "a parameter name no ECS action has (not dot-separated UpperCamelCase words and indices); ignored, as the contract says of unknown parameters"
+                .into()
+        }
+        "placeholder-value" => {
+            "a value that is a language's spelling of nothing (`None`, `null`, `undefined`, …): the client stringified a missing value instead of leaving the parameter out"
+                .into()
+        }
+        other => format!("`{other}` (a mistake this version of `journal` does not describe)"),
+    }
 }
 
 /// What a deviation means, and what the emulator decided (DECISIONS.md, "Client deviations").
@@ -416,6 +464,27 @@ pub fn render(summary: &Summary, source: &str) -> String {
                 terminal(&deviation.id),
                 terminal(&deviation.description),
                 deviation.count,
+                examples.join(", "),
+            );
+        }
+    }
+    if !summary.mistakes.is_empty() {
+        let _ = writeln!(
+            out,
+            "Client mistakes (answered as the contract says, but a correct client would not send these):"
+        );
+        for mistake in &summary.mistakes {
+            let examples: Vec<String> = mistake
+                .examples
+                .iter()
+                .map(|seq| format!("#{seq}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  mistake {}: {}: {} request(s), e.g. {}",
+                terminal(&mistake.id),
+                terminal(&mistake.description),
+                mistake.count,
                 examples.join(", "),
             );
         }
@@ -720,6 +789,34 @@ mod tests {
             "signature-in-form-body"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn client_mistakes_are_listed_apart_from_deviations_and_do_not_fail_the_gate() {
+        let text = r#"{"seq":1,"request_id":"R","time":"t","action":"DescribeNetworkInterfaces","method":"POST","signing":"v1","signature_valid":true,"well_formed":true,"verdict":"ok","rule":"ok","code":null,"parameter":null,"status":200,"params":[["on","DescribeNetworkInterfaces"],["NetworkInterfaceId.1","None"]],"deviations":["v1-with-acs-headers"],"mistakes":["stray-parameter","placeholder-value"]}
+{"seq":2,"request_id":"R","time":"t","action":"CreateNetworkInterface","method":"POST","signing":"v1","signature_valid":true,"well_formed":true,"verdict":"ok","rule":"ok","code":null,"parameter":null,"status":200,"params":[["on","CreateNetworkInterface"]],"mistakes":["stray-parameter"]}"#;
+        let summary = summarize(&parse(text).unwrap(), 3);
+        assert_eq!(summary.failing(), 0);
+        let seen: Vec<(&str, usize, &[u64])> = summary
+            .mistakes
+            .iter()
+            .map(|d| (d.id.as_str(), d.count, d.examples.as_slice()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("stray-parameter", 2, &[1, 2][..]),
+                ("placeholder-value", 1, &[1][..]),
+            ]
+        );
+        assert_eq!(summary.deviations.len(), 1);
+        let shown = render(&summary, "j");
+        assert!(shown.contains("Client mistakes ("), "{shown}");
+        assert!(
+            shown.contains("  mistake stray-parameter: a parameter name no ECS action has"),
+            "{shown}"
+        );
+        assert!(shown.contains("PASS: no request"), "{shown}");
     }
 
     #[test]

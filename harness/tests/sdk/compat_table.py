@@ -94,6 +94,9 @@ def row(name, result, verdict, entries, problems):
     judged += " (signing %s, %s, Format %s)" % (signing, methods, formats)
     deviations = [code(d["id"]) for d in summary.get("deviations", [])]
     judged += "; deviations: " + (", ".join(deviations) if deviations else "none")
+    mistakes = [code(d["id"]) for d in summary.get("mistakes", [])]
+    if mistakes:
+        judged += "; client mistakes: " + ", ".join(mistakes)
     return "| %s | %s | %s | %s | %s | %s | %s | %s |" % (
         cell(result["client"]) + " (" + cell(result["language"]) + ")", code(result["version"]),
         cell(result["signing"]), cell(result["method"]), scenario, prefixes_cell, errors_cell,
