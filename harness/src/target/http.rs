@@ -207,12 +207,14 @@ impl Connection for HttpConnection {
 }
 
 impl Inner {
-    fn effective(&self, req: &WireRequest) -> WireRequest {
-        let mut req = req.clone();
-        if req.signing == Signing::V1 {
+    /// The request with the run's signing where it leaves the default; copied only then.
+    fn effective<'r>(&self, req: &'r WireRequest) -> std::borrow::Cow<'r, WireRequest> {
+        if req.signing == Signing::V1 && self.options.signing != Signing::V1 {
+            let mut req = req.clone();
             req.signing = self.options.signing;
+            return std::borrow::Cow::Owned(req);
         }
-        req
+        std::borrow::Cow::Borrowed(req)
     }
 
     fn context(&self) -> PrepareContext {
