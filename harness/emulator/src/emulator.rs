@@ -42,7 +42,8 @@ struct Inner {
     clock: Clock,
     limits: WireLimits,
     choices: Choices,
-    credentials: HashMap<String, String>,
+    /// AccessKeyId → its secret and the secret's prepared v1 key.
+    credentials: HashMap<String, (String, sign::V1Key)>,
     invalid_code: String,
     defects: Defects,
     journal: Option<Journal>,
@@ -127,7 +128,10 @@ impl Emulator {
             .world
             .credentials
             .iter()
-            .map(|c| (c.access_key_id.clone(), c.access_key_secret.clone()))
+            .map(|c| {
+                let key = sign::V1Key::new(&c.access_key_secret);
+                (c.access_key_id.clone(), (c.access_key_secret.clone(), key))
+            })
             .collect();
         Emulator {
             inner: Arc::new(Inner {
@@ -624,10 +628,14 @@ impl Emulator {
     }
 
     fn secret(&self, access_key_id: &str) -> Result<&str, ApiError> {
+        self.credential(access_key_id)
+            .map(|(secret, _)| secret.as_str())
+    }
+
+    fn credential(&self, access_key_id: &str) -> Result<&(String, sign::V1Key), ApiError> {
         self.inner
             .credentials
             .get(access_key_id)
-            .map(String::as_str)
             .ok_or_else(|| ApiError::access_key_not_found(access_key_id).at("common.access-key"))
     }
 
@@ -657,12 +665,11 @@ impl Emulator {
                 ApiError::invalid(invalid, "SignatureVersion").at("common.signature-method")
             );
         }
-        let secret = self.secret(access_key_id)?;
+        let (_, key) = self.credential(access_key_id)?;
         check_timestamp("Timestamp", timestamp, now)?;
         let sts = sign::v1_string_to_sign(method.as_str(), &params.pairs);
         // Defect: the signature must be present but is never compared.
-        if !self.inner.defects.has(Defect::SignaturesUnchecked)
-            && sign::v1_signature(secret, &sts) != signature
+        if !self.inner.defects.has(Defect::SignaturesUnchecked) && key.signature(&sts) != signature
         {
             return Err(signature_mismatch(&sts));
         }

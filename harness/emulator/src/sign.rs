@@ -84,15 +84,34 @@ fn push_encoded_twice(out: &mut String, s: &str) {
 }
 
 /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
+#[cfg(test)]
 pub(crate) fn v1_signature(secret: &str, string_to_sign: &str) -> String {
-    let mut key = Vec::with_capacity(secret.len() + 1);
-    key.extend_from_slice(secret.as_bytes());
-    key.push(b'&');
-    let Ok(mut mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(&key) else {
-        return String::new();
-    };
-    mac.update(string_to_sign.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    V1Key::new(secret).signature(string_to_sign)
+}
+
+/// A credential's v1 HMAC key, prepared once: keying HMAC-SHA1 hashes the padded key twice,
+/// which every signed request would otherwise repeat.
+#[derive(Clone)]
+pub(crate) struct V1Key(Option<Hmac<Sha1>>);
+
+impl V1Key {
+    /// The key `secret + "&"`.
+    pub fn new(secret: &str) -> V1Key {
+        let mut key = Vec::with_capacity(secret.len() + 1);
+        key.extend_from_slice(secret.as_bytes());
+        key.push(b'&');
+        V1Key(<Hmac<Sha1> as KeyInit>::new_from_slice(&key).ok())
+    }
+
+    /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
+    pub fn signature(&self, string_to_sign: &str) -> String {
+        let Some(mac) = &self.0 else {
+            return String::new();
+        };
+        let mut mac = mac.clone();
+        mac.update(string_to_sign.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
 }
 
 /// The parts of a V3 `Authorization` header.

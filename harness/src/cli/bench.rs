@@ -631,9 +631,24 @@ async fn request_list(pairs: usize, profile: &Arc<Profile>, runs: usize) -> Resu
         .await
         .map_err(|error| format!("cannot serve the emulator on loopback: {error}"))?;
     let target = served.target(profile).map_err(|error| error.to_string())?;
-    // Runs after the first find the ENIs of earlier ones Deleting: the list picks its address
-    // free and does not wait for them.
+    let stem = std::env::temp_dir().join(format!("eni-harness-bench-{}", std::process::id()));
+    let hurl_file = stem.with_extension("hurl");
+    // The same list as a case file, run by this executable as a command too (`eni-harness run
+    // FILE --target URL`, start-up and case loading included, as Hurl's figure includes its own).
+    let case_file = stem.with_extension("yaml");
+    let case_written = std::fs::write(&case_file, &case_text);
+    let hurl_written = std::fs::write(&hurl_file, pairs_hurl(pairs, profile));
+    let command = std::env::current_exe()
+        .ok()
+        .filter(|_| case_written.is_ok());
+    // The machine is shared: each round measures the three one after the other, so that each
+    // ratio compares runs that met the same load. Runs after the first find the ENIs of
+    // earlier ones Deleting: the list picks its address free and does not wait for them.
     let mut walls = Vec::new();
+    let mut command_walls = Vec::new();
+    let mut hurl_walls = Vec::new();
+    let mut hurl_error = None;
+    let mut command_error = None;
     let mut report = None;
     for _ in 0..runs {
         let run = suite(std::slice::from_ref(&loaded), &target, profile, 1).await;
@@ -646,73 +661,150 @@ async fn request_list(pairs: usize, profile: &Arc<Profile>, runs: usize) -> Resu
         }
         walls.push(run.wall);
         report = Some(run);
+        if hurl_written.is_ok() && hurl_error.is_none() {
+            let mut hurl = std::process::Command::new("hurl");
+            hurl.arg("--test")
+                .arg("--variable")
+                .arg(format!("url={}", served.url))
+                .arg(&hurl_file);
+            match timed_command(hurl).await {
+                Ok(wall) => hurl_walls.push(wall),
+                Err(error) => hurl_error = Some(error),
+            }
+        }
+        if let Some(exe) = command.as_ref().filter(|_| command_error.is_none()) {
+            let mut run = std::process::Command::new(exe);
+            run.arg("run")
+                .arg(&case_file)
+                .arg("--target")
+                .arg(&served.url)
+                .arg("--snapshots")
+                .arg("off");
+            match timed_command(run).await {
+                Ok(wall) => command_walls.push(wall),
+                Err(error) => command_error = Some(error),
+            }
+        }
     }
-    walls.sort();
     let Some(report) = report else {
         served.stop().await;
         return Err("no run".into());
     };
     let sent = 2 * pairs + 2;
+    let (median, low, high) = spread(&walls);
     let mut text = format!(
-        "request list ({sent} requests: create, {pairs} assign/unassign pairs on one ENI, delete; all checks on) against the emulator served with {default_delay:?} transitions: runner {:.3} s wall median of {runs} (min {:.3}, max {:.3}), {} requests in all ({:.2} per listed request)",
-        walls[walls.len() / 2].as_secs_f64(),
-        walls[0].as_secs_f64(),
-        walls[walls.len() - 1].as_secs_f64(),
+        "request list ({sent} requests: create, {pairs} assign/unassign pairs on one ENI, delete; all checks on) against the emulator served with {default_delay:?} transitions: runner {median:.3} s wall median of {runs} (min {low:.3}, max {high:.3}), {} requests in all ({:.2} per listed request)",
         report.requests() + report.runner_requests,
         (report.requests() + report.runner_requests) as f64 / sent as f64,
     );
-    let stem = std::env::temp_dir().join(format!("eni-harness-bench-{}", std::process::id()));
-    let hurl_file = stem.with_extension("hurl");
-    // The same list as a case file, to run against a `serve` of its own:
-    // `eni-harness run FILE --target URL`.
-    let case_file = stem.with_extension("yaml");
-    match std::fs::write(&case_file, &case_text) {
-        Ok(()) => text.push_str(&format!("; the case is {}", case_file.display())),
-        Err(error) => text.push_str(&format!("; the case file could not be written: {error}")),
+    if !command_walls.is_empty() {
+        let (median, low, high) = spread(&command_walls);
+        text.push_str(&format!(
+            "; `eni-harness run FILE --target URL` as a command {median:.3} s (min {low:.3}, max {high:.3})"
+        ));
     }
-    let hurl_text = pairs_hurl(pairs, profile);
-    match std::fs::write(&hurl_file, hurl_text) {
-        Err(error) => text.push_str(&format!("; the Hurl file could not be written: {error}")),
-        Ok(()) => {
-            let started = std::time::Instant::now();
-            let (url, file) = (served.url.clone(), hurl_file.clone());
-            // Blocking, off the runtime's threads: the server answers on them meanwhile.
-            let ran = tokio::task::spawn_blocking(move || {
-                std::process::Command::new("hurl")
-                    .arg("--test")
-                    .arg("--variable")
-                    .arg(format!("url={url}"))
-                    .arg(&file)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .output()
-            })
-            .await
-            .unwrap_or_else(|error| Err(std::io::Error::other(error)));
-            let hurl_wall = started.elapsed();
-            match ran {
-                Ok(output) if output.status.success() => text.push_str(&format!(
-                    "; Hurl {:.3} s wall ({sent} requests, the same server): the runner at {:.2}× Hurl's speed",
-                    hurl_wall.as_secs_f64(),
-                    hurl_wall.as_secs_f64() / walls[walls.len() / 2].as_secs_f64()
-                )),
-                Ok(output) => text.push_str(&format!(
-                    "; Hurl failed on {}: {}",
-                    hurl_file.display(),
-                    crate::escape::terminal_lines(&crate::escape::cut(
-                        &String::from_utf8_lossy(&output.stderr),
-                        2048
-                    ))
-                )),
-                Err(error) => text.push_str(&format!(
-                    "; Hurl not run ({error}): install it (`cargo install hurl --locked`; its libxml bindings need libclang and libxml2 headers) and rerun, or run `hurl --test --variable url=URL {}` against `eni-harness serve --relaxed-signing`",
-                    hurl_file.display()
-                )),
+    match (&case_written, &command_error) {
+        (Ok(()), None) => text.push_str(&format!("; the case is {}", case_file.display())),
+        (Ok(()), Some(error)) => text.push_str(&format!(
+            "; the case is {} (as a command it failed: {error})",
+            case_file.display()
+        )),
+        (Err(error), _) => text.push_str(&format!("; the case file could not be written: {error}")),
+    }
+    match (&hurl_written, &hurl_error) {
+        (Err(error), _) => text.push_str(&format!("; the Hurl file could not be written: {error}")),
+        (Ok(()), Some(CommandError::Failed(error))) if hurl_walls.is_empty() => text.push_str(
+            &format!("; Hurl failed on {}: {error}", hurl_file.display()),
+        ),
+        (Ok(()), Some(error)) if hurl_walls.is_empty() => text.push_str(&format!(
+            "; Hurl {error}: install it (`cargo install hurl --locked`; its libxml bindings need libclang and libxml2 headers) and rerun, or run `hurl --test --variable url=URL {}` against `eni-harness serve --relaxed-signing`",
+            hurl_file.display()
+        )),
+        (Ok(()), _) => {
+            let (hurl, hurl_low, hurl_high) = spread(&hurl_walls);
+            let ratios: Vec<Duration> = hurl_walls
+                .iter()
+                .zip(&walls)
+                .map(|(hurl, runner)| Duration::from_secs_f64(hurl.as_secs_f64() / runner.as_secs_f64()))
+                .collect();
+            let (ratio, ratio_low, ratio_high) = spread(&ratios);
+            text.push_str(&format!(
+                "; Hurl {hurl:.3} s wall median of {} (min {hurl_low:.3}, max {hurl_high:.3}; {sent} requests, the same server, each round after the runner's): the runner at {ratio:.2}× Hurl's speed (median of the rounds' ratios, {ratio_low:.2}–{ratio_high:.2})",
+                hurl_walls.len()
+            ));
+            if command_walls.len() == hurl_walls.len() {
+                let ratios: Vec<Duration> = hurl_walls
+                    .iter()
+                    .zip(&command_walls)
+                    .map(|(hurl, run)| Duration::from_secs_f64(hurl.as_secs_f64() / run.as_secs_f64()))
+                    .collect();
+                let (ratio, ratio_low, ratio_high) = spread(&ratios);
+                text.push_str(&format!(
+                    ", as a command {ratio:.2}× ({ratio_low:.2}–{ratio_high:.2})"
+                ));
+            }
+            if let Some(error) = hurl_error {
+                text.push_str(&format!("; a later Hurl run failed: {error}"));
             }
         }
     }
     served.stop().await;
     Ok(text)
+}
+
+/// The median, least and greatest of some measurements (in seconds; ratios ride in the same
+/// type).
+fn spread(values: &[Duration]) -> (f64, f64, f64) {
+    let mut sorted: Vec<f64> = values.iter().map(Duration::as_secs_f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    match (sorted.first(), sorted.last()) {
+        (Some(&low), Some(&high)) => (sorted[sorted.len() / 2], low, high),
+        _ => (0.0, 0.0, 0.0),
+    }
+}
+
+/// Runs a command to its end, off the runtime's threads (the server answers on them
+/// meanwhile), and returns its wall time; its output is dropped, its errors kept short.
+async fn timed_command(mut command: std::process::Command) -> Result<Duration, CommandError> {
+    let ran = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let output = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .output();
+        (started.elapsed(), output)
+    })
+    .await
+    .map_err(|error| CommandError::NotRun(error.to_string()))?;
+    match ran {
+        (wall, Ok(output)) if output.status.success() => Ok(wall),
+        (_, Ok(output)) => Err(CommandError::Failed(format!(
+            "{}: {}",
+            output.status,
+            crate::escape::terminal_lines(&crate::escape::cut(
+                &String::from_utf8_lossy(&output.stderr),
+                2048
+            ))
+        ))),
+        (_, Err(error)) => Err(CommandError::NotRun(error.to_string())),
+    }
+}
+
+/// Why a measured command gave no figure.
+enum CommandError {
+    /// It could not be started (not installed, not on the PATH).
+    NotRun(String),
+    /// It ran and failed: its exit status and the start of its error output.
+    Failed(String),
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::NotRun(error) => write!(f, "not run: {error}"),
+            CommandError::Failed(error) => write!(f, "failed with {error}"),
+        }
+    }
 }
 
 /// The request list as a case: the address picked free at run time, every check on.

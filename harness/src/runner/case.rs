@@ -210,7 +210,8 @@ struct CaseRun<'a> {
     /// Whether the scope holds the state as it is now: no mutating request since it was read.
     state_fresh: bool,
     /// The state as last read, the `before` of the next mutating step while still fresh.
-    last_observation: Option<Observation>,
+    /// Shared with the step that reads it as its `before`, not copied.
+    last_observation: Option<Arc<Observation>>,
     requests: usize,
     /// The target's timing and the tasks the case started, for races and `wait: tasks`.
     races: race::Races,
@@ -426,7 +427,7 @@ impl CaseRun<'_> {
         // The state read after the last mutating step is the state before this one: nothing
         // this case sent has changed it since, so it is not read twice.
         let before = match (&self.last_observation, self.state_fresh) {
-            (Some(last), true) if mutating => Some(last.clone()),
+            (Some(last), true) if mutating => Some(Arc::clone(last)),
             _ if mutating || needs_state => self.observe(section, &send.name, needs_state).await,
             _ => None,
         };
@@ -479,7 +480,7 @@ impl CaseRun<'_> {
                 return;
             }
         };
-        if !recorded {
+        if !recorded && self.case.snapshot {
             self.record(
                 section,
                 &send.name,
@@ -912,7 +913,7 @@ impl CaseRun<'_> {
         section: Section,
         step: &str,
         for_templates: bool,
-    ) -> Option<Observation> {
+    ) -> Option<Arc<Observation>> {
         if self.vswitch_ids.is_empty() || !(for_templates || self.checks.needs_observation()) {
             return None;
         }
@@ -920,10 +921,11 @@ impl CaseRun<'_> {
         let result = observe(self.connection.as_ref(), &self.vswitch_ids, signing).await;
         match result {
             Ok(observation) => {
+                let observation = Arc::new(observation);
                 self.requests += observation.requests;
                 self.scope.observed(&observation);
                 self.state_fresh = true;
-                self.last_observation = Some(observation.clone());
+                self.last_observation = Some(Arc::clone(&observation));
                 let found = check_state(
                     &observation,
                     self.profile,
@@ -1068,6 +1070,11 @@ impl CaseRun<'_> {
         request: &WireRequest,
         outcome: Result<(u16, serde_json::Value), String>,
     ) {
+        // Only the snapshot reads the recordings: a case without one keeps none (a long case
+        // would otherwise hold a copy of every request and answer until it ends).
+        if !self.case.snapshot {
+            return;
+        }
         self.recorded.push(Recorded {
             section,
             name: name.to_string(),

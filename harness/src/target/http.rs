@@ -207,12 +207,14 @@ impl Connection for HttpConnection {
 }
 
 impl Inner {
-    fn effective(&self, req: &WireRequest) -> WireRequest {
-        let mut req = req.clone();
-        if req.signing == Signing::V1 {
+    /// The request with the run's signing where it leaves the default; copied only then.
+    fn effective<'r>(&self, req: &'r WireRequest) -> std::borrow::Cow<'r, WireRequest> {
+        if req.signing == Signing::V1 && self.options.signing != Signing::V1 {
+            let mut req = req.clone();
             req.signing = self.options.signing;
+            return std::borrow::Cow::Owned(req);
         }
-        req
+        std::borrow::Cow::Borrowed(req)
     }
 
     fn context(&self) -> PrepareContext {
@@ -293,14 +295,29 @@ async fn read_capped(
     {
         return Err(TransportError::BodyTooLarge { limit });
     }
+    // An answer that arrives in one chunk (most do) is kept as it came, not copied.
+    let mut first: Option<bytes::Bytes> = None;
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, timeout))? {
-        if body.len() + chunk.len() > limit {
+        let held = first.as_ref().map_or(0, bytes::Bytes::len) + body.len();
+        if held + chunk.len() > limit {
             return Err(TransportError::BodyTooLarge { limit });
         }
-        body.extend_from_slice(&chunk);
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            None => body.extend_from_slice(&chunk),
+            Some(earlier) => {
+                body.reserve(earlier.len() + chunk.len());
+                body.extend_from_slice(&earlier);
+                body.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok((status, content_type, bytes::Bytes::from(body)))
+    Ok((
+        status,
+        content_type,
+        first.unwrap_or_else(|| bytes::Bytes::from(body)),
+    ))
 }
 
 /// Maps a client error; its URL (which carries the signature) is dropped first.

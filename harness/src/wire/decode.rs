@@ -269,57 +269,74 @@ fn too_deep() -> String {
 fn decode_json(text: &str) -> Result<Value, String> {
     // serde_json refuses nesting past 128 by itself, so parsing cannot overflow the stack;
     // the normalizer enforces the tighter limit.
-    let raw: Value =
+    let mut value: Value =
         serde_json::from_str(text).map_err(|e| format!("JSON body does not parse: {e}"))?;
     let mut path = Vec::new();
-    normalize_json(raw, &mut path, 0).map_err(|TooDeep| too_deep())
+    normalize_json(&mut value, &mut path, 0).map_err(|TooDeep| too_deep())?;
+    Ok(value)
 }
 
-fn normalize_json(v: Value, path: &mut Vec<String>, depth: usize) -> Result<Value, TooDeep> {
+/// Normalizes the parsed tree in place: every answer is decoded, the state reads' large ones
+/// too, so only the values that change are rewritten and no map is rebuilt.
+fn normalize_json<'a>(
+    v: &'a mut Value,
+    path: &mut Vec<&'a str>,
+    depth: usize,
+) -> Result<(), TooDeep> {
     if depth > MAX_DEPTH {
         return Err(TooDeep);
     }
-    Ok(match v {
-        Value::Null => empty_leaf(path),
-        Value::Bool(b) => Value::String(b.to_string()),
-        Value::Number(n) => Value::String(n.to_string()),
-        Value::String(s) if s.is_empty() => empty_leaf(path),
-        Value::String(s) => Value::String(s),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|i| normalize_json(i, path, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                path.push(k);
-                let nv = if is_list(path) {
-                    match v {
-                        Value::Array(_) => normalize_json(v, path, depth + 1)?,
-                        Value::Null => Value::Array(Vec::new()),
-                        other => Value::Array(vec![normalize_json(other, path, depth + 1)?]),
-                    }
-                } else {
-                    normalize_json(v, path, depth + 1)?
-                };
-                let k = path.pop().unwrap_or_default();
-                out.insert(k, nv);
-            }
-            // An empty top-level object stays one: it is the body, not a leaf.
-            if out.is_empty() && depth > 0 {
-                empty_leaf(path)
-            } else {
-                Value::Object(out)
+    let replaced = match &*v {
+        Value::Null => Some(empty_leaf(path)),
+        Value::Bool(b) => Some(Value::String(b.to_string())),
+        Value::Number(n) => Some(Value::String(n.to_string())),
+        Value::String(s) if s.is_empty() => Some(empty_leaf(path)),
+        // An empty top-level object stays one: it is the body, not a leaf.
+        Value::Object(map) if map.is_empty() && depth > 0 => Some(empty_leaf(path)),
+        _ => None,
+    };
+    if let Some(replaced) = replaced {
+        *v = replaced;
+        return Ok(());
+    }
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                normalize_json(item, path, depth + 1)?;
             }
         }
-    })
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                path.push(k);
+                if is_list(path) {
+                    match child {
+                        Value::Array(_) => normalize_json(child, path, depth + 1)?,
+                        Value::Null => *child = Value::Array(Vec::new()),
+                        other => {
+                            // A list of one sent bare: wrapped first, then the item normalized
+                            // as itself (at the depth and path it was found at).
+                            *other = Value::Array(vec![std::mem::take(other)]);
+                            if let Value::Array(items) = other {
+                                for item in items {
+                                    normalize_json(item, path, depth + 1)?;
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    normalize_json(child, path, depth + 1)?;
+                }
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// An element with nothing in it: an empty list wrapper becomes `{item: []}`, anything else
 /// `""` — what an empty XML element and a JSON `""`/`null`/`{}` have in common.
-fn empty_leaf(path: &[String]) -> Value {
+fn empty_leaf<S: AsRef<str>>(path: &[S]) -> Value {
     match wrapper_item(path) {
         Some(item) => {
             let mut m = Map::new();
@@ -330,20 +347,20 @@ fn empty_leaf(path: &[String]) -> Value {
     }
 }
 
-fn ends_with(path: &[String], suffix: &[&str]) -> bool {
+fn ends_with<S: AsRef<str>>(path: &[S], suffix: &[&str]) -> bool {
     path.len() >= suffix.len()
         && path[path.len() - suffix.len()..]
             .iter()
             .zip(suffix)
-            .all(|(a, b)| a == b)
+            .all(|(a, b)| a.as_ref() == *b)
 }
 
-fn is_list(path: &[String]) -> bool {
+fn is_list<S: AsRef<str>>(path: &[S]) -> bool {
     LIST_RULES.iter().any(|rule| ends_with(path, rule))
 }
 
 /// If `path` is the wrapper of a known list, the list's item name.
-fn wrapper_item(path: &[String]) -> Option<&'static str> {
+fn wrapper_item<S: AsRef<str>>(path: &[S]) -> Option<&'static str> {
     LIST_RULES.iter().find_map(|rule| {
         let (item, wrapper) = rule.split_last()?;
         ends_with(path, wrapper).then_some(*item)

@@ -158,27 +158,26 @@ pub fn format_timestamp(now: SystemTime) -> String {
 }
 
 fn encode_pairs(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", sign::percent_encode(k), sign::percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut out = String::new();
+    sign::push_encoded_pairs(&mut out, pairs);
+    out
 }
 
 /// `/?query[&raw]`; the raw text goes after everything else, byte for byte.
-fn path_and_query(encoded: &str, raw: Option<&str>) -> String {
-    let mut q = encoded.to_string();
+fn path_and_query(pairs: &[(String, String)], raw: Option<&str>) -> String {
+    let mut q = String::with_capacity(256);
+    q.push_str("/?");
+    sign::push_encoded_pairs(&mut q, pairs);
     if let Some(raw) = raw {
-        if !q.is_empty() {
+        if q.len() > 2 {
             q.push('&');
         }
         q.push_str(raw);
     }
-    if q.is_empty() {
-        "/".to_string()
-    } else {
-        format!("/?{q}")
+    if q.len() == 2 {
+        q.truncate(1);
     }
+    q
 }
 
 /// The pairs of `raw_query` as the endpoint will decode them (leniently, like a form).
@@ -297,7 +296,7 @@ fn prepare_v1(
     );
     PreparedRequest {
         method,
-        path_and_query: path_and_query(&encode_pairs(&query), req.raw_query.as_deref()),
+        path_and_query: path_and_query(&query, req.raw_query.as_deref()),
         headers,
         body: encode_pairs(&body).into_bytes(),
         sent_params,
@@ -409,7 +408,7 @@ fn prepare_v3(
     );
     PreparedRequest {
         method,
-        path_and_query: path_and_query(&encode_pairs(&query), req.raw_query.as_deref()),
+        path_and_query: path_and_query(&query, req.raw_query.as_deref()),
         headers,
         body: body_bytes,
         sent_params,

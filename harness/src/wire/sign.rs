@@ -25,7 +25,32 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes per RFC 3986 with upper-case hex (`"a b*c~/"` → `a%20b%2Ac~%2F`).
 pub fn percent_encode(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+    let mut out = String::with_capacity(s.len());
+    push_percent_encoded(&mut out, s);
+    out
+}
+
+/// Appends `percent_encode(s)` to `out`: every request is signed and encoded, so its query is
+/// written into one buffer rather than assembled from a string per name and value.
+pub fn push_percent_encoded(out: &mut String, s: &str) {
+    for piece in utf8_percent_encode(s, RFC3986) {
+        out.push_str(piece);
+    }
+}
+
+/// Appends `enc(k)=enc(v)` for each pair, joined with `&`.
+pub fn push_encoded_pairs<'a>(
+    out: &mut String,
+    pairs: impl IntoIterator<Item = &'a (String, String)>,
+) {
+    for (i, (k, v)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        push_percent_encoded(out, k);
+        out.push('=');
+        push_percent_encoded(out, v);
+    }
 }
 
 /// Parameters sorted as both signatures sort them: by name in byte order, then by value so
@@ -43,23 +68,24 @@ fn sorted<'a>(params: impl IntoIterator<Item = &'a (String, String)>) -> Vec<&'a
 
 /// `enc(k)=enc(v)` pairs, sorted, joined with `&`.
 pub fn canonical_query<'a>(params: impl IntoIterator<Item = &'a (String, String)>) -> String {
-    sorted(params)
-        .into_iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let sorted = sorted(params);
+    let length: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(length + length / 4);
+    push_encoded_pairs(&mut out, sorted);
+    out
 }
 
 /// v1 `StringToSign = METHOD & %2F & enc(canonical query)`; a `Signature` parameter, if any,
 /// is not signed.
 pub fn string_to_sign_v1(method: &str, params: &[(String, String)]) -> String {
     let query = canonical_query(params.iter().filter(|(k, _)| k != "Signature"));
-    format!(
-        "{}&{}&{}",
-        method.to_ascii_uppercase(),
-        percent_encode("/"),
-        percent_encode(&query)
-    )
+    let mut out = String::with_capacity(method.len() + 5 + query.len() + query.len() / 2);
+    out.push_str(&method.to_ascii_uppercase());
+    out.push('&');
+    push_percent_encoded(&mut out, "/");
+    out.push('&');
+    push_percent_encoded(&mut out, &query);
+    out
 }
 
 /// The raw v1 MAC: HMAC-SHA1 keyed with `secret + "&"`.
