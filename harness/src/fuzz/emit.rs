@@ -448,6 +448,18 @@ fn template(text: &str, fixtures: &Fixtures) -> String {
             }
         }
     }
+    // A prefix (`192.168.0.48/28`, or unaligned, or of another length): its address relative
+    // to the VSwitch, as addresses are.
+    if let Some((address, length)) = text.split_once('/')
+        && !length.is_empty()
+        && length.bytes().all(|b| b.is_ascii_digit())
+        && canonical_ipv4(address).is_some()
+    {
+        let address = template(address, fixtures);
+        if address.starts_with("${") {
+            return format!("{address}/{length}");
+        }
+    }
     text.replace('$', "$$")
 }
 
@@ -473,4 +485,25 @@ pub fn slug(kind: &Kind) -> String {
         out.pop();
     }
     out.replace('_', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_written_relative_to_their_vswitch() {
+        let profile = crate::profile::Profile::embedded();
+        let fixtures = Fixtures::from_profile(&profile).unwrap();
+        assert_eq!(
+            template("192.168.0.48/28", &fixtures),
+            "${vswitch.host(48)}/28"
+        );
+        assert_eq!(
+            template("192.168.0.49/27", &fixtures),
+            "${vswitch.host(49)}/27"
+        );
+        assert_eq!(template("192.168.0.48/", &fixtures), "192.168.0.48/");
+        assert_eq!(template("fd00::/124", &fixtures), "fd00::/124");
+    }
 }
