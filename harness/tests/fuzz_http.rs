@@ -524,3 +524,131 @@ async fn a_wait_works_on_other_enis_while_a_transition_is_under_way() {
         assert_ne!(*eni, EniPick::Created(0), "the attaching ENI was worked on");
     }
 }
+
+/// A written case gives back what it attached even where the endpoint's transitions outlast
+/// every wait the run chose: its teardown reads the ENI until the attach is over, detaches,
+/// reads it until the detach is over, and deletes. (Fixed waits of the run's settle time left
+/// the detach and the delete refused and the ENI behind.) On the embedded target's virtual
+/// clock, with transitions longer than the settle time and shorter than the poll's bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_written_teardown_waits_for_transitions_slower_than_the_runs() {
+    use eni_harness::fuzz::exec::{Expected, StepRecord};
+    use eni_harness::fuzz::ops::{Rendered, Val};
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Embedded {
+        configure: Arc::new(|_| {}),
+        label: "embedded".into(),
+    };
+    let env = Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap();
+    let fixtures = &env.fixtures;
+    let vswitch = fixtures.vswitches[0].id.clone();
+    let group = fixtures.security_group.as_ref().unwrap().id.clone();
+    let instance = |status: eni_emulator::InstanceStatus| {
+        fixtures
+            .instances
+            .iter()
+            .find(|i| i.status == status)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let running = instance(eni_emulator::InstanceStatus::Running);
+    let stopped = instance(eni_emulator::InstanceStatus::Stopped);
+    let text = |s: &str| Val::Text(s.to_string());
+    let step =
+        |action: &'static str, params: Vec<(&str, Val)>, created: Option<usize>| StepRecord {
+            rendered: Rendered::Send {
+                action,
+                params: params
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            },
+            expected: Expected::success(),
+            created,
+            settle_before: None,
+            chosen: Vec::new(),
+        };
+    let steps = vec![
+        step(
+            "CreateNetworkInterface",
+            vec![
+                ("VSwitchId", text(&vswitch)),
+                ("SecurityGroupId", text(&group)),
+            ],
+            Some(0),
+        ),
+        step(
+            "CreateNetworkInterface",
+            vec![
+                ("VSwitchId", text(&vswitch)),
+                ("SecurityGroupId", text(&group)),
+            ],
+            Some(1),
+        ),
+        step(
+            "CreateNetworkInterface",
+            vec![
+                ("VSwitchId", text(&vswitch)),
+                ("SecurityGroupId", text(&group)),
+            ],
+            Some(2),
+        ),
+        step(
+            "AttachNetworkInterface",
+            vec![
+                ("NetworkInterfaceId", Val::Eni(0)),
+                ("InstanceId", text(&running)),
+            ],
+            None,
+        ),
+        step(
+            "AttachNetworkInterface",
+            vec![
+                ("NetworkInterfaceId", Val::Eni(1)),
+                ("InstanceId", text(&stopped)),
+            ],
+            None,
+        ),
+    ];
+    let provenance = fuzz::Provenance {
+        kind: Kind {
+            check: "differential".into(),
+            signature: "teardown".into(),
+        },
+        message: "a written teardown".into(),
+        rests_on: "invariant 8".into(),
+        seed: 0,
+        sequence: 0,
+        target: "embedded".into(),
+    };
+    let written = fuzz::emit::case_file(&steps, &env, &provenance).unwrap();
+    let waits: Vec<Duration> = written
+        .case
+        .teardown
+        .iter()
+        .filter_map(|step| match step {
+            eni_spec::Step::Wait { duration, .. } => Some(*duration),
+            _ => None,
+        })
+        .collect();
+    assert!(waits.is_empty(), "fixed waits:\n{}", written.text);
+    // Slower than any wait the run would write, within the poll's bound.
+    let settle = env.case_wait(Duration::ZERO);
+    let slow = settle * 2;
+    let mut case = written.case.clone();
+    case.emulator.async_delay = Some(slow);
+    let context = eni_harness::runner::CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: "http://127.0.0.1:0/".into(),
+        run_token: "slow".into(),
+    };
+    let outcome =
+        eni_harness::runner::run_case(&case, &EmbeddedTarget::new(&profile), &context).await;
+    assert_eq!(
+        outcome.verdict,
+        eni_harness::runner::Verdict::Pass,
+        "{outcome:#?}\n{}",
+        written.text
+    );
+}

@@ -201,3 +201,61 @@ async fn planted_defects_are_still_found_with_the_rule_they_break() {
         );
     }
 }
+
+/// Fuzzes the embedded emulator under `profiles/current.yaml` (IPv4 prefixes), with `configure`
+/// planting a deviation in the target.
+async fn fuzz_current(configure: fuzz::Configure, runs: u64) -> fuzz::FuzzReport {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/current.yaml");
+    let profile = Arc::new(Profile::load(&path).unwrap());
+    let spec = TargetSpec::Embedded {
+        configure,
+        label: "embedded".into(),
+    };
+    let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::from_secs(2)).unwrap());
+    let options = FuzzOptions {
+        seed: 11,
+        runs: Some(runs),
+        time: Some(Duration::from_secs(60)),
+        jobs: 2,
+        shrink: ShrinkBudget {
+            attempts: 100,
+            time: Duration::from_secs(5),
+        },
+        ..FuzzOptions::default()
+    };
+    fuzz::fuzz(env, options).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefix_operations_on_a_clean_emulator_under_current_are_no_finding() {
+    let report = fuzz_current(Arc::new(|_| {}), 150).await;
+    assert_eq!(report.sequences, 150, "{}", report.summary());
+    assert!(report.findings.is_empty(), "{}", report.summary());
+    assert!(!report.is_vacuous(), "{}", report.summary());
+}
+
+/// A target that takes at most two prefixes per request where the contract allows ten: a
+/// prefix request the contract accepts is refused. Only prefix operations can show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_short_of_the_contracts_prefixes_is_found() {
+    let configure: fuzz::Configure = Arc::new(|c| c.contract.max_ipv4_prefixes = 2);
+    let report = fuzz_current(configure, 150).await;
+    let found = report
+        .findings
+        .iter()
+        .find(|f| f.kind.check == "differential")
+        .unwrap_or_else(|| panic!("not found:\n{}", report.summary()));
+    eprintln!("{}", report.summary());
+    // Written as cases whose prefixes are relative to the fixtures, not this world's values.
+    for finding in &report.findings {
+        let case = finding.case.as_ref().expect("a case is written");
+        let yaml = eni_spec::case_to_yaml(&case.case);
+        assert!(!yaml.contains("192.168."), "{yaml}");
+    }
+    assert!(
+        found.kind.signature.contains("AssignPrivateIpAddresses")
+            || found.kind.signature.contains("CreateNetworkInterface"),
+        "{}",
+        report.summary()
+    );
+}

@@ -509,7 +509,10 @@ async fn worker(env: &Env, options: &FuzzOptions, shared: &Shared, stream: Strea
             }
             new.len()
         } else {
-            let ops = ops::decode_sequence(&rng.bytes(BYTES_PER_SEQUENCE));
+            let ops = ops::decode_sequence_with(
+                &rng.bytes(BYTES_PER_SEQUENCE),
+                env.contract.max_ipv4_prefixes > 0,
+            );
             // The work on other ENIs during waits is drawn from a stream of its own, so that the
             // sequence's own operations are those of the seed whatever the transition time.
             let limits = Limits {

@@ -1,7 +1,8 @@
 //! Turning a shrunk sequence into a ready-to-run case file: ENIs created and captured, every
 //! value written relative to the profile's fixtures (`${vswitch.host(12)}`), each step expecting
 //! what the contract decides about it (the reference's code where the contract fixes the code,
-//! else only accepted or refused), teardown detaching and deleting what was created. Every wait
+//! else only accepted or refused), teardown detaching and deleting what was created, each once a
+//! read shows the ENI has reached the status the request needs (`poll:`, bounded). Every wait
 //! is at least the transition time of both the target and the reference that proves the case.
 //! The text goes through `eni_spec::parse_case` and `case_to_yaml`, so it is valid and canonical.
 
@@ -59,7 +60,8 @@ pub fn case_file(
     let mut captured: BTreeSet<usize> = BTreeSet::new();
     // Address → the variable an earlier step captured it in.
     let mut chosen: BTreeMap<String, String> = BTreeMap::new();
-    let mut attached: Vec<(usize, String)> = Vec::new();
+    // Where each captured ENI is at the end of the steps on an endpoint that meets them.
+    let mut lives: BTreeMap<usize, Life> = BTreeMap::new();
     let mut body: Vec<String> = Vec::new();
     let mut setup: Vec<String> = Vec::new();
     let mut in_setup = true;
@@ -136,20 +138,27 @@ pub fn case_file(
                 if !captures.is_empty() {
                     lines.push(format!("    capture: {{ {} }}", captures.join(", ")));
                 }
-                if *action == "AttachNetworkInterface" && succeeded {
-                    let eni = params.iter().find_map(|(k, v)| match v {
-                        Val::Eni(h) if k == "NetworkInterfaceId" && captured.contains(h) => {
-                            Some(*h)
+                let eni = params.iter().find_map(|(k, v)| match v {
+                    Val::Eni(h) if k == "NetworkInterfaceId" && captured.contains(h) => Some(*h),
+                    _ => None,
+                });
+                if let Some(h) = eni {
+                    let instance = params.iter().find_map(|(k, v)| match v {
+                        Val::Text(instance) if k == "InstanceId" => {
+                            Some(template(instance, fixtures))
                         }
                         _ => None,
                     });
-                    let instance = params
-                        .iter()
-                        .find(|(k, _)| k == "InstanceId")
-                        .map(|(_, v)| v);
-                    if let (Some(h), Some(Val::Text(instance))) = (eni, instance) {
-                        attached.push((h, template(instance, fixtures)));
-                    }
+                    lives.entry(h).or_insert(Life::Available).after(
+                        action,
+                        &step.expected,
+                        instance,
+                    );
+                }
+                if let (Some(h), true, true) =
+                    (step.created, succeeded, *action == "CreateNetworkInterface")
+                {
+                    lives.entry(h).or_insert(Life::Available);
                 }
                 let is_setup =
                     *action == "CreateNetworkInterface" && succeeded && index + 1 < steps.len();
@@ -166,32 +175,7 @@ pub fn case_file(
         // A case needs at least one step: the last setup create becomes the step.
         body = std::mem::take(&mut setup);
     }
-    let any = "[200, 400, 403, 404]";
-    let mut teardown = Vec::new();
-    if !attached.is_empty() {
-        // An attach may still be in progress; a detach must end before the delete.
-        teardown.push(format!("  - wait: {}", seconds(settle)));
-    }
-    for (h, instance) in &attached {
-        teardown.push(format!("  - name: detach-eni{h}-{}", teardown.len() + 1));
-        teardown.push("    action: DetachNetworkInterface".into());
-        teardown.push(format!(
-            "    pairs: [[NetworkInterfaceId, \"${{eni{h}}}\"], [InstanceId, {}]]",
-            quote(instance)
-        ));
-        teardown.push(format!("    expect: {{ status: {any} }}"));
-    }
-    if !attached.is_empty() {
-        teardown.push(format!("  - wait: {}", seconds(settle)));
-    }
-    for h in &captured {
-        teardown.push(format!("  - name: delete-eni{h}"));
-        teardown.push("    action: DeleteNetworkInterface".into());
-        teardown.push(format!(
-            "    pairs: [[NetworkInterfaceId, \"${{eni{h}}}\"]]"
-        ));
-        teardown.push(format!("    expect: {{ status: {any} }}"));
-    }
+    let teardown = teardown_lines(&captured, &lives, settle);
     let title = format!(
         "Fuzz finding: {} (seed {}, sequence {}; contract: {})",
         provenance.kind, provenance.seed, provenance.sequence, provenance.rests_on
@@ -229,6 +213,145 @@ pub fn case_file(
     ];
     let text = file_text(&header, &case)?;
     Ok(CaseFile { slug, text, case })
+}
+
+/// Where a captured ENI is at the end of a case's steps on an endpoint that answers them as
+/// they expect: what its teardown waits for before it detaches or deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Life {
+    /// Available, or on its way there (a detach accepted).
+    Available,
+    /// Attached to the instance (its template), or on its way there.
+    Attached(String),
+    /// A delete was accepted.
+    Deleted,
+    /// A lifecycle step whose outcome the case leaves open, and the instance it may be
+    /// attached to: nothing to wait for, so the teardown waits a fixed time.
+    Unknown(Option<String>),
+}
+
+impl Life {
+    /// The life after a step on this ENI that expects `expected`.
+    fn after(&mut self, action: &str, expected: &Expected, instance: Option<String>) {
+        let instance = instance.or_else(|| match self {
+            Life::Attached(instance) | Life::Unknown(Some(instance)) => Some(instance.clone()),
+            _ => None,
+        });
+        let next = match action {
+            "AttachNetworkInterface" => match &instance {
+                Some(instance) => Life::Attached(instance.clone()),
+                None => Life::Unknown(None),
+            },
+            "DetachNetworkInterface" => Life::Available,
+            "DeleteNetworkInterface" => Life::Deleted,
+            _ => return,
+        };
+        if expected.is_success() {
+            *self = next;
+        } else if expected.statuses.is_empty() {
+            *self = Life::Unknown(instance);
+        }
+        // Otherwise refused: nothing changed.
+    }
+}
+
+/// Refusals (and a success) a teardown step accepts: it gives back what it can.
+const TEARDOWN_ANY: &str = "[200, 400, 403, 404]";
+
+/// The teardown: each ENI the case created is detached if the steps attached it, then deleted.
+/// A transition the steps began may still be under way, and takes as long as the endpoint
+/// takes, so the teardown reads the ENI until it reaches the status the next request needs
+/// (bounded: a few times the longest transition the run saw), rather than waiting a fixed
+/// time, after which the detach or the delete would be refused and the ENI left behind. Only
+/// where the steps leave the ENI's status open does it fall back to fixed waits.
+fn teardown_lines(
+    captured: &BTreeSet<usize>,
+    lives: &BTreeMap<usize, Life>,
+    settle: Duration,
+) -> Vec<String> {
+    let (interval, timeout) = poll_bounds(settle);
+    let mut lines = Vec::new();
+    let poll = |lines: &mut Vec<String>, h: usize, status: &str, name: &str| {
+        lines.push(format!("  - name: {name}-eni{h}"));
+        lines.push("    action: DescribeNetworkInterfaceAttribute".into());
+        lines.push(format!(
+            "    pairs: [[NetworkInterfaceId, \"${{eni{h}}}\"]]"
+        ));
+        lines.push(format!(
+            "    poll: {{ until: {{ Status: {status} }}, interval: {}, timeout: {} }}",
+            eni_spec::format_duration(interval),
+            eni_spec::format_duration(timeout)
+        ));
+    };
+    let send = |lines: &mut Vec<String>, name: String, action: &str, pairs: String| {
+        lines.push(format!("  - name: {name}"));
+        lines.push(format!("    action: {action}"));
+        lines.push(format!("    pairs: [{pairs}]"));
+        lines.push(format!("    expect: {{ status: {TEARDOWN_ANY} }}"));
+    };
+    let eni = |h: usize| format!("[NetworkInterfaceId, \"${{eni{h}}}\"]");
+    let life = |h: usize| lives.get(&h).cloned().unwrap_or(Life::Available);
+    // Every detach first, then every delete: the ENIs' transitions run side by side.
+    let mut waited = false;
+    for &h in captured {
+        match life(h) {
+            Life::Attached(instance) => {
+                poll(&mut lines, h, "InUse", "attached");
+                let pairs = format!("{}, [InstanceId, {}]", eni(h), quote(&instance));
+                send(
+                    &mut lines,
+                    format!("detach-eni{h}"),
+                    "DetachNetworkInterface",
+                    pairs,
+                );
+            }
+            Life::Unknown(instance) => {
+                if !waited {
+                    lines.push(format!("  - wait: {}", seconds(settle)));
+                    waited = true;
+                }
+                if let Some(instance) = instance {
+                    let pairs = format!("{}, [InstanceId, {}]", eni(h), quote(&instance));
+                    send(
+                        &mut lines,
+                        format!("detach-eni{h}"),
+                        "DetachNetworkInterface",
+                        pairs,
+                    );
+                }
+            }
+            Life::Available | Life::Deleted => {}
+        }
+    }
+    if captured
+        .iter()
+        .any(|&h| matches!(life(h), Life::Unknown(Some(_))))
+    {
+        lines.push(format!("  - wait: {}", seconds(settle)));
+    }
+    for &h in captured {
+        match life(h) {
+            Life::Attached(_) | Life::Available => poll(&mut lines, h, "Available", "available"),
+            Life::Unknown(_) | Life::Deleted => {}
+        }
+        send(
+            &mut lines,
+            format!("delete-eni{h}"),
+            "DeleteNetworkInterface",
+            eni(h),
+        );
+    }
+    lines
+}
+
+/// How often a teardown reads an ENI in transition, and for how long at most.
+fn poll_bounds(settle: Duration) -> (Duration, Duration) {
+    let interval = (settle / 10).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    let timeout = (settle * 5).clamp(Duration::from_secs(10), Duration::from_secs(120));
+    (
+        Duration::from_millis(interval.as_millis() as u64),
+        Duration::from_secs(timeout.as_secs()),
+    )
 }
 
 /// Longest header line kept of a finding's message, in bytes.
@@ -325,6 +448,18 @@ fn template(text: &str, fixtures: &Fixtures) -> String {
             }
         }
     }
+    // A prefix (`192.168.0.48/28`, or unaligned, or of another length): its address relative
+    // to the VSwitch, as addresses are.
+    if let Some((address, length)) = text.split_once('/')
+        && !length.is_empty()
+        && length.bytes().all(|b| b.is_ascii_digit())
+        && canonical_ipv4(address).is_some()
+    {
+        let address = template(address, fixtures);
+        if address.starts_with("${") {
+            return format!("{address}/{length}");
+        }
+    }
     text.replace('$', "$$")
 }
 
@@ -350,4 +485,25 @@ pub fn slug(kind: &Kind) -> String {
         out.pop();
     }
     out.replace('_', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_written_relative_to_their_vswitch() {
+        let profile = crate::profile::Profile::embedded();
+        let fixtures = Fixtures::from_profile(&profile).unwrap();
+        assert_eq!(
+            template("192.168.0.48/28", &fixtures),
+            "${vswitch.host(48)}/28"
+        );
+        assert_eq!(
+            template("192.168.0.49/27", &fixtures),
+            "${vswitch.host(49)}/27"
+        );
+        assert_eq!(template("192.168.0.48/", &fixtures), "192.168.0.48/");
+        assert_eq!(template("fd00::/124", &fixtures), "fd00::/124");
+    }
 }

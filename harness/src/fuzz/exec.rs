@@ -599,7 +599,7 @@ struct SeqRun<'a> {
 /// stands for; `None` for a canonical count or one that is not a number at all.
 pub fn open_count(params: &[(String, Val)]) -> Option<String> {
     let value = params.iter().find_map(|(k, v)| match v {
-        Val::Text(text) if k == "SecondaryPrivateIpAddressCount" => Some(text.as_str()),
+        Val::Text(text) if COUNT_KEYS.contains(&k.as_str()) => Some(text.as_str()),
         _ => None,
     })?;
     let canonical = |t: &str| {
@@ -616,11 +616,18 @@ pub fn open_count(params: &[(String, Val)]) -> Option<String> {
     digits.parse::<u64>().ok().map(|n| n.to_string())
 }
 
+/// The counts of both kinds: the contract lets an endpoint read either leniently.
+const COUNT_KEYS: [&str; 2] = ["SecondaryPrivateIpAddressCount", "Ipv4PrefixCount"];
+
 fn with_count(params: &[(String, Val)], count: &str) -> Vec<(String, Val)> {
+    let key = params
+        .iter()
+        .find(|(k, _)| COUNT_KEYS.contains(&k.as_str()))
+        .map(|(k, _)| k.clone());
     params
         .iter()
         .map(|(k, v)| {
-            if k == "SecondaryPrivateIpAddressCount" {
+            if Some(k) == key.as_ref() {
                 (k.clone(), Val::Text(count.to_string()))
             } else {
                 (k.clone(), v.clone())
@@ -788,7 +795,30 @@ impl SeqRun<'_> {
             .flat_map(|e| std::iter::once(e.primary_ip).chain(e.secondary_ips.iter().copied()))
             .collect();
         held.sort();
+        let prefixes_of = |id: &str| {
+            enis.iter()
+                .find(|e| e.id == id)
+                .map(|e| e.ipv4_prefixes.clone())
+                .unwrap_or_default()
+        };
+        let mut held_prefixes: Vec<ipnet::Ipv4Net> = enis
+            .iter()
+            .filter(|e| self.vswitch_ids.contains(&e.vswitch_id))
+            .flat_map(|e| e.ipv4_prefixes.iter().copied())
+            .collect();
+        held_prefixes.sort();
         StateView {
+            handle_prefixes: self
+                .handles
+                .iter()
+                .map(|h| h.reference.as_deref().map(prefixes_of).unwrap_or_default())
+                .collect(),
+            primary_prefixes: self
+                .fixture_enis
+                .iter()
+                .map(|id| (id.clone(), prefixes_of(id)))
+                .collect(),
+            held_prefixes,
             handles: self
                 .handles
                 .iter()
@@ -1430,9 +1460,35 @@ pub fn steer(
     }
     let has = |key: &str| params.iter().any(|(k, _)| k == key);
     let is_list_key = |k: &str| k.starts_with("PrivateIpAddress.");
+    let is_prefix_key = |k: &str| k.starts_with("Ipv4Prefix.");
+    // A count is steered only where it is the request's one kind: a mix the target accepted
+    // is judged as sent.
+    let prefixes = super::prefixes::names_prefixes(params);
+    let addresses =
+        has("SecondaryPrivateIpAddressCount") || params.iter().any(|(k, _)| is_list_key(k));
     match action {
         "AssignPrivateIpAddresses"
+            if has("Ipv4PrefixCount")
+                && !addresses
+                && !params.iter().any(|(k, _)| is_prefix_key(k)) =>
+        {
+            let reported = exchange.decoded.strings_at(ASSIGNED_PREFIXES_PATH);
+            let mut out: Vec<(String, Val)> = params
+                .iter()
+                .filter(|(k, _)| k != "Ipv4PrefixCount")
+                .cloned()
+                .collect();
+            out.extend(
+                reported
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("Ipv4Prefix.{}", i + 1), Val::Text(p))),
+            );
+            (out, true)
+        }
+        "AssignPrivateIpAddresses"
             if has("SecondaryPrivateIpAddressCount")
+                && !prefixes
                 && !params.iter().any(|(k, _)| is_list_key(k)) =>
         {
             let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
@@ -1462,7 +1518,9 @@ pub fn steer(
                 out.push(("PrimaryIpAddress".into(), Val::Text(primary.into())));
                 steered = true;
             }
-            if has("SecondaryPrivateIpAddressCount") && !params.iter().any(|(k, _)| is_list_key(k))
+            if has("SecondaryPrivateIpAddressCount")
+                && !prefixes
+                && !params.iter().any(|(k, _)| is_list_key(k))
             {
                 out.retain(|(k, _)| k != "SecondaryPrivateIpAddressCount");
                 let shown = describe::eni(&decoded.body);
@@ -1474,11 +1532,28 @@ pub fn steer(
                 }));
                 steered = true;
             }
+            if has("Ipv4PrefixCount") && !addresses && !params.iter().any(|(k, _)| is_prefix_key(k))
+            {
+                out.retain(|(k, _)| k != "Ipv4PrefixCount");
+                out.extend(
+                    decoded
+                        .strings_at(CREATED_PREFIXES_PATH)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, p)| (format!("Ipv4Prefix.{}", i + 1), Val::Text(p))),
+                );
+                steered = true;
+            }
             (out, steered)
         }
         _ => (params.to_vec(), false),
     }
 }
+
+/// Where an assign answer lists the prefixes it assigned.
+pub const ASSIGNED_PREFIXES_PATH: &str = "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
+/// Where a create answer (and a Describe entry) lists an ENI's prefixes.
+pub const CREATED_PREFIXES_PATH: &str = "Ipv4PrefixSets.Ipv4PrefixSet[*].Ipv4Prefix";
 
 /// Whether a create names its primary address: a `PrimaryIpAddress` that is absent or empty
 /// leaves the choice to the endpoint.
@@ -1502,14 +1577,30 @@ fn chosen_addresses(
     let listed = params
         .iter()
         .any(|(k, _)| k.starts_with("PrivateIpAddress."));
+    let prefixes = super::prefixes::names_prefixes(params);
+    let prefix_listed = params.iter().any(|(k, _)| k.starts_with("Ipv4Prefix."));
+    let addresses = listed || has("SecondaryPrivateIpAddressCount");
     match action {
-        "AssignPrivateIpAddresses" if has("SecondaryPrivateIpAddressCount") && !listed => exchange
-            .decoded
-            .strings_at(ASSIGNED_PATH)
-            .into_iter()
-            .enumerate()
-            .map(|(i, address)| (format!("{ASSIGNED_PATH}[{i}]"), address))
-            .collect(),
+        "AssignPrivateIpAddresses" if has("Ipv4PrefixCount") && !addresses && !prefix_listed => {
+            exchange
+                .decoded
+                .strings_at(ASSIGNED_PREFIXES_PATH)
+                .into_iter()
+                .enumerate()
+                .map(|(i, prefix)| (format!("{ASSIGNED_PREFIXES_PATH}[{i}]"), prefix))
+                .collect()
+        }
+        "AssignPrivateIpAddresses"
+            if has("SecondaryPrivateIpAddressCount") && !listed && !prefixes =>
+        {
+            exchange
+                .decoded
+                .strings_at(ASSIGNED_PATH)
+                .into_iter()
+                .enumerate()
+                .map(|(i, address)| (format!("{ASSIGNED_PATH}[{i}]"), address))
+                .collect()
+        }
         "CreateNetworkInterface" if !primary_given(params) => exchange
             .decoded
             .get("PrivateIpAddress")

@@ -20,6 +20,7 @@ pub mod fixtures;
 pub mod inproc;
 pub mod ops;
 pub mod oracle;
+pub mod prefixes;
 pub mod rng;
 pub mod shrink;
 

@@ -11,6 +11,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use ipnet::Ipv4Net;
 
 use super::fixtures::Fixtures;
+use super::prefixes::{self, Mix, PrefixPick};
 
 /// Most operations in one generated sequence.
 pub const MAX_OPS: usize = 24;
@@ -162,6 +163,17 @@ pub enum AssignShape {
     /// Both an address and a count.
     Both(AddrPick, CountPick),
     Neither,
+    /// `Ipv4Prefix.N` (contract `current`).
+    Prefixes {
+        prefixes: Vec<PrefixPick>,
+        keys: KeyStyle,
+    },
+    /// `Ipv4PrefixCount`.
+    PrefixCount(CountPick),
+    /// The same prefix twice in one request.
+    DuplicatePrefix(PrefixPick),
+    /// Two request kinds together.
+    Mixed(Mix),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +184,14 @@ pub enum UnassignShape {
     },
     Duplicate(AddrPick),
     Nothing,
+    /// `Ipv4Prefix.N` (contract `current`).
+    Prefixes {
+        prefixes: Vec<PrefixPick>,
+        keys: KeyStyle,
+    },
+    DuplicatePrefix(PrefixPick),
+    /// `PrivateIpAddress.N` and `Ipv4Prefix.N` together.
+    Mixed(AddrPick, PrefixPick),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +199,11 @@ pub enum CreateSecondaries {
     None,
     Addresses(Vec<AddrPick>),
     Count(CountPick),
+    /// `Ipv4Prefix.N` beside the primary (contract `current`).
+    Prefixes(Vec<PrefixPick>),
+    PrefixCount(CountPick),
+    /// Two request kinds together.
+    Mixed(Mix),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
@@ -192,45 +217,96 @@ pub enum TokenPick {
 
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Op> {
-        // Weighted: assigns and unassigns are what the harness is about; creates feed them.
-        let op = match u.int_in_range(0..=99u8)? {
-            0..=17 => Op::Create {
-                vswitch: small_weighted(u)?,
-                primary: if u.ratio(1, 4)? { Some(addr(u)?) } else { None },
-                secondaries: match u.int_in_range(0..=5u8)? {
-                    0..=3 => CreateSecondaries::None,
-                    4 => CreateSecondaries::Addresses(addr_list(u)?),
-                    _ => CreateSecondaries::Count(count(u)?),
-                },
-                token: token(u)?,
-            },
-            18..=54 => {
-                let eni = eni(u)?;
-                assign(u, eni)?
-            }
-            55..=72 => {
-                let eni = eni(u)?;
-                unassign(u, eni)?
-            }
-            73..=78 => Op::Attach {
-                eni: eni(u)?,
-                instance: u.arbitrary()?,
-            },
-            79..=83 => Op::Detach {
-                eni: eni(u)?,
-                instance: u.arbitrary()?,
-            },
-            84..=88 => Op::Delete { eni: eni(u)? },
-            89..=95 => Op::Describe {
-                eni: eni(u)?,
-                list: u.arbitrary()?,
-            },
-            _ => Op::Wait {
-                seconds: u.int_in_range(1..=5u8)?,
-            },
-        };
-        Ok(op)
+        op(u, false)
     }
+}
+
+/// One operation; `prefixes`: the contract has IPv4 prefixes, so a sixth of the operations are
+/// prefix operations. Without them the bytes decode exactly as they always did.
+fn op(u: &mut Unstructured<'_>, prefixes: bool) -> arbitrary::Result<Op> {
+    // Weighted: assigns and unassigns are what the harness is about; creates feed them.
+    let top = if prefixes { 119 } else { 99 };
+    let op = match u.int_in_range(0..=top)? {
+        100..=107 => {
+            let eni = eni(u)?;
+            prefix_assign(u, eni)?
+        }
+        108..=112 => {
+            let eni = eni(u)?;
+            Op::Unassign {
+                eni,
+                shape: match u.int_in_range(0..=9u8)? {
+                    0..=6 => UnassignShape::Prefixes {
+                        prefixes: prefixes::unassign_list(u)?,
+                        keys: keys(u)?,
+                    },
+                    7 => UnassignShape::DuplicatePrefix(prefixes::pick(u)?),
+                    _ => UnassignShape::Mixed(addr(u)?, prefixes::pick(u)?),
+                },
+            }
+        }
+        113..=119 => Op::Create {
+            vswitch: small_weighted(u)?,
+            primary: if u.ratio(1, 4)? { Some(addr(u)?) } else { None },
+            secondaries: match u.int_in_range(0..=5u8)? {
+                0..=2 => CreateSecondaries::Prefixes(prefixes::list(u)?),
+                3..=4 => CreateSecondaries::PrefixCount(count(u)?),
+                _ => CreateSecondaries::Mixed(u.arbitrary()?),
+            },
+            token: token(u)?,
+        },
+        0..=17 => Op::Create {
+            vswitch: small_weighted(u)?,
+            primary: if u.ratio(1, 4)? { Some(addr(u)?) } else { None },
+            secondaries: match u.int_in_range(0..=5u8)? {
+                0..=3 => CreateSecondaries::None,
+                4 => CreateSecondaries::Addresses(addr_list(u)?),
+                _ => CreateSecondaries::Count(count(u)?),
+            },
+            token: token(u)?,
+        },
+        18..=54 => {
+            let eni = eni(u)?;
+            assign(u, eni)?
+        }
+        55..=72 => {
+            let eni = eni(u)?;
+            unassign(u, eni)?
+        }
+        73..=78 => Op::Attach {
+            eni: eni(u)?,
+            instance: u.arbitrary()?,
+        },
+        79..=83 => Op::Detach {
+            eni: eni(u)?,
+            instance: u.arbitrary()?,
+        },
+        84..=88 => Op::Delete { eni: eni(u)? },
+        89..=95 => Op::Describe {
+            eni: eni(u)?,
+            list: u.arbitrary()?,
+        },
+        _ => Op::Wait {
+            seconds: u.int_in_range(1..=5u8)?,
+        },
+    };
+    Ok(op)
+}
+
+fn prefix_assign(u: &mut Unstructured<'_>, eni: EniPick) -> arbitrary::Result<Op> {
+    Ok(Op::Assign {
+        eni,
+        shape: match u.int_in_range(0..=19u8)? {
+            0..=8 => AssignShape::Prefixes {
+                prefixes: prefixes::list(u)?,
+                keys: keys(u)?,
+            },
+            9..=14 => AssignShape::PrefixCount(count(u)?),
+            15 => AssignShape::DuplicatePrefix(prefixes::pick(u)?),
+            _ => AssignShape::Mixed(u.arbitrary()?),
+        },
+        token: token(u)?,
+    })
 }
 
 /// An operation on `eni` that starts no transition (an assign, an unassign or a read), for the
@@ -372,11 +448,17 @@ fn token(u: &mut Unstructured<'_>) -> arbitrary::Result<TokenPick> {
 
 /// Decodes one sequence from bytes. Never fails: running out of bytes ends the sequence.
 pub fn decode_sequence(bytes: &[u8]) -> Vec<Op> {
+    decode_sequence_with(bytes, false)
+}
+
+/// The same, with prefix operations among them where the contract has IPv4 prefixes
+/// (`prefixes`); without, exactly [`decode_sequence`].
+pub fn decode_sequence_with(bytes: &[u8], prefixes: bool) -> Vec<Op> {
     let mut u = Unstructured::new(bytes);
     let len = u.int_in_range(1..=MAX_OPS).unwrap_or(1);
     let mut ops = Vec::with_capacity(len);
     for _ in 0..len {
-        match Op::arbitrary(&mut u) {
+        match op(&mut u, prefixes) {
             Ok(op) => ops.push(op),
             Err(_) => break,
         }
@@ -410,6 +492,12 @@ pub struct StateView {
     pub primaries: Vec<(String, Ipv4Addr, Vec<Ipv4Addr>)>,
     /// Every address held in any fixture VSwitch.
     pub held: Vec<Ipv4Addr>,
+    /// Handle → its prefixes on the reference (parallel to `handles`).
+    pub handle_prefixes: Vec<Vec<Ipv4Net>>,
+    /// Fixture primary ENI id → its prefixes.
+    pub primary_prefixes: Vec<(String, Vec<Ipv4Net>)>,
+    /// Every prefix held in any fixture VSwitch.
+    pub held_prefixes: Vec<Ipv4Net>,
     /// Tokens used so far in the sequence.
     pub tokens: usize,
 }
@@ -474,6 +562,18 @@ impl Op {
             }
             Named::Missing => {}
         };
+        let own_prefixes = |named: &Named| -> Vec<Ipv4Net> {
+            match named {
+                Named::Handle(h) => state.handle_prefixes.get(*h).cloned().unwrap_or_default(),
+                Named::Fixture(id) => state
+                    .primary_prefixes
+                    .iter()
+                    .find(|(eni, _)| eni == id)
+                    .map(|(_, p)| p.clone())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            }
+        };
         let mut tokens = state.tokens;
         let mut token_param = |params: &mut Vec<(String, Val)>, pick: &TokenPick| {
             let n = match pick {
@@ -519,6 +619,21 @@ impl Op {
                             Val::Text(count.text()),
                         ));
                     }
+                    CreateSecondaries::Prefixes(list) => {
+                        let values: Vec<String> = list
+                            .iter()
+                            .map(|p| prefixes::resolve(p, vswitch.cidr, other, &[], state))
+                            .collect();
+                        named_list_params(&mut params, "Ipv4Prefix", &values, KeyStyle::Plain);
+                    }
+                    CreateSecondaries::PrefixCount(count) => {
+                        params.push(("Ipv4PrefixCount".into(), Val::Text(count.text())));
+                    }
+                    CreateSecondaries::Mixed(mix) => {
+                        let prefix =
+                            |p: &PrefixPick| prefixes::resolve(p, vswitch.cidr, other, &[], state);
+                        mix_params(&mut params, mix, &resolve, &prefix);
+                    }
                 }
                 token_param(&mut params, token);
                 Rendered::Send {
@@ -533,6 +648,10 @@ impl Op {
                     fixtures.vswitch_containing(named_vswitch(&named, fixtures, state));
                 let resolve =
                     |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, own.as_ref(), state);
+                let own_prefixes = own_prefixes(&named);
+                let prefix = |pick: &PrefixPick| {
+                    prefixes::resolve(pick, vswitch.cidr, other, &own_prefixes, state)
+                };
                 let mut params = Vec::new();
                 eni_param(&mut params, &named);
                 match shape {
@@ -556,6 +675,23 @@ impl Op {
                         ));
                     }
                     AssignShape::Neither => {}
+                    AssignShape::Prefixes { prefixes, keys } => {
+                        let values: Vec<String> = prefixes.iter().map(&prefix).collect();
+                        named_list_params(&mut params, "Ipv4Prefix", &values, *keys);
+                    }
+                    AssignShape::PrefixCount(count) => {
+                        params.push(("Ipv4PrefixCount".into(), Val::Text(count.text())));
+                    }
+                    AssignShape::DuplicatePrefix(pick) => {
+                        let value = prefix(pick);
+                        named_list_params(
+                            &mut params,
+                            "Ipv4Prefix",
+                            &[value.clone(), value],
+                            KeyStyle::Plain,
+                        );
+                    }
+                    AssignShape::Mixed(mix) => mix_params(&mut params, mix, &resolve, &prefix),
                 }
                 token_param(&mut params, token);
                 Rendered::Send {
@@ -570,6 +706,10 @@ impl Op {
                     fixtures.vswitch_containing(named_vswitch(&named, fixtures, state));
                 let resolve =
                     |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, own.as_ref(), state);
+                let own_prefixes = own_prefixes(&named);
+                let prefix = |pick: &PrefixPick| {
+                    prefixes::resolve(pick, vswitch.cidr, other, &own_prefixes, state)
+                };
                 let mut params = Vec::new();
                 eni_param(&mut params, &named);
                 match shape {
@@ -582,6 +722,28 @@ impl Op {
                         list_params(&mut params, &[value.clone(), value], KeyStyle::Plain);
                     }
                     UnassignShape::Nothing => {}
+                    UnassignShape::Prefixes { prefixes, keys } => {
+                        let values: Vec<String> = prefixes.iter().map(&prefix).collect();
+                        named_list_params(&mut params, "Ipv4Prefix", &values, *keys);
+                    }
+                    UnassignShape::DuplicatePrefix(pick) => {
+                        let value = prefix(pick);
+                        named_list_params(
+                            &mut params,
+                            "Ipv4Prefix",
+                            &[value.clone(), value],
+                            KeyStyle::Plain,
+                        );
+                    }
+                    UnassignShape::Mixed(address, pick) => {
+                        list_params(&mut params, &[resolve(address)], KeyStyle::Plain);
+                        named_list_params(
+                            &mut params,
+                            "Ipv4Prefix",
+                            &[prefix(pick)],
+                            KeyStyle::Plain,
+                        );
+                    }
                 }
                 Rendered::Send {
                     action: "UnassignPrivateIpAddresses",
@@ -712,6 +874,18 @@ impl Op {
                             }
                         }
                     }
+                    AssignShape::Prefixes { prefixes, keys } => {
+                        for shape in fewer_prefixes(prefixes, *keys) {
+                            out.push(Op::Assign {
+                                eni: *eni,
+                                shape: AssignShape::Prefixes {
+                                    prefixes: shape.0,
+                                    keys: shape.1,
+                                },
+                                token: *token,
+                            });
+                        }
+                    }
                     AssignShape::Count(CountPick::Small(n)) if *n > 1 => {
                         out.push(Op::Assign {
                             eni: *eni,
@@ -720,6 +894,20 @@ impl Op {
                         });
                     }
                     _ => {}
+                }
+            }
+            Op::Unassign {
+                eni,
+                shape: UnassignShape::Prefixes { prefixes, keys },
+            } => {
+                for shape in fewer_prefixes(prefixes, *keys) {
+                    out.push(Op::Unassign {
+                        eni: *eni,
+                        shape: UnassignShape::Prefixes {
+                            prefixes: shape.0,
+                            keys: shape.1,
+                        },
+                    });
                 }
             }
             Op::Unassign {
@@ -753,6 +941,22 @@ impl Op {
         }
         out
     }
+}
+
+/// Simpler prefix lists: plain keys, then one prefix fewer.
+fn fewer_prefixes(prefixes: &[PrefixPick], keys: KeyStyle) -> Vec<(Vec<PrefixPick>, KeyStyle)> {
+    let mut out = Vec::new();
+    if keys != KeyStyle::Plain {
+        out.push((prefixes.to_vec(), KeyStyle::Plain));
+    }
+    if prefixes.len() > 1 {
+        for i in 0..prefixes.len() {
+            let mut fewer = prefixes.to_vec();
+            fewer.remove(i);
+            out.push((fewer, keys));
+        }
+    }
+    out
 }
 
 /// The VSwitch an ENI named by an operation lives in: a handle's (from the state), a fixture
@@ -792,31 +996,78 @@ impl CountPick {
     }
 }
 
+/// Writes two request kinds together.
+fn mix_params(
+    params: &mut Vec<(String, Val)>,
+    mix: &Mix,
+    address: &dyn Fn(&AddrPick) -> String,
+    prefix: &dyn Fn(&PrefixPick) -> String,
+) {
+    let count = |params: &mut Vec<(String, Val)>, key: &str, count: &CountPick| {
+        params.push((key.to_string(), Val::Text(count.text())));
+    };
+    let one = |params: &mut Vec<(String, Val)>, name: &str, value: String| {
+        named_list_params(params, name, &[value], KeyStyle::Plain);
+    };
+    match mix {
+        Mix::AddressAndPrefix(a, p) => {
+            one(params, "PrivateIpAddress", address(a));
+            one(params, "Ipv4Prefix", prefix(p));
+        }
+        Mix::AddressAndPrefixCount(a, c) => {
+            one(params, "PrivateIpAddress", address(a));
+            count(params, "Ipv4PrefixCount", c);
+        }
+        Mix::CountAndPrefix(c, p) => {
+            count(params, "SecondaryPrivateIpAddressCount", c);
+            one(params, "Ipv4Prefix", prefix(p));
+        }
+        Mix::CountAndPrefixCount(c, d) => {
+            count(params, "SecondaryPrivateIpAddressCount", c);
+            count(params, "Ipv4PrefixCount", d);
+        }
+        Mix::BothPrefixKinds(p, c) => {
+            one(params, "Ipv4Prefix", prefix(p));
+            count(params, "Ipv4PrefixCount", c);
+        }
+    }
+}
+
 /// Writes addresses as `PrivateIpAddress.N` keys in the given style.
 fn list_params(params: &mut Vec<(String, Val)>, values: &[String], style: KeyStyle) {
+    named_list_params(params, "PrivateIpAddress", values, style);
+}
+
+/// Writes values as `NAME.N` keys in the given style.
+fn named_list_params(
+    params: &mut Vec<(String, Val)>,
+    name: &str,
+    values: &[String],
+    style: KeyStyle,
+) {
     for (i, value) in values.iter().enumerate() {
         let n = i + 1;
         let key = match (style, i) {
-            (KeyStyle::Plain | KeyStyle::RepeatedKey, _) => format!("PrivateIpAddress.{n}"),
-            (KeyStyle::Gaps, _) => format!("PrivateIpAddress.{}", 2 * n - 1),
-            (KeyStyle::SpaceInKey, 0) => format!("PrivateIpAddress. {n}"),
-            (KeyStyle::IndexZero, 0) => "PrivateIpAddress.0".into(),
-            (KeyStyle::Index11, 0) => "PrivateIpAddress.11".into(),
-            (KeyStyle::Index51, 0) => "PrivateIpAddress.51".into(),
-            (KeyStyle::IndexHuge, 0) => "PrivateIpAddress.99999999999999999999".into(),
-            (KeyStyle::IndexNegative, 0) => "PrivateIpAddress.-1".into(),
-            (KeyStyle::IndexLeadingZero, 0) => format!("PrivateIpAddress.0{n}"),
-            (KeyStyle::IndexText, 0) => "PrivateIpAddress.x".into(),
-            (KeyStyle::TrailingSpace, 0) => format!("PrivateIpAddress.{n} "),
-            (KeyStyle::WrongCase, 0) => format!("privateipaddress.{n}"),
-            _ => format!("PrivateIpAddress.{n}"),
+            (KeyStyle::Plain | KeyStyle::RepeatedKey, _) => format!("{name}.{n}"),
+            (KeyStyle::Gaps, _) => format!("{name}.{}", 2 * n - 1),
+            (KeyStyle::SpaceInKey, 0) => format!("{name}. {n}"),
+            (KeyStyle::IndexZero, 0) => format!("{name}.0"),
+            (KeyStyle::Index11, 0) => format!("{name}.11"),
+            (KeyStyle::Index51, 0) => format!("{name}.51"),
+            (KeyStyle::IndexHuge, 0) => format!("{name}.99999999999999999999"),
+            (KeyStyle::IndexNegative, 0) => format!("{name}.-1"),
+            (KeyStyle::IndexLeadingZero, 0) => format!("{name}.0{n}"),
+            (KeyStyle::IndexText, 0) => format!("{name}.x"),
+            (KeyStyle::TrailingSpace, 0) => format!("{name}.{n} "),
+            (KeyStyle::WrongCase, 0) => format!("{}.{n}", name.to_ascii_lowercase()),
+            _ => format!("{name}.{n}"),
         };
         params.push((key, Val::Text(value.clone())));
     }
     if style == KeyStyle::RepeatedKey
         && let Some(first) = values.first()
     {
-        params.push(("PrivateIpAddress.1".into(), Val::Text(first.clone())));
+        params.push((format!("{name}.1"), Val::Text(first.clone())));
     }
 }
 

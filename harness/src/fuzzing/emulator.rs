@@ -146,6 +146,8 @@ pub enum Name {
     Format,
     RegionId,
     SignatureType,
+    /// IPv4 prefixes (contract `current`).
+    Ipv4PrefixCount,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
@@ -153,6 +155,8 @@ pub enum ListName {
     PrivateIpAddress,
     NetworkInterfaceId,
     SecurityGroupIds,
+    /// `Ipv4Prefix.N` (contract `current`).
+    Ipv4Prefix,
 }
 
 /// The `N` of `Name.N`: well-formed (1..=50) or one of the malformed shapes of contract row 3.
@@ -190,6 +194,36 @@ pub enum Value {
     Empty,
     /// Non-ASCII text.
     NonAscii(u8),
+    Other(Text),
+    /// An IPv4 prefix (contract `current`).
+    Prefix(Prefix),
+}
+
+/// An IPv4 prefix value: an aligned /28 of a VSwitch or one seen in an answer, and the
+/// malformed shapes the contract refuses.
+#[derive(Debug, Clone, PartialEq, Arbitrary)]
+pub enum Prefix {
+    /// Aligned /28 number `block` (modulo the VSwitch's) of VSwitch `vswitch`, reserved ones
+    /// included.
+    Block {
+        vswitch: u8,
+        block: u8,
+    },
+    /// A prefix seen in an earlier answer.
+    Seen(u8),
+    /// `host % size` inside VSwitch `vswitch`, written as a /28 (mostly unaligned).
+    Unaligned {
+        vswitch: u8,
+        host: u8,
+    },
+    /// An aligned block with another length (`/n % 33`).
+    Length {
+        block: u8,
+        length: u8,
+    },
+    /// No length at all.
+    Bare(u8),
+    Spaced(u8),
     Other(Text),
 }
 
@@ -402,9 +436,15 @@ fn check_delta(
                 .iter()
                 .filter_map(|s| s.parse().ok())
                 .collect();
+            // A prefix assign reports prefixes and no address: it adds exactly those.
+            let prefixes: Vec<ipnet::Ipv4Net> = decoded
+                .strings_at("AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes")
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect();
             assert!(
-                !reported.is_empty(),
-                "assign reported no address\n{}",
+                reported.is_empty() != prefixes.is_empty(),
+                "assign reported {reported:?} and prefixes {prefixes:?}: one kind, not none or both\n{}",
                 context()
             );
             assert_eq!(
@@ -423,9 +463,13 @@ fn check_delta(
                 [(old, new)] => {
                     let mut expected = old.secondary_ips.clone();
                     expected.extend(&reported);
+                    let mut expected_prefixes = old.ipv4_prefixes.clone();
+                    expected_prefixes.extend(&prefixes);
                     assert!(
-                        old.id == id && new.secondary_ips == expected,
-                        "assign reported {reported:?} on {id}\n{}",
+                        old.id == id
+                            && new.secondary_ips == expected
+                            && new.ipv4_prefixes == expected_prefixes,
+                        "assign reported {reported:?} and prefixes {prefixes:?} on {id}\n{}",
                         describe()
                     );
                 }
@@ -448,12 +492,24 @@ fn check_delta(
                 .copied()
                 .filter(|ip| new.secondary_ips.contains(ip))
                 .collect();
+            let kept_prefixes: Vec<ipnet::Ipv4Net> = old
+                .ipv4_prefixes
+                .iter()
+                .copied()
+                .filter(|p| new.ipv4_prefixes.contains(p))
+                .collect();
+            // One kind per request: addresses or prefixes go, the other kind stays.
+            let addresses_went = new.secondary_ips.len() < old.secondary_ips.len()
+                && new.ipv4_prefixes == old.ipv4_prefixes;
+            let prefixes_went = new.ipv4_prefixes.len() < old.ipv4_prefixes.len()
+                && new.secondary_ips == old.secondary_ips;
             assert!(
-                new.secondary_ips.len() < old.secondary_ips.len()
+                (addresses_went || prefixes_went)
                     && kept == new.secondary_ips
+                    && kept_prefixes == new.ipv4_prefixes
                     && new.primary_ip == old.primary_ip
                     && new.status == old.status,
-                "unassign did more than remove secondary addresses\n{}",
+                "unassign did more than remove secondary addresses or prefixes\n{}",
                 describe()
             );
         }
@@ -559,6 +615,8 @@ fn send(app: &axum::Router, request: HttpRequest<HttpBody>) -> (u16, Option<Stri
 struct Seen {
     enis: Vec<String>,
     ips: Vec<String>,
+    /// IPv4 prefixes answers named.
+    prefixes: Vec<String>,
     instances: Vec<String>,
     vswitches: Vec<(String, ipnet::Ipv4Net)>,
     security_groups: Vec<String>,
@@ -588,6 +646,7 @@ impl Seen {
         Seen {
             enis,
             ips: Vec::new(),
+            prefixes: Vec::new(),
             instances,
             vswitches,
             security_groups,
@@ -604,6 +663,11 @@ impl Seen {
                     && self.ips.len() < 64
                 {
                     self.ips.push(s.clone());
+                } else if s.parse::<ipnet::Ipv4Net>().is_ok()
+                    && !self.prefixes.contains(s)
+                    && self.prefixes.len() < 32
+                {
+                    self.prefixes.push(s.clone());
                 }
             }
             Json::Array(items) => items.iter().for_each(|i| self.learn(i)),
@@ -834,6 +898,32 @@ fn value_text(value: &Value, seen: &Seen) -> String {
         )
         .to_owned(),
         Value::Other(t) => t.0.clone(),
+        Value::Prefix(prefix) => prefix_text(prefix, seen),
+    }
+}
+
+fn prefix_text(prefix: &Prefix, seen: &Seen) -> String {
+    let block = |vswitch: u8, block: u8| {
+        let (_, net) = pick(&seen.vswitches, vswitch);
+        let blocks = 1u32 << 28u8.saturating_sub(net.prefix_len());
+        let start = u32::from(net.network()).wrapping_add((u32::from(block) % blocks) * 16);
+        Ipv4Addr::from(start)
+    };
+    match prefix {
+        Prefix::Block { vswitch, block: n } => format!("{}/28", block(*vswitch, *n)),
+        Prefix::Seen(n) if !seen.prefixes.is_empty() => pick(&seen.prefixes, *n),
+        Prefix::Seen(n) => format!("{}/28", block(0, *n)),
+        Prefix::Unaligned { vswitch, host } => {
+            let (_, net) = pick(&seen.vswitches, *vswitch);
+            let size = 1u64 << (32 - net.prefix_len());
+            let base = u32::from(net.network());
+            let address = Ipv4Addr::from(base.wrapping_add((u64::from(*host) % size) as u32));
+            format!("{address}/28")
+        }
+        Prefix::Length { block: n, length } => format!("{}/{}", block(0, *n), length % 33),
+        Prefix::Bare(n) => block(0, *n).to_string(),
+        Prefix::Spaced(n) => format!(" {}/28", block(0, *n)),
+        Prefix::Other(t) => t.0.clone(),
     }
 }
 
@@ -953,11 +1043,17 @@ encode_unit_enum!(
         Format,
         RegionId,
         SignatureType,
+        Ipv4PrefixCount,
     ]
 );
 encode_unit_enum!(
     ListName,
-    [PrivateIpAddress, NetworkInterfaceId, SecurityGroupIds]
+    [
+        PrivateIpAddress,
+        NetworkInterfaceId,
+        SecurityGroupIds,
+        Ipv4Prefix
+    ]
 );
 
 impl Encode for ActionName {
@@ -1063,7 +1159,7 @@ impl Encode for Index {
 
 impl Encode for Value {
     fn encode(&self, out: &mut Vec<u8>) {
-        const COUNT: u32 = 11;
+        const COUNT: u32 = 12;
         match self {
             Value::Eni(n) => {
                 encode_tag(0, COUNT, out);
@@ -1104,6 +1200,49 @@ impl Encode for Value {
             }
             Value::Other(t) => {
                 encode_tag(10, COUNT, out);
+                t.encode(out);
+            }
+            Value::Prefix(prefix) => {
+                encode_tag(11, COUNT, out);
+                prefix.encode(out);
+            }
+        }
+    }
+}
+
+impl Encode for Prefix {
+    fn encode(&self, out: &mut Vec<u8>) {
+        const COUNT: u32 = 7;
+        match self {
+            Prefix::Block { vswitch, block } => {
+                encode_tag(0, COUNT, out);
+                vswitch.encode(out);
+                block.encode(out);
+            }
+            Prefix::Seen(n) => {
+                encode_tag(1, COUNT, out);
+                n.encode(out);
+            }
+            Prefix::Unaligned { vswitch, host } => {
+                encode_tag(2, COUNT, out);
+                vswitch.encode(out);
+                host.encode(out);
+            }
+            Prefix::Length { block, length } => {
+                encode_tag(3, COUNT, out);
+                block.encode(out);
+                length.encode(out);
+            }
+            Prefix::Bare(n) => {
+                encode_tag(4, COUNT, out);
+                n.encode(out);
+            }
+            Prefix::Spaced(n) => {
+                encode_tag(5, COUNT, out);
+                n.encode(out);
+            }
+            Prefix::Other(t) => {
+                encode_tag(6, COUNT, out);
                 t.encode(out);
             }
         }

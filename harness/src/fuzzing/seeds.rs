@@ -7,7 +7,7 @@ use super::codec::{List, Text};
 use super::decode::{ContentType, DecodeInput};
 use super::emulator::{
     ActionName, BodyExtra, Count, FormatParam, Header, HttpMethod, Index, Ip, Key, Knobs,
-    KnownAction, ListName, Name, Op, Param, RegionParam, Request, Scenario, Value,
+    KnownAction, ListName, Name, Op, Param, Prefix, RegionParam, Request, Scenario, Value,
 };
 
 /// Index of the first ENI a scenario creates among the ids it knows: the builtin world's
@@ -86,6 +86,10 @@ fn scenario(knobs: Knobs, ops: Vec<Op>) -> Scenario {
 pub fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
     use KnownAction::*;
     let plain = Knobs::default();
+    let current = Knobs {
+        current_profile: true,
+        ..Knobs::default()
+    };
     vec![
         (
             "create-assign-describe",
@@ -534,7 +538,200 @@ pub fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 ],
             ),
         ),
+        (
+            "prefixes-assign-unassign",
+            scenario(
+                current,
+                vec![
+                    create(0),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 1)),
+                        ],
+                    ),
+                    send(Assign, vec![eni(CREATED), prefix_count(2)]),
+                    send(DescribeAttribute, vec![eni(CREATED)]),
+                    send(
+                        Unassign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), seen_prefix(0)),
+                            item(ListName::Ipv4Prefix, Index::N(1), seen_prefix(1)),
+                        ],
+                    ),
+                    send(
+                        Describe,
+                        vec![item(
+                            ListName::NetworkInterfaceId,
+                            Index::N(0),
+                            Value::Eni(CREATED),
+                        )],
+                    ),
+                    // A prefix over an address in use (the running instance's primary).
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 12)),
+                        ],
+                    ),
+                    // Exhausting the small VSwitch's blocks: a /29 has none.
+                    send(Assign, vec![eni(CREATED), prefix_count(10)]),
+                ],
+            ),
+        ),
+        (
+            "prefixes-create-delete",
+            scenario(
+                current,
+                vec![
+                    send(
+                        Create,
+                        vec![
+                            p(Name::VSwitchId, Value::VSwitch(0)),
+                            p(Name::SecurityGroupId, Value::SecurityGroup(0)),
+                            prefix_count(1),
+                        ],
+                    ),
+                    // The prefix the first create took, asked for again.
+                    send(
+                        Create,
+                        vec![
+                            p(Name::VSwitchId, Value::VSwitch(0)),
+                            p(Name::SecurityGroupId, Value::SecurityGroup(0)),
+                            item(ListName::Ipv4Prefix, Index::N(0), seen_prefix(0)),
+                        ],
+                    ),
+                    // Prefixes beside secondary addresses: refused.
+                    send(
+                        Create,
+                        vec![
+                            p(Name::VSwitchId, Value::VSwitch(0)),
+                            p(Name::SecurityGroupId, Value::SecurityGroup(0)),
+                            count(1),
+                            prefix_count(1),
+                        ],
+                    ),
+                    send(Delete, vec![eni(CREATED)]),
+                    Op::Advance(3),
+                    send(
+                        Assign,
+                        vec![
+                            eni(0),
+                            item(ListName::Ipv4Prefix, Index::N(0), seen_prefix(0)),
+                        ],
+                    ),
+                ],
+            ),
+        ),
+        (
+            "prefixes-invalid-mixes",
+            scenario(
+                current,
+                vec![
+                    create(0),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::PrivateIpAddress, Index::N(0), host(0, 40)),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
+                        ],
+                    ),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
+                            prefix_count(1),
+                        ],
+                    ),
+                    send(Assign, vec![eni(CREATED), count(1), prefix_count(1)]),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(
+                                ListName::Ipv4Prefix,
+                                Index::N(0),
+                                Value::Prefix(Prefix::Unaligned {
+                                    vswitch: 0,
+                                    host: 49,
+                                }),
+                            ),
+                        ],
+                    ),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(
+                                ListName::Ipv4Prefix,
+                                Index::N(0),
+                                Value::Prefix(Prefix::Length {
+                                    block: 3,
+                                    length: 27,
+                                }),
+                            ),
+                        ],
+                    ),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(10), block(0, 3)),
+                        ],
+                    ),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
+                            item(ListName::Ipv4Prefix, Index::N(1), block(0, 3)),
+                        ],
+                    ),
+                    // The reserved first block, and one outside every VSwitch.
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 0)),
+                        ],
+                    ),
+                    send(
+                        Assign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(2, 1)),
+                        ],
+                    ),
+                    send(Assign, vec![eni(CREATED), prefix_count(11)]),
+                    send(
+                        Unassign,
+                        vec![
+                            eni(CREATED),
+                            item(ListName::PrivateIpAddress, Index::N(0), host(0, 40)),
+                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
+                        ],
+                    ),
+                ],
+            ),
+        ),
     ]
+}
+
+fn prefix_count(n: u8) -> Param {
+    p(Name::Ipv4PrefixCount, Value::Count(Count::N(n)))
+}
+
+fn block(vswitch: u8, block: u8) -> Value {
+    Value::Prefix(Prefix::Block { vswitch, block })
+}
+
+fn seen_prefix(n: u8) -> Value {
+    Value::Prefix(Prefix::Seen(n))
 }
 
 /// The decoder's seeds: every answer the emulator gives to the scenario seeds (JSON and XML,
