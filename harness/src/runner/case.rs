@@ -12,7 +12,8 @@ use super::scope::{EvalError, EvalErrorKind, Scope};
 use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
 use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
 use crate::checks::invariants::{
-    Mutation, Violation, check_assign_report, check_disjoint_reports, check_state, check_transition,
+    Mutation, Reported, Violation, check_assign_report, check_disjoint_reports, check_state,
+    check_transition,
 };
 use crate::checks::mutation;
 use crate::checks::observe::{Observation, observe};
@@ -125,7 +126,7 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         .map(String::as_str)
         .chain(case.disabled_checks.iter().map(|name| name.value.as_str()));
     let checks = match CheckSet::without(disabled) {
-        Ok(checks) => checks,
+        Ok(checks) => checks.under(&profile.contract),
         Err(message) => {
             outcome.fail(Failure::new(
                 Section::Setup,
@@ -500,7 +501,7 @@ impl CaseRun<'_> {
             self.races.task_started(eni, window);
         }
         if let (Some(mutation), true) = (&mutation, succeeded) {
-            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            let reported = Reported::of(&exchange.decoded);
             self.violations(
                 section,
                 &send.name,
@@ -511,7 +512,7 @@ impl CaseRun<'_> {
         if let (Some(mutation), Some(before)) = (mutation, before)
             && let Some(after) = self.observe(section, &send.name, false).await
         {
-            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            let reported = Reported::of(&exchange.decoded);
             let found = check_transition(
                 &before,
                 &after,

@@ -515,6 +515,7 @@ mod tests {
                 instance_id: None,
                 primary: Some(addresses[0].to_string()),
                 secondaries: addresses[1..].iter().map(|a| a.to_string()).collect(),
+                prefixes: Vec::new(),
             },
         );
         observation
