@@ -1784,7 +1784,18 @@ impl Validator<'_> {
                     "write `${{{root}.free(1)}}`: an address free when the step runs, the same one wherever the case writes `free(1)`; `free(2)` is another"
                 )),
             );
-        } else if !matches!(member.name.as_str(), "host" | "free") && member.arg.is_some() {
+        } else if member.name == "free_prefix" && member.arg.is_none_or(|n| n < 1) {
+            self.invalid(
+                expr.span,
+                "`free_prefix` needs a handle number from 1".into(),
+                "here",
+                Some(format!(
+                    "write `${{{root}.free_prefix(1)}}`: an aligned /28 free when the step runs, the same one wherever the case writes `free_prefix(1)`; `${{{root}.free_prefix(1)+5}}` is its sixth address"
+                )),
+            );
+        } else if !matches!(member.name.as_str(), "host" | "free" | "free_prefix")
+            && member.arg.is_some()
+        {
             self.invalid(
                 expr.span,
                 format!("`{}` takes no argument", member.name),
