@@ -43,6 +43,8 @@ pub const REFERENCE_EMULATOR_TAG: &str = "reference-emulator";
 /// A case about v1's common parameters (`AccessKeyId`, `Signature`, `SignatureNonce`,
 /// `Timestamp`, …), which V3 requests do not carry: it runs only under v1 signing.
 pub const V1_ONLY_TAG: &str = "v1-only";
+/// A case tagged `prefix` is about IPv4 prefixes: it runs only under a contract that has them.
+pub const PREFIX_TAG: &str = "prefix";
 /// A case about V3's headers: it runs only under V3 signing.
 pub const V3_ONLY_TAG: &str = "v3-only";
 
@@ -1143,13 +1145,20 @@ impl CaseRun<'_> {
 }
 
 /// Why a case does not apply to this profile, if it does not: it pins the reference emulator's
-/// own choices, or it is about one signature version and the run signs with another.
+/// own choices, it is about IPv4 prefixes and the contract has none, or it is about one
+/// signature version and the run signs with another.
 fn skip_reason(case: &Case, profile: &Profile) -> Option<String> {
     let tagged = |tag: &str| case.tags.iter().any(|t| t == tag);
     if tagged(REFERENCE_EMULATOR_TAG) && !profile.reference_emulator {
         return Some(format!(
             "pins a choice of the reference emulator (its DECISIONS.md), not of the contract; profile `{}` is not the reference emulator",
             profile.name
+        ));
+    }
+    if tagged(PREFIX_TAG) && !profile.contract.has_prefixes() {
+        return Some(format!(
+            "about IPv4 prefixes, which the `{}` contract of profile `{}` does not have",
+            profile.contract.name, profile.name
         ));
     }
     let signing = match case.signing {
