@@ -109,6 +109,9 @@ pub struct Contract {
     /// Error codes as the case files spell them (the seed page's spelling) → as this target
     /// spells them. Codes not listed are spelled the same.
     pub code_spellings: BTreeMap<String, String>,
+    /// Largest `N` of `Ipv4Prefix.N` and largest `Ipv4PrefixCount`; 0: this version of the API
+    /// has no IPv4 prefixes (the seed page), and no prefix check applies.
+    pub max_ipv4_prefixes: u32,
 }
 
 impl Contract {
@@ -120,6 +123,7 @@ impl Contract {
             max_list_index: 50,
             instance_types: instance_type_caps(),
             code_spellings: BTreeMap::new(),
+            max_ipv4_prefixes: 0,
         }
     }
 
@@ -134,6 +138,7 @@ impl Contract {
                 "InValidParameter".into(),
                 "InvalidParameter".into(),
             )]),
+            max_ipv4_prefixes: 10,
         }
     }
 
@@ -143,6 +148,11 @@ impl Contract {
             "current" => Some(Contract::current()),
             _ => None,
         }
+    }
+
+    /// Whether this version of the API has IPv4 prefixes.
+    pub fn has_prefixes(&self) -> bool {
+        self.max_ipv4_prefixes > 0
     }
 
     /// How this target spells a code that a case file spells `code`.

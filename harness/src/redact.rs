@@ -90,9 +90,11 @@ impl Redactor {
         // An address a fixture's member gave (`vswitch.outside`) differs by target even where it
         // lies in no block of the profile.
         let fixture_member = expression.contains('.');
+        // A prefix picked free (`vswitch.free_prefix(1)`) is the target's choice as well.
         let target_specific = canonical_ipv4(value)
             .is_some_and(|ip| fixture_member || self.in_blocks(ip))
-            || expression == "unique";
+            || expression == "unique"
+            || (fixture_member && expression.contains(".free_prefix(") && value.contains('/'));
         if target_specific && !self.named.contains_key(value) {
             self.named
                 .insert(value.to_string(), format!("<{expression}>"));

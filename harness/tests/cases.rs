@@ -1,6 +1,7 @@
 //! One test per case file, run against the embedded emulator, with its exchanges compared to the
 //! insta snapshot under `snapshots/` (so `cargo insta review` reviews them, and nextest can
-//! filter and partition the suite). Files under `cases/invalid/` must fail to parse, and their
+//! filter and partition the suite). A case about IPv4 prefixes (tagged `prefix`) runs, and keeps
+//! its reference recording, under `profiles/current.yaml`: the seed contract has no prefixes. Files under `cases/invalid/` must fail to parse, and their
 //! rendered errors are snapshots too. Every file under `snapshots/` must belong to a case.
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,12 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    let profile = Arc::new(Profile::embedded());
+    let profile = if case.tags.iter().any(|tag| tag == runner::PREFIX_TAG) {
+        Profile::load(&workspace().join("profiles/current.yaml"))?
+    } else {
+        Profile::embedded()
+    };
+    let profile = Arc::new(profile);
     let target = EmbeddedTarget::new(&profile);
     let context = CaseContext {
         profile,
@@ -80,7 +86,7 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
         Verdict::Fail | Verdict::ExpectedFailure(_) => {
             let report = SuiteReport {
                 target: "embedded".into(),
-                profile: "embedded".into(),
+                profile: context.profile.name.clone(),
                 outcomes: vec![outcome.clone()],
                 wall: outcome.duration,
                 notes: Vec::new(),

@@ -49,11 +49,25 @@ pub enum Defect {
     MalformedXmlError,
     /// Signatures are required but never compared.
     SignaturesUnchecked,
+    /// A prefix overlapping another ENI's prefix is accepted (row 14 looks at addresses only).
+    PrefixOverlapAccepted,
+    /// An unaligned `Ipv4Prefix.N` (`192.168.0.17/28`) is accepted and stored as written.
+    UnalignedPrefixAccepted,
+    /// Prefixes take no slot of the cap (row 15 counts secondary addresses only).
+    PrefixNotCounted,
+    /// Deleting an ENI frees its addresses but not its prefixes.
+    PrefixNotFreedOnDelete,
+    /// An address inside another ENI's prefix is accepted by address (row 14).
+    AddressInsidePrefixAccepted,
+    /// An address kind and a prefix kind together are accepted (the prefixes win) instead of row 2.
+    PrefixAndAddressMixedAccepted,
+    /// Describe never shows `Ipv4PrefixSets`.
+    PrefixSetMissingFromDescribe,
 }
 
 impl Defect {
     /// Every defect, in the order reports list them.
-    pub const ALL: [Defect; 19] = [
+    pub const ALL: [Defect; 26] = [
         Defect::IpOutsideVswitchAccepted,
         Defect::ReservedAddressHandedOut,
         Defect::DuplicateInOneCall,
@@ -73,7 +87,29 @@ impl Defect {
         Defect::ErrorWithoutRequestId,
         Defect::MalformedXmlError,
         Defect::SignaturesUnchecked,
+        Defect::PrefixOverlapAccepted,
+        Defect::UnalignedPrefixAccepted,
+        Defect::PrefixNotCounted,
+        Defect::PrefixNotFreedOnDelete,
+        Defect::AddressInsidePrefixAccepted,
+        Defect::PrefixAndAddressMixedAccepted,
+        Defect::PrefixSetMissingFromDescribe,
     ];
+
+    /// Whether the defect is about IPv4 prefixes: it shows only under a contract that has them
+    /// (`current`), so a kill matrix must run the suite under such a profile to catch it.
+    pub fn needs_prefixes(self) -> bool {
+        matches!(
+            self,
+            Defect::PrefixOverlapAccepted
+                | Defect::UnalignedPrefixAccepted
+                | Defect::PrefixNotCounted
+                | Defect::PrefixNotFreedOnDelete
+                | Defect::AddressInsidePrefixAccepted
+                | Defect::PrefixAndAddressMixedAccepted
+                | Defect::PrefixSetMissingFromDescribe
+        )
+    }
 
     /// The stable kebab-case name.
     pub fn name(self) -> &'static str {
@@ -97,6 +133,13 @@ impl Defect {
             Defect::ErrorWithoutRequestId => "error-without-request-id",
             Defect::MalformedXmlError => "malformed-xml-error",
             Defect::SignaturesUnchecked => "signatures-unchecked",
+            Defect::PrefixOverlapAccepted => "prefix-overlap-accepted",
+            Defect::UnalignedPrefixAccepted => "unaligned-prefix-accepted",
+            Defect::PrefixNotCounted => "prefix-not-counted",
+            Defect::PrefixNotFreedOnDelete => "prefix-not-freed-on-delete",
+            Defect::AddressInsidePrefixAccepted => "address-inside-prefix-accepted",
+            Defect::PrefixAndAddressMixedAccepted => "prefix-and-address-mixed-accepted",
+            Defect::PrefixSetMissingFromDescribe => "prefix-set-missing-from-describe",
         }
     }
 
@@ -158,6 +201,27 @@ impl Defect {
             Defect::SignaturesUnchecked => {
                 "signature parameters are required but the signature itself is never compared (v1 and V3)"
             }
+            Defect::PrefixOverlapAccepted => {
+                "an Ipv4Prefix.N overlapping a prefix already held is accepted: row 14 for prefixes looks at addresses only"
+            }
+            Defect::UnalignedPrefixAccepted => {
+                "an unaligned Ipv4Prefix.N such as 192.168.0.17/28 is accepted (row 4 checks the shape, not the alignment) and shown as written"
+            }
+            Defect::PrefixNotCounted => {
+                "prefixes take no slot of the cap: row 15 counts secondary addresses only"
+            }
+            Defect::PrefixNotFreedOnDelete => {
+                "deleting an ENI frees its addresses but not its prefixes: their blocks stay in use"
+            }
+            Defect::AddressInsidePrefixAccepted => {
+                "an address inside another ENI's prefix is accepted by address: row 14 for addresses ignores prefixes"
+            }
+            Defect::PrefixAndAddressMixedAccepted => {
+                "an address kind and a prefix kind in one assign are accepted (the prefixes are assigned, the addresses dropped) instead of row 2"
+            }
+            Defect::PrefixSetMissingFromDescribe => {
+                "the Describes never show Ipv4PrefixSets, though the ENI holds prefixes"
+            }
         }
     }
 
@@ -193,7 +257,8 @@ impl FromStr for Defect {
     }
 }
 
-/// The configured defects as a bit set: one load and a mask on the hot path.
+/// The configured defects as a bit set: one load and a mask on the hot path (32 bits: room for
+/// six more defects).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Defects(u32);
 

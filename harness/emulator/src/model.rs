@@ -453,7 +453,9 @@ impl State {
                     for ip in &eni.secondary {
                         vsw.used.remove(&u32::from(*ip));
                     }
-                    for prefix in &eni.prefixes {
+                    // Defect: the prefixes' blocks are never given back.
+                    let frees_prefixes = !self.defects.has(Defect::PrefixNotFreedOnDelete);
+                    for prefix in eni.prefixes.iter().filter(|_| frees_prefixes) {
                         for ip in prefix_range(prefix) {
                             vsw.used.remove(&ip);
                         }

@@ -44,6 +44,7 @@ pub const FIXTURE_MEMBERS: &[&str] = &[
     "host",
     "free",
     "free_count",
+    "free_prefix",
     "first_usable",
     "last_usable",
     "outside",

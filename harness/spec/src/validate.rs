@@ -652,6 +652,18 @@ impl Validator<'_> {
         };
         let setup = self.section(f.get("setup"), "setup");
         let steps_node = self.require(&f, "steps", "the case");
+        for tag in &tags {
+            if let Some(contract) = tag.value.strip_prefix("requires-contract-")
+                && !matches!(contract, "seed" | "current")
+            {
+                self.invalid(
+                    tag.span,
+                    format!("unknown contract `{contract}` in the tag `{}`", tag.value),
+                    "this tag",
+                    Some("write `requires-contract-seed` or `requires-contract-current`; a case about IPv4 prefixes says `prefix` instead".into()),
+                );
+            }
+        }
         let steps = self.section(steps_node, "steps");
         if let Some(n) = steps_node
             && matches!(&n.kind, Kind::Seq(items) if items.is_empty())
@@ -1686,6 +1698,22 @@ impl Validator<'_> {
                             return;
                         }
                         self.check_expr(expr, &case.uses, &visible, &captured_by);
+                        // A prefix picked free needs a contract with prefixes: the tag is what
+                        // skips the case under one without them.
+                        if expr
+                            .member
+                            .as_ref()
+                            .is_some_and(|m| m.name == "free_prefix")
+                            && !case.tags.iter().any(|tag| tag == "prefix")
+                        {
+                            self.invalid(
+                                expr.span,
+                                "`free_prefix` is an IPv4 prefix, which only some contracts have"
+                                    .into(),
+                                "here",
+                                Some("tag the case `prefix`, so that it is skipped under a contract without prefixes (seed)".into()),
+                            );
+                        }
                     }
                 }
                 for (var, _) in &send.capture {
@@ -1784,7 +1812,18 @@ impl Validator<'_> {
                     "write `${{{root}.free(1)}}`: an address free when the step runs, the same one wherever the case writes `free(1)`; `free(2)` is another"
                 )),
             );
-        } else if !matches!(member.name.as_str(), "host" | "free") && member.arg.is_some() {
+        } else if member.name == "free_prefix" && member.arg.is_none_or(|n| n < 1) {
+            self.invalid(
+                expr.span,
+                "`free_prefix` needs a handle number from 1".into(),
+                "here",
+                Some(format!(
+                    "write `${{{root}.free_prefix(1)}}`: an aligned /28 free when the step runs, the same one wherever the case writes `free_prefix(1)`; `${{{root}.free_prefix(1)+5}}` is its sixth address"
+                )),
+            );
+        } else if !matches!(member.name.as_str(), "host" | "free" | "free_prefix")
+            && member.arg.is_some()
+        {
             self.invalid(
                 expr.span,
                 format!("`{}` takes no argument", member.name),

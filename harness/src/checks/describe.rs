@@ -1,6 +1,6 @@
 //! Reading ENIs out of a decoded answer: the one place that knows how `DescribeNetworkInterfaces`
 //! (and `DescribeNetworkInterfaceAttribute`, and `CreateNetworkInterface`) spell an ENI and its
-//! `PrivateIpSets`. The runner's state reads, the fuzzer's oracle and the emulator's fuzz
+//! `PrivateIpSets` and `Ipv4PrefixSets`. The runner's state reads, the fuzzer's oracle and the emulator's fuzz
 //! target all go through it, so they cannot drift apart on what an answer shows.
 //!
 //! Values are kept as the endpoint wrote them (empty strings included): each caller decides
@@ -15,6 +15,9 @@ pub const ENI_LIST: &str = "NetworkInterfaceSets.NetworkInterfaceSet";
 
 /// Where an ENI object keeps its address entries.
 pub const IP_SET_PATH: &[&str] = &["PrivateIpSets", "PrivateIpSet"];
+
+/// Where an ENI object keeps its IPv4 prefix entries (contracts with prefixes).
+pub const PREFIX_SET_PATH: &[&str] = &["Ipv4PrefixSets", "Ipv4PrefixSet"];
 
 /// One address entry of an ENI's `PrivateIpSets`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub struct DescribedEni {
     pub private_ip: Option<String>,
     /// The `PrivateIpSets` entries that carry an address, in the order shown.
     pub ips: Vec<ShownIp>,
+    /// The `Ipv4Prefix` of each `Ipv4PrefixSets` entry that carries one, in the order shown.
+    pub prefixes: Vec<String>,
 }
 
 impl DescribedEni {
@@ -66,6 +71,14 @@ pub fn eni(value: &Value) -> DescribedEni {
             })
         })
         .collect();
+    let prefixes = PREFIX_SET_PATH
+        .iter()
+        .try_fold(value, |at, key| at.get(*key))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|set| text(set, "Ipv4Prefix"))
+        .collect();
     DescribedEni {
         id: text(value, "NetworkInterfaceId"),
         status: text(value, "Status"),
@@ -73,6 +86,7 @@ pub fn eni(value: &Value) -> DescribedEni {
         instance_id: text(value, "InstanceId"),
         private_ip: text(value, "PrivateIpAddress"),
         ips,
+        prefixes,
     }
 }
 
@@ -104,6 +118,9 @@ mod tests {
                 {"PrivateIpAddress": "10.0.0.7", "Primary": "false"},
                 {"Primary": "false"},
                 {"PrivateIpAddress": "", "Primary": true}
+            ]},
+            "Ipv4PrefixSets": {"Ipv4PrefixSet": [
+                {"Ipv4Prefix": "10.0.0.16/28"}, {"Other": "x"}, {"Ipv4Prefix": ""}
             ]}
         });
         let eni = eni(&item);
@@ -112,6 +129,7 @@ mod tests {
         assert!(eni.ips[0].primary);
         // A JSON `true` is not the text the API writes: counted as secondary, not guessed at.
         assert_eq!(eni.secondaries().collect::<Vec<_>>(), ["10.0.0.7", ""]);
+        assert_eq!(eni.prefixes, ["10.0.0.16/28", ""]);
     }
 
     #[test]
@@ -124,6 +142,7 @@ mod tests {
         assert_eq!(shown.len(), 1);
         assert_eq!(shown[0].status.as_deref(), Some("Available"));
         assert!(shown[0].ips.is_empty());
+        assert!(shown[0].prefixes.is_empty());
         let listing = Decoded {
             body: serde_json::json!({"NetworkInterfaceSets": {"NetworkInterfaceSet": []}}),
             ..Decoded::default()

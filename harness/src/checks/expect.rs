@@ -10,6 +10,9 @@ use crate::target::Exchange;
 /// The path in an Assign answer where the assigned addresses are listed.
 pub const ASSIGNED_PATH: &str = "AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress";
 
+/// The path in an Assign answer where the assigned IPv4 prefixes are listed.
+pub const ASSIGNED_PREFIX_PATH: &str = "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
+
 /// A step's expectations with every template evaluated and every code spelled for the target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expectation {

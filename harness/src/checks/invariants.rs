@@ -1,20 +1,26 @@
 //! The IP invariants of the contract, checked on raw observed values: properties of one state
 //! (addresses inside the block, not reserved, unique, under the cap, primaries stable) and of
 //! one transition (a failure changes nothing; an assign adds exactly what it reports; an unassign
-//! removes exactly what it names).
+//! removes exactly what it names). Under a contract with IPv4 prefixes the same functions judge
+//! prefixes too (aligned /28s inside the block, disjoint from every address and prefix of the
+//! VSwitch, one cap slot each, added and removed exactly), so the runner and the fuzzers, which
+//! call them after every mutating step, check prefixes without knowing about them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::observe::Observation;
+use super::expect::{ASSIGNED_PATH, ASSIGNED_PREFIX_PATH};
+use super::observe::{EniView, Observation};
 use super::{
     ASSIGN_ADDS_EXACTLY_REPORTED, ASSIGN_MATCHES_DESCRIBE, CheckInfo, CheckSet, ENI_CAP_RESPECTED,
     FAILED_REQUEST_CHANGES_NOTHING, IP_IN_VSWITCH_CIDR, IP_NOT_RESERVED, IP_UNIQUE_IN_VSWITCH,
-    PRIMARY_IP_STABLE, UNASSIGN_REMOVES_EXACTLY_NAMED,
+    PREFIX_ALIGNED_IN_VSWITCH, PREFIX_DISJOINT_IN_VSWITCH, PRIMARY_IP_STABLE,
+    UNASSIGN_REMOVES_EXACTLY_NAMED,
 };
 use crate::profile::Profile;
+use crate::wire::Decoded;
 
 /// A check that did not hold, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,18 +34,81 @@ pub struct Violation {
 pub enum Mutation {
     /// `client_token`: a retry with a used token answers the first request's addresses again
     /// and allocates nothing (contract row 7).
+    /// `prefixes` (`Ipv4Prefix.N`) and `prefix_count` (`Ipv4PrefixCount`) are what the request
+    /// says, whatever the contract: the checks judge them only under one with prefixes.
     Assign {
         eni: String,
         requested: Vec<String>,
         count: Option<usize>,
+        prefixes: Vec<String>,
+        prefix_count: Option<usize>,
         client_token: Option<String>,
     },
     Unassign {
         eni: String,
         named: Vec<String>,
+        prefixes: Vec<String>,
     },
-    /// Create, attach, detach, delete: only "a failure changes nothing" applies.
+    /// A create: beside "a failure changes nothing", the new ENI holds the prefixes asked for.
+    Create {
+        prefixes: Vec<String>,
+        prefix_count: Option<usize>,
+        client_token: Option<String>,
+    },
+    /// Attach, detach, delete: only "a failure changes nothing" applies.
     Other,
+}
+
+/// What a successful answer says it did: the addresses and prefixes an assign reports, and the
+/// ENI it names (a create's new ENI).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reported {
+    pub addresses: Vec<String>,
+    pub prefixes: Vec<String>,
+    pub eni: Option<String>,
+}
+
+impl Reported {
+    /// Reads an answer: `AssignedPrivateIpAddressesSet`'s `PrivateIpSet` and `Ipv4PrefixSet`,
+    /// and the `NetworkInterfaceId` a create answers.
+    pub fn of(decoded: &Decoded) -> Reported {
+        Reported {
+            addresses: decoded.strings_at(ASSIGNED_PATH),
+            prefixes: decoded.strings_at(ASSIGNED_PREFIX_PATH),
+            eni: decoded
+                .get("NetworkInterfaceId")
+                .and_then(|id| id.as_str())
+                .map(str::to_string),
+        }
+    }
+
+    /// Addresses only, as an answer of the seed contract reports them.
+    pub fn addresses(addresses: Vec<String>) -> Reported {
+        Reported {
+            addresses,
+            ..Reported::default()
+        }
+    }
+}
+
+/// The length of every IPv4 prefix the contract knows.
+pub const PREFIX_LEN: u8 = 28;
+
+/// Parses a prefix the way the contract requires it written: a canonical address, `/28`. The
+/// block may still be unaligned (`192.168.0.17/28`): [`Ipv4Net::trunc`] tells.
+pub fn canonical_prefix(text: &str) -> Option<Ipv4Net> {
+    let (address, len) = text.split_once('/')?;
+    let address = canonical_ipv4(address)?;
+    (len == PREFIX_LEN.to_string()).then_some(())?;
+    Ipv4Net::new(address, PREFIX_LEN).ok()
+}
+
+/// Whether `prefix` holds a reserved address of `cidr`.
+fn holds_reserved(cidr: Ipv4Net, prefix: Ipv4Net) -> bool {
+    let range = u32::from(prefix.network())..=u32::from(prefix.broadcast());
+    range
+        .into_iter()
+        .any(|ip| is_reserved(cidr, Ipv4Addr::from(ip)))
 }
 
 /// The addresses reserved in a block: its first and its last three.
@@ -64,16 +133,20 @@ pub fn check_state(
     checks: &CheckSet,
     primaries: &mut BTreeMap<String, String>,
 ) -> Vec<Violation> {
-    let mut violations = Vec::new();
+    let cidrs: BTreeMap<&str, Ipv4Net> = profile
+        .vswitches()
+        .map(|(_, id, cidr)| (id, cidr))
+        .collect();
+    let mut violations = if checks.prefixes() {
+        prefix_state(observation, &cidrs, checks)
+    } else {
+        Vec::new()
+    };
     let mut report = |check: CheckInfo, message: String| {
         if checks.is_on(check) {
             violations.push(Violation { check, message });
         }
     };
-    let cidrs: BTreeMap<&str, Ipv4Net> = profile
-        .vswitches()
-        .map(|(_, id, cidr)| (id, cidr))
-        .collect();
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
 
     for eni in observation.enis.values() {
@@ -131,17 +204,26 @@ pub fn check_state(
                 .and_then(|instance_type| profile.contract.secondary_cap(instance_type)),
             _ => None,
         };
+        // Each prefix takes one slot of the cap, where the contract has prefixes.
+        let prefixes = if checks.prefixes() {
+            eni.prefixes.len()
+        } else {
+            0
+        };
         if let Some(cap) = cap
-            && eni.secondaries.len() > cap as usize
+            && eni.secondaries.len() + prefixes > cap as usize
         {
+            let held = if prefixes > 0 {
+                format!(
+                    "{} secondary addresses and {prefixes} prefixes",
+                    eni.secondaries.len()
+                )
+            } else {
+                format!("{} secondary addresses", eni.secondaries.len())
+            };
             report(
                 ENI_CAP_RESPECTED,
-                format!(
-                    "{} ({}) holds {} secondary addresses; the cap is {cap}",
-                    eni.id,
-                    eni.status,
-                    eni.secondaries.len()
-                ),
+                format!("{} ({}) holds {held}; the cap is {cap}", eni.id, eni.status),
             );
         }
     }
@@ -160,6 +242,102 @@ pub fn check_state(
     violations
 }
 
+/// The prefix invariants of one state: each prefix a canonical aligned /28 inside its VSwitch
+/// block holding no reserved address; within a VSwitch no address inside a prefix and no two
+/// prefixes overlapping (an ENI's own addresses and prefixes included).
+fn prefix_state(
+    observation: &Observation,
+    cidrs: &BTreeMap<&str, Ipv4Net>,
+    checks: &CheckSet,
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let mut report = |check: CheckInfo, message: String| {
+        if checks.is_on(check) {
+            violations.push(Violation { check, message });
+        }
+    };
+    // Per VSwitch: the blocks held (prefix as written, its block, holder) and the addresses.
+    type Held<'o> = (Vec<(&'o str, Ipv4Net, &'o str)>, Vec<(Ipv4Addr, &'o str)>);
+    let mut by_vswitch: BTreeMap<&str, Held<'_>> = BTreeMap::new();
+    for eni in observation.enis.values() {
+        let held = by_vswitch.entry(eni.vswitch_id.as_str()).or_default();
+        for address in eni.primary.iter().chain(eni.secondaries.iter()) {
+            if let Some(ip) = canonical_ipv4(address) {
+                held.1.push((ip, eni.id.as_str()));
+            }
+        }
+        for text in &eni.prefixes {
+            let Some(prefix) = canonical_prefix(text) else {
+                report(
+                    PREFIX_ALIGNED_IN_VSWITCH,
+                    format!(
+                        "{} holds the prefix `{text}`, which is not a canonical IPv4 /28",
+                        eni.id
+                    ),
+                );
+                continue;
+            };
+            if prefix.trunc() != prefix {
+                report(
+                    PREFIX_ALIGNED_IN_VSWITCH,
+                    format!(
+                        "{} holds the prefix {text}, which is not aligned (the block is {})",
+                        eni.id,
+                        prefix.trunc()
+                    ),
+                );
+            }
+            let block = prefix.trunc();
+            held.0.push((text.as_str(), block, eni.id.as_str()));
+            let Some(cidr) = cidrs.get(eni.vswitch_id.as_str()) else {
+                continue;
+            };
+            if !cidr.contains(&block) {
+                report(
+                    PREFIX_ALIGNED_IN_VSWITCH,
+                    format!(
+                        "{} holds the prefix {text}, outside its VSwitch block {cidr}",
+                        eni.id
+                    ),
+                );
+            } else if holds_reserved(*cidr, block) {
+                report(
+                    PREFIX_ALIGNED_IN_VSWITCH,
+                    format!(
+                        "{} holds the prefix {text}, which holds a reserved address of {cidr}",
+                        eni.id
+                    ),
+                );
+            }
+        }
+    }
+    for (vswitch, (prefixes, addresses)) in &by_vswitch {
+        for (i, (text, block, holder)) in prefixes.iter().enumerate() {
+            for (other_text, other, other_holder) in &prefixes[i + 1..] {
+                if block.contains(other) || other.contains(block) {
+                    report(
+                        PREFIX_DISJOINT_IN_VSWITCH,
+                        format!(
+                            "the prefixes {text} of {holder} and {other_text} of {other_holder} overlap in VSwitch {vswitch}"
+                        ),
+                    );
+                }
+            }
+            for (ip, address_holder) in addresses {
+                if block.contains(ip) {
+                    report(
+                        PREFIX_DISJOINT_IN_VSWITCH,
+                        format!(
+                            "{ip} of {address_holder} lies inside the prefix {text} of {holder} in VSwitch {vswitch}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    violations
+}
+
 /// Properties of one transition: the state before a mutating request, its outcome, the state
 /// after. `succeeded` is false for an error answer; a transport failure is an unknown outcome and
 /// is not checked here.
@@ -168,13 +346,21 @@ pub fn check_transition(
     after: &Observation,
     mutation: &Mutation,
     succeeded: bool,
-    reported: &[String],
+    reported: &Reported,
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
     let mut report = |check: CheckInfo, message: String| {
         if checks.is_on(check) {
             violations.push(Violation { check, message });
+        }
+    };
+    // Prefixes as the checks see them: none at all under a contract without them.
+    let prefixes_of = |eni: &EniView| -> BTreeSet<String> {
+        if checks.prefixes() {
+            eni.prefix_set()
+        } else {
+            BTreeSet::new()
         }
     };
     if !succeeded {
@@ -198,6 +384,14 @@ pub fn check_transition(
                         ),
                     )
                 }
+                Some(new) if prefixes_of(new) != prefixes_of(old) => report(
+                    FAILED_REQUEST_CHANGES_NOTHING,
+                    format!(
+                        "{id}'s prefixes changed after a failed request: {} → {}",
+                        list(&prefixes_of(old)),
+                        list(&prefixes_of(new))
+                    ),
+                ),
                 Some(_) => {}
             }
         }
@@ -224,12 +418,47 @@ pub fn check_transition(
                 );
                 return violations;
             };
-            let reported: BTreeSet<String> = reported.iter().cloned().collect();
+            let reported_prefixes: BTreeSet<String> = if checks.prefixes() {
+                reported.prefixes.iter().cloned().collect()
+            } else {
+                BTreeSet::new()
+            };
+            let reported: BTreeSet<String> = reported.addresses.iter().cloned().collect();
             // A replay may report addresses unassigned since the first request: what tells it
             // apart is that a token was given and nothing changed.
-            let replay = client_token.is_some() && new.secondary_set() == old.secondary_set();
+            let replay = client_token.is_some()
+                && new.secondary_set() == old.secondary_set()
+                && prefixes_of(new) == prefixes_of(old);
             if replay {
                 return violations;
+            }
+            let reused: Vec<_> = reported_prefixes
+                .intersection(&prefixes_of(old))
+                .cloned()
+                .collect();
+            if !reused.is_empty() {
+                report(
+                    ASSIGN_MATCHES_DESCRIBE,
+                    format!(
+                        "the assign reported the prefixes {} as new, but {eni} held them already",
+                        reused.join(", ")
+                    ),
+                );
+            }
+            let expected: BTreeSet<String> = prefixes_of(old)
+                .union(&reported_prefixes)
+                .cloned()
+                .collect();
+            if prefixes_of(new) != expected {
+                report(
+                    ASSIGN_MATCHES_DESCRIBE,
+                    format!(
+                        "after the assign {eni} holds the prefixes {}, but it held {} and the assign reported {}",
+                        list(&prefixes_of(new)),
+                        list(&prefixes_of(old)),
+                        list(&reported_prefixes)
+                    ),
+                );
             }
             let reused: Vec<_> = reported
                 .intersection(&old.secondary_set())
@@ -258,7 +487,11 @@ pub fn check_transition(
                 );
             }
         }
-        Mutation::Unassign { eni, named } => {
+        Mutation::Unassign {
+            eni,
+            named,
+            prefixes,
+        } => {
             let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
                 report(
                     UNASSIGN_REMOVES_EXACTLY_NAMED,
@@ -280,6 +513,49 @@ pub fn check_transition(
                     ),
                 );
             }
+            let named: BTreeSet<String> = prefixes.iter().cloned().collect();
+            let expected: BTreeSet<String> = prefixes_of(old).difference(&named).cloned().collect();
+            if checks.prefixes() && prefixes_of(new) != expected {
+                report(
+                    UNASSIGN_REMOVES_EXACTLY_NAMED,
+                    format!(
+                        "after unassigning the prefixes {} {eni} holds the prefixes {}; expected {}",
+                        list(&named),
+                        list(&prefixes_of(new)),
+                        list(&expected)
+                    ),
+                );
+            }
+        }
+        Mutation::Create {
+            prefixes,
+            prefix_count,
+            ..
+        } => {
+            // A replayed create names an ENI that existed before: the first answer, not news.
+            let created = reported
+                .eni
+                .as_deref()
+                .filter(|id| !before.enis.contains_key(*id))
+                .and_then(|id| after.enis.get(id));
+            if let (true, Some(new)) = (checks.prefixes(), created) {
+                let held = prefixes_of(new);
+                let asked: BTreeSet<String> = prefixes.iter().cloned().collect();
+                let wrong = match prefix_count {
+                    Some(count) => (held.len() != *count).then(|| format!("{count} prefixes")),
+                    None => (held != asked).then(|| list(&asked)),
+                };
+                if let Some(asked) = wrong {
+                    report(
+                        ASSIGN_ADDS_EXACTLY_REPORTED,
+                        format!(
+                            "the create asked for {asked}; the new {} holds the prefixes {}",
+                            new.id,
+                            list(&held)
+                        ),
+                    );
+                }
+            }
         }
         Mutation::Other => {}
     }
@@ -289,11 +565,15 @@ pub fn check_transition(
 /// What a successful assign answer must say about itself, from the request alone.
 pub fn check_assign_report(
     mutation: &Mutation,
-    reported: &[String],
+    reported: &Reported,
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let Mutation::Assign {
-        requested, count, ..
+        requested,
+        count,
+        prefixes,
+        prefix_count,
+        ..
     } = mutation
     else {
         return Vec::new();
@@ -301,6 +581,11 @@ pub fn check_assign_report(
     if !checks.is_on(ASSIGN_ADDS_EXACTLY_REPORTED) {
         return Vec::new();
     }
+    if checks.prefixes() && (!prefixes.is_empty() || prefix_count.is_some()) {
+        return check_prefix_report(prefixes, *prefix_count, reported);
+    }
+    let reported_prefixes = &reported.prefixes;
+    let reported = &reported.addresses;
     let distinct: BTreeSet<String> = reported.iter().cloned().collect();
     let mut violations = Vec::new();
     let mut report = |message: String| {
@@ -332,6 +617,61 @@ pub fn check_assign_report(
                 list(&distinct)
             ));
         }
+    }
+    if checks.prefixes() && !reported_prefixes.is_empty() {
+        report(format!(
+            "asked for addresses, the assign reported the prefixes {}",
+            reported_prefixes.join(", ")
+        ));
+    }
+    violations
+}
+
+/// What a successful prefix assign must report: the requested prefixes, or `count` distinct
+/// ones, and no address.
+fn check_prefix_report(
+    requested: &[String],
+    count: Option<usize>,
+    reported: &Reported,
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let mut report = |message: String| {
+        violations.push(Violation {
+            check: ASSIGN_ADDS_EXACTLY_REPORTED,
+            message,
+        })
+    };
+    let shown = &reported.prefixes;
+    let distinct: BTreeSet<String> = shown.iter().cloned().collect();
+    if distinct.len() != shown.len() {
+        report(format!(
+            "the assign reported a prefix twice: {}",
+            shown.join(", ")
+        ));
+    }
+    match count {
+        Some(count) if shown.len() != count => report(format!(
+            "asked for {count} prefixes, the assign reported {}: {}",
+            shown.len(),
+            list(&distinct)
+        )),
+        Some(_) => {}
+        None => {
+            let requested: BTreeSet<String> = requested.iter().cloned().collect();
+            if requested != distinct {
+                report(format!(
+                    "asked for the prefixes {}, the assign reported {}",
+                    list(&requested),
+                    list(&distinct)
+                ));
+            }
+        }
+    }
+    if !reported.addresses.is_empty() {
+        report(format!(
+            "asked for prefixes, the assign reported the addresses {}",
+            reported.addresses.join(", ")
+        ));
     }
     violations
 }
@@ -389,6 +729,7 @@ mod tests {
             instance_id: None,
             primary: Some(primary.into()),
             secondaries: secondaries.iter().map(|s| s.to_string()).collect(),
+            prefixes: Vec::new(),
         }
     }
 
@@ -471,7 +812,7 @@ mod tests {
             &after,
             &Mutation::Other,
             false,
-            &[],
+            &Reported::default(),
             &CheckSet::default(),
         );
         assert_eq!(names(&found), ["failed_request_changes_nothing"]);
@@ -480,7 +821,7 @@ mod tests {
             &before,
             &Mutation::Other,
             false,
-            &[],
+            &Reported::default(),
             &CheckSet::default(),
         );
         assert!(same.is_empty());
@@ -504,9 +845,11 @@ mod tests {
             eni: "eni-a".into(),
             requested: vec![],
             count: Some(1),
+            prefixes: vec![],
+            prefix_count: None,
             client_token: None,
         };
-        let reported = vec!["192.168.0.21".to_string()];
+        let reported = Reported::addresses(vec!["192.168.0.21".to_string()]);
         let found = check_transition(
             &before,
             &after,
@@ -517,7 +860,7 @@ mod tests {
         );
         assert_eq!(names(&found), ["assign_matches_describe"]);
         assert!(check_assign_report(&assign, &reported, &CheckSet::default()).is_empty());
-        let two = vec!["192.168.0.21".to_string(), "192.168.0.22".to_string()];
+        let two = Reported::addresses(vec!["192.168.0.21".to_string(), "192.168.0.22".to_string()]);
         assert_eq!(
             names(&check_assign_report(&assign, &two, &CheckSet::default())),
             ["assign_adds_exactly_reported"]
@@ -532,11 +875,13 @@ mod tests {
             "192.168.0.10",
             &["192.168.0.21"],
         )]);
-        let reported = vec!["192.168.0.21".to_string()];
+        let reported = Reported::addresses(vec!["192.168.0.21".to_string()]);
         let retry = Mutation::Assign {
             eni: "eni-a".into(),
             requested: vec![],
             count: Some(1),
+            prefixes: vec![],
+            prefix_count: None,
             client_token: Some("t".into()),
         };
         assert!(
@@ -554,6 +899,8 @@ mod tests {
             eni: "eni-a".into(),
             requested: vec![],
             count: Some(1),
+            prefixes: vec![],
+            prefix_count: None,
             client_token: None,
         };
         assert_eq!(
@@ -578,6 +925,302 @@ mod tests {
         assert_eq!(
             names(&check_disjoint_reports(&reports, &CheckSet::default())),
             ["ip_unique_in_vswitch"]
+        );
+    }
+
+    fn with_prefixes(mut view: EniView, prefixes: &[&str]) -> EniView {
+        view.prefixes = prefixes.iter().map(|p| p.to_string()).collect();
+        view
+    }
+
+    fn current() -> (Profile, CheckSet) {
+        let mut profile = Profile::embedded();
+        profile.contract = crate::profile::Contract::current();
+        let checks = CheckSet::default().under(&profile.contract);
+        (profile, checks)
+    }
+
+    fn state_names(state: &Observation) -> Vec<&'static str> {
+        let (profile, checks) = current();
+        check_state(state, &profile, &checks, &mut BTreeMap::new())
+            .iter()
+            .map(|v| v.check.name)
+            .collect()
+    }
+
+    #[test]
+    fn canonical_prefixes_only() {
+        assert!(canonical_prefix("192.168.0.16/28").is_some());
+        for bad in [
+            "192.168.0.16/27",
+            "192.168.0.016/28",
+            "192.168.0.16",
+            " 192.168.0.16/28",
+        ] {
+            assert!(canonical_prefix(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_must_be_aligned_inside_and_free_of_reserved_addresses() {
+        let good = with_prefixes(
+            eni("eni-a", "Available", "192.168.0.10", &[]),
+            &["192.168.0.16/28"],
+        );
+        assert!(state_names(&observation(vec![good])).is_empty());
+        for bad in [
+            "192.168.0.17/28",
+            "192.168.1.16/28",
+            "192.168.0.0/28",
+            "192.168.0.240/28",
+            "192.168.0.16/27",
+        ] {
+            let view = with_prefixes(eni("eni-a", "Available", "192.168.0.100", &[]), &[bad]);
+            assert_eq!(
+                state_names(&observation(vec![view])),
+                ["prefix_aligned_in_vswitch"],
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn addresses_and_prefixes_of_a_vswitch_are_disjoint() {
+        let own = with_prefixes(
+            eni("eni-a", "Available", "192.168.0.10", &["192.168.0.20"]),
+            &["192.168.0.16/28"],
+        );
+        assert_eq!(
+            state_names(&observation(vec![own])),
+            ["prefix_disjoint_in_vswitch"]
+        );
+        let a = with_prefixes(
+            eni("eni-a", "Available", "192.168.0.10", &[]),
+            &["192.168.0.32/28"],
+        );
+        let b = with_prefixes(
+            eni("eni-b", "Available", "192.168.0.11", &[]),
+            &["192.168.0.32/28"],
+        );
+        assert_eq!(
+            state_names(&observation(vec![a.clone(), b])),
+            ["prefix_disjoint_in_vswitch"]
+        );
+        let c = eni("eni-c", "Available", "192.168.0.33", &[]);
+        assert_eq!(
+            state_names(&observation(vec![a.clone(), c])),
+            ["prefix_disjoint_in_vswitch"]
+        );
+        // Under the seed contract prefixes are not judged at all.
+        let twice = observation(vec![
+            a.clone(),
+            with_prefixes(a.clone(), &["192.168.0.17/28"]),
+        ]);
+        assert!(
+            check_state(
+                &twice,
+                &Profile::embedded(),
+                &CheckSet::default(),
+                &mut BTreeMap::new()
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_cap_counts_prefixes() {
+        let many: Vec<String> = (20..60).map(|i| format!("192.168.0.{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let view = eni("eni-a", "Available", "192.168.0.10", &many);
+        let prefixes = [
+            "192.168.0.64/28",
+            "192.168.0.80/28",
+            "192.168.0.96/28",
+            "192.168.0.112/28",
+            "192.168.0.128/28",
+            "192.168.0.144/28",
+            "192.168.0.160/28",
+            "192.168.0.176/28",
+            "192.168.0.192/28",
+        ];
+        let at_cap = with_prefixes(view.clone(), &prefixes);
+        assert!(state_names(&observation(vec![at_cap])).is_empty());
+        let mut over = prefixes.to_vec();
+        over.push("192.168.0.208/28");
+        let over_cap = with_prefixes(view, &over);
+        assert_eq!(
+            state_names(&observation(vec![over_cap])),
+            ["eni_cap_respected"]
+        );
+    }
+
+    fn prefix_assign(prefixes: &[&str], count: Option<usize>) -> Mutation {
+        Mutation::Assign {
+            eni: "eni-a".into(),
+            requested: vec![],
+            count: None,
+            prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            prefix_count: count,
+            client_token: None,
+        }
+    }
+
+    fn reported_prefixes(prefixes: &[&str]) -> Reported {
+        Reported {
+            prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            ..Reported::default()
+        }
+    }
+
+    #[test]
+    fn a_failed_request_changes_no_prefix() {
+        let (_, checks) = current();
+        let before = observation(vec![eni("eni-a", "Available", "192.168.0.10", &[])]);
+        let after = observation(vec![with_prefixes(
+            eni("eni-a", "Available", "192.168.0.10", &[]),
+            &["192.168.0.16/28"],
+        )]);
+        let failed = |checks: &CheckSet| {
+            check_transition(
+                &before,
+                &after,
+                &prefix_assign(&["192.168.0.16/28"], None),
+                false,
+                &Reported::default(),
+                checks,
+            )
+        };
+        assert_eq!(names(&failed(&checks)), ["failed_request_changes_nothing"]);
+        assert!(failed(&CheckSet::default()).is_empty());
+    }
+
+    #[test]
+    fn a_prefix_assign_reports_and_adds_exactly_what_it_asked() {
+        let (_, checks) = current();
+        let asked = prefix_assign(&["192.168.0.16/28"], None);
+        assert!(
+            check_assign_report(&asked, &reported_prefixes(&["192.168.0.16/28"]), &checks)
+                .is_empty()
+        );
+        assert_eq!(
+            names(&check_assign_report(
+                &asked,
+                &reported_prefixes(&["192.168.0.32/28"]),
+                &checks
+            )),
+            ["assign_adds_exactly_reported"]
+        );
+        let counted = prefix_assign(&[], Some(2));
+        assert_eq!(
+            names(&check_assign_report(
+                &counted,
+                &reported_prefixes(&["192.168.0.32/28"]),
+                &checks
+            )),
+            ["assign_adds_exactly_reported"]
+        );
+        let mixed = Reported {
+            addresses: vec!["192.168.0.40".into()],
+            ..reported_prefixes(&["192.168.0.16/28"])
+        };
+        assert_eq!(
+            names(&check_assign_report(&asked, &mixed, &checks)),
+            ["assign_adds_exactly_reported"]
+        );
+
+        let before = observation(vec![eni("eni-a", "Available", "192.168.0.10", &[])]);
+        let shown = |prefixes: &[&str]| {
+            observation(vec![with_prefixes(
+                eni("eni-a", "Available", "192.168.0.10", &[]),
+                prefixes,
+            )])
+        };
+        let reported = reported_prefixes(&["192.168.0.16/28"]);
+        let agrees = shown(&["192.168.0.16/28"]);
+        assert!(check_transition(&before, &agrees, &asked, true, &reported, &checks).is_empty());
+        for disagrees in [shown(&[]), shown(&["192.168.0.16/28", "192.168.0.32/28"])] {
+            assert_eq!(
+                names(&check_transition(
+                    &before, &disagrees, &asked, true, &reported, &checks
+                )),
+                ["assign_matches_describe"]
+            );
+        }
+    }
+
+    #[test]
+    fn an_unassign_removes_exactly_the_named_prefixes() {
+        let (_, checks) = current();
+        let held = |prefixes: &[&str]| {
+            observation(vec![with_prefixes(
+                eni("eni-a", "Available", "192.168.0.10", &[]),
+                prefixes,
+            )])
+        };
+        let before = held(&["192.168.0.16/28", "192.168.0.32/28"]);
+        let unassign = Mutation::Unassign {
+            eni: "eni-a".into(),
+            named: vec![],
+            prefixes: vec!["192.168.0.16/28".into()],
+        };
+        let right = held(&["192.168.0.32/28"]);
+        assert!(
+            check_transition(
+                &before,
+                &right,
+                &unassign,
+                true,
+                &Reported::default(),
+                &checks
+            )
+            .is_empty()
+        );
+        for wrong in [held(&[]), before.clone()] {
+            assert_eq!(
+                names(&check_transition(
+                    &before,
+                    &wrong,
+                    &unassign,
+                    true,
+                    &Reported::default(),
+                    &checks
+                )),
+                ["unassign_removes_exactly_named"]
+            );
+        }
+    }
+
+    #[test]
+    fn a_create_holds_the_prefixes_it_asked_for() {
+        let (_, checks) = current();
+        let before = observation(vec![]);
+        let after = |prefixes: &[&str]| {
+            observation(vec![with_prefixes(
+                eni("eni-new", "Available", "192.168.0.10", &[]),
+                prefixes,
+            )])
+        };
+        let create = Mutation::Create {
+            prefixes: vec![],
+            prefix_count: Some(2),
+            client_token: None,
+        };
+        let reported = Reported {
+            eni: Some("eni-new".into()),
+            ..Reported::default()
+        };
+        let two = after(&["192.168.0.16/28", "192.168.0.32/28"]);
+        assert!(check_transition(&before, &two, &create, true, &reported, &checks).is_empty());
+        assert_eq!(
+            names(&check_transition(
+                &before,
+                &after(&["192.168.0.16/28"]),
+                &create,
+                true,
+                &reported,
+                &checks
+            )),
+            ["assign_adds_exactly_reported"]
         );
     }
 }

@@ -33,11 +33,13 @@ checks! {
     IP_NOT_RESERVED = "ip_not_reserved": "No ENI holds a reserved address (the first of the block and the last three).";
     IP_UNIQUE_IN_VSWITCH = "ip_unique_in_vswitch": "No address is held by two ENIs of one VSwitch, nor twice by one ENI, nor handed out twice at once.";
     PRIMARY_IP_STABLE = "primary_ip_stable": "An ENI's primary address never changes while the ENI exists.";
-    ENI_CAP_RESPECTED = "eni_cap_respected": "Secondary addresses never exceed the cap for the ENI's state and instance type.";
-    FAILED_REQUEST_CHANGES_NOTHING = "failed_request_changes_nothing": "A request that failed left every address where it was.";
-    ASSIGN_ADDS_EXACTLY_REPORTED = "assign_adds_exactly_reported": "A successful assign reports exactly the requested addresses, or `count` new ones.";
-    ASSIGN_MATCHES_DESCRIBE = "assign_matches_describe": "After an assign, DescribeNetworkInterfaces shows exactly the old addresses plus the reported ones.";
-    UNASSIGN_REMOVES_EXACTLY_NAMED = "unassign_removes_exactly_named": "A successful unassign removes exactly the named addresses.";
+    PREFIX_ALIGNED_IN_VSWITCH = "prefix_aligned_in_vswitch": "Every IPv4 prefix on an ENI is an aligned /28 inside its VSwitch CIDR block holding no reserved address (contracts with prefixes).";
+    PREFIX_DISJOINT_IN_VSWITCH = "prefix_disjoint_in_vswitch": "Within a VSwitch no address lies inside a prefix and no two prefixes overlap (contracts with prefixes).";
+    ENI_CAP_RESPECTED = "eni_cap_respected": "Secondary addresses (plus prefixes, one slot each, where the contract has them) never exceed the cap for the ENI's state and instance type.";
+    FAILED_REQUEST_CHANGES_NOTHING = "failed_request_changes_nothing": "A request that failed left every address and prefix where it was.";
+    ASSIGN_ADDS_EXACTLY_REPORTED = "assign_adds_exactly_reported": "A successful assign reports exactly the requested addresses or prefixes, or `count` new ones; a create with prefixes holds exactly those asked for.";
+    ASSIGN_MATCHES_DESCRIBE = "assign_matches_describe": "After an assign, DescribeNetworkInterfaces shows exactly the old addresses and prefixes plus the reported ones.";
+    UNASSIGN_REMOVES_EXACTLY_NAMED = "unassign_removes_exactly_named": "A successful unassign removes exactly the named addresses or prefixes.";
     NO_LEAKS = "no_leaks": "Every ENI a case created is gone (or Deleting) once its teardown ran.";
 }
 
@@ -50,6 +52,9 @@ pub fn by_name(name: &str) -> Option<CheckInfo> {
 #[derive(Debug, Clone, Default)]
 pub struct CheckSet {
     disabled: Vec<&'static str>,
+    /// Whether the target's contract has IPv4 prefixes: only then do the checks look at them,
+    /// so that verdicts under the seed contract stay what they were.
+    prefixes: bool,
 }
 
 impl CheckSet {
@@ -72,7 +77,21 @@ impl CheckSet {
                 }
             }
         }
-        Ok(CheckSet { disabled })
+        Ok(CheckSet {
+            disabled,
+            prefixes: false,
+        })
+    }
+
+    /// The same checks, judging prefixes as `contract` has them (or not at all).
+    pub fn under(mut self, contract: &crate::profile::Contract) -> CheckSet {
+        self.prefixes = contract.has_prefixes();
+        self
+    }
+
+    /// Whether the checks judge IPv4 prefixes.
+    pub fn prefixes(&self) -> bool {
+        self.prefixes
     }
 
     pub fn is_on(&self, check: CheckInfo) -> bool {
@@ -85,6 +104,8 @@ impl CheckSet {
             IP_IN_VSWITCH_CIDR,
             IP_NOT_RESERVED,
             IP_UNIQUE_IN_VSWITCH,
+            PREFIX_ALIGNED_IN_VSWITCH,
+            PREFIX_DISJOINT_IN_VSWITCH,
             PRIMARY_IP_STABLE,
             ENI_CAP_RESPECTED,
             FAILED_REQUEST_CHANGES_NOTHING,

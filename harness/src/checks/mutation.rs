@@ -1,4 +1,5 @@
-//! What a mutating request asks for, read from the request as sent: the one mapping from a
+//! What a mutating request asks for (addresses, and under a contract with them IPv4 prefixes),
+//! read from the request as sent: the one mapping from a
 //! request to the [`Mutation`] the transition checks compare against. The scenario runner and
 //! the sequence fuzzer both use it, so a request means the same to both.
 
@@ -28,17 +29,32 @@ pub fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
         .filter(|(key, _)| is_address_list_key(key))
         .map(|(_, value)| value.clone())
         .collect();
+    let prefixes: Vec<String> = params
+        .iter()
+        .filter(|(key, _)| is_list_key(key, "Ipv4Prefix."))
+        .map(|(_, value)| value.clone())
+        .collect();
+    let prefix_count = param("Ipv4PrefixCount").and_then(|count| count_value(&count));
+    let client_token = param("ClientToken").filter(|token| !token.is_empty());
     let eni = param("NetworkInterfaceId").unwrap_or_default();
     match action {
         "AssignPrivateIpAddresses" => Mutation::Assign {
             eni,
             requested: addresses,
             count: param("SecondaryPrivateIpAddressCount").and_then(|count| count_value(&count)),
-            client_token: param("ClientToken").filter(|token| !token.is_empty()),
+            prefixes,
+            prefix_count,
+            client_token,
         },
         "UnassignPrivateIpAddresses" => Mutation::Unassign {
             eni,
             named: addresses,
+            prefixes,
+        },
+        "CreateNetworkInterface" => Mutation::Create {
+            prefixes,
+            prefix_count,
+            client_token,
         },
         _ => Mutation::Other,
     }
@@ -58,7 +74,13 @@ pub fn count_value(text: &str) -> Option<usize> {
 
 /// `PrivateIpAddress.N` with a well-formed `N` (no leading zero).
 fn is_address_list_key(key: &str) -> bool {
-    key.strip_prefix("PrivateIpAddress.").is_some_and(|index| {
+    is_list_key(key, "PrivateIpAddress.")
+}
+
+/// `<list>N` with a well-formed `N` (no leading zero): `list` is `PrivateIpAddress.` or
+/// `Ipv4Prefix.`.
+fn is_list_key(key: &str, list: &str) -> bool {
+    key.strip_prefix(list).is_some_and(|index| {
         !index.is_empty() && !index.starts_with('0') && index.bytes().all(|b| b.is_ascii_digit())
     })
 }
@@ -95,6 +117,8 @@ mod tests {
                 eni: "eni-1".into(),
                 requested: vec!["10.0.0.5".into(), "10.0.0.7".into()],
                 count: Some(2),
+                prefixes: vec![],
+                prefix_count: None,
                 client_token: None,
             }
         );
@@ -106,6 +130,43 @@ mod tests {
         assert_eq!(
             mutation_of("DeleteNetworkInterface", &retry),
             Mutation::Other
+        );
+    }
+
+    #[test]
+    fn prefixes_are_read_on_assign_unassign_and_create() {
+        let sent = request(
+            &[
+                ("NetworkInterfaceId", "eni-1"),
+                ("Ipv4Prefix.1", "10.0.0.16/28"),
+                ("Ipv4Prefix.01", "10.0.0.32/28"),
+                ("Ipv4PrefixCount", "2"),
+            ],
+            Some("Ipv4Prefix.2=10.0.0.48%2F28"),
+        );
+        let Mutation::Assign {
+            prefixes,
+            prefix_count,
+            requested,
+            ..
+        } = mutation_of("AssignPrivateIpAddresses", &sent)
+        else {
+            panic!("an assign");
+        };
+        assert_eq!(prefixes, ["10.0.0.16/28", "10.0.0.48/28"]);
+        assert_eq!(prefix_count, Some(2));
+        assert!(requested.is_empty());
+        assert!(matches!(
+            mutation_of("UnassignPrivateIpAddresses", &sent),
+            Mutation::Unassign { prefixes, named, .. } if prefixes.len() == 2 && named.is_empty()
+        ));
+        assert_eq!(
+            mutation_of("CreateNetworkInterface", &sent),
+            Mutation::Create {
+                prefixes: vec!["10.0.0.16/28".into(), "10.0.0.48/28".into()],
+                prefix_count: Some(2),
+                client_token: None,
+            }
         );
     }
 

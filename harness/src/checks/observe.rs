@@ -1,5 +1,6 @@
 //! Reading a target's state back: every ENI of the VSwitches a case uses, through paged
-//! `DescribeNetworkInterfaces`, as the raw values the invariant checks compare.
+//! `DescribeNetworkInterfaces`, as the raw values the invariant checks compare: addresses and,
+//! where the target shows them, IPv4 prefixes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,11 +26,18 @@ pub struct EniView {
     /// Secondary addresses in the order the target listed them; repeats kept so that an ENI
     /// holding one address twice can be caught.
     pub secondaries: Vec<String>,
+    /// IPv4 prefixes (`a.b.c.d/28`) in the order the target listed them, repeats kept; empty
+    /// where the target shows none (and always under a contract without prefixes).
+    pub prefixes: Vec<String>,
 }
 
 impl EniView {
     pub fn secondary_set(&self) -> BTreeSet<String> {
         self.secondaries.iter().cloned().collect()
+    }
+
+    pub fn prefix_set(&self) -> BTreeSet<String> {
+        self.prefixes.iter().cloned().collect()
     }
 }
 
@@ -127,6 +135,11 @@ fn eni_view(set: &serde_json::Value) -> Option<EniView> {
         instance_id: non_empty(shown.instance_id),
         primary,
         secondaries,
+        prefixes: shown
+            .prefixes
+            .into_iter()
+            .filter(|prefix| !prefix.is_empty())
+            .collect(),
     })
 }
 
@@ -143,9 +156,11 @@ mod tests {
                 {"PrivateIpAddress": "10.0.0.2", "Primary": "true"},
                 {"PrivateIpAddress": "10.0.0.7", "Primary": "false"},
                 {"PrivateIpAddress": "10.0.0.7", "Primary": "false"}
-            ]}
+            ]},
+            "Ipv4PrefixSets": {"Ipv4PrefixSet": [{"Ipv4Prefix": "10.0.0.16/28"}, {"Ipv4Prefix": ""}]}
         });
         let view = eni_view(&set).unwrap();
+        assert_eq!(view.prefixes, ["10.0.0.16/28"]);
         assert_eq!(view.primary.as_deref(), Some("10.0.0.2"));
         assert_eq!(view.secondaries, ["10.0.0.7", "10.0.0.7"]);
         assert_eq!(view.instance_id.as_deref(), Some("i-1"));

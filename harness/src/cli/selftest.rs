@@ -3,6 +3,10 @@
 //! emulator and fails every broken one. Each row says which cases and which checks caught the
 //! defect, or `NOT CAUGHT`.
 //!
+//! Defects about IPv4 prefixes exist only under a contract that has them: their rows run the
+//! suite under `profiles/current.yaml` (over HTTP, `profiles/served.yaml` under the `current`
+//! contract), and a second clean row shows that the suite passes the clean emulator there too.
+//!
 //! With `--over-http` each emulator is served on a loopback port instead, as `eni-harness serve`
 //! runs it (2 s transitions), and the suite reaches it over HTTP with `profiles/served.yaml`,
 //! racing the transition cases: the verdicts a user gets against a served endpoint.
@@ -88,10 +92,13 @@ impl Detection {
     }
 }
 
-/// One row of the matrix: the emulator's defect (`None`: clean) and what each detector found.
+/// One row of the matrix: the emulator's defect (`None`: clean), the contract the suite ran
+/// under, and what each detector found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub defect: Option<Defect>,
+    /// The contract version of the row's profile: `seed`, or `current` for prefix defects.
+    pub contract: String,
     pub detections: Vec<Detection>,
 }
 
@@ -112,7 +119,11 @@ impl Row {
     }
 
     pub fn name(&self) -> &'static str {
-        self.defect.map_or("(none: clean emulator)", Defect::name)
+        match (self.defect, self.contract.as_str()) {
+            (Some(defect), _) => defect.name(),
+            (None, "seed") => "(none: clean emulator)",
+            (None, _) => "(none: clean emulator, contract current)",
+        }
     }
 }
 
@@ -129,25 +140,56 @@ pub struct MatrixOptions {
     pub over_http: bool,
 }
 
-/// The clean row first, then one row per defect, all run at once.
+/// The embedded world under the `current` contract, as `profiles/current.yaml` describes it.
+const CURRENT_PROFILE: &str = include_str!("../../../profiles/current.yaml");
+
+/// The profile a row's suite runs under: the seed contract's, or for prefix defects one whose
+/// contract has prefixes.
+fn row_profile(over_http: bool, prefixes: bool) -> Result<Profile, String> {
+    match (over_http, prefixes) {
+        (false, false) => Ok(Profile::embedded()),
+        (true, false) => Ok(Profile::served()),
+        (false, true) => Profile::parse(CURRENT_PROFILE, "profiles/current.yaml")
+            .map_err(|error| error.to_string()),
+        (true, true) => {
+            let mut profile = Profile::served();
+            profile.contract = crate::profile::Contract::current();
+            profile.name = "served-current".into();
+            Ok(profile)
+        }
+    }
+}
+
+/// The clean rows first (seed, then `current` when a prefix defect is in the matrix), then one
+/// row per defect, all run at once.
 pub async fn kill_matrix(
     cases: &[LoadedCase],
     defects: &[Defect],
     options: &MatrixOptions,
 ) -> Vec<Row> {
-    let profile = Arc::new(if options.over_http {
-        Profile::served()
-    } else {
-        Profile::embedded()
-    });
     let cases: Arc<[LoadedCase]> = cases.into();
-    let rows: Vec<Option<Defect>> = std::iter::once(None)
-        .chain(defects.iter().copied().map(Some))
+    let any_prefixes = defects.iter().any(|d| d.needs_prefixes());
+    let rows: Vec<(Option<Defect>, bool)> = std::iter::once((None, false))
+        .chain(any_prefixes.then_some((None, true)))
+        .chain(defects.iter().map(|d| (Some(*d), d.needs_prefixes())))
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, defect) in rows.iter().copied().enumerate() {
-        let (cases, profile, options) = (Arc::clone(&cases), Arc::clone(&profile), options.clone());
-        tasks.spawn(async move { (index, detect(&cases, &profile, defect, &options).await) });
+    for (index, (defect, prefixes)) in rows.iter().copied().enumerate() {
+        let (cases, options) = (Arc::clone(&cases), options.clone());
+        tasks.spawn(async move {
+            let row = match row_profile(options.over_http, prefixes) {
+                Ok(profile) => detect(&cases, &Arc::new(profile), defect, &options).await,
+                Err(error) => Row {
+                    defect,
+                    contract: if prefixes { "current" } else { "seed" }.into(),
+                    detections: vec![Detection {
+                        error: Some(format!("the row's profile does not load: {error}")),
+                        ..Detection::new("suite")
+                    }],
+                },
+            };
+            (index, row)
+        });
     }
     let mut out: Vec<Option<Row>> = vec![None; rows.len()];
     while let Some(joined) = tasks.join_next().await {
@@ -169,7 +211,7 @@ async fn detect(
     // The clean row runs every case: a false alarm anywhere in the suite must show.
     let stop_early = defect.is_some() && !options.full;
     let suite = if options.over_http {
-        match ServedEmulator::start(defect).await {
+        match ServedEmulator::start(defect, profile).await {
             Ok(served) => {
                 let detection = suite_detector(
                     cases,
@@ -197,7 +239,11 @@ async fn detect(
     if !options.fuzz_time.is_zero() {
         detections.push(fuzz_detector(profile, defect, options.fuzz_time).await);
     }
-    Row { defect, detections }
+    Row {
+        defect,
+        contract: profile.contract.name.clone(),
+        detections,
+    }
 }
 
 /// The reference emulator with a defect (or none) planted, served on a loopback port the OS
@@ -209,20 +255,22 @@ struct ServedEmulator {
 }
 
 impl ServedEmulator {
-    async fn start(defect: Option<Defect>) -> Result<ServedEmulator, String> {
+    async fn start(defect: Option<Defect>, profile: &Profile) -> Result<ServedEmulator, String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|error| error.to_string())?;
         let addr = listener.local_addr().map_err(|error| error.to_string())?;
         let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
         config.defects = defect.into_iter().collect();
+        if profile.contract.has_prefixes() {
+            config.contract = eni_emulator::ContractProfile::current();
+        }
         let emulator = eni_emulator::Emulator::new(config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
             let _ = stopped.await;
         }));
-        let options =
-            HttpTargetOptions::local_emulator(format!("http://{addr}/"), &Profile::served());
+        let options = HttpTargetOptions::local_emulator(format!("http://{addr}/"), profile);
         let target = HttpTarget::new(options).map_err(|error| error.to_string())?;
         Ok(ServedEmulator {
             target: Arc::new(target),
@@ -549,12 +597,27 @@ mod tests {
         };
         let rows = runtime().block_on(kill_matrix(&cases, &Defect::ALL, &options));
         let shown = render(&rows, cases.len(), Duration::ZERO, false);
-        assert_eq!(rows.len(), Defect::ALL.len() + 1);
-        assert!(
-            rows[0].defect.is_none() && rows[0].ok(),
-            "the clean emulator fails cases:\n{shown}"
+        assert_eq!(rows.len(), Defect::ALL.len() + 2);
+        for clean in &rows[..2] {
+            assert!(
+                clean.defect.is_none() && clean.ok(),
+                "the clean emulator fails cases:\n{shown}"
+            );
+        }
+        assert_eq!(
+            [rows[0].contract.as_str(), rows[1].contract.as_str()],
+            ["seed", "current"]
         );
-        for row in &rows[1..] {
+        for row in &rows[2..] {
+            let defect = row.defect.expect("defect rows");
+            let contract = if defect.needs_prefixes() {
+                "current"
+            } else {
+                "seed"
+            };
+            assert_eq!(row.contract, contract, "{defect}");
+        }
+        for row in &rows[2..] {
             let defect = row.defect.expect("defect rows");
             let blind = SUITE_BLIND_SPOTS.iter().any(|(d, _)| *d == defect);
             assert_eq!(
@@ -579,6 +642,7 @@ mod tests {
         assert!(
             Row {
                 defect: None,
+                contract: "seed".into(),
                 detections: vec![nothing.clone()]
             }
             .ok()
@@ -586,6 +650,7 @@ mod tests {
         assert!(
             !Row {
                 defect: None,
+                contract: "seed".into(),
                 detections: vec![found.clone()]
             }
             .ok()
@@ -593,12 +658,14 @@ mod tests {
         assert!(
             Row {
                 defect: Some(Defect::MisspelledCode),
+                contract: "seed".into(),
                 detections: vec![found.clone()]
             }
             .ok()
         );
         let missed = Row {
             defect: Some(Defect::MisspelledCode),
+            contract: "seed".into(),
             detections: vec![nothing],
         };
         assert!(!missed.ok());
@@ -610,6 +677,7 @@ mod tests {
         assert!(
             !Row {
                 defect: Some(Defect::MisspelledCode),
+                contract: "seed".into(),
                 detections: vec![broken]
             }
             .ok()

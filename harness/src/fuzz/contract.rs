@@ -216,6 +216,14 @@ pub const CHECK_RULES: &[(&str, &str)] = &[
     ),
     ("ip_not_reserved", "invariant 1 (not reserved)"),
     (
+        "prefix_aligned_in_vswitch",
+        "IPv4 prefixes: an aligned /28 inside the VSwitch CIDR, no reserved address",
+    ),
+    (
+        "prefix_disjoint_in_vswitch",
+        "IPv4 prefixes: addresses and prefixes of a VSwitch pairwise disjoint",
+    ),
+    (
         "ip_unique_in_vswitch",
         "invariant 2 (no address held twice)",
     ),

@@ -27,7 +27,7 @@ use super::rng;
 use crate::checks::CheckSet;
 use crate::checks::describe;
 use crate::checks::expect::ASSIGNED_PATH;
-use crate::checks::invariants::{check_assign_report, check_state, check_transition};
+use crate::checks::invariants::{Reported, check_assign_report, check_state, check_transition};
 use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
@@ -127,7 +127,8 @@ impl Env {
         async_delay: Duration,
     ) -> Result<Env, String> {
         let fixtures = Fixtures::from_profile(&profile)?;
-        let checks = CheckSet::without(profile.disabled_checks.iter().map(String::as_str))?;
+        let checks = CheckSet::without(profile.disabled_checks.iter().map(String::as_str))?
+            .under(&profile.contract);
         let contract = match profile.contract.name.as_str() {
             "current" => ContractProfile::current(),
             _ => ContractProfile::seed(),
@@ -1250,7 +1251,7 @@ impl SeqRun<'_> {
             }
             let succeeded = exchange.status == 200;
             let mutation = mutation_of(action, &request);
-            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            let reported = Reported::of(&exchange.decoded);
             if succeeded {
                 for violation in check_assign_report(&mutation, &reported, checks) {
                     findings.push(oracle::from_violation(

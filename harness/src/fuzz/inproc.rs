@@ -109,6 +109,7 @@ impl InProcess {
                     instance_id: eni.instance_id,
                     primary: Some(eni.primary_ip.to_string()),
                     secondaries: eni.secondary_ips.iter().map(ToString::to_string).collect(),
+                    prefixes: eni.ipv4_prefixes.iter().map(ToString::to_string).collect(),
                 };
                 (view.id.clone(), view)
             })

@@ -489,6 +489,7 @@ mod tests {
             instance_id: None,
             primary: Some("10.0.1.5".into()),
             secondaries: secondaries.iter().map(|s| s.to_string()).collect(),
+            prefixes: Vec::new(),
         };
         (id.into(), eni)
     }

@@ -12,7 +12,8 @@ use super::scope::{EvalError, EvalErrorKind, Scope};
 use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
 use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
 use crate::checks::invariants::{
-    Mutation, Violation, check_assign_report, check_disjoint_reports, check_state, check_transition,
+    Mutation, Reported, Violation, check_assign_report, check_disjoint_reports, check_state,
+    check_transition,
 };
 use crate::checks::mutation;
 use crate::checks::observe::{Observation, observe};
@@ -42,6 +43,8 @@ pub const REFERENCE_EMULATOR_TAG: &str = "reference-emulator";
 /// A case about v1's common parameters (`AccessKeyId`, `Signature`, `SignatureNonce`,
 /// `Timestamp`, …), which V3 requests do not carry: it runs only under v1 signing.
 pub const V1_ONLY_TAG: &str = "v1-only";
+/// A case tagged `prefix` is about IPv4 prefixes: it runs only under a contract that has them.
+pub const PREFIX_TAG: &str = "prefix";
 /// A case about V3's headers: it runs only under V3 signing.
 pub const V3_ONLY_TAG: &str = "v3-only";
 
@@ -125,7 +128,7 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         .map(String::as_str)
         .chain(case.disabled_checks.iter().map(|name| name.value.as_str()));
     let checks = match CheckSet::without(disabled) {
-        Ok(checks) => checks,
+        Ok(checks) => checks.under(&profile.contract),
         Err(message) => {
             outcome.fail(Failure::new(
                 Section::Setup,
@@ -501,7 +504,7 @@ impl CaseRun<'_> {
             self.races.task_started(eni, window);
         }
         if let (Some(mutation), true) = (&mutation, succeeded) {
-            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            let reported = Reported::of(&exchange.decoded);
             self.violations(
                 section,
                 &send.name,
@@ -512,7 +515,7 @@ impl CaseRun<'_> {
         if let (Some(mutation), Some(before)) = (mutation, before)
             && let Some(after) = self.observe(section, &send.name, false).await
         {
-            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
+            let reported = Reported::of(&exchange.decoded);
             let found = check_transition(
                 &before,
                 &after,
@@ -1149,13 +1152,20 @@ impl CaseRun<'_> {
 }
 
 /// Why a case does not apply to this profile, if it does not: it pins the reference emulator's
-/// own choices, or it is about one signature version and the run signs with another.
+/// own choices, it is about IPv4 prefixes and the contract has none, or it is about one
+/// signature version and the run signs with another.
 fn skip_reason(case: &Case, profile: &Profile) -> Option<String> {
     let tagged = |tag: &str| case.tags.iter().any(|t| t == tag);
     if tagged(REFERENCE_EMULATOR_TAG) && !profile.reference_emulator {
         return Some(format!(
             "pins a choice of the reference emulator (its DECISIONS.md), not of the contract; profile `{}` is not the reference emulator",
             profile.name
+        ));
+    }
+    if tagged(PREFIX_TAG) && !profile.contract.has_prefixes() {
+        return Some(format!(
+            "about IPv4 prefixes, which the `{}` contract of profile `{}` does not have",
+            profile.contract.name, profile.name
         ));
     }
     let signing = match case.signing {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use eni_spec::Case;
 use serde::Serialize;
 
-pub use case::{CaseContext, run_case};
+pub use case::{CaseContext, PREFIX_TAG, run_case};
 pub use discover::discover_primaries;
 pub use lanes::Lane;
 pub use suite::{LoadedCase, SuiteError, load_cases};

@@ -1,6 +1,7 @@
 //! Evaluating `${...}` templates: captured variables, fixtures of the profile with their address
-//! helpers (`host(N)`, `network`, `last_usable`, …), addresses picked free at run time
-//! (`free(N)`, `free_count`) and built-ins (`region`, `unique`, `limits`).
+//! helpers (`host(N)`, `network`, `last_usable`, …), addresses and IPv4 prefixes picked free at
+//! run time (`free(N)`, `free_count`, `free_prefix(N)`) and built-ins (`region`, `unique`,
+//! `limits`).
 //!
 //! A case never assumes an address is free (other ENIs may hold any address of a VSwitch at any
 //! time): `free(N)` picks, when the step runs, an address the state the case has just read shows
@@ -27,6 +28,8 @@ pub struct Scope<'a> {
     held: BTreeMap<String, BTreeSet<Ipv4Addr>>,
     /// `free(N)` handles bound so far: (fixture, N) → the address picked for it.
     free: BTreeMap<(String, i64), Ipv4Addr>,
+    /// `free_prefix(N)` handles bound so far: (fixture, N) → the aligned /28 picked for it.
+    free_prefixes: BTreeMap<(String, i64), Ipv4Net>,
     /// Every address of a VSwitch block the case has named so far (fixed or picked): `free(N)`
     /// never picks one of them, and a fixed one is checked free only the first time.
     named: BTreeSet<Ipv4Addr>,
@@ -77,6 +80,7 @@ impl<'a> Scope<'a> {
             unique,
             held: BTreeMap::new(),
             free: BTreeMap::new(),
+            free_prefixes: BTreeMap::new(),
             named: BTreeSet::new(),
             seed,
         }
@@ -89,6 +93,14 @@ impl<'a> Scope<'a> {
             let held = self.held.entry(eni.vswitch_id.clone()).or_default();
             let addresses = eni.primary.iter().chain(eni.secondaries.iter());
             held.extend(addresses.filter_map(|address| address.parse::<Ipv4Addr>().ok()));
+            // Every address of a prefix is in use: `free(N)` must not pick inside one.
+            for prefix in eni
+                .prefixes
+                .iter()
+                .filter_map(|p| p.parse::<Ipv4Net>().ok())
+            {
+                held.extend(block_addresses(prefix.trunc()));
+            }
         }
     }
 
@@ -105,6 +117,12 @@ impl<'a> Scope<'a> {
                     !self.free.contains_key(&(expr.root.clone(), n.unwrap_or(0)))
                 }
                 Some("free_count") => true,
+                Some("free_prefix") => {
+                    let n = expr.member.as_ref().and_then(|member| member.arg);
+                    !self
+                        .free_prefixes
+                        .contains_key(&(expr.root.clone(), n.unwrap_or(0)))
+                }
                 _ => self
                     .eval_expr(expr)
                     .ok()
@@ -124,6 +142,12 @@ impl<'a> Scope<'a> {
             {
                 let n = member.and_then(|member| member.arg).unwrap_or(0);
                 return self.free.contains_key(&(expr.root.clone(), n));
+            }
+            if self.vswitch_fixture(expr).is_some()
+                && member.is_some_and(|member| member.name == "free_prefix")
+            {
+                let n = member.and_then(|member| member.arg).unwrap_or(0);
+                return self.free_prefixes.contains_key(&(expr.root.clone(), n));
             }
             true
         })
@@ -238,6 +262,44 @@ impl<'a> Scope<'a> {
                 };
                 address_text(i64::from(u32::from(ip)) + expr.offset).map_err(ExprError::Invalid)
             }
+            Some("free_prefix") => {
+                let n = match member.and_then(|member| member.arg) {
+                    Some(n) if n >= 1 => n,
+                    _ => {
+                        return Err(ExprError::Invalid(
+                            "`free_prefix` takes a handle number from 1: `free_prefix(1)` is one free aligned /28, `free_prefix(2)` another".into(),
+                        ));
+                    }
+                };
+                if !(0..=15).contains(&expr.offset) {
+                    return Err(ExprError::Invalid(format!(
+                        "`{}`: an offset on `free_prefix` names an address of the block, from `+1` to `+15`",
+                        expression_text(expr)
+                    )));
+                }
+                let key = (expr.root.clone(), n);
+                let prefix = match self.free_prefixes.get(&key) {
+                    Some(prefix) => *prefix,
+                    None => {
+                        let prefix = self.pick_free_prefix(id, *cidr, n).ok_or_else(|| {
+                            ExprError::Unavailable(format!(
+                                "VSwitch `{}` ({id}, {cidr}) has no free aligned /28 left for `{}`",
+                                expr.root,
+                                expression_text(expr)
+                            ))
+                        })?;
+                        self.free_prefixes.insert(key, prefix);
+                        self.named.extend(block_addresses(prefix));
+                        prefix
+                    }
+                };
+                if expr.offset == 0 {
+                    Ok(prefix.to_string())
+                } else {
+                    address_text(i64::from(u32::from(prefix.network())) + expr.offset)
+                        .map_err(ExprError::Invalid)
+                }
+            }
             Some("free_count") => {
                 // Counted as the endpoint counts for row 16: usable and held by no ENI.
                 let held = self.held.get(id);
@@ -311,6 +373,21 @@ impl<'a> Scope<'a> {
         (0..size)
             .map(|step| Ipv4Addr::from((first + (start + step) % size) as u32))
             .find(|ip| free.contains(ip))
+    }
+
+    /// One free aligned /28 for handle `n`: all sixteen addresses usable (no reserved one), none
+    /// held, named by a fixture or by the case; from a place that depends on the case and the
+    /// handle, scanning on from there.
+    fn pick_free_prefix(&self, vswitch_id: &str, cidr: Ipv4Net, n: i64) -> Option<Ipv4Net> {
+        let blocks: Vec<Ipv4Net> = cidr.subnets(28).ok()?.collect();
+        if blocks.is_empty() {
+            return None;
+        }
+        let free: BTreeSet<Ipv4Addr> = self.free_addresses(vswitch_id, cidr).collect();
+        let start = (self.seed ^ fnv1a(&n.to_le_bytes()) ^ fnv1a(b"prefix")) % blocks.len() as u64;
+        (0..blocks.len())
+            .map(|step| blocks[(start as usize + step) % blocks.len()])
+            .find(|block| block_addresses(*block).all(|ip| free.contains(&ip)))
     }
 
     fn eval_expr(&self, expr: &Expr) -> Result<String, String> {
@@ -436,7 +513,7 @@ pub fn expression_text(expr: &Expr) -> String {
 }
 
 fn vswitch_members() -> &'static str {
-    " (members: id, cidr, zone, network, broadcast, host(N), free(N), free_count, first_usable, last_usable, outside)"
+    " (members: id, cidr, zone, network, broadcast, host(N), free(N), free_count, free_prefix(N), first_usable, last_usable, outside)"
 }
 
 /// The usable addresses of a block: all but the first and the last three.
@@ -444,6 +521,12 @@ fn usable_range(cidr: Ipv4Net) -> std::ops::RangeInclusive<u32> {
     let network = u32::from(cidr.network());
     let broadcast = u32::from(cidr.broadcast());
     network.saturating_add(1)..=broadcast.saturating_sub(3)
+}
+
+/// Every address of a block, its network and broadcast addresses included (a prefix holds all
+/// sixteen).
+fn block_addresses(block: Ipv4Net) -> impl Iterator<Item = Ipv4Addr> {
+    (u32::from(block.network())..=u32::from(block.broadcast())).map(Ipv4Addr::from)
 }
 
 /// Whether an address is one an ENI of this block could hold.
@@ -515,6 +598,7 @@ mod tests {
                 instance_id: None,
                 primary: Some(addresses[0].to_string()),
                 secondaries: addresses[1..].iter().map(|a| a.to_string()).collect(),
+                prefixes: Vec::new(),
             },
         );
         observation
@@ -619,5 +703,36 @@ mod tests {
         let mut scope = Scope::new(&profile, "u".into(), "case.e");
         let error = eval(&mut scope, "${vswitch.free(0)}").unwrap_err();
         assert_eq!(error.kind, EvalErrorKind::Invalid);
+    }
+
+    #[test]
+    fn free_prefix_picks_an_aligned_block_nobody_holds_and_its_addresses() {
+        let profile = Profile::embedded();
+        let mut scope = Scope::new(&profile, "u".into(), "case.prefix");
+        // Hold one address in every block but one: that block is the only choice.
+        let held: Vec<String> = (0..16)
+            .filter(|block| *block != 5)
+            .map(|block| format!("192.168.0.{}", block * 16 + 3))
+            .collect();
+        let held: Vec<&str> = held.iter().map(String::as_str).collect();
+        scope.observed(&holding(&held));
+        assert_eq!(
+            eval(&mut scope, "${vswitch.free_prefix(1)}").unwrap(),
+            "192.168.0.80/28"
+        );
+        assert_eq!(
+            eval(&mut scope, "${vswitch.free_prefix(1)+5}").unwrap(),
+            "192.168.0.85"
+        );
+        // The picked block is the case's own: no free address inside it, no second prefix.
+        let one = eval(&mut scope, "${vswitch.free(1)}").unwrap();
+        assert!(
+            !one.starts_with("192.168.0.8") && !one.starts_with("192.168.0.9"),
+            "{one}"
+        );
+        assert!(eval(&mut scope, "${vswitch.free_prefix(2)}").is_err());
+        assert!(eval(&mut scope, "${vswitch.free_prefix(1)+16}").is_err());
+        // The small /29 has no aligned /28 at all.
+        assert!(eval(&mut scope, "${small_vswitch.free_prefix(1)}").is_err());
     }
 }

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use super::{
     Action, PREFIX_LIST, address_held, address_list, address_usable, client_token, ip_invalid,
-    no_duplicates, prefix_list, replay, required, usable_eni,
+    no_duplicates, prefix_held, prefix_list, replay, required, usable_eni,
 };
 use crate::defects::Defect;
 use crate::error::ApiError;
@@ -49,7 +49,12 @@ pub(super) fn assign(
         has_prefixes,
         raw_prefix_count.is_some(),
     ];
-    if kinds.iter().filter(|k| **k).count() != 1 {
+    // Defect: the address kinds and the prefix kinds are checked apart, so one of each passes
+    // (and the prefix branch below assigns the prefixes and drops the addresses).
+    let mixed_passes = state.has(Defect::PrefixAndAddressMixedAccepted)
+        && u8::from(kinds[0]) + u8::from(kinds[1]) == 1
+        && u8::from(kinds[2]) + u8::from(kinds[3]) == 1;
+    if kinds.iter().filter(|k| **k).count() != 1 && !mixed_passes {
         let name = if has_prefixes || raw_prefix_count.is_some() {
             FOUR_KINDS
         } else {
@@ -154,12 +159,19 @@ pub(super) fn assign(
     {
         return Err(ApiError::ip_assigned(*ip, &eni.vswitch_id).at(A.row(14)));
     }
-    if let Some(p) = requested_prefixes.iter().find(|p| vsw.prefix_in_use(p)) {
+    if let Some(p) = requested_prefixes
+        .iter()
+        .find(|p| prefix_held(state, vsw, p))
+    {
         return Err(ApiError::ip_assigned(p, &eni.vswitch_id).at(A.row(14)));
     }
     // Row 15: each prefix takes one slot.
     let (cap, reason) = state.cap(eni);
-    let would_hold = eni.slots() + count + prefix_count;
+    let mut would_hold = eni.slots() + count + prefix_count;
+    // Defect: the cap counts secondary addresses only.
+    if state.has(Defect::PrefixNotCounted) {
+        would_hold = eni.secondary.len() + count;
+    }
     if would_hold > cap as usize {
         return Err(ApiError::cap_exceeded(eni_id, would_hold, cap, &reason).at(A.row(15)));
     }

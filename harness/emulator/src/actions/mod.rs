@@ -195,12 +195,24 @@ fn prefix_list(state: &State, action: Action, params: &Params) -> Result<Vec<Ipv
     let items = params
         .list(PREFIX_LIST, state.profile.max_ipv4_prefixes)
         .map_err(|key| ApiError::invalid_item(invalid, PREFIX_LIST, key).at(action.row(3)))?;
+    // Defect: the value's shape is checked (`a.b.c.d/28`), its alignment is not.
+    let unaligned = |value: &str| {
+        let address = canonical_ipv4(value.strip_suffix("/28")?)?;
+        Ipv4Net::new(address, 28).ok()
+    };
     let prefixes = items
         .iter()
         .map(|item| {
-            canonical_prefix28(item.value).ok_or_else(|| {
-                ApiError::invalid_item(invalid, PREFIX_LIST, item.key).at(action.row(4))
-            })
+            canonical_prefix28(item.value)
+                .or_else(|| {
+                    state
+                        .has(Defect::UnalignedPrefixAccepted)
+                        .then(|| unaligned(item.value))
+                        .flatten()
+                })
+                .ok_or_else(|| {
+                    ApiError::invalid_item(invalid, PREFIX_LIST, item.key).at(action.row(4))
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (i, prefix) in prefixes.iter().enumerate() {
@@ -269,7 +281,33 @@ fn address_held(state: &State, vsw: &VSwitchState, eni: Option<&Eni>, ip: Ipv4Ad
     if state.has(Defect::DuplicateAcrossEnis) {
         return eni.is_some_and(|e| e.primary_ip == ip || e.secondary.contains(&ip));
     }
+    // Defect: only addresses are looked at; an address inside another ENI's prefix passes.
+    if state.has(Defect::AddressInsidePrefixAccepted) {
+        return holds_address(state, vsw, ip);
+    }
     vsw.in_use(ip)
+}
+
+/// Row 14 for a prefix: whether any address of `prefix` is in use in `vsw` (an address, or a
+/// prefix).
+fn prefix_held(state: &State, vsw: &VSwitchState, prefix: &Ipv4Net) -> bool {
+    // Defect: only addresses are looked at; a prefix overlapping another prefix passes.
+    if state.has(Defect::PrefixOverlapAccepted) {
+        return crate::model::prefix_range(prefix)
+            .any(|ip| holds_address(state, vsw, Ipv4Addr::from(ip)));
+    }
+    vsw.prefix_in_use(prefix)
+}
+
+/// Whether an ENI of `vsw` holds `ip` as its primary or a secondary address (prefixes not
+/// counted): what the defects above look at instead of the VSwitch's used set. An ENI is of
+/// the VSwitch whose block holds its primary address, since VSwitches do not overlap.
+fn holds_address(state: &State, vsw: &VSwitchState, ip: Ipv4Addr) -> bool {
+    state
+        .enis
+        .values()
+        .filter(|e| vsw.cidr.contains(&e.primary_ip))
+        .any(|e| e.primary_ip == ip || e.secondary.contains(&ip))
 }
 
 /// Parameters that do not change what a request asks for: signing, format and the token.
@@ -397,7 +435,8 @@ fn eni_fields(state: &State, eni: &Eni) -> Fields {
     ];
     // Only an ENI holding prefixes shows the set (**decided**), so that every answer about
     // ENIs without prefixes stays as it was before prefixes existed.
-    if !eni.prefixes.is_empty() {
+    // Defect: the prefix set is never shown.
+    if !eni.prefixes.is_empty() && !state.has(Defect::PrefixSetMissingFromDescribe) {
         fields.push(("Ipv4PrefixSets", prefix_sets(&eni.prefixes)));
     }
     fields
