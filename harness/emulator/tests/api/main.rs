@@ -7,6 +7,7 @@ mod assign;
 mod auth;
 mod defects;
 mod faults;
+mod inventory;
 mod invariants;
 mod journal;
 mod limits;
