@@ -1,6 +1,6 @@
 //! The read-only ECS actions that describe the world around the ENIs: `DescribeInstances`
 //! (type, status, primary ENI), `DescribeVSwitches` (CIDR, free addresses) and
-//! `DescribeSecurityGroups`, in the 2014-05-26 answer shapes, so that a client can discover
+//! `DescribeSecurityGroups`, and `DescribeRegions` (the one region served), in the 2014-05-26 answer shapes, so that a client can discover
 //! the fixtures of a world without reading its file.
 //!
 //! Decided: results are listed by id; filter values that are empty count as absent; paging
@@ -298,4 +298,16 @@ pub(super) fn describe_security_groups(state: &State, params: &Params) -> Result
         .collect();
     fields.push(("SecurityGroups", Node::List("SecurityGroup", groups)));
     Ok(fields)
+}
+
+/// `DescribeRegions`: the one region the emulator answers for (`RegionId` optional here, as in
+/// ECS; a wrong one answers `InvalidRegionId.NotFound` as for every action).
+pub(super) fn describe_regions(state: &State) -> Fields {
+    let region = Node::Obj(vec![
+        ("RegionId", s(&state.region)),
+        ("LocalName", s(&state.region)),
+        ("RegionEndpoint", s(format!("ecs.{}.aliyuncs.com", state.region))),
+        ("Status", s("available")),
+    ]);
+    vec![("Regions", Node::List("Region", vec![region]))]
 }

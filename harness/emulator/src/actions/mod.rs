@@ -36,10 +36,11 @@ pub(crate) enum Action {
     DescribeInstances,
     DescribeVSwitches,
     DescribeSecurityGroups,
+    DescribeRegions,
 }
 
 impl Action {
-    const ALL: [Action; 11] = [
+    const ALL: [Action; 12] = [
         Action::Assign,
         Action::Unassign,
         Action::Create,
@@ -51,6 +52,7 @@ impl Action {
         Action::DescribeInstances,
         Action::DescribeVSwitches,
         Action::DescribeSecurityGroups,
+        Action::DescribeRegions,
     ];
 
     /// Action names are case-sensitive, like every other key and value of the API.
@@ -72,6 +74,7 @@ impl Action {
             Action::DescribeInstances => "describe-instances",
             Action::DescribeVSwitches => "describe-vswitches",
             Action::DescribeSecurityGroups => "describe-security-groups",
+            Action::DescribeRegions => "describe-regions",
         }
     }
 
@@ -137,6 +140,7 @@ impl Action {
             Action::DescribeInstances => "DescribeInstances",
             Action::DescribeVSwitches => "DescribeVSwitches",
             Action::DescribeSecurityGroups => "DescribeSecurityGroups",
+            Action::DescribeRegions => "DescribeRegions",
         }
     }
 }
@@ -160,6 +164,7 @@ pub(crate) fn run(
         Action::DescribeInstances => inventory::describe_instances(state, params),
         Action::DescribeVSwitches => inventory::describe_vswitches(state, params),
         Action::DescribeSecurityGroups => inventory::describe_security_groups(state, params),
+        Action::DescribeRegions => Ok(inventory::describe_regions(state)),
     }
 }
 

@@ -195,3 +195,17 @@ async fn read_only_actions_keep_the_common_rules() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn regions_need_no_region() {
+    let c = Client::builtin();
+    let v = c
+        .call("DescribeRegions", &[("RegionId", OMIT)])
+        .await
+        .assert_ok();
+    assert_eq!(v["Regions"]["Region"][0]["RegionId"], REGION);
+    assert_eq!(v["Regions"]["Region"].as_array().unwrap().len(), 1);
+    c.call("DescribeRegions", &[("RegionId", "cn-nowhere")])
+        .await
+        .assert_error(404, "InvalidRegionId.NotFound");
+}
