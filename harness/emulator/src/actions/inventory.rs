@@ -306,7 +306,10 @@ pub(super) fn describe_regions(state: &State) -> Fields {
     let region = Node::Obj(vec![
         ("RegionId", s(&state.region)),
         ("LocalName", s(&state.region)),
-        ("RegionEndpoint", s(format!("ecs.{}.aliyuncs.com", state.region))),
+        (
+            "RegionEndpoint",
+            s(format!("ecs.{}.aliyuncs.com", state.region)),
+        ),
         ("Status", s("available")),
     ]);
     vec![("Regions", Node::List("Region", vec![region]))]

@@ -53,7 +53,10 @@ async fn instances_show_type_status_and_primary_eni() {
 async fn instances_filter_and_page_both_ways() {
     let c = Client::builtin();
     let v = c
-        .call(DI, &[("InstanceIds", &format!("[\"{RUNNING}\",\"{STARTING}\"]"))])
+        .call(
+            DI,
+            &[("InstanceIds", &format!("[\"{RUNNING}\",\"{STARTING}\"]"))],
+        )
         .await
         .assert_ok();
     assert_eq!(v["TotalCount"], 2);
@@ -159,7 +162,10 @@ async fn security_groups_listed_and_filtered() {
     let v = c.call(DS, &[]).await.assert_ok();
     assert_eq!(v["TotalCount"], 1);
     assert_eq!(v["RegionId"], REGION);
-    assert_eq!(v["SecurityGroups"]["SecurityGroup"][0]["SecurityGroupId"], SG);
+    assert_eq!(
+        v["SecurityGroups"]["SecurityGroup"][0]["SecurityGroupId"],
+        SG
+    );
     let v = c
         .call(DS, &[("SecurityGroupIds", "[\"sg-none\"]")])
         .await
@@ -185,7 +191,11 @@ async fn read_only_actions_keep_the_common_rules() {
         // XML by default, as every other action.
         let r = c.call(action, &[("Format", OMIT)]).await;
         assert_eq!(r.status, 200);
-        assert!(r.body.contains(&format!("<{action}Response>")), "{}", r.body);
+        assert!(
+            r.body.contains(&format!("<{action}Response>")),
+            "{}",
+            r.body
+        );
     }
     let r = c.call(DV, &[("Format", "XML")]).await;
     assert!(
