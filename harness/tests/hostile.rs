@@ -490,7 +490,8 @@ fn raw_controls(text: &str) -> Vec<char> {
 /// Elements the matrix page is made of; anything else was injected.
 const HTML_ELEMENTS: &[&str] = &[
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "table", "thead", "tbody", "tr",
-    "th", "td", "p", "span", "small", "br", "code", "ul", "li",
+    "th", "td", "p", "span", "small", "br", "code", "ul", "li", "details", "summary", "pre", "div",
+    "b",
 ];
 
 /// Parses the page as a browser does (html5ever, through `scraper`): no parse error at all (the
