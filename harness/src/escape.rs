@@ -138,6 +138,16 @@ pub fn html(text: &str) -> String {
     out
 }
 
+/// Multi-line text for a `<pre>` block: each line as [`html`] escapes it and indented by two
+/// spaces, the line feeds kept (every other break, CR among them, stays visible), so no line
+/// of the page starts with what an endpoint wrote.
+pub fn html_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| format!("  {}", html(line)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Text for an XML document (JUnit), before the XML writer escapes `<`, `&` and quotes: line
 /// breaks and tabs stay, every other hostile character, among them all XML 1.0 cannot carry, is
 /// visible.

@@ -9,6 +9,7 @@ pub mod contract_view;
 pub mod escape;
 pub mod fuzz;
 pub mod fuzzing;
+pub mod init;
 pub mod profile;
 pub mod redact;
 pub mod report;

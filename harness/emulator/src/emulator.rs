@@ -597,6 +597,8 @@ impl Emulator {
             return Err(ApiError::nonce_used(value).at("common.nonce"));
         }
         match params.get_nonempty("RegionId") {
+            // The one action of the API that lists regions needs none (as in ECS).
+            None if action == Action::DescribeRegions => {}
             None => return Err(ApiError::missing("RegionId").at("common.region-missing")),
             Some(r) if r != self.inner.world.region => {
                 return Err(ApiError::region_not_found(r).at("common.region"));

@@ -256,6 +256,7 @@ pub(crate) struct State {
     /// The endpoint's free choices: the reference's or a variant's.
     pub choices: Choices,
     allocations: u64,
+    pub region: String,
     pub zone: String,
     pub vpc_id: String,
     pub vswitches: HashMap<String, VSwitchState>,
@@ -282,6 +283,7 @@ impl State {
             timings: config.timings,
             choices,
             allocations: 0,
+            region: world.region.clone(),
             zone: world.zone.clone(),
             vpc_id: world.vpc.id.clone(),
             vswitches: world

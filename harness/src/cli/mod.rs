@@ -1,9 +1,10 @@
-//! The command line: `run`, `list`, `serve` and `bench`. Exit codes: 0 all passed, 1 a case failed,
+//! The command line: `run`, `list`, `serve`, `init`, `bench` and the rest. Exit codes: 0 all passed, 1 a case failed,
 //! 2 usage, profile or case-file errors (nothing was run).
 
 mod bench;
 mod cleanup;
 mod fuzz;
+mod init;
 mod journal;
 mod matrix;
 mod run;
@@ -41,6 +42,8 @@ enum Command {
     List(run::ListArgs),
     /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Discover a profile from an endpoint by reading it; write it with what is missing.
+    Init(init::InitArgs),
     /// Summarise a `serve --journal` file: what a client sent wrong; exit 1 if anything.
     Journal(journal::JournalArgs),
     /// Kill matrix: run the suite against the emulator with each planted defect.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Init(args) => init::init(args),
         Command::Journal(args) => journal::journal(args),
         Command::Selftest(args) => selftest::selftest(args),
         Command::Bench(args) => bench::bench(args),

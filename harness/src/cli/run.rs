@@ -78,6 +78,10 @@ pub struct RunArgs {
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Fail the run (exit 1) when a row of the contract's Assign table is reached by no case
+    /// that ran (skipped cases reach nothing), naming the rows.
+    #[arg(long)]
+    require_coverage: bool,
     /// Run against a variant world of the embedded emulator: every choice the contract leaves
     /// to the endpoint made otherwise, reproducibly from SEED. Embedded target only (serve a
     /// variant with `eni-harness serve --variant SEED`).
@@ -333,11 +337,19 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     }
-    if info.failed(&report) {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
+    let mut failed = info.failed(&report);
+    if args.require_coverage {
+        let rows = crate::report::coverage::rows_not_reached(&single_matrix(), 0);
+        if !rows.is_empty() {
+            println!(
+                "coverage: {} rows of the contract reached by no case that ran (--require-coverage): {}",
+                rows.len(),
+                rows.join("; ")
+            );
+            failed = true;
+        }
     }
+    if failed { EXIT_FAILED } else { EXIT_OK }
 }
 
 fn http_target(args: &RunArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {

@@ -2,7 +2,9 @@
 //! matrix`, which combines the reports of runs against several targets (and the shards of one).
 //!
 //! `format` names the schema (`eni-harness-report/1`); each case has `id`, `verdict` (`pass`,
-//! `fail`, `skip`, `xfail`), `reason` (for `skip` and `xfail`) and its `failures`.
+//! `fail`, `skip`, `xfail`), `reason` (for `skip` and `xfail`), its `tags`, the `codes` its
+//! steps accept and its `failures`; `coverage` gives the view by contract area (see
+//! [`super::coverage`]).
 
 use serde::Serialize;
 
@@ -39,7 +41,21 @@ struct JsonReport<'a> {
     stale_known_failures: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     unverified_known_failures: &'a [String],
+    /// Per area of the contract: its cases, their counts and pass rate, and the rows and
+    /// documented codes no case reached in this run.
+    coverage: Vec<CoverageEntry>,
     cases: Vec<JsonCase<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct CoverageEntry {
+    area: &'static str,
+    title: &'static str,
+    cases: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rows: Vec<(&'static str, Vec<String>)>,
+    #[serde(flatten)]
+    column: super::coverage::AreaColumn,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +64,8 @@ struct JsonCase<'a> {
     title: &'a str,
     file: &'a str,
     tags: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    codes: &'a [String],
     #[serde(flatten)]
     verdict: &'a Verdict,
     duration_ms: f64,
@@ -79,6 +97,20 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
         wall_seconds: report.wall.as_secs_f64(),
         stale_known_failures: &info.stale_known_failures,
         unverified_known_failures: &info.unverified_known_failures,
+        coverage: {
+            let mut single = super::matrix::Matrix::default();
+            single.add_run(report, info);
+            super::coverage::view(&single)
+                .into_iter()
+                .map(|area| CoverageEntry {
+                    area: area.area,
+                    title: area.title,
+                    cases: area.cases,
+                    rows: area.rows,
+                    column: area.targets.into_iter().next().unwrap_or_else(empty_column),
+                })
+                .collect()
+        },
         cases: report
             .outcomes
             .iter()
@@ -87,6 +119,7 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
                 title: &outcome.title,
                 file: &outcome.origin,
                 tags: &outcome.tags,
+                codes: &outcome.codes,
                 verdict: &outcome.verdict,
                 duration_ms: outcome.duration.as_secs_f64() * 1000.0,
                 requests: outcome.requests,
@@ -96,4 +129,16 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
             .collect(),
     };
     crate::escape::json_pretty(&document).expect("the report is plain data")
+}
+
+fn empty_column() -> super::coverage::AreaColumn {
+    super::coverage::AreaColumn {
+        passed: 0,
+        failed: 0,
+        expected_failures: 0,
+        skipped: 0,
+        pass_rate: None,
+        rows_not_reached: Vec::new(),
+        codes_not_reached: Vec::new(),
+    }
 }

@@ -5,13 +5,17 @@
 //! as a self-contained HTML page (inline CSS, no scripts).
 
 use std::collections::BTreeMap;
+
+/// The most of one failure kept from a report for the page, in bytes: a snapshot diff fits.
+const DETAIL_LIMIT: usize = 16 * 1024;
 use std::fmt::Write;
 
 use serde::Deserialize;
 
 use super::RunInfo;
 use crate::escape::{
-    first_line, html, markdown as md, markdown_code, markdown_code_cell, url_without_userinfo,
+    first_line, html, html_lines, markdown as md, markdown_code, markdown_code_cell,
+    url_without_userinfo,
 };
 use crate::runner::{SuiteReport, Verdict};
 
@@ -62,6 +66,30 @@ impl CellKind {
 pub struct Cell {
     pub kind: CellKind,
     pub note: String,
+    /// Every failure in full (expected against actual, a snapshot diff), for a page that
+    /// opens a failure.
+    pub details: Vec<String>,
+    /// The command that reruns the case against this target (empty when unknown).
+    pub rerun: String,
+}
+
+impl Cell {
+    fn not_run() -> Cell {
+        Cell {
+            kind: CellKind::NotRun,
+            note: String::new(),
+            details: Vec::new(),
+            rerun: String::new(),
+        }
+    }
+}
+
+/// What a row's case says of itself: its tags and the codes its steps expect (the coverage
+/// view reads both).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseMeta {
+    pub tags: Vec<String>,
+    pub codes: Vec<String>,
 }
 
 /// One target (and profile): the runs against it, merged.
@@ -90,6 +118,8 @@ pub struct Matrix {
     pub columns: Vec<Column>,
     /// Case id → (title, a cell per column).
     pub rows: BTreeMap<String, (String, Vec<Cell>)>,
+    /// Case id → its tags and expected codes, as the last report naming it gave them.
+    pub meta: BTreeMap<String, CaseMeta>,
 }
 
 /// A JSON report as the matrix reads it: the fields it needs, unknown fields ignored, so older
@@ -121,6 +151,12 @@ struct InputCase {
     reason: Option<String>,
     #[serde(default)]
     failures: Vec<InputFailure>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    codes: Vec<String>,
+    #[serde(default)]
+    rerun: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,7 +200,33 @@ impl Matrix {
             };
             // A report written elsewhere may quote an endpoint at any length.
             let note = crate::escape::cut(&note, crate::escape::LINE_LIMIT).into_owned();
-            self.set(column, &case.id, &case.title, Cell { kind, note });
+            let details = case
+                .failures
+                .iter()
+                .map(|f| {
+                    let text = format!("{}.{}: {}", f.section, f.step, f.message);
+                    crate::escape::cut(&text, DETAIL_LIMIT).into_owned()
+                })
+                .collect();
+            let rerun = crate::escape::cut(&case.rerun, crate::escape::LINE_LIMIT).into_owned();
+            self.meta.insert(
+                case.id.clone(),
+                CaseMeta {
+                    tags: case.tags,
+                    codes: case.codes,
+                },
+            );
+            self.set(
+                column,
+                &case.id,
+                &case.title,
+                Cell {
+                    kind,
+                    note,
+                    details,
+                    rerun,
+                },
+            );
         }
         Ok(())
     }
@@ -197,7 +259,30 @@ impl Matrix {
                 Verdict::Skip(reason) => (CellKind::Skip, reason.clone()),
                 Verdict::ExpectedFailure(reason) => (CellKind::ExpectedFailure, reason.clone()),
             };
-            self.set(column, &outcome.id, &outcome.title, Cell { kind, note });
+            let details = outcome
+                .failures
+                .iter()
+                .map(|f| format!("{}.{}: {}", f.section.name(), f.step, f.message))
+                .collect();
+            let rerun = super::rerun_command(&outcome.origin, &report.target, Some(&info.rerun));
+            self.meta.insert(
+                outcome.id.clone(),
+                CaseMeta {
+                    tags: outcome.tags.clone(),
+                    codes: outcome.codes.clone(),
+                },
+            );
+            self.set(
+                column,
+                &outcome.id,
+                &outcome.title,
+                Cell {
+                    kind,
+                    note,
+                    details,
+                    rerun,
+                },
+            );
         }
     }
 
@@ -221,28 +306,17 @@ impl Matrix {
         }
         self.columns.push(new);
         for (_, cells) in self.rows.values_mut() {
-            cells.push(Cell {
-                kind: CellKind::NotRun,
-                note: String::new(),
-            });
+            cells.push(Cell::not_run());
         }
         self.columns.len() - 1
     }
 
     fn set(&mut self, column: usize, id: &str, title: &str, cell: Cell) {
         let width = self.columns.len();
-        let (row_title, cells) = self.rows.entry(id.to_string()).or_insert_with(|| {
-            (
-                title.to_string(),
-                vec![
-                    Cell {
-                        kind: CellKind::NotRun,
-                        note: String::new()
-                    };
-                    width
-                ],
-            )
-        });
+        let (row_title, cells) = self
+            .rows
+            .entry(id.to_string())
+            .or_insert_with(|| (title.to_string(), vec![Cell::not_run(); width]));
         if row_title.is_empty() {
             *row_title = title.to_string();
         }
@@ -317,6 +391,7 @@ impl Matrix {
                 self.summary(index)
             );
         }
+        out.push_str(&self.coverage_markdown());
         out.push_str("\nLegend: ✅ pass · ❌ fail · ⚠️ xfail (expected failure: a known gap of that target) · ⏭️ skip (the case needs what the target lacks) · `·` not run\n\n");
         out.push_str("| Case |");
         for column in &self.columns {
@@ -361,6 +436,207 @@ impl Matrix {
         out
     }
 
+    /// The coverage view as Markdown: areas as rows, targets as columns, pass rates, then what
+    /// no case reached on each target.
+    fn coverage_markdown(&self) -> String {
+        let view = super::coverage::view(self);
+        let mut out = String::from("\n## Coverage by contract area\n\n| Area | Cases |");
+        for column in &self.columns {
+            let _ = write!(out, " {} |", md(&column.label()));
+        }
+        out.push_str("\n|---|---|");
+        out.push_str(&"---|".repeat(self.columns.len()));
+        out.push('\n');
+        for area in &view {
+            let _ = write!(out, "| {} | {} |", md(area.title), area.cases.len());
+            for col in &area.targets {
+                let mark = if col.failed > 0 { "❌ " } else { "" };
+                let _ = write!(out, " {mark}{} |", super::coverage::rate_text(col));
+            }
+            out.push('\n');
+        }
+        for area in view.iter().filter(|area| !area.rows.is_empty()) {
+            let _ = write!(
+                out,
+                "\n### {}: rows and their cases\n\n| Row | Cases |",
+                md(area.title)
+            );
+            for column in &self.columns {
+                let _ = write!(out, " {} |", md(&column.label()));
+            }
+            out.push_str("\n|---|---|");
+            out.push_str(&"---|".repeat(self.columns.len()));
+            out.push('\n');
+            for (label, cases) in &area.rows {
+                let ids: Vec<String> = cases.iter().map(|id| markdown_code_cell(id)).collect();
+                let _ = write!(out, "| {} | {} |", md(label), ids.join(" "));
+                for column in 0..self.columns.len() {
+                    let kinds: Vec<CellKind> = cases
+                        .iter()
+                        .map(|id| self.rows[id].1[column].kind)
+                        .collect();
+                    let passed = kinds.iter().filter(|k| **k == CellKind::Pass).count();
+                    let judged = kinds
+                        .iter()
+                        .filter(|k| {
+                            matches!(
+                                k,
+                                CellKind::Pass | CellKind::Fail | CellKind::ExpectedFailure
+                            )
+                        })
+                        .count();
+                    let cell = if judged == 0 {
+                        "not reached".to_string()
+                    } else if passed == judged {
+                        format!("✅ {passed}/{judged}")
+                    } else {
+                        format!("❌ {passed}/{judged}")
+                    };
+                    let _ = write!(out, " {cell} |");
+                }
+                out.push('\n');
+            }
+        }
+        for (index, column) in self.columns.iter().enumerate() {
+            let mut lines = Vec::new();
+            for area in &view {
+                let col = &area.targets[index];
+                if !col.rows_not_reached.is_empty() {
+                    lines.push(format!(
+                        "- {}: rows not reached: {}",
+                        md(area.title),
+                        md(&col.rows_not_reached.join("; "))
+                    ));
+                }
+                if !col.codes_not_reached.is_empty() {
+                    let codes: Vec<String> = col
+                        .codes_not_reached
+                        .iter()
+                        .map(|c| markdown_code(c))
+                        .collect();
+                    lines.push(format!(
+                        "- {}: documented codes no case reached: {}",
+                        md(area.title),
+                        codes.join(", ")
+                    ));
+                }
+            }
+            if !lines.is_empty() {
+                let _ = writeln!(out, "\nNot reached on {}:\n", md(&column.label()));
+                for line in lines {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+        }
+        out
+    }
+
+    /// The coverage view as HTML: a grid of areas × targets coloured by pass rate; an area
+    /// opens to its cases, a failed case to its failures and reproduction.
+    fn coverage_html(&self, out: &mut String) {
+        let view = super::coverage::view(self);
+        out.push_str("<h2>Coverage by contract area</h2>\n<table class=\"coverage\">\n<thead><tr><th>Area</th>");
+        for column in &self.columns {
+            let _ = write!(
+                out,
+                "<th>{}<br><small>{} · {}</small></th>",
+                html(&column.target),
+                html(&column.profile),
+                html(&column.contract)
+            );
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for area in &view {
+            let _ = write!(
+                out,
+                "<tr><td class=\"area\"><details><summary><b>{}</b> <small>{} cases</small></summary><table class=\"cases\">",
+                html(area.title),
+                area.cases.len()
+            );
+            for id in &area.cases {
+                let (title, cells) = &self.rows[id];
+                let _ = write!(
+                    out,
+                    "<tr><td title=\"{}\"><code>{}</code></td>",
+                    html(title),
+                    html(id)
+                );
+                for cell in cells {
+                    let (class, text) = cell.kind.html();
+                    let _ = write!(out, "<td class=\"{class}\">{text}</td>");
+                }
+                out.push_str("</tr>");
+            }
+            out.push_str("</table>");
+            if !area.rows.is_empty() {
+                out.push_str("<table class=\"cases\"><tr><th>Row</th><th>Cases</th></tr>");
+                for (label, cases) in &area.rows {
+                    let ids: Vec<String> = cases
+                        .iter()
+                        .map(|id| format!("<code>{}</code>", html(id)))
+                        .collect();
+                    let _ = write!(
+                        out,
+                        "<tr><td>{}</td><td>{}</td></tr>",
+                        html(label),
+                        if ids.is_empty() {
+                            "none".to_string()
+                        } else {
+                            ids.join(" ")
+                        }
+                    );
+                }
+                out.push_str("</table>");
+            }
+            out.push_str("</details></td>");
+            for col in &area.targets {
+                let class = match col.pass_rate {
+                    None => "none",
+                    Some(rate) if rate >= 100.0 => "r100",
+                    Some(rate) if rate >= 90.0 => "r90",
+                    Some(rate) if rate >= 50.0 => "r50",
+                    Some(_) => "r0",
+                };
+                // In steps of 5, as classes: the page sets no inline style.
+                let width = col
+                    .pass_rate
+                    .map_or(0, |rate| (rate.clamp(0.0, 100.0) / 5.0).floor() as u32 * 5);
+                let _ = write!(
+                    out,
+                    "<td class=\"rate {class}\"><span class=\"big\">{}</span><div class=\"bar\"><div class=\"w{width}\"></div></div>",
+                    html(&super::coverage::rate_text(col))
+                );
+                let mut extra = Vec::new();
+                if col.skipped > 0 {
+                    extra.push(format!("{} skipped", col.skipped));
+                }
+                if col.expected_failures > 0 {
+                    extra.push(format!("{} xfail", col.expected_failures));
+                }
+                if !extra.is_empty() {
+                    let _ = write!(out, "<small>{}</small>", html(&extra.join(" · ")));
+                }
+                if !col.rows_not_reached.is_empty() {
+                    let _ = write!(
+                        out,
+                        "<div class=\"gap\">rows not reached: {}</div>",
+                        html(&col.rows_not_reached.join("; "))
+                    );
+                }
+                if !col.codes_not_reached.is_empty() {
+                    let _ = write!(
+                        out,
+                        "<div class=\"gap\">codes not reached: {}</div>",
+                        html(&col.codes_not_reached.join(", "))
+                    );
+                }
+                out.push_str("</td>");
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n<p class=\"legend\">A cell gives passed of judged cases (skipped ones are not judged) and what no case reached on that target; open an area for its cases.</p>\n");
+    }
+
     pub fn html(&self) -> String {
         let mut out = String::from(HTML_HEAD);
         out.push_str("<h1>ENI private-IP API conformance matrix</h1>\n");
@@ -388,6 +664,30 @@ impl Matrix {
             );
         }
         out.push_str("</tbody>\n</table>\n");
+        self.coverage_html(&mut out);
+        let notes = self.notes();
+        if !notes.is_empty() {
+            out.push_str("<h2>Failures and known gaps</h2>\n");
+            for (id, title, column, cell) in &notes {
+                let (class, text) = cell.kind.html();
+                let _ = write!(
+                    out,
+                    "<details class=\"failure\"><summary><span class=\"{class}\">{text}</span> <code>{}</code> on {} — {}: {}</summary>",
+                    html(id),
+                    html(&self.columns[*column].label()),
+                    html(title),
+                    html(&cell.note)
+                );
+                for detail in &cell.details {
+                    let _ = write!(out, "<pre>{}</pre>", html_lines(detail));
+                }
+                if !cell.rerun.is_empty() {
+                    let _ = write!(out, "<p>Reproduce: <code>{}</code></p>", html(&cell.rerun));
+                }
+                out.push_str("</details>\n");
+            }
+        }
+        out.push_str("<h2>Every case</h2>\n");
         out.push_str("<p class=\"legend\"><span class=\"pass\">pass</span> <span class=\"fail\">FAIL</span> <span class=\"xfail\">xfail</span> expected failure (a known gap) <span class=\"skip\">skip</span> the case needs what the target lacks <span class=\"none\">·</span> not run. Hover a cell for its first failure or reason.</p>\n");
         out.push_str("<table class=\"matrix\">\n<thead><tr><th>Case</th>");
         for column in &self.columns {
@@ -421,22 +721,7 @@ impl Matrix {
             out.push_str("</tr>\n");
         }
         out.push_str("</tbody>\n</table>\n");
-        let notes = self.notes();
-        if !notes.is_empty() {
-            out.push_str("<h2>Failures and known gaps</h2>\n<ul>\n");
-            for (id, title, column, cell) in notes {
-                let (class, text) = cell.kind.html();
-                let _ = writeln!(
-                    out,
-                    "<li><span class=\"{class}\">{text}</span> <code>{}</code> on {} — {}: {}</li>",
-                    html(id),
-                    html(&self.columns[column].label()),
-                    html(title),
-                    html(&cell.note)
-                );
-            }
-            out.push_str("</ul>\n");
-        }
+
         let stale: Vec<(&Column, &String)> = self
             .columns
             .iter()
@@ -473,6 +758,42 @@ code { font-size: 0.85rem; }
 .skip { background: #eaeef2; color: #57606a; }
 .none { color: #8c959f; }
 .legend span { display: inline-block; padding: 0 0.4rem; border-radius: 3px; }
+table.coverage td.rate { min-width: 11rem; vertical-align: top; }
+table.coverage td.area { vertical-align: top; min-width: 22rem; }
+table.coverage .big { font-size: 1.15rem; font-weight: 600; }
+.bar { background: #eaeef2; height: 0.4rem; border-radius: 2px; margin: 0.2rem 0; }
+.bar div { background: #1a7f37; height: 100%; border-radius: 2px; }
+.w0 { width: 0%; }
+.w5 { width: 5%; }
+.w10 { width: 10%; }
+.w15 { width: 15%; }
+.w20 { width: 20%; }
+.w25 { width: 25%; }
+.w30 { width: 30%; }
+.w35 { width: 35%; }
+.w40 { width: 40%; }
+.w45 { width: 45%; }
+.w50 { width: 50%; }
+.w55 { width: 55%; }
+.w60 { width: 60%; }
+.w65 { width: 65%; }
+.w70 { width: 70%; }
+.w75 { width: 75%; }
+.w80 { width: 80%; }
+.w85 { width: 85%; }
+.w90 { width: 90%; }
+.w95 { width: 95%; }
+.w100 { width: 100%; }
+.r100 { background: #dafbe1; }
+.r90 { background: #eef9e0; }
+.r50 { background: #fff8c5; }
+.r0 { background: #ffebe9; }
+.gap { color: #a40e26; font-size: 0.8rem; max-width: 22rem; }
+table.cases { margin: 0.4rem 0; }
+table.cases td { font-size: 0.8rem; padding: 0.1rem 0.4rem; }
+summary { cursor: pointer; }
+details.failure { margin: 0.3rem 0; }
+details.failure pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; max-height: 30rem; }
 </style>
 </head>
 <body>

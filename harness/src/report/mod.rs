@@ -1,8 +1,9 @@
 //! Reports of a suite run: the console (a line per case, details of every failure with its
 //! reproduction, a summary), JUnit XML for CI systems, JSON for tools, and the conformance
-//! matrix (case × target) as Markdown and HTML.
+//! matrix (case × target) as Markdown and HTML, with the coverage view by contract area.
 
 pub mod console;
+pub mod coverage;
 pub mod json;
 pub mod junit;
 pub mod matrix;

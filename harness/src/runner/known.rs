@@ -373,6 +373,7 @@ mod tests {
             id: id.into(),
             title: format!("title of {id}"),
             tags: Vec::new(),
+            codes: Vec::new(),
             origin: format!("cases/{id}.yaml"),
             verdict: if failures.is_empty() {
                 Verdict::Pass

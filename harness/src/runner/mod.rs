@@ -137,6 +137,8 @@ pub struct CaseOutcome {
     pub id: String,
     pub title: String,
     pub tags: Vec<String>,
+    /// The error codes its steps accept, as the case file spells them (for coverage).
+    pub codes: Vec<String>,
     pub origin: String,
     pub verdict: Verdict,
     pub failures: Vec<Failure>,
@@ -153,6 +155,7 @@ impl CaseOutcome {
             id: case.id.clone(),
             title: case.title.clone(),
             tags: case.tags.clone(),
+            codes: expected_codes(case),
             origin: case.origin.clone(),
             verdict: Verdict::Pass,
             failures: Vec::new(),
@@ -167,6 +170,32 @@ impl CaseOutcome {
         self.failures.push(failure);
         self.verdict = Verdict::Fail;
     }
+}
+
+/// The codes a case's requests accept, each once, in the order first met.
+fn expected_codes(case: &Case) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for step in case.setup.iter().chain(&case.steps).chain(&case.teardown) {
+        let sends = match step {
+            eni_spec::Step::Send(send) => std::slice::from_ref(send),
+            eni_spec::Step::Concurrent { sends, .. } => sends.as_slice(),
+            eni_spec::Step::Wait { .. } => &[],
+        };
+        // A race's answers per state count too: each is what the case accepts in that state.
+        let expects = sends.iter().flat_map(|send| {
+            std::iter::once(&send.expect).chain(
+                send.race
+                    .iter()
+                    .flat_map(|race| race.when.iter().map(|(_, expect)| expect)),
+            )
+        });
+        for code in expects.flat_map(|expect| &expect.codes) {
+            if !codes.contains(code) {
+                codes.push(code.clone());
+            }
+        }
+    }
+    codes
 }
 
 /// How a suite runs.

@@ -19,6 +19,7 @@ mod attach_detach;
 mod create;
 mod delete;
 mod describe;
+mod inventory;
 mod unassign;
 
 /// The actions the emulator knows.
@@ -32,10 +33,14 @@ pub(crate) enum Action {
     Detach,
     Describe,
     DescribeAttribute,
+    DescribeInstances,
+    DescribeVSwitches,
+    DescribeSecurityGroups,
+    DescribeRegions,
 }
 
 impl Action {
-    const ALL: [Action; 8] = [
+    const ALL: [Action; 12] = [
         Action::Assign,
         Action::Unassign,
         Action::Create,
@@ -44,6 +49,10 @@ impl Action {
         Action::Detach,
         Action::Describe,
         Action::DescribeAttribute,
+        Action::DescribeInstances,
+        Action::DescribeVSwitches,
+        Action::DescribeSecurityGroups,
+        Action::DescribeRegions,
     ];
 
     /// Action names are case-sensitive, like every other key and value of the API.
@@ -62,6 +71,10 @@ impl Action {
             Action::Detach => "detach",
             Action::Describe => "describe",
             Action::DescribeAttribute => "describe-attribute",
+            Action::DescribeInstances => "describe-instances",
+            Action::DescribeVSwitches => "describe-vswitches",
+            Action::DescribeSecurityGroups => "describe-security-groups",
+            Action::DescribeRegions => "describe-regions",
         }
     }
 
@@ -124,6 +137,10 @@ impl Action {
             Action::Detach => "DetachNetworkInterface",
             Action::Describe => "DescribeNetworkInterfaces",
             Action::DescribeAttribute => "DescribeNetworkInterfaceAttribute",
+            Action::DescribeInstances => "DescribeInstances",
+            Action::DescribeVSwitches => "DescribeVSwitches",
+            Action::DescribeSecurityGroups => "DescribeSecurityGroups",
+            Action::DescribeRegions => "DescribeRegions",
         }
     }
 }
@@ -144,6 +161,10 @@ pub(crate) fn run(
         Action::Detach => attach_detach::detach(state, params, now),
         Action::Describe => describe::describe(state, params),
         Action::DescribeAttribute => describe::describe_attribute(state, params),
+        Action::DescribeInstances => inventory::describe_instances(state, params),
+        Action::DescribeVSwitches => inventory::describe_vswitches(state, params),
+        Action::DescribeSecurityGroups => inventory::describe_security_groups(state, params),
+        Action::DescribeRegions => Ok(inventory::describe_regions(state)),
     }
 }
 

@@ -12,10 +12,10 @@ const D: &str = "DescribeNetworkInterfaces";
 
 #[tokio::test]
 async fn v1_contract_vector_is_accepted_at_its_time() {
-    // The contract's vector, replayed against a clock set to its timestamp. DescribeRegions is
-    // not an action of the emulator, so the signature is checked through a known action whose
-    // expected signature the test computes with the same independent signer; the vector pins
-    // that signer first.
+    // The contract's vector, replayed against a clock set to its timestamp. The signature is
+    // checked through an ENI action (which needs a `RegionId` the vector lacks) whose expected
+    // signature the test computes with the same independent signer; the vector pins that
+    // signer first.
     let vector: Vec<(String, String)> = [
         ("AccessKeyId", "testid"),
         ("Action", "DescribeRegions"),

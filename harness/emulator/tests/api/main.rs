@@ -8,6 +8,7 @@ mod auth;
 mod defects;
 mod faults;
 mod invariants;
+mod inventory;
 mod journal;
 mod limits;
 mod neighbours;

@@ -1,0 +1,168 @@
+//! `eni-harness init`: parses the flags, calls [`crate::init`] to read the endpoint and pick
+//! fixtures, writes the profile and says which cases it leaves without a fixture.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::escape::{terminal, url_without_userinfo};
+use crate::init;
+use crate::profile::Profile;
+use crate::runner;
+use crate::target::{EmulatorKnobs, Target};
+use crate::wire::Signing;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The endpoint's URL, e.g. `http://127.0.0.1:8080/`; credentials come from the
+    /// environment (a loopback endpoint without them gets the emulator's test credentials).
+    #[arg(long)]
+    target: String,
+    /// The region to read; without it, the one region `DescribeRegions` lists.
+    #[arg(long)]
+    region: Option<String>,
+    /// Where to write the profile.
+    #[arg(long, default_value = "profile.yaml")]
+    out: PathBuf,
+    /// Overwrite `--out` if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Request signing: `v1`, `v3` or `none` (an emulator with relaxed signing).
+    #[arg(long, default_value = "v1")]
+    signing: String,
+    /// The case files whose fixtures are checked against the written profile.
+    #[arg(long, default_value = "cases")]
+    cases: PathBuf,
+    /// Per-request timeout, e.g. `30s`.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    timeout: Duration,
+}
+
+pub fn init(args: InitArgs) -> u8 {
+    let signing = match args.signing.as_str() {
+        "v1" => Signing::V1,
+        "v3" => Signing::V3,
+        "none" => Signing::None,
+        other => {
+            eprintln!(
+                "error: --signing `{}` is not a signing\n  = help: use v1, v3 or none",
+                terminal(other)
+            );
+            return EXIT_USAGE;
+        }
+    };
+    if args.out.exists() && !args.force {
+        eprintln!(
+            "error: {} exists\n  = help: pass --force to overwrite it, or --out another file",
+            args.out.display()
+        );
+        return EXIT_USAGE;
+    }
+    // The requests carry the region init names in each; none by default.
+    let mut base = Profile::embedded();
+    base.region = String::new();
+    base.signing = signing;
+    let target = match super::run::http_target_for(&args.target, &base, args.timeout) {
+        Ok(target) => target,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return EXIT_USAGE;
+        }
+    };
+    let shown = terminal(&url_without_userinfo(&args.target)).into_owned();
+    let connection = match target.connect(&EmulatorKnobs::default()) {
+        Ok(connection) => connection,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return EXIT_USAGE;
+        }
+    };
+    let found = runtime().block_on(init::discover(
+        connection.as_ref(),
+        signing,
+        args.region.as_deref(),
+    ));
+    let found = match found {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("error: {}", terminal(&error.0));
+            return EXIT_FAILED;
+        }
+    };
+    let contract = found
+        .contract
+        .as_ref()
+        .and_then(|(name, _)| crate::profile::Contract::by_name(name))
+        .unwrap_or_else(crate::profile::Contract::seed);
+    let choice = init::choose(&found, &contract);
+    let text = init::profile_text(&found, &choice, &target.describe(), signing);
+    let profile = match Profile::parse(&text, &args.out.display().to_string()) {
+        Ok(profile) => profile,
+        Err(error) => {
+            // A bug of init, not of the endpoint: every value written was checked.
+            eprintln!("error: the discovered profile does not load: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    if let Err(error) = std::fs::write(&args.out, &text) {
+        eprintln!("error: cannot write {}: {error}", args.out.display());
+        return EXIT_USAGE;
+    }
+    println!(
+        "Read {shown} (region {}): {} ENIs, {} instances, {} VSwitches, {} security groups",
+        terminal(&found.region),
+        found.enis.len(),
+        found.instances.len(),
+        found.vswitches.len(),
+        found.security_groups.len()
+    );
+    for line in &found.unavailable {
+        println!("  not offered: {}", terminal(line));
+    }
+    for line in &found.notes {
+        println!("  note: {}", terminal(line));
+    }
+    println!(
+        "Wrote {} with {} fixtures ({})",
+        args.out.display(),
+        profile.fixtures.len(),
+        profile
+            .fixtures
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (name, (reason, _)) in &choice.missing {
+        println!("  missing {name}: {}", terminal(reason));
+    }
+    match runner::load_cases(std::slice::from_ref(&args.cases)) {
+        Ok(cases) => {
+            let skipped = init::skipped_for_fixtures(&cases, &profile);
+            if skipped.is_empty() {
+                println!("Every case of {} has its fixtures", args.cases.display());
+            } else {
+                println!(
+                    "{} of {} cases will be skipped for lack of a fixture (fill in the MISSING entries of the profile):",
+                    skipped.len(),
+                    cases.len()
+                );
+                for (id, missing) in &skipped {
+                    println!("  {id}: needs {}", missing.join(", "));
+                }
+            }
+        }
+        Err(error) => println!(
+            "(cases not checked: {}: {})",
+            args.cases.display(),
+            terminal(&error.to_string())
+        ),
+    }
+    println!(
+        "Next: eni-harness run --target {shown} --profile {}",
+        args.out.display()
+    );
+    EXIT_OK
+}
