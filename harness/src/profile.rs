@@ -220,8 +220,9 @@ impl Profile {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let text = expand_env(text, origin, |name| std::env::var(name).ok())?;
         let raw: RawProfile =
-            serde_saphyr::from_str(text).map_err(|error| ProfileError::Syntax {
+            serde_saphyr::from_str(&text).map_err(|error| ProfileError::Syntax {
                 origin: origin.to_string(),
                 message: error.to_string(),
             })?;
@@ -252,6 +253,83 @@ impl Profile {
             _ => None,
         })
     }
+}
+
+/// Replaces every `${env:NAME}` outside comments with the variable's value, so that one profile
+/// serves every CI job (ids and endpoints per job). A value may hold only characters that stay
+/// one plain YAML word (letters, digits, `-_.:/+=~,`), so that the environment can change values
+/// but never the profile's structure; an unset or empty variable is an error naming its line.
+fn expand_env(
+    text: &str,
+    origin: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, ProfileError> {
+    const OPEN: &str = "${env:";
+    if !text.contains(OPEN) {
+        return Ok(text.to_string());
+    }
+    let invalid = |line: usize, message: String, help: &str| ProfileError::Invalid {
+        origin: format!("{origin}:{line}"),
+        message,
+        help: help.to_string(),
+    };
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let number = index + 1;
+        if line.trim_start().starts_with('#') {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find(OPEN) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + OPEN.len()..];
+            let Some(end) = after.find('}') else {
+                return Err(invalid(
+                    number,
+                    "`${env:` is not closed".into(),
+                    "write `${env:NAME}`",
+                ));
+            };
+            let name = &after[..end];
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(invalid(
+                    number,
+                    format!(
+                        "`${{env:{}}}` does not name an environment variable",
+                        crate::escape::terminal(name)
+                    ),
+                    "a name has letters, digits and `_`, e.g. `${env:ECS_VSWITCH_ID}`",
+                ));
+            }
+            let value = lookup(name).unwrap_or_default();
+            if value.is_empty() {
+                return Err(invalid(
+                    number,
+                    format!("`${{env:{name}}}`: the environment variable {name} is not set"),
+                    "set it for this run, or write the value in the profile",
+                ));
+            }
+            if !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=~,".contains(&b))
+            {
+                // The value is not shown: a profile's variables are ids, but a mistaken one
+                // could hold anything.
+                return Err(invalid(
+                    number,
+                    format!(
+                        "`${{env:{name}}}`: the value of {name} holds a character a profile value cannot (spaces, quotes, `#`, `&`, ...)"
+                    ),
+                    "profile values from the environment hold letters, digits and `-_.:/+=~,` only",
+                ));
+            }
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -562,6 +640,38 @@ impl RawFixture {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn environment_values_fill_a_profile_and_never_its_structure() {
+        let lookup = |name: &str| match name {
+            "VSW" => Some("vsw-ci-7".to_string()),
+            "EVIL" => Some("x\nfixtures: {}".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let text = "# ${env:NOT_READ} in a comment\nid: ${env:VSW}\nother: a-${env:VSW}-b\n";
+        assert_eq!(
+            super::expand_env(text, "p.yaml", lookup).unwrap(),
+            "# ${env:NOT_READ} in a comment\nid: vsw-ci-7\nother: a-vsw-ci-7-b\n"
+        );
+        for (text, expected) in [
+            (
+                "a: 1\nid: ${env:UNSET}\n",
+                "p.yaml:2: `${env:UNSET}`: the environment variable UNSET is not set",
+            ),
+            ("id: ${env:EMPTY}\n", "is not set"),
+            ("id: ${env:EVIL}\n", "holds a character"),
+            ("id: ${env:A-B}\n", "does not name an environment variable"),
+            ("id: ${env:VSW\n", "is not closed"),
+        ] {
+            let error = super::expand_env(text, "p.yaml", lookup)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+            assert!(error.contains("help:"), "{error}");
+            assert!(!error.contains("fixtures: {}"), "{error}");
+        }
+    }
+
     use super::*;
 
     #[test]

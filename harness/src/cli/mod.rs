@@ -1,7 +1,8 @@
-//! The command line: `run`, `list`, `serve` and `bench`. Exit codes: 0 all passed, 1 a case failed,
+//! The command line: `run`, `list`, `cases`, `serve`, `bench` and the rest. Exit codes: 0 all passed, 1 a case failed,
 //! 2 usage, profile or case-file errors (nothing was run).
 
 mod bench;
+mod cases;
 mod cleanup;
 mod fuzz;
 mod journal;
@@ -39,6 +40,8 @@ enum Command {
     Run(run::RunArgs),
     /// List the cases (and the named checks) without running anything.
     List(run::ListArgs),
+    /// The built-in suite: `cases export DIR` writes it out.
+    Cases(cases::CasesArgs),
     /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
     /// Summarise a `serve --journal` file: what a client sent wrong; exit 1 if anything.
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
+        Command::Cases(args) => cases::cases(args),
         Command::Serve(args) => serve::serve(args),
         Command::Journal(args) => journal::journal(args),
         Command::Selftest(args) => selftest::selftest(args),
