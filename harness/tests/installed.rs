@@ -53,34 +53,7 @@ impl Drop for Served {
 }
 
 fn serve(dir: &Path, world: &str) -> Served {
-    let mut child = harness(dir)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--async-delay",
-            "0s",
-            "--world",
-            world,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("http://127.0.0.1:") {
-                let url: String = line[at..].split_whitespace().next().unwrap().to_string();
-                let _ = sender.send(url);
-            }
-        }
-    });
-    let url = receiver
-        .recv_timeout(Duration::from_secs(30))
-        .expect("serve printed its URL");
-    Served { child, url }
+    serve_with(dir, &["--world", world])
 }
 
 /// What a user writes for the lanes world from its file: the first lane's ids and CIDRs, the
@@ -219,4 +192,83 @@ fn unknown_world_and_profile_names_say_what_exists() {
         stderr.contains("lanse") && stderr.contains("embedded"),
         "{stderr}"
     );
+}
+
+/// A shared target that fails one request: with `--retries 1` the case that met it is FLAKY in
+/// the console, the JSON and the JUnit report (a `flakyFailure`), and the run passes; without
+/// retries it fails.
+#[test]
+fn a_case_passing_on_a_retry_is_flaky_in_every_report() {
+    let scratch = Scratch::new("flaky");
+    let run = |served: &Served, retries: &str| {
+        harness(&scratch.0)
+            .args(["run", "--target", &served.url, "--profile", "served"])
+            .args(["--filter", "id:assign.by-count.one", "--retries", retries])
+            .args(["--no-progress", "--json", "r.json", "--junit", "j.xml"])
+            .output()
+            .unwrap()
+    };
+    let served = serve_with(&scratch.0, &["--fault", "unavailable@nth=1"]);
+    let output = run(&served, "0");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    drop(served);
+    let served = serve_with(&scratch.0, &["--fault", "unavailable@nth=1"]);
+    let output = run(&served, "1");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("FLAKY") && stdout.contains("attempt 1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().last().unwrap().contains("0 failed, 1 flaky"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.0.join("r.json")).unwrap()).unwrap();
+    assert_eq!(json["flaky"], 1);
+    assert_eq!(json["cases"][0]["verdict"], "flaky");
+    assert_eq!(
+        json["cases"][0]["failed_attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let junit = std::fs::read_to_string(scratch.0.join("j.xml")).unwrap();
+    assert!(junit.contains("<flakyFailure"), "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
+}
+
+fn serve_with(dir: &Path, extra: &[&str]) -> Served {
+    let mut child = harness(dir)
+        .args(["serve", "--addr", "127.0.0.1:0", "--async-delay", "0s"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = read_url(&mut child);
+    Served { child, url }
+}
+
+fn read_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                let url: String = line[at..].split_whitespace().next().unwrap().to_string();
+                let _ = sender.send(url);
+            }
+        }
+    });
+    receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("serve printed its URL")
 }

@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Write this run's conformance matrix as a self-contained HTML page here.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Run a failed case again up to N times (for shared targets): a case that then passes is
+    /// FLAKY, shown in every report with its failed attempts, and does not fail the run.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=10))]
+    retries: u8,
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -299,8 +303,14 @@ pub fn run(args: RunArgs) -> u8 {
         );
     }
     let profile = Arc::new(profile);
-    let mut report =
-        runtime().block_on(runner::run_suite(cases, target, profile, options, on_done));
+    let mut report = runtime().block_on(runner::run_suite_retrying(
+        cases,
+        target,
+        profile,
+        options,
+        usize::from(args.retries),
+        on_done,
+    ));
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
