@@ -272,3 +272,37 @@ fn read_url(child: &mut Child) -> String {
         .recv_timeout(Duration::from_secs(30))
         .expect("serve printed its URL")
 }
+
+/// The GitHub Action's script as CI runs it (harness/tests/action.sh), and the action passing
+/// the script every variable it reads.
+#[test]
+fn the_github_action_runs_as_ci_runs_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let script = std::fs::read_to_string(root.join("action/run.sh")).unwrap();
+    for variable in [
+        "ENI_HARNESS",
+        "INPUT_TARGET",
+        "INPUT_PROFILE",
+        "INPUT_REPORTS",
+        "INPUT_ARGS",
+    ] {
+        assert!(
+            action.contains(&format!("{variable}: ")),
+            "action.yml sets {variable}"
+        );
+        assert!(script.contains(variable), "run.sh reads {variable}");
+    }
+    assert!(action.contains("using: composite"));
+    let output = Command::new("bash")
+        .arg(root.join("harness/tests/action.sh"))
+        .arg(BIN)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
