@@ -8,6 +8,7 @@
 mod duration;
 mod emit;
 mod error;
+mod format;
 mod path;
 mod raw;
 mod template;
@@ -21,6 +22,7 @@ use std::time::Duration;
 pub use duration::{MAX_DURATION, format_duration, parse_duration};
 pub use emit::{case_to_yaml, double_quoted};
 pub use error::{Span, Spanned, SpecError, SpecErrorKind};
+pub use format::{FormatError, format_case};
 pub use path::{Path, Segment};
 pub use template::{Expr, Member, Part, Template, TemplateError};
 

@@ -1,9 +1,10 @@
-//! The command line: `run`, `list`, `cases`, `serve`, `bench` and the rest. Exit codes: 0 all passed, 1 a case failed,
+//! The command line: `run`, `list`, `cases`, `fmt`, `serve`, `bench` and the rest. Exit codes: 0 all passed, 1 a case failed,
 //! 2 usage, profile or case-file errors (nothing was run).
 
 mod bench;
 mod cases;
 mod cleanup;
+mod fmt;
 mod fuzz;
 mod journal;
 mod matrix;
@@ -42,6 +43,8 @@ enum Command {
     List(run::ListArgs),
     /// The built-in suite: `cases export DIR` writes it out.
     Cases(cases::CasesArgs),
+    /// Rewrite case files in canonical form, comments kept; `--check` names them and exits 1.
+    Fmt(fmt::FmtArgs),
     /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
     /// Summarise a `serve --journal` file: what a client sent wrong; exit 1 if anything.
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
         Command::Cases(args) => cases::cases(args),
+        Command::Fmt(args) => fmt::fmt(args),
         Command::Serve(args) => serve::serve(args),
         Command::Journal(args) => journal::journal(args),
         Command::Selftest(args) => selftest::selftest(args),
