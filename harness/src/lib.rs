@@ -14,6 +14,7 @@ pub mod profile;
 pub mod redact;
 pub mod report;
 pub mod runner;
+pub mod schemas;
 pub mod snapshot;
 pub mod target;
 pub mod wire;

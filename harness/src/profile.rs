@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use eni_emulator::InstanceStatus;
 use ipnet::Ipv4Net;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::wire::{Format, Signing};
@@ -332,8 +333,16 @@ fn expand_env(
     Ok(out)
 }
 
-#[derive(Debug, Deserialize)]
+/// The JSON Schema of a profile file, from the types that read it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(RawProfile)
+}
+
+/// A profile: what the suite may assume about a target (its fixtures' ids and CIDRs, the
+/// contract version it follows, its limits and timing).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "eni-harness profile")]
 struct RawProfile {
     name: String,
     #[serde(default)]
@@ -361,7 +370,7 @@ struct RawProfile {
     timing: Option<RawTiming>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawTiming {
     #[serde(default)]
@@ -370,7 +379,7 @@ struct RawTiming {
     task: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFixture {
     kind: String,
@@ -391,7 +400,7 @@ struct RawFixture {
     status: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
     #[serde(default)]
@@ -402,7 +411,7 @@ struct RawLimits {
     instance_types: BTreeMap<String, u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawChecks {
     #[serde(default)]

@@ -1,8 +1,9 @@
 //! `eni-harness fmt [--check] [PATHS]`: puts case files in the canonical form of the case
 //! language's writer, comments kept (`eni_spec::format_case`). `--check` writes nothing, names
-//! the files that would change and exits 1, for CI.
+//! the files that would change and exits 1, for CI. A file in a `cases/` folder starts with the
+//! `yaml-language-server` line that points editors at `schemas/case.schema.json`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -18,6 +19,36 @@ pub struct FmtArgs {
     /// Write nothing: name the files not in canonical form and exit 1 if there are any.
     #[arg(long)]
     check: bool,
+}
+
+/// The case file with the `yaml-language-server` line naming its schema first, when it lies in
+/// a `cases/` folder with `schemas/` beside it (a checkout, or an export): editors then complete
+/// and check it.
+fn with_modeline(path: &Path, formatted: String) -> String {
+    let mut below = Vec::new();
+    let mut at = path;
+    let under_cases = loop {
+        let Some(name) = at.file_name() else {
+            break false;
+        };
+        below.push(name.to_string_lossy().into_owned());
+        match at.parent() {
+            Some(parent) if parent.file_name().is_some_and(|name| name == "cases") => break true,
+            Some(parent) => at = parent,
+            None => break false,
+        }
+    };
+    if !under_cases {
+        return formatted;
+    }
+    below.reverse();
+    let relative = format!("cases/{}", below.join("/"));
+    let line = crate::schemas::modeline(&relative, "case.schema.json");
+    let rest = match formatted.split_once('\n') {
+        Some((first, rest)) if first.starts_with("# yaml-language-server:") => rest,
+        _ => formatted.as_str(),
+    };
+    format!("{line}\n{rest}")
 }
 
 pub fn fmt(args: FmtArgs) -> u8 {
@@ -41,7 +72,7 @@ pub fn fmt(args: FmtArgs) -> u8 {
             }
         };
         let formatted = match eni_spec::format_case(&source, &path.display().to_string()) {
-            Ok(formatted) => formatted,
+            Ok(formatted) => with_modeline(path, formatted),
             Err(eni_spec::FormatError::Invalid(errors)) => {
                 for error in errors {
                     eprintln!("{}", terminal_lines(&error.render(&source)));

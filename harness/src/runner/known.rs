@@ -26,6 +26,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -89,18 +90,26 @@ pub struct KnownFailuresError {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The JSON Schema of a known-failures file, from the types that read it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(RawFile)
+}
+
+/// Known failures of one target (`eni-harness run --expect-failures FILE`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "eni-harness known failures")]
 struct RawFile {
     /// Free text: which target the file describes (documentation only).
     #[serde(default)]
     #[allow(dead_code)]
     target: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawEntry>")]
     known_failures: Vec<Spanned<RawEntry>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
     #[serde(default)]
