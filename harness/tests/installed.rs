@@ -306,3 +306,47 @@ fn the_github_action_runs_as_ci_runs_it() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `fmt --check` passes on the repository's cases; on a file out of canonical form it names the
+/// file and exits 1, and `fmt` then rewrites it, comments and schema line included.
+#[test]
+fn fmt_check_passes_on_the_suite_and_names_what_it_would_change() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(BIN)
+        .current_dir(root)
+        .args(["fmt", "--check", "cases"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let scratch = Scratch::new("fmt");
+    let folder = scratch.0.join("cases/mine");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("one.yaml");
+    let source = "# why this case\nid: mine.one\ntitle: \"One\"\nsteps:\n  - name: s   # the step\n    action: DescribeNetworkInterfaces\n    expect: { status: 200 }\n";
+    std::fs::write(&file, source).unwrap();
+    let check = harness(&scratch.0)
+        .args(["fmt", "--check", "cases"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(stdout.contains("would reformat cases/mine/one.yaml"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), source);
+    let fix = harness(&scratch.0).args(["fmt", "cases"]).output().unwrap();
+    assert_eq!(fix.status.code(), Some(0));
+    let formatted = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        formatted,
+        "# yaml-language-server: $schema=../../schemas/case.schema.json\n# why this case\nid: mine.one\ntitle: One\nsteps:\n  - name: s  # the step\n    action: DescribeNetworkInterfaces\n"
+    );
+    let again = harness(&scratch.0)
+        .args(["fmt", "--check", "cases"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+}
