@@ -335,7 +335,10 @@ fn fmt_check_passes_on_the_suite_and_names_what_it_would_change() {
         .unwrap();
     assert_eq!(check.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&check.stdout);
-    assert!(stdout.contains("would reformat cases/mine/one.yaml"), "{stdout}");
+    assert!(
+        stdout.contains("would reformat cases/mine/one.yaml"),
+        "{stdout}"
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), source);
     let fix = harness(&scratch.0).args(["fmt", "cases"]).output().unwrap();
     assert_eq!(fix.status.code(), Some(0));
