@@ -3,6 +3,7 @@
 //! language (`eni-spec`) and the reference emulator (`eni-emulator`) together: targets, the
 //! runner, the checks, redaction, snapshots, reports and the CLI.
 
+pub mod builtin;
 pub mod checks;
 pub mod cli;
 pub mod contract_view;
@@ -14,6 +15,7 @@ pub mod profile;
 pub mod redact;
 pub mod report;
 pub mod runner;
+pub mod schemas;
 pub mod snapshot;
 pub mod target;
 pub mod wire;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use eni_emulator::InstanceStatus;
 use ipnet::Ipv4Net;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::wire::{Format, Signing};
@@ -230,8 +231,9 @@ impl Profile {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let text = expand_env(text, origin, |name| std::env::var(name).ok())?;
         let raw: RawProfile =
-            serde_saphyr::from_str(text).map_err(|error| ProfileError::Syntax {
+            serde_saphyr::from_str(&text).map_err(|error| ProfileError::Syntax {
                 origin: origin.to_string(),
                 message: error.to_string(),
             })?;
@@ -264,8 +266,93 @@ impl Profile {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Replaces every `${env:NAME}` outside comments with the variable's value, so that one profile
+/// serves every CI job (ids and endpoints per job). A value may hold only characters that stay
+/// one plain YAML word (letters, digits, `-_.:/+=~,`), so that the environment can change values
+/// but never the profile's structure; an unset or empty variable is an error naming its line.
+fn expand_env(
+    text: &str,
+    origin: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, ProfileError> {
+    const OPEN: &str = "${env:";
+    if !text.contains(OPEN) {
+        return Ok(text.to_string());
+    }
+    let invalid = |line: usize, message: String, help: &str| ProfileError::Invalid {
+        origin: format!("{origin}:{line}"),
+        message,
+        help: help.to_string(),
+    };
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let number = index + 1;
+        if line.trim_start().starts_with('#') {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find(OPEN) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + OPEN.len()..];
+            let Some(end) = after.find('}') else {
+                return Err(invalid(
+                    number,
+                    "`${env:` is not closed".into(),
+                    "write `${env:NAME}`",
+                ));
+            };
+            let name = &after[..end];
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(invalid(
+                    number,
+                    format!(
+                        "`${{env:{}}}` does not name an environment variable",
+                        crate::escape::terminal(name)
+                    ),
+                    "a name has letters, digits and `_`, e.g. `${env:ECS_VSWITCH_ID}`",
+                ));
+            }
+            let value = lookup(name).unwrap_or_default();
+            if value.is_empty() {
+                return Err(invalid(
+                    number,
+                    format!("`${{env:{name}}}`: the environment variable {name} is not set"),
+                    "set it for this run, or write the value in the profile",
+                ));
+            }
+            if !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=~,".contains(&b))
+            {
+                // The value is not shown: a profile's variables are ids, but a mistaken one
+                // could hold anything.
+                return Err(invalid(
+                    number,
+                    format!(
+                        "`${{env:{name}}}`: the value of {name} holds a character a profile value cannot (spaces, quotes, `#`, `&`, ...)"
+                    ),
+                    "profile values from the environment hold letters, digits and `-_.:/+=~,` only",
+                ));
+            }
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+    }
+    Ok(out)
+}
+
+/// The JSON Schema of a profile file, from the types that read it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(RawProfile)
+}
+
+/// A profile: what the suite may assume about a target (its fixtures' ids and CIDRs, the
+/// contract version it follows, its limits and timing).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "eni-harness profile")]
 struct RawProfile {
     name: String,
     #[serde(default)]
@@ -293,7 +380,7 @@ struct RawProfile {
     timing: Option<RawTiming>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawTiming {
     #[serde(default)]
@@ -302,7 +389,7 @@ struct RawTiming {
     task: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFixture {
     kind: String,
@@ -323,7 +410,7 @@ struct RawFixture {
     status: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
     #[serde(default)]
@@ -334,7 +421,7 @@ struct RawLimits {
     instance_types: BTreeMap<String, u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawChecks {
     #[serde(default)]
@@ -572,6 +659,38 @@ impl RawFixture {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn environment_values_fill_a_profile_and_never_its_structure() {
+        let lookup = |name: &str| match name {
+            "VSW" => Some("vsw-ci-7".to_string()),
+            "EVIL" => Some("x\nfixtures: {}".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let text = "# ${env:NOT_READ} in a comment\nid: ${env:VSW}\nother: a-${env:VSW}-b\n";
+        assert_eq!(
+            super::expand_env(text, "p.yaml", lookup).unwrap(),
+            "# ${env:NOT_READ} in a comment\nid: vsw-ci-7\nother: a-vsw-ci-7-b\n"
+        );
+        for (text, expected) in [
+            (
+                "a: 1\nid: ${env:UNSET}\n",
+                "p.yaml:2: `${env:UNSET}`: the environment variable UNSET is not set",
+            ),
+            ("id: ${env:EMPTY}\n", "is not set"),
+            ("id: ${env:EVIL}\n", "holds a character"),
+            ("id: ${env:A-B}\n", "does not name an environment variable"),
+            ("id: ${env:VSW\n", "is not closed"),
+        ] {
+            let error = super::expand_env(text, "p.yaml", lookup)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+            assert!(error.contains("help:"), "{error}");
+            assert!(!error.contains("fixtures: {}"), "{error}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -83,7 +83,7 @@ fn run_case_file(path: &Path) -> datatest_stable::Result<()> {
         Verdict::Skip(reason) => {
             return Err(format!("skipped against the embedded emulator: {reason}").into());
         }
-        Verdict::Fail | Verdict::ExpectedFailure(_) => {
+        Verdict::Fail | Verdict::ExpectedFailure(_) | Verdict::Flaky => {
             let report = SuiteReport {
                 target: "embedded".into(),
                 profile: context.profile.name.clone(),

@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::contract::ContractProfile;
 
 /// Everything that exists at start. One region, one zone, one VPC.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct World {
     /// The only region the emulator answers for, e.g. `cn-hangzhou`.
@@ -32,27 +33,29 @@ pub struct World {
 }
 
 /// The VPC.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vpc {
     /// Its id, e.g. `vpc-bp1emu000000000000001`.
     pub id: String,
     /// Its CIDR block, prefix /8 to /29.
+    #[schemars(with = "String")]
     pub cidr: Ipv4Net,
 }
 
 /// A VSwitch. The first address and the last three of its block are reserved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VSwitch {
     /// Its id.
     pub id: String,
     /// Its CIDR block, prefix /16 to /29.
+    #[schemars(with = "String")]
     pub cidr: Ipv4Net,
 }
 
 /// An instance and its primary ENI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Instance {
     /// Its id.
@@ -66,7 +69,7 @@ pub struct Instance {
 }
 
 /// An instance's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum InstanceStatus {
     /// Running.
     Running,
@@ -91,7 +94,7 @@ impl InstanceStatus {
 }
 
 /// The primary ENI of an instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrimaryEni {
     /// Its id; left out, the emulator generates one (in the shape of its other ENI ids).
@@ -109,7 +112,7 @@ pub struct PrimaryEni {
 }
 
 /// An access key pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credential {
     /// The AccessKeyId.

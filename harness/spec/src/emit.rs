@@ -386,6 +386,14 @@ fn flow_scalar(s: &str) -> String {
 /// parser reads such plain scalars as their text anyway, but quoting them says "this is a string"
 /// to everyone else.
 fn looks_typed(s: &str) -> bool {
+    // A canonical decimal integer (`0`, `1`, `49`) reads as the same number, whose text is `s`,
+    // in every YAML reader: it stays plain, as case files write counts.
+    let canonical_integer = (s == "0" || (!s.starts_with('0') && s.len() <= 18))
+        && !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_digit());
+    if canonical_integer {
+        return false;
+    }
     let lower = s.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
     matches!(

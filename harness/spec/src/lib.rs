@@ -8,8 +8,10 @@
 mod duration;
 mod emit;
 mod error;
+mod format;
 mod path;
 mod raw;
+mod schema;
 mod template;
 mod validate;
 
@@ -21,7 +23,9 @@ use std::time::Duration;
 pub use duration::{MAX_DURATION, format_duration, parse_duration};
 pub use emit::{case_to_yaml, double_quoted};
 pub use error::{Span, Spanned, SpecError, SpecErrorKind};
+pub use format::{FormatError, format_case};
 pub use path::{Path, Segment};
+pub use schema::case_schema;
 pub use template::{Expr, Member, Part, Template, TemplateError};
 
 /// Larger case files are rejected before parsing: a case is a page of YAML, and the cap bounds

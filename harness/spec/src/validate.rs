@@ -1854,3 +1854,17 @@ fn hole_offsets(text: &str) -> Vec<usize> {
     }
     out
 }
+
+/// The keys of each mapping, for the schema's test (`schema.rs`).
+#[cfg(test)]
+pub(crate) mod key_lists {
+    pub(crate) const CASE: &[&str] = super::CASE_KEYS;
+    pub(crate) const CHECKS: &[&str] = super::CHECKS_KEYS;
+    pub(crate) const EMULATOR: &[&str] = super::EMULATOR_KEYS;
+    pub(crate) const STEP: &[&str] = super::STEP_KEYS;
+    pub(crate) const EXPECT: &[&str] = super::EXPECT_KEYS;
+    pub(crate) const COUNT: &[&str] = super::COUNT_KEYS;
+    pub(crate) const PAGINATE: &[&str] = super::PAGINATE_KEYS;
+    pub(crate) const POLL: &[&str] = super::POLL_KEYS;
+    pub(crate) const RACE: &[&str] = super::RACE_KEYS;
+}

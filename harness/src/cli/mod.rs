@@ -1,8 +1,10 @@
-//! The command line: `run`, `list`, `serve`, `init`, `bench` and the rest. Exit codes: 0 all passed, 1 a case failed,
+//! The command line: `run`, `list`, `cases`, `fmt`, `serve`, `init`, `bench` and the rest. Exit codes: 0 all passed, 1 a case failed,
 //! 2 usage, profile or case-file errors (nothing was run).
 
 mod bench;
+mod cases;
 mod cleanup;
+mod fmt;
 mod fuzz;
 mod init;
 mod journal;
@@ -40,6 +42,10 @@ enum Command {
     Run(run::RunArgs),
     /// List the cases (and the named checks) without running anything.
     List(run::ListArgs),
+    /// The built-in suite: `cases export DIR` writes it out.
+    Cases(cases::CasesArgs),
+    /// Rewrite case files in canonical form, comments kept; `--check` names them and exits 1.
+    Fmt(fmt::FmtArgs),
     /// Serve the reference emulator over HTTP until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
     /// Discover a profile from an endpoint by reading it; write it with what is missing.
@@ -74,6 +80,8 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
+        Command::Cases(args) => cases::cases(args),
+        Command::Fmt(args) => fmt::fmt(args),
         Command::Serve(args) => serve::serve(args),
         Command::Init(args) => init::init(args),
         Command::Journal(args) => journal::journal(args),

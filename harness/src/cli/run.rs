@@ -1,16 +1,17 @@
 //! `eni-harness run` and `eni-harness list`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use crate::builtin::{self, SuiteSource};
 use crate::checks;
 use crate::escape::terminal;
-use crate::profile::Profile;
+use crate::profile::{Profile, ProfileError};
 use crate::report::{RerunOptions, RunInfo, console, json, junit, matrix};
 use crate::runner::known::KnownFailures;
 use crate::runner::suite::{Shard, filter_cases, shard_cases};
@@ -24,13 +25,14 @@ const SHARED_TARGET_JOBS: usize = 8;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Case files or folders (folders are walked; `invalid/` folders are passed over).
-    #[arg(default_value = "cases")]
+    /// Case files or folders (folders are walked; `invalid/` folders are passed over). Without
+    /// any: `cases/` in the current folder, else the suite built into the binary.
     paths: Vec<PathBuf>,
     /// `embedded` (the reference emulator in-process) or the URL of any endpoint.
     #[arg(long, default_value = "embedded")]
     target: String,
-    /// Profile file: fixtures, region, contract version. Default: the embedded emulator's.
+    /// Profile file: fixtures, region, contract version. A name without a file of that name
+    /// (`lanes`, `current`) is a built-in profile. Default: the embedded emulator's.
     #[arg(long)]
     profile: Option<PathBuf>,
     /// Keep cases matching any comma-separated term: `tag:NAME`, `id:GLOB`, or text in the id.
@@ -75,6 +77,10 @@ pub struct RunArgs {
     /// Write this run's conformance matrix as a self-contained HTML page here.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Run a failed case again up to N times (for shared targets): a case that then passes is
+    /// FLAKY, shown in every report with its failed attempts, and does not fail the run.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=10))]
+    retries: u8,
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -104,8 +110,7 @@ enum FormatArg {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Case files or folders.
-    #[arg(default_value = "cases")]
+    /// Case files or folders (default as for `run`).
     paths: Vec<PathBuf>,
     /// Keep cases matching the filter (as for `run`).
     #[arg(long)]
@@ -115,16 +120,57 @@ pub struct ListArgs {
     checks: bool,
 }
 
-pub fn run(args: RunArgs) -> u8 {
-    let mut profile = match &args.profile {
-        Some(path) => match Profile::load(path) {
-            Ok(profile) => profile,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return EXIT_USAGE;
-            }
+/// The suite a command runs ([`builtin::resolve`]), or the exit code after saying why not.
+fn suite_source(paths: &[PathBuf]) -> Result<SuiteSource, u8> {
+    builtin::resolve(paths).map_err(|error| {
+        eprintln!("error: {}", crate::escape::terminal_lines(&error));
+        EXIT_USAGE
+    })
+}
+
+/// The profile of a run: the file given, a built-in profile by name, or the default (the
+/// built-in suite's own copy when that suite runs, so its `snapshots:` folder is found).
+fn load_profile(given: Option<&Path>, suite: &SuiteSource) -> Result<Profile, ProfileError> {
+    let builtin_named = |name: &str| {
+        let root = match suite.builtin_root() {
+            Some(root) => root.to_path_buf(),
+            None => builtin::materialize().ok()?,
+        };
+        let path = root.join("profiles").join(format!("{name}.yaml"));
+        builtin::names_in("profiles")
+            .contains(&name)
+            .then_some(path)
+    };
+    match given {
+        Some(path) if path.exists() => Profile::load(path),
+        Some(path) => match path.to_str().and_then(builtin_named) {
+            Some(builtin) => Profile::load(&builtin),
+            None => Profile::load(path),
         },
-        None => Profile::embedded(),
+        None => match suite.builtin_root() {
+            Some(root) => Profile::load(&root.join("profiles/embedded.yaml")),
+            None => Ok(Profile::embedded()),
+        },
+    }
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let suite = match suite_source(&args.paths) {
+        Ok(suite) => suite,
+        Err(code) => return code,
+    };
+    let mut profile = match load_profile(args.profile.as_deref(), &suite) {
+        Ok(profile) => profile,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if args.profile.as_ref().is_some_and(|path| !path.exists()) {
+                eprintln!(
+                    "  = help: give a profile file, or a built-in profile by name: {}",
+                    builtin::names_in("profiles").join(", ")
+                );
+            }
+            return EXIT_USAGE;
+        }
     };
     if let Some(signing) = args.signing {
         profile.signing = match signing {
@@ -139,7 +185,7 @@ pub fn run(args: RunArgs) -> u8 {
             FormatArg::Xml => Format::Xml,
         };
     }
-    let mut cases = match runner::load_cases(&args.paths) {
+    let mut cases = match runner::load_cases(&suite.case_paths()) {
         Ok(cases) => cases,
         Err(error) => {
             eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
@@ -217,6 +263,7 @@ pub fn run(args: RunArgs) -> u8 {
         );
         bar
     });
+    println!("Suite: {}", terminal(&suite.describe()));
     println!(
         "Running {} cases against {} (profile {}, {jobs} at once)",
         cases.len(),
@@ -260,8 +307,14 @@ pub fn run(args: RunArgs) -> u8 {
         );
     }
     let profile = Arc::new(profile);
-    let mut report =
-        runtime().block_on(runner::run_suite(cases, target, profile, options, on_done));
+    let mut report = runtime().block_on(runner::run_suite_retrying(
+        cases,
+        target,
+        profile,
+        options,
+        usize::from(args.retries),
+        on_done,
+    ));
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -413,7 +466,11 @@ pub fn list(args: ListArgs) -> u8 {
         }
         return EXIT_OK;
     }
-    let mut cases = match runner::load_cases(&args.paths) {
+    let suite = match suite_source(&args.paths) {
+        Ok(suite) => suite,
+        Err(code) => return code,
+    };
+    let mut cases = match runner::load_cases(&suite.case_paths()) {
         Ok(cases) => cases,
         Err(error) => {
             eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));

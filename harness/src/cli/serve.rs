@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 lets the OS pick (the URL is printed).
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,
-    /// World file (YAML) describing what exists at start. Default: the built-in world.
+    /// World file (YAML) describing what exists at start, or a built-in world by name
+    /// (`default`, `lanes`, `variant`). Default: the built-in world.
     #[arg(long)]
     world: Option<PathBuf>,
     /// Contract version: limits and code spellings.
@@ -117,12 +118,24 @@ pub fn serve(args: ServeArgs) -> u8 {
     let world = match &args.world {
         None => World::builtin(),
         Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(text) => text,
-                Err(error) => {
-                    eprintln!("error: cannot read world file {}: {error}", path.display());
-                    return EXIT_USAGE;
-                }
+            // A name without a file of that name is a built-in world: an installed tool has no
+            // checkout to point at.
+            let builtin = (!path.exists())
+                .then(|| path.to_str().and_then(crate::builtin::world))
+                .flatten();
+            let text = match builtin {
+                Some(text) => text.to_string(),
+                None => match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        eprintln!(
+                            "error: cannot read world file {}: {error}\n  = help: give a world file, or a built-in world by name: {}",
+                            crate::escape::terminal(&path.display().to_string()),
+                            crate::builtin::names_in(crate::builtin::WORLDS).join(", ")
+                        );
+                        return EXIT_USAGE;
+                    }
+                },
             };
             match World::from_yaml(&text, &path.display().to_string()) {
                 Ok(world) => world,

@@ -13,7 +13,15 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
     let id = terminal(&outcome.id);
     match &outcome.verdict {
         Verdict::Pass => format!("    PASS [{millis:>7.1}ms] {id}"),
+        Verdict::Fail if !outcome.failed_attempts.is_empty() => format!(
+            "    FAIL [{millis:>7.1}ms] {id} (every one of {} attempts)",
+            outcome.failed_attempts.len() + 1
+        ),
         Verdict::Fail => format!("    FAIL [{millis:>7.1}ms] {id}"),
+        Verdict::Flaky => format!(
+            "   FLAKY [{millis:>7.1}ms] {id} (passed on attempt {})",
+            outcome.failed_attempts.len() + 1
+        ),
         Verdict::Skip(reason) => format!("    SKIP [{:>9}] {id} ({})", "", terminal(reason)),
         Verdict::ExpectedFailure(reason) => format!(
             "   XFAIL [{millis:>7.1}ms] {id} (known: {})",
@@ -22,9 +30,32 @@ pub fn case_line(outcome: &CaseOutcome) -> String {
     }
 }
 
-/// Every failure in full.
+/// Every failure in full: failed cases, then the failed attempts of flaky ones.
 pub fn failure_details(report: &SuiteReport, rerun: Option<&RerunOptions>) -> String {
     let mut out = String::new();
+    for outcome in report
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.verdict == Verdict::Flaky)
+    {
+        let _ = writeln!(
+            out,
+            "\n--- FLAKY {} — {} (failed {} time(s), then passed)",
+            terminal(&outcome.id),
+            terminal(&outcome.title),
+            outcome.failed_attempts.len()
+        );
+        let _ = writeln!(out, "    file: {}", terminal(&outcome.origin));
+        for (number, failures) in outcome.failed_attempts.iter().enumerate() {
+            let _ = writeln!(out, "  attempt {}:", number + 1);
+            write_failures(&mut out, failures);
+        }
+        let _ = writeln!(
+            out,
+            "  rerun: {}",
+            terminal(&rerun_command(&outcome.origin, &report.target, rerun))
+        );
+    }
     for outcome in report
         .outcomes
         .iter()
@@ -37,27 +68,14 @@ pub fn failure_details(report: &SuiteReport, rerun: Option<&RerunOptions>) -> St
             terminal(&outcome.title)
         );
         let _ = writeln!(out, "    file: {}", terminal(&outcome.origin));
-        for failure in &outcome.failures {
+        if !outcome.failed_attempts.is_empty() {
             let _ = writeln!(
                 out,
-                "  {}.{} [{}]",
-                failure.section.name(),
-                terminal(&failure.step),
-                failure.label()
+                "    failed every one of {} attempts; the last:",
+                outcome.failed_attempts.len() + 1
             );
-            // Every line of the message is indented under its failure: a line break the
-            // endpoint smuggled into it cannot start a line of the report's own.
-            for line in terminal_lines(&failure.message).lines() {
-                let _ = writeln!(out, "      {line}");
-            }
-            if let Some(curl) = &failure.curl {
-                let _ = writeln!(
-                    out,
-                    "      curl (unsigned; against `eni-harness serve --relaxed-signing`): {}",
-                    terminal(curl)
-                );
-            }
         }
+        write_failures(&mut out, &outcome.failures);
         let _ = writeln!(
             out,
             "  rerun: {}",
@@ -65,6 +83,31 @@ pub fn failure_details(report: &SuiteReport, rerun: Option<&RerunOptions>) -> St
         );
     }
     out
+}
+
+/// One attempt's failures, each with its step and message indented under it.
+fn write_failures(out: &mut String, failures: &[crate::runner::Failure]) {
+    for failure in failures {
+        let _ = writeln!(
+            out,
+            "  {}.{} [{}]",
+            failure.section.name(),
+            terminal(&failure.step),
+            failure.label()
+        );
+        // Every line of the message is indented under its failure: a line break the
+        // endpoint smuggled into it cannot start a line of the report's own.
+        for line in terminal_lines(&failure.message).lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+        if let Some(curl) = &failure.curl {
+            let _ = writeln!(
+                out,
+                "      curl (unsigned; against `eni-harness serve --relaxed-signing`): {}",
+                terminal(curl)
+            );
+        }
+    }
 }
 
 /// What the known-failures file found: the line of every expected failure, stale entries (which
@@ -139,6 +182,10 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
     };
     let verdict = if info.failed(report) { "FAIL" } else { "PASS" };
     let mut counts = format!("{} passed, {} failed", report.passed(), report.failed());
+    // Shown whenever a case needed a retry: a flaky pass is never silent.
+    if report.flaky() > 0 {
+        counts.push_str(&format!(", {} flaky", report.flaky()));
+    }
     if report.expected_failures() > 0 || info.known_failures.is_some() {
         counts.push_str(&format!(
             ", {} expected failures",

@@ -2,9 +2,9 @@
 //! matrix`, which combines the reports of runs against several targets (and the shards of one).
 //!
 //! `format` names the schema (`eni-harness-report/1`); each case has `id`, `verdict` (`pass`,
-//! `fail`, `skip`, `xfail`), `reason` (for `skip` and `xfail`), its `tags`, the `codes` its
-//! steps accept and its `failures`; `coverage` gives the view by contract area (see
-//! [`super::coverage`]).
+//! `fail`, `skip`, `xfail`, `flaky`), `reason` (for `skip` and `xfail`), its `tags`, the `codes`
+//! its steps accept, its `failures` and, when it was retried, `failed_attempts` (the failures of
+//! each earlier attempt); `coverage` gives the view by contract area (see [`super::coverage`]).
 
 use serde::Serialize;
 
@@ -33,6 +33,7 @@ struct JsonReport<'a> {
     outcome: &'static str,
     passed: usize,
     failed: usize,
+    flaky: usize,
     expected_failures: usize,
     skipped: usize,
     requests: usize,
@@ -71,6 +72,9 @@ struct JsonCase<'a> {
     duration_ms: f64,
     requests: usize,
     failures: &'a [Failure],
+    /// The failures of every earlier failed attempt (`--retries`), oldest first.
+    #[serde(skip_serializing_if = "<[Vec<Failure>]>::is_empty")]
+    failed_attempts: &'a [Vec<Failure>],
     rerun: String,
 }
 
@@ -91,6 +95,7 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
         outcome: if info.failed(report) { "fail" } else { "pass" },
         passed: report.passed(),
         failed: report.failed(),
+        flaky: report.flaky(),
         expected_failures: report.expected_failures(),
         skipped: report.skipped(),
         requests: report.requests(),
@@ -124,6 +129,7 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
                 duration_ms: outcome.duration.as_secs_f64() * 1000.0,
                 requests: outcome.requests,
                 failures: &outcome.failures,
+                failed_attempts: &outcome.failed_attempts,
                 rerun: super::rerun_command(&outcome.origin, &report.target, Some(&info.rerun)),
             })
             .collect(),

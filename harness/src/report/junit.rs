@@ -3,13 +3,18 @@
 //! and whose `expected_failure` property holds the known-failures reason; its failures are in
 //! the skip's description, so they stay readable without failing the build.
 //!
+//! A case passed on a retry (`FLAKY`) is a success with a `flakyFailure` per failed attempt; a
+//! case that failed every attempt has a `rerunFailure` per earlier one.
+//!
 //! Every text goes through [`xml`]: quick-junit escapes markup, not the characters XML 1.0
 //! cannot carry, and an endpoint's code or message may hold any of them.
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use crate::escape::{first_line, xml};
-use crate::runner::{SuiteReport, Verdict};
+use crate::runner::{Failure, SuiteReport, Verdict};
 
 /// The report as JUnit XML: one test suite (the target), one test case per case.
 pub fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> String {
@@ -29,17 +34,11 @@ pub fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> Stri
                 status.set_description(details(outcome, &report.target, rerun));
                 status
             }
+            Verdict::Flaky => TestCaseStatus::success(),
             Verdict::Fail => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let first = outcome.failures.first();
-                status.set_message(first.map_or(String::new(), |failure| {
-                    format!(
-                        "{}.{}: {}",
-                        failure.section.name(),
-                        xml(&failure.step),
-                        xml(first_line(&failure.message))
-                    )
-                }));
+                status.set_message(first_message(&outcome.failures));
                 status.set_type(first.map_or("failure".into(), |failure| {
                     xml(&failure.label()).into_owned()
                 }));
@@ -47,6 +46,15 @@ pub fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> Stri
                 status
             }
         };
+        let mut status = status;
+        // Every failed attempt of a retried case: `flakyFailure` under a pass (FLAKY),
+        // `rerunFailure` under a failure, as nextest writes them.
+        status.add_reruns(outcome.failed_attempts.iter().map(|failures| {
+            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+            rerun.set_message(first_message(failures));
+            rerun.set_description(describe_failures(failures));
+            rerun
+        }));
         let mut case = TestCase::new(xml(&outcome.id).into_owned(), status);
         if let Verdict::ExpectedFailure(reason) = &outcome.verdict {
             case.add_property(Property::new("expected_failure", xml(reason).into_owned()));
@@ -60,6 +68,33 @@ pub fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> Stri
     junit.add_test_suite(suite);
     junit.set_time(report.wall);
     junit.to_string().expect("the report is plain data")
+}
+
+/// The first failure in one line: `step.name: message`.
+fn first_message(failures: &[Failure]) -> String {
+    failures.first().map_or(String::new(), |failure| {
+        format!(
+            "{}.{}: {}",
+            failure.section.name(),
+            xml(&failure.step),
+            xml(first_line(&failure.message))
+        )
+    })
+}
+
+/// Every failure of one attempt in full.
+fn describe_failures(failures: &[Failure]) -> String {
+    let mut description = String::new();
+    for failure in failures {
+        description.push_str(&format!(
+            "{}.{} [{}]\n{}\n",
+            failure.section.name(),
+            failure.step,
+            failure.label(),
+            failure.message
+        ));
+    }
+    xml(&description).into_owned()
 }
 
 /// Every failure of a case in full, with its reproduction.

@@ -256,6 +256,13 @@ impl Matrix {
                         )
                     }),
                 ),
+                Verdict::Flaky => (
+                    CellKind::Pass,
+                    format!(
+                        "flaky: passed on attempt {}",
+                        outcome.failed_attempts.len() + 1
+                    ),
+                ),
                 Verdict::Skip(reason) => (CellKind::Skip, reason.clone()),
                 Verdict::ExpectedFailure(reason) => (CellKind::ExpectedFailure, reason.clone()),
             };

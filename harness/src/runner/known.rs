@@ -15,11 +15,18 @@
 //!   - case: wire.post-query-and-body        # only this check, only in this case
 //!     check: no_5xx
 //!     reason: …
+//!   - case: lifecycle.delete-while-attaching  # fails now and then: never stale
+//!     kind: intermittent
+//!     reason: the shared account's throttling
 //! ```
+//!
+//! `kind: intermittent` (the default is `kind: failure`) covers a failure that happens only
+//! sometimes: when it happens the case is XFAIL, when it does not the entry is not stale.
 
 use std::fmt::Write;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -40,6 +47,8 @@ pub struct KnownFailure {
     pub check: Option<String>,
     pub reason: String,
     pub link: Option<String>,
+    /// `kind: intermittent`: the failure happens only sometimes, so a run without it is fine.
+    pub intermittent: bool,
     /// 1-based line of the entry in its file.
     pub line: u64,
 }
@@ -81,18 +90,26 @@ pub struct KnownFailuresError {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The JSON Schema of a known-failures file, from the types that read it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(RawFile)
+}
+
+/// Known failures of one target (`eni-harness run --expect-failures FILE`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "eni-harness known failures")]
 struct RawFile {
     /// Free text: which target the file describes (documentation only).
     #[serde(default)]
     #[allow(dead_code)]
     target: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawEntry>")]
     known_failures: Vec<Spanned<RawEntry>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
     #[serde(default)]
@@ -103,6 +120,9 @@ struct RawEntry {
     reason: Option<String>,
     #[serde(default)]
     link: Option<String>,
+    /// `failure` (the default) or `intermittent`.
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 impl KnownFailures {
@@ -136,11 +156,23 @@ impl KnownFailures {
                 problems.push(format!("error: {at}: the entry has no `reason`\n  = help: say why the target fails, so the gap stays understood (and add a `link` to the issue)"));
                 continue;
             }
+            let intermittent = match entry.kind.as_deref() {
+                None | Some("failure") => false,
+                Some("intermittent") => true,
+                Some(other) => {
+                    problems.push(format!(
+                        "error: {at}: `kind: {}` is not a kind of known failure\n  = help: write `kind: failure` (the default: it fails every run) or `kind: intermittent` (it fails now and then)",
+                        crate::escape::terminal(other)
+                    ));
+                    continue;
+                }
+            };
             entries.push(KnownFailure {
                 case: entry.case,
                 check: entry.check,
                 reason,
                 link: entry.link,
+                intermittent,
                 line,
             });
         }
@@ -239,7 +271,8 @@ impl KnownFailures {
         }
         let mut summary = KnownSummary::default();
         for (index, entry) in self.entries.iter().enumerate() {
-            if used[index] {
+            // An intermittent failure that did not happen this time is no news.
+            if used[index] || entry.intermittent {
                 continue;
             }
             let remove = format!("remove the entry at {}:{}", self.origin, entry.line);
@@ -385,7 +418,38 @@ mod tests {
             duration: Duration::from_millis(3),
             snapshot: crate::snapshot::SnapshotOutcome::Skipped,
             snapshot_text: None,
+            failed_attempts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn an_intermittent_entry_covers_a_failure_and_is_never_stale() {
+        let file = "known_failures:\n  - case: a.one\n    kind: intermittent\n    reason: r1\n  - check: no_5xx\n    kind: intermittent\n    reason: r2\n";
+        let known = KnownFailures::parse(file, "k.yaml").unwrap();
+        assert!(known.entries.iter().all(|entry| entry.intermittent));
+        let mut failing = vec![outcome("a.one", vec![expectation("boom")])];
+        let found = known.apply(&mut failing, true);
+        assert!(matches!(failing[0].verdict, Verdict::ExpectedFailure(_)));
+        assert!(found.stale.is_empty());
+        let mut passing = vec![outcome("a.one", Vec::new())];
+        let found = known.apply(&mut passing, true);
+        assert_eq!(passing[0].verdict, Verdict::Pass);
+        assert!(found.stale.is_empty() && passing[0].failures.is_empty());
+        // A flaky pass stays FLAKY: the retry is shown, not hidden behind the entry.
+        let mut flaky = vec![outcome("a.one", Vec::new())];
+        flaky[0].verdict = Verdict::Flaky;
+        known.apply(&mut flaky, true);
+        assert_eq!(flaky[0].verdict, Verdict::Flaky);
+        let refused = KnownFailures::parse(
+            "known_failures:\n  - case: a.one\n    kind: sometimes\n    reason: r\n",
+            "k.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            refused.contains("k.yaml:2") && refused.contains("intermittent"),
+            "{refused}"
+        );
     }
 
     fn expectation(message: &str) -> Failure {

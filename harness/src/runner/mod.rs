@@ -117,6 +117,9 @@ pub enum Verdict {
     /// entries that cover its failures. Not a failure of the run.
     #[serde(rename = "xfail")]
     ExpectedFailure(String),
+    /// Failed, then passed when run again (`run --retries N`): not a failure of the run, but
+    /// shown as such in every report, with the failures of the attempts that failed.
+    Flaky,
 }
 
 impl Verdict {
@@ -127,6 +130,7 @@ impl Verdict {
             Verdict::Fail => "fail",
             Verdict::Skip(_) => "skip",
             Verdict::ExpectedFailure(_) => "xfail",
+            Verdict::Flaky => "flaky",
         }
     }
 }
@@ -147,6 +151,9 @@ pub struct CaseOutcome {
     pub snapshot: SnapshotOutcome,
     /// The redacted exchanges (when the case keeps a snapshot).
     pub snapshot_text: Option<String>,
+    /// The failures of every earlier attempt that failed (`run --retries N`), oldest first;
+    /// empty when the first attempt decided the verdict.
+    pub failed_attempts: Vec<Vec<Failure>>,
 }
 
 impl CaseOutcome {
@@ -163,6 +170,7 @@ impl CaseOutcome {
             duration: Duration::ZERO,
             snapshot: SnapshotOutcome::Skipped,
             snapshot_text: None,
+            failed_attempts: Vec::new(),
         }
     }
 
@@ -242,6 +250,10 @@ impl SuiteReport {
         self.count(|verdict| matches!(verdict, Verdict::Skip(_)))
     }
 
+    pub fn flaky(&self) -> usize {
+        self.count(|verdict| *verdict == Verdict::Flaky)
+    }
+
     pub fn expected_failures(&self) -> usize {
         self.count(|verdict| matches!(verdict, Verdict::ExpectedFailure(_)))
     }
@@ -261,6 +273,21 @@ pub async fn run_suite(
     target: Arc<dyn Target>,
     profile: Arc<Profile>,
     options: SuiteOptions,
+    on_done: impl Fn(&CaseOutcome) + Send + Sync + 'static,
+) -> SuiteReport {
+    run_suite_retrying(cases, target, profile, options, 0, on_done).await
+}
+
+/// [`run_suite`], running a failed case again up to `retries` times (on its lane, its fixtures
+/// still held): a case that passes on a later attempt is [`Verdict::Flaky`], one that fails
+/// every attempt fails with the last attempt's failures. For shared targets, whose other
+/// tenants or throttling can fail a case once; the reports keep every failed attempt.
+pub async fn run_suite_retrying(
+    cases: Vec<LoadedCase>,
+    target: Arc<dyn Target>,
+    profile: Arc<Profile>,
+    options: SuiteOptions,
+    retries: usize,
     on_done: impl Fn(&CaseOutcome) + Send + Sync + 'static,
 ) -> SuiteReport {
     let started = Instant::now();
@@ -361,6 +388,7 @@ pub async fn run_suite(
                 provenance: Arc::clone(&provenance),
                 snapshot_dir: profile.snapshots.clone(),
                 shared,
+                retries,
             };
             let on_done = Arc::clone(&on_done);
             tasks.spawn(async move {
@@ -405,10 +433,27 @@ struct CaseTask {
     provenance: Arc<snapshot::Provenance>,
     snapshot_dir: Option<PathBuf>,
     shared: bool,
+    /// How many times a failed case runs again.
+    retries: usize,
 }
 
 impl CaseTask {
     async fn run(self) -> (usize, usize, Vec<lanes::Hold>, CaseOutcome) {
+        let mut failed_attempts = Vec::new();
+        let mut outcome = self.attempt().await;
+        while outcome.verdict == Verdict::Fail && failed_attempts.len() < self.retries {
+            failed_attempts.push(std::mem::take(&mut outcome.failures));
+            outcome = self.attempt().await;
+        }
+        if !failed_attempts.is_empty() && outcome.verdict == Verdict::Pass {
+            outcome.verdict = Verdict::Flaky;
+        }
+        outcome.failed_attempts = failed_attempts;
+        (self.index, self.lane, self.held, outcome)
+    }
+
+    /// One run of the case: waits for its exclusive VSwitches, runs it, settles its snapshot.
+    async fn attempt(&self) -> CaseOutcome {
         let lane = &self.lanes[self.lane];
         let case = &self.loaded.case;
         if self.shared {
@@ -431,7 +476,7 @@ impl CaseTask {
             self.snapshot_dir.as_deref(),
             &self.context.profile.contract,
         );
-        (self.index, self.lane, self.held, outcome)
+        outcome
     }
 }
 
