@@ -177,8 +177,18 @@ struct Expect {
     assigned_count: Option<Scalar>,
     /// How many items a list of the answer holds.
     count: Option<Count>,
-    /// Items a list of the answer must contain: list path to items (fields and values).
-    contains: Option<BTreeMap<String, Vec<BTreeMap<String, Matched>>>>,
+    /// Items a list of the answer must contain: list path to items (fields and values, or
+    /// plain values for a list of scalars such as `Ipv4PrefixSet.Ipv4Prefixes`).
+    contains: Option<BTreeMap<String, Vec<ContainsItem>>>,
+}
+
+/// One item a `contains` list must hold: fields and values, or a plain value.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ContainsItem {
+    Fields(BTreeMap<String, Matched>),
+    Value(Scalar),
 }
 
 /// A value a `contains` item matches: a scalar, a list of scalars, or a list of items.
