@@ -665,7 +665,8 @@ pub fn choose(found: &Discovery, contract: &Contract) -> Choice {
         }
     }
     // Instances: in the main VSwitch, preferring types the contract's table knows.
-    let wanted: [(&str, &dyn Fn(&str) -> bool, &str); 3] = [
+    type StatePredicate<'a> = &'a dyn Fn(&str) -> bool;
+    let wanted: [(&str, StatePredicate<'_>, &str); 3] = [
         ("running_instance", &running, "Running"),
         ("stopped_instance", &stopped, "Stopped"),
         ("starting_instance", &transient, "Starting or Stopping"),

@@ -449,7 +449,9 @@ mod tests {
       "target": "t", "profile": "p", "contract": "seed",
       "cases": [
         {"id": "a.one", "title": "", "verdict": "pass", "tags": ["assign", "contract-row-1"], "codes": ["MissingParameter"]},
-        {"id": "a.two", "title": "", "verdict": "fail", "tags": ["contract-row-2"], "codes": ["InValidParameter"]},
+        {"id": "a.two", "title": "", "verdict": "fail", "tags": ["contract-row-2"], "codes": ["InValidParameter"],
+         "rerun": "eni-harness run cases/a/two.yaml",
+         "failures": [{"section": "steps", "step": "s", "message": "code: expected InValidParameter, got X\n--- snapshot\n+++ run"}]},
         {"id": "a.three", "title": "", "verdict": "skip", "reason": "r", "tags": ["contract-row-3"]},
         {"id": "w.one", "title": "", "verdict": "pass", "tags": ["wire"]}
       ]
@@ -479,5 +481,24 @@ mod tests {
         let wire = view.iter().find(|a| a.area == "wire").unwrap();
         assert_eq!(rate_text(&wire.targets[0]), "1/1 (100.0%)");
         assert_eq!(rows_not_reached(&matrix, 0).len(), 14);
+        // The page: the area's rate in its cell, the failure opening to its whole message
+        // (every line indented) and its reproduction.
+        let page = matrix.html();
+        assert!(
+            page.contains("<span class=\"big\">1/2 (50.0%)</span>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("rows not reached: 3 malformed list key;"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<pre>  steps.s: code: expected InValidParameter, got X\n  --- snapshot\n  +++ run</pre>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Reproduce: <code>eni-harness run cases/a/two.yaml</code>"),
+            "{page}"
+        );
     }
 }
