@@ -74,11 +74,52 @@ fixtures:
   starting_instance: {kind: instance, id: i-bp1starting000000000001, type: ecs.g6.large, status: Starting}
 ";
 
+/// The issue's whole path for a new user: from a folder with no checkout, serve the lanes world
+/// by name, let `init` discover a profile from the endpoint, and pass the built-in suite with it.
+#[test]
+fn from_any_folder_init_writes_a_profile_the_built_in_suite_passes_with() {
+    let scratch = Scratch::new("init");
+    let served = serve(&scratch.0, "lanes");
+    let init = harness(&scratch.0)
+        .args(["init", "--target", &served.url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&init.stdout);
+    assert_eq!(
+        init.status.code(),
+        Some(0),
+        "{said}\n{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    assert!(
+        said.contains("built-in"),
+        "init checked the built-in suite's fixtures: {said}"
+    );
+    let output = harness(&scratch.0)
+        .args(["run", "--target", &served.url, "--profile", "profile.yaml"])
+        .args(["--no-progress", "--timeout", "10s"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("Suite: built-in"), "{stdout}");
+    let verdict = stdout.lines().last().unwrap();
+    assert!(
+        verdict.starts_with("PASS: ") && verdict.contains(" 0 failed"),
+        "{verdict}"
+    );
+}
+
 #[test]
 fn from_any_folder_the_built_in_suite_passes_against_a_served_built_in_world() {
     let scratch = Scratch::new("run");
     let served = serve(&scratch.0, "lanes");
-    // Where `eni-harness init --target URL` slots in: it writes this profile from the endpoint.
+    // A profile written by hand (`init` writes one from the endpoint: the test above).
     std::fs::write(scratch.0.join("mine.yaml"), MINE).unwrap();
     let started = Instant::now();
     let output = harness(&scratch.0)

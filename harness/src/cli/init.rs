@@ -32,9 +32,10 @@ pub struct InitArgs {
     /// Request signing: `v1`, `v3` or `none` (an emulator with relaxed signing).
     #[arg(long, default_value = "v1")]
     signing: String,
-    /// The case files whose fixtures are checked against the written profile.
-    #[arg(long, default_value = "cases")]
-    cases: PathBuf,
+    /// The case files whose fixtures are checked against the written profile. Default: the
+    /// suite `run` would use (`cases/` here, else the built-in suite).
+    #[arg(long)]
+    cases: Option<PathBuf>,
     /// Per-request timeout, e.g. `30s`.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     timeout: Duration,
@@ -138,11 +139,20 @@ pub fn init(args: InitArgs) -> u8 {
     for (name, (reason, _)) in &choice.missing {
         println!("  missing {name}: {}", terminal(reason));
     }
-    match runner::load_cases(std::slice::from_ref(&args.cases)) {
+    let given: Vec<PathBuf> = args.cases.iter().cloned().collect();
+    let suite = crate::builtin::resolve(&given);
+    let shown = match &suite {
+        Ok(source) => source.describe(),
+        Err(_) => "the suite".to_string(),
+    };
+    let loaded = suite.and_then(|source| {
+        runner::load_cases(&source.case_paths()).map_err(|error| error.to_string())
+    });
+    match loaded {
         Ok(cases) => {
             let skipped = init::skipped_for_fixtures(&cases, &profile);
             if skipped.is_empty() {
-                println!("Every case of {} has its fixtures", args.cases.display());
+                println!("Every case of {shown} has its fixtures");
             } else {
                 println!(
                     "{} of {} cases will be skipped for lack of a fixture (fill in the MISSING entries of the profile):",
@@ -154,11 +164,7 @@ pub fn init(args: InitArgs) -> u8 {
                 }
             }
         }
-        Err(error) => println!(
-            "(cases not checked: {}: {})",
-            args.cases.display(),
-            terminal(&error.to_string())
-        ),
+        Err(error) => println!("(cases not checked: {shown}: {})", terminal(&error)),
     }
     println!(
         "Next: eni-harness run --target {shown} --profile {}",
