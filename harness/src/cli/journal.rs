@@ -252,6 +252,26 @@ fn tally(
     }
 }
 
+/// One section of kinds (deviations or client mistakes) under `heading`, one line per kind:
+/// `  LABEL id: description: N request(s), e.g. #1, #2`. Nothing when there are none.
+fn render_kinds(out: &mut String, heading: &str, label: &str, kinds: &[Deviation]) {
+    if kinds.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{heading}");
+    for kind in kinds {
+        let examples: Vec<String> = kind.examples.iter().map(|seq| format!("#{seq}")).collect();
+        let _ = writeln!(
+            out,
+            "  {label} {}: {}: {} request(s), e.g. {}",
+            terminal(&kind.id),
+            terminal(&kind.description),
+            kind.count,
+            examples.join(", "),
+        );
+    }
+}
+
 /// What a client mistake is (the emulator's `deviation.rs`).
 fn mistake_description(id: &str) -> String {
     match id {
@@ -447,48 +467,18 @@ pub fn render(summary: &Summary, source: &str) -> String {
             );
         }
     }
-    if !summary.deviations.is_empty() {
-        let _ = writeln!(
-            out,
-            "Deviations (the contract leaves these open; the emulator decided, see its DECISIONS.md):"
-        );
-        for deviation in &summary.deviations {
-            let examples: Vec<String> = deviation
-                .examples
-                .iter()
-                .map(|seq| format!("#{seq}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  deviation {}: {}: {} request(s), e.g. {}",
-                terminal(&deviation.id),
-                terminal(&deviation.description),
-                deviation.count,
-                examples.join(", "),
-            );
-        }
-    }
-    if !summary.mistakes.is_empty() {
-        let _ = writeln!(
-            out,
-            "Client mistakes (answered as the contract says, but a correct client would not send these):"
-        );
-        for mistake in &summary.mistakes {
-            let examples: Vec<String> = mistake
-                .examples
-                .iter()
-                .map(|seq| format!("#{seq}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  mistake {}: {}: {} request(s), e.g. {}",
-                terminal(&mistake.id),
-                terminal(&mistake.description),
-                mistake.count,
-                examples.join(", "),
-            );
-        }
-    }
+    render_kinds(
+        &mut out,
+        "Deviations (the contract leaves these open; the emulator decided, see its DECISIONS.md):",
+        "deviation",
+        &summary.deviations,
+    );
+    render_kinds(
+        &mut out,
+        "Client mistakes (answered as the contract says, but a correct client would not send these):",
+        "mistake",
+        &summary.mistakes,
+    );
     let failing = summary.failing();
     if failing == 0 {
         let _ = writeln!(
