@@ -1473,38 +1473,30 @@ pub fn steer(
                 && !addresses
                 && !params.iter().any(|(k, _)| is_prefix_key(k)) =>
         {
-            let reported = exchange.decoded.strings_at(ASSIGNED_PREFIXES_PATH);
-            let mut out: Vec<(String, Val)> = params
-                .iter()
-                .filter(|(k, _)| k != "Ipv4PrefixCount")
-                .cloned()
-                .collect();
-            out.extend(
-                reported
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| (format!("Ipv4Prefix.{}", i + 1), Val::Text(p))),
-            );
-            (out, true)
+            (
+                count_as_list(
+                    params,
+                    "Ipv4PrefixCount",
+                    "Ipv4Prefix",
+                    &exchange.decoded.strings_at(ASSIGNED_PREFIXES_PATH),
+                ),
+                true,
+            )
         }
         "AssignPrivateIpAddresses"
             if has("SecondaryPrivateIpAddressCount")
                 && !prefixes
                 && !params.iter().any(|(k, _)| is_list_key(k)) =>
         {
-            let reported = exchange.decoded.strings_at(ASSIGNED_PATH);
-            let mut out: Vec<(String, Val)> = params
-                .iter()
-                .filter(|(k, _)| k != "SecondaryPrivateIpAddressCount")
-                .cloned()
-                .collect();
-            out.extend(
-                reported
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, a)| (format!("PrivateIpAddress.{}", i + 1), Val::Text(a))),
-            );
-            (out, true)
+            (
+                count_as_list(
+                    params,
+                    "SecondaryPrivateIpAddressCount",
+                    "PrivateIpAddress",
+                    &exchange.decoded.strings_at(ASSIGNED_PATH),
+                ),
+                true,
+            )
         }
         "CreateNetworkInterface" => {
             let mut out = params.to_vec();
@@ -1679,6 +1671,28 @@ fn check_create_report(
         found.push(finding(ASSIGN_MATCHES_DESCRIBE, message));
     }
     found
+}
+
+/// A count request written as the list the target reported for it: `count_key` dropped,
+/// `list_key.N` for each reported value, so the reference is asked for what the target chose.
+fn count_as_list(
+    params: &[(String, Val)],
+    count_key: &str,
+    list_key: &str,
+    reported: &[String],
+) -> Vec<(String, Val)> {
+    let mut out: Vec<(String, Val)> = params
+        .iter()
+        .filter(|(k, _)| k != count_key)
+        .cloned()
+        .collect();
+    out.extend(
+        reported
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{list_key}.{}", i + 1), Val::Text(v.clone()))),
+    );
+    out
 }
 
 #[cfg(test)]
