@@ -41,8 +41,14 @@ pub fn names_in(folder: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// A carried world by name (`lanes` → `harness/emulator/worlds/lanes.yaml`), as text.
+/// A carried world by name (`lanes`), or by its repository path
+/// (`harness/emulator/worlds/lanes.yaml`, as a checkout's README spells it), as text.
 pub fn world(name: &str) -> Option<&'static str> {
+    let name = name
+        .strip_prefix(WORLDS)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|rest| rest.strip_suffix(".yaml"))
+        .unwrap_or(name);
     builtin_yaml(WORLDS, name)
 }
 
@@ -260,6 +266,9 @@ mod tests {
         assert!(file("profiles/embedded.yaml").is_some());
         assert!(world("lanes").is_some());
         assert!(world("../lanes").is_none());
+        assert_eq!(world("harness/emulator/worlds/lanes.yaml"), world("lanes"));
+        assert!(world("harness/emulator/worlds/../worlds/lanes.yaml").is_none());
+        assert!(world("worlds/lanes.yaml").is_none());
         assert!(names_in("profiles").contains(&"lanes"));
     }
 

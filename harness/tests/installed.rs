@@ -394,3 +394,41 @@ fn fmt_check_passes_on_the_suite_and_names_what_it_would_change() {
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
 }
+
+/// `--require-coverage` fails a run that leaves a row of the contract unexercised, naming the
+/// rows, and passes the whole suite, which reaches every row.
+#[test]
+fn require_coverage_fails_a_run_that_leaves_rows_unreached_and_passes_the_suite() {
+    let scratch = Scratch::new("coverage");
+    let one_case = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/assign/by-count-one.yaml");
+    let run = |args: &[&str]| {
+        let output = harness(&scratch.0)
+            .arg("run")
+            .args(args)
+            .arg("--no-progress")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), stdout)
+    };
+    let one = one_case.to_str().unwrap();
+    let (code, stdout) = run(&[one]);
+    assert_eq!(code, Some(0), "the case passes without the flag: {stdout}");
+    let (code, stdout) = run(&[one, "--require-coverage"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("coverage: "))
+        .unwrap_or_else(|| panic!("a line names the unreached rows: {stdout}"));
+    assert!(
+        line.contains("--require-coverage") && line.contains("16"),
+        "{line}"
+    );
+    let (code, stdout) = run(&["--require-coverage"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the built-in suite reaches every row: {stdout}"
+    );
+    assert!(!stdout.contains("reached by no case"), "{stdout}");
+}
