@@ -1,4 +1,4 @@
 //! Parsed cases (from text and from structured sketches) survive emit-then-parse unchanged.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| eni_harness::fuzzing::case_roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| eni_fuzz_targets::case_roundtrip(data));

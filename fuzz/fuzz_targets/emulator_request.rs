@@ -2,4 +2,4 @@
 //! invariants hold, failed requests change nothing.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| eni_harness::fuzzing::emulator_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| eni_fuzz_targets::emulator_request(data));

@@ -9,7 +9,6 @@ pub mod cli;
 pub mod contract_view;
 pub mod escape;
 pub mod fuzz;
-pub mod fuzzing;
 pub mod init;
 pub mod profile;
 pub mod redact;

@@ -4,9 +4,9 @@
 use arbitrary::Arbitrary;
 use serde_json::Value;
 
-use super::codec::{Encode, List, Rest, Text, encode_tag, from_bytes};
-use crate::wire::decode::BodyFormat;
-use crate::wire::decode_response as decode;
+use crate::codec::{Encode, List, Rest, Text, encode_tag, from_bytes};
+use eni_harness::wire::decode::BodyFormat;
+use eni_harness::wire::decode_response as decode;
 
 /// One fuzz input: how the answer is labelled, paths to query, then the body (all the rest).
 #[derive(Debug, Clone, PartialEq, Arbitrary)]

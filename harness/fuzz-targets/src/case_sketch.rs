@@ -1,78 +1,14 @@
-//! The `case_parser` and `case_roundtrip` targets: the case language's parser never panics and
-//! points every error inside the text, and the canonical writer's output parses back to the
-//! same case.
+//! Case sketches: cases described by choices among the case language's keys and values, written
+//! as case text, so that `case_roundtrip` reaches corners of the writer hand-written cases do not.
 
 use std::fmt::Write as _;
 
-use arbitrary::{Arbitrary, Unstructured};
-use eni_spec::{case_to_yaml, parse_case};
+use arbitrary::Arbitrary;
 
-use super::codec::{List, Text, from_bytes};
+use crate::codec::{List, Text};
 
-const ORIGIN: &str = "cases/fuzz.yaml";
-
-/// Parses the input as case text (the longest valid UTF-8 prefix, as `arbitrary` decodes a
-/// `&str`); panics when an error points outside the text or fails to render.
-pub fn case_parser(bytes: &[u8]) {
-    if let Some(text) = from_bytes::<&str>(bytes) {
-        check_parse(text);
-    }
-}
-
-/// The `case_parser` properties for one text.
-pub fn check_parse(text: &str) {
-    if let Err(errors) = parse_case(text, ORIGIN) {
-        assert!(!errors.is_empty(), "parse_case failed with no error");
-        for error in &errors {
-            assert!(
-                error.span.is_in_bounds(text),
-                "error at {} is outside the text: {error}",
-                error.span
-            );
-            let rendered = error.render(text);
-            assert!(rendered.starts_with("error: "), "odd rendering: {rendered}");
-        }
-    }
-}
-
-/// Two round trips per input: the input as case text, and the input decoded as a
-/// [`CaseSketch`] whose YAML is built from the language's vocabulary (most of those parse, and
-/// they reach corners of the writer hand-written cases do not). For each text that parses:
-/// `parse(emit(case)) == case` up to spans, and emitting again gives the same text.
-pub fn case_roundtrip(bytes: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        check_roundtrip(text);
-    }
-    if let Ok(sketch) = CaseSketch::arbitrary_take_rest(Unstructured::new(bytes)) {
-        check_roundtrip(&sketch.to_yaml());
-    }
-}
-
-/// The round-trip property for one text (nothing to check when it does not parse).
-pub fn check_roundtrip(text: &str) {
-    let Ok(case) = parse_case(text, ORIGIN) else {
-        return;
-    };
-    let yaml = case_to_yaml(&case);
-    let again = match parse_case(&yaml, ORIGIN) {
-        Ok(again) => again,
-        Err(errors) => panic!(
-            "the emitted case does not parse\ninput:\n{text}\nemitted:\n{yaml}\n{}",
-            errors.iter().map(|e| e.render(&yaml)).collect::<String>()
-        ),
-    };
-    assert!(
-        again.without_spans() == case.without_spans(),
-        "the emitted case parses to another case\ninput:\n{text}\nemitted:\n{yaml}\nfirst: {:#?}\nagain: {:#?}",
-        case.without_spans(),
-        again.without_spans()
-    );
-    let twice = case_to_yaml(&again);
-    assert!(
-        twice == yaml,
-        "emitting is not a fixed point\nonce:\n{yaml}\ntwice:\n{twice}"
-    );
-}
+/// The file name errors and round trips report.
+pub(crate) const ORIGIN: &str = "cases/fuzz.yaml";
 
 /// A case described by choices among the language's keys and values; [`CaseSketch::to_yaml`]
 /// writes it as case text. Free text goes through as double-quoted YAML, so odd characters,
@@ -440,6 +376,10 @@ impl ExpectSketch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case_parser::check_parse;
+    use crate::case_roundtrip::check_roundtrip;
+    use arbitrary::Unstructured;
+    use eni_spec::parse_case;
 
     /// Sketches from pseudo-random bytes: most must parse, or the structured half of
     /// `case_roundtrip` only exercises error paths; and every one must round-trip.

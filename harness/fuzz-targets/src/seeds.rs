@@ -1,11 +1,11 @@
 //! Seeds for the fuzz targets, written as values: scenarios that reach the emulator's deep
 //! states, and the emulator's real answers for the decoder. `fuzz/seeds/` holds their bytes;
 //! the tests below keep the two in step (regenerate with
-//! `cargo test --lib fuzzing::seeds -- --ignored write_seeds`).
+//! `cargo test -p eni-fuzz-targets --lib seeds -- --ignored write_seeds`).
 
-use super::codec::{List, Text};
-use super::decode::{ContentType, DecodeInput};
-use super::emulator::{
+use crate::codec::{List, Text};
+use crate::decode_response::{ContentType, DecodeInput};
+use crate::emulator_request::{
     ActionName, BodyExtra, Count, FormatParam, Header, HttpMethod, Index, Ip, Key, Knobs,
     KnownAction, ListName, Name, Op, Param, Prefix, RegionParam, Request, Scenario, Value,
 };
@@ -748,7 +748,7 @@ pub fn decode_response_seeds() -> Vec<(String, DecodeInput)> {
                     r.format = format.clone();
                 }
             }
-            let answers = super::emulator::answers(&scenario);
+            let answers = crate::emulator_request::answers(&scenario);
             for (i, (status, content_type, body)) in answers.into_iter().enumerate() {
                 let content_type = match content_type.as_deref() {
                     Some(ct) if ct.contains("json") => ContentType::Json,
@@ -761,7 +761,7 @@ pub fn decode_response_seeds() -> Vec<(String, DecodeInput)> {
                 } else {
                     "xml"
                 };
-                let code = crate::wire::decode_response(status, None, &body).code;
+                let code = eni_harness::wire::decode_response(status, None, &body).code;
                 if !kinds.insert((word, status, code)) {
                     continue;
                 }
@@ -784,18 +784,21 @@ pub fn decode_response_seeds() -> Vec<(String, DecodeInput)> {
 mod tests {
     use std::path::{Path, PathBuf};
 
-    use super::super::codec::{from_bytes, to_bytes};
     use super::*;
+    use crate::codec::{from_bytes, to_bytes};
+
+    /// The repository's root: this crate lives two folders below it.
+    fn repository() -> &'static Path {
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+    }
 
     fn seeds_dir(target: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/seeds")
-            .join(target)
+        repository().join("fuzz/seeds").join(target)
     }
 
     /// A sample of the case files: every invalid one, and the first few of each folder.
     fn case_seeds() -> Vec<(String, Vec<u8>)> {
-        let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+        let cases = repository().join("cases");
         let mut out = Vec::new();
         let mut folders: Vec<PathBuf> = std::fs::read_dir(&cases)
             .expect("cases/")
@@ -836,7 +839,7 @@ mod tests {
                 Some(&value),
                 "{name}"
             );
-            super::super::emulator::run_scenario(&value);
+            crate::emulator_request::run_scenario(&value);
         }
         for (name, value) in decode_response_seeds() {
             let bytes = to_bytes(&value);
@@ -858,7 +861,7 @@ mod tests {
             let committed = std::fs::read(&path).unwrap_or_default();
             assert!(
                 committed == to_bytes(&value),
-                "{} is stale: run `cargo test --lib fuzzing::seeds -- --ignored write_seeds`",
+                "{} is stale: run `cargo test -p eni-fuzz-targets --lib seeds -- --ignored write_seeds`",
                 path.display()
             );
         }
@@ -892,7 +895,7 @@ mod tests {
                 let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
                 config.defects = vec![defect];
                 let run = std::panic::AssertUnwindSafe(|| {
-                    super::super::emulator::run_scenario_with(&scenario, config)
+                    crate::emulator_request::run_scenario_with(&scenario, config)
                 });
                 std::panic::catch_unwind(run).is_err()
             });

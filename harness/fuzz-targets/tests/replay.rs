@@ -1,5 +1,5 @@
 //! Replays every committed fuzz input — the seeds under `fuzz/seeds/<target>/` and the crash
-//! inputs under `fuzz/regressions/<target>/` — through the same `eni_harness::fuzzing` function
+//! inputs under `fuzz/regressions/<target>/` — through the same `eni_fuzz_targets` function
 //! the libFuzzer target calls, so the suite keeps them passing on stable, without cargo-fuzz.
 
 use std::path::Path;
@@ -16,13 +16,13 @@ fn replay(path: &Path, bytes: Vec<u8>) -> datatest_stable::Result<()> {
         return Ok(());
     }
     let target = target_of(path).ok_or("a fuzz input outside a target folder")?;
-    if !eni_harness::fuzzing::run_target(target, &bytes) {
+    if !eni_fuzz_targets::run_target(target, &bytes) {
         return Err(format!("{}: no fuzz target is named `{target}`", path.display()).into());
     }
     Ok(())
 }
 
 datatest_stable::harness! {
-    { test = replay, root = "fuzz/seeds", pattern = r"^[^/]+/[^/]+$" },
-    { test = replay, root = "fuzz/regressions", pattern = r"^[^/]+/[^/]+$" },
+    { test = replay, root = "../../fuzz/seeds", pattern = r"^[^/]+/[^/]+$" },
+    { test = replay, root = "../../fuzz/regressions", pattern = r"^[^/]+/[^/]+$" },
 }

@@ -1,0 +1,31 @@
+//! The `case_parser` target: the case language's parser never panics and points every error
+//! inside the text.
+
+use eni_spec::parse_case;
+
+use crate::case_sketch::ORIGIN;
+use crate::codec::from_bytes;
+
+/// Parses the input as case text (the longest valid UTF-8 prefix, as `arbitrary` decodes a
+/// `&str`); panics when an error points outside the text or fails to render.
+pub fn case_parser(bytes: &[u8]) {
+    if let Some(text) = from_bytes::<&str>(bytes) {
+        check_parse(text);
+    }
+}
+
+/// The `case_parser` properties for one text.
+pub fn check_parse(text: &str) {
+    if let Err(errors) = parse_case(text, ORIGIN) {
+        assert!(!errors.is_empty(), "parse_case failed with no error");
+        for error in &errors {
+            assert!(
+                error.span.is_in_bounds(text),
+                "error at {} is outside the text: {error}",
+                error.span
+            );
+            let rendered = error.render(text);
+            assert!(rendered.starts_with("error: "), "odd rendering: {rendered}");
+        }
+    }
+}
