@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::escape::{cut, yaml_comment};
 use crate::profile::{Contract, Fixture, Profile};
 use crate::runner::suite::LoadedCase;
-use crate::target::Connection;
+use crate::targets::Connection;
 use crate::wire::{Decoded, Format, Signing, WireRequest};
 
 /// The most pages one listing may take: only an endpoint whose paging never ends meets it.

@@ -11,7 +11,7 @@ use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, CaseContext, SuiteReport, Verdict};
 use eni_harness::snapshot::Provenance;
-use eni_harness::target::{EmbeddedTarget, Target};
+use eni_harness::targets::{EmbeddedTarget, Target};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -17,9 +17,9 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use eni_emulator::{Config, Emulator, SigningMode, World};
-use eni_harness::fuzz::{self, Env, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec};
+use eni_harness::fuzzer::{self, Env, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec};
 use eni_harness::profile::{LANES_WORLD, Profile};
-use eni_harness::target::{HttpTarget, HttpTargetOptions};
+use eni_harness::targets::{HttpTarget, HttpTargetOptions};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -251,7 +251,7 @@ async fn fuzz_it(url: &str, runs: u64, seed: u64) -> FuzzReport {
         },
         ..FuzzOptions::default()
     };
-    fuzz::fuzz(env, options).await
+    fuzzer::fuzz(env, options).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

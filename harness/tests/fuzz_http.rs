@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eni_emulator::{Config, Defect, Emulator, World};
-use eni_harness::fuzz::fixtures::Fixtures;
-use eni_harness::fuzz::{
+use eni_harness::fuzzer::fixtures::Fixtures;
+use eni_harness::fuzzer::{
     self, Env, FuzzOptions, FuzzReport, Kind, ShrinkBudget, TargetSpec, Verify,
 };
 use eni_harness::profile::{LANES_WORLD, Profile};
-use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 /// Serves the lanes world on 127.0.0.1:0 with instant transitions; returns the emulator (to
 /// inspect afterwards), its URL and the switch that stops it.
@@ -70,7 +70,7 @@ async fn fuzz_served(
         verify,
         ..FuzzOptions::default()
     };
-    fuzz::fuzz(env, options).await
+    fuzzer::fuzz(env, options).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,7 +107,7 @@ async fn lanes_run_at_once_without_false_findings_and_give_back_what_they_took()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_up_frees_an_attached_eni_holding_more_than_an_available_one_may() {
-    use eni_harness::fuzz::ops::{
+    use eni_harness::fuzzer::ops::{
         AssignShape, CountPick, CreateSecondaries, EniPick, Op, TokenPick,
     };
     let (emulator, url, stop) = serve_lanes(Vec::new()).await;
@@ -147,7 +147,7 @@ async fn clean_up_frees_an_attached_eni_holding_more_than_an_available_one_may()
         assign.clone(),
         assign,
     ];
-    let result = fuzz::execute(&lane, &ops, None, &fuzz::Limits::default()).await;
+    let result = fuzzer::execute(&lane, &ops, None, &fuzzer::Limits::default()).await;
     assert!(result.findings.is_empty(), "{:#?}", result.findings);
     assert_eq!(
         result.mutating_ok, 5,
@@ -260,7 +260,7 @@ async fn concurrency_over_http_gives_back_every_round_and_is_not_vacuous() {
         concurrency: true,
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     let _ = stop.send(());
     eprintln!("{}", report.summary());
     assert_eq!(report.sequences, 16, "{}", report.summary());
@@ -301,7 +301,7 @@ async fn a_case_shrunk_and_proven_on_a_shared_endpoint_reproduces_on_fresh_ones(
         }),
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     let _ = stop.send(());
     let found = report
         .reproduced(Kind::is_double_allocation, 5)
@@ -314,7 +314,7 @@ async fn a_case_shrunk_and_proven_on_a_shared_endpoint_reproduces_on_fresh_ones(
     for step in case.setup.iter().chain(&case.steps).chain(&case.teardown) {
         if let eni_spec::Step::Wait { duration, .. } = step {
             assert!(
-                *duration >= fuzz::exec::default_transition() + fuzz::exec::WAIT_MARGIN,
+                *duration >= fuzzer::exec::default_transition() + fuzzer::exec::WAIT_MARGIN,
                 "a {duration:?} wait:\n{text}"
             );
         }
@@ -347,7 +347,7 @@ async fn a_case_shrunk_and_proven_on_a_shared_endpoint_reproduces_on_fresh_ones(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shrinking_stops_rather_than_run_a_candidate_on_a_lane_it_could_not_clean() {
-    use eni_harness::fuzz::ops::{CreateSecondaries, Op, TokenPick};
+    use eni_harness::fuzzer::ops::{CreateSecondaries, Op, TokenPick};
     let (_emulator, url, stop) = serve_builtin(Duration::ZERO, Vec::new()).await;
     let profile = Arc::new(Profile::embedded());
     let spec = TargetSpec::Http {
@@ -366,23 +366,24 @@ async fn shrinking_stops_rather_than_run_a_candidate_on_a_lane_it_could_not_clea
         check: "differential".into(),
         signature: "stands for any finding".into(),
     };
-    let found = fuzz::SeqResult {
-        findings: vec![fuzz::Finding::new(kind.clone(), 2, "at step 3", "a rule")],
+    let found = fuzzer::SeqResult {
+        findings: vec![fuzzer::Finding::new(kind.clone(), 2, "at step 3", "a rule")],
         clean_start: true,
-        ..fuzz::SeqResult::default()
+        ..fuzzer::SeqResult::default()
     };
     let budget = ShrinkBudget {
         attempts: 20,
         time: Duration::from_secs(20),
     };
     // On a clean lane every candidate runs (none shows the kind: the shrink tries them all).
-    let shrunk = fuzz::shrink::shrink(&env, ops.clone(), found.clone(), &kind, budget, None).await;
+    let shrunk =
+        fuzzer::shrink::shrink(&env, ops.clone(), found.clone(), &kind, budget, None).await;
     assert_eq!(shrunk.unfinished, None);
     // An ENI the endpoint does not give back (here: the fuzzer believes it created an
     // instance's primary ENI, which cannot be detached) keeps the lane dirty.
     env.lane
         .remember_created(["eni-bp1running000000000001".to_string()]);
-    let shrunk = fuzz::shrink::shrink(&env, ops.clone(), found, &kind, budget, None).await;
+    let shrunk = fuzzer::shrink::shrink(&env, ops.clone(), found, &kind, budget, None).await;
     let _ = stop.send(());
     let why = shrunk.unfinished.expect("the shrink stops");
     assert!(why.contains("could not be cleaned"), "{why}");
@@ -410,7 +411,7 @@ async fn a_task_in_flight_that_no_read_shows_is_no_finding() {
         time: Some(Duration::from_secs(60)),
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     let _ = stop.send(());
     assert!(report.findings.is_empty(), "{}", report.summary());
     // The endpoint did answer Operation.Conflict where the reference could not: those
@@ -444,7 +445,7 @@ async fn a_planted_500_is_found_over_http_and_its_case_expects_the_contracts_ans
         }),
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     let _ = stop.send(());
     let found = report
         .findings
@@ -466,7 +467,7 @@ async fn a_planted_500_is_found_over_http_and_its_case_expects_the_contracts_ans
 /// operation (so shrinking replays it), nothing is a finding, and the wait still ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_works_on_other_enis_while_a_transition_is_under_way() {
-    use eni_harness::fuzz::ops::{CreateSecondaries, EniPick, Op, TokenPick};
+    use eni_harness::fuzzer::ops::{CreateSecondaries, EniPick, Op, TokenPick};
     let mut config = Config::new(World::builtin());
     config.timings.set_transitions(Duration::from_millis(200));
     let emulator = Emulator::new(config);
@@ -501,17 +502,17 @@ async fn a_wait_works_on_other_enis_while_a_transition_is_under_way() {
         },
         Op::Wait { seconds: 1 },
     ];
-    let limits = fuzz::Limits {
+    let limits = fuzzer::Limits {
         fill: Some(7),
         deadline: Some(std::time::Instant::now() + Duration::from_secs(20)),
-        ..fuzz::Limits::default()
+        ..fuzzer::Limits::default()
     };
-    let result = fuzz::execute(&env, &ops, None, &limits).await;
+    let result = fuzzer::execute(&env, &ops, None, &limits).await;
     let _ = stop.send(());
     assert!(result.findings.is_empty(), "{:#?}", result.findings);
     assert!(result.diverged.is_none(), "{:?}", result.diverged);
     assert!(result.fillers > 0, "the wait only idled");
-    assert!(result.fillers <= fuzz::exec::MAX_FILL_PER_WAIT);
+    assert!(result.fillers <= fuzzer::exec::MAX_FILL_PER_WAIT);
     assert_eq!(result.ops.len(), ops.len() + result.fillers);
     assert_eq!(result.steps.len(), result.ops.len());
     assert_eq!(&result.ops[..2], &ops[..2]);
@@ -532,8 +533,8 @@ async fn a_wait_works_on_other_enis_while_a_transition_is_under_way() {
 /// clock, with transitions longer than the settle time and shorter than the poll's bound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_written_teardown_waits_for_transitions_slower_than_the_runs() {
-    use eni_harness::fuzz::exec::{Expected, StepRecord};
-    use eni_harness::fuzz::ops::{Rendered, Val};
+    use eni_harness::fuzzer::exec::{Expected, StepRecord};
+    use eni_harness::fuzzer::ops::{Rendered, Val};
     let profile = Arc::new(Profile::embedded());
     let spec = TargetSpec::Embedded {
         configure: Arc::new(|_| {}),
@@ -611,7 +612,7 @@ async fn a_written_teardown_waits_for_transitions_slower_than_the_runs() {
             None,
         ),
     ];
-    let provenance = fuzz::Provenance {
+    let provenance = fuzzer::Provenance {
         kind: Kind {
             check: "differential".into(),
             signature: "teardown".into(),
@@ -622,7 +623,7 @@ async fn a_written_teardown_waits_for_transitions_slower_than_the_runs() {
         sequence: 0,
         target: "embedded".into(),
     };
-    let written = fuzz::emit::case_file(&steps, &env, &provenance).unwrap();
+    let written = fuzzer::emit::case_file(&steps, &env, &provenance).unwrap();
     let waits: Vec<Duration> = written
         .case
         .teardown

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eni_emulator::Defect;
-use eni_harness::fuzz::{self, Env, FuzzOptions, Kind, ShrinkBudget, TargetSpec, Verify};
+use eni_harness::fuzzer::{self, Env, FuzzOptions, Kind, ShrinkBudget, TargetSpec, Verify};
 use eni_harness::profile::Profile;
 use eni_harness::runner::{CaseContext, Verdict, run_case};
-use eni_harness::target::{EmbeddedTarget, Target};
+use eni_harness::targets::{EmbeddedTarget, Target};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_duplicate_is_found_shrunk_and_written_as_a_failing_case() {
     let started = Instant::now();
     let profile = Arc::new(Profile::embedded());
     let defect = Defect::DuplicateAcrossEnis;
-    let configure: fuzz::Configure = Arc::new(move |config| config.defects = vec![defect]);
+    let configure: fuzzer::Configure = Arc::new(move |config| config.defects = vec![defect]);
     let spec = TargetSpec::Embedded {
         configure,
         label: "embedded (duplicate-across-enis)".into(),
@@ -47,7 +47,7 @@ async fn a_planted_duplicate_is_found_shrunk_and_written_as_a_failing_case() {
         }),
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     assert!(
         !report.findings.is_empty(),
         "no finding:\n{}",
@@ -100,7 +100,7 @@ async fn a_planted_duplicate_is_found_shrunk_and_written_as_a_failing_case() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_seed_gives_the_same_run_and_a_clean_emulator_is_not_vacuous() {
     let profile = Arc::new(Profile::embedded());
-    let configure: fuzz::Configure = Arc::new(|_| {});
+    let configure: fuzzer::Configure = Arc::new(|_| {});
     let run = || {
         let spec = TargetSpec::Embedded {
             configure: Arc::clone(&configure),
@@ -122,7 +122,7 @@ async fn the_same_seed_gives_the_same_run_and_a_clean_emulator_is_not_vacuous() 
             verify: None,
             ..FuzzOptions::default()
         };
-        fuzz::fuzz(env, options)
+        fuzzer::fuzz(env, options)
     };
     let (a, b) = (run().await, run().await);
     assert_eq!(
@@ -135,7 +135,7 @@ async fn the_same_seed_gives_the_same_run_and_a_clean_emulator_is_not_vacuous() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_mode_runs_bounded_rounds() {
     let profile = Arc::new(Profile::embedded());
-    let configure: fuzz::Configure = Arc::new(|_| {});
+    let configure: fuzzer::Configure = Arc::new(|_| {});
     let spec = TargetSpec::Embedded {
         configure,
         label: "embedded".into(),
@@ -156,7 +156,7 @@ async fn concurrency_mode_runs_bounded_rounds() {
         verify: None,
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     assert_eq!(report.sequences, 30);
     assert!(report.findings.is_empty(), "{}", report.summary());
     assert!(report.mutating_ok > 0);
@@ -172,7 +172,7 @@ async fn planted_defects_are_still_found_with_the_rule_they_break() {
             "AssignPrivateIpAddresses row 14",
         ),
     ] {
-        let configure: fuzz::Configure = Arc::new(move |config| config.defects = vec![defect]);
+        let configure: fuzzer::Configure = Arc::new(move |config| config.defects = vec![defect]);
         let spec = TargetSpec::Embedded {
             configure,
             label: format!("embedded ({})", defect.name()),
@@ -189,7 +189,7 @@ async fn planted_defects_are_still_found_with_the_rule_they_break() {
             },
             ..FuzzOptions::default()
         };
-        let report = fuzz::fuzz(env, options).await;
+        let report = fuzzer::fuzz(env, options).await;
         assert!(
             report
                 .findings
@@ -204,7 +204,7 @@ async fn planted_defects_are_still_found_with_the_rule_they_break() {
 
 /// Fuzzes the embedded emulator under `profiles/current.yaml` (IPv4 prefixes), with `configure`
 /// planting a deviation in the target.
-async fn fuzz_current(configure: fuzz::Configure, runs: u64) -> fuzz::FuzzReport {
+async fn fuzz_current(configure: fuzzer::Configure, runs: u64) -> fuzzer::FuzzReport {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/current.yaml");
     let profile = Arc::new(Profile::load(&path).unwrap());
     let spec = TargetSpec::Embedded {
@@ -223,7 +223,7 @@ async fn fuzz_current(configure: fuzz::Configure, runs: u64) -> fuzz::FuzzReport
         },
         ..FuzzOptions::default()
     };
-    fuzz::fuzz(env, options).await
+    fuzzer::fuzz(env, options).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,7 +238,7 @@ async fn prefix_operations_on_a_clean_emulator_under_current_are_no_finding() {
 /// prefix request the contract accepts is refused. Only prefix operations can show it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_short_of_the_contracts_prefixes_is_found() {
-    let configure: fuzz::Configure = Arc::new(|c| c.contract.max_ipv4_prefixes = 2);
+    let configure: fuzzer::Configure = Arc::new(|c| c.contract.max_ipv4_prefixes = 2);
     let report = fuzz_current(configure, 150).await;
     let found = report
         .findings

@@ -7,11 +7,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eni_harness::fuzz::{
+use eni_harness::fuzzer::{
     self, Env, FuzzEvent, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec, Verify,
 };
 use eni_harness::profile::Profile;
-use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How the hostile endpoint answers.
@@ -150,7 +150,7 @@ async fn fuzz_hostile(
         observer: Some(observer),
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     let elapsed = started.elapsed();
     let _ = std::fs::remove_dir_all(&out);
     let seen = std::mem::take(&mut *seen.lock().unwrap());
@@ -219,7 +219,7 @@ async fn the_time_bound_holds_against_an_endpoint_answering_invalid_utf8_while_s
 async fn fail_fast_stops_at_the_first_finding() {
     let profile = Arc::new(Profile::embedded());
     let defect = eni_emulator::Defect::SeedSpaceKey500;
-    let configure: fuzz::Configure = Arc::new(move |config| config.defects = vec![defect]);
+    let configure: fuzzer::Configure = Arc::new(move |config| config.defects = vec![defect]);
     let spec = TargetSpec::Embedded {
         configure,
         label: "embedded (seed-space-key-500)".into(),
@@ -236,7 +236,7 @@ async fn fail_fast_stops_at_the_first_finding() {
         },
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     assert!(report.stopped_at_first, "{}", report.summary());
     assert_eq!(report.findings.len(), 1, "{}", report.summary());
     assert!(report.sequences < 5000, "{}", report.summary());
@@ -270,7 +270,7 @@ async fn a_dead_endpoint_is_named_as_such_not_blamed_on_the_fixtures() {
         time: Some(Duration::from_secs(10)),
         ..FuzzOptions::default()
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     assert!(report.is_vacuous());
     let summary = report.summary();
     assert!(summary.contains("no request was answered"), "{summary}");

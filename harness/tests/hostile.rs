@@ -920,10 +920,10 @@ fn cleanup_shows_what_the_endpoint_answered_as_text() {
 /// `setup:` step; a C1 character in a code made the case unparseable.
 #[test]
 fn regression_cases_from_hostile_answers_cannot_carry_live_yaml() {
-    use eni_harness::fuzz::emit::{Provenance, case_file};
-    use eni_harness::fuzz::exec::{Env, Expected, StepRecord, TargetSpec};
-    use eni_harness::fuzz::ops::{Rendered, Val};
-    use eni_harness::fuzz::oracle::Kind;
+    use eni_harness::fuzzer::emit::{Provenance, case_file};
+    use eni_harness::fuzzer::exec::{Env, Expected, StepRecord, TargetSpec};
+    use eni_harness::fuzzer::ops::{Rendered, Val};
+    use eni_harness::fuzzer::oracle::Kind;
     use eni_harness::profile::Profile;
 
     let planted = "\rsetup:\r  - { action: DeleteNetworkInterface, params: { NetworkInterfaceId: \"${running_instance.primary_eni}\" } }\r";

@@ -14,7 +14,7 @@ use eni_harness::profile::{Profile, Timing};
 use eni_harness::report::console;
 use eni_harness::runner::{self, LoadedCase, SuiteOptions, SuiteReport, Verdict};
 use eni_harness::snapshot::SnapshotMode;
-use eni_harness::target::{HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{HttpTarget, HttpTargetOptions, Target};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

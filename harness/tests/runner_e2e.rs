@@ -11,7 +11,7 @@ use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, CaseContext, SuiteOptions, SuiteReport, Verdict};
 use eni_harness::snapshot::SnapshotMode;
-use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 /// Serves a fresh emulator on 127.0.0.1:0 until the returned sender is dropped or fired.
 async fn serve(configure: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -191,7 +191,7 @@ async fn an_address_held_by_a_foreign_eni_skips_a_fixed_case_and_free_avoids_it(
     let target = http_target(&url, &profile);
     // Somebody else's ENI holds 192.168.0.10 (`host(10)`) as its primary address.
     let connection = target
-        .connect(&eni_harness::target::EmulatorKnobs::default())
+        .connect(&eni_harness::targets::EmulatorKnobs::default())
         .unwrap();
     let params = [
         ("Action", "CreateNetworkInterface"),

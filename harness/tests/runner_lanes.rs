@@ -11,7 +11,7 @@ use eni_emulator::{Config, Emulator, World};
 use eni_harness::profile::{LANES_WORLD, Profile};
 use eni_harness::runner::{self, CaseContext, LoadedCase, SuiteOptions, SuiteReport, Verdict};
 use eni_harness::snapshot::SnapshotMode;
-use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 /// Serves `world` on 127.0.0.1:0, transitions taking `transitions`, until the sender fires.
 async fn serve(world: World, transitions: Duration) -> (String, tokio::sync::oneshot::Sender<()>) {

@@ -13,7 +13,7 @@ use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, FailureKind, SuiteOptions, SuiteReport};
 use eni_harness::snapshot::{SnapshotMode, SnapshotOutcome};
-use eni_harness::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

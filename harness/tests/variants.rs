@@ -14,7 +14,7 @@ use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, SuiteOptions, SuiteReport, Verdict};
 use eni_harness::snapshot::SnapshotMode;
-use eni_harness::target::{HttpTarget, HttpTargetOptions, Target};
+use eni_harness::targets::{HttpTarget, HttpTargetOptions, Target};
 use eni_harness::wire::{Format, Signing};
 
 fn root() -> PathBuf {

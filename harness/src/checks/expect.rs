@@ -5,7 +5,7 @@
 use eni_spec::{Path, Segment};
 use serde_json::Value;
 
-use crate::target::Exchange;
+use crate::targets::Exchange;
 
 /// The path in an Assign answer where the assigned addresses are listed.
 pub const ASSIGNED_PATH: &str = "AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress";

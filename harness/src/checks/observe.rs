@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::describe;
-use crate::target::Connection;
+use crate::targets::Connection;
 use crate::wire::{Format, Signing, WireRequest};
 
 /// Largest page `DescribeNetworkInterfaces` serves with `MaxResults`.

@@ -3,7 +3,7 @@
 
 use super::invariants::Violation;
 use super::{CheckSet, ERROR_BODY_WELL_FORMED, ERROR_CODE_DOCUMENTED, NO_5XX, REQUEST_ID_PRESENT};
-use crate::target::Exchange;
+use crate::targets::Exchange;
 
 /// Error codes the seed page, the contract and the API reference of the neighbouring actions
 /// document. A code outside this list is a finding: clients cannot be written against it.

@@ -14,11 +14,11 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzz::{self, Env, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec};
+use crate::fuzzer::{self, Env, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec};
 use crate::profile::{LANES_WORLD, Profile};
 use crate::runner::{self, SuiteOptions, SuiteReport};
 use crate::snapshot::SnapshotMode;
-use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -264,15 +264,15 @@ const PLANTED_NAME: &str = "duplicate-across-enis";
 
 /// The time to find, shrink and prove as a case a planted allocation bug (an address handed out
 /// twice) with the fuzzer against the embedded emulator: its first allocation finding.
-async fn planted(jobs: usize) -> Result<Option<fuzz::FoundCase>, String> {
+async fn planted(jobs: usize) -> Result<Option<fuzzer::FoundCase>, String> {
     let profile = Arc::new(Profile::embedded());
-    let configure: fuzz::Configure = Arc::new(|config| config.defects = vec![PLANTED]);
+    let configure: fuzzer::Configure = Arc::new(|config| config.defects = vec![PLANTED]);
     let spec = TargetSpec::Embedded {
         configure,
         label: format!("embedded ({PLANTED_NAME})"),
     };
     let env = Env::new(Arc::clone(&profile), spec, Duration::ZERO)?;
-    let verify = fuzz::Verify {
+    let verify = fuzzer::Verify {
         clean: Arc::new(EmbeddedTarget::new(&profile)),
         failing: Arc::new(EmbeddedTarget::new(&profile).with_defects(vec![PLANTED])),
         profile,
@@ -282,7 +282,7 @@ async fn planted(jobs: usize) -> Result<Option<fuzz::FoundCase>, String> {
         verify: Some(verify),
         ..fuzz_options(Duration::from_secs(30), jobs)
     };
-    let report = fuzz::fuzz(Arc::new(env), options).await;
+    let report = fuzzer::fuzz(Arc::new(env), options).await;
     let found = report
         .findings
         .iter()
@@ -309,13 +309,13 @@ fn fuzz_options(time: Duration, jobs: usize) -> FuzzOptions {
 }
 
 async fn fuzz_embedded(time: Duration, jobs: usize) -> Result<FuzzReport, String> {
-    let configure: fuzz::Configure = Arc::new(|_| {});
+    let configure: fuzzer::Configure = Arc::new(|_| {});
     let spec = TargetSpec::Embedded {
         configure,
         label: "embedded".into(),
     };
     let env = Env::new(Arc::new(Profile::embedded()), spec, Duration::ZERO)?;
-    Ok(fuzz::fuzz(Arc::new(env), fuzz_options(time, jobs)).await)
+    Ok(fuzzer::fuzz(Arc::new(env), fuzz_options(time, jobs)).await)
 }
 
 /// The fuzzer against the lanes world served on loopback, one sequence stream per lane. The
@@ -336,7 +336,7 @@ fn fuzz_served(client: &tokio::runtime::Runtime, time: Duration) -> Result<FuzzR
     };
     let env = Arc::new(Env::new(Arc::clone(&profile), spec, Duration::ZERO)?);
     let lanes = env.lanes().len();
-    let report = client.block_on(fuzz::fuzz(env, fuzz_options(time, lanes)));
+    let report = client.block_on(fuzzer::fuzz(env, fuzz_options(time, lanes)));
     served.stop()?;
     Ok(report)
 }
@@ -360,13 +360,13 @@ fn fuzz_with_transitions(client: &tokio::runtime::Runtime, time: Duration) -> Re
             target: Arc::new(target),
             signing: profile.signing,
         };
-        let transition = fuzz::exec::default_transition();
+        let transition = fuzzer::exec::default_transition();
         let env = Arc::new(Env::new(Arc::clone(&profile), spec, transition)?);
         let options = FuzzOptions {
             fail_fast,
             ..fuzz_options(time, 1)
         };
-        let report = client.block_on(fuzz::fuzz(env, options));
+        let report = client.block_on(fuzzer::fuzz(env, options));
         served.stop()?;
         Ok::<_, String>(report)
     };

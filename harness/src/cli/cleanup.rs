@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 use crate::escape::{cut, terminal};
 use crate::profile::Profile;
-use crate::target::{Connection, EmbeddedTarget, EmulatorKnobs, Target};
+use crate::targets::{Connection, EmbeddedTarget, EmulatorKnobs, Target};
 use crate::wire::{Decoded, Format, Signing, WireRequest};
 
 #[derive(Debug, Args)]

@@ -11,9 +11,9 @@ use clap::Args;
 use eni_emulator::Defect;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzz::{self, Env, FuzzEvent, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
+use crate::fuzzer::{self, Env, FuzzEvent, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
 use crate::profile::Profile;
-use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Format, Signing};
 
 #[derive(Debug, Args)]
@@ -118,7 +118,7 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         let failing = EmbeddedTarget::new(&profile).with_defects(defects.clone());
         let label = failing.describe();
         let planted = defects.clone();
-        let configure: fuzz::Configure = Arc::new(move |config| config.defects = planted.clone());
+        let configure: fuzzer::Configure = Arc::new(move |config| config.defects = planted.clone());
         (TargetSpec::Embedded { configure, label }, Arc::new(failing))
     } else {
         let target = match http_target(&args, &profile) {
@@ -187,7 +187,7 @@ pub fn fuzz(args: FuzzArgs) -> u8 {
         fail_fast: args.fail_fast,
         observer: Some(Arc::new(print_event)),
     };
-    let report = runtime.block_on(fuzz::fuzz(env, options));
+    let report = runtime.block_on(fuzzer::fuzz(env, options));
     // Findings quote what the endpoint answered: shown as text, never as terminal controls.
     eprintln!("{}", crate::escape::terminal_lines(&report.summary()));
     if !report.findings.is_empty() || report.is_vacuous() {

@@ -11,7 +11,7 @@ use crate::escape::{terminal, url_without_userinfo};
 use crate::init;
 use crate::profile::Profile;
 use crate::runner;
-use crate::target::{EmulatorKnobs, Target};
+use crate::targets::{EmulatorKnobs, Target};
 use crate::wire::Signing;
 
 #[derive(Debug, Args)]

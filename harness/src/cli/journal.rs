@@ -552,7 +552,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::target::{HttpTarget, HttpTargetOptions, Target};
+    use crate::targets::{HttpTarget, HttpTargetOptions, Target};
     use crate::wire::{Credentials, Signing, WireRequest};
 
     /// Serves the emulator with a journal on 127.0.0.1:0, sends good and bad requests through

@@ -17,7 +17,7 @@ use crate::runner::known::KnownFailures;
 use crate::runner::suite::{Shard, filter_cases, shard_cases};
 use crate::runner::{self, SuiteOptions};
 use crate::snapshot::SnapshotMode;
-use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Format, Signing};
 
 /// Cases at once against a shared target when `--jobs` is not given.

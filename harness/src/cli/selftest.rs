@@ -27,11 +27,11 @@ use eni_emulator::Defect;
 
 use super::serve::parse_defect;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzz::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec};
+use crate::fuzzer::{self, Env, FuzzOptions, ShrinkBudget, TargetSpec};
 use crate::profile::Profile;
 use crate::runner::{self, FailureKind, LoadedCase, SuiteOptions, Verdict};
 use crate::snapshot::SnapshotMode;
-use crate::target::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
+use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 #[derive(Debug, Args)]
 pub struct SelftestArgs {
@@ -355,7 +355,7 @@ pub async fn fuzz_detector(
     let label = EmbeddedTarget::new(profile)
         .with_defects(planted.clone())
         .describe();
-    let configure: fuzz::Configure = Arc::new(move |config| config.defects = planted.clone());
+    let configure: fuzzer::Configure = Arc::new(move |config| config.defects = planted.clone());
     let spec = TargetSpec::Embedded { configure, label };
     let env = match Env::new(Arc::clone(profile), spec, Duration::from_secs(2)) {
         Ok(env) => Arc::new(env),
@@ -380,7 +380,7 @@ pub async fn fuzz_detector(
         fail_fast: false,
         observer: None,
     };
-    let report = fuzz::fuzz(env, options).await;
+    let report = fuzzer::fuzz(env, options).await;
     for found in &report.findings {
         detection.failures.push(found.kind.to_string());
         detection.fired.insert(found.kind.check.clone());

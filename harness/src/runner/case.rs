@@ -22,7 +22,7 @@ use crate::checks::{CheckSet, NO_LEAKS};
 use crate::profile::{Fixture, Profile};
 use crate::redact::Redactor;
 use crate::snapshot::SnapshotOutcome;
-use crate::target::{Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::targets::{Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::wire::{self, Format, Method, Signing, WireRequest};
 
 /// Actions that change state, around which the state is read back.

@@ -4,7 +4,7 @@
 //! (CONTRACT.md, "What the contract leaves to the endpoint"), so a profile need only name ids.
 
 use crate::profile::{Fixture, Profile};
-use crate::target::{EmulatorKnobs, Target};
+use crate::targets::{EmulatorKnobs, Target};
 use crate::wire::{Format, WireRequest};
 
 /// Reads the primary ENI of every instance fixture whose profile entry lacks its `primary_eni`,

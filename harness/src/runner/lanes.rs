@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use eni_spec::Case;
 
-use crate::fuzz::fixtures::Fixtures;
+use crate::fuzzer::fixtures::Fixtures;
 use crate::profile::{Fixture, Profile};
 
 /// One lane: the profile as the cases on it see it, and which of the profile's own fixtures

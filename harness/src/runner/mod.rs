@@ -24,7 +24,7 @@ pub use suite::{LoadedCase, SuiteError, load_cases};
 
 use crate::profile::{Fixture, Profile};
 use crate::snapshot::{self, SnapshotMode, SnapshotOutcome};
-use crate::target::Target;
+use crate::targets::Target;
 
 /// Where in a case a failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::profile::Profile;
-use crate::target::{Connection, EmulatorKnobs, Target};
+use crate::targets::{Connection, EmulatorKnobs, Target};
 use crate::wire::{Format, WireRequest};
 
 /// The longest one case waits for a VSwitch's `Deleting` ENIs. Once one wait reached it, later
@@ -207,7 +207,7 @@ fn is_delete(send: &eni_spec::Send) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{BoxFuture, Exchange, TransportError};
+    use crate::targets::{BoxFuture, Exchange, TransportError};
     use crate::wire::decode_response;
 
     /// An endpoint that lists the same ENI as `Deleting` for ever.

@@ -15,7 +15,7 @@ use super::super::{Failure, FailureKind, Section};
 use super::CaseRun;
 use crate::checks::expect::{Expectation, mismatches};
 use crate::profile::Profile;
-use crate::target::{EmulatorKnobs, Exchange, TransportError};
+use crate::targets::{EmulatorKnobs, Exchange, TransportError};
 use crate::wire::{Format, WireRequest};
 
 /// The list `DescribeNetworkInterfaces` answers with.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{CaseContext, run_case, skip_reason};
 use crate::profile::Profile;
 use crate::runner::{CaseOutcome, Verdict};
-use crate::target::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::targets::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::wire::Signing;
 use crate::wire::{WireRequest, decode_response};
 use eni_spec::Case;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::super::{CaseContext, run_case};
 use crate::profile::Profile;
 use crate::runner::{CaseOutcome, Verdict};
-use crate::target::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::targets::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::wire::{WireRequest, decode_response};
 
 /// A scripted endpoint: `DescribeNetworkInterfaces` answers the next of `statuses` for `eni-a`

@@ -1,6 +1,6 @@
 //! An emulator in-process, kept by handle: the fuzzer's reference (a clean emulator beside the
 //! target) and, for `--target embedded`, the target itself (with its planted defects). Requests
-//! go through the emulator's HTTP router as for [`crate::target::EmbeddedTarget`]; the handle
+//! go through the emulator's HTTP router as for [`crate::targets::EmbeddedTarget`]; the handle
 //! also lets the fuzzer read the state directly, which is much cheaper than Describe. Reading
 //! state goes through [`StateProbe`], so HTTP targets use `DescribeNetworkInterfaces` instead.
 
@@ -11,8 +11,8 @@ use std::time::Duration;
 use eni_emulator::{Clock, Config, ContractProfile, Emulator, ManualClock, World};
 
 use crate::checks::observe::{EniView, Observation, observe};
-use crate::target::embedded::exchange_in_process;
-use crate::target::{BoxFuture, Connection, Exchange, TransportError};
+use crate::targets::embedded::exchange_in_process;
+use crate::targets::{BoxFuture, Connection, Exchange, TransportError};
 use crate::wire::{Credentials, PrepareContext, Signing, WireRequest};
 
 /// Reads the ENIs of some VSwitches at one moment.

@@ -19,7 +19,7 @@ use super::rng;
 use super::shrink::{self, ShrinkBudget};
 use crate::profile::Profile;
 use crate::runner::{CaseContext, Verdict, run_case};
-use crate::target::{EmbeddedTarget, Target};
+use crate::targets::{EmbeddedTarget, Target};
 
 /// Bytes drawn per sequence; more than the longest sequence consumes.
 const BYTES_PER_SEQUENCE: usize = 2048;

@@ -18,7 +18,7 @@ use super::rng::SplitMix64;
 use crate::checks::expect::ASSIGNED_PATH;
 use crate::checks::invariants::{check_disjoint_reports, check_state};
 use crate::checks::{ASSIGN_MATCHES_DESCRIBE, IP_UNIQUE_IN_VSWITCH};
-use crate::target::{Exchange, TransportError};
+use crate::targets::{Exchange, TransportError};
 use crate::wire::{Format, WireRequest};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);

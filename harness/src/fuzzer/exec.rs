@@ -32,7 +32,7 @@ use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
 use crate::profile::Profile;
-use crate::target::{Connection, EmulatorKnobs, Exchange, HttpTarget, Target};
+use crate::targets::{Connection, EmulatorKnobs, Exchange, HttpTarget, Target};
 use crate::wire::{Format, Signing, WireRequest};
 
 /// Stands for an ENI one side never created (the other did: that is a finding already).

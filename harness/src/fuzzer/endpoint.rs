@@ -13,7 +13,7 @@ use eni_emulator::{ContractProfile, World};
 use super::fixtures::Fixtures;
 use super::inproc::{InProcess, StateProbe};
 use crate::checks::observe::Observation;
-use crate::target::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::targets::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::wire::{Format, Signing, WireRequest};
 
 /// Longest a clean-up keeps trying: generous against endpoints whose transitions take seconds.

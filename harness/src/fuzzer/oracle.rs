@@ -12,7 +12,7 @@ use crate::checks::describe;
 use crate::checks::invariants::Violation;
 use crate::checks::observe::{EniView, Observation};
 use crate::checks::response::DOCUMENTED_CODES;
-use crate::target::Exchange;
+use crate::targets::Exchange;
 
 /// The finding's name when a target and the reference disagree.
 pub const DIFFERENTIAL: &str = "differential";
