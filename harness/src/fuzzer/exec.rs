@@ -173,7 +173,7 @@ impl Env {
     /// A fresh clean emulator over `world`, as the reference.
     pub fn reference(&self, world: &World) -> InProcess {
         let real_clock = !self.target.is_embedded();
-        InProcess::new(world, &self.contract, &move |config: &mut Config| {
+        super::inproc::in_process(world, &self.contract, &move |config: &mut Config| {
             // The reference judges the API, not the wire: it skips signature checks (and its
             // requests go unsigned), which halves the cost of each step.
             config.signing = eni_emulator::SigningMode::Relaxed;
@@ -191,7 +191,7 @@ impl Env {
                 let configure = Arc::clone(configure);
                 // Like the reference, the embedded target skips signatures: the fuzzer judges the
                 // API; the suite's wire cases judge signing. HTTP targets are always signed.
-                let emulator = Arc::new(InProcess::new(
+                let emulator = Arc::new(super::inproc::in_process(
                     &World::builtin(),
                     &self.contract,
                     &move |c: &mut Config| {

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use eni_emulator::{Clock, Config, ContractProfile, Defect, Emulator, ManualClock, World};
+
+use crate::checks::observe::{EniView, Observation};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -69,10 +71,8 @@ impl EmbeddedTarget {
 
     /// A connection to a fresh emulator, for callers that drive it directly (fuzzer, benches).
     pub fn open(&self, knobs: &EmulatorKnobs) -> EmbeddedConnection {
-        let clock = ManualClock::now_real();
         let mut config = Config::new(self.world.clone());
         config.contract = self.contract.clone();
-        config.clock = Clock::Manual(clock.clone());
         if let Some(delay) = knobs.async_delay {
             config.timings.set_transitions(delay);
         }
@@ -81,13 +81,12 @@ impl EmbeddedTarget {
         }
         config.defects = self.defects.clone();
         config.variant = self.variant;
-        EmbeddedConnection {
-            router: eni_emulator::app(Emulator::new(config)),
-            clock,
-            region: self.region.clone(),
-            credentials: self.credentials.clone(),
-            nonces: AtomicU64::new(0),
-        }
+        EmbeddedConnection::start(
+            config,
+            self.region.clone(),
+            self.credentials.clone(),
+            "embedded",
+        )
     }
 }
 
@@ -120,25 +119,86 @@ impl Target for EmbeddedTarget {
     }
 }
 
-/// One fresh emulator and its virtual clock.
+/// One fresh emulator in-process and its virtual clock: what a case runs against on the
+/// embedded target, and the fuzzer's reference (a clean emulator beside the target, whose state
+/// it also reads directly, which is much cheaper than Describe).
 #[derive(Debug)]
 pub struct EmbeddedConnection {
+    emulator: Emulator,
     router: axum::Router,
     clock: ManualClock,
     region: String,
     credentials: Credentials,
+    /// Starts every `SignatureNonce` this connection sends (`embedded-1`, `fuzz-1`, ...).
+    nonce_prefix: &'static str,
     nonces: AtomicU64,
 }
 
 impl EmbeddedConnection {
+    /// A fresh emulator from `config`, on a virtual clock starting now that this connection
+    /// moves (the config's clock is replaced by it).
+    pub fn start(
+        mut config: Config,
+        region: String,
+        credentials: Credentials,
+        nonce_prefix: &'static str,
+    ) -> EmbeddedConnection {
+        let clock = ManualClock::now_real();
+        config.clock = Clock::Manual(clock.clone());
+        let emulator = Emulator::new(config);
+        EmbeddedConnection {
+            router: eni_emulator::app(emulator.clone()),
+            emulator,
+            clock,
+            region,
+            credentials,
+            nonce_prefix,
+            nonces: AtomicU64::new(0),
+        }
+    }
+
+    /// The emulator itself, for reading its state.
+    pub fn emulator(&self) -> &Emulator {
+        &self.emulator
+    }
+
+    /// Moves the virtual clock.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// The state of the given VSwitches, read directly.
+    pub fn observation(&self, vswitch_ids: &[String]) -> Observation {
+        let enis = self
+            .emulator
+            .network_interfaces()
+            .into_iter()
+            .filter(|eni| vswitch_ids.contains(&eni.vswitch_id))
+            .map(|eni| {
+                let view = EniView {
+                    id: eni.id,
+                    status: eni.status,
+                    vswitch_id: eni.vswitch_id,
+                    instance_id: eni.instance_id,
+                    primary: Some(eni.primary_ip.to_string()),
+                    secondaries: eni.secondary_ips.iter().map(ToString::to_string).collect(),
+                    prefixes: eni.ipv4_prefixes.iter().map(ToString::to_string).collect(),
+                };
+                (view.id.clone(), view)
+            })
+            .collect();
+        Observation { enis, requests: 0 }
+    }
+
     async fn exchange(&self, request: &WireRequest) -> Result<Exchange, TransportError> {
-        let nonce = format!("embedded-{}", self.nonces.fetch_add(1, Ordering::Relaxed));
+        let n = self.nonces.fetch_add(1, Ordering::Relaxed);
         let context = PrepareContext {
             host: "ecs.embedded".into(),
             region: Some(self.region.clone()),
             now: self.now(),
-            nonce,
+            nonce: format!("{}-{n}", self.nonce_prefix),
         };
+        // An unsigned request carries no credentials whatever it is given.
         exchange_in_process(&self.router, request, Some(&self.credentials), &context).await
     }
 
@@ -171,9 +231,8 @@ impl Connection for EmbeddedConnection {
 }
 
 /// Signs `request` as `context` says and sends it through an emulator's router in-process,
-/// exactly as it would go over HTTP: the embedded target and the fuzzer's in-process reference
-/// both call this.
-pub(crate) async fn exchange_in_process(
+/// exactly as it would go over HTTP.
+async fn exchange_in_process(
     router: &axum::Router,
     request: &WireRequest,
     credentials: Option<&Credentials>,
