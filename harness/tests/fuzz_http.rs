@@ -653,3 +653,77 @@ async fn a_written_teardown_waits_for_transitions_slower_than_the_runs() {
         written.text
     );
 }
+
+/// A written case gives back what its last, open step created: a finding's own create is left
+/// open (the endpoint that meets it may refuse it or not), so it is captured and deleted when it
+/// succeeds, and captures and deletes nothing when refused. (Uncaptured, a clean endpoint that
+/// accepted it kept the ENI, and the case failed its leak check there.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_written_case_deletes_what_its_open_last_create_made() {
+    use eni_harness::fuzzer::exec::{Expected, StepRecord};
+    use eni_harness::fuzzer::ops::{Rendered, Val};
+    let profile = Arc::new(Profile::embedded());
+    let spec = TargetSpec::Embedded {
+        configure: Arc::new(|_| {}),
+        label: "embedded".into(),
+    };
+    let env = Env::new(Arc::clone(&profile), spec, Duration::ZERO).unwrap();
+    let vswitch = env.fixtures.vswitches[0].id.clone();
+    let group = env.fixtures.security_group.as_ref().unwrap().id.clone();
+    let create = |vswitch: &str, primary: Option<&str>, expected: Expected, created: usize| {
+        let mut params = vec![
+            ("VSwitchId".to_string(), Val::Text(vswitch.to_string())),
+            ("SecurityGroupId".to_string(), Val::Text(group.clone())),
+        ];
+        if let Some(primary) = primary {
+            params.push(("PrimaryIpAddress".into(), Val::Text(primary.into())));
+        }
+        StepRecord {
+            rendered: Rendered::Send {
+                action: "CreateNetworkInterface",
+                params,
+            },
+            expected,
+            created: Some(created),
+            settle_before: None,
+            chosen: Vec::new(),
+        }
+    };
+    let provenance = fuzzer::Provenance {
+        kind: Kind {
+            check: "ip_unique_in_vswitch".into(),
+            signature: "open-create".into(),
+        },
+        message: "an open last create".into(),
+        rests_on: "invariant 2".into(),
+        seed: 0,
+        sequence: 0,
+        target: "embedded".into(),
+    };
+    let context = eni_harness::runner::CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: "http://127.0.0.1:0/".into(),
+        run_token: "open".into(),
+    };
+    // The last create accepted (a free address) and refused (no such VSwitch) by the endpoint.
+    for (last_vswitch, primary) in [
+        (vswitch.as_str(), Some("192.168.0.77")),
+        ("vsw-bp1nosuchvswitch000001", None),
+    ] {
+        let steps = vec![
+            create(&vswitch, None, Expected::success(), 0),
+            create(last_vswitch, primary, Expected::anything(), 1),
+        ];
+        let written = fuzzer::emit::case_file(&steps, &env, &provenance).unwrap();
+        let outcome =
+            eni_harness::runner::run_case(&written.case, &EmbeddedTarget::new(&profile), &context)
+                .await;
+        assert_eq!(
+            outcome.verdict,
+            eni_harness::runner::Verdict::Pass,
+            "{:?}\n{}",
+            outcome.failures,
+            written.text
+        );
+    }
+}

@@ -305,3 +305,34 @@ async fn primaries_left_out_of_the_profile_are_read_from_the_endpoint() {
         console::failure_details(&report, None)
     );
 }
+
+/// A create whose outcome the case leaves open captures its ENI only when it succeeds: a refusal
+/// leaves the variable unbound and the teardown steps naming it are skipped (nothing to give
+/// back), while a success is captured and deleted, so neither way leaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_create_refused_captures_nothing_and_its_teardown_is_skipped() {
+    let profile = Arc::new(Profile::embedded());
+    let target = EmbeddedTarget::new(&profile);
+    let case_with = |vswitch: &str| {
+        let source = format!(
+            "id: open.create\ntitle: an open create\nuses: [vswitch, security_group]\n\
+             steps:\n  - name: create\n    action: CreateNetworkInterface\n    params:\n      \
+             VSwitchId: {vswitch}\n      SecurityGroupId: ${{security_group.id}}\n    \
+             expect:\n      status: [200, 403, 404]\n    \
+             capture:\n      eni: NetworkInterfaceId\n\
+             teardown:\n  - name: delete\n    action: DeleteNetworkInterface\n    params:\n      \
+             NetworkInterfaceId: ${{eni}}\n"
+        );
+        eni_spec::parse_case(&source, "inline.yaml").unwrap()
+    };
+    let context = CaseContext {
+        profile: Arc::clone(&profile),
+        repro_url: String::new(),
+        run_token: "open".into(),
+    };
+    for vswitch in ["vsw-bp1nosuchvswitch000001", "${vswitch.id}"] {
+        let outcome = runner::run_case(&case_with(vswitch), &target, &context).await;
+        let messages: Vec<String> = outcome.failures.iter().map(|f| f.message.clone()).collect();
+        assert_eq!(outcome.verdict, Verdict::Pass, "{vswitch}: {messages:?}");
+    }
+}

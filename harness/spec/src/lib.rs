@@ -182,7 +182,9 @@ pub struct Send {
     pub omit: Vec<String>,
     pub corrupt_signature: bool,
     pub expect: Expect,
-    /// Variable name and the response path its value is read from, in file order.
+    /// Variable name and the response path its value is read from, in file order. A refusal
+    /// (a status outside 2xx) without that path leaves the variable unbound, and the teardown
+    /// steps naming it are skipped: what was refused made nothing to give back.
     pub capture: Vec<(String, Path)>,
     pub poll: Option<Poll>,
     /// Send every page of a paged read; the expectations see the pages joined.

@@ -120,8 +120,17 @@ pub fn case_file(
                     }
                 }
                 let mut captures = Vec::new();
+                // A create the case leaves open (the finding's own step, say) may succeed on
+                // another endpoint: it is captured too, so that the teardown deletes what it
+                // made (an endpoint that refuses it captures nothing and deletes nothing), as
+                // long as no later step names it (they would need it to exist).
+                let open_create = step.expected.statuses.is_empty()
+                    && !steps[index + 1..]
+                        .iter()
+                        .any(|later| names_eni(later, step.created));
+                let keeps = succeeded || open_create;
                 if let (Some(h), true, true) =
-                    (step.created, succeeded, *action == "CreateNetworkInterface")
+                    (step.created, keeps, *action == "CreateNetworkInterface")
                     && captured.insert(h)
                 {
                     captures.push(format!("eni{h}: NetworkInterfaceId"));
@@ -156,7 +165,7 @@ pub fn case_file(
                     );
                 }
                 if let (Some(h), true, true) =
-                    (step.created, succeeded, *action == "CreateNetworkInterface")
+                    (step.created, keeps, *action == "CreateNetworkInterface")
                 {
                     lives.entry(h).or_insert(Life::Available);
                 }
@@ -213,6 +222,16 @@ pub fn case_file(
     ];
     let text = file_text(&header, &case)?;
     Ok(CaseFile { slug, text, case })
+}
+
+/// Whether `step` names the ENI `created` (a step's handle for the ENI it created).
+fn names_eni(step: &StepRecord, created: Option<usize>) -> bool {
+    let (Some(h), Rendered::Send { params, .. }) = (created, &step.rendered) else {
+        return false;
+    };
+    params
+        .iter()
+        .any(|(_, value)| matches!(value, Val::Eni(e) if *e == h))
 }
 
 /// Where a captured ENI is at the end of a case's steps on an endpoint that answers them as

@@ -240,6 +240,11 @@ impl CaseRun<'_> {
                 // taken) because the case stopped early; why is already reported.
                 continue;
             }
+            if !self.names_only_bound(step) {
+                // A variable it names was never captured: the step that would have set it
+                // was refused, as its expectation allowed, so there is nothing to give back.
+                continue;
+            }
             self.step(Section::Teardown, step).await;
         }
         self.check_leaks().await;
@@ -249,19 +254,22 @@ impl CaseRun<'_> {
     /// address it names was picked.
     fn teardown_can_run(&self, step: &Step) -> bool {
         let Step::Send(send) = step else { return true };
-        let mut templates = send
+        let picked = send
             .params
             .iter()
             .map(|(_, template)| template)
-            .chain(send.raw_query.iter());
-        if !templates
-            .clone()
-            .all(|template| self.scope.is_bound(template))
-        {
-            return false;
-        }
-        templates
-            .by_ref()
+            .chain(send.raw_query.iter())
+            .all(|template| self.scope.is_bound(template));
+        picked && self.names_only_bound(step)
+    }
+
+    /// Whether every variable a step names is bound: captured, a fixture, or built in.
+    fn names_only_bound(&self, step: &Step) -> bool {
+        let Step::Send(send) = step else { return true };
+        send.params
+            .iter()
+            .map(|(_, template)| template)
+            .chain(send.raw_query.iter())
             .flat_map(|template| template.parts.iter())
             .all(|part| match part {
                 eni_spec::Part::Expr(expr) => {
@@ -564,6 +572,10 @@ impl CaseRun<'_> {
                 .and_then(|value| value.as_str())
             {
                 Some(value) => self.scope.set(name, value.to_string()),
+                // A refusal carries no such value: the variable stays unbound, and the
+                // teardown steps naming it are skipped (what was refused made nothing to give
+                // back). Whether the refusal was right is the expectation's to say.
+                None if !(200..300).contains(&exchange.status) => {}
                 None => {
                     let message =
                         format!("capture `{name}`: no text at `{}` in the answer", path.text);
