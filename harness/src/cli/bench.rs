@@ -78,23 +78,14 @@ pub fn bench(args: BenchArgs) -> u8 {
     );
 
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
         // Attaching, Detaching and Deleting complete at once, so polls measure requests rather
         // than the emulated delay (the embedded target skips it on its virtual clock anyway).
         config.timings.set_transitions(Duration::ZERO);
-        let emulator = eni_emulator::Emulator::new(config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
-            let _ = stopped.await;
-        }));
+        let server = eni_emulator::spawn(config).await?;
         let target: Arc<dyn Target> = Arc::new(
-            HttpTarget::new(HttpTargetOptions::local_emulator(
-                format!("http://{addr}/"),
-                &profile,
-            ))
-            .map_err(std::io::Error::other)?,
+            HttpTarget::new(HttpTargetOptions::local_emulator(server.url(), &profile))
+                .map_err(std::io::Error::other)?,
         );
         // Declared waits are real sleeps against a served endpoint: they measure the clock,
         // not the runner, so cases with `wait` steps are left out of this figure.
@@ -107,8 +98,7 @@ pub fn bench(args: BenchArgs) -> u8 {
         for _ in 0..runs {
             reports.push(suite(&without_waits, &target, &profile, args.jobs).await);
         }
-        let _ = stop.send(());
-        let _ = server.await;
+        let _ = server.stop().await;
         Ok::<_, std::io::Error>(reports)
     });
     let served = match served {
@@ -505,9 +495,7 @@ fn ms(duration: Duration) -> f64 {
 
 /// The emulator served on a loopback port from `world`, its transitions taking `transitions`.
 struct Served {
-    url: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: eni_emulator::Spawned,
 }
 
 impl Served {
@@ -516,34 +504,26 @@ impl Served {
         transitions: Duration,
         relaxed: bool,
     ) -> std::io::Result<Served> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let mut config = eni_emulator::Config::new(world);
         config.timings.set_transitions(transitions);
         if relaxed {
             config.signing = eni_emulator::SigningMode::Relaxed;
         }
-        let emulator = eni_emulator::Emulator::new(config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
-            let _ = stopped.await;
-        }));
-        Ok(Served {
-            url: format!("http://{addr}/"),
-            stop,
-            server,
-        })
+        let server = eni_emulator::spawn(config).await?;
+        Ok(Served { server })
     }
 
     fn target(&self, profile: &Profile) -> std::io::Result<Arc<dyn Target>> {
-        let target = HttpTarget::new(HttpTargetOptions::local_emulator(&self.url, profile))
-            .map_err(std::io::Error::other)?;
+        let target = HttpTarget::new(HttpTargetOptions::local_emulator(
+            self.server.url(),
+            profile,
+        ))
+        .map_err(std::io::Error::other)?;
         Ok(Arc::new(target))
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.server.await;
+        let _ = self.server.stop().await;
     }
 }
 
@@ -665,7 +645,7 @@ async fn request_list(pairs: usize, profile: &Arc<Profile>, runs: usize) -> Resu
             let mut hurl = std::process::Command::new("hurl");
             hurl.arg("--test")
                 .arg("--variable")
-                .arg(format!("url={}", served.url))
+                .arg(format!("url={}", served.server.url()))
                 .arg(&hurl_file);
             match timed_command(hurl).await {
                 Ok(wall) => hurl_walls.push(wall),
@@ -677,7 +657,7 @@ async fn request_list(pairs: usize, profile: &Arc<Profile>, runs: usize) -> Resu
             run.arg("run")
                 .arg(&case_file)
                 .arg("--target")
-                .arg(&served.url)
+                .arg(served.server.url())
                 .arg("--snapshots")
                 .arg("off");
             match timed_command(run).await {

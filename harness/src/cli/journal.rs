@@ -565,18 +565,12 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let runtime = crate::cli::runtime();
         runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
             let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
             config.journal = Some(crate::cli::serve::file_journal(&path).unwrap());
-            let emulator = eni_emulator::Emulator::new(config);
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
-                let _ = stopped.await;
-            }));
+            let server = eni_emulator::spawn(config).await.unwrap();
             let target = |secret: &str| {
                 HttpTarget::new(HttpTargetOptions {
-                    base_url: format!("http://{addr}/"),
+                    base_url: server.url().to_owned(),
                     region: "cn-hangzhou".into(),
                     credentials: Some(Credentials::new("testid", secret)),
                     signing: Signing::V1,
@@ -631,8 +625,7 @@ mod tests {
                 Signing::V1,
             );
             assert_eq!(good.send(&taken).await.unwrap().status, 403); // #8 rejected, not a client bug
-            let _ = stop.send(());
-            let _ = server.await;
+            server.stop().await.unwrap();
         });
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("testsecret") && !text.contains("not-the-secret"));

@@ -250,38 +250,29 @@ async fn detect(
 /// picks, its transitions taking as long as `serve`'s default.
 struct ServedEmulator {
     target: Arc<dyn Target>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: eni_emulator::Spawned,
 }
 
 impl ServedEmulator {
     async fn start(defect: Option<Defect>, profile: &Profile) -> Result<ServedEmulator, String> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|error| error.to_string())?;
-        let addr = listener.local_addr().map_err(|error| error.to_string())?;
         let mut config = eni_emulator::Config::new(eni_emulator::World::builtin());
         config.defects = defect.into_iter().collect();
         if profile.contract.has_prefixes() {
             config.contract = eni_emulator::ContractProfile::current();
         }
-        let emulator = eni_emulator::Emulator::new(config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(eni_emulator::serve(listener, emulator, async {
-            let _ = stopped.await;
-        }));
-        let options = HttpTargetOptions::local_emulator(format!("http://{addr}/"), profile);
+        let server = eni_emulator::spawn(config)
+            .await
+            .map_err(|error| error.to_string())?;
+        let options = HttpTargetOptions::local_emulator(server.url(), profile);
         let target = HttpTarget::new(options).map_err(|error| error.to_string())?;
         Ok(ServedEmulator {
             target: Arc::new(target),
-            stop,
             server,
         })
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.server.await;
+        let _ = self.server.stop().await;
     }
 }
 
