@@ -2,6 +2,29 @@
 //! secondary private IP addresses to elastic network interfaces. The library wires the case
 //! language (`eni-spec`) and the reference emulator (`eni-emulator`) together: targets, the
 //! runner, the checks, redaction, snapshots, reports and the CLI.
+//!
+//! The entry point is [`RunPlan`]: which cases, against which target, with which profile,
+//! filter, shard, known failures, snapshot mode and jobs. Running it gives a [`RunOutcome`]
+//! with every case's verdict and the exit code `eni-harness run` would exit with; a
+//! [`RunObserver`] hears each case as it finishes. The command line only parses its arguments
+//! into a plan and prints what the outcome says.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use eni_harness::{EXIT_OK, RunObserver, RunPlan, Unobserved};
+//!
+//! // The assign-by-count cases against the reference emulator, in process.
+//! let plan = RunPlan {
+//!     filter: Some("id:assign.by-count.*".into()),
+//!     ..RunPlan::default()
+//! };
+//! let observer: Arc<dyn RunObserver> = Arc::new(Unobserved);
+//! let outcome = plan.run(&observer);
+//! assert_eq!(outcome.exit_code, EXIT_OK, "{:?}", outcome.errors);
+//! let run = outcome.finished.expect("the cases ran");
+//! assert!(!run.report.outcomes.is_empty());
+//! ```
 
 pub mod builtin;
 pub mod checks;
@@ -19,3 +42,8 @@ pub mod schemas;
 pub mod snapshot;
 pub mod target;
 pub mod wire;
+
+pub use runner::plan::{
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, FinishedRun, ReportFiles, RunObserver, RunOutcome, RunPlan,
+    RunStart, Unobserved,
+};
