@@ -39,6 +39,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schemas;
+pub mod selftest;
 pub mod snapshot;
 pub mod target;
 pub mod wire;
