@@ -4,6 +4,7 @@
 mod bench;
 mod cases;
 mod cleanup;
+mod flags;
 mod fmt;
 mod fuzz;
 mod init;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use eni_emulator::Defect;
 
-use super::serve::parse_defect;
+use super::flags::parse_defect;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
 use crate::report::kill_matrix::{render, render_markdown};
 use crate::runner;

@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod coverage;
+pub mod journal;
 pub mod json;
 pub mod junit;
 pub mod kill_matrix;
