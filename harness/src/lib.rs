@@ -28,6 +28,7 @@
 
 pub mod builtin;
 pub mod checks;
+pub mod cleanup;
 pub mod cli;
 pub mod contract_view;
 pub mod escape;

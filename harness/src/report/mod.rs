@@ -3,6 +3,7 @@
 //! matrix (case × target) as Markdown and HTML, with the coverage view by contract area; the
 //! kill matrix and the journal summary for a terminal and as Markdown.
 
+pub mod cleanup;
 pub mod console;
 pub mod coverage;
 pub mod journal;
