@@ -47,6 +47,9 @@ pub struct Leftover {
     pub instance: String,
 }
 
+/// A target and a connection to it.
+pub type Connected = (Arc<dyn Target>, Box<dyn Connection>);
+
 /// A connection to `target` (`embedded` or a URL) for the runs of `profile`, after checking that
 /// the profile's `resource_prefix` can tell the harness's ENIs from others (`profile_path`
 /// names the file in that error).
@@ -55,7 +58,7 @@ pub fn connect(
     profile: &Profile,
     profile_path: &std::path::Path,
     timeout: Duration,
-) -> Result<(Arc<dyn Target>, Box<dyn Connection>), String> {
+) -> Result<Connected, String> {
     if profile.resource_prefix.len() < 3 {
         return Err(format!(
             "error: profile {}: resource_prefix `{}` is too short to tell the harness's ENIs from others\n  = help: set e.g. `resource_prefix: eni-harness-`",

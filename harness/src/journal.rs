@@ -234,8 +234,6 @@ fn tally(
     }
 }
 
-/// One section of kinds (deviations or client mistakes) under `heading`, one line per kind:
-
 /// What a client mistake is (the emulator's `deviation.rs`).
 fn mistake_description(id: &str) -> String {
     match id {

@@ -4,6 +4,10 @@
 //! A plain `main` (no bench framework); every loop is bounded in count and in time.
 
 #[path = "../tests/common/mod.rs"]
+#[expect(
+    dead_code,
+    reason = "the helpers of the API tests; a bench uses only some"
+)]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -13,7 +13,7 @@ use crate::runner;
 use crate::selftest::{MatrixOptions, Row, kill_matrix};
 
 #[derive(Debug, Args)]
-pub struct SelftestArgs {
+pub(super) struct SelftestArgs {
     /// The case suite (a folder or file).
     #[arg(long, default_value = "cases")]
     cases: PathBuf,
@@ -37,7 +37,7 @@ pub struct SelftestArgs {
     markdown: Option<PathBuf>,
 }
 
-pub fn selftest(args: SelftestArgs) -> u8 {
+pub(super) fn selftest(args: SelftestArgs) -> u8 {
     let cases = match runner::load_cases(std::slice::from_ref(&args.cases)) {
         Ok(cases) => cases,
         Err(error) => {

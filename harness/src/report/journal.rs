@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::escape::terminal;
 use crate::journal::{Deviation, Summary};
 
+/// One section of kinds (deviations or client mistakes) under `heading`, one line per kind:
 /// `  LABEL id: description: N request(s), e.g. #1, #2`. Nothing when there are none.
 fn render_kinds(out: &mut String, heading: &str, label: &str, kinds: &[Deviation]) {
     if kinds.is_empty() {
