@@ -12,7 +12,7 @@
 //! racing the transition cases: the verdicts a user gets against a served endpoint.
 //!
 //! Detectors are functions from (cases, defect) to a [`Detection`]: the case suite and the
-//! black-box fuzzer; another is one more call in [`detect`]. Rows run at once. A defect row stops
+//! black-box fuzzer; another is one more call in `detect`. Rows run at once. A defect row stops
 //! at the first group of cases that catches it (`--full` runs every case); the clean row always
 //! runs every case.
 //!
