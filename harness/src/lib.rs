@@ -2,19 +2,52 @@
 //! secondary private IP addresses to elastic network interfaces. The library wires the case
 //! language (`eni-spec`) and the reference emulator (`eni-emulator`) together: targets, the
 //! runner, the checks, redaction, snapshots, reports and the CLI.
+//!
+//! The entry point is [`RunPlan`]: which cases, against which target, with which profile,
+//! filter, shard, known failures, snapshot mode and jobs. Running it gives a [`RunOutcome`]
+//! with every case's verdict and the exit code `eni-harness run` would exit with; a
+//! [`RunObserver`] hears each case as it finishes. The command line only parses its arguments
+//! into a plan and prints what the outcome says.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use eni_harness::{EXIT_OK, RunObserver, RunPlan, Unobserved};
+//!
+//! // The assign-by-count cases against the reference emulator, in process.
+//! let plan = RunPlan {
+//!     filter: Some("id:assign.by-count.*".into()),
+//!     ..RunPlan::default()
+//! };
+//! let observer: Arc<dyn RunObserver> = Arc::new(Unobserved);
+//! let outcome = plan.run(&observer);
+//! assert_eq!(outcome.exit_code, EXIT_OK, "{:?}", outcome.errors);
+//! let run = outcome.finished.expect("the cases ran");
+//! assert!(!run.report.outcomes.is_empty());
+//! ```
 
+pub mod bench;
 pub mod builtin;
 pub mod checks;
+pub mod cleanup;
 pub mod cli;
 pub mod contract_view;
 pub mod escape;
 pub mod fuzzer;
 pub mod init;
+pub mod journal;
 pub mod profile;
 pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod schemas;
+pub mod selftest;
+pub mod serve;
 pub mod snapshot;
 pub mod targets;
 pub mod wire;
+
+pub use runner::plan::{
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, FinishedRun, ReportFiles, RunObserver, RunOutcome, RunPlan,
+    RunStart, Unobserved,
+};

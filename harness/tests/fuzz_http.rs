@@ -17,19 +17,17 @@ use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target
 
 /// Serves the lanes world on 127.0.0.1:0 with instant transitions; returns the emulator (to
 /// inspect afterwards), its URL and the switch that stops it.
-async fn serve_lanes(defects: Vec<Defect>) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
+async fn serve_lanes(defects: Vec<Defect>) -> (Emulator, String, eni_emulator::Spawned) {
     let world = World::from_yaml(LANES_WORLD, "worlds/lanes.yaml").unwrap();
     let mut config = Config::new(world);
     config.timings.set_transitions(Duration::ZERO);
     config.defects = defects;
     let emulator = Emulator::new(config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(listener, emulator.clone(), async {
-        let _ = stopped.await;
-    }));
-    (emulator, url, stop)
+    let server =
+        eni_emulator::spawn_emulator(emulator.clone(), eni_emulator::ServeLimits::default())
+            .await
+            .unwrap();
+    (emulator, server.url().to_owned(), server)
 }
 
 fn http_target(url: &str, profile: &Profile) -> Arc<HttpTarget> {
@@ -78,7 +76,7 @@ async fn lanes_run_at_once_without_false_findings_and_give_back_what_they_took()
     let (emulator, url, stop) = serve_lanes(Vec::new()).await;
     let profile = Arc::new(Profile::lanes());
     let report = fuzz_served(&url, &profile, 64, None, None).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
 
     assert_eq!(report.streams, 4, "one stream per lane");
     assert_eq!(report.sequences, 64);
@@ -156,7 +154,7 @@ async fn clean_up_frees_an_attached_eni_holding_more_than_an_available_one_may()
     // A sequence gives back without waiting; what a transition still holds is given back by
     // the next sequence, or by the clean-up that ends the run and proving, which reads it back.
     let restored = lane.make_clean(None).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     assert!(restored.is_clean(), "{restored:?}");
     let world = World::from_yaml(LANES_WORLD, "worlds/lanes.yaml").unwrap();
     let created: Vec<String> = emulator
@@ -187,7 +185,7 @@ async fn a_planted_duplicate_is_found_over_http_and_written_as_a_case_that_repro
     let out = std::env::temp_dir().join(format!("eni-harness-fuzz-http-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let report = fuzz_served(&url, &profile, 24, Some(verify), Some(out.clone())).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&out);
 
     let found = report.reproduced(Kind::is_double_allocation, 5);
@@ -202,7 +200,7 @@ async fn a_planted_duplicate_is_found_over_http_and_written_as_a_case_that_repro
 async fn serve_builtin(
     transition: Duration,
     defects: Vec<Defect>,
-) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
+) -> (Emulator, String, eni_emulator::Spawned) {
     serve_builtin_with(transition, Duration::ZERO, defects).await
 }
 
@@ -211,19 +209,17 @@ async fn serve_builtin_with(
     transition: Duration,
     task: Duration,
     defects: Vec<Defect>,
-) -> (Emulator, String, tokio::sync::oneshot::Sender<()>) {
+) -> (Emulator, String, eni_emulator::Spawned) {
     let mut config = Config::new(World::builtin());
     config.timings.set_transitions(transition);
     config.timings.task = task;
     config.defects = defects;
     let emulator = Emulator::new(config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(listener, emulator.clone(), async {
-        let _ = stopped.await;
-    }));
-    (emulator, url, stop)
+    let server =
+        eni_emulator::spawn_emulator(emulator.clone(), eni_emulator::ServeLimits::default())
+            .await
+            .unwrap();
+    (emulator, server.url().to_owned(), server)
 }
 
 /// What the fuzzer created and did not give back: ENIs beyond the world's, and addresses on
@@ -261,7 +257,7 @@ async fn concurrency_over_http_gives_back_every_round_and_is_not_vacuous() {
         ..FuzzOptions::default()
     };
     let report = fuzzer::fuzz(env, options).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     eprintln!("{}", report.summary());
     assert_eq!(report.sequences, 16, "{}", report.summary());
     assert!(report.findings.is_empty(), "{}", report.summary());
@@ -302,7 +298,7 @@ async fn a_case_shrunk_and_proven_on_a_shared_endpoint_reproduces_on_fresh_ones(
         ..FuzzOptions::default()
     };
     let report = fuzzer::fuzz(env, options).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     let found = report
         .reproduced(Kind::is_double_allocation, 5)
         .unwrap_or_else(|| panic!("no allocation finding proven:\n{}", report.summary()))
@@ -337,7 +333,7 @@ async fn a_case_shrunk_and_proven_on_a_shared_endpoint_reproduces_on_fresh_ones(
     let (_fresh, fresh_url, fresh_stop) = serve_builtin(transition, vec![defect]).await;
     let fresh = http_target(&fresh_url, &profile);
     let on_fresh = eni_harness::runner::run_case(&case, fresh.as_ref(), &context).await;
-    let _ = fresh_stop.send(());
+    fresh_stop.stop().await.unwrap();
     assert_eq!(
         on_fresh.verdict,
         eni_harness::runner::Verdict::Fail,
@@ -384,7 +380,7 @@ async fn shrinking_stops_rather_than_run_a_candidate_on_a_lane_it_could_not_clea
     env.lane
         .remember_created(["eni-bp1running000000000001".to_string()]);
     let shrunk = fuzzer::shrink::shrink(&env, ops.clone(), found, &kind, budget, None).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     let why = shrunk.unfinished.expect("the shrink stops");
     assert!(why.contains("could not be cleaned"), "{why}");
     assert_eq!(shrunk.ops, ops, "no candidate was taken");
@@ -412,7 +408,7 @@ async fn a_task_in_flight_that_no_read_shows_is_no_finding() {
         ..FuzzOptions::default()
     };
     let report = fuzzer::fuzz(env, options).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     assert!(report.findings.is_empty(), "{}", report.summary());
     // The endpoint did answer Operation.Conflict where the reference could not: those
     // sequences stopped being compared instead.
@@ -446,7 +442,7 @@ async fn a_planted_500_is_found_over_http_and_its_case_expects_the_contracts_ans
         ..FuzzOptions::default()
     };
     let report = fuzzer::fuzz(env, options).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     let found = report
         .findings
         .iter()

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eni_emulator::{Config, Defect, Emulator, World};
+use eni_emulator::{Config, Defect, World};
 use eni_harness::profile::{Profile, Timing};
 use eni_harness::report::console;
 use eni_harness::runner::{self, LoadedCase, SuiteOptions, SuiteReport, Verdict};
@@ -22,23 +22,14 @@ fn root() -> PathBuf {
 
 /// Serves a fresh emulator with `serve`'s default timing but `task`, and `defects`, on
 /// 127.0.0.1:0.
-async fn serve(task: Duration, defects: Vec<Defect>) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn serve(task: Duration, defects: Vec<Defect>) -> (String, eni_emulator::Spawned) {
     let mut config = Config::new(World::builtin());
     // `eni-harness serve`'s defaults: `--async-delay 2s`.
     config.timings.set_transitions(Duration::from_secs(2));
     config.timings.task = task;
     config.defects = defects;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(
-        listener,
-        Emulator::new(config),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (format!("http://{addr}/"), stop)
+    let server = eni_emulator::spawn(config).await.unwrap();
+    (server.url().to_owned(), server)
 }
 
 /// The cases that set emulator knobs: the ones a target without knobs must race.
@@ -107,11 +98,9 @@ async fn knob_cases_race_over_http_where_the_profile_states_timing() {
         suite(task_cases(), &tasks_url, with_tasks.clone()),
         suite(task_cases(), &broken_url, with_tasks),
     );
-    let _ = (
-        stop_defaults.send(()),
-        stop_tasks.send(()),
-        stop_broken.send(()),
-    );
+    for server in [stop_defaults, stop_tasks, stop_broken] {
+        server.stop().await.unwrap();
+    }
 
     assert_eq!(
         defaults.failed(),
@@ -165,7 +154,7 @@ async fn without_timing_knob_cases_are_skipped_naming_the_missing_key() {
     let mut profile = served_profile();
     profile.timing = Timing::default();
     let report = suite(knob_cases(), &url, profile).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     assert_eq!(report.outcomes.len(), knob_cases().len());
     for (loaded, outcome) in knob_cases().iter().zip(&report.outcomes) {
         let key = if loaded.case.emulator.async_delay.is_some() {
@@ -217,7 +206,7 @@ async fn cases_not_about_tasks_pass_against_an_endpoint_with_a_task_window() {
         .collect();
     assert!(sequential.len() >= 5, "only {} cases", sequential.len());
     let report = suite(sequential, &url, profile).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     assert_eq!(
         report.failed(),
         0,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eni_emulator::{Config, Emulator, SigningMode, World};
+use eni_emulator::{Config, SigningMode, World};
 use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, CaseContext, SuiteOptions, SuiteReport, Verdict};
@@ -14,20 +14,11 @@ use eni_harness::snapshot::SnapshotMode;
 use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 /// Serves a fresh emulator on 127.0.0.1:0 until the returned sender is dropped or fired.
-async fn serve(configure: impl FnOnce(&mut Config)) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn serve(configure: impl FnOnce(&mut Config)) -> (String, eni_emulator::Spawned) {
     let mut config = Config::new(World::builtin());
     configure(&mut config);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(
-        listener,
-        Emulator::new(config),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (format!("http://{addr}/"), stop)
+    let server = eni_emulator::spawn(config).await.unwrap();
+    (server.url().to_owned(), server)
 }
 
 fn http_target(base_url: &str, profile: &Profile) -> Arc<dyn Target> {
@@ -56,7 +47,7 @@ async fn http_run_gives_the_embedded_verdicts_and_snapshots() {
     })
     .await;
     let served = suite(http_target(&url, &profile), &profile, "parity").await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
 
     assert_eq!(
         embedded.failed(),
@@ -177,7 +168,7 @@ steps:
     assert_eq!(answer.status().as_u16(), 200, "{curl}");
     let body = answer.text().await.unwrap();
     assert!(body.contains("192.168.0.77"), "{body}");
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -255,7 +246,7 @@ async fn an_address_held_by_a_foreign_eni_skips_a_fixed_case_and_free_avoids_it(
 
     let free = runner::run_case(&case_with("free(1)"), target.as_ref(), &context).await;
     assert_eq!(free.verdict, Verdict::Pass, "{:?}", free.failures);
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
 }
 
 /// A profile may name instances by id alone: their primary ENIs, addresses and VSwitches are

@@ -7,27 +7,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eni_emulator::{Config, Emulator, World};
+use eni_emulator::{Config, World};
 use eni_harness::profile::{LANES_WORLD, Profile};
 use eni_harness::runner::{self, CaseContext, LoadedCase, SuiteOptions, SuiteReport, Verdict};
 use eni_harness::snapshot::SnapshotMode;
 use eni_harness::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 /// Serves `world` on 127.0.0.1:0, transitions taking `transitions`, until the sender fires.
-async fn serve(world: World, transitions: Duration) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn serve(world: World, transitions: Duration) -> (String, eni_emulator::Spawned) {
     let mut config = Config::new(world);
     config.timings.set_transitions(transitions);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(
-        listener,
-        Emulator::new(config),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (format!("http://{addr}/"), stop)
+    let server = eni_emulator::spawn(config).await.unwrap();
+    (server.url().to_owned(), server)
 }
 
 fn loaded(text: &str) -> LoadedCase {
@@ -92,7 +83,7 @@ async fn cases_on_one_vswitch_run_at_once_on_different_lanes() {
         .map(|n| create_wait_delete(&format!("lane.{n}"), "vswitch", "", "300ms"))
         .collect();
     let (report, intervals) = run(cases, &url, Profile::lanes()).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     assert_eq!(report.failed(), 0, "{:?}", report.outcomes);
     assert_eq!(report.passed(), 4);
     // All four use `vswitch`; on one lane they would take turns. Four lanes: all at once.
@@ -124,7 +115,7 @@ async fn cases_on_one_fixture_take_turns_and_an_exclusive_one_waits_for_deletion
         "id: exclusive\ntitle: t\nuses: [small_vswitch, security_group]\nexclusive: [small_vswitch]\nsnapshot: false\nsetup:\n  - name: create\n    action: CreateNetworkInterface\n    params: { VSwitchId: \"${small_vswitch.id}\", SecurityGroupId: \"${security_group.id}\", PrimaryIpAddress: \"${small_vswitch.first_usable}\", SecondaryPrivateIpAddressCount: \"${small_vswitch.free_count-1}\" }\n    capture: { eni: NetworkInterfaceId }\nsteps:\n  - action: DescribeNetworkInterfaces\n    params: { VSwitchId: \"${small_vswitch.id}\" }\n    expect:\n      count: { path: NetworkInterfaceSets.NetworkInterfaceSet, equals: 1 }\n  - action: DescribeNetworkInterfaceAttribute\n    params: { NetworkInterfaceId: \"${eni}\" }\n    expect:\n      count: { path: PrivateIpSets.PrivateIpSet, equals: 4 }\nteardown:\n  - name: delete\n    action: DeleteNetworkInterface\n    params: { NetworkInterfaceId: \"${eni}\" }\n",
     ));
     let (report, intervals) = run(cases, &url, profile).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     assert!(
         report.outcomes.iter().all(|o| o.verdict == Verdict::Pass),
         "{:#?}",

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use eni_emulator::{Allocation, Config, Emulator, World};
+use eni_emulator::{Allocation, Config, World};
 use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, FailureKind, SuiteOptions, SuiteReport};
@@ -28,22 +28,13 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Serves a reference emulator that chooses otherwise (random allocation, other ids) on
 /// 127.0.0.1:0 until the returned sender fires.
-async fn serve_foreign() -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn serve_foreign() -> (String, eni_emulator::Spawned) {
     let mut config = Config::new(World::builtin());
     config.allocation = Allocation::Seeded(17);
     config.seed = 4242;
     config.timings.set_transitions(Duration::ZERO);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(
-        listener,
-        Emulator::new(config),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (format!("http://{addr}/"), stop)
+    let server = eni_emulator::spawn(config).await.unwrap();
+    (server.url().to_owned(), server)
 }
 
 /// Codes whose message the contract quotes: the rewording proxy leaves those alone.
@@ -218,7 +209,7 @@ async fn a_foreign_endpoint_passes_the_reference_snapshots_by_their_contract_vie
     )
     .await;
     let _ = stop.send(());
-    let _ = stop_upstream.send(());
+    stop_upstream.stop().await.unwrap();
     assert_eq!(
         report.failed(),
         0,
@@ -323,7 +314,7 @@ async fn a_foreign_endpoints_own_recordings_compare_in_full_and_fail_on_the_refe
     );
     let check = run(&paths, target, profile, SnapshotMode::Check).await;
     let _ = stop.send(());
-    let _ = stop_upstream.send(());
+    stop_upstream.stop().await.unwrap();
     assert_eq!(
         check.failed(),
         0,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eni_emulator::{Config, Emulator, World};
+use eni_emulator::{Config, World};
 use eni_harness::profile::Profile;
 use eni_harness::report::console;
 use eni_harness::runner::{self, SuiteOptions, SuiteReport, Verdict};
@@ -22,22 +22,13 @@ fn root() -> PathBuf {
 }
 
 /// Serves a variant of `world` on 127.0.0.1:0 until the returned sender fires.
-async fn serve_variant(world: World, seed: u64) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn serve_variant(world: World, seed: u64) -> (String, eni_emulator::Spawned) {
     let mut config = Config::new(world);
     config.variant = Some(seed);
     // Transitions pass at once, so polls need no real sleeping; verdicts are the same.
     config.timings.set_transitions(Duration::ZERO);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(eni_emulator::serve(
-        listener,
-        Emulator::new(config),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (format!("http://{addr}/"), stop)
+    let server = eni_emulator::spawn(config).await.unwrap();
+    (server.url().to_owned(), server)
 }
 
 async fn suite_against(
@@ -64,7 +55,7 @@ async fn suite_against(
         run_token: format!("variant-{seed}"),
     };
     let report = runner::run_suite(cases, target, Arc::clone(&profile), options, |_| {}).await;
-    let _ = stop.send(());
+    stop.stop().await.unwrap();
     report
 }
 

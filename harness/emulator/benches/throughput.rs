@@ -4,6 +4,10 @@
 //! A plain `main` (no bench framework); every loop is bounded in count and in time.
 
 #[path = "../tests/common/mod.rs"]
+#[expect(
+    dead_code,
+    reason = "the helpers of the API tests; a bench uses only some"
+)]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -11,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use common::*;
-use eni_emulator::{Config, Emulator, Journal, World, serve};
+use eni_emulator::{Config, Journal, World, spawn};
 use tower::ServiceExt;
 
 const TIME_BUDGET: Duration = Duration::from_secs(30);
@@ -101,13 +105,8 @@ fn served() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let emulator = Emulator::new(Config::new(World::builtin()));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, emulator, async move {
-            let _ = stopped.await;
-        }));
+        let server = spawn(Config::new(World::builtin())).await.unwrap();
+        let addr = server.addr();
         let connections = 4;
         let per_connection = 15_000;
         let signer = Client::builtin();
@@ -150,8 +149,7 @@ fn served() {
             elapsed.as_secs_f64(),
             total as f64 / elapsed.as_secs_f64()
         );
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
+        server.stop().await.unwrap();
     });
 }
 

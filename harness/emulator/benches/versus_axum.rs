@@ -17,6 +17,10 @@
 //! and in time.
 
 #[path = "../tests/common/mod.rs"]
+#[expect(
+    dead_code,
+    reason = "the helpers of the API tests; a bench uses only some"
+)]
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddr};

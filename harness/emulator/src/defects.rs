@@ -263,12 +263,12 @@ impl FromStr for Defect {
 pub(crate) struct Defects(u32);
 
 impl Defects {
-    pub fn new(defects: &[Defect]) -> Defects {
+    pub(crate) fn new(defects: &[Defect]) -> Defects {
         Defects(defects.iter().fold(0, |bits, d| bits | d.bit()))
     }
 
     #[inline]
-    pub fn has(self, defect: Defect) -> bool {
+    pub(crate) fn has(self, defect: Defect) -> bool {
         self.0 & defect.bit() != 0
     }
 }

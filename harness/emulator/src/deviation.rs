@@ -16,15 +16,15 @@ const IDEMPOTENT_ACTIONS: [&str; 3] = [
 ];
 
 /// A v1 `Timestamp` with fractional seconds (`2026-01-02T03:04:05.123Z`): accepted.
-pub const TIMESTAMP_FRACTIONAL: &str = "timestamp-fractional-seconds";
+pub(crate) const TIMESTAMP_FRACTIONAL: &str = "timestamp-fractional-seconds";
 /// A v1 `Signature` in a POST form body rather than the query: accepted, body and query are
 /// one parameter set.
-pub const SIGNATURE_IN_BODY: &str = "signature-in-form-body";
+pub(crate) const SIGNATURE_IN_BODY: &str = "signature-in-form-body";
 /// A v1 request that also carries `x-acs-action`/`x-acs-version` headers: signed and read as
 /// v1 (only an `ACS3-HMAC-SHA256` Authorization header makes a request V3).
-pub const V1_WITH_ACS_HEADERS: &str = "v1-with-acs-headers";
+pub(crate) const V1_WITH_ACS_HEADERS: &str = "v1-with-acs-headers";
 /// A `ClientToken` on an action the emulator does not make idempotent: ignored.
-pub const CLIENT_TOKEN_IGNORED: &str = "client-token-ignored";
+pub(crate) const CLIENT_TOKEN_IGNORED: &str = "client-token-ignored";
 
 /// Client mistakes: what a correct client would not send. The contract decides the answer (an
 /// unknown parameter is ignored, a filter value is matched as given), so the request is answered
@@ -34,11 +34,11 @@ pub const CLIENT_TOKEN_IGNORED: &str = "client-token-ignored";
 /// A parameter whose name is not spelled as every ECS parameter is (dot-separated segments, each
 /// an UpperCamelCase word or a list index: `PrivateIpAddress.3`, `Tag.1.Key`): no action has
 /// it, so the client built it by mistake (footmark 1.26.0 sends `on=<Action>`).
-pub const STRAY_PARAMETER: &str = "stray-parameter";
+pub(crate) const STRAY_PARAMETER: &str = "stray-parameter";
 /// A value that is a language's spelling of "nothing" (`None`, `null`, `undefined`, `NaN`,
 /// `[object Object]`, `<nil>`): the client stringified a missing value instead of leaving the
 /// parameter out (ansible_alicloud's `ali_eni` sends `NetworkInterfaceId.1=None`).
-pub const PLACEHOLDER_VALUE: &str = "placeholder-value";
+pub(crate) const PLACEHOLDER_VALUE: &str = "placeholder-value";
 
 /// How languages print a missing or unprintable value.
 const PLACEHOLDERS: [&str; 6] = [

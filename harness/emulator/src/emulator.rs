@@ -678,7 +678,10 @@ impl Emulator {
         Ok((NonceStore::key(access_key_id, nonce), nonce.to_owned()))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each argument is one independent part of the operation; a struct would only rename them"
+    )]
     fn verify_v3(
         &self,
         method: &Method,

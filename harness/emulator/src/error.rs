@@ -161,7 +161,7 @@ impl Says {
     /// rows 11, 13 and 16, `InvalidIp.IpUnassigned` and the signature mismatch. (Row 10 is
     /// quoted in part; see [`Says::text`].) The variant's tests hold every wording to it.
     #[cfg(test)]
-    pub fn is_quoted(&self) -> bool {
+    pub(crate) fn is_quoted(&self) -> bool {
         matches!(
             self,
             Says::Conflict
@@ -173,7 +173,7 @@ impl Says {
     }
 
     /// The message in `wording`.
-    pub fn text(&self, wording: Wording) -> String {
+    pub(crate) fn text(&self, wording: Wording) -> String {
         let variant = wording == Wording::Variant;
         match self {
             Says::Missing { name } if variant => {
@@ -393,7 +393,7 @@ impl ApiError {
     }
 
     /// The same error, raised by contract rule `rule`.
-    pub fn at(mut self, rule: &'static str) -> Self {
+    pub(crate) fn at(mut self, rule: &'static str) -> Self {
         self.rule = rule;
         self
     }
@@ -404,11 +404,11 @@ impl ApiError {
     }
 
     /// The message in `wording`.
-    pub fn message(&self, wording: Wording) -> String {
+    pub(crate) fn message(&self, wording: Wording) -> String {
         self.says.text(wording)
     }
 
-    pub fn missing(name: &str) -> Self {
+    pub(crate) fn missing(name: &str) -> Self {
         Self::new(
             "MissingParameter",
             400,
@@ -420,7 +420,7 @@ impl ApiError {
     }
 
     /// `code` is the profile's spelling (`InValidParameter` or `InvalidParameter`).
-    pub fn invalid(code: &str, name: &str) -> Self {
+    pub(crate) fn invalid(code: &str, name: &str) -> Self {
         Self::new(
             code.to_owned(),
             400,
@@ -433,7 +433,7 @@ impl ApiError {
 
     /// A bad key or value of an item of list `list`: [`ApiError::invalid`] naming `key` in
     /// the reference wording and `list` in the variant's.
-    pub fn invalid_item(code: &str, list: &str, key: &str) -> Self {
+    pub(crate) fn invalid_item(code: &str, list: &str, key: &str) -> Self {
         Self::new(
             code.to_owned(),
             400,
@@ -445,7 +445,7 @@ impl ApiError {
         .naming(key)
     }
 
-    pub fn unknown_action(action: &str) -> Self {
+    pub(crate) fn unknown_action(action: &str) -> Self {
         Self::new(
             "InvalidAction.NotFound",
             404,
@@ -455,7 +455,7 @@ impl ApiError {
         )
     }
 
-    pub fn eni_not_found(id: &str) -> Self {
+    pub(crate) fn eni_not_found(id: &str) -> Self {
         Self::new(
             "InvalidEniId.NotFound",
             404,
@@ -463,7 +463,7 @@ impl ApiError {
         )
     }
 
-    pub fn vswitch_not_found(id: &str) -> Self {
+    pub(crate) fn vswitch_not_found(id: &str) -> Self {
         Self::new(
             "InvalidVSwitchId.NotFound",
             404,
@@ -471,7 +471,7 @@ impl ApiError {
         )
     }
 
-    pub fn security_group_not_found(id: &str) -> Self {
+    pub(crate) fn security_group_not_found(id: &str) -> Self {
         Self::new(
             "InvalidSecurityGroupId.NotFound",
             404,
@@ -479,7 +479,7 @@ impl ApiError {
         )
     }
 
-    pub fn instance_not_found(id: &str) -> Self {
+    pub(crate) fn instance_not_found(id: &str) -> Self {
         Self::new(
             "InvalidInstanceId.NotFound",
             404,
@@ -487,7 +487,7 @@ impl ApiError {
         )
     }
 
-    pub fn region_not_found(id: &str) -> Self {
+    pub(crate) fn region_not_found(id: &str) -> Self {
         Self::new(
             "InvalidRegionId.NotFound",
             404,
@@ -495,7 +495,7 @@ impl ApiError {
         )
     }
 
-    pub fn eni_state(expecting: &str, current: &str) -> Self {
+    pub(crate) fn eni_state(expecting: &str, current: &str) -> Self {
         Self::new(
             "InvalidOperation.InvalidEniState",
             400,
@@ -506,7 +506,7 @@ impl ApiError {
         )
     }
 
-    pub fn ecs_state(instance: &str, current: &str) -> Self {
+    pub(crate) fn ecs_state(instance: &str, current: &str) -> Self {
         Self::new(
             "InvalidOperation.InvalidEcsState",
             400,
@@ -517,12 +517,12 @@ impl ApiError {
         )
     }
 
-    pub fn conflict() -> Self {
+    pub(crate) fn conflict() -> Self {
         Self::new("Operation.Conflict", 403, Says::Conflict)
     }
 
     /// `ip`: an address, or a prefix that is not wholly usable in the block.
-    pub fn ip_invalid(ip: impl std::fmt::Display, cidr: &str) -> Self {
+    pub(crate) fn ip_invalid(ip: impl std::fmt::Display, cidr: &str) -> Self {
         Self::new(
             "InvalidVSwitchId.IpInvalid",
             403,
@@ -534,7 +534,7 @@ impl ApiError {
     }
 
     /// `ip`: an address, or a prefix that overlaps something in use.
-    pub fn ip_assigned(ip: impl std::fmt::Display, vswitch: &str) -> Self {
+    pub(crate) fn ip_assigned(ip: impl std::fmt::Display, vswitch: &str) -> Self {
         Self::new(
             "InvalidIp.IpAssigned",
             403,
@@ -545,7 +545,7 @@ impl ApiError {
         )
     }
 
-    pub fn ip_unassigned(ip: &str) -> Self {
+    pub(crate) fn ip_unassigned(ip: &str) -> Self {
         Self::new(
             "InvalidIp.IpUnassigned",
             403,
@@ -553,7 +553,7 @@ impl ApiError {
         )
     }
 
-    pub fn duplicated(ip: Ipv4Addr) -> Self {
+    pub(crate) fn duplicated(ip: Ipv4Addr) -> Self {
         Self::new(
             "InvalidPrivateIpAddress.Duplicated",
             400,
@@ -561,7 +561,7 @@ impl ApiError {
         )
     }
 
-    pub fn cap_exceeded(eni: &str, would_hold: usize, cap: u32, reason: &str) -> Self {
+    pub(crate) fn cap_exceeded(eni: &str, would_hold: usize, cap: u32, reason: &str) -> Self {
         Self::new(
             "MaxEniPrivateIpsCountExceeded",
             403,
@@ -574,7 +574,7 @@ impl ApiError {
         )
     }
 
-    pub fn ip_not_enough(vswitch: &str) -> Self {
+    pub(crate) fn ip_not_enough(vswitch: &str) -> Self {
         Self::new(
             "InvalidVSwitchId.IpNotEnough",
             403,
@@ -584,7 +584,7 @@ impl ApiError {
         )
     }
 
-    pub fn idempotent_mismatch(token: &str) -> Self {
+    pub(crate) fn idempotent_mismatch(token: &str) -> Self {
         Self::new(
             "IdempotentParameterMismatch",
             400,
@@ -595,7 +595,7 @@ impl ApiError {
     }
 
     /// Attaching beyond the instance type's ENI count.
-    pub fn eni_limit(instance: &str, instance_type: &str, attached: usize) -> Self {
+    pub(crate) fn eni_limit(instance: &str, instance_type: &str, attached: usize) -> Self {
         Self::new(
             "EniPerInstanceLimitExceeded",
             403,
@@ -608,7 +608,7 @@ impl ApiError {
     }
 
     /// Detaching a primary ENI, answered with `status` (the contract gives none).
-    pub fn detach_primary(eni: &str, status: u16) -> Self {
+    pub(crate) fn detach_primary(eni: &str, status: u16) -> Self {
         Self::new(
             "InvalidOperation.DetachPrimaryEniNotAllowed",
             status,
@@ -618,7 +618,7 @@ impl ApiError {
         )
     }
 
-    pub fn eni_not_attached(eni: &str, instance: &str) -> Self {
+    pub(crate) fn eni_not_attached(eni: &str, instance: &str) -> Self {
         Self::new(
             "InvalidOperation.EniNotAttached",
             400,
@@ -629,7 +629,7 @@ impl ApiError {
         )
     }
 
-    pub fn nonce_used(nonce: &str) -> Self {
+    pub(crate) fn nonce_used(nonce: &str) -> Self {
         Self::new(
             "SignatureNonceUsed",
             400,
@@ -639,7 +639,7 @@ impl ApiError {
         )
     }
 
-    pub fn access_key_not_found(id: &str) -> Self {
+    pub(crate) fn access_key_not_found(id: &str) -> Self {
         Self::new(
             "InvalidAccessKeyId.NotFound",
             404,
@@ -647,7 +647,7 @@ impl ApiError {
         )
     }
 
-    pub fn incomplete_signature(header: &str) -> Self {
+    pub(crate) fn incomplete_signature(header: &str) -> Self {
         Self::new(
             "IncompleteSignature",
             400,
@@ -657,7 +657,7 @@ impl ApiError {
         )
     }
 
-    pub fn timestamp_format(name: &str, value: &str) -> Self {
+    pub(crate) fn timestamp_format(name: &str, value: &str) -> Self {
         Self::new(
             "InvalidTimeStamp.Format",
             400,
@@ -668,7 +668,7 @@ impl ApiError {
         )
     }
 
-    pub fn timestamp_expired(name: &str, value: &str, now: String) -> Self {
+    pub(crate) fn timestamp_expired(name: &str, value: &str, now: String) -> Self {
         Self::new(
             "InvalidTimeStamp.Expired",
             400,
@@ -680,7 +680,7 @@ impl ApiError {
         )
     }
 
-    pub fn signature_mismatch(string_to_sign: &str) -> Self {
+    pub(crate) fn signature_mismatch(string_to_sign: &str) -> Self {
         Self::new(
             "SignatureDoesNotMatch",
             400,
@@ -690,39 +690,39 @@ impl ApiError {
         )
     }
 
-    pub fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         Self::new("InternalError", 500, Says::Internal)
     }
 
-    pub fn throttling() -> Self {
+    pub(crate) fn throttling() -> Self {
         Self::new("Throttling", 400, Says::Throttling)
     }
 
-    pub fn service_unavailable() -> Self {
+    pub(crate) fn service_unavailable() -> Self {
         Self::new("ServiceUnavailable", 503, Says::ServiceUnavailable)
     }
 
-    pub fn too_large(what: &'static str, limit: usize) -> Self {
+    pub(crate) fn too_large(what: &'static str, limit: usize) -> Self {
         Self::new("RequestEntityTooLarge", 413, Says::TooLarge { what, limit })
     }
 
     /// A body that cannot be read at all (a broken chunked encoding, a dropped connection).
-    pub fn body_unreadable() -> Self {
+    pub(crate) fn body_unreadable() -> Self {
         Self::new("InvalidParameter", 400, Says::BodyUnreadable)
     }
 
     /// A connection over the server's cap (`503 ServiceUnavailable`).
-    pub fn connection_cap(cap: usize) -> Self {
+    pub(crate) fn connection_cap(cap: usize) -> Self {
         Self::new("ServiceUnavailable", 503, Says::ConnectionCap { cap })
     }
 
     /// A request head that cannot be parsed (`400 InvalidParameter`).
-    pub fn head_unparseable() -> Self {
+    pub(crate) fn head_unparseable() -> Self {
         Self::new("InvalidParameter", 400, Says::HeadUnparseable)
     }
 
     /// A body that arrived more slowly than the server waits for (`408 RequestTimeout`).
-    pub fn body_timeout(detail: String) -> Self {
+    pub(crate) fn body_timeout(detail: String) -> Self {
         Self::new("RequestTimeout", 408, Says::BodyTimeout { detail })
     }
 }

@@ -63,7 +63,7 @@ pub(crate) struct FaultState {
 const FAULT_STREAM: u64 = 4;
 
 impl FaultState {
-    pub fn new(rules: Vec<FaultRule>, seed: u64) -> FaultState {
+    pub(crate) fn new(rules: Vec<FaultRule>, seed: u64) -> FaultState {
         let matched = vec![0; rules.len()];
         FaultState {
             rules,
@@ -74,7 +74,7 @@ impl FaultState {
 
     /// Every matching rule counts the request; the first error fault that fires answers it,
     /// and the latencies of all firing latency rules add up.
-    pub fn decide(&mut self, action: &str) -> Decision {
+    pub(crate) fn decide(&mut self, action: &str) -> Decision {
         let mut decision = Decision::default();
         for (index, rule) in self.rules.iter().enumerate() {
             if rule.action.as_deref().is_some_and(|a| a != action) {

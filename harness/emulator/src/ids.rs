@@ -58,7 +58,7 @@ pub(crate) struct IdShapes {
 impl IdShapes {
     /// ECS's shapes: `eni-bp1` + 17 base-36 characters, upper-case UUID request ids, MACs in
     /// `00:16:3e`, `HostId` `ecs.aliyuncs.com`.
-    pub fn reference() -> IdShapes {
+    pub(crate) fn reference() -> IdShapes {
         IdShapes {
             eni_prefix: "eni-bp1",
             eni_alphabet: BASE36,
@@ -72,7 +72,7 @@ impl IdShapes {
 
     /// Shapes drawn from `seed`, each different from the reference's: another ENI id prefix,
     /// alphabet and length, another request id layout, another MAC block, another `HostId`.
-    pub fn variant(seed: u64, region: &str) -> IdShapes {
+    pub(crate) fn variant(seed: u64, region: &str) -> IdShapes {
         let draw = |n: u64, choices: usize| (mix(seed, 0x1D5, n) % choices as u64) as usize;
         const PREFIXES: [&str; 5] = ["eni-uf6", "eni-2ze", "eni-wz9", "eni-m5e", "eni-"];
         // (alphabet, longest length the 128 random bits fill)
@@ -99,7 +99,7 @@ impl IdShapes {
     }
 
     /// The `n`th ENI id of `seed`.
-    pub fn eni_id(&self, seed: u64, n: u64) -> String {
+    pub(crate) fn eni_id(&self, seed: u64, n: u64) -> String {
         let hi = mix(seed, ENI_STREAM, n.wrapping_mul(2));
         let lo = mix(seed, ENI_STREAM, n.wrapping_mul(2).wrapping_add(1));
         let mut v = (u128::from(hi) << 64) | u128::from(lo);
@@ -115,7 +115,7 @@ impl IdShapes {
     }
 
     /// The `n`th request id of `seed`.
-    pub fn request_id(&self, seed: u64, n: u64) -> String {
+    pub(crate) fn request_id(&self, seed: u64, n: u64) -> String {
         let a = mix(seed, REQUEST_STREAM, n.wrapping_mul(2));
         let b = mix(seed, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
         let (a1, a2, a3, b1, b2) = (
@@ -149,7 +149,7 @@ impl IdShapes {
     }
 
     /// The `n`th MAC address of `seed`.
-    pub fn mac(&self, seed: u64, n: u64) -> String {
+    pub(crate) fn mac(&self, seed: u64, n: u64) -> String {
         let v = mix(seed, MAC_STREAM, n);
         let (x, y, z) = ((v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF);
         if self.mac_upper {

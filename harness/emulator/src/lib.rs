@@ -2,7 +2,8 @@
 //!
 //! The emulator is the executable form of the project's contract: every rule, its order, codes,
 //! HTTP statuses and messages. Build an [`Emulator`] from a [`Config`], then either mount
-//! [`app`] in process (e.g. with `tower::ServiceExt::oneshot`) or [`serve`] it on a listener.
+//! [`app`] in process (e.g. with `tower::ServiceExt::oneshot`), [`serve`] it on a listener, or
+//! [`spawn`] it in the background on a loopback port the OS picks.
 //!
 //! Decisions taken where the contract is silent are written beside the code that takes them
 //! and listed in the crate's `DECISIONS.md`.
@@ -16,6 +17,7 @@ pub use crate::faults::{Fault, FaultRule, FaultWhen};
 pub use crate::journal::{Journal, JournalEntry, JournalVerdict, SECRET_PARAMETERS, SigningKind};
 pub use crate::serve::{app, serve, serve_with};
 pub use crate::server::ServeLimits;
+pub use crate::spawn::{Spawned, spawn, spawn_emulator};
 pub use crate::world::{
     Credential, Instance, InstanceStatus, PrimaryEni, VSwitch, Vpc, World, WorldError,
 };
@@ -37,6 +39,7 @@ mod render;
 mod serve;
 mod server;
 mod sign;
+mod spawn;
 mod variant;
 mod wire;
 mod world;

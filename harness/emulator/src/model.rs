@@ -28,7 +28,7 @@ pub(crate) enum EniStatus {
 }
 
 impl EniStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EniStatus::Available => "Available",
             EniStatus::Attaching => "Attaching",
@@ -46,7 +46,7 @@ pub(crate) enum EniType {
 }
 
 impl EniType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EniType::Primary => "Primary",
             EniType::Secondary => "Secondary",
@@ -92,7 +92,7 @@ pub(crate) struct Eni {
 
 impl Eni {
     /// Slots of the private-IP cap the ENI takes: one per secondary address and per prefix.
-    pub fn slots(&self) -> usize {
+    pub(crate) fn slots(&self) -> usize {
         self.secondary.len() + self.prefixes.len()
     }
 }
@@ -126,28 +126,28 @@ impl VSwitchState {
         }
     }
 
-    pub fn usable(&self, ip: Ipv4Addr) -> bool {
+    pub(crate) fn usable(&self, ip: Ipv4Addr) -> bool {
         usable(&self.cidr, ip)
     }
 
-    pub fn in_use(&self, ip: Ipv4Addr) -> bool {
+    pub(crate) fn in_use(&self, ip: Ipv4Addr) -> bool {
         self.used.contains(&u32::from(ip))
     }
 
     /// Whether every address of `prefix` lies inside the block and none is reserved.
-    pub fn prefix_usable(&self, prefix: &Ipv4Net) -> bool {
+    pub(crate) fn prefix_usable(&self, prefix: &Ipv4Net) -> bool {
         let range = prefix_range(prefix);
         self.cidr.contains(prefix) && *range.start() >= self.first && *range.end() <= self.last
     }
 
     /// Whether any address of `prefix` is in use (an address, or another prefix).
-    pub fn prefix_in_use(&self, prefix: &Ipv4Net) -> bool {
+    pub(crate) fn prefix_in_use(&self, prefix: &Ipv4Net) -> bool {
         self.used.range(prefix_range(prefix)).next().is_some()
     }
 
     /// The aligned /28 blocks of the VSwitch that could be handed out as prefixes now: wholly
     /// usable and with no address in use, lowest first.
-    pub fn free_prefixes(&self) -> Vec<Ipv4Net> {
+    pub(crate) fn free_prefixes(&self) -> Vec<Ipv4Net> {
         self.cidr
             .subnets(28)
             .map(|blocks| {
@@ -158,7 +158,7 @@ impl VSwitchState {
             .unwrap_or_default()
     }
 
-    pub fn free(&self) -> u64 {
+    pub(crate) fn free(&self) -> u64 {
         let size =
             u64::from(self.last.saturating_sub(self.first)) + u64::from(self.last >= self.first);
         size.saturating_sub(self.used.len() as u64)
@@ -191,11 +191,11 @@ pub(crate) struct Idempotency {
 }
 
 impl Idempotency {
-    pub fn key(action: &str, token: &str) -> String {
+    pub(crate) fn key(action: &str, token: &str) -> String {
         format!("{action}\n{token}")
     }
 
-    pub fn get(&self, key: &str) -> Option<&IdemRecord> {
+    pub(crate) fn get(&self, key: &str) -> Option<&IdemRecord> {
         self.map.get(key)
     }
 
@@ -235,7 +235,7 @@ impl Idempotency {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 }
@@ -276,7 +276,7 @@ impl State {
     /// The state at start, in `world` (the configured world with its primaries placed).
     /// Tolerates an unvalidated world (never panics): a primary ENI without an id or an
     /// address is left out.
-    pub fn new(config: &Config, world: &World, choices: Choices) -> State {
+    pub(crate) fn new(config: &Config, world: &World, choices: Choices) -> State {
         let mut state = State {
             profile: config.contract.clone(),
             defects: Defects::new(&config.defects),
@@ -397,7 +397,7 @@ impl State {
 
     /// Whether `defect` is planted.
     #[inline]
-    pub fn has(&self, defect: Defect) -> bool {
+    pub(crate) fn has(&self, defect: Defect) -> bool {
         self.defects.has(defect)
     }
 
@@ -408,7 +408,7 @@ impl State {
 
     /// Applies every transition due by `now`; called at the start of each request, so the
     /// state seen by a request is the state at its arrival.
-    pub fn settle(&mut self, now: SystemTime) {
+    pub(crate) fn settle(&mut self, now: SystemTime) {
         let mut i = 0;
         while i < self.pending.len() {
             let id = self.pending[i].clone();
@@ -471,7 +471,13 @@ impl State {
     }
 
     /// Starts an asynchronous transition that completes `after` from `now`.
-    pub fn begin(&mut self, id: &str, transition: Transition, status: EniStatus, due: SystemTime) {
+    pub(crate) fn begin(
+        &mut self,
+        id: &str,
+        transition: Transition,
+        status: EniStatus,
+        due: SystemTime,
+    ) {
         if let Some(eni) = self.enis.get_mut(id) {
             eni.status = status;
             eni.transition = Some((transition, due));
@@ -480,7 +486,7 @@ impl State {
     }
 
     /// Most secondary addresses an `Available` ENI may hold.
-    pub fn available_cap(&self) -> u32 {
+    pub(crate) fn available_cap(&self) -> u32 {
         let cap = self.profile.available_cap;
         if self.has(Defect::AvailableCapMissing) {
             u32::MAX
@@ -492,7 +498,7 @@ impl State {
     }
 
     /// Most secondary addresses `eni` may hold in its current state, and why.
-    pub fn cap(&self, eni: &Eni) -> (u32, String) {
+    pub(crate) fn cap(&self, eni: &Eni) -> (u32, String) {
         match eni.status {
             // Defect: one cap for every ENI, whatever its instance type.
             EniStatus::InUse if self.has(Defect::InstanceCapIgnored) => {
@@ -516,7 +522,7 @@ impl State {
 
     /// Secondary addresses per ENI for an instance type: its private IPs per ENI minus the
     /// primary. An unknown type (impossible in a validated world) allows none.
-    pub fn type_cap(&self, instance_type: &str) -> u32 {
+    pub(crate) fn type_cap(&self, instance_type: &str) -> u32 {
         self.profile
             .instance_type_caps
             .get(instance_type)
@@ -525,7 +531,7 @@ impl State {
 
     /// Picks `count` free addresses of `vswitch_id` and marks them used. The caller has checked
     /// that enough are free; fewer come back only if it did not.
-    pub fn allocate(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Addr> {
+    pub(crate) fn allocate(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Addr> {
         let allocation = self.choices.allocation;
         let defects = self.defects;
         let Some(vsw) = self.vswitches.get_mut(vswitch_id) else {
@@ -586,13 +592,13 @@ impl State {
     }
 
     /// Marks specific addresses used (already checked free and usable).
-    pub fn take(&mut self, vswitch_id: &str, ips: &[Ipv4Addr]) {
+    pub(crate) fn take(&mut self, vswitch_id: &str, ips: &[Ipv4Addr]) {
         if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
             vsw.used.extend(ips.iter().map(|ip| u32::from(*ip)));
         }
     }
 
-    pub fn release(&mut self, vswitch_id: &str, ips: &[Ipv4Addr]) {
+    pub(crate) fn release(&mut self, vswitch_id: &str, ips: &[Ipv4Addr]) {
         if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
             for ip in ips {
                 vsw.used.remove(&u32::from(*ip));
@@ -603,7 +609,7 @@ impl State {
     /// Picks `count` free prefixes of `vswitch_id` and marks their addresses used. The caller
     /// has checked that enough are free. The reference takes the lowest blocks; a seeded
     /// allocation starts at a seeded block and goes on cyclically.
-    pub fn allocate_prefixes(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Net> {
+    pub(crate) fn allocate_prefixes(&mut self, vswitch_id: &str, count: usize) -> Vec<Ipv4Net> {
         let allocation = self.choices.allocation;
         let Some(vsw) = self.vswitches.get(vswitch_id) else {
             return Vec::new();
@@ -627,7 +633,7 @@ impl State {
     }
 
     /// Marks the addresses of `prefixes` used (already checked usable and free).
-    pub fn take_prefixes(&mut self, vswitch_id: &str, prefixes: &[Ipv4Net]) {
+    pub(crate) fn take_prefixes(&mut self, vswitch_id: &str, prefixes: &[Ipv4Net]) {
         if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
             for prefix in prefixes {
                 vsw.used.extend(prefix_range(prefix));
@@ -635,7 +641,7 @@ impl State {
         }
     }
 
-    pub fn release_prefixes(&mut self, vswitch_id: &str, prefixes: &[Ipv4Net]) {
+    pub(crate) fn release_prefixes(&mut self, vswitch_id: &str, prefixes: &[Ipv4Net]) {
         if let Some(vsw) = self.vswitches.get_mut(vswitch_id) {
             for prefix in prefixes {
                 for ip in prefix_range(prefix) {
@@ -646,7 +652,7 @@ impl State {
     }
 
     /// A fresh, deterministic ENI id and its MAC, and its place in creation order.
-    pub fn new_eni_identity(&mut self) -> (String, String, u64) {
+    pub(crate) fn new_eni_identity(&mut self) -> (String, String, u64) {
         loop {
             self.next_eni += 1;
             let id = self
@@ -661,13 +667,13 @@ impl State {
         }
     }
 
-    pub fn insert_eni(&mut self, eni: Eni) {
+    pub(crate) fn insert_eni(&mut self, eni: Eni) {
         self.order.insert(eni.seq, eni.id.clone());
         self.enis.insert(eni.id.clone(), eni);
     }
 
     /// Records a successful request's answer under its `ClientToken`.
-    pub fn remember(&mut self, key: String, fingerprint: String, fields: Fields, eni: &str) {
+    pub(crate) fn remember(&mut self, key: String, fingerprint: String, fields: Fields, eni: &str) {
         if let Some(e) = self.enis.get_mut(eni) {
             e.tokens.push(key.clone());
         }
@@ -677,7 +683,7 @@ impl State {
 
     /// The IP invariants of the contract that can be checked on one state (1, 2, 4, 8), plus
     /// the bookkeeping they rest on. `Err` describes the first violation.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
         let mut held: HashMap<&str, BTreeSet<u32>> = HashMap::new();
         for eni in self.enis.values() {
             let addresses = std::iter::once(eni.primary_ip).chain(eni.secondary.iter().copied());

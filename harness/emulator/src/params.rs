@@ -22,7 +22,7 @@ pub(crate) struct Item<'a> {
 
 impl Params {
     /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == name)
@@ -30,20 +30,20 @@ impl Params {
     }
 
     /// The first value of `name`, treating an empty value as absent.
-    pub fn get_nonempty(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get_nonempty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
     }
 
     /// Whether any key belongs to list `name`: `name` itself or `name.` followed by anything.
     /// Malformed keys count, so that they are answered as malformed rather than as absent.
-    pub fn has_list(&self, name: &str) -> bool {
+    pub(crate) fn has_list(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| is_list_key(k, name))
     }
 
     /// The items of list `name`, ordered by index. `Err(key)` names the first malformed key in
     /// arrival order: the bare name, an index that is not a whole number without sign, spaces
     /// or leading zeros, an index outside `1..=max`, or an index given twice.
-    pub fn list(&self, name: &str, max: u32) -> Result<Vec<Item<'_>>, &str> {
+    pub(crate) fn list(&self, name: &str, max: u32) -> Result<Vec<Item<'_>>, &str> {
         let mut items: Vec<Item<'_>> = Vec::new();
         for (key, value) in &self.pairs {
             if !is_list_key(key, name) {

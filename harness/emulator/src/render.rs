@@ -16,14 +16,14 @@ pub(crate) enum Format {
 }
 
 impl Format {
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Xml => "text/xml;charset=utf-8",
             Format::Json => "application/json;charset=utf-8",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Format> {
+    pub(crate) fn parse(s: &str) -> Option<Format> {
         if s.eq_ignore_ascii_case("xml") {
             Some(Format::Xml)
         } else if s.eq_ignore_ascii_case("json") {

@@ -96,7 +96,7 @@ pub(crate) struct V1Key(Option<Hmac<Sha1>>);
 
 impl V1Key {
     /// The key `secret + "&"`.
-    pub fn new(secret: &str) -> V1Key {
+    pub(crate) fn new(secret: &str) -> V1Key {
         let mut key = Vec::with_capacity(secret.len() + 1);
         key.extend_from_slice(secret.as_bytes());
         key.push(b'&');
@@ -104,7 +104,7 @@ impl V1Key {
     }
 
     /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
-    pub fn signature(&self, string_to_sign: &str) -> String {
+    pub(crate) fn signature(&self, string_to_sign: &str) -> String {
         let Some(mac) = &self.0 else {
             return String::new();
         };
@@ -293,19 +293,19 @@ impl NonceStore {
     /// A 64-bit digest stands for (AccessKeyId, nonce) so that the store's size does not depend
     /// on what clients send; two different nonces collide with odds of about 2^-47 per request
     /// at full capacity.
-    pub fn key(access_key_id: &str, nonce: &str) -> u64 {
+    pub(crate) fn key(access_key_id: &str, nonce: &str) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         access_key_id.hash(&mut h);
         nonce.hash(&mut h);
         h.finish()
     }
 
-    pub fn seen(&mut self, key: u64, now: SystemTime) -> bool {
+    pub(crate) fn seen(&mut self, key: u64, now: SystemTime) -> bool {
         self.expire(now);
         self.set.contains(&key)
     }
 
-    pub fn insert(&mut self, key: u64, now: SystemTime) {
+    pub(crate) fn insert(&mut self, key: u64, now: SystemTime) {
         self.expire(now);
         while self.ring.len() >= NONCE_CAPACITY {
             if let Some((old, _)) = self.ring.pop_front() {
@@ -329,7 +329,7 @@ impl NonceStore {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ring.len()
     }
 }

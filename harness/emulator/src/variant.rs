@@ -40,7 +40,7 @@ pub(crate) struct Choices {
 }
 
 impl Choices {
-    pub fn new(config: &Config) -> Choices {
+    pub(crate) fn new(config: &Config) -> Choices {
         match config.variant {
             None => Choices {
                 variant: None,
@@ -61,14 +61,14 @@ impl Choices {
         }
     }
 
-    pub fn is_variant(&self) -> bool {
+    pub(crate) fn is_variant(&self) -> bool {
         self.variant.is_some()
     }
 
     /// Where an ENI falls in `DescribeNetworkInterfaces` listings, ties broken by creation
     /// order. The reference lists in creation order (every rank 0); a variant by a keyed hash
     /// of the id: shuffled, but the same for every page, so paging still lists every ENI once.
-    pub fn list_rank(&self, id: &str) -> u64 {
+    pub(crate) fn list_rank(&self, id: &str) -> u64 {
         match self.variant {
             None => 0,
             Some(seed) => mix(seed, ORDER_STREAM, hash_str(id)),
@@ -78,7 +78,7 @@ impl Choices {
     /// `SecondaryPrivateIpAddressCount` in `min..=max`. The reference takes only the canonical
     /// spelling; a variant also reads `+3`, `03` and ` 3 ` as the number (the contract allows
     /// both).
-    pub fn count(&self, raw: &str, min: u64, max: u64) -> Option<u64> {
+    pub(crate) fn count(&self, raw: &str, min: u64, max: u64) -> Option<u64> {
         if let Some(n) = crate::params::whole_number(raw, min, max) {
             return Some(n);
         }
@@ -97,20 +97,20 @@ impl Choices {
 
     /// Whether an invalid `Format` is refused (the reference) or answered in the default
     /// format (a variant; the contract allows both).
-    pub fn refuses_invalid_format(&self) -> bool {
+    pub(crate) fn refuses_invalid_format(&self) -> bool {
         !self.is_variant()
     }
 
     /// The status of `InvalidOperation.DetachPrimaryEniNotAllowed`, which the contract does not
     /// give: 403 in the reference, 400 in a variant.
-    pub fn detach_primary_status(&self) -> u16 {
+    pub(crate) fn detach_primary_status(&self) -> u16 {
         if self.is_variant() { 400 } else { 403 }
     }
 
     /// The world with every primary ENI it leaves out placed: a seeded random free usable
     /// address of its VSwitch, and a generated id. Primaries the world gives stay where they
     /// are. A primary that finds no room (only in an unvalidated world) stays unplaced.
-    pub fn place_primaries(&self, world: &World) -> World {
+    pub(crate) fn place_primaries(&self, world: &World) -> World {
         let mut placed = world.clone();
         let mut taken: HashSet<Ipv4Addr> = world
             .instances
@@ -159,7 +159,7 @@ impl Choices {
     /// most 16 usable addresses, 3 to 12 over 1 to 3 ENIs in a larger one, never more than a
     /// quarter of what is free (at least one while anything is free), never more secondaries
     /// per ENI than `secondary_cap`. The reference adds none.
-    pub fn foreign_enis(
+    pub(crate) fn foreign_enis(
         &self,
         index: usize,
         usable_range: (u32, u32),

@@ -53,7 +53,7 @@ pub(crate) enum ScalarType {
 
 impl Node {
     /// What the node is, for "expected X, found Y".
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match &self.kind {
             Kind::Scalar(s) => match s.ty {
                 ScalarType::Str => "a string",
@@ -67,13 +67,13 @@ impl Node {
     }
 
     /// The source text of the node's definition (for a scalar: its spelling, quotes included).
-    pub fn raw<'s>(&self, source: &'s str) -> Option<&'s str> {
+    pub(crate) fn raw<'s>(&self, source: &'s str) -> Option<&'s str> {
         let (start, len) = self.defined?;
         source.get(start..start.checked_add(len)?)
     }
 
     /// Byte offset of the node's definition.
-    pub fn start(&self) -> Option<usize> {
+    pub(crate) fn start(&self) -> Option<usize> {
         self.defined.map(|(s, _)| s)
     }
 }

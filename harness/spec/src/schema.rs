@@ -16,7 +16,10 @@ pub fn case_schema() -> Schema {
 /// An eni-harness case file: one case, its fixtures, its steps and their expectations.
 #[derive(JsonSchema)]
 #[schemars(title = "eni-harness case file", deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 pub(crate) struct CaseFile {
     /// Stable, unique id (`assign.by-count.one`): reports, filters and known failures use it.
     id: String,
@@ -48,14 +51,20 @@ pub(crate) struct CaseFile {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Checks {
     /// Names of checks to turn off (`eni-harness list --checks`).
     disable: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum FormatName {
     #[serde(rename = "JSON")]
     Json,
@@ -65,7 +74,10 @@ enum FormatName {
 
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum SigningName {
     V1,
     V3,
@@ -73,7 +85,10 @@ enum SigningName {
 }
 
 #[derive(JsonSchema)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum MethodName {
     #[serde(rename = "GET")]
     Get,
@@ -83,7 +98,10 @@ enum MethodName {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Emulator {
     /// How long an assign or unassign stays in flight after it answered (`2s`).
     task_duration: Option<Duration>,
@@ -93,14 +111,20 @@ struct Emulator {
 
 /// A duration: `500ms`, `2s`, `1.5s`, `1m` (at most an hour).
 #[derive(JsonSchema)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Duration(#[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(ms|s|m)$"))] String);
 
 /// A scalar value as written: text (templates such as `${eni}` included), a number or a boolean;
 /// the case reads every one as its text.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum Scalar {
     Text(String),
     Number(f64),
@@ -110,7 +134,10 @@ enum Scalar {
 /// One or several of a thing.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum OneOrMany<T> {
     One(T),
     Many(Vec<T>),
@@ -119,7 +146,10 @@ enum OneOrMany<T> {
 /// One step: a request (`action`, or `omit` of it), a `wait`, or `concurrent` requests.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Step {
     /// The step's name in reports (`steps.assign`).
     name: Option<String>,
@@ -159,7 +189,10 @@ struct Step {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Expect {
     /// HTTP status, or any of several.
     status: Option<OneOrMany<u16>>,
@@ -185,7 +218,10 @@ struct Expect {
 /// One item a `contains` list must hold: fields and values, or a plain value.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum ContainsItem {
     Fields(BTreeMap<String, Matched>),
     Value(Scalar),
@@ -194,7 +230,10 @@ enum ContainsItem {
 /// A value a `contains` item matches: a scalar, a list of scalars, or a list of items.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 enum Matched {
     Value(Scalar),
     Items(Vec<BTreeMap<String, Matched>>),
@@ -203,7 +242,10 @@ enum Matched {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Count {
     /// The list's path in the answer.
     path: String,
@@ -213,7 +255,10 @@ struct Count {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Poll {
     /// Fields and values the answer must reach.
     until: BTreeMap<String, Scalar>,
@@ -225,7 +270,10 @@ struct Poll {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Paginate {
     /// Token paging: the answer's field holding the next token (`NextToken`).
     token: Option<String>,
@@ -237,7 +285,10 @@ struct Paginate {
 
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "read only by the derived JSON Schema, never by code"
+)]
 struct Race {
     /// Race the status of this ENI (`${eni}`).
     status_of: Option<String>,

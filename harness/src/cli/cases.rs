@@ -11,7 +11,7 @@ use crate::builtin::{self, Overwrite};
 use crate::escape::terminal;
 
 #[derive(Debug, Args)]
-pub struct CasesArgs {
+pub(super) struct CasesArgs {
     #[command(subcommand)]
     command: CasesCommand,
 }
@@ -29,7 +29,7 @@ enum CasesCommand {
     },
 }
 
-pub fn cases(args: CasesArgs) -> u8 {
+pub(super) fn cases(args: CasesArgs) -> u8 {
     match args.command {
         CasesCommand::Export { dir, force } => {
             let overwrite = if force {

@@ -12,7 +12,7 @@ use crate::escape::{terminal, terminal_lines};
 use crate::runner::suite::case_files;
 
 #[derive(Debug, Args)]
-pub struct FmtArgs {
+pub(super) struct FmtArgs {
     /// Case files or folders (folders are walked; `invalid/` folders are passed over).
     #[arg(default_value = "cases")]
     paths: Vec<PathBuf>,
@@ -51,7 +51,7 @@ fn with_modeline(path: &Path, formatted: String) -> String {
     format!("{line}\n{rest}")
 }
 
-pub fn fmt(args: FmtArgs) -> u8 {
+pub(super) fn fmt(args: FmtArgs) -> u8 {
     let files = match case_files(&args.paths) {
         Ok(files) => files,
         Err(error) => {

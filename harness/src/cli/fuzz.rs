@@ -1,6 +1,7 @@
 //! `eni-harness fuzz`: seeded sequence fuzzing against a target, beside a clean reference
 //! emulator; each new kind of finding is printed when it is found, then shrunk and written as a
-//! regression case. Exit codes: 0 no findings, 1 findings (or a vacuous run), 2 usage.
+//! regression case. Exit codes: 0 no findings, 1 findings (or a vacuous run), 2 usage. The
+//! campaign is set up by [`crate::fuzzer::setup`].
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,16 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use eni_emulator::Defect;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
-use crate::fuzzer::{self, Env, FuzzEvent, FuzzOptions, ShrinkBudget, TargetSpec, Verify};
-use crate::profile::Profile;
-use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
-use crate::wire::{Credentials, Format, Signing};
+use crate::fuzzer::setup::{CampaignPlan, prepare};
+use crate::fuzzer::{self, FuzzEvent};
 
 #[derive(Debug, Args)]
-pub struct FuzzArgs {
+pub(crate) struct FuzzArgs {
     /// `embedded` (a fresh in-process emulator per sequence) or the URL of an endpoint.
     #[arg(long, default_value = "embedded")]
     target: String,
@@ -74,119 +72,34 @@ pub struct FuzzArgs {
     format: Option<String>,
 }
 
-pub fn fuzz(args: FuzzArgs) -> u8 {
-    let profile = match &args.profile {
-        Some(path) => match Profile::load(path) {
-            Ok(profile) => profile,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return EXIT_USAGE;
-            }
-        },
-        None => Profile::embedded(),
+pub(crate) fn fuzz(args: FuzzArgs) -> u8 {
+    let plan = CampaignPlan {
+        out: (!args.no_write).then_some(args.out),
+        target: args.target,
+        profile: args.profile,
+        seed: args.seed,
+        time: args.time,
+        shrink_time: args.shrink_time,
+        fail_fast: args.fail_fast,
+        runs: args.runs,
+        jobs: args.jobs,
+        concurrency: args.concurrency,
+        defects: args.defects,
+        async_delay: args.async_delay,
+        timeout: args.timeout,
+        signing: args.signing,
+        format: args.format,
     };
-    let mut profile = profile;
-    match args.signing.as_deref() {
-        Some("v1") => profile.signing = Signing::V1,
-        Some("v3") => profile.signing = Signing::V3,
-        Some(_) => profile.signing = Signing::None,
-        None => {}
-    }
-    match args.format.as_deref() {
-        Some("xml") => profile.format = Format::Xml,
-        Some(_) => profile.format = Format::Json,
-        None => {}
-    }
-    let mut profile = Arc::new(profile);
-    let mut defects = Vec::new();
-    for name in &args.defects {
-        match name.parse::<Defect>() {
-            Ok(defect) => defects.push(defect),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return EXIT_USAGE;
-            }
-        }
-    }
-    let embedded = args.target == "embedded";
-    if !embedded && !defects.is_empty() {
-        eprintln!("error: --defect plants defects in the embedded target only");
-        return EXIT_USAGE;
-    }
     let runtime = runtime();
-    let (spec, failing): (TargetSpec, Arc<dyn Target>) = if embedded {
-        let failing = EmbeddedTarget::new(&profile).with_defects(defects.clone());
-        let label = failing.describe();
-        let planted = defects.clone();
-        let configure: fuzzer::Configure = Arc::new(move |config| config.defects = planted.clone());
-        (TargetSpec::Embedded { configure, label }, Arc::new(failing))
-    } else {
-        let target = match http_target(&args, &profile) {
-            Ok(target) => Arc::new(target),
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                return EXIT_USAGE;
-            }
-        };
-        // Instances whose primary ENI the profile leaves out are read from the endpoint, as a
-        // suite run does: without them the reference would not know those instances at all.
-        let mut completed = Profile::clone(&profile);
-        for note in runtime.block_on(crate::runner::discover_primaries(
-            target.as_ref(),
-            &mut completed,
-        )) {
-            eprintln!("warning: {}", crate::escape::terminal(&note));
-        }
-        profile = Arc::new(completed);
-        let spec = TargetSpec::Http {
-            target: Arc::clone(&target),
-            signing: profile.signing,
-        };
-        (spec, target)
-    };
-    let env = match Env::new(Arc::clone(&profile), spec, args.async_delay) {
-        Ok(env) => Arc::new(env),
-        Err(message) => {
-            eprintln!("error: {message}");
+    let (env, mut options) = match prepare(&plan, &runtime, &mut |line| eprintln!("{line}")) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            eprintln!("{error}");
             return EXIT_USAGE;
         }
     };
-    // A case found must pass on a clean emulator: the embedded target's own world, or for an
-    // endpoint the world of the profile's fixtures (the one the reference starts from).
-    let clean = if embedded {
-        EmbeddedTarget::new(&profile)
-    } else {
-        EmbeddedTarget::with_world(&profile, env.world.clone())
-    };
-    let verify = Verify {
-        clean: Arc::new(clean),
-        failing,
-        profile: Arc::clone(&profile),
-    };
-    let time = match (args.time, args.runs) {
-        (None, None) => Some(Duration::from_secs(60)),
-        (time, _) => time,
-    };
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let options = FuzzOptions {
-        seed: args.seed,
-        runs: args.runs,
-        time,
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| if embedded { cores } else { env.lanes().len() })
-            .max(1),
-        concurrency: args.concurrency,
-        out: (!args.no_write).then(|| args.out.clone()),
-        shrink: ShrinkBudget {
-            time: args.shrink_time,
-            ..ShrinkBudget::default()
-        },
-        live: std::io::stderr().is_terminal(),
-        verify: Some(verify),
-        fail_fast: args.fail_fast,
-        observer: Some(Arc::new(print_event)),
-    };
+    options.live = std::io::stderr().is_terminal();
+    options.observer = Some(Arc::new(print_event));
     let report = runtime.block_on(fuzzer::fuzz(env, options));
     // Findings quote what the endpoint answered: shown as text, never as terminal controls.
     eprintln!("{}", crate::escape::terminal_lines(&report.summary()));
@@ -217,30 +130,4 @@ fn print_event(event: &FuzzEvent<'_>) {
         eprint!("\r\x1b[2K");
     }
     eprintln!("{}", crate::escape::terminal_lines(&text));
-}
-
-fn http_target(args: &FuzzArgs, profile: &Profile) -> anyhow::Result<HttpTarget> {
-    // A user name in the URL must not hide the host (the target refuses such URLs anyway).
-    let shown = crate::escape::url_without_userinfo(&args.target);
-    let loopback = ["127.", "localhost", "[::1]"].iter().any(|prefix| {
-        shown
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.starts_with(prefix))
-    });
-    let credentials = match (Credentials::from_env(), profile.signing) {
-        (_, Signing::None) => None,
-        (Ok(credentials), _) => Some(credentials),
-        // A local emulator's built-in credentials are public test values.
-        (Err(_), _) if loopback => Some(Credentials::builtin_emulator()),
-        (Err(error), _) => return Err(error),
-    };
-    HttpTarget::new(HttpTargetOptions {
-        base_url: args.target.clone(),
-        region: profile.region.clone(),
-        credentials,
-        signing: profile.signing,
-        connect_timeout: Duration::from_secs(5).min(args.timeout),
-        request_timeout: args.timeout,
-        max_body_bytes: 4 << 20,
-    })
 }

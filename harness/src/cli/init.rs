@@ -15,7 +15,7 @@ use crate::targets::{EmulatorKnobs, Target};
 use crate::wire::Signing;
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(super) struct InitArgs {
     /// The endpoint's URL, e.g. `http://127.0.0.1:8080/`; credentials come from the
     /// environment (a loopback endpoint without them gets the emulator's test credentials).
     #[arg(long)]
@@ -41,7 +41,7 @@ pub struct InitArgs {
     timeout: Duration,
 }
 
-pub fn init(args: InitArgs) -> u8 {
+pub(super) fn init(args: InitArgs) -> u8 {
     let signing = match args.signing.as_str() {
         "v1" => Signing::V1,
         "v3" => Signing::V3,

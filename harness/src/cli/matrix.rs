@@ -9,7 +9,7 @@ use super::{EXIT_OK, EXIT_USAGE};
 use crate::report::matrix::Matrix;
 
 #[derive(Debug, Args)]
-pub struct MatrixArgs {
+pub(super) struct MatrixArgs {
     /// JSON reports written by `run --json`; reports of one target and profile form one column.
     #[arg(required = true, value_name = "REPORT.json")]
     reports: Vec<PathBuf>,
@@ -21,7 +21,7 @@ pub struct MatrixArgs {
     html: Option<PathBuf>,
 }
 
-pub fn matrix(args: MatrixArgs) -> u8 {
+pub(super) fn matrix(args: MatrixArgs) -> u8 {
     let mut matrix = Matrix::default();
     for path in &args.reports {
         let text = match std::fs::read_to_string(path) {

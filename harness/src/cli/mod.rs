@@ -4,12 +4,17 @@
 mod bench;
 mod cases;
 mod cleanup;
+mod flags;
 mod fmt;
 mod fuzz;
 mod init;
 mod journal;
+mod list;
 mod matrix;
+mod progress;
 mod run;
+#[cfg(test)]
+mod run_tests;
 mod selftest;
 mod serve;
 
@@ -18,12 +23,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-/// All cases passed (or the command succeeded).
-pub const EXIT_OK: u8 = 0;
-/// At least one case failed.
-pub const EXIT_FAILED: u8 = 1;
-/// Usage, profile or case-file errors: nothing was judged.
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) use crate::runner::plan::runtime;
+pub use crate::runner::plan::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,7 +42,7 @@ enum Command {
     /// Run case files against a target and report a verdict.
     Run(run::RunArgs),
     /// List the cases (and the named checks) without running anything.
-    List(run::ListArgs),
+    List(list::ListArgs),
     /// The built-in suite: `cases export DIR` writes it out.
     Cases(cases::CasesArgs),
     /// Rewrite case files in canonical form, comments kept; `--check` names them and exits 1.
@@ -79,7 +80,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::List(args) => run::list(args),
+        Command::List(args) => list::list(args),
         Command::Cases(args) => cases::cases(args),
         Command::Fmt(args) => fmt::fmt(args),
         Command::Serve(args) => serve::serve(args),
@@ -99,14 +100,6 @@ pub fn main() -> ExitCode {
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     eni_spec::parse_duration(text)
         .map_err(|why| format!("`{text}` is not a duration like 500ms, 1.5s or 1m: {why}"))
-}
-
-/// A multi-threaded runtime for the commands that talk to targets.
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime can be built")
 }
 
 #[cfg(test)]

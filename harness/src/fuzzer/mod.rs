@@ -22,6 +22,7 @@ pub mod ops;
 pub mod oracle;
 pub mod prefixes;
 pub mod rng;
+pub mod setup;
 pub mod shrink;
 
 pub use campaign::{

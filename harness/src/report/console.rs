@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{RerunOptions, RunInfo, rerun_command};
 use crate::escape::{first_line, terminal, terminal_lines};
+use crate::runner::plan::FinishedRun;
 use crate::runner::{CaseOutcome, SuiteReport, Verdict};
 
 /// The line printed when a case finishes.
@@ -169,6 +170,61 @@ pub fn known_failures(report: &SuiteReport, info: &RunInfo) -> String {
 /// The closing lines: counts, requests, wall time, the verdict.
 pub fn summary(report: &SuiteReport) -> String {
     summary_with(report, &RunInfo::default())
+}
+
+/// Everything `eni-harness run` prints after the last case: the failures with their rerun
+/// lines, what the snapshots said, the known failures, the summary line, and the rows of the
+/// contract no case reached when coverage was required.
+pub fn run_ending(run: &FinishedRun) -> String {
+    let mut out = failure_details(&run.report, Some(&run.rerun));
+    out.push_str(&terminal_lines(&crate::runner::snapshot_information(
+        &run.report,
+        3,
+    )));
+    out.push_str(&known_failures(&run.report, &run.info));
+    out.push_str(&summary_with(&run.report, &run.info));
+    out.push('\n');
+    if !run.rows_not_reached.is_empty() {
+        let _ = writeln!(
+            out,
+            "coverage: {} rows of the contract reached by no case that ran (--require-coverage): {}",
+            run.rows_not_reached.len(),
+            run.rows_not_reached.join("; ")
+        );
+    }
+    out
+}
+
+/// The lines of `eni-harness list`: each case's id, tags and title, then the counts.
+pub fn case_list(cases: &[crate::runner::LoadedCase]) -> String {
+    let mut out = String::new();
+    for loaded in cases {
+        let case = &loaded.case;
+        // Regression cases are written from what an endpoint answered.
+        let _ = writeln!(
+            out,
+            "{:<48} [{}] {}",
+            terminal(&case.id),
+            terminal(&case.tags.join(",")),
+            terminal(&case.title)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} cases; {} checks (`eni-harness list --checks`)",
+        cases.len(),
+        crate::checks::ALL.len()
+    );
+    out
+}
+
+/// The lines of `eni-harness list --checks`: each named check and what it asserts.
+pub fn check_list() -> String {
+    let mut out = String::new();
+    for check in crate::checks::ALL {
+        let _ = writeln!(out, "{:<32} {}", check.name, check.doc);
+    }
+    out
 }
 
 /// The closing lines, counting stale known-failure entries as failures of the run.

@@ -1,11 +1,15 @@
 //! Reports of a suite run: the console (a line per case, details of every failure with its
 //! reproduction, a summary), JUnit XML for CI systems, JSON for tools, and the conformance
-//! matrix (case × target) as Markdown and HTML, with the coverage view by contract area.
+//! matrix (case × target) as Markdown and HTML, with the coverage view by contract area; the
+//! kill matrix and the journal summary for a terminal and as Markdown.
 
+pub mod cleanup;
 pub mod console;
 pub mod coverage;
+pub mod journal;
 pub mod json;
 pub mod junit;
+pub mod kill_matrix;
 pub mod matrix;
 
 /// What a run was, beyond its outcomes: the JSON report and the matrix carry it.

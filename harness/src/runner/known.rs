@@ -102,7 +102,10 @@ pub fn json_schema() -> schemars::Schema {
 struct RawFile {
     /// Free text: which target the file describes (documentation only).
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "documentation for people: the file says which target it describes"
+    )]
     target: Option<String>,
     #[serde(default)]
     #[schemars(with = "Vec<RawEntry>")]

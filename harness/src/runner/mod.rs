@@ -5,6 +5,7 @@ pub mod case;
 pub mod discover;
 pub mod known;
 pub mod lanes;
+pub mod plan;
 pub mod scope;
 pub mod settle;
 pub mod suite;
@@ -20,6 +21,7 @@ use serde::Serialize;
 pub use case::{CaseContext, PREFIX_TAG, run_case};
 pub use discover::discover_primaries;
 pub use lanes::Lane;
+pub use plan::{RunObserver, RunOutcome, RunPlan};
 pub use suite::{LoadedCase, SuiteError, load_cases};
 
 use crate::profile::{Fixture, Profile};

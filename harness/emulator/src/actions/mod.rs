@@ -56,12 +56,12 @@ impl Action {
     ];
 
     /// Action names are case-sensitive, like every other key and value of the API.
-    pub fn from_name(name: &str) -> Option<Action> {
+    pub(crate) fn from_name(name: &str) -> Option<Action> {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The short name rules are named after: `assign.row-3`.
-    pub fn short_name(self) -> &'static str {
+    pub(crate) fn short_name(self) -> &'static str {
         match self {
             Action::Assign => "assign",
             Action::Unassign => "unassign",
@@ -80,7 +80,7 @@ impl Action {
 
     /// The contract rule of row `n` of the assign table, as this action applies it (assign and
     /// unassign); empty for other actions and rows.
-    pub fn row(self, n: usize) -> &'static str {
+    pub(crate) fn row(self, n: usize) -> &'static str {
         const ASSIGN: [&str; 17] = [
             "",
             "assign.row-1",
@@ -127,7 +127,7 @@ impl Action {
         table.get(n).copied().unwrap_or("")
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Action::Assign => "AssignPrivateIpAddresses",
             Action::Unassign => "UnassignPrivateIpAddresses",

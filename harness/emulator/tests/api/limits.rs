@@ -5,29 +5,22 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use eni_emulator::{Config, Emulator, ServeLimits, World, serve_with};
+use eni_emulator::{Config, Emulator, ServeLimits, Spawned, World, spawn_emulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 struct Served {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: Spawned,
 }
 
 impl Served {
     async fn start(limits: ServeLimits) -> Served {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let emulator = Emulator::new(Config::new(World::builtin()));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_with(listener, emulator, limits, async move {
-            let _ = stopped.await;
-        }));
+        let server = spawn_emulator(emulator, limits).await.unwrap();
         Served {
-            addr,
-            stop: Some(stop),
-            server: Some(server),
+            addr: server.addr(),
+            server,
         }
     }
 
@@ -36,12 +29,10 @@ impl Served {
     }
 
     /// Stops the server; it must end within the time its timeouts allow.
-    async fn stop(mut self, within: Duration) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(within, self.server.take().unwrap())
+    async fn stop(self, within: Duration) {
+        tokio::time::timeout(within, self.server.stop())
             .await
             .expect("the server stops in time")
-            .unwrap()
             .unwrap();
     }
 }

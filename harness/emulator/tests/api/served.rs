@@ -4,19 +4,17 @@
 use std::time::Duration;
 
 use crate::common::*;
-use eni_emulator::{Config, Emulator, World, serve};
+use eni_emulator::{Config, Emulator, ServeLimits, World, spawn_emulator};
 
 #[tokio::test]
 async fn served_over_loopback_with_keep_alive() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let mut config = Config::new(World::builtin());
     config.limits.max_body_bytes = 4096;
     let emulator = Emulator::new(config);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, emulator.clone(), async move {
-        let _ = stopped.await;
-    }));
+    let server = spawn_emulator(emulator.clone(), ServeLimits::default())
+        .await
+        .unwrap();
+    let addr = server.addr();
 
     // The client signs with the system clock, as the served emulator uses it.
     let signer = Client::builtin();
@@ -76,12 +74,10 @@ async fn served_over_loopback_with_keep_alive() {
     assert!(String::from_utf8_lossy(&body).contains("RequestEntityTooLarge"));
 
     emulator.check_invariants().unwrap();
-    stop.send(()).unwrap();
     drop(http);
     drop(other);
-    tokio::time::timeout(Duration::from_secs(10), server)
+    tokio::time::timeout(Duration::from_secs(10), server.stop())
         .await
-        .unwrap()
         .unwrap()
         .unwrap();
 }

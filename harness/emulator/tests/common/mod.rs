@@ -3,7 +3,6 @@
 //!
 //! The signer is written apart from the emulator's verifier on purpose: each half checks the
 //! other, and the contract's test vector pins both.
-#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
@@ -19,21 +18,21 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-pub const REGION: &str = "cn-hangzhou";
+pub(crate) const REGION: &str = "cn-hangzhou";
 /// The emulator's second world, unlike the built-in one in every id, CIDR and the region.
-pub const VARIANT_WORLD: &str = include_str!("../../worlds/variant.yaml");
-pub const MAIN_VSW: &str = "vsw-bp1main00000000000001";
-pub const SMALL_VSW: &str = "vsw-bp1small0000000000001";
-pub const SG: &str = "sg-bp1default00000000001";
-pub const RUNNING: &str = "i-bp1running0000000000001";
-pub const RUNNING_ENI: &str = "eni-bp1running000000000001";
-pub const STOPPED: &str = "i-bp1stopped0000000000001";
-pub const STOPPED_ENI: &str = "eni-bp1stopped000000000001";
-pub const STARTING: &str = "i-bp1starting000000000001";
-pub const STARTING_ENI: &str = "eni-bp1starting00000000001";
+pub(crate) const VARIANT_WORLD: &str = include_str!("../../worlds/variant.yaml");
+pub(crate) const MAIN_VSW: &str = "vsw-bp1main00000000000001";
+pub(crate) const SMALL_VSW: &str = "vsw-bp1small0000000000001";
+pub(crate) const SG: &str = "sg-bp1default00000000001";
+pub(crate) const RUNNING: &str = "i-bp1running0000000000001";
+pub(crate) const RUNNING_ENI: &str = "eni-bp1running000000000001";
+pub(crate) const STOPPED: &str = "i-bp1stopped0000000000001";
+pub(crate) const STOPPED_ENI: &str = "eni-bp1stopped000000000001";
+pub(crate) const STARTING: &str = "i-bp1starting000000000001";
+pub(crate) const STARTING_ENI: &str = "eni-bp1starting00000000001";
 
 /// Leave this default parameter out of the request.
-pub const OMIT: &str = "\u{0}omit";
+pub(crate) const OMIT: &str = "\u{0}omit";
 
 const ENC: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -41,11 +40,11 @@ const ENC: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-pub fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     utf8_percent_encode(s, ENC).to_string()
 }
 
-pub fn timestamp(t: SystemTime) -> String {
+pub(crate) fn timestamp(t: SystemTime) -> String {
     let dt = time::OffsetDateTime::from(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -59,7 +58,7 @@ pub fn timestamp(t: SystemTime) -> String {
 }
 
 /// v1: base64(HMAC-SHA1(secret&, METHOD&%2F&enc(sorted k=v joined by &))).
-pub fn sign_v1(method: &str, params: &[(String, String)], secret: &str) -> String {
+pub(crate) fn sign_v1(method: &str, params: &[(String, String)], secret: &str) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let canonical: Vec<String> = sorted
@@ -73,7 +72,7 @@ pub fn sign_v1(method: &str, params: &[(String, String)], secret: &str) -> Strin
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-pub fn query_string(params: &[(String, String)]) -> String {
+pub(crate) fn query_string(params: &[(String, String)]) -> String {
     params
         .iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -83,25 +82,25 @@ pub fn query_string(params: &[(String, String)]) -> String {
 
 /// One answer.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: String,
 }
 
 impl Reply {
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         self.json()["Code"].as_str().unwrap_or("").to_owned()
     }
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         self.json()["Message"].as_str().unwrap_or("").to_owned()
     }
     /// Asserts an error answer: status and code.
     #[track_caller]
-    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+    pub(crate) fn assert_error(&self, status: u16, code: &str) -> &Self {
         assert_eq!(
             (self.status, self.code().as_str()),
             (status, code),
@@ -111,12 +110,12 @@ impl Reply {
         self
     }
     #[track_caller]
-    pub fn assert_message(&self, message: &str) -> &Self {
+    pub(crate) fn assert_message(&self, message: &str) -> &Self {
         assert_eq!(self.message(), message, "body: {}", self.body);
         self
     }
     #[track_caller]
-    pub fn assert_ok(&self) -> serde_json::Value {
+    pub(crate) fn assert_ok(&self) -> serde_json::Value {
         assert_eq!(self.status, 200, "body: {}", self.body);
         self.json()
     }
@@ -124,7 +123,7 @@ impl Reply {
 
 /// How a test request is carried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Carry {
+pub(crate) enum Carry {
     Get,
     /// POST with every parameter in the form body.
     PostBody,
@@ -133,7 +132,7 @@ pub enum Carry {
 }
 
 /// An in-process client: signs with v1 and drives `app()` with `oneshot`.
-pub struct Client {
+pub(crate) struct Client {
     pub router: Router,
     /// The `RegionId` requests carry unless they say otherwise: the world's.
     pub region: String,
@@ -146,12 +145,12 @@ pub struct Client {
 
 impl Client {
     /// The built-in world on a manual clock set to the real time.
-    pub fn builtin() -> Client {
+    pub(crate) fn builtin() -> Client {
         Client::with(|_| {})
     }
 
     /// The built-in world, a manual clock, and whatever `tweak` changes.
-    pub fn with(tweak: impl FnOnce(&mut Config)) -> Client {
+    pub(crate) fn with(tweak: impl FnOnce(&mut Config)) -> Client {
         let clock = ManualClock::now_real();
         let mut config = Config::new(World::builtin());
         config.clock = eni_emulator::Clock::Manual(clock.clone());
@@ -176,7 +175,7 @@ impl Client {
     /// The full, signed parameter list for `action` with `params`. Defaults (`Format=JSON`,
     /// `RegionId`, the signing parameters) give way to a same-named entry of `params`, and are
     /// dropped when that entry's value is [`OMIT`].
-    pub fn signed(&self, action: &str, params: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(crate) fn signed(&self, action: &str, params: &[(&str, &str)]) -> Vec<(String, String)> {
         // Unique across every client of the process: several clients may talk to one emulator.
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -219,13 +218,13 @@ impl Client {
     }
 
     /// A signed call of `action`.
-    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn call(&self, action: &str, params: &[(&str, &str)]) -> Reply {
         let all = self.signed(action, params);
         self.send_pairs(&all).await
     }
 
     /// Sends already-built parameters the way `carry` says.
-    pub async fn send_pairs(&self, all: &[(String, String)]) -> Reply {
+    pub(crate) async fn send_pairs(&self, all: &[(String, String)]) -> Reply {
         let request = match self.carry {
             Carry::Get => Request::get(format!("/?{}", query_string(all)))
                 .body(Body::empty())
@@ -245,7 +244,7 @@ impl Client {
         self.send(request).await
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Reply {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
         let content_type = response
@@ -262,7 +261,7 @@ impl Client {
     }
 
     /// Creates an ENI in `vswitch` and returns its id.
-    pub async fn create_eni(&self, vswitch: &str, extra: &[(&str, &str)]) -> String {
+    pub(crate) async fn create_eni(&self, vswitch: &str, extra: &[(&str, &str)]) -> String {
         let mut params = vec![("VSwitchId", vswitch), ("SecurityGroupId", SG)];
         params.extend_from_slice(extra);
         let v = self
@@ -273,7 +272,7 @@ impl Client {
     }
 
     /// The addresses an assign answer reports.
-    pub fn assigned(v: &serde_json::Value) -> Vec<String> {
+    pub(crate) fn assigned(v: &serde_json::Value) -> Vec<String> {
         v["AssignedPrivateIpAddressesSet"]["PrivateIpSet"]["PrivateIpAddress"]
             .as_array()
             .unwrap()
@@ -283,7 +282,7 @@ impl Client {
     }
 
     /// The secondary addresses `DescribeNetworkInterfaceAttribute` shows for `eni`.
-    pub async fn secondaries(&self, eni: &str) -> Vec<String> {
+    pub(crate) async fn secondaries(&self, eni: &str) -> Vec<String> {
         let v = self
             .call(
                 "DescribeNetworkInterfaceAttribute",
@@ -300,7 +299,7 @@ impl Client {
             .collect()
     }
 
-    pub async fn status_of(&self, eni: &str) -> String {
+    pub(crate) async fn status_of(&self, eni: &str) -> String {
         let v = self
             .call(
                 "DescribeNetworkInterfaceAttribute",
@@ -315,7 +314,7 @@ impl Client {
 }
 
 /// V3 signing of a request: returns the headers to add (Authorization included).
-pub fn sign_v3(
+pub(crate) fn sign_v3(
     method: &str,
     query: &[(String, String)],
     headers: &[(&str, &str)],
@@ -353,12 +352,12 @@ pub fn sign_v3(
 
 /// A minimal HTTP/1.1 client over one keep-alive TCP connection: enough for the emulator's
 /// answers, which always carry `Content-Length`.
-pub struct RawHttp {
+pub(crate) struct RawHttp {
     stream: tokio::io::BufReader<tokio::net::TcpStream>,
 }
 
 impl RawHttp {
-    pub async fn connect(addr: std::net::SocketAddr) -> RawHttp {
+    pub(crate) async fn connect(addr: std::net::SocketAddr) -> RawHttp {
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         RawHttp {
@@ -367,7 +366,7 @@ impl RawHttp {
     }
 
     /// Sends one request and reads its answer: (status, headers lower-cased, body).
-    pub async fn request(
+    pub(crate) async fn request(
         &mut self,
         head: &str,
         body: &[u8],
