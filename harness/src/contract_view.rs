@@ -137,6 +137,41 @@ pub fn respell_codes(view: &mut Value, spell: &dyn Fn(&str) -> String) {
     }
 }
 
+/// Folds the codes `contract` accepts in place of another ([`crate::alternatives`]) into the
+/// code they stand for, on both sides of a comparison: an endpoint answering the alternative
+/// answers what the recording holds. On a step whose code has an alternative, the view also
+/// drops what the alternative does not share with it: the quoted message (the contract quotes
+/// none for an alternative), and the status where an alternative's is not documented. A
+/// contract without alternatives (`seed`) leaves the view as it is.
+pub fn fold_alternatives(view: &mut Value, contract: &str) {
+    let Some(steps) = view.get_mut("steps").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for step in steps {
+        let action = action(step);
+        let Some(code) = step.get("code").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let code = match crate::alternatives::stands_for(contract, &action, &code) {
+            Some(alt) => alt.code.to_owned(),
+            None => code,
+        };
+        let alternatives: Vec<_> =
+            crate::alternatives::alternatives_of(contract, &action, &code, None).collect();
+        if alternatives.is_empty() {
+            continue;
+        }
+        let Some(fields) = step.as_object_mut() else {
+            continue;
+        };
+        fields.insert("code".into(), Value::String(code));
+        fields.remove("message");
+        if alternatives.iter().any(|alt| alt.status.is_none()) {
+            fields.remove("status");
+        }
+    }
+}
+
 /// The contract view of a snapshot's text (the contents of a `.snap` file, or what a run
 /// rendered). `None` when the text is not a snapshot document.
 pub fn contract_view_of_text(text: &str, open_steps: &BTreeSet<String>) -> Option<Value> {

@@ -3,6 +3,7 @@
 //! language (`eni-spec`) and the reference emulator (`eni-emulator`) together: targets, the
 //! runner, the checks, redaction, snapshots, reports and the CLI.
 
+pub mod alternatives;
 pub mod builtin;
 pub mod checks;
 pub mod cli;

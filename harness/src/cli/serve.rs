@@ -50,6 +50,11 @@ pub struct ServeArgs {
     /// other tenants' ENIs, …) made otherwise than the reference, reproducibly from SEED.
     #[arg(long, value_name = "SEED")]
     variant: Option<u64>,
+    /// Answer the codes the `current` contract accepts in place of the table's:
+    /// `QuotaExceeded.PrivateIpAddress` (403) for an Assign that finds too few free addresses
+    /// (row 16). Under the `seed` contract that code is undocumented.
+    #[arg(long)]
+    alternative_codes: bool,
     /// Append one JSON line per request to FILE: how it was signed, whether it was well-formed,
     /// the rule that answered. Summarise with `eni-harness journal FILE`.
     #[arg(long, value_name = "FILE")]
@@ -165,6 +170,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     config.faults = args.faults;
     config.seed = args.seed;
     config.variant = args.variant;
+    config.alternative_codes = args.alternative_codes;
     let planted = args.defects.len();
     if !args.defects.is_empty() {
         eprintln!(
