@@ -618,6 +618,47 @@ steps:
         text
     }
 
+    /// One Assign step refused with `code`, `status` and `message`.
+    fn refused(status: u16, code: &str, message: &str) -> Value {
+        view(&format!(
+            "case: t\nsteps:\n- step: steps.assign\n  request:\n    Action: AssignPrivateIpAddresses\n    NetworkInterfaceId: <eni:1>\n    SecondaryPrivateIpAddressCount: \"5\"\n  status: {status}\n  response:\n    RequestId: <request-id>\n    Code: {code}\n    Message: {message}\n"
+        ))
+    }
+
+    #[test]
+    fn an_alternative_code_stands_for_its_code_under_current_only() {
+        let not_enough = || {
+            refused(
+                403,
+                "InvalidVSwitchId.IpNotEnough",
+                r#"The specified VSwitch "<vswitch>" has not enough IpAddress."#,
+            )
+        };
+        let quota = || refused(403, "QuotaExceeded.PrivateIpAddress", "Quota exceeded.");
+        let folded = |mut view: Value, contract: &str| {
+            fold_alternatives(&mut view, contract);
+            view
+        };
+        // Under seed nothing changes: the views differ, and each is what it was.
+        assert_eq!(folded(not_enough(), "seed"), not_enough());
+        assert_eq!(folded(quota(), "seed"), quota());
+        assert_ne!(folded(not_enough(), "seed"), folded(quota(), "seed"));
+        // Under current the alternative answers what the recording holds.
+        assert_eq!(folded(not_enough(), "current"), folded(quota(), "current"));
+        // Another code, or another status where the alternative's is documented, still differs.
+        let other = refused(403, "InvalidIp.IpAssigned", "in use");
+        assert_ne!(folded(not_enough(), "current"), folded(other, "current"));
+        let wrong_status = refused(400, "QuotaExceeded.PrivateIpAddress", "Quota exceeded.");
+        assert_ne!(
+            folded(not_enough(), "current"),
+            folded(wrong_status, "current")
+        );
+        // Row 15's alternative has no documented status: the status is not compared.
+        let cap = refused(403, "MaxEniPrivateIpsCountExceeded", "over the cap");
+        let type_cap = refused(400, "InvalidOperation.Ipv4CountExceeded", "over");
+        assert_eq!(folded(cap, "current"), folded(type_cap, "current"));
+    }
+
     #[test]
     fn a_view_equals_itself_and_is_independent_of_the_endpoints_free_choices() {
         assert_eq!(view(REFERENCE), view(REFERENCE));
