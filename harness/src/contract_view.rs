@@ -137,6 +137,41 @@ pub fn respell_codes(view: &mut Value, spell: &dyn Fn(&str) -> String) {
     }
 }
 
+/// Folds the codes `contract` accepts in place of another ([`crate::alternatives`]) into the
+/// code they stand for, on both sides of a comparison: an endpoint answering the alternative
+/// answers what the recording holds. On a step whose code has an alternative, the view also
+/// drops what the alternative does not share with it: the quoted message (the contract quotes
+/// none for an alternative), and the status where an alternative's is not documented. A
+/// contract without alternatives (`seed`) leaves the view as it is.
+pub fn fold_alternatives(view: &mut Value, contract: &str) {
+    let Some(steps) = view.get_mut("steps").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for step in steps {
+        let action = action(step);
+        let Some(code) = step.get("code").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let code = match crate::alternatives::stands_for(contract, &action, &code) {
+            Some(alt) => alt.code.to_owned(),
+            None => code,
+        };
+        let alternatives: Vec<_> =
+            crate::alternatives::alternatives_of(contract, &action, &code, None).collect();
+        if alternatives.is_empty() {
+            continue;
+        }
+        let Some(fields) = step.as_object_mut() else {
+            continue;
+        };
+        fields.insert("code".into(), Value::String(code));
+        fields.remove("message");
+        if alternatives.iter().any(|alt| alt.status.is_none()) {
+            fields.remove("status");
+        }
+    }
+}
+
 /// The contract view of a snapshot's text (the contents of a `.snap` file, or what a run
 /// rendered). `None` when the text is not a snapshot document.
 pub fn contract_view_of_text(text: &str, open_steps: &BTreeSet<String>) -> Option<Value> {
@@ -581,6 +616,47 @@ steps:
             text = text.replacen(from, to, 1);
         }
         text
+    }
+
+    /// One Assign step refused with `code`, `status` and `message`.
+    fn refused(status: u16, code: &str, message: &str) -> Value {
+        view(&format!(
+            "case: t\nsteps:\n- step: steps.assign\n  request:\n    Action: AssignPrivateIpAddresses\n    NetworkInterfaceId: <eni:1>\n    SecondaryPrivateIpAddressCount: \"5\"\n  status: {status}\n  response:\n    RequestId: <request-id>\n    Code: {code}\n    Message: {message}\n"
+        ))
+    }
+
+    #[test]
+    fn an_alternative_code_stands_for_its_code_under_current_only() {
+        let not_enough = || {
+            refused(
+                403,
+                "InvalidVSwitchId.IpNotEnough",
+                r#"The specified VSwitch "<vswitch>" has not enough IpAddress."#,
+            )
+        };
+        let quota = || refused(403, "QuotaExceeded.PrivateIpAddress", "Quota exceeded.");
+        let folded = |mut view: Value, contract: &str| {
+            fold_alternatives(&mut view, contract);
+            view
+        };
+        // Under seed nothing changes: the views differ, and each is what it was.
+        assert_eq!(folded(not_enough(), "seed"), not_enough());
+        assert_eq!(folded(quota(), "seed"), quota());
+        assert_ne!(folded(not_enough(), "seed"), folded(quota(), "seed"));
+        // Under current the alternative answers what the recording holds.
+        assert_eq!(folded(not_enough(), "current"), folded(quota(), "current"));
+        // Another code, or another status where the alternative's is documented, still differs.
+        let other = refused(403, "InvalidIp.IpAssigned", "in use");
+        assert_ne!(folded(not_enough(), "current"), folded(other, "current"));
+        let wrong_status = refused(400, "QuotaExceeded.PrivateIpAddress", "Quota exceeded.");
+        assert_ne!(
+            folded(not_enough(), "current"),
+            folded(wrong_status, "current")
+        );
+        // Row 15's alternative has no documented status: the status is not compared.
+        let cap = refused(403, "MaxEniPrivateIpsCountExceeded", "over the cap");
+        let type_cap = refused(400, "InvalidOperation.Ipv4CountExceeded", "over");
+        assert_eq!(folded(cap, "current"), folded(type_cap, "current"));
     }
 
     #[test]

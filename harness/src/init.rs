@@ -511,9 +511,13 @@ fn checked_id(value: &Value, key: &str, owner: &str, notes: &mut Vec<String>) ->
     keep_plain(&id, owner, key, notes).then_some(id)
 }
 
+/// The prefix length of a `prefix_vswitch`: a /26 has exactly two aligned /28 blocks free of
+/// the reserved addresses (the first block holds the first address, the last the last three).
+const PREFIX_VSWITCH_LEN: u8 = 26;
+
 /// Picks the fixtures the cases name: a main VSwitch with a `Running` instance's primary in it
 /// (preferring one that also holds a `Stopped` and a starting or stopping one), the smallest
-/// other VSwitch without ENIs for exhaustion, a security group of the main VSwitch's ENIs, and
+/// other VSwitch without ENIs for exhaustion, an empty /26 for prefix exhaustion, a security group of the main VSwitch's ENIs, and
 /// the three instances.
 pub fn choose(found: &Discovery, contract: &Contract) -> Choice {
     let mut choice = Choice::default();
@@ -601,6 +605,21 @@ pub fn choose(found: &Discovery, contract: &Contract) -> Choice {
         .filter_map(|(id, v)| v.cidr.map(|c| (id, c)))
         .max_by_key(|(id, c)| (c.prefix_len(), std::cmp::Reverse(id.as_str())))
         .map(|(id, c)| (id.clone(), c));
+    // Prefix: yet another VSwitch with no ENIs, a /26: of its four aligned /28 blocks exactly
+    // two hold no reserved address, which the prefix exhaustion cases count on.
+    let small_id = small.as_ref().map(|(id, _)| id.clone());
+    let prefix = found
+        .vswitches
+        .iter()
+        .filter(|(id, v)| {
+            Some(id.as_str()) != main.as_deref()
+                && Some(id.as_str()) != small_id.as_deref()
+                && v.enis == 0
+        })
+        .filter_map(|(id, v)| v.cidr.map(|c| (id, c)))
+        .filter(|(_, c)| c.prefix_len() == PREFIX_VSWITCH_LEN)
+        .min_by_key(|(id, _)| id.as_str())
+        .map(|(id, c)| (id.clone(), c));
     match small {
         Some((id, cidr)) => {
             let why = if cidr.prefix_len() >= 29 {
@@ -627,6 +646,31 @@ pub fn choose(found: &Discovery, contract: &Contract) -> Choice {
                 (
                     "no other VSwitch with a known CIDR and no ENIs: create an empty /29 (4 usable addresses) and name it".into(),
                     "small_vswitch: {kind: vswitch, id: vsw-..., cidr: A.B.C.D/29}".into(),
+                ),
+            );
+        }
+    }
+    match prefix {
+        Some((id, cidr)) => {
+            choice.fixtures.insert(
+                "prefix_vswitch".into(),
+                Fixture::VSwitch {
+                    id: id.clone(),
+                    cidr,
+                    zone: zone(&id),
+                },
+            );
+            choice.why.insert(
+                "prefix_vswitch".into(),
+                "a /26 without ENIs: two aligned /28 blocks free of reserved addresses, for prefix exhaustion".into(),
+            );
+        }
+        None => {
+            choice.missing.insert(
+                "prefix_vswitch".into(),
+                (
+                    "no other VSwitch with a /26 CIDR and no ENIs: create an empty /26 (two aligned /28 blocks hold no reserved address) and name it".into(),
+                    "prefix_vswitch: {kind: vswitch, id: vsw-..., cidr: A.B.C.D/26}".into(),
                 ),
             );
         }
@@ -999,14 +1043,44 @@ mod tests {
         assert_eq!(choice.fixtures["running_instance"].id(), "i-2");
         assert_eq!(choice.fixtures["stopped_instance"].id(), "i-3");
         assert!(choice.missing.contains_key("starting_instance"));
+        // No empty /26: the prefix VSwitch is asked for, not made up.
+        assert!(choice.missing["prefix_vswitch"].1.contains("/26"));
         let text = profile_text(&found, &choice, "http://x/", Signing::V1);
         let profile = Profile::parse(&text, "written").unwrap();
         assert_eq!(profile.fixtures.len(), 5, "{text}");
+        assert!(text.contains("MISSING prefix_vswitch"), "{text}");
         assert!(text.contains("MISSING starting_instance"), "{text}");
         assert!(
             text.contains("instance i-1 ecs.g6.large Running in vsw-a"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_empty_slash_26_is_the_prefix_vswitch_and_nothing_else_is() {
+        let mut found = world();
+        let seen = |cidr: &str, enis| VSwitchSeen {
+            cidr: cidr.parse().ok(),
+            zone: Some("z".into()),
+            enis,
+        };
+        // A /25 (six usable blocks) and a /26 with ENIs do not fit; the empty /26 does.
+        found
+            .vswitches
+            .insert("vsw-wide".into(), seen("10.0.4.0/25", 0));
+        found
+            .vswitches
+            .insert("vsw-busy".into(), seen("10.0.5.0/26", 1));
+        found
+            .vswitches
+            .insert("vsw-prefix".into(), seen("10.0.6.0/26", 0));
+        let choice = choose(&found, &Contract::current());
+        assert_eq!(choice.fixtures["prefix_vswitch"].id(), "vsw-prefix");
+        assert_eq!(choice.fixtures["small_vswitch"].id(), "vsw-small");
+        assert!(!choice.missing.contains_key("prefix_vswitch"));
+        let text = profile_text(&found, &choice, "http://x/", Signing::V1);
+        let profile = Profile::parse(&text, "written").unwrap();
+        assert_eq!(profile.fixtures.len(), 6, "{text}");
     }
 
     #[test]

@@ -26,6 +26,7 @@
 //! assert!(!run.report.outcomes.is_empty());
 //! ```
 
+pub mod alternatives;
 pub mod bench;
 pub mod builtin;
 pub mod checks;

@@ -33,6 +33,9 @@ pub struct ServeOptions {
     pub seed: u64,
     /// Serve a variant world from this seed.
     pub variant: Option<u64>,
+    /// Answer the codes the `current` contract accepts in place of the table's
+    /// (`QuotaExceeded.PrivateIpAddress` for row 16).
+    pub alternative_codes: bool,
     /// Append one JSON line per request to this file.
     pub journal: Option<PathBuf>,
     /// Defects to plant.
@@ -103,6 +106,7 @@ pub fn prepare(options: ServeOptions, notice: &mut dyn FnMut(&str)) -> Result<Pr
     config.faults = options.faults;
     config.seed = options.seed;
     config.variant = options.variant;
+    config.alternative_codes = options.alternative_codes;
     let planted = options.defects.len();
     if !options.defects.is_empty() {
         notice(&format!(

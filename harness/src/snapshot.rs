@@ -325,7 +325,12 @@ impl Recordings {
 /// reference recording are compared ([`crate::contract_view`]), and the rest is information.
 /// `update` without a snapshot directory records nothing and compares as `check` does: the
 /// reference recordings are the reference emulator's, never another target's. `spell` gives a
-/// code of the reference recordings as the target's contract spells it.
+/// code of the reference recordings as the target's contract spells it; `contract` names the
+/// target's contract version, whose alternative codes stand for the codes they replace.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each argument is one part of the comparison; a struct would only name them again"
+)]
 pub fn settle_recordings(
     recordings: &Recordings,
     description: &str,
@@ -334,6 +339,7 @@ pub fn settle_recordings(
     provenance: Option<&Provenance>,
     open_steps: &std::collections::BTreeSet<String>,
     spell: &dyn Fn(&str) -> String,
+    contract: &str,
 ) -> std::io::Result<SnapshotOutcome> {
     if mode == SnapshotMode::Off {
         return Ok(SnapshotOutcome::Skipped);
@@ -373,7 +379,7 @@ pub fn settle_recordings(
         crate::contract_view::contract_view_of_text(recorded, open_steps),
         crate::contract_view::contract_view_of_text(contents, open_steps),
     );
-    let (Some(mut reference_view), Some(view)) = views else {
+    let (Some(mut reference_view), Some(mut view)) = views else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
@@ -383,6 +389,8 @@ pub fn settle_recordings(
         ));
     };
     crate::contract_view::respell_codes(&mut reference_view, spell);
+    crate::contract_view::fold_alternatives(&mut reference_view, contract);
+    crate::contract_view::fold_alternatives(&mut view, contract);
     if reference_view == view {
         return Ok(SnapshotOutcome::ContractMatched {
             reference: reference.clone(),

@@ -21,10 +21,15 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Serves a variant of `world` on 127.0.0.1:0 until the returned sender fires.
+/// Serves a variant of `world` on 127.0.0.1:0 until the returned handle stops it.
 async fn serve_variant(world: World, seed: u64) -> (String, eni_emulator::Spawned) {
     let mut config = Config::new(world);
     config.variant = Some(seed);
+    serve(config).await
+}
+
+/// Serves `config` on 127.0.0.1:0 until the returned handle stops it.
+async fn serve(mut config: Config) -> (String, eni_emulator::Spawned) {
     // Transitions pass at once, so polls need no real sleeping; verdicts are the same.
     config.timings.set_transitions(Duration::ZERO);
     let server = eni_emulator::spawn(config).await.unwrap();
@@ -39,24 +44,35 @@ async fn suite_against(
     format: Format,
 ) -> SuiteReport {
     let (url, stop) = serve_variant(world, seed).await;
+    let report = suite_at(&url, profile, signing, format, &format!("variant-{seed}")).await;
+    stop.stop().await.unwrap();
+    report
+}
+
+/// The whole suite against the endpoint at `url`.
+async fn suite_at(
+    url: &str,
+    profile: Profile,
+    signing: Signing,
+    format: Format,
+    run_token: &str,
+) -> SuiteReport {
     let mut profile = profile;
     profile.signing = signing;
     profile.format = format;
     let profile = Arc::new(profile);
     let target: Arc<dyn Target> =
-        Arc::new(HttpTarget::new(HttpTargetOptions::local_emulator(&url, &profile)).unwrap());
+        Arc::new(HttpTarget::new(HttpTargetOptions::local_emulator(url, &profile)).unwrap());
     let cases = runner::load_cases(&[root().join("cases")]).unwrap();
     // No recording of its own: each case's exchanges are compared with the reference
     // emulator's snapshot by their contract view.
     let options = SuiteOptions {
         jobs: 8,
         snapshots: SnapshotMode::Check,
-        repro_url: url.clone(),
-        run_token: format!("variant-{seed}"),
+        repro_url: url.to_string(),
+        run_token: run_token.to_string(),
     };
-    let report = runner::run_suite(cases, target, Arc::clone(&profile), options, |_| {}).await;
-    stop.stop().await.unwrap();
-    report
+    runner::run_suite(cases, target, Arc::clone(&profile), options, |_| {}).await
 }
 
 /// Cases that need one exact address (a block boundary): another tenant may hold it, and then
@@ -136,4 +152,86 @@ async fn the_suite_passes_on_a_variant_of_the_built_in_world() {
     profile.snapshots = None;
     let report = suite_against(World::builtin(), profile, 7, Signing::V1, Format::Json).await;
     assert_portable(&report, "built-in world, seed 7");
+}
+
+/// The emulator answering the `current` contract's alternative for row 16
+/// (`QuotaExceeded.PrivateIpAddress`), over loopback.
+async fn serve_alternative_codes(
+    contract: eni_emulator::ContractProfile,
+) -> (String, eni_emulator::Spawned) {
+    let mut config = Config::new(World::builtin());
+    config.contract = contract;
+    config.alternative_codes = true;
+    serve(config).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_contract_accepts_the_alternative_code_and_the_seed_contract_does_not() {
+    let (url, stop) = serve_alternative_codes(eni_emulator::ContractProfile::current()).await;
+    let current = Profile::load(&root().join("profiles/current.yaml")).unwrap();
+    let report = suite_at(
+        &url,
+        current,
+        Signing::V1,
+        Format::Json,
+        "alternatives-current",
+    )
+    .await;
+    stop.stop().await.unwrap();
+    assert_eq!(
+        report.failed(),
+        0,
+        "current:\n{}",
+        console::failure_details(&report, None)
+    );
+    assert!(
+        report.passed() > 150,
+        "current: only {} passed",
+        report.passed()
+    );
+    // The knob was met: passing cases were answered row 16 with the alternative.
+    let answered = report
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Pass)
+        .filter(|o| {
+            o.snapshot_text
+                .as_deref()
+                .is_some_and(|text| text.contains("QuotaExceeded.PrivateIpAddress"))
+        })
+        .count();
+    assert!(answered > 0, "current: no passing case met the alternative");
+
+    let (url, stop) = serve_alternative_codes(eni_emulator::ContractProfile::seed()).await;
+    let report = suite_at(
+        &url,
+        Profile::embedded(),
+        Signing::V1,
+        Format::Json,
+        "alternatives-seed",
+    )
+    .await;
+    stop.stop().await.unwrap();
+    let details = console::failure_details(&report, None);
+    assert!(
+        report.failed() > 0,
+        "seed: the alternative code went unnoticed"
+    );
+    assert!(
+        details.contains("`QuotaExceeded.PrivateIpAddress` is not documented"),
+        "seed:\n{details}"
+    );
+    // Every failure is the alternative's: nothing else differs from the reference.
+    for outcome in report
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Fail)
+    {
+        let text = format!("{:?}", outcome.failures);
+        assert!(
+            text.contains("QuotaExceeded.PrivateIpAddress"),
+            "seed: {} failed otherwise: {text}",
+            outcome.id
+        );
+    }
 }

@@ -584,6 +584,17 @@ impl ApiError {
         )
     }
 
+    /// Row 16 as the `current` contract also allows it to be answered (the same message).
+    pub(crate) fn quota_exceeded(vswitch: &str) -> Self {
+        Self::new(
+            "QuotaExceeded.PrivateIpAddress",
+            403,
+            Says::IpNotEnough {
+                vswitch: vswitch.to_owned(),
+            },
+        )
+    }
+
     pub(crate) fn idempotent_mismatch(token: &str) -> Self {
         Self::new(
             "IdempotentParameterMismatch",

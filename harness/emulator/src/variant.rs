@@ -37,6 +37,8 @@ pub(crate) struct Choices {
     pub allocation: Allocation,
     /// Seeds where primaries the world leaves out are placed, and their ids.
     placement_seed: u64,
+    /// Answers the alternative codes ([`Config::alternative_codes`]).
+    pub alternative_codes: bool,
 }
 
 impl Choices {
@@ -49,6 +51,7 @@ impl Choices {
                 wording: Wording::Reference,
                 allocation: config.allocation,
                 placement_seed: config.seed,
+                alternative_codes: config.alternative_codes,
             },
             Some(seed) => Choices {
                 variant: Some(seed),
@@ -57,6 +60,7 @@ impl Choices {
                 wording: Wording::Variant,
                 allocation: Allocation::Seeded(mix(seed, ALLOCATION_STREAM, 0)),
                 placement_seed: mix(seed, PLACEMENT_STREAM, 0),
+                alternative_codes: config.alternative_codes,
             },
         }
     }

@@ -186,6 +186,10 @@ impl World {
                     id: "vsw-bp1small0000000000001".to_owned(),
                     cidr: net([192, 168, 1, 0], 29),
                 },
+                VSwitch {
+                    id: "vsw-bp1prefix000000000001".to_owned(),
+                    cidr: net([192, 168, 2, 0], 26),
+                },
             ],
             security_groups: vec![sg.to_owned()],
             instances: vec![

@@ -47,6 +47,41 @@ pub enum FieldMatch {
     Contains(Vec<Item>),
 }
 
+/// The expectation with the codes the contract accepts in place of those it names
+/// ([`crate::alternatives`]): a case names the code of the contract's table, and under a
+/// contract version that allows another in its place the other meets it too. An answer with an
+/// alternative is held to the alternative's documented status, or, where none is documented, to
+/// being a refusal (4xx). `eni_status` is the ENI's status as last read (`None`: not known).
+pub fn admit_alternatives(
+    mut expectation: Expectation,
+    contract: &str,
+    action: &str,
+    eni_status: Option<&str>,
+    exchange: &Exchange,
+) -> Expectation {
+    let answered = exchange.decoded.code.as_deref().unwrap_or("");
+    let named = expectation.codes.clone();
+    for code in &named {
+        for alt in crate::alternatives::alternatives_of(contract, action, code, eni_status) {
+            if !expectation.codes.iter().any(|c| c == alt.alternative) {
+                expectation.codes.push(alt.alternative.to_string());
+            }
+            if answered != alt.alternative || expectation.status.is_empty() {
+                continue;
+            }
+            let status = match alt.status {
+                Some(status) => status,
+                None if (400..500).contains(&exchange.status) => exchange.status,
+                None => continue,
+            };
+            if !expectation.status.contains(&status) {
+                expectation.status.push(status);
+            }
+        }
+    }
+    expectation
+}
+
 /// Every way the answer differs from the expectation, one line each.
 pub fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<String> {
     let decoded = &exchange.decoded;
@@ -466,6 +501,78 @@ mod tests {
             contains: vec![(list.into(), items)],
             ..Expectation::default()
         }
+    }
+
+    fn refusal(status: u16, code: &str) -> Exchange {
+        let text = serde_json::json!({"RequestId": "R", "Code": code, "Message": "m"}).to_string();
+        Exchange {
+            status,
+            decoded: crate::wire::decode_response(
+                status,
+                Some("application/json"),
+                text.as_bytes(),
+            ),
+            body: text.into(),
+            ..answer(serde_json::json!({}))
+        }
+    }
+
+    fn expecting(status: u16, code: &str) -> Expectation {
+        Expectation {
+            status: vec![status],
+            codes: vec![code.into()],
+            ..Expectation::default()
+        }
+    }
+
+    const ASSIGN: &str = "AssignPrivateIpAddresses";
+
+    #[test]
+    fn the_current_contract_admits_the_quota_code_for_row_16_and_the_seed_does_not() {
+        let want = expecting(403, "InvalidVSwitchId.IpNotEnough");
+        let quota = refusal(403, "QuotaExceeded.PrivateIpAddress");
+        let current =
+            admit_alternatives(want.clone(), "current", ASSIGN, Some("Available"), &quota);
+        assert!(mismatches(&current, &quota).is_empty());
+        let seed = admit_alternatives(want.clone(), "seed", ASSIGN, Some("Available"), &quota);
+        assert_eq!(seed, want);
+        assert_eq!(
+            mismatches(&seed, &quota),
+            ["code: expected InvalidVSwitchId.IpNotEnough, got `QuotaExceeded.PrivateIpAddress`"]
+        );
+        // The alternative's documented status holds.
+        let wrong_status = refusal(400, "QuotaExceeded.PrivateIpAddress");
+        let current = admit_alternatives(want, "current", ASSIGN, None, &wrong_status);
+        assert_eq!(mismatches(&current, &wrong_status).len(), 1);
+    }
+
+    #[test]
+    fn the_instance_type_cap_code_meets_row_15_on_an_in_use_eni_only() {
+        let want = expecting(403, "MaxEniPrivateIpsCountExceeded");
+        // Its status is not documented: any refusal, never a success or a 5xx.
+        let answered = refusal(400, "InvalidOperation.Ipv4CountExceeded");
+        let in_use = admit_alternatives(want.clone(), "current", ASSIGN, Some("InUse"), &answered);
+        assert!(mismatches(&in_use, &answered).is_empty());
+        let available = admit_alternatives(
+            want.clone(),
+            "current",
+            ASSIGN,
+            Some("Available"),
+            &answered,
+        );
+        assert_eq!(mismatches(&available, &answered).len(), 2);
+        let fault = refusal(500, "InvalidOperation.Ipv4CountExceeded");
+        let in_use = admit_alternatives(want.clone(), "current", ASSIGN, Some("InUse"), &fault);
+        assert_eq!(mismatches(&in_use, &fault).len(), 1);
+        // Another action's row 15 has no alternative.
+        let unassign = admit_alternatives(
+            want.clone(),
+            "current",
+            "CreateNetworkInterface",
+            None,
+            &answered,
+        );
+        assert_eq!(unassign, want);
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct CheckSet {
     /// Whether the target's contract has IPv4 prefixes: only then do the checks look at them,
     /// so that verdicts under the seed contract stay what they were.
     prefixes: bool,
+    /// The contract version's name, and the codes it documents beyond every version's.
+    contract: String,
+    documented: &'static [&'static str],
 }
 
 impl CheckSet {
@@ -79,14 +82,30 @@ impl CheckSet {
         }
         Ok(CheckSet {
             disabled,
-            prefixes: false,
+            ..CheckSet::default()
         })
     }
 
     /// The same checks, judging prefixes as `contract` has them (or not at all).
     pub fn under(mut self, contract: &crate::profile::Contract) -> CheckSet {
         self.prefixes = contract.has_prefixes();
+        self.documented = response::documented_by(&contract.name);
+        self.contract = contract.name.clone();
         self
+    }
+
+    /// The codes the contract version documents beyond every version's.
+    pub fn documented(&self) -> &'static [&'static str] {
+        self.documented
+    }
+
+    /// The contract version's name (`seed` when none was given).
+    pub fn contract_name(&self) -> &str {
+        if self.contract.is_empty() {
+            "seed"
+        } else {
+            &self.contract
+        }
     }
 
     /// Whether the checks judge IPv4 prefixes.

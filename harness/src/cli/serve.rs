@@ -47,6 +47,11 @@ pub(crate) struct ServeArgs {
     /// other tenants' ENIs, …) made otherwise than the reference, reproducibly from SEED.
     #[arg(long, value_name = "SEED")]
     variant: Option<u64>,
+    /// Answer the codes the `current` contract accepts in place of the table's:
+    /// `QuotaExceeded.PrivateIpAddress` (403) for an Assign that finds too few free addresses
+    /// (row 16). Under the `seed` contract that code is undocumented.
+    #[arg(long)]
+    alternative_codes: bool,
     /// Append one JSON line per request to FILE: how it was signed, whether it was well-formed,
     /// the rule that answered. Summarise with `eni-harness journal FILE`.
     #[arg(long, value_name = "FILE")]
@@ -91,6 +96,7 @@ pub(crate) fn serve(args: ServeArgs) -> u8 {
         faults: args.faults,
         seed: args.seed,
         variant: args.variant,
+        alternative_codes: args.alternative_codes,
         journal: args.journal,
         defects: args.defects,
         max_connections: args.max_connections,

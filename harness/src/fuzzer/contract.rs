@@ -177,20 +177,9 @@ pub const RULINGS: &[Ruling] = &[
     rule(DESCRIBE, "InvalidEniId.NotFound", None, Nothing, Plain, "DECISIONS.md (the listing's filters)"),
 ];
 
-/// Codes the `current` contract accepts in place of another (its section "Codes the real cloud
-/// is known to answer"): (action, the reference's code, the alternative).
-pub const ALTERNATIVES: &[(&str, &str, &str)] = &[
-    (
-        ASSIGN,
-        "InvalidVSwitchId.IpNotEnough",
-        "QuotaExceeded.PrivateIpAddress",
-    ),
-    (
-        ASSIGN,
-        "MaxEniPrivateIpsCountExceeded",
-        "InvalidOperation.Ipv4CountExceeded",
-    ),
-];
+/// Codes the `current` contract accepts in place of another: one table, shared with the
+/// runner's expectations and the snapshots' contract view.
+pub use crate::alternatives::{ALTERNATIVES, is_alternative};
 
 /// The contract rule each named check, and each of the fuzzer's own kinds of finding, rests on.
 pub const CHECK_RULES: &[(&str, &str)] = &[
@@ -280,14 +269,6 @@ pub fn ruling(action: &str, code: &str) -> Option<&'static Ruling> {
 /// The status the contract gives `code` when `action` answers it.
 pub fn documented_status(action: &str, code: &str) -> Option<u16> {
     ruling(action, code).and_then(|r| r.status)
-}
-
-/// Whether `alternative` answers for `code` under the named contract version.
-pub fn is_alternative(contract: &str, action: &str, code: &str, alternative: &str) -> bool {
-    contract == "current"
-        && ALTERNATIVES
-            .iter()
-            .any(|(a, c, alt)| *a == action && *c == code && *alt == alternative)
 }
 
 /// One side's answer, as the judge needs it.

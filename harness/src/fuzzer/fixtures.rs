@@ -343,9 +343,10 @@ mod tests {
         let mut vswitches: Vec<&str> = Vec::new();
         let mut instances: Vec<&str> = Vec::new();
         for lane in &lanes {
-            // A /24 with the lane's instances, and a /29 for exhaustion.
+            // A /24 with the lane's instances, a /26 for prefix exhaustion and a /29 for
+            // address exhaustion.
             let prefixes: Vec<u8> = lane.vswitches.iter().map(|v| v.cidr.prefix_len()).collect();
-            assert_eq!(prefixes, vec![24, 29], "{lane:?}");
+            assert_eq!(prefixes, vec![24, 26, 29], "{lane:?}");
             for instance in &lane.instances {
                 assert_eq!(
                     instance.vswitch_id.as_deref(),

@@ -503,6 +503,18 @@ impl CaseRun<'_> {
             Some(raced) => self.race_expectation(section, send, raced, &exchange),
             None => expectation,
         };
+        let eni_status = request_eni(&request).and_then(|eni| {
+            before
+                .as_ref()
+                .and_then(|state| state.enis.get(&eni).map(|view| view.status.clone()))
+        });
+        let expectation = crate::checks::expect::admit_alternatives(
+            expectation,
+            &self.profile.contract.name,
+            send.action.as_deref().unwrap_or(""),
+            eni_status.as_deref(),
+            &exchange,
+        );
         self.judge(section, send, &request, &expectation, &exchange);
         let succeeded = exchange.status == 200;
         if let (Some(Mutation::Assign { eni, .. } | Mutation::Unassign { eni, .. }), true) =

@@ -512,6 +512,7 @@ fn settle_snapshot(
         Some(provenance),
         &open,
         &|code: &str| contract.spell(code).to_string(),
+        &contract.name,
     );
     let shown = recordings
         .own

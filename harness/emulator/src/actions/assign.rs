@@ -175,12 +175,19 @@ pub(super) fn assign(
     if would_hold > cap as usize {
         return Err(ApiError::cap_exceeded(eni_id, would_hold, cap, &reason).at(A.row(15)));
     }
-    // Row 16.
+    // Row 16, in the code the configuration answers it with.
+    let not_enough = |vswitch: &str| {
+        if state.choices.alternative_codes {
+            ApiError::quota_exceeded(vswitch)
+        } else {
+            ApiError::ip_not_enough(vswitch)
+        }
+    };
     if raw_count.is_some() && vsw.free() < count as u64 {
-        return Err(ApiError::ip_not_enough(&eni.vswitch_id).at(A.row(16)));
+        return Err(not_enough(&eni.vswitch_id).at(A.row(16)));
     }
     if raw_prefix_count.is_some() && vsw.free_prefixes().len() < prefix_count {
-        return Err(ApiError::ip_not_enough(&eni.vswitch_id).at(A.row(16)));
+        return Err(not_enough(&eni.vswitch_id).at(A.row(16)));
     }
 
     if has_prefixes || raw_prefix_count.is_some() {

@@ -126,8 +126,15 @@ async fn instances_refuse_bad_values_naming_them() {
 async fn vswitches_show_cidr_and_free_addresses() {
     let c = Client::builtin();
     let v = c.call(DV, &[]).await.assert_ok();
-    assert_eq!(v["TotalCount"], 2);
+    // The main /24, the /29 for exhaustion and the /26 for prefix exhaustion.
+    assert_eq!(v["TotalCount"], 3);
     let list = v["VSwitches"]["VSwitch"].as_array().unwrap().clone();
+    let prefix = list
+        .iter()
+        .find(|s| s["VSwitchId"] == "vsw-bp1prefix000000000001")
+        .unwrap();
+    assert_eq!(prefix["CidrBlock"], "192.168.2.0/26");
+    assert_eq!(prefix["AvailableIpAddressCount"], 60);
     let small = list.iter().find(|s| s["VSwitchId"] == SMALL_VSW).unwrap();
     assert_eq!(small["CidrBlock"], "192.168.1.0/29");
     assert_eq!(small["AvailableIpAddressCount"], 4);

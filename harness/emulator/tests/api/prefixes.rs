@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::*;
-use eni_emulator::{ContractProfile, VSwitch};
+use eni_emulator::ContractProfile;
 
 const A: &str = "AssignPrivateIpAddresses";
 const INVALID: &str = "InvalidParameter";
@@ -14,15 +14,13 @@ const INVALID: &str = "InvalidParameter";
 const PFX_VSW: &str = "vsw-bp1prefix000000000001";
 
 fn current() -> Client {
+    // The built-in world has the /26 for prefix exhaustion (`PFX_VSW`).
     Client::with(|c| {
         c.contract = ContractProfile::current();
-        c.world.vswitches.push(VSwitch {
-            id: PFX_VSW.to_owned(),
-            cidr: "192.168.2.0/26".parse().unwrap(),
-        });
+        assert!(c.world.vswitches.iter().any(|v| v.id == PFX_VSW));
         c.world
             .validate(&c.contract)
-            .expect("a world with a /26 for prefix exhaustion is valid");
+            .expect("the built-in world is valid under the current contract");
     })
 }
 
@@ -895,4 +893,35 @@ async fn variant_worlds_allocate_free_aligned_blocks_too() {
             .check_invariants()
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
+}
+
+/// The `alternative_codes` knob answers row 16 with the code the `current` contract also
+/// accepts, and changes nothing else: the request still takes nothing, the cap still answers
+/// its own code.
+#[tokio::test]
+async fn alternative_codes_answer_row16_with_the_quota_code() {
+    let c = Client::with(|c| {
+        c.contract = ContractProfile::current();
+        c.alternative_codes = true;
+    });
+    let eni = c.create_eni(PFX_VSW, &[]).await;
+    c.call(A, &[("NetworkInterfaceId", &eni), ("Ipv4PrefixCount", "3")])
+        .await
+        .assert_error(403, "QuotaExceeded.PrivateIpAddress");
+    c.call(A, &[("NetworkInterfaceId", &eni), ("Ipv4PrefixCount", "2")])
+        .await
+        .assert_ok();
+    c.call(A, &[("NetworkInterfaceId", &eni), ("Ipv4PrefixCount", "1")])
+        .await
+        .assert_error(403, "QuotaExceeded.PrivateIpAddress");
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", &eni),
+            ("SecondaryPrivateIpAddressCount", "48"),
+        ],
+    )
+    .await
+    .assert_error(403, "MaxEniPrivateIpsCountExceeded");
+    c.emulator.check_invariants().unwrap();
 }
