@@ -101,7 +101,12 @@ async fn fuzz_hostile(
     timeout: Duration,
 ) -> (FuzzReport, Seen, Duration) {
     let url = hostile(mode, Duration::from_millis(250)).await;
-    let profile = Arc::new(Profile::embedded());
+    // The fuzzer reads every VSwitch of the profile around each step, a quarter second each
+    // here: the /26 for prefix exhaustion, which the seed contract's sequences never use, would
+    // spend the budget on reads before the first finding. The bound is what is tested.
+    let mut profile = Profile::embedded();
+    profile.fixtures.remove("prefix_vswitch");
+    let profile = Arc::new(profile);
     let target = Arc::new(
         HttpTarget::new(HttpTargetOptions {
             request_timeout: timeout,

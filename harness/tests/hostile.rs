@@ -1135,7 +1135,8 @@ fn fuzz_names_an_endpoint_that_does_not_speak_http() {
     assert!(!output.contains("check the profile's fixtures"), "{output}");
 }
 
-/// An endpoint whose `NextToken` never ends (main VSwitch) or comes back (small VSwitch):
+/// An endpoint whose `NextToken` never ends (main and prefix VSwitch) or comes back (small
+/// VSwitch):
 /// `cleanup` stops each listing, says why, lists what it found, and exits 1.
 #[test]
 fn cleanup_stops_an_endless_or_repeating_next_token() {
@@ -1181,9 +1182,10 @@ fn cleanup_stops_an_endless_or_repeating_next_token() {
         "{}",
         ran.stderr
     );
-    // 1,000 pages of the main VSwitch, 2 of the small one (its token repeats on the second).
+    // 1,000 pages each of the main and the prefix VSwitch, 2 of the small one (its token
+    // repeats on the second).
     assert!(
-        ran.stdout.starts_with("1002 ENIs named"),
+        ran.stdout.starts_with("2002 ENIs named"),
         "{}",
         &ran.stdout[..200.min(ran.stdout.len())]
     );
