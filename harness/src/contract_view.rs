@@ -210,7 +210,7 @@ fn step_view(step: &Value, open_steps: &BTreeSet<String>, known: &BTreeSet<Strin
     view.insert("status".into(), status.clone().into());
     let response = step.get("response").unwrap_or(&Value::Null);
     if let Some(code) = response.get("Code").map(scalar) {
-        if let Some(message) = quoted_message(&code, response) {
+        if let Some(message) = quoted_message(&code, step.get("request"), response) {
             view.insert("message".into(), message.into());
         }
         view.insert("code".into(), code.into());
@@ -250,13 +250,32 @@ fn step_view(step: &Value, open_steps: &BTreeSet<String>, known: &BTreeSet<Strin
 
 /// The sentence the contract quotes for this code, as the message holds it; a marker when the
 /// message does not hold it.
-fn quoted_message(code: &str, response: &Value) -> Option<String> {
+fn quoted_message(code: &str, request: Option<&Value>, response: &Value) -> Option<String> {
+    // The contract quotes `InvalidIp.IpUnassigned`'s sentence for an address; for a prefix it
+    // gives the code only, so how the message words a prefix is the endpoint's.
+    if code == "InvalidIp.IpUnassigned" && names_prefix(request) {
+        return None;
+    }
     let (_, pattern) = QUOTED_MESSAGES.iter().find(|(quoted, _)| *quoted == code)?;
     let message = response.get("Message").map(scalar).unwrap_or_default();
     Some(pattern.find(&message).map_or_else(
         || "(not the quoted sentence)".into(),
         |found| found.as_str().into(),
     ))
+}
+
+/// Whether a step's request (a map, or `[key, value]` pairs) has an `Ipv4Prefix.N` key.
+fn names_prefix(request: Option<&Value>) -> bool {
+    let is_prefix_key = |key: &str| key.starts_with("Ipv4Prefix.");
+    match request {
+        Some(Value::Object(params)) => params.keys().any(|key| is_prefix_key(key)),
+        Some(Value::Array(pairs)) => pairs.iter().any(|pair| {
+            pair.get(0)
+                .and_then(Value::as_str)
+                .is_some_and(is_prefix_key)
+        }),
+        _ => false,
+    }
 }
 
 /// The `Action` of a step's request (a map, or `[key, value]` pairs when a key repeats).
@@ -755,6 +774,31 @@ steps:
         for (what, pairs) in changes {
             assert_ne!(view(REFERENCE), view(&edited(pairs)), "{what} must differ");
         }
+    }
+
+    #[test]
+    fn a_prefix_unassign_keeps_its_code_not_its_wording() {
+        let step = |key: &str, message: &str| {
+            format!(
+                "case: t\nsteps:\n- step: steps.unassign\n  request:\n    Action: UnassignPrivateIpAddresses\n    NetworkInterfaceId: <eni:1>\n    {key}: <vswitch.free_prefix(1)>\n  status: 403\n  response:\n    RequestId: <request-id>\n    Code: InvalidIp.IpUnassigned\n    Message: {message}\n"
+            )
+        };
+        let quoted = "The specified IP “<vswitch.free_prefix(1)>” is not assigned on this ENI.";
+        let other = "The prefix <vswitch.free_prefix(1)> is not on this ENI.";
+        assert_eq!(
+            view(&step("Ipv4Prefix.1", quoted)),
+            view(&step("Ipv4Prefix.1", other))
+        );
+        assert_ne!(
+            view(&step("Ipv4Prefix.1", quoted)),
+            view(&step("Ipv4Prefix.1", quoted).replace("IpUnassigned", "IpAssigned")),
+            "the code is still compared"
+        );
+        assert_ne!(
+            view(&step("PrivateIpAddress.1", quoted)),
+            view(&step("PrivateIpAddress.1", other)),
+            "an address's sentence is the contract's"
+        );
     }
 
     #[test]

@@ -95,6 +95,13 @@ fn from_any_folder_init_writes_a_profile_the_built_in_suite_passes_with() {
         said.contains("built-in"),
         "init checked the built-in suite's fixtures: {said}"
     );
+    assert!(
+        said.contains(&format!(
+            "Next: eni-harness run --target {} --profile profile.yaml",
+            served.url
+        )),
+        "init says what to run next, against the endpoint it read: {said}"
+    );
     let output = harness(&scratch.0)
         .args(["run", "--target", &served.url, "--profile", "profile.yaml"])
         .args(["--no-progress", "--timeout", "10s"])

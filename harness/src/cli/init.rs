@@ -141,7 +141,7 @@ pub(super) fn init(args: InitArgs) -> u8 {
     }
     let given: Vec<PathBuf> = args.cases.iter().cloned().collect();
     let suite = crate::builtin::resolve(&given);
-    let shown = match &suite {
+    let suite_shown = match &suite {
         Ok(source) => source.describe(),
         Err(_) => "the suite".to_string(),
     };
@@ -152,7 +152,7 @@ pub(super) fn init(args: InitArgs) -> u8 {
         Ok(cases) => {
             let skipped = init::skipped_for_fixtures(&cases, &profile);
             if skipped.is_empty() {
-                println!("Every case of {shown} has its fixtures");
+                println!("Every case of {suite_shown} has its fixtures");
             } else {
                 println!(
                     "{} of {} cases will be skipped for lack of a fixture (fill in the MISSING entries of the profile):",
@@ -164,7 +164,7 @@ pub(super) fn init(args: InitArgs) -> u8 {
                 }
             }
         }
-        Err(error) => println!("(cases not checked: {shown}: {})", terminal(&error)),
+        Err(error) => println!("(cases not checked: {suite_shown}: {})", terminal(&error)),
     }
     println!(
         "Next: eni-harness run --target {shown} --profile {}",
