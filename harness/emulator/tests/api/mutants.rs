@@ -93,3 +93,31 @@ async fn unassign_of_prefixes_leaves_the_eni_busy_for_the_task() {
     c.clock.advance(Duration::from_secs(3));
     c.call(A, &prefix).await.assert_ok();
 }
+
+/// The caps are inclusive at both ends of an ENI's life: an ENI holding exactly the instance
+/// type's secondaries attaches (ecs.g6.large: 6 addresses, primary included), and an InUse ENI
+/// holding exactly the `Available` cap (10 under the seed contract) detaches (attach_detach.rs,
+/// `>` for `>=` in attach and in detach).
+#[tokio::test]
+async fn an_eni_exactly_at_the_cap_attaches_and_detaches() {
+    let c = Client::builtin();
+    let five = c
+        .create_eni(MAIN_VSW, &[("SecondaryPrivateIpAddressCount", "5")])
+        .await;
+    c.call(
+        "AttachNetworkInterface",
+        &[("NetworkInterfaceId", &five), ("InstanceId", RUNNING)],
+    )
+    .await
+    .assert_ok();
+    let ten = c
+        .create_eni(MAIN_VSW, &[("SecondaryPrivateIpAddressCount", "10")])
+        .await;
+    let pair = [
+        ("NetworkInterfaceId", ten.as_str()),
+        ("InstanceId", STOPPED),
+    ];
+    c.call("AttachNetworkInterface", &pair).await.assert_ok();
+    c.clock.advance(Duration::from_secs(600));
+    c.call("DetachNetworkInterface", &pair).await.assert_ok();
+}
