@@ -75,3 +75,32 @@ impl Default for ContractProfile {
 fn table(rows: &[(&str, u32)]) -> BTreeMap<String, u32> {
     rows.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The two profiles as the docs give them; `name` is what a journal or a report prints, so a
+    //! `current` profile must not call itself `seed`.
+    use super::ContractProfile;
+
+    #[test]
+    fn each_profile_carries_its_own_name_and_spellings() {
+        let (seed, current) = (ContractProfile::seed(), ContractProfile::current());
+        assert_eq!(seed.name, "seed");
+        assert_eq!(current.name, "current");
+        assert_eq!(seed.invalid_parameter_code, "InValidParameter");
+        assert_eq!(current.invalid_parameter_code, "InvalidParameter");
+        assert_eq!((seed.available_cap, current.available_cap), (10, 49));
+        assert_eq!((seed.max_ipv4_prefixes, current.max_ipv4_prefixes), (0, 10));
+        assert_eq!(ContractProfile::default(), seed);
+    }
+
+    #[test]
+    fn current_shares_the_seed_tables() {
+        let (seed, current) = (ContractProfile::seed(), ContractProfile::current());
+        assert_eq!(current.instance_type_caps, seed.instance_type_caps);
+        assert_eq!(current.instance_type_enis, seed.instance_type_enis);
+        assert_eq!(current.max_list_index, 50);
+        assert_eq!(seed.instance_type_caps.get("ecs.g7.xlarge"), Some(&15));
+        assert_eq!(seed.instance_type_enis.get("ecs.g6.2xlarge"), Some(&4));
+    }
+}

@@ -11,6 +11,7 @@ mod invariants;
 mod inventory;
 mod journal;
 mod limits;
+mod mutants;
 mod neighbours;
 mod prefixes;
 mod served;
