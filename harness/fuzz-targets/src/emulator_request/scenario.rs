@@ -12,7 +12,7 @@ pub struct Scenario {
     pub ops: List<Op, 12>,
 }
 
-/// The few configuration knobs worth varying; the world is always [`World::builtin`].
+/// The few configuration knobs worth varying; the world is always [`eni_emulator::World::builtin`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Arbitrary)]
 pub struct Knobs {
     /// A successful assign or unassign keeps its ENI busy for one second (reaches
