@@ -308,7 +308,10 @@ pub fn compare_states(
                         t.status, r.status
                     ));
                 }
-                if t.primary != r.primary || t.secondary_set() != r.secondary_set() {
+                if t.primary != r.primary
+                    || t.secondary_set() != r.secondary_set()
+                    || t.prefix_set() != r.prefix_set()
+                {
                     differences.push(format!(
                         "{name} holds {} on the target, {} in the reference",
                         addresses(t),
@@ -343,11 +346,17 @@ pub fn compare_states(
 
 fn addresses(eni: &EniView) -> String {
     let secondaries: Vec<String> = eni.secondary_set().into_iter().collect();
-    format!(
+    let held = format!(
         "{} + [{}]",
         eni.primary.as_deref().unwrap_or("none"),
         secondaries.join(", ")
-    )
+    );
+    let prefixes: Vec<String> = eni.prefix_set().into_iter().collect();
+    if prefixes.is_empty() {
+        held
+    } else {
+        format!("{held} and prefixes [{}]", prefixes.join(", "))
+    }
 }
 
 /// Statuses by ENI id, for the race checks.
@@ -492,6 +501,40 @@ mod tests {
             prefixes: Vec::new(),
         };
         (id.into(), eni)
+    }
+
+    /// The same addresses but another prefix set is a difference (the reference holds the
+    /// blocks the target reported: a count's picks are copied onto it).
+    #[test]
+    fn states_differing_only_in_prefixes_differ() {
+        let observe = |prefixes: &[&str]| {
+            let (id, mut eni) = view("eni-1", "Available", &["10.0.1.6"]);
+            eni.prefixes = prefixes.iter().map(|p| p.to_string()).collect();
+            Observation {
+                enis: [(id, eni)].into_iter().collect(),
+                requests: 0,
+            }
+        };
+        let pairs = [Pair {
+            target: Some("eni-1".into()),
+            reference: Some("eni-1".into()),
+        }];
+        let target = observe(&["10.0.1.16/28"]);
+        let same = observe(&["10.0.1.16/28"]);
+        let other = observe(&["10.0.1.32/28"]);
+        assert!(
+            compare_states(&target, &same, &pairs, false, 1, "AssignPrivateIpAddresses").is_none()
+        );
+        let found = compare_states(
+            &target,
+            &other,
+            &pairs,
+            false,
+            1,
+            "AssignPrivateIpAddresses",
+        )
+        .expect("a prefix difference is found");
+        assert!(found.message.contains("10.0.1.32/28"), "{}", found.message);
     }
 
     #[test]
