@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::fuzzer::{self, Env, FuzzOptions, FuzzReport, ShrinkBudget, TargetSpec};
+use crate::fuzzer::{self, Env, FuzzOptions, FuzzReport, TargetSpec};
 use crate::profile::{LANES_WORLD, Profile};
 use crate::runner::plan::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, runtime};
 use crate::runner::{self, SuiteOptions, SuiteReport};
@@ -312,17 +312,9 @@ async fn planted(jobs: usize) -> Result<Option<fuzzer::FoundCase>, String> {
 
 fn fuzz_options(time: Duration, jobs: usize) -> FuzzOptions {
     FuzzOptions {
-        seed: 0,
-        runs: None,
         time: Some(time),
         jobs,
-        concurrency: false,
-        out: None,
-        shrink: ShrinkBudget::default(),
-        live: false,
-        verify: None,
-        fail_fast: false,
-        observer: None,
+        ..FuzzOptions::default()
     }
 }
 
