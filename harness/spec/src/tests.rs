@@ -819,3 +819,10 @@ fn mutated_cases_never_panic_and_round_trip() {
     // The mutations are mild enough that some mutants stay valid and exercise the round trip.
     assert!(parsed > 20, "only {parsed} mutants parsed");
 }
+
+#[test]
+fn error_race_reads_one_thing() {
+    insta::assert_snapshot!(errors(
+        "id: race\ntitle: t\nsteps:\n  - action: A\n    race: { status_of: x, task_on: y, when: { InUse: { status: 200 } } }\n  - action: B\n    race: { when: { InUse: { status: 200 } } }\n"
+    ));
+}

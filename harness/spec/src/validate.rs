@@ -172,6 +172,25 @@ impl<'n> Fields<'n> {
     }
 }
 
+/// Two keys of one mapping of which exactly one must be given, and how to say so when not.
+struct OneOf {
+    /// The mapping, as its messages name it (`` `race` ``).
+    place: &'static str,
+    /// What the mapping does with the key: "`race` reads `status_of` or `task_on`, not both".
+    verb: &'static str,
+    keys: [&'static str; 2],
+    both_label: &'static str,
+    neither_label: &'static str,
+    /// How the two keys are used, the help of both errors.
+    how: &'static str,
+}
+
+/// Which of a [`OneOf`]'s keys the mapping gave, with its value.
+enum Chosen<'n> {
+    First(&'n Node),
+    Second(&'n Node),
+}
+
 /// What happens in which order, to check each `${...}` against what exists when it runs.
 struct StepRef<'c> {
     sends: Vec<&'c Send>,
@@ -215,6 +234,34 @@ impl Validator<'_> {
     }
 
     // ---- shapes -------------------------------------------------------------------------
+
+    /// The one key of `one` the mapping gives; both or neither is reported (and is `None`).
+    fn one_of<'n>(&mut self, f: &Fields<'n>, one: OneOf) -> Option<Chosen<'n>> {
+        let [first, second] = one.keys;
+        let place = one.place;
+        match (f.get(first), f.get(second)) {
+            (Some(n), None) => Some(Chosen::First(n)),
+            (None, Some(n)) => Some(Chosen::Second(n)),
+            (Some(_), Some(_)) => {
+                self.invalid(
+                    f.key_span(second).unwrap_or(f.span),
+                    format!("{place} {} `{first}` or `{second}`, not both", one.verb),
+                    one.both_label,
+                    Some(one.how.into()),
+                );
+                None
+            }
+            (None, None) => {
+                self.invalid(
+                    f.span,
+                    format!("{place} needs `{first}` or `{second}`"),
+                    one.neither_label,
+                    Some(one.how.into()),
+                );
+                None
+            }
+        }
+    }
 
     /// A mapping whose keys must come from `allowed`.
     fn fields<'n>(
@@ -1056,27 +1103,20 @@ impl Validator<'_> {
         const HOW: &str = "`status_of: ${eni}` races the ENI's status (`when: { Attaching: …, InUse: … }`); \
                            `task_on: ${eni}` races a task the case started on it (`when: { running: …, ended: … }`)";
         let f = self.fields(node, "`race`", RACE_KEYS)?;
-        let on = match (f.get("status_of"), f.get("task_on")) {
-            (Some(n), None) => self.template(n).map(RaceOn::Status),
-            (None, Some(n)) => self.template(n).map(RaceOn::Task),
-            (Some(_), Some(_)) => {
-                self.invalid(
-                    f.key_span("task_on").unwrap_or(f.span),
-                    "`race` reads `status_of` or `task_on`, not both".into(),
-                    "second thing to race",
-                    Some(HOW.into()),
-                );
-                None
-            }
-            (None, None) => {
-                self.invalid(
-                    f.span,
-                    "`race` needs `status_of` or `task_on`".into(),
-                    "what does the answer race against?",
-                    Some(HOW.into()),
-                );
-                None
-            }
+        let on = match self.one_of(
+            &f,
+            OneOf {
+                place: "`race`",
+                verb: "reads",
+                keys: ["status_of", "task_on"],
+                both_label: "second thing to race",
+                neither_label: "what does the answer race against?",
+                how: HOW,
+            },
+        ) {
+            Some(Chosen::First(n)) => self.template(n).map(RaceOn::Status),
+            Some(Chosen::Second(n)) => self.template(n).map(RaceOn::Task),
+            None => None,
         };
         let states: Vec<&str> = match &on {
             Some(RaceOn::Task(_)) => vec![TASK_RUNNING, TASK_ENDED],
@@ -1164,27 +1204,20 @@ impl Validator<'_> {
         const HOW: &str = "`token: NextToken` sends each page with the token the previous answer gave; \
                            `page: PageNumber` counts pages 1, 2, …";
         let f = self.fields(node, "`paginate`", PAGINATE_KEYS)?;
-        let by = match (f.get("token"), f.get("page")) {
-            (Some(n), None) => self.parameter_name(n).map(PageBy::Token),
-            (None, Some(n)) => self.parameter_name(n).map(PageBy::Number),
-            (Some(_), Some(_)) => {
-                self.invalid(
-                    f.key_span("page").unwrap_or(f.span),
-                    "`paginate` takes `token` or `page`, not both".into(),
-                    "second way of paging",
-                    Some(HOW.into()),
-                );
-                None
-            }
-            (None, None) => {
-                self.invalid(
-                    f.span,
-                    "`paginate` needs `token` or `page`".into(),
-                    "how to ask for the next page?",
-                    Some(HOW.into()),
-                );
-                None
-            }
+        let by = match self.one_of(
+            &f,
+            OneOf {
+                place: "`paginate`",
+                verb: "takes",
+                keys: ["token", "page"],
+                both_label: "second way of paging",
+                neither_label: "how to ask for the next page?",
+                how: HOW,
+            },
+        ) {
+            Some(Chosen::First(n)) => self.parameter_name(n).map(PageBy::Token),
+            Some(Chosen::Second(n)) => self.parameter_name(n).map(PageBy::Number),
+            None => None,
         };
         if let Some(by) = &by {
             self.check_page_parameter(by, params);
