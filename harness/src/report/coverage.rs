@@ -205,7 +205,7 @@ pub fn areas_of(tags: &[String]) -> Vec<&'static Area> {
 }
 
 /// What one target shows of one area.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct AreaColumn {
     pub passed: usize,
     pub failed: usize,
@@ -249,15 +249,7 @@ pub fn view(matrix: &Matrix) -> Vec<AreaView> {
                 .collect();
             let targets = (0..matrix.columns.len())
                 .map(|column| {
-                    let mut col = AreaColumn {
-                        passed: 0,
-                        failed: 0,
-                        expected_failures: 0,
-                        skipped: 0,
-                        pass_rate: None,
-                        rows_not_reached: Vec::new(),
-                        codes_not_reached: Vec::new(),
-                    };
+                    let mut col = AreaColumn::default();
                     let mut rows = BTreeSet::new();
                     let mut codes = BTreeSet::new();
                     for id in &cases {

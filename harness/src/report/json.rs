@@ -112,7 +112,7 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
                     title: area.title,
                     cases: area.cases,
                     rows: area.rows,
-                    column: area.targets.into_iter().next().unwrap_or_else(empty_column),
+                    column: area.targets.into_iter().next().unwrap_or_default(),
                 })
                 .collect()
         },
@@ -135,16 +135,4 @@ pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
             .collect(),
     };
     crate::escape::json_pretty(&document).expect("the report is plain data")
-}
-
-fn empty_column() -> super::coverage::AreaColumn {
-    super::coverage::AreaColumn {
-        passed: 0,
-        failed: 0,
-        expected_failures: 0,
-        skipped: 0,
-        pass_rate: None,
-        rows_not_reached: Vec::new(),
-        codes_not_reached: Vec::new(),
-    }
 }

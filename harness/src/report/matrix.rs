@@ -366,6 +366,14 @@ impl Matrix {
     }
 
     /// Rows where some cell is not a pass: what a reader looks for first.
+    /// Every column's known-failure entries that went stale (they fail the run), in column order.
+    fn stale_known_failures(&self) -> Vec<(&Column, &String)> {
+        self.columns
+            .iter()
+            .flat_map(|column| column.stale.iter().map(move |stale| (column, stale)))
+            .collect()
+    }
+
     fn notes(&self) -> Vec<(&str, &str, usize, &Cell)> {
         let mut notes = Vec::new();
         for (id, (title, cells)) in &self.rows {
@@ -429,11 +437,7 @@ impl Matrix {
                 );
             }
         }
-        let stale: Vec<(&Column, &String)> = self
-            .columns
-            .iter()
-            .flat_map(|column| column.stale.iter().map(move |stale| (column, stale)))
-            .collect();
+        let stale = self.stale_known_failures();
         if !stale.is_empty() {
             out.push_str("\n## Stale known failures (they fail the run)\n\n");
             for (column, stale) in stale {
@@ -729,11 +733,7 @@ impl Matrix {
         }
         out.push_str("</tbody>\n</table>\n");
 
-        let stale: Vec<(&Column, &String)> = self
-            .columns
-            .iter()
-            .flat_map(|column| column.stale.iter().map(move |stale| (column, stale)))
-            .collect();
+        let stale = self.stale_known_failures();
         if !stale.is_empty() {
             out.push_str("<h2>Stale known failures (they fail the run)</h2>\n<ul>\n");
             for (column, stale) in stale {
