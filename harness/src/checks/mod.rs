@@ -3,11 +3,11 @@
 //! profile. They run on raw values, before anything is redacted.
 
 pub mod describe;
-pub mod expect;
-pub mod invariants;
-pub mod mutation;
-pub mod observe;
-pub mod response;
+pub(crate) mod expect;
+pub(crate) mod invariants;
+pub(crate) mod mutation;
+pub(crate) mod observe;
+pub(crate) mod response;
 
 /// A named, documented check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

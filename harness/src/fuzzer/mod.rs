@@ -10,19 +10,19 @@
 //! The same seed gives the same sequences: sequence `n` decodes bytes drawn from
 //! `SplitMix64::for_sequence(seed, n)`.
 
-pub mod campaign;
-pub mod concurrency;
-pub mod contract;
+pub(crate) mod campaign;
+pub(crate) mod concurrency;
+pub(crate) mod contract;
 pub mod emit;
-pub mod endpoint;
+pub(crate) mod endpoint;
 pub mod exec;
 pub mod fixtures;
-pub mod inproc;
+pub(crate) mod inproc;
 pub mod ops;
 pub mod oracle;
-pub mod prefixes;
-pub mod rng;
-pub mod setup;
+pub(crate) mod prefixes;
+pub(crate) mod rng;
+pub(crate) mod setup;
 pub mod shrink;
 
 pub use campaign::{

@@ -2,13 +2,13 @@
 //! turns each into an outcome with its failures, its reproduction and its snapshot verdict.
 
 pub mod case;
-pub mod discover;
-pub mod known;
-pub mod lanes;
-pub mod plan;
-pub mod scope;
-pub mod settle;
-pub mod suite;
+pub(crate) mod discover;
+pub(crate) mod known;
+pub(crate) mod lanes;
+pub(crate) mod plan;
+pub(crate) mod scope;
+pub(crate) mod settle;
+pub(crate) mod suite;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

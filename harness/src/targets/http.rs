@@ -69,7 +69,7 @@ pub struct HttpTarget {
 
 /// One case's line to an [`HttpTarget`]: the shared client, nothing per case.
 #[derive(Debug, Clone)]
-pub struct HttpConnection {
+pub(crate) struct HttpConnection {
     inner: Arc<Inner>,
 }
 

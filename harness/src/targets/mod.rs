@@ -1,8 +1,8 @@
 //! Targets: the endpoints a run talks to. A target sends one request and returns one exchange;
 //! the runner never knows which kind of target it talks to.
 
-pub mod embedded;
-pub mod http;
+pub(crate) mod embedded;
+pub(crate) mod http;
 
 use std::future::Future;
 use std::pin::Pin;

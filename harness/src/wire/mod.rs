@@ -2,10 +2,10 @@
 //! V3, written independently of the emulator's verifier on purpose), and how any answer —
 //! JSON, XML or garbage — is decoded into one model.
 
-pub mod credentials;
+pub(crate) mod credentials;
 pub mod decode;
-pub mod prepare;
-pub mod sign;
+pub(crate) mod prepare;
+pub(crate) mod sign;
 
 pub use credentials::{Credentials, Secret};
 pub use decode::{Decoded, decode_response};
