@@ -143,7 +143,7 @@ impl Contract {
         }
     }
 
-    pub fn by_name(name: &str) -> Option<Contract> {
+    pub(crate) fn by_name(name: &str) -> Option<Contract> {
         match name {
             "seed" => Some(Contract::seed()),
             "current" => Some(Contract::current()),

@@ -32,8 +32,8 @@ pub struct ShownIp {
 pub struct DescribedEni {
     pub id: Option<String>,
     pub status: Option<String>,
-    pub vswitch_id: Option<String>,
-    pub instance_id: Option<String>,
+    pub(crate) vswitch_id: Option<String>,
+    pub(crate) instance_id: Option<String>,
     /// The top-level `PrivateIpAddress` (the primary address).
     pub private_ip: Option<String>,
     /// The `PrivateIpSets` entries that carry an address, in the order shown.

@@ -113,7 +113,7 @@ impl CheckSet {
         self.prefixes
     }
 
-    pub fn is_on(&self, check: CheckInfo) -> bool {
+    pub(crate) fn is_on(&self, check: CheckInfo) -> bool {
         !self.disabled.contains(&check.name)
     }
 

@@ -125,7 +125,7 @@ pub struct FoundCase {
     /// The contract rule it rests on.
     pub rests_on: String,
     pub sequence: u64,
-    pub original_steps: usize,
+    pub(crate) original_steps: usize,
     pub steps: usize,
     pub case: Option<CaseFile>,
     pub path: Option<PathBuf>,
@@ -148,7 +148,7 @@ pub struct FuzzReport {
     pub streams: usize,
     pub sequences: u64,
     pub requests: usize,
-    pub reference_requests: usize,
+    pub(crate) reference_requests: usize,
     pub mutating: usize,
     pub mutating_ok: usize,
     pub unknown_outcomes: usize,
@@ -175,7 +175,7 @@ pub struct FuzzReport {
 pub const MIN_SUCCESS_RATIO: f64 = 0.2;
 
 impl FuzzReport {
-    pub fn success_ratio(&self) -> f64 {
+    pub(crate) fn success_ratio(&self) -> f64 {
         if self.mutating == 0 {
             0.0
         } else {

@@ -83,7 +83,7 @@ impl TargetSpec {
         }
     }
 
-    pub fn is_embedded(&self) -> bool {
+    pub(crate) fn is_embedded(&self) -> bool {
         matches!(self, TargetSpec::Embedded { .. })
     }
 
@@ -276,7 +276,7 @@ fn cleanup_until(deadline: Option<Instant>) -> Instant {
 #[derive(Clone)]
 pub struct Side {
     pub connection: Arc<dyn Connection>,
-    pub probe: Arc<dyn StateProbe>,
+    pub(crate) probe: Arc<dyn StateProbe>,
     /// Whether waiting is instant (an embedded emulator's virtual clock).
     pub virtual_clock: bool,
 }
@@ -338,7 +338,7 @@ impl Expected {
         }
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         self.statuses == [200]
     }
 }

@@ -32,7 +32,7 @@ pub struct InstanceFixture {
     pub instance_type: String,
     pub primary_eni: Option<String>,
     pub primary_ip: Option<Ipv4Addr>,
-    pub vswitch_id: Option<String>,
+    pub(crate) vswitch_id: Option<String>,
     /// As the profile says; `Running` when it does not.
     pub status: InstanceStatus,
 }
@@ -220,7 +220,7 @@ impl Fixtures {
             .collect()
     }
 
-    pub fn vswitch_ids(&self) -> Vec<String> {
+    pub(crate) fn vswitch_ids(&self) -> Vec<String> {
         self.vswitches.iter().map(|v| v.id.clone()).collect()
     }
 

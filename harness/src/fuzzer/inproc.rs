@@ -13,7 +13,7 @@ use crate::targets::{BoxFuture, Connection};
 use crate::wire::{Credentials, Signing};
 
 /// Reads the ENIs of some VSwitches at one moment.
-pub trait StateProbe: Send + Sync {
+pub(crate) trait StateProbe: Send + Sync {
     fn observe<'a>(
         &'a self,
         vswitch_ids: &'a [String],

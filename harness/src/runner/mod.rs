@@ -256,7 +256,7 @@ impl SuiteReport {
         self.count(|verdict| *verdict == Verdict::Flaky)
     }
 
-    pub fn expected_failures(&self) -> usize {
+    pub(crate) fn expected_failures(&self) -> usize {
         self.count(|verdict| matches!(verdict, Verdict::ExpectedFailure(_)))
     }
 
@@ -708,11 +708,4 @@ pub fn without_resource_name(
             .retain(|(key, value)| !(key == RESOURCE_NAME_PARAM && *value == added));
     }
     request
-}
-
-/// A case file's snapshot location, if it has one.
-impl LoadedCase {
-    pub fn snapshot_path(&self) -> Option<PathBuf> {
-        snapshot::snapshot_path(&self.path)
-    }
 }

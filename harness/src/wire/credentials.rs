@@ -44,7 +44,7 @@ pub struct Credentials {
     /// Not a secret: it appears in every signed request.
     pub access_key_id: String,
     pub secret: Secret,
-    pub security_token: Option<Secret>,
+    pub(crate) security_token: Option<Secret>,
 }
 
 /// Why credentials could not be read from the environment. Names the variable, never its value.

@@ -56,11 +56,11 @@ pub enum BodyFormat {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Decoded {
     pub format: BodyFormat,
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
     pub code: Option<String>,
     pub message: Option<String>,
-    pub host_id: Option<String>,
-    pub recommend: Option<String>,
+    pub(crate) host_id: Option<String>,
+    pub(crate) recommend: Option<String>,
     /// The normalized body (`null` when empty or unparseable).
     pub body: Value,
     /// Everything odd about the response, in plain words. Not a verdict: checks decide.
