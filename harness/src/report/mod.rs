@@ -25,6 +25,7 @@ pub struct RunInfo {
     pub started: String,
     /// `K/N` when the run was one shard.
     pub shard: Option<String>,
+    /// The `--filter` expression the run used, if any.
     pub filter: Option<String>,
     /// The known-failures file given, if any.
     pub known_failures: Option<String>,

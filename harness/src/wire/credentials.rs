@@ -16,6 +16,7 @@ pub(crate) const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret value so that no `Debug` or `Display` shows it.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
@@ -43,6 +44,7 @@ impl fmt::Display for Secret {
 pub struct Credentials {
     /// Not a secret: it appears in every signed request.
     pub access_key_id: String,
+    /// The AccessKeySecret; redacted wherever it is printed.
     pub secret: Secret,
     pub(crate) security_token: Option<Secret>,
 }
@@ -59,6 +61,7 @@ pub enum CredentialsError {
 }
 
 impl Credentials {
+    /// An AccessKey pair without a security token.
     pub fn new(access_key_id: impl Into<String>, secret: impl Into<String>) -> Self {
         Self {
             access_key_id: access_key_id.into(),

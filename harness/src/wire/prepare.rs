@@ -23,6 +23,7 @@ pub struct PrepareContext {
     pub host: String,
     /// Sent as `RegionId` unless the request sets `RegionId` itself or omits it.
     pub region: Option<String>,
+    /// The request's `Timestamp` (v1) or `x-acs-date` (V3).
     pub now: SystemTime,
     /// `SignatureNonce` (v1) or `x-acs-signature-nonce` (V3); must be unique per request.
     pub nonce: String,
