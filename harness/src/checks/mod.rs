@@ -12,13 +12,15 @@ pub(crate) mod response;
 /// A named, documented check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckInfo {
+    /// The check's name, as case files, profiles and known-failures files write it.
     pub name: &'static str,
+    /// What the check asserts, as `list --checks` shows it.
     pub doc: &'static str,
 }
 
 macro_rules! checks {
     ($($ident:ident = $name:literal : $doc:literal;)*) => {
-        $(pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
+        $(#[doc = $doc] pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
         /// Every check, in the order `list` shows them.
         pub const ALL: &[CheckInfo] = &[$($ident),*];
     };

@@ -10,7 +10,9 @@ use eni_spec::Case;
 /// A parsed case and where it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedCase {
+    /// The case, parsed and validated.
     pub case: Case,
+    /// The file it was read from.
     pub path: PathBuf,
 }
 
@@ -18,6 +20,7 @@ pub struct LoadedCase {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", .rendered.join("\n"))]
 pub struct SuiteError {
+    /// Each problem, rendered as `file:line:col: message`.
     pub rendered: Vec<String>,
 }
 
