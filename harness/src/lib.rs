@@ -26,6 +26,10 @@
 //! assert!(!run.report.outcomes.is_empty());
 //! ```
 
+// Every public item says what it is for: other crates use the library, and its docs are
+// its reference (CONTRIBUTING.md, Lints).
+#![warn(missing_docs)]
+
 pub(crate) mod alternatives;
 pub(crate) mod bench;
 pub(crate) mod builtin;

@@ -335,7 +335,7 @@ impl Recordings {
 /// Compares (or writes) one case's snapshot against the recordings it has. A target's own
 /// recording is compared in full, and `update` writes there; without one (no snapshot
 /// directory, or no file for the case in it), the contract views of this run and of the
-/// reference recording are compared ([`crate::contract_view`]), and the rest is information.
+/// reference recording are compared (`crate::contract_view`), and the rest is information.
 /// `update` without a snapshot directory records nothing and compares as `check` does: the
 /// reference recordings are the reference emulator's, never another target's. `spell` gives a
 /// code of the reference recordings as the target's contract spells it; `contract` names the

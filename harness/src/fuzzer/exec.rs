@@ -1,9 +1,9 @@
 //! Running one sequence: each operation is rendered against the reference's state, sent to the
 //! target, steered onto the reference (where the target chose addresses itself, the reference is
-//! told the target's choice), and judged by what the contract decides ([`super::contract`]):
+//! told the target's choice), and judged by what the contract decides (`super::contract`):
 //! answer checks, the status the contract gives each code, the differential comparison of
 //! answers, reads and the state after every mutating operation, and the IP invariants on the
-//! state read back. Against a shared endpoint ([`super::endpoint`]) a sequence starts by giving
+//! state read back. Against a shared endpoint (`super::endpoint`) a sequence starts by giving
 //! back what earlier ones left, mirrors the ENIs it does not own into the reference, keeps the
 //! reference's transitions in step with the endpoint's, and gives back what it took.
 

@@ -1,10 +1,10 @@
 //! Sequence fuzzing: seeded, structured operation sequences (see [`ops`]) run against a target
 //! beside a clean reference emulator, judged by the contract's invariants, the documented codes
 //! and statuses, and a differential comparison ([`oracle`]) that holds the target only to what
-//! the contract decides ([`contract`]); each new kind of finding is reported when it is found,
+//! the contract decides (`contract`); each new kind of finding is reported when it is found,
 //! shrunk ([`shrink`]) and written as a ready-to-run regression case ([`emit`]). Shared
-//! endpoints are cleaned and mirrored per sequence ([`endpoint`]). `--concurrency` fires
-//! requests at once instead ([`concurrency`]). `--time` bounds the whole run, shrinking and
+//! endpoints are cleaned and mirrored per sequence (`endpoint`). `--concurrency` fires
+//! requests at once instead (`concurrency`). `--time` bounds the whole run, shrinking and
 //! proving included: nothing is sent past it.
 //!
 //! The same seed gives the same sequences: sequence `n` decodes bytes drawn from

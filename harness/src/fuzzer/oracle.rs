@@ -1,7 +1,7 @@
 //! The fuzzer's oracle: what makes an answer or a state a finding. On top of the named checks
 //! (`checks::response`, `checks::invariants`), a code must come with the status the contract
 //! gives it, and the target must agree with the reference emulator as far as the contract
-//! decides ([`super::contract`]): answers, reads of the sequence's ENIs, and the state after
+//! decides (`super::contract`): answers, reads of the sequence's ENIs, and the state after
 //! every mutating step. Every finding names the contract rule it rests on.
 
 use std::collections::{BTreeMap, BTreeSet};

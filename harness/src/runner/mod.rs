@@ -303,10 +303,10 @@ impl SuiteReport {
 }
 
 /// Runs every case, at most `jobs` at once. On a shared target the cases are dealt over the
-/// profile's lanes (see [`lanes::lanes_of`]): a case starts on a lane that offers its fixtures
+/// profile's lanes (see `lanes::lanes_of`): a case starts on a lane that offers its fixtures
 /// as soon as none of them is held by a running case, and holds them while it runs; a case
 /// that needs a VSwitch to itself (`exclusive:`) first waits for its `Deleting` ENIs
-/// ([`settle::Settler`]). Nothing waits after the last case.
+/// (`settle::Settler`). Nothing waits after the last case.
 pub async fn run_suite(
     cases: Vec<LoadedCase>,
     target: Arc<dyn Target>,

@@ -52,12 +52,24 @@ pub struct Credentials {
 /// Why credentials could not be read from the environment. Names the variable, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialsError {
+    /// A required variable is not set.
     #[error("environment variable {name} is not set; export it to sign requests")]
-    Missing { name: &'static str },
+    Missing {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// A variable is set to the empty string.
     #[error("environment variable {name} is set but empty; export a non-empty value")]
-    Empty { name: &'static str },
+    Empty {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// A variable's value is not valid Unicode.
     #[error("environment variable {name} is not valid Unicode")]
-    NotUnicode { name: &'static str },
+    NotUnicode {
+        /// The variable's name.
+        name: &'static str,
+    },
 }
 
 impl Credentials {

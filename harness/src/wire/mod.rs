@@ -7,7 +7,7 @@ pub mod decode;
 pub(crate) mod prepare;
 pub(crate) mod sign;
 
-pub use credentials::{Credentials, Secret};
+pub use credentials::{Credentials, CredentialsError, Secret};
 pub use decode::{Decoded, decode_response};
 pub use prepare::{PrepareContext, PreparedRequest, prepare};
 
