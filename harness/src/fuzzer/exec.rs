@@ -61,7 +61,7 @@ pub enum TargetSpec {
     Embedded {
         /// Changes each fresh emulator's configuration (defects, timings) before it starts.
         configure: Configure,
-        /// How reports name the target (`embedded`, or the defect planted).
+        /// How reports name the target.
         label: String,
     },
     /// A shared endpoint.

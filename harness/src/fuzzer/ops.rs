@@ -168,9 +168,9 @@ pub enum KeyStyle {
     SpaceInKey,
     /// `.0` on the first key (the index starts at 1).
     IndexZero,
-    /// `.11` on the first key (past the seed's 10).
+    /// `.11` on the first key (inside 1..50, past 1..10 of `Ipv4Prefix.N`).
     Index11,
-    /// `.51` on the first key (past the current cap of 50).
+    /// `.51` on the first key (past the list's 1..50).
     Index51,
     /// An index of twenty digits on the first key.
     IndexHuge,
@@ -199,9 +199,9 @@ pub enum CountPick {
     Negative,
     /// Twenty digits: past every integer type.
     Huge,
-    /// `50`: the current cap.
+    /// `50`: the top of a count's 1..50.
     Fifty,
-    /// `51`: one past the current cap.
+    /// `51`: one past a count's 1..50.
     FiftyOne,
     /// `1.5`.
     Fraction,
