@@ -5,7 +5,7 @@
 
 /// One code that answers for another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Alternative {
+pub(crate) struct Alternative {
     /// The contract version that accepts it.
     pub contract: &'static str,
     pub action: &'static str,
@@ -24,7 +24,7 @@ pub struct Alternative {
 const ASSIGN: &str = "AssignPrivateIpAddresses";
 
 /// The table.
-pub const ALTERNATIVES: &[Alternative] = &[
+pub(crate) const ALTERNATIVES: &[Alternative] = &[
     // Row 16: the cloud sometimes answers an exhausted VSwitch with the quota code.
     Alternative {
         contract: "current",
@@ -47,7 +47,7 @@ pub const ALTERNATIVES: &[Alternative] = &[
 
 /// The alternatives of `code` for `action` under `contract`, for an ENI in `eni_status`
 /// (`None`: the status is not known to the caller, so every alternative of the code counts).
-pub fn alternatives_of<'a>(
+pub(crate) fn alternatives_of<'a>(
     contract: &'a str,
     action: &'a str,
     code: &'a str,
@@ -65,12 +65,16 @@ pub fn alternatives_of<'a>(
 }
 
 /// Whether `alternative` answers for `code` under `contract` (the ENI's status not known).
-pub fn is_alternative(contract: &str, action: &str, code: &str, alternative: &str) -> bool {
+pub(crate) fn is_alternative(contract: &str, action: &str, code: &str, alternative: &str) -> bool {
     alternatives_of(contract, action, code, None).any(|alt| alt.alternative == alternative)
 }
 
 /// The code `answered` stands for under `contract`, when it is an alternative of one.
-pub fn stands_for(contract: &str, action: &str, answered: &str) -> Option<&'static Alternative> {
+pub(crate) fn stands_for(
+    contract: &str,
+    action: &str,
+    answered: &str,
+) -> Option<&'static Alternative> {
     ALTERNATIVES
         .iter()
         .find(|alt| alt.contract == contract && alt.action == action && alt.alternative == answered)

@@ -21,7 +21,7 @@ use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 /// What the measurements say as they go: a figure (the command prints it on stdout) or a
 /// problem with the run that makes its figures worthless (stderr).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Said {
+pub(crate) enum Said {
     /// A measured figure, one line.
     Figure(String),
     /// Why a figure is not of a clean, passing run, or could not be taken.
@@ -44,7 +44,7 @@ macro_rules! problem {
 
 /// The options of `eni-harness bench`, as values.
 #[derive(Debug, Clone)]
-pub struct BenchOptions {
+pub(crate) struct BenchOptions {
     /// Case files or folders.
     pub paths: Vec<PathBuf>,
     /// Runs of the suite per target; the median is reported.
@@ -67,7 +67,7 @@ pub struct BenchOptions {
 /// Takes every figure `options` asks for, telling each to `say` as it is measured; the exit
 /// code of `eni-harness bench` (1 when a figure is not of a clean, passing run; 2 when one
 /// could not be taken).
-pub fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
+pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
     let cases = match runner::load_cases(&options.paths) {
         Ok(cases) => cases,
         Err(error) => {

@@ -14,15 +14,10 @@ use std::path::{Path, PathBuf};
 static FILES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 
 /// Where the emulator's worlds live in the repository (and in an export).
-pub const WORLDS: &str = "harness/emulator/worlds";
-
-/// The carried files: repository path and bytes.
-pub fn files() -> &'static [(&'static str, &'static [u8])] {
-    FILES
-}
+pub(crate) const WORLDS: &str = "harness/emulator/worlds";
 
 /// One carried file by its repository path.
-pub fn file(path: &str) -> Option<&'static [u8]> {
+pub(crate) fn file(path: &str) -> Option<&'static [u8]> {
     FILES
         .binary_search_by(|(name, _)| (*name).cmp(path))
         .ok()
@@ -31,7 +26,7 @@ pub fn file(path: &str) -> Option<&'static [u8]> {
 
 /// The names of the carried files directly in `folder` with extension `.yaml`, without it
 /// (`profiles` → `embedded`, `lanes`, ...).
-pub fn names_in(folder: &str) -> Vec<&'static str> {
+pub(crate) fn names_in(folder: &str) -> Vec<&'static str> {
     FILES
         .iter()
         .filter_map(|(path, _)| {
@@ -43,7 +38,7 @@ pub fn names_in(folder: &str) -> Vec<&'static str> {
 
 /// A carried world by name (`lanes`), or by its repository path
 /// (`harness/emulator/worlds/lanes.yaml`, as a checkout's README spells it), as text.
-pub fn world(name: &str) -> Option<&'static str> {
+pub(crate) fn world(name: &str) -> Option<&'static str> {
     let name = name
         .strip_prefix(WORLDS)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -61,7 +56,7 @@ fn builtin_yaml(folder: &str, name: &str) -> Option<&'static str> {
 
 /// Which suite a run uses, and why: the header line says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SuiteSource {
+pub(crate) enum SuiteSource {
     /// Case paths given on the command line.
     Given(Vec<PathBuf>),
     /// `cases/` in the current folder, taken because no path was given.
@@ -72,7 +67,7 @@ pub enum SuiteSource {
 
 impl SuiteSource {
     /// The case paths to load.
-    pub fn case_paths(&self) -> Vec<PathBuf> {
+    pub(crate) fn case_paths(&self) -> Vec<PathBuf> {
         match self {
             SuiteSource::Given(paths) => paths.clone(),
             SuiteSource::HereCases => vec![PathBuf::from("cases")],
@@ -81,7 +76,7 @@ impl SuiteSource {
     }
 
     /// The folder holding the built-in suite's profiles, when the built-in suite is used.
-    pub fn builtin_root(&self) -> Option<&Path> {
+    pub(crate) fn builtin_root(&self) -> Option<&Path> {
         match self {
             SuiteSource::BuiltIn(root) => Some(root),
             _ => None,
@@ -89,7 +84,7 @@ impl SuiteSource {
     }
 
     /// One line for a run's header.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             SuiteSource::Given(paths) => {
                 let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -109,7 +104,7 @@ impl SuiteSource {
 
 /// Decides the suite: given paths win; then `cases/` here; then the built-in suite (written to
 /// its cache folder).
-pub fn resolve(given: &[PathBuf]) -> Result<SuiteSource, String> {
+pub(crate) fn resolve(given: &[PathBuf]) -> Result<SuiteSource, String> {
     if !given.is_empty() {
         return Ok(SuiteSource::Given(given.to_vec()));
     }
@@ -121,7 +116,7 @@ pub fn resolve(given: &[PathBuf]) -> Result<SuiteSource, String> {
 
 /// The folder the built-in suite is written to: one per content, in the user's cache folder
 /// (`$XDG_CACHE_HOME`, `~/.cache`, else the system's temporary folder).
-pub fn cache_folder() -> PathBuf {
+pub(crate) fn cache_folder() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
@@ -140,7 +135,7 @@ pub fn cache_folder() -> PathBuf {
 
 /// Writes the built-in suite to [`cache_folder`] (only the files missing or changed there, so
 /// an edited copy is put right and runs at once share it) and returns the folder.
-pub fn materialize() -> Result<PathBuf, String> {
+pub(crate) fn materialize() -> Result<PathBuf, String> {
     let root = cache_folder();
     write_tree(&root, Overwrite::Always)
         .map(|_| root.clone())
@@ -154,7 +149,7 @@ pub fn materialize() -> Result<PathBuf, String> {
 
 /// What [`export`] does with a file that exists with other content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Overwrite {
+pub(crate) enum Overwrite {
     /// Replace it.
     Always,
     /// Leave every file alone and report the conflicts.
@@ -163,7 +158,7 @@ pub enum Overwrite {
 
 /// What an export wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Written {
     /// Files written (new or changed).
     pub written: usize,
     /// Files already there with the same content.
@@ -173,7 +168,7 @@ pub struct Written {
 /// Writes the carried files below `dir` under their repository paths. With
 /// [`Overwrite::Never`] nothing is written when any file exists with other content; the error
 /// names them.
-pub fn export(dir: &Path, overwrite: Overwrite) -> Result<Written, String> {
+pub(crate) fn export(dir: &Path, overwrite: Overwrite) -> Result<Written, String> {
     write_tree(dir, overwrite)
 }
 

@@ -24,14 +24,14 @@ use crate::wire::{Decoded, Format, Signing, WireRequest};
 
 /// The most pages of 100 ENIs one VSwitch's listing may take: more than a /16 holds (65,531
 /// addresses, so at most 656 pages), so only an endpoint whose `NextToken` never ends meets it.
-pub const MAX_PAGES: usize = 1000;
+pub(crate) const MAX_PAGES: usize = 1000;
 
 /// The most of one field (id, name, status, token) kept from a listing, in bytes.
 const FIELD_LIMIT: usize = 256;
 
 /// What the listing found, and the VSwitches whose listing the endpoint did not let end.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     pub leftovers: Vec<Leftover>,
     /// One line per VSwitch whose listing was stopped, saying why.
     pub cut_short: Vec<String>,
@@ -39,7 +39,7 @@ pub struct Found {
 
 /// An ENI a run left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leftover {
+pub(crate) struct Leftover {
     pub id: String,
     pub name: String,
     pub status: String,
@@ -48,12 +48,12 @@ pub struct Leftover {
 }
 
 /// A target and a connection to it.
-pub type Connected = (Arc<dyn Target>, Box<dyn Connection>);
+pub(crate) type Connected = (Arc<dyn Target>, Box<dyn Connection>);
 
 /// A connection to `target` (`embedded` or a URL) for the runs of `profile`, after checking that
 /// the profile's `resource_prefix` can tell the harness's ENIs from others (`profile_path`
 /// names the file in that error).
-pub fn connect(
+pub(crate) fn connect(
     target: &str,
     profile: &Profile,
     profile_path: &std::path::Path,
@@ -83,7 +83,7 @@ pub fn connect(
 /// The ENIs of the profile's VSwitches whose name starts with its resource prefix; a VSwitch's
 /// listing ends when the endpoint gives no `NextToken`, gives one it gave before, or after
 /// [`MAX_PAGES`] pages.
-pub async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Found, String> {
+pub(crate) async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Found, String> {
     let mut found = Found::default();
     for (_, vswitch, _) in profile.vswitches() {
         let mut next_token: Option<String> = None;
@@ -154,7 +154,7 @@ pub async fn find(connection: &dyn Connection, profile: &Profile) -> Result<Foun
 }
 
 /// Detaches (if attached) and deletes one ENI; says what it did.
-pub async fn remove(
+pub(crate) async fn remove(
     connection: &dyn Connection,
     signing: Signing,
     eni: &Leftover,

@@ -97,7 +97,7 @@ const PAGING_PARAMS: &[&str] = &["MaxResults", "NextToken", "PageNumber", "PageS
 /// `open_steps` names the steps (`steps.assign`) whose answer the case itself leaves open — an
 /// expectation admitting several statuses or codes, where the contract allows either — so only
 /// their request is kept.
-pub fn contract_view(snapshot: &Value, open_steps: &BTreeSet<String>) -> Value {
+pub(crate) fn contract_view(snapshot: &Value, open_steps: &BTreeSet<String>) -> Value {
     let mut known = BTreeSet::new();
     let steps: Vec<Value> = snapshot
         .get("steps")
@@ -124,7 +124,7 @@ pub fn contract_view(snapshot: &Value, open_steps: &BTreeSet<String>) -> Value {
 /// Spells every code of a view as `spell` does: the reference recordings are the reference
 /// emulator's under the seed contract, and a target judged under another contract version (the
 /// `current` profile's `InvalidParameter`) is held to the code as its own contract spells it.
-pub fn respell_codes(view: &mut Value, spell: &dyn Fn(&str) -> String) {
+pub(crate) fn respell_codes(view: &mut Value, spell: &dyn Fn(&str) -> String) {
     let Some(steps) = view.get_mut("steps").and_then(Value::as_array_mut) else {
         return;
     };
@@ -143,7 +143,7 @@ pub fn respell_codes(view: &mut Value, spell: &dyn Fn(&str) -> String) {
 /// drops what the alternative does not share with it: the quoted message (the contract quotes
 /// none for an alternative), and the status where an alternative's is not documented. A
 /// contract without alternatives (`seed`) leaves the view as it is.
-pub fn fold_alternatives(view: &mut Value, contract: &str) {
+pub(crate) fn fold_alternatives(view: &mut Value, contract: &str) {
     let Some(steps) = view.get_mut("steps").and_then(Value::as_array_mut) else {
         return;
     };
@@ -174,7 +174,7 @@ pub fn fold_alternatives(view: &mut Value, contract: &str) {
 
 /// The contract view of a snapshot's text (the contents of a `.snap` file, or what a run
 /// rendered). `None` when the text is not a snapshot document.
-pub fn contract_view_of_text(text: &str, open_steps: &BTreeSet<String>) -> Option<Value> {
+pub(crate) fn contract_view_of_text(text: &str, open_steps: &BTreeSet<String>) -> Option<Value> {
     let value: Value = serde_saphyr::from_str(text).ok()?;
     value
         .get("steps")
@@ -183,7 +183,7 @@ pub fn contract_view_of_text(text: &str, open_steps: &BTreeSet<String>) -> Optio
 }
 
 /// A view rendered for a diff.
-pub fn render(view: &Value) -> String {
+pub(crate) fn render(view: &Value) -> String {
     serde_saphyr::to_string(view).unwrap_or_else(|error| format!("cannot render: {error}"))
 }
 

@@ -26,9 +26,9 @@ use crate::targets::Connection;
 use crate::wire::{Decoded, Format, Signing, WireRequest};
 
 /// The most pages one listing may take: only an endpoint whose paging never ends meets it.
-pub const MAX_PAGES: usize = 1000;
+pub(crate) const MAX_PAGES: usize = 1000;
 /// The most items kept from one listing.
-pub const MAX_ITEMS: usize = 100_000;
+pub(crate) const MAX_ITEMS: usize = 100_000;
 /// The most of one text field kept from an answer, in bytes.
 const FIELD_LIMIT: usize = 256;
 /// The cases' instance fixture states other than `Running` and `Stopped` the profile can say.
@@ -36,7 +36,7 @@ const TRANSIENT: [&str; 2] = ["Starting", "Stopping"];
 
 /// One ENI as the listing showed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EniSeen {
+pub(crate) struct EniSeen {
     pub id: String,
     pub primary: bool,
     pub vswitch: String,
@@ -47,7 +47,7 @@ pub struct EniSeen {
 
 /// One instance: what the ENI listing and `DescribeInstances` say of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InstanceSeen {
+pub(crate) struct InstanceSeen {
     pub instance_type: Option<String>,
     pub status: Option<String>,
     pub primary_eni: Option<String>,
@@ -57,7 +57,7 @@ pub struct InstanceSeen {
 
 /// One VSwitch: where ENIs sit, and its CIDR when `DescribeVSwitches` gave it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VSwitchSeen {
+pub(crate) struct VSwitchSeen {
     pub cidr: Option<Ipv4Net>,
     pub zone: Option<String>,
     /// ENIs listed in it.
@@ -66,7 +66,7 @@ pub struct VSwitchSeen {
 
 /// Everything the reads found.
 #[derive(Debug, Clone, Default)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     pub region: String,
     /// How the region was learnt.
     pub region_from: String,
@@ -85,7 +85,7 @@ pub struct Discovery {
 
 /// The fixtures picked for the cases, and what could not be picked.
 #[derive(Debug, Clone, Default)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// Fixture name → the fixture, in the profile loader's terms.
     pub fixtures: BTreeMap<String, Fixture>,
     /// Fixture name → why it was picked.
@@ -98,11 +98,11 @@ pub struct Choice {
 /// Why discovery stopped: the endpoint did not answer the one listing it cannot do without.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
-pub struct InitError(pub String);
+pub(crate) struct InitError(pub String);
 
 /// Reads the endpoint. `region`: the one to use, or `None` to ask `DescribeRegions` (one
 /// region answered is taken; several are listed for the user to choose).
-pub async fn discover(
+pub(crate) async fn discover(
     connection: &dyn Connection,
     signing: Signing,
     region: Option<&str>,
@@ -519,7 +519,7 @@ const PREFIX_VSWITCH_LEN: u8 = 26;
 /// (preferring one that also holds a `Stopped` and a starting or stopping one), the smallest
 /// other VSwitch without ENIs for exhaustion, an empty /26 for prefix exhaustion, a security group of the main VSwitch's ENIs, and
 /// the three instances.
-pub fn choose(found: &Discovery, contract: &Contract) -> Choice {
+pub(crate) fn choose(found: &Discovery, contract: &Contract) -> Choice {
     let mut choice = Choice::default();
     let with_cidr = |id: &str| found.vswitches.get(id).and_then(|v| v.cidr);
     // Instances usable as fixtures: type, state, primary ENI and address known.
@@ -798,7 +798,12 @@ pub fn choose(found: &Discovery, contract: &Contract) -> Choice {
 
 /// The profile as YAML text, with comments on what was found, inferred and missing.
 /// `target` is the endpoint as shown (no userinfo).
-pub fn profile_text(found: &Discovery, choice: &Choice, target: &str, signing: Signing) -> String {
+pub(crate) fn profile_text(
+    found: &Discovery,
+    choice: &Choice,
+    target: &str,
+    signing: Signing,
+) -> String {
     let mut out = String::new();
     let line = |out: &mut String, text: &str| {
         out.push_str(&yaml_comment(text));
@@ -958,7 +963,10 @@ fn signing_name(signing: Signing) -> &'static str {
 }
 
 /// The cases the profile cannot run for lack of a fixture: id and the fixtures it lacks.
-pub fn skipped_for_fixtures(cases: &[LoadedCase], profile: &Profile) -> Vec<(String, Vec<String>)> {
+pub(crate) fn skipped_for_fixtures(
+    cases: &[LoadedCase],
+    profile: &Profile,
+) -> Vec<(String, Vec<String>)> {
     cases
         .iter()
         .filter_map(|loaded| {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// One journal line, as `serve --journal` writes it. Unknown fields are ignored, so that newer
 /// journals stay readable.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub seq: u64,
     #[serde(default)]
     pub time: String,
@@ -37,11 +37,12 @@ pub struct Entry {
 }
 
 /// Verdicts that fail the gate: the client, not the API, is at fault.
-pub const FAILING_VERDICTS: [&str; 4] = ["malformed", "unsigned", "bad-signature", "auth-failed"];
+pub(crate) const FAILING_VERDICTS: [&str; 4] =
+    ["malformed", "unsigned", "bad-signature", "auth-failed"];
 
 /// What a journal says, counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub requests: usize,
     pub by_verdict: BTreeMap<String, usize>,
     /// Action → verdict → count.
@@ -73,7 +74,7 @@ pub struct Summary {
 /// One kind of thing a client did that the contract does not decide, or (in
 /// `Summary::mistakes`) that a correct client would not do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Deviation {
+pub(crate) struct Deviation {
     /// The emulator's name for it (`timestamp-fractional-seconds`, …).
     pub id: String,
     /// What it means and what the emulator decided.
@@ -85,7 +86,7 @@ pub struct Deviation {
 
 /// One distinct thing a client got wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub verdict: String,
     pub description: String,
     pub rule: String,
@@ -97,7 +98,7 @@ pub struct Problem {
 
 impl Summary {
     /// Requests whose verdict fails the gate.
-    pub fn failing(&self) -> usize {
+    pub(crate) fn failing(&self) -> usize {
         FAILING_VERDICTS
             .iter()
             .map(|v| self.by_verdict.get(*v).copied().unwrap_or(0))
@@ -106,7 +107,7 @@ impl Summary {
 }
 
 /// Reads a journal: `Err` lists every line that is not a journal entry (with its number).
-pub fn parse(text: &str) -> Result<Vec<Entry>, Vec<String>> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Entry>, Vec<String>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for (number, line) in text.lines().enumerate() {
@@ -126,7 +127,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, Vec<String>> {
 }
 
 /// Counts the entries and groups their problems.
-pub fn summarize(entries: &[Entry], examples: usize) -> Summary {
+pub(crate) fn summarize(entries: &[Entry], examples: usize) -> Summary {
     let mut summary = Summary {
         requests: entries.len(),
         ..Summary::default()

@@ -26,24 +26,28 @@
 //! assert!(!run.report.outcomes.is_empty());
 //! ```
 
-pub mod alternatives;
-pub mod bench;
-pub mod builtin;
+// Every public item says what it is for: other crates use the library, and its docs are
+// its reference (CONTRIBUTING.md, Lints).
+#![warn(missing_docs)]
+
+pub(crate) mod alternatives;
+pub(crate) mod bench;
+pub(crate) mod builtin;
 pub mod checks;
-pub mod cleanup;
+pub(crate) mod cleanup;
 pub mod cli;
-pub mod contract_view;
+pub(crate) mod contract_view;
 pub mod escape;
 pub mod fuzzer;
-pub mod init;
-pub mod journal;
+pub(crate) mod init;
+pub(crate) mod journal;
 pub mod profile;
-pub mod redact;
+pub(crate) mod redact;
 pub mod report;
 pub mod runner;
 pub mod schemas;
-pub mod selftest;
-pub mod serve;
+pub(crate) mod selftest;
+pub(crate) mod serve;
 pub mod snapshot;
 pub mod targets;
 pub mod wire;

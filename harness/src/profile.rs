@@ -28,11 +28,17 @@ pub const LANES_WORLD: &str = include_str!("../emulator/worlds/lanes.yaml");
 /// A validated profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// The profile's `name:`, as reports and the run's first lines show it.
     pub name: String,
+    /// The version of the API documentation the target follows: its caps and code spellings.
     pub contract: Contract,
+    /// The region every request names (`RegionId`).
     pub region: String,
+    /// The answer format requested of the target (`Format=`).
     pub format: Format,
+    /// How requests are signed (V1, V3, or not at all).
     pub signing: Signing,
+    /// Every fixture by the name cases use (`uses: [vswitch]`).
     pub fixtures: BTreeMap<String, Fixture>,
     /// Checks turned off for every case run with this profile.
     pub disabled_checks: Vec<String>,
@@ -64,24 +70,36 @@ pub struct Timing {
 /// One thing that exists on the target before a run and that cases may name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fixture {
+    /// A VSwitch cases create ENIs in.
     VSwitch {
+        /// Its id on the target.
         id: String,
+        /// Its block, as the target reports it.
         cidr: Ipv4Net,
+        /// Its zone, when the profile says it.
         zone: Option<String>,
     },
+    /// A security group new ENIs join.
     SecurityGroup {
+        /// Its id on the target.
         id: String,
     },
+    /// An instance ENIs are attached to.
     Instance(InstanceFixture),
 }
 
+/// An instance cases attach ENIs to, and what is known of its primary ENI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceFixture {
+    /// Its id on the target.
     pub id: String,
+    /// Its instance type, which sets the address caps of its ENIs.
     pub instance_type: String,
     /// Name of the VSwitch fixture its primary ENI sits in.
     pub vswitch: Option<String>,
+    /// The id of its primary ENI; `None` when the profile leaves it to discovery.
     pub primary_eni: Option<String>,
+    /// The primary ENI's primary address, when known.
     pub primary_ip: Option<Ipv4Addr>,
     /// The state the instance is kept in (`None`: not said, taken as `Running`). The fuzzer's
     /// reference emulator starts with its instances in these states.
@@ -89,6 +107,7 @@ pub struct InstanceFixture {
 }
 
 impl Fixture {
+    /// The fixture's id on the target, whatever its kind.
     pub fn id(&self) -> &str {
         match self {
             Fixture::VSwitch { id, .. } | Fixture::SecurityGroup { id } => id,
@@ -100,6 +119,7 @@ impl Fixture {
 /// The limits and code spellings of one version of the API documentation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contract {
+    /// The contract version's name: `seed` or `current`.
     pub name: String,
     /// Secondary addresses an ENI may hold while `Available`.
     pub available_cap: u32,
@@ -143,7 +163,7 @@ impl Contract {
         }
     }
 
-    pub fn by_name(name: &str) -> Option<Contract> {
+    pub(crate) fn by_name(name: &str) -> Option<Contract> {
         match name {
             "seed" => Some(Contract::seed()),
             "current" => Some(Contract::current()),
@@ -188,17 +208,30 @@ fn instance_type_caps() -> BTreeMap<String, u32> {
 /// Why a profile could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// The file could not be read.
     #[error("cannot read profile {path}: {source}")]
     Read {
+        /// The file, as given.
         path: String,
+        /// Why reading it failed.
         source: std::io::Error,
     },
+    /// The text is not YAML of a profile's shape.
     #[error("profile {origin}: {message}")]
-    Syntax { origin: String, message: String },
+    Syntax {
+        /// The file (or built-in profile) the text came from.
+        origin: String,
+        /// The parser's message, with its line and column.
+        message: String,
+    },
+    /// The YAML is well formed but a value is not usable.
     #[error("profile {origin}: {message}\n  = help: {help}")]
     Invalid {
+        /// The file (or built-in profile) the text came from.
         origin: String,
+        /// What is wrong, naming the key.
         message: String,
+        /// How to fix it.
         help: String,
     },
 }
@@ -222,6 +255,8 @@ impl Profile {
             .expect("the lanes profile is valid (a unit test pins it)")
     }
 
+    /// Reads and validates the profile at `path`; `${env:NAME}` values come from the
+    /// environment.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
             path: path.display().to_string(),
@@ -230,6 +265,7 @@ impl Profile {
         Profile::parse(&text, &path.display().to_string())
     }
 
+    /// Parses and validates a profile's text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         let text = expand_env(text, origin, |name| std::env::var(name).ok())?;
         let raw: RawProfile =

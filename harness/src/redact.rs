@@ -36,7 +36,7 @@ const STRING_TO_SIGN_MARKER: &str = "server string to sign is:";
 
 /// One case's redaction table. Tokens are handed out in the order values are first met.
 #[derive(Debug)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     /// Exact values with fixed names: fixture ids and CIDRs, addresses a case named by expression.
     named: HashMap<String, String>,
     /// Volatile values met so far and their tokens.
@@ -51,7 +51,7 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    pub fn new(profile: &Profile) -> Redactor {
+    pub(crate) fn new(profile: &Profile) -> Redactor {
         let mut named = HashMap::new();
         for (name, fixture) in &profile.fixtures {
             named.insert(fixture.id().to_string(), format!("<{name}>"));
@@ -86,7 +86,7 @@ impl Redactor {
     /// Gives a value the case computed from an expression the expression as its name, e.g.
     /// `192.168.0.10` → `<vswitch.host(10)>`. Only target-specific values need this: addresses
     /// inside a fixture block and run-unique tokens.
-    pub fn name_value(&mut self, value: &str, expression: &str) {
+    pub(crate) fn name_value(&mut self, value: &str, expression: &str) {
         // An address a fixture's member gave (`vswitch.outside`) differs by target even where it
         // lies in no block of the profile.
         let fixture_member = expression.contains('.');
@@ -103,7 +103,7 @@ impl Redactor {
 
     /// Names the value a request parameter got from the target's state (`<small_vswitch.free_count>`),
     /// for that parameter only.
-    pub fn name_request_value(&mut self, step: &str, key: &str, value: &str, token: String) {
+    pub(crate) fn name_request_value(&mut self, step: &str, key: &str, value: &str, token: String) {
         self.request_values.insert(
             (step.to_string(), key.to_string(), value.to_string()),
             token,
@@ -111,7 +111,7 @@ impl Redactor {
     }
 
     /// A request parameter's value as the snapshot shows it.
-    pub fn request_text(&mut self, step: &str, key: &str, value: &str) -> String {
+    pub(crate) fn request_text(&mut self, step: &str, key: &str, value: &str) -> String {
         let named = (step.to_string(), key.to_string(), value.to_string());
         match self.request_values.get(&named) {
             Some(token) => token.clone(),
@@ -122,14 +122,14 @@ impl Redactor {
     /// Gives a value the runner made up a fixed token: the name it gives the ENIs a case
     /// creates (`<resource_prefix><case id>`) differs by target, and must not be taken apart by
     /// the patterns (`…-eni-secondary` is no ENI id).
-    pub fn name_fixed(&mut self, value: &str, token: &str) {
+    pub(crate) fn name_fixed(&mut self, value: &str, token: &str) {
         if !value.is_empty() {
             self.named.insert(value.to_string(), token.to_string());
         }
     }
 
     /// Redacts a decoded body (or any value tree) in place.
-    pub fn value(&mut self, value: &mut serde_json::Value) {
+    pub(crate) fn value(&mut self, value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, field) in map.iter_mut() {
@@ -158,7 +158,7 @@ impl Redactor {
     }
 
     /// Redacts one piece of text.
-    pub fn text(&mut self, text: &str) -> String {
+    pub(crate) fn text(&mut self, text: &str) -> String {
         let mut text = match text.find(STRING_TO_SIGN_MARKER) {
             Some(at) => format!("{}{STRING_TO_SIGN_MARKER}<string-to-sign>", &text[..at]),
             None => text.to_string(),

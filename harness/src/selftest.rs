@@ -32,7 +32,7 @@ use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 
 /// What one detector found against one emulator (clean, or with one defect).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Detection {
+pub(crate) struct Detection {
     /// `suite`, `fuzz`, …
     pub detector: &'static str,
     /// Ids of the failing cases (or kinds of fuzz findings), in suite order.
@@ -56,7 +56,7 @@ impl Detection {
         }
     }
 
-    pub fn caught(&self) -> bool {
+    pub(crate) fn caught(&self) -> bool {
         !self.failures.is_empty()
     }
 }
@@ -64,7 +64,7 @@ impl Detection {
 /// One row of the matrix: the emulator's defect (`None`: clean), the contract the suite ran
 /// under, and what each detector found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     pub defect: Option<Defect>,
     /// The contract version of the row's profile: `seed`, or `current` for prefix defects.
     pub contract: String,
@@ -72,12 +72,12 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn caught(&self) -> bool {
+    pub(crate) fn caught(&self) -> bool {
         self.detections.iter().any(Detection::caught)
     }
 
     /// A clean row must find nothing; a defect row must find something.
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         if self.detections.iter().any(|d| d.error.is_some()) {
             return false;
         }
@@ -87,7 +87,7 @@ impl Row {
         }
     }
 
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match (self.defect, self.contract.as_str()) {
             (Some(defect), _) => defect.name(),
             (None, "seed") => "(none: clean emulator)",
@@ -98,7 +98,7 @@ impl Row {
 
 /// How the matrix is run.
 #[derive(Debug, Clone)]
-pub struct MatrixOptions {
+pub(crate) struct MatrixOptions {
     /// Cases at once within one suite run.
     pub jobs: usize,
     /// Time of the fuzz detector per row; zero: no fuzzing.
@@ -131,7 +131,7 @@ fn row_profile(over_http: bool, prefixes: bool) -> Result<Profile, String> {
 
 /// The clean rows first (seed, then `current` when a prefix defect is in the matrix), then one
 /// row per defect, all run at once.
-pub async fn kill_matrix(
+pub(crate) async fn kill_matrix(
     cases: &[LoadedCase],
     defects: &[Defect],
     options: &MatrixOptions,
@@ -248,7 +248,7 @@ impl ServedEmulator {
 /// The case suite against `target`, the emulator with `defect` planted. Snapshots are off: a
 /// snapshot difference is not a verdict here; expectations and named checks are. Cases run in
 /// groups of a few per job; with `stop_early`, no group starts after one that caught something.
-pub async fn suite_detector(
+pub(crate) async fn suite_detector(
     cases: &[LoadedCase],
     profile: &Arc<Profile>,
     target: &Arc<dyn Target>,
@@ -305,7 +305,7 @@ pub async fn suite_detector(
 
 /// The black-box fuzzer against the embedded emulator with `defect` planted, for `time`,
 /// beside its clean reference. Every kind of finding counts; nothing is shrunk or written.
-pub async fn fuzz_detector(
+pub(crate) async fn fuzz_detector(
     profile: &Arc<Profile>,
     defect: Option<Defect>,
     time: Duration,

@@ -16,7 +16,7 @@ use eni_emulator::{
 
 /// What `eni-harness serve` serves, its flags as values.
 #[derive(Debug, Clone)]
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     /// A world file, or a built-in world by name; `None`: the built-in world.
     pub world: Option<PathBuf>,
     /// The contract version: limits and code spellings.
@@ -52,7 +52,7 @@ pub struct ServeOptions {
 
 /// An emulator ready to serve, with what its banner says.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The emulator the options describe.
     pub emulator: Emulator,
     /// The limits it serves with.
@@ -68,7 +68,10 @@ pub struct Prepared {
 /// Builds the emulator `options` describe. Each notice for the operator (a lowered limit, a
 /// warning about relaxed signing or planted defects, where the journal goes) is handed to
 /// `notice` as it arises; an error is the message to print, and nothing is served.
-pub fn prepare(options: ServeOptions, notice: &mut dyn FnMut(&str)) -> Result<Prepared, String> {
+pub(crate) fn prepare(
+    options: ServeOptions,
+    notice: &mut dyn FnMut(&str),
+) -> Result<Prepared, String> {
     let limits = serve_limits(&options, notice);
     let world = match &options.world {
         None => World::builtin(),
@@ -140,7 +143,7 @@ pub fn prepare(options: ServeOptions, notice: &mut dyn FnMut(&str)) -> Result<Pr
 
 impl Prepared {
     /// The lines printed once the server listens on `bound`.
-    pub fn banner(&self, bound: &str) -> String {
+    pub(crate) fn banner(&self, bound: &str) -> String {
         let mut out = format!("eni-harness emulator listening on http://{bound}/\n");
         if let Some(seed) = self.variant {
             out.push_str(&format!(
@@ -166,7 +169,7 @@ impl Prepared {
     }
 
     /// Serves on `listener` until Ctrl-C or SIGTERM, then lets requests in flight finish.
-    pub async fn serve_until_signal(
+    pub(crate) async fn serve_until_signal(
         self,
         listener: tokio::net::TcpListener,
     ) -> std::io::Result<()> {
@@ -176,7 +179,7 @@ impl Prepared {
 }
 
 /// A journal that appends each entry to `path` as one JSON line, written and flushed at once.
-pub fn file_journal(path: &Path) -> std::io::Result<Journal> {
+pub(crate) fn file_journal(path: &Path) -> std::io::Result<Journal> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -241,7 +244,7 @@ async fn give_back_freed_memory() {
 const ACCEPT_BACKLOG: u32 = 4096;
 
 /// A listener on `addr` with a deep accept queue.
-pub fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+pub(crate) fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     let socket = match addr {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,

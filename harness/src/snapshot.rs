@@ -26,32 +26,42 @@ pub enum SnapshotMode {
 /// How one case's snapshot compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotOutcome {
+    /// Equal to the snapshot on disk.
     Matched,
     /// Written (update mode), new or changed.
     Written,
     /// No snapshot on disk yet; the proposal is in `.snap.new`.
     New {
+        /// The `.snap.new` file holding the proposal.
         pending: PathBuf,
     },
     /// Differs from the one on disk; the unified diff, old → new.
     Changed {
+        /// The unified diff, old → new.
         diff: String,
+        /// The `.snap.new` file holding the proposal; `None` in a read-only run.
         pending: Option<PathBuf>,
     },
     /// The target has no recording of its own for this case: its contract view matched the
     /// reference recording's. `information` is the full diff of what the contract leaves to
     /// the endpoint (extra fields, message wording, order, the endpoint's ids), when any.
     ContractMatched {
+        /// The reference recording compared with.
         reference: PathBuf,
+        /// The full diff, when the two differ only where the contract lets them.
         information: Option<String>,
     },
     /// The contract view differs from the reference recording's. `diff` is the diff of the two
     /// views, `information` the full diff; a proposal for the target's own recordings is in
     /// `pending` when its profile names a snapshot directory.
     ContractChanged {
+        /// The reference recording compared with.
         reference: PathBuf,
+        /// The diff of the two contract views.
         diff: String,
+        /// The full diff of the two recordings.
         information: String,
+        /// The proposal for the target's own recordings, when its profile names a directory.
         pending: Option<PathBuf>,
     },
     /// Off for this case or this run, or the case file has no snapshot location.
@@ -305,7 +315,10 @@ pub fn settle(
 /// names a snapshot directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recordings {
+    /// The reference recording beside the case files; `None` when the case file has no
+    /// snapshot location.
     pub reference: Option<PathBuf>,
+    /// The target's own recording, when its profile names a snapshot directory.
     pub own: Option<PathBuf>,
 }
 
@@ -322,7 +335,7 @@ impl Recordings {
 /// Compares (or writes) one case's snapshot against the recordings it has. A target's own
 /// recording is compared in full, and `update` writes there; without one (no snapshot
 /// directory, or no file for the case in it), the contract views of this run and of the
-/// reference recording are compared ([`crate::contract_view`]), and the rest is information.
+/// reference recording are compared (`crate::contract_view`), and the rest is information.
 /// `update` without a snapshot directory records nothing and compares as `check` does: the
 /// reference recordings are the reference emulator's, never another target's. `spell` gives a
 /// code of the reference recordings as the target's contract spells it; `contract` names the

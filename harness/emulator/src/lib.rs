@@ -8,6 +8,10 @@
 //! Decisions taken where the contract is silent are written beside the code that takes them
 //! and listed in the crate's `DECISIONS.md`.
 
+// Every public item says what it is for: other crates use the library, and its docs are
+// its reference (CONTRIBUTING.md, Lints).
+#![warn(missing_docs)]
+
 pub use crate::clock::{Clock, ManualClock};
 pub use crate::config::{Allocation, Config, SigningMode, Timings, WireLimits};
 pub use crate::contract::ContractProfile;

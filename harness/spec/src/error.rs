@@ -9,14 +9,18 @@ use std::fmt::{self, Write as _};
 /// error it returns points inside the source it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {
+    /// The line, from 1.
     pub line: u32,
+    /// The column on that line, from 1, in characters.
     pub col: u32,
 }
 
 /// A value with the position it was written at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Spanned<T> {
+    /// The value, as read.
     pub value: T,
+    /// Where it was written.
     pub span: Span,
 }
 
@@ -26,7 +30,9 @@ pub struct Spanned<T> {
 pub struct SpecError {
     /// The file the source came from, as the caller named it.
     pub origin: String,
+    /// Where in that file.
     pub span: Span,
+    /// What is wrong.
     pub kind: SpecErrorKind,
 }
 
@@ -35,73 +41,152 @@ pub struct SpecError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpecErrorKind {
+    /// The source is larger than [`MAX_SOURCE_BYTES`](crate::MAX_SOURCE_BYTES).
     #[error("the case file is {size} bytes, over the limit of {limit} bytes")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// The source's size, in bytes.
+        size: usize,
+        /// The largest size accepted, in bytes.
+        limit: usize,
+    },
+    /// The source is not YAML.
     #[error("invalid YAML: {message}")]
     Yaml {
+        /// The YAML parser's message.
         message: String,
+        /// A fix for a mistake case authors often make, when this looks like one.
         help: Option<&'static str>,
     },
+    /// A value of the wrong YAML type (a list where text belongs, ...).
     #[error("expected {expected}, found {found}")]
     WrongType {
+        /// The type the key takes (`a string`, `a mapping`, ...).
         expected: &'static str,
+        /// The type written.
         found: &'static str,
     },
+    /// A key the case language does not have in that place.
     #[error("unknown key `{key}` in {place}")]
     UnknownKey {
+        /// The key, as written.
         key: String,
+        /// Where it was written (`the case`, a step, ...).
         place: &'static str,
+        /// The closest allowed key, when one is close enough to be a misspelling.
         suggestion: Option<String>,
+        /// Every key allowed there, listed in the help when nothing is close.
         allowed: &'static [&'static str],
     },
+    /// A required key is left out.
     #[error("missing required key `{key}` in {place}")]
     MissingKey {
+        /// The key.
         key: &'static str,
+        /// Where it is missing (`the case`, a step, ...).
         place: &'static str,
     },
+    /// A known key where it has no meaning (a request's key on a `wait` step, ...).
     #[error("`{key}` does not apply to {place}")]
-    NotApplicable { key: String, place: &'static str },
+    NotApplicable {
+        /// The key, as written.
+        key: String,
+        /// Where it was written.
+        place: &'static str,
+    },
+    /// A step that is not exactly one of a request, a wait or a concurrent group.
     #[error(
         "a step must have exactly one of `action`, `wait` or `concurrent`; this one has {found}"
     )]
-    StepKind { found: String },
+    StepKind {
+        /// What the step has: `none of them`, or the keys it combines.
+        found: String,
+    },
+    /// A value outside the ones the key takes.
     #[error("invalid {what} `{value}`")]
     InvalidValue {
+        /// What the value is (`boolean`, `state`, `parameter`, ...).
         what: &'static str,
+        /// The value, as written.
         value: String,
+        /// What the key takes, for the label.
         expected: String,
+        /// The closest allowed value, when one is close enough to be a misspelling.
         suggestion: Option<String>,
     },
+    /// A `${...}` template that does not parse.
     #[error("invalid template: {reason}")]
-    Template { reason: String },
+    Template {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A template names a variable that is not defined at that point.
     #[error("unknown variable `{root}`")]
     UnknownRoot {
+        /// The variable, as written.
         root: String,
+        /// The closest name defined there, when one is close enough to be a misspelling.
         suggestion: Option<String>,
         /// Set when a later step captures this name: the usual cause is a step out of order.
         captured_later: Option<String>,
     },
+    /// A template names a member its fixture or built-in does not have.
     #[error("`{root}` has no member `{member}`")]
     UnknownMember {
+        /// The fixture or built-in.
         root: String,
+        /// The member, as written.
         member: String,
+        /// The closest member, when one is close enough to be a misspelling.
         suggestion: Option<String>,
+        /// Every member it has (empty for a captured variable, which has none).
         allowed: &'static [&'static str],
     },
+    /// A response path that does not parse.
     #[error("invalid path `{path}`: {reason}")]
-    Path { path: String, reason: String },
+    Path {
+        /// The path, as written.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A duration that does not parse or is out of bounds.
     #[error("invalid duration `{value}`: {reason}")]
-    Duration { value: String, reason: String },
+    Duration {
+        /// The duration, as written.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An HTTP status outside `100..=599`.
     #[error("HTTP status `{value}` is not in 100..=599")]
-    Status { value: String },
+    Status {
+        /// The status, as written.
+        value: String,
+    },
+    /// Two steps of the case share a name.
     #[error("step name `{name}` is used twice")]
-    DuplicateName { name: String, first: Span },
+    DuplicateName {
+        /// The name.
+        name: String,
+        /// Where it was first used.
+        first: Span,
+    },
+    /// A value written twice in a list that takes each once.
     #[error("{what} `{value}` is listed twice")]
-    Duplicate { what: &'static str, value: String },
+    Duplicate {
+        /// What the list holds (`tag`, `fixture`, ...).
+        what: &'static str,
+        /// The value written twice.
+        value: String,
+    },
+    /// Any other rule of the case language, with its own words.
     #[error("{message}")]
     Invalid {
+        /// The headline.
         message: String,
+        /// The short text under the caret.
         label: &'static str,
+        /// How to fix it, when there is something useful to say.
         help: Option<String>,
     },
 }

@@ -5,6 +5,10 @@
 //! [`parse_case`]. [`case_to_yaml`] writes a validated case back in canonical form (the fuzzer
 //! saves its findings with it). The language itself is documented in the crate's README.
 
+// Every public item says what it is for: other crates use the library, and its docs are
+// its reference (CONTRIBUTING.md, Lints).
+#![warn(missing_docs)]
+
 mod duration;
 mod emit;
 mod error;
@@ -84,8 +88,11 @@ pub fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecError>> {
 /// A validated case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
+    /// Unique across the suite (`assign.by-count.one`); `--filter id:` and reports use it.
     pub id: String,
+    /// One line saying what the case shows, for reports.
     pub title: String,
+    /// Labels `--filter tag:` and the coverage table read (`contract-row-7`, `prefix`, ...).
     pub tags: Vec<String>,
     /// Fixtures the case needs from the profile.
     pub uses: Vec<String>,
@@ -95,46 +102,60 @@ pub struct Case {
     pub exclusive: Vec<String>,
     /// Checks turned off for this case; the runner knows the valid names.
     pub disabled_checks: Vec<Spanned<String>>,
+    /// Whether the case's exchanges are compared with a reviewed snapshot.
     pub snapshot: bool,
     /// `None`: the target's default.
     pub format: Option<Format>,
     /// `None`: the target's default.
     pub signing: Option<Signing>,
+    /// Knobs only an emulator honours; a case setting any is skipped on other targets.
     pub emulator: EmulatorKnobs,
+    /// Steps that prepare the state the case is about; a failure there fails the case.
     pub setup: Vec<Step>,
+    /// The steps the case is about.
     pub steps: Vec<Step>,
     /// Runs even when a step fails.
     pub teardown: Vec<Step>,
+    /// The case file, as errors and reports name it.
     pub origin: String,
 }
 
 /// The response format a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// `Format=JSON`.
     Json,
+    /// `Format=XML`.
     Xml,
 }
 
 /// How a request is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Signing {
+    /// Signature v1 (HMAC-SHA1 over the canonical query).
     V1,
+    /// `ACS3-HMAC-SHA256` with an `Authorization` header.
     V3,
+    /// No signature and no credentials (for endpoints that relax signing).
     None,
 }
 
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Method {
+    /// Parameters in the query string.
     #[default]
     Get,
+    /// Parameters in an `application/x-www-form-urlencoded` body.
     Post,
 }
 
 /// Settings only an emulator honours; a remote target ignores them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EmulatorKnobs {
+    /// How long an assign or unassign keeps its ENI busy after it answered (`Operation.Conflict`).
     pub task_duration: Option<Duration>,
+    /// How long `Attaching`, `Detaching` and `Deleting` last.
     pub async_delay: Option<Duration>,
 }
 
@@ -145,6 +166,7 @@ pub struct EmulatorKnobs {
     reason = "the shape is the runner's contract, and a case holds a few dozen steps at most"
 )]
 pub enum Step {
+    /// One request.
     Send(Send),
     /// Let time pass.
     Wait {
@@ -154,11 +176,14 @@ pub enum Step {
         /// task time (`emulator.task_duration` where the target honours it, else the profile's
         /// `timing.task`) after the answer that started the last one.
         tasks: bool,
+        /// Where the step is in the case file, for errors.
         span: Span,
     },
     /// Requests sent at once; captures become visible after the group.
     Concurrent {
+        /// The requests, in file order.
         sends: Vec<Send>,
+        /// Where the group is in the case file, for errors.
         span: Span,
     },
 }
@@ -169,23 +194,31 @@ pub struct Send {
     /// Unique within the case; defaults to `<section>-<index>` (1-based), and
     /// `<section>-<index>.<n>` inside a concurrent group.
     pub name: String,
+    /// Where the step is in the case file, for errors.
     pub span: Span,
     /// `None` only when `omit` lists `Action`.
     pub action: Option<String>,
+    /// The HTTP method.
     pub method: Method,
+    /// `None`: the case's format, else the target's default.
     pub format: Option<Format>,
+    /// `None`: the case's signing, else the target's default.
     pub signing: Option<Signing>,
     /// `params` then `pairs`, each in file order; keys are sent verbatim.
     pub params: Vec<(Spanned<String>, Template)>,
+    /// Query text appended verbatim after the signed parameters (for undecodable input).
     pub raw_query: Option<Template>,
     /// Common parameters to leave out, from [`OMITTABLE_PARAMS`].
     pub omit: Vec<String>,
+    /// Send a signature that has the right shape but is wrong.
     pub corrupt_signature: bool,
+    /// What the answer must look like.
     pub expect: Expect,
     /// Variable name and the response path its value is read from, in file order. A refusal
     /// (a status outside 2xx) without that path leaves the variable unbound, and the teardown
     /// steps naming it are skipped: what was refused made nothing to give back.
     pub capture: Vec<(String, Path)>,
+    /// Re-send the request until the answer shows the wanted values.
     pub poll: Option<Poll>,
     /// Send every page of a paged read; the expectations see the pages joined.
     pub paginate: Option<Paginate>,
@@ -201,12 +234,14 @@ pub struct Send {
 /// both reads say `Attaching` fails; refusal while both say `InUse` fails too).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Race {
+    /// What the race reads: an ENI's status, or whether a task is still in flight.
     pub on: RaceOn,
     /// State and what the answer must be in it, in file order. For a status race the first is
     /// the state the race starts in, the only one accepted where the target honours the case's
     /// knobs (its clock stands still between requests, so the race has one result); a task race
     /// is decided by the clock there too.
     pub when: Vec<(String, Expect)>,
+    /// Where the race is in the case file, for errors.
     pub span: Span,
 }
 
@@ -247,6 +282,7 @@ pub struct Expect {
     pub status: Vec<u16>,
     /// Accepted error codes.
     pub codes: Vec<String>,
+    /// Text the error's `Message` must contain.
     pub message_contains: Option<Template>,
     /// Response path and the value it must have (compared as strings).
     pub fields: Vec<(Path, Template)>,
@@ -254,11 +290,13 @@ pub struct Expect {
     pub absent: Vec<Path>,
     /// The exact set of addresses the assign reports.
     pub assigned: Option<Vec<Template>>,
+    /// How many addresses the assign must report.
     pub assigned_count: Option<u32>,
     /// Path of a list and its required length.
     pub count: Option<(Path, usize)>,
     /// Path of a list and the items it must hold, in any order: one distinct element for each.
     pub contains: Vec<(Path, Vec<Item>)>,
+    /// Where the expectation is in the case file, for errors.
     pub span: Span,
 }
 
@@ -283,6 +321,7 @@ pub enum FieldMatch {
 /// A paged read: the request is sent again for every page, and the pages' lists are joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paginate {
+    /// How the next page is asked for: a token, or a page number.
     pub by: PageBy,
     /// The list each page holds part of (`NetworkInterfaceSets.NetworkInterfaceSet`).
     pub list: Path,
@@ -315,13 +354,18 @@ impl Paginate {
 /// Re-send a request until every `until` path has its value, or the timeout passes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Poll {
+    /// Response path and the value it must reach; all must hold at once.
     pub until: Vec<(Path, Template)>,
+    /// Time between two sends.
     pub interval: Duration,
+    /// Time after which the step fails.
     pub timeout: Duration,
 }
 
 impl Poll {
+    /// `interval` when the case leaves it out.
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+    /// `timeout` when the case leaves it out.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 }
 

@@ -8,14 +8,18 @@ use std::fmt;
 /// A parsed response path; `text` is the spelling it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Path {
+    /// The keys and indexes, from the body's root.
     pub segments: Vec<Segment>,
+    /// The path as the case file wrote it (`NetworkInterfaceSets.NetworkInterfaceSet[0]`).
     pub text: String,
 }
 
 /// One step of a path: a key of an object, or a position (0-based) in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
+    /// A key of an object (`PrivateIpSets`).
     Key(String),
+    /// A position in a list, from 0 (`[0]`).
     Index(usize),
 }
 

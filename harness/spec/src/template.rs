@@ -10,13 +10,16 @@ use crate::error::Span;
 /// A string with holes. A template without holes is a plain string ([`Template::literal`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Template {
+    /// Literal runs and holes, in order; empty for the empty text.
     pub parts: Vec<Part>,
 }
 
 /// A run of literal text (never empty; `$$` already turned into `$`) or a hole.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Part {
+    /// Literal text.
     Lit(String),
+    /// A `${...}` hole, filled in when the step is sent.
     Expr(Expr),
 }
 
@@ -24,7 +27,9 @@ pub enum Part {
 /// `${eni}`, `${vswitch.outside+1}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Expr {
+    /// A fixture named in `uses`, a captured variable, or `region`, `unique`, `limits`.
     pub root: String,
+    /// The member read from it (`.id`, `.host(10)`), if any.
     pub member: Option<Member>,
     /// Added to the value (address arithmetic); 0 when not written.
     pub offset: i64,
@@ -35,14 +40,18 @@ pub struct Expr {
 /// `.name` or `.name(arg)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Member {
+    /// The member's name (`id`, `cidr`, `host`, ...).
     pub name: String,
+    /// The argument in parentheses (`host(10)`), if any.
     pub arg: Option<i64>,
 }
 
 /// Why a template does not parse, and where: `offset` is the byte offset in the template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {
+    /// Where the problem is: the byte offset in the template text.
     pub offset: usize,
+    /// What is wrong.
     pub reason: String,
 }
 

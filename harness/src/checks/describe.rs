@@ -22,6 +22,7 @@ pub const PREFIX_SET_PATH: &[&str] = &["Ipv4PrefixSets", "Ipv4PrefixSet"];
 /// One address entry of an ENI's `PrivateIpSets`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShownIp {
+    /// The address, as the answer wrote it.
     pub address: String,
     /// `Primary` is the text `true`; anything else (absent, `false`, not text) is a secondary.
     pub primary: bool,
@@ -30,10 +31,12 @@ pub struct ShownIp {
 /// One ENI as an answer shows it; a field is `None` when absent or not text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DescribedEni {
+    /// Its `NetworkInterfaceId`.
     pub id: Option<String>,
+    /// Its `Status`.
     pub status: Option<String>,
-    pub vswitch_id: Option<String>,
-    pub instance_id: Option<String>,
+    pub(crate) vswitch_id: Option<String>,
+    pub(crate) instance_id: Option<String>,
     /// The top-level `PrivateIpAddress` (the primary address).
     pub private_ip: Option<String>,
     /// The `PrivateIpSets` entries that carry an address, in the order shown.

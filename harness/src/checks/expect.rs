@@ -8,14 +8,16 @@ use serde_json::Value;
 use crate::targets::Exchange;
 
 /// The path in an Assign answer where the assigned addresses are listed.
-pub const ASSIGNED_PATH: &str = "AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress";
+pub(crate) const ASSIGNED_PATH: &str =
+    "AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress";
 
 /// The path in an Assign answer where the assigned IPv4 prefixes are listed.
-pub const ASSIGNED_PREFIX_PATH: &str = "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
+pub(crate) const ASSIGNED_PREFIX_PATH: &str =
+    "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
 
 /// A step's expectations with every template evaluated and every code spelled for the target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expectation {
+pub(crate) struct Expectation {
     /// Accepted statuses; empty means not checked.
     pub status: Vec<u16>,
     /// Accepted codes; empty means not checked.
@@ -32,7 +34,7 @@ pub struct Expectation {
 
 /// What one element of an order-free list must look like, its templates evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub(crate) enum Item {
     /// A scalar element with this text.
     Value(String),
     /// An object element whose fields (paths relative to it) all match.
@@ -41,7 +43,7 @@ pub enum Item {
 
 /// What one field of an [`Item::Fields`] element must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldMatch {
+pub(crate) enum FieldMatch {
     Equals(String),
     /// A nested list holding a distinct element for each item.
     Contains(Vec<Item>),
@@ -52,7 +54,7 @@ pub enum FieldMatch {
 /// contract version that allows another in its place the other meets it too. An answer with an
 /// alternative is held to the alternative's documented status, or, where none is documented, to
 /// being a refusal (4xx). `eni_status` is the ENI's status as last read (`None`: not known).
-pub fn admit_alternatives(
+pub(crate) fn admit_alternatives(
     mut expectation: Expectation,
     contract: &str,
     action: &str,
@@ -83,7 +85,7 @@ pub fn admit_alternatives(
 }
 
 /// Every way the answer differs from the expectation, one line each.
-pub fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<String> {
+pub(crate) fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<String> {
     let decoded = &exchange.decoded;
     let mut found = Vec::new();
     let actual_code = decoded.code.as_deref().unwrap_or("");

@@ -31,7 +31,7 @@ pub struct Violation {
 
 /// What a mutating request asked for, as far as the transition checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mutation {
+pub(crate) enum Mutation {
     /// `client_token`: a retry with a used token answers the first request's addresses again
     /// and allocates nothing (contract row 7).
     /// `prefixes` (`Ipv4Prefix.N`) and `prefix_count` (`Ipv4PrefixCount`) are what the request
@@ -62,7 +62,7 @@ pub enum Mutation {
 /// What a successful answer says it did: the addresses and prefixes an assign reports, and the
 /// ENI it names (a create's new ENI).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reported {
+pub(crate) struct Reported {
     pub addresses: Vec<String>,
     pub prefixes: Vec<String>,
     pub eni: Option<String>,
@@ -71,7 +71,7 @@ pub struct Reported {
 impl Reported {
     /// Reads an answer: `AssignedPrivateIpAddressesSet`'s `PrivateIpSet` and `Ipv4PrefixSet`,
     /// and the `NetworkInterfaceId` a create answers.
-    pub fn of(decoded: &Decoded) -> Reported {
+    pub(crate) fn of(decoded: &Decoded) -> Reported {
         Reported {
             addresses: decoded.strings_at(ASSIGNED_PATH),
             prefixes: decoded.strings_at(ASSIGNED_PREFIX_PATH),
@@ -83,7 +83,8 @@ impl Reported {
     }
 
     /// Addresses only, as an answer of the seed contract reports them.
-    pub fn addresses(addresses: Vec<String>) -> Reported {
+    #[cfg(test)]
+    pub(crate) fn addresses(addresses: Vec<String>) -> Reported {
         Reported {
             addresses,
             ..Reported::default()
@@ -92,11 +93,11 @@ impl Reported {
 }
 
 /// The length of every IPv4 prefix the contract knows.
-pub const PREFIX_LEN: u8 = 28;
+pub(crate) const PREFIX_LEN: u8 = 28;
 
 /// Parses a prefix the way the contract requires it written: a canonical address, `/28`. The
 /// block may still be unaligned (`192.168.0.17/28`): [`Ipv4Net::trunc`] tells.
-pub fn canonical_prefix(text: &str) -> Option<Ipv4Net> {
+pub(crate) fn canonical_prefix(text: &str) -> Option<Ipv4Net> {
     let (address, len) = text.split_once('/')?;
     let address = canonical_ipv4(address)?;
     (len == PREFIX_LEN.to_string()).then_some(())?;
@@ -112,7 +113,7 @@ fn holds_reserved(cidr: Ipv4Net, prefix: Ipv4Net) -> bool {
 }
 
 /// The addresses reserved in a block: its first and its last three.
-pub fn is_reserved(cidr: Ipv4Net, address: Ipv4Addr) -> bool {
+pub(crate) fn is_reserved(cidr: Ipv4Net, address: Ipv4Addr) -> bool {
     let network = u32::from(cidr.network());
     let broadcast = u32::from(cidr.broadcast());
     let address = u32::from(address);
@@ -120,14 +121,14 @@ pub fn is_reserved(cidr: Ipv4Net, address: Ipv4Addr) -> bool {
 }
 
 /// Parses an address the way the contract requires it written: a canonical dotted quad.
-pub fn canonical_ipv4(text: &str) -> Option<Ipv4Addr> {
+pub(crate) fn canonical_ipv4(text: &str) -> Option<Ipv4Addr> {
     let address: Ipv4Addr = text.parse().ok()?;
     (address.to_string() == text).then_some(address)
 }
 
 /// Properties of one observed state. `primaries` remembers each ENI's first-seen primary address
 /// across the observations of one case.
-pub fn check_state(
+pub(crate) fn check_state(
     observation: &Observation,
     profile: &Profile,
     checks: &CheckSet,
@@ -341,7 +342,7 @@ fn prefix_state(
 /// Properties of one transition: the state before a mutating request, its outcome, the state
 /// after. `succeeded` is false for an error answer; a transport failure is an unknown outcome and
 /// is not checked here.
-pub fn check_transition(
+pub(crate) fn check_transition(
     before: &Observation,
     after: &Observation,
     mutation: &Mutation,
@@ -563,7 +564,7 @@ pub fn check_transition(
 }
 
 /// What a successful assign answer must say about itself, from the request alone.
-pub fn check_assign_report(
+pub(crate) fn check_assign_report(
     mutation: &Mutation,
     reported: &Reported,
     checks: &CheckSet,
@@ -677,7 +678,7 @@ fn check_prefix_report(
 }
 
 /// Concurrent successful assigns must never report the same address.
-pub fn check_disjoint_reports(
+pub(crate) fn check_disjoint_reports(
     reports: &[(String, Vec<String>)],
     checks: &CheckSet,
 ) -> Vec<Violation> {

@@ -3,22 +3,24 @@
 //! profile. They run on raw values, before anything is redacted.
 
 pub mod describe;
-pub mod expect;
-pub mod invariants;
-pub mod mutation;
-pub mod observe;
-pub mod response;
+pub(crate) mod expect;
+pub(crate) mod invariants;
+pub(crate) mod mutation;
+pub(crate) mod observe;
+pub(crate) mod response;
 
 /// A named, documented check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckInfo {
+    /// The check's name, as case files, profiles and known-failures files write it.
     pub name: &'static str,
+    /// What the check asserts, as `list --checks` shows it.
     pub doc: &'static str,
 }
 
 macro_rules! checks {
     ($($ident:ident = $name:literal : $doc:literal;)*) => {
-        $(pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
+        $(#[doc = $doc] pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
         /// Every check, in the order `list` shows them.
         pub const ALL: &[CheckInfo] = &[$($ident),*];
     };
@@ -113,7 +115,7 @@ impl CheckSet {
         self.prefixes
     }
 
-    pub fn is_on(&self, check: CheckInfo) -> bool {
+    pub(crate) fn is_on(&self, check: CheckInfo) -> bool {
         !self.disabled.contains(&check.name)
     }
 

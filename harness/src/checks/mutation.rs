@@ -12,7 +12,7 @@ use crate::wire::WireRequest;
 /// decodes them, since the endpoint sees both. An empty `ClientToken` names no earlier request,
 /// so it is no token: counting it as one would let a retry's "nothing allocated" excuse an
 /// assign that allocated nothing.
-pub fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
+pub(crate) fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
     let raw_pairs = request.raw_query.iter().flat_map(|raw| {
         form_urlencoded::parse(raw.as_bytes())
             .map(|(key, value)| (key.into_owned(), value.into_owned()))
@@ -63,7 +63,7 @@ pub fn mutation_of(action: &str, request: &WireRequest) -> Mutation {
 /// The number a `SecondaryPrivateIpAddressCount` says when an endpoint reads it as a number:
 /// digits, or a spelling the contract leaves open (`+3`, `03`, ` 3`), which an endpoint that
 /// accepts it must honour exactly. `None` for anything else (`-1`, `1.5`, `abc`, too large).
-pub fn count_value(text: &str) -> Option<usize> {
+pub(crate) fn count_value(text: &str) -> Option<usize> {
     let trimmed = text.trim_start_matches(' ');
     let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {

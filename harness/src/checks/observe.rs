@@ -50,7 +50,7 @@ pub struct Observation {
 }
 
 /// Reads every ENI of the given VSwitches.
-pub async fn observe(
+pub(crate) async fn observe(
     connection: &dyn Connection,
     vswitch_ids: &[String],
     signing: Signing,

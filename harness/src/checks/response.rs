@@ -7,7 +7,7 @@ use crate::targets::Exchange;
 
 /// Error codes the seed page, the contract and the API reference of the neighbouring actions
 /// document. A code outside this list is a finding: clients cannot be written against it.
-pub const DOCUMENTED_CODES: &[&str] = &[
+pub(crate) const DOCUMENTED_CODES: &[&str] = &[
     // The seed page.
     "InValidParameter",
     "MissingParameter",
@@ -49,7 +49,7 @@ pub const DOCUMENTED_CODES: &[&str] = &[
 /// Codes the `current` contract documents beyond [`DOCUMENTED_CODES`] (CONTRACT.md, "Codes the
 /// real cloud is known to answer"). Their statuses are not all documented, so only the code is
 /// accepted here; what status answers with which is the contract's table's business.
-pub const CURRENT_DOCUMENTED_CODES: &[&str] = &[
+pub(crate) const CURRENT_DOCUMENTED_CODES: &[&str] = &[
     "QuotaExceeded.PrivateIpAddress",
     "InvalidOperation.Ipv4CountExceeded",
     "IdempotentFailed",
@@ -65,7 +65,7 @@ pub const CURRENT_DOCUMENTED_CODES: &[&str] = &[
 ];
 
 /// The codes a contract version documents beyond those every version does.
-pub fn documented_by(contract: &str) -> &'static [&'static str] {
+pub(crate) fn documented_by(contract: &str) -> &'static [&'static str] {
     match contract {
         "current" => CURRENT_DOCUMENTED_CODES,
         _ => &[],
@@ -73,13 +73,14 @@ pub fn documented_by(contract: &str) -> &'static [&'static str] {
 }
 
 /// Whether `code` is documented under the named contract version.
-pub fn documented_under(contract: &str, code: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn documented_under(contract: &str, code: &str) -> bool {
     DOCUMENTED_CODES.contains(&code) || documented_by(contract).contains(&code)
 }
 
 /// Checks one exchange. `expected_status` lists the statuses the step accepts, so that a step
 /// which asks for a 503 (fault injection) is not also a `no_5xx` finding.
-pub fn check_exchange(
+pub(crate) fn check_exchange(
     exchange: &Exchange,
     expected_status: &[u16],
     checks: &CheckSet,

@@ -33,8 +33,11 @@ const CONCURRENT_REPEATS: usize = 3;
 pub enum FuzzEvent<'a> {
     /// A new kind of finding came up (shrinking and proving it starts now).
     Found {
+        /// What was found.
         finding: &'a Finding,
+        /// The number of the sequence (or round) it came up in, from 0 in the run.
         sequence: u64,
+        /// When, from the start of the run.
         after: Duration,
     },
     /// A finding was shrunk, written and proven, or says why not.
@@ -47,6 +50,7 @@ pub type Observer = Arc<dyn Fn(&FuzzEvent<'_>) + Send + Sync>;
 /// How a fuzz run goes.
 #[derive(Clone)]
 pub struct FuzzOptions {
+    /// The seed every stream's bytes derive from: one seed and one target replay one run.
     pub seed: u64,
     /// Stop after this many sequences (or rounds, with `concurrency`).
     pub runs: Option<u64>,
@@ -55,6 +59,7 @@ pub struct FuzzOptions {
     pub time: Option<Duration>,
     /// Sequences at once; against a shared target at most one per lane of fixtures.
     pub jobs: usize,
+    /// Concurrency rounds (operations sent at once on one ENI) instead of sequences.
     pub concurrency: bool,
     /// Where case files are written; `None`: not written.
     pub out: Option<PathBuf>,
@@ -66,6 +71,7 @@ pub struct FuzzOptions {
     pub verify: Option<Verify>,
     /// Stop at the first finding (once it is shrunk, written and proven).
     pub fail_fast: bool,
+    /// Hears each finding as it comes up and once it is handled; `None`: nobody listens.
     pub observer: Option<Observer>,
 }
 
@@ -103,8 +109,11 @@ impl std::fmt::Debug for FuzzOptions {
 /// the world the fuzzer saw instead.
 #[derive(Clone)]
 pub struct Verify {
+    /// Where the written case must pass: the reference, or a fresh one of the world the fuzzer saw.
     pub clean: Arc<dyn Target>,
+    /// Where the written case must fail: the target that was fuzzed.
     pub failing: Arc<dyn Target>,
+    /// The profile the case runs with on both.
     pub profile: Arc<Profile>,
 }
 
@@ -120,14 +129,20 @@ impl std::fmt::Debug for Verify {
 /// One kind of finding, shrunk and written.
 #[derive(Debug, Clone)]
 pub struct FoundCase {
+    /// The kind of finding: one of each is reported.
     pub kind: Kind,
+    /// What went wrong, in words.
     pub message: String,
     /// The contract rule it rests on.
     pub rests_on: String,
+    /// The number of the sequence it came up in, from 0 in the run.
     pub sequence: u64,
-    pub original_steps: usize,
+    pub(crate) original_steps: usize,
+    /// Steps of the sequence once shrunk.
     pub steps: usize,
+    /// The written case; `None` if writing it failed.
     pub case: Option<CaseFile>,
+    /// Where the case was written; `None` without `out` or if writing failed.
     pub path: Option<PathBuf>,
     /// `Ok` when the case fails on the failing target and passes on the clean one.
     pub verified: Option<Result<(), String>>,
@@ -142,23 +157,32 @@ pub struct FoundCase {
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 pub struct FuzzReport {
+    /// How the target was described (its URL, or `embedded`).
     pub target: String,
+    /// The seed of the run, to replay it.
     pub seed: u64,
     /// Sequences run at once (jobs, or lanes against a shared target).
     pub streams: usize,
+    /// Sequences (or concurrency rounds) run.
     pub sequences: u64,
+    /// Requests the sequences sent to the target.
     pub requests: usize,
-    pub reference_requests: usize,
+    pub(crate) reference_requests: usize,
+    /// Of those, the requests that may change addresses or ENIs.
     pub mutating: usize,
+    /// Of the mutating requests, those the target answered with success.
     pub mutating_ok: usize,
+    /// Sequences that stopped at a request left unanswered (no finding is drawn from them).
     pub unknown_outcomes: usize,
     /// Sequences that stopped being compared where the contract let the two sides differ.
     pub diverged: usize,
     /// Steps that worked on other ENIs while a sequence's transitions were under way.
     pub fillers: usize,
+    /// Wall-clock time of the whole run.
     pub elapsed: Duration,
     /// Time spent fuzzing, shrinking excluded (for the rate).
     pub fuzzing: Duration,
+    /// Every kind of finding, shrunk and written, in the order they came up.
     pub findings: Vec<FoundCase>,
     /// ENIs of the fuzzer still on the endpoint at the end (the time ran out, or the endpoint
     /// refused to give them back).
@@ -175,7 +199,7 @@ pub struct FuzzReport {
 pub const MIN_SUCCESS_RATIO: f64 = 0.2;
 
 impl FuzzReport {
-    pub fn success_ratio(&self) -> f64 {
+    pub(crate) fn success_ratio(&self) -> f64 {
         if self.mutating == 0 {
             0.0
         } else {
@@ -209,6 +233,7 @@ impl FuzzReport {
         self.requests as f64 / self.fuzzing.as_secs_f64().max(1e-9)
     }
 
+    /// The report as the command prints it: rates, counts, findings and what was left behind.
     pub fn summary(&self) -> String {
         let mut out = format!(
             "fuzz: target {}, seed {}: {} sequences ({} at once), {} requests to the target ({:.0}/s; {} to the reference) in {:.1}s; \

@@ -25,7 +25,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One request of a concurrent group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConcurrentOp {
+pub(crate) enum ConcurrentOp {
     AssignCount { eni: usize, count: u8 },
     AssignAddress { eni: usize, host: u32 },
     Unassign { eni: usize, host: u32 },
@@ -34,7 +34,7 @@ pub enum ConcurrentOp {
 
 /// The outcome of one round.
 #[derive(Debug, Clone, Default)]
-pub struct RoundResult {
+pub(crate) struct RoundResult {
     pub findings: Vec<Finding>,
     pub requests: usize,
     pub mutating: usize,
@@ -45,7 +45,7 @@ pub struct RoundResult {
 }
 
 /// Two ENIs, and 3–8 requests at them.
-pub fn generate(rng: &mut SplitMix64) -> Vec<ConcurrentOp> {
+pub(crate) fn generate(rng: &mut SplitMix64) -> Vec<ConcurrentOp> {
     let n = 3 + rng.below(6) as usize;
     (0..n)
         .map(|_| match rng.below(10) {
@@ -78,7 +78,7 @@ fn request(action: &str, params: Vec<(String, String)>) -> WireRequest {
 
 /// Runs one round on a fresh target (a fresh emulator, or the shared endpoint, given back
 /// afterwards); nothing is sent past `deadline`.
-pub async fn round(
+pub(crate) async fn round(
     env: &Env,
     ops: &[ConcurrentOp],
     token_prefix: &str,
@@ -395,7 +395,7 @@ fn kind(check: &str, signature: &str) -> Kind {
 }
 
 /// The group as a case: two ENIs created in setup, one `concurrent` step, deletes in teardown.
-pub fn case_text(ops: &[ConcurrentOp], env: &Env, title: &str, slug: &str) -> String {
+pub(crate) fn case_text(ops: &[ConcurrentOp], env: &Env, title: &str, slug: &str) -> String {
     let small = &env.fixtures.small_vswitch().name;
     let sg = env
         .fixtures

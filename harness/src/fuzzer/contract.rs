@@ -9,6 +9,10 @@
 
 use std::fmt;
 
+// Codes the `current` contract accepts in place of another: one table, shared with the
+// runner's expectations and the snapshots' contract view.
+use crate::alternatives::is_alternative;
+
 /// What the contract decides when a request meets one condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decides {
@@ -94,7 +98,7 @@ use Sensitivity::{None as Plain, Occupancy, Timing};
 /// the invalid-parameter code are listed: the reference answers the profile's, and the contract
 /// fixes the spelling per profile, so the other one differs from it like any other code.
 #[rustfmt::skip]
-pub const RULINGS: &[Ruling] = &[
+pub(crate) const RULINGS: &[Ruling] = &[
     // Common errors (any action).
     rule("*", "MissingParameter", Some(400), Refusal, Plain, "common errors: a required parameter missing"),
     rule("*", "InvalidParameter", Some(400), Refusal, Plain, "common errors: an invalid parameter"),
@@ -177,12 +181,8 @@ pub const RULINGS: &[Ruling] = &[
     rule(DESCRIBE, "InvalidEniId.NotFound", None, Nothing, Plain, "DECISIONS.md (the listing's filters)"),
 ];
 
-/// Codes the `current` contract accepts in place of another: one table, shared with the
-/// runner's expectations and the snapshots' contract view.
-pub use crate::alternatives::{ALTERNATIVES, is_alternative};
-
 /// The contract rule each named check, and each of the fuzzer's own kinds of finding, rests on.
-pub const CHECK_RULES: &[(&str, &str)] = &[
+pub(crate) const CHECK_RULES: &[(&str, &str)] = &[
     (
         "no_5xx",
         "common errors: a 5xx is a server fault, never the answer to a request",
@@ -251,7 +251,7 @@ pub const CHECK_RULES: &[(&str, &str)] = &[
 ];
 
 /// The rule a named check rests on.
-pub fn rests_on_check(check: &str) -> &'static str {
+pub(crate) fn rests_on_check(check: &str) -> &'static str {
     CHECK_RULES
         .iter()
         .find(|(name, _)| *name == check)
@@ -259,7 +259,7 @@ pub fn rests_on_check(check: &str) -> &'static str {
 }
 
 /// The table's line for an action's code: the action's own, else the common one.
-pub fn ruling(action: &str, code: &str) -> Option<&'static Ruling> {
+pub(crate) fn ruling(action: &str, code: &str) -> Option<&'static Ruling> {
     RULINGS
         .iter()
         .find(|r| r.action == action && r.code == code)
@@ -267,19 +267,19 @@ pub fn ruling(action: &str, code: &str) -> Option<&'static Ruling> {
 }
 
 /// The status the contract gives `code` when `action` answers it.
-pub fn documented_status(action: &str, code: &str) -> Option<u16> {
+pub(crate) fn documented_status(action: &str, code: &str) -> Option<u16> {
     ruling(action, code).and_then(|r| r.status)
 }
 
 /// One side's answer, as the judge needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer<'a> {
+pub(crate) struct Answer<'a> {
     pub status: u16,
     pub code: Option<&'a str>,
 }
 
 impl Answer<'_> {
-    pub fn accepted(&self) -> bool {
+    pub(crate) fn accepted(&self) -> bool {
         self.status == 200
     }
 }
@@ -313,7 +313,12 @@ pub enum Judgement {
 
 /// Judges the target's answer to a request against the reference's answer to the same request
 /// (steered to the target's own choices), as far as the contract decides.
-pub fn judge(contract: &str, action: &str, target: Answer<'_>, reference: Answer<'_>) -> Judgement {
+pub(crate) fn judge(
+    contract: &str,
+    action: &str,
+    target: Answer<'_>,
+    reference: Answer<'_>,
+) -> Judgement {
     let lookup = |answer: &Answer<'_>| answer.code.and_then(|code| ruling(action, code));
     match (target.accepted(), reference.accepted()) {
         (true, true) => Judgement::Agree,

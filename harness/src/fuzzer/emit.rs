@@ -19,20 +19,28 @@ use crate::checks::invariants::canonical_ipv4;
 /// What the case header says about where the finding came from.
 #[derive(Debug, Clone)]
 pub struct Provenance {
+    /// The kind of finding.
     pub kind: Kind,
+    /// What went wrong, in words.
     pub message: String,
     /// The contract rule the finding rests on.
     pub rests_on: String,
+    /// The seed of the run that found it.
     pub seed: u64,
+    /// The number of its sequence in that run.
     pub sequence: u64,
+    /// How the fuzzed target was described (its URL, or `embedded`).
     pub target: String,
 }
 
 /// A case file's name (without `.yaml`) and text.
 #[derive(Debug, Clone)]
 pub struct CaseFile {
+    /// The file name without `.yaml`, from the kind of finding (`regressions/<slug>.yaml`).
     pub slug: String,
+    /// The case file's YAML, header comments included.
     pub text: String,
+    /// The same case, parsed (the writer's text is checked to parse).
     pub case: eni_spec::Case,
 }
 

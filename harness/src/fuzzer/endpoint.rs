@@ -17,7 +17,7 @@ use crate::targets::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, Tra
 use crate::wire::{Format, Signing, WireRequest};
 
 /// Longest a clean-up keeps trying: generous against endpoints whose transitions take seconds.
-pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a clean-up keeps trying while nothing changes and nothing is in transition: an
 /// endpoint may refuse for a while (a task in flight answers `Operation.Conflict`), or for good.
 const NO_PROGRESS: Duration = Duration::from_secs(5);
@@ -25,12 +25,12 @@ const NO_PROGRESS: Duration = Duration::from_secs(5);
 const CHUNK: usize = 10;
 
 /// Whether a status is one an ENI passes through on its own.
-pub fn is_transitional(status: &str) -> bool {
+pub(crate) fn is_transitional(status: &str) -> bool {
     matches!(status, "Attaching" | "Detaching" | "Deleting")
 }
 
 /// The status a transition ends in (`None`: the ENI is gone).
-pub fn end_of(status: &str) -> Option<&'static str> {
+pub(crate) fn end_of(status: &str) -> Option<&'static str> {
     match status {
         "Attaching" => Some("InUse"),
         "Detaching" => Some("Available"),
@@ -134,7 +134,11 @@ impl Lane {
 }
 
 /// A request to an endpoint or the reference, in JSON.
-pub fn request(action: &str, params: Vec<(String, String)>, signing: Signing) -> WireRequest {
+pub(crate) fn request(
+    action: &str,
+    params: Vec<(String, String)>,
+    signing: Signing,
+) -> WireRequest {
     let mut wire = vec![("Action".to_string(), action.to_string())];
     wire.extend(params);
     WireRequest {
@@ -154,7 +158,7 @@ fn list(addresses: &[String]) -> impl Iterator<Item = (String, String)> + '_ {
 
 /// How to reach an endpoint: where to send, how to read its state, how to sign.
 #[derive(Clone, Copy)]
-pub struct Reach<'a> {
+pub(crate) struct Reach<'a> {
     pub connection: &'a dyn Connection,
     pub probe: &'a dyn StateProbe,
     pub signing: Signing,
@@ -192,7 +196,7 @@ impl Restored {
 /// all gone or until then; without, it makes one pass and does not wait (the next sequence's
 /// pass goes on where it stopped: what is still Detaching is deleted then). What stays is
 /// remembered as leftovers.
-pub async fn restore(
+pub(crate) async fn restore(
     reach: Reach<'_>,
     fixtures: &Fixtures,
     lane: &Lane,
@@ -321,7 +325,7 @@ pub async fn restore(
 
 /// What the reference was told about the ENIs the sequence does not own.
 #[derive(Debug, Clone, Default)]
-pub struct Mirror {
+pub(crate) struct Mirror {
     /// Ghost (reference id) → the endpoint's ENI, for ghosts of Deleting ENIs: they go when it
     /// goes.
     pub deleting: BTreeMap<String, String>,
@@ -336,7 +340,11 @@ pub struct Mirror {
 /// Gives the reference the endpoint's occupancy: the fixture ENIs' secondaries, and a ghost
 /// ENI (or several: an Available ENI holds at most 11 addresses) for every other ENI, holding
 /// the same addresses; ghosts of Deleting ENIs are deleted in the reference too.
-pub async fn mirror(reference: &InProcess, now: &Observation, fixtures: &Fixtures) -> Mirror {
+pub(crate) async fn mirror(
+    reference: &InProcess,
+    now: &Observation,
+    fixtures: &Fixtures,
+) -> Mirror {
     let mut mirror = Mirror {
         complete: true,
         ..Mirror::default()
@@ -392,7 +400,7 @@ pub async fn mirror(reference: &InProcess, now: &Observation, fixtures: &Fixture
 }
 
 /// The id a successful Create answers.
-pub fn created_id(exchange: &Exchange) -> Option<String> {
+pub(crate) fn created_id(exchange: &Exchange) -> Option<String> {
     exchange
         .decoded
         .get("NetworkInterfaceId")
@@ -401,7 +409,7 @@ pub fn created_id(exchange: &Exchange) -> Option<String> {
 }
 
 /// The addresses ENIs outside `own` and the fixtures hold now.
-pub fn foreign_occupancy(
+pub(crate) fn foreign_occupancy(
     now: &Observation,
     own: &BTreeSet<String>,
     fixtures: &Fixtures,
@@ -416,7 +424,7 @@ pub fn foreign_occupancy(
 
 /// A connection that sends nothing once the run's deadline has passed, and whose waits end at
 /// it: what `--time` bounds. A request already in flight finishes within its own timeout.
-pub struct Gated {
+pub(crate) struct Gated {
     pub inner: Arc<dyn Connection>,
     pub deadline: Option<Instant>,
     /// What the requests through it met, for a run that got nowhere to say why.
@@ -458,7 +466,7 @@ impl Reached {
 }
 
 /// Why a gated request was not sent.
-pub const TIME_UP: &str = "not sent: the run's time (--time) is up";
+pub(crate) const TIME_UP: &str = "not sent: the run's time (--time) is up";
 
 impl std::fmt::Debug for Gated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -503,7 +511,7 @@ impl Connection for Gated {
 
 /// A target whose connections are [`Gated`]: a case run to prove a finding stops at the
 /// deadline too.
-pub struct GatedTarget {
+pub(crate) struct GatedTarget {
     pub inner: Arc<dyn Target>,
     pub deadline: Option<Instant>,
 }

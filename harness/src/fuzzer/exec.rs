@@ -1,9 +1,9 @@
 //! Running one sequence: each operation is rendered against the reference's state, sent to the
 //! target, steered onto the reference (where the target chose addresses itself, the reference is
-//! told the target's choice), and judged by what the contract decides ([`super::contract`]):
+//! told the target's choice), and judged by what the contract decides (`super::contract`):
 //! answer checks, the status the contract gives each code, the differential comparison of
 //! answers, reads and the state after every mutating operation, and the IP invariants on the
-//! state read back. Against a shared endpoint ([`super::endpoint`]) a sequence starts by giving
+//! state read back. Against a shared endpoint (`super::endpoint`) a sequence starts by giving
 //! back what earlier ones left, mirrors the ENIs it does not own into the reference, keeps the
 //! reference's transitions in step with the endpoint's, and gives back what it took.
 
@@ -58,10 +58,17 @@ pub type Configure = Arc<dyn Fn(&mut Config) + Send + Sync>;
 #[derive(Clone)]
 pub enum TargetSpec {
     /// A fresh in-process emulator per sequence; `configure` plants defects.
-    Embedded { configure: Configure, label: String },
+    Embedded {
+        /// Changes each fresh emulator's configuration (defects, timings) before it starts.
+        configure: Configure,
+        /// How reports name the target.
+        label: String,
+    },
     /// A shared endpoint.
     Http {
+        /// The endpoint, as its profile and URL describe it.
         target: Arc<HttpTarget>,
+        /// How requests to it are signed.
         signing: Signing,
     },
 }
@@ -76,6 +83,7 @@ impl std::fmt::Debug for TargetSpec {
 }
 
 impl TargetSpec {
+    /// How the target is named in reports: its label, or its URL.
     pub fn describe(&self) -> String {
         match self {
             TargetSpec::Embedded { label, .. } => label.clone(),
@@ -83,7 +91,7 @@ impl TargetSpec {
         }
     }
 
-    pub fn is_embedded(&self) -> bool {
+    pub(crate) fn is_embedded(&self) -> bool {
         matches!(self, TargetSpec::Embedded { .. })
     }
 
@@ -105,11 +113,17 @@ pub fn default_transition() -> Duration {
 /// Everything a run shares.
 #[derive(Debug, Clone)]
 pub struct Env {
+    /// What the run may use, taken from the profile.
     pub fixtures: Fixtures,
+    /// The profile the target is run with.
     pub profile: Arc<Profile>,
+    /// The named checks the judge applies, the profile's disabled ones left out.
     pub checks: CheckSet,
+    /// The world the in-process reference starts each sequence from, mirroring the target's.
     pub world: World,
+    /// The contract version the reference emulator follows (caps, spellings, prefixes).
     pub contract: ContractProfile,
+    /// The target.
     pub target: TargetSpec,
     /// The transition time (Attaching, Detaching, Deleting) a target on the real clock is
     /// expected to take: how often clean-up polls, and the least a written case waits.
@@ -121,6 +135,7 @@ pub struct Env {
 }
 
 impl Env {
+    /// Everything a run against `target` shares; fails naming what the profile lacks.
     pub fn new(
         profile: Arc<Profile>,
         target: TargetSpec,
@@ -275,8 +290,9 @@ fn cleanup_until(deadline: Option<Instant>) -> Instant {
 /// One endpoint of a sequence run.
 #[derive(Clone)]
 pub struct Side {
+    /// How requests reach the endpoint.
     pub connection: Arc<dyn Connection>,
-    pub probe: Arc<dyn StateProbe>,
+    pub(crate) probe: Arc<dyn StateProbe>,
     /// Whether waiting is instant (an embedded emulator's virtual clock).
     pub virtual_clock: bool,
 }
@@ -302,7 +318,9 @@ impl std::fmt::Debug for Side {
 /// An ENI a sequence created, by its id on each side.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Handle {
+    /// Its id on the target; `None` if the create failed there.
     pub target: Option<String>,
+    /// Its id on the in-process reference; `None` if the create failed there.
     pub reference: Option<String>,
 }
 
@@ -310,7 +328,10 @@ pub struct Handle {
 /// checked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expected {
+    /// HTTP statuses accepted; empty: any.
     pub statuses: Vec<u16>,
+    /// Error codes accepted: the reference's, and the target's where the contract lets the two
+    /// differ; empty: not checked.
     pub codes: Vec<String>,
 }
 
@@ -320,6 +341,7 @@ impl Expected {
         Expected::default()
     }
 
+    /// An answer of 200.
     pub fn success() -> Expected {
         Expected {
             statuses: vec![200],
@@ -338,7 +360,7 @@ impl Expected {
         }
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         self.statuses == [200]
     }
 }
@@ -374,12 +396,17 @@ impl StepRecord {
 /// The result of one sequence.
 #[derive(Debug, Clone, Default)]
 pub struct SeqResult {
+    /// Every finding, in the order the steps met them.
     pub findings: Vec<Finding>,
+    /// Every step executed, for the case writer.
     pub steps: Vec<StepRecord>,
     /// Requests the target answered (reads and clean-up included).
     pub requests: usize,
+    /// Requests sent to the in-process reference.
     pub reference_requests: usize,
+    /// Requests that may change addresses or ENIs.
     pub mutating: usize,
+    /// Of those, the ones the target answered with success.
     pub mutating_ok: usize,
     /// A request went unanswered: the sequence stopped there (an unknown outcome, no finding).
     pub unknown_outcomes: usize,

@@ -11,28 +11,40 @@ use ipnet::Ipv4Net;
 
 use crate::profile::{Fixture, Profile};
 
+/// A VSwitch the fuzzer may create ENIs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VSwitchFixture {
     /// The fixture's name in the profile (`vswitch`), as case files name it.
     pub name: String,
+    /// The VSwitch's id on the target.
     pub id: String,
+    /// Its block (reserved addresses included).
     pub cidr: Ipv4Net,
 }
 
+/// A fixture known by its name in the profile and its id on the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedId {
+    /// The fixture's name in the profile.
     pub name: String,
+    /// Its id on the target.
     pub id: String,
 }
 
+/// An instance the fuzzer may attach ENIs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceFixture {
+    /// The fixture's name in the profile.
     pub name: String,
+    /// The instance's id on the target.
     pub id: String,
+    /// Its instance type, which sets its ENI and address caps.
     pub instance_type: String,
+    /// The id of its primary ENI, when the profile gives or discovery found it.
     pub primary_eni: Option<String>,
+    /// The primary ENI's primary address, when known.
     pub primary_ip: Option<Ipv4Addr>,
-    pub vswitch_id: Option<String>,
+    pub(crate) vswitch_id: Option<String>,
     /// As the profile says; `Running` when it does not.
     pub status: InstanceStatus,
 }
@@ -40,10 +52,13 @@ pub struct InstanceFixture {
 /// The fixtures of a fuzz run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fixtures {
+    /// The region every request names.
     pub region: String,
     /// Largest block first.
     pub vswitches: Vec<VSwitchFixture>,
+    /// The security group new ENIs join; `None` if the profile has none.
     pub security_group: Option<NamedId>,
+    /// The instances, in the profile's order.
     pub instances: Vec<InstanceFixture>,
 }
 
@@ -220,7 +235,7 @@ impl Fixtures {
             .collect()
     }
 
-    pub fn vswitch_ids(&self) -> Vec<String> {
+    pub(crate) fn vswitch_ids(&self) -> Vec<String> {
         self.vswitches.iter().map(|v| v.id.clone()).collect()
     }
 

@@ -13,7 +13,7 @@ use crate::targets::{BoxFuture, Connection};
 use crate::wire::{Credentials, Signing};
 
 /// Reads the ENIs of some VSwitches at one moment.
-pub trait StateProbe: Send + Sync {
+pub(crate) trait StateProbe: Send + Sync {
     fn observe<'a>(
         &'a self,
         vswitch_ids: &'a [String],
@@ -22,7 +22,7 @@ pub trait StateProbe: Send + Sync {
 
 /// Reads state through `DescribeNetworkInterfaces`, as any client could.
 #[derive(Clone)]
-pub struct DescribeProbe {
+pub(crate) struct DescribeProbe {
     pub connection: Arc<dyn Connection>,
     pub signing: Signing,
 }
@@ -43,11 +43,11 @@ impl StateProbe for DescribeProbe {
 }
 
 /// One emulator in-process, kept by handle: the embedded target's connection.
-pub type InProcess = EmbeddedConnection;
+pub(crate) type InProcess = EmbeddedConnection;
 
 /// A fresh emulator over `world` on a virtual clock, signing with the world's first
 /// credential. `configure` adjusts the config last (planted defects, timings).
-pub fn in_process(
+pub(crate) fn in_process(
     world: &World,
     contract: &ContractProfile,
     configure: &dyn Fn(&mut Config),

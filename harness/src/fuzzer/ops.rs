@@ -23,37 +23,62 @@ pub const UNKNOWN_ENI: &str = "eni-bp1fuzzunknown0000001";
 /// One operation of a sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
+    /// `CreateNetworkInterface`.
     Create {
+        /// 0 takes the profile's first VSwitch, anything else its last (the two may be one).
         vswitch: u8,
+        /// `PrimaryIpAddress`, or none to let the endpoint pick.
         primary: Option<AddrPick>,
+        /// What the new ENI holds beside its primary.
         secondaries: CreateSecondaries,
+        /// `ClientToken`, for the idempotency paths.
         token: TokenPick,
     },
+    /// `AssignPrivateIpAddresses`.
     Assign {
+        /// The ENI the addresses go to.
         eni: EniPick,
+        /// What the request asks for: addresses, a count, prefixes, or a mix the contract refuses.
         shape: AssignShape,
+        /// `ClientToken`, for the idempotency paths.
         token: TokenPick,
     },
+    /// `UnassignPrivateIpAddresses`.
     Unassign {
+        /// The ENI the addresses are taken from.
         eni: EniPick,
+        /// What the request names: addresses, prefixes, both, or nothing.
         shape: UnassignShape,
     },
+    /// `AttachNetworkInterface`.
     Attach {
+        /// The ENI to attach.
         eni: EniPick,
+        /// Index into the profile's instances (modulo how many there are).
         instance: u8,
     },
+    /// `DetachNetworkInterface`.
     Detach {
+        /// The ENI to detach.
         eni: EniPick,
+        /// Index into the profile's instances (modulo how many there are).
         instance: u8,
     },
+    /// `DeleteNetworkInterface`.
     Delete {
+        /// The ENI to delete.
         eni: EniPick,
     },
+    /// A read: `DescribeNetworkInterfaces` or `DescribeNetworkInterfaceAttribute`.
     Describe {
+        /// The ENI to read.
         eni: EniPick,
+        /// `DescribeNetworkInterfaces` with `NetworkInterfaceId.1`; else the attribute call.
         list: bool,
     },
+    /// A pause, so that transitions (`Attaching`, `Deleting`, ...) can end mid-sequence.
     Wait {
+        /// How long, in seconds.
         seconds: u8,
     },
 }
@@ -65,8 +90,11 @@ pub enum EniPick {
     Created(u8),
     /// The primary ENI of an instance fixture.
     Primary(u8),
+    /// An ENI id no endpoint knows (the not-found paths).
     Unknown,
+    /// `NetworkInterfaceId=` with an empty value.
     Empty,
+    /// No `NetworkInterfaceId` parameter at all.
     Missing,
 }
 
@@ -75,6 +103,7 @@ pub enum EniPick {
 pub enum AddrPick {
     /// Host `n` (modulo the block size) of the chosen VSwitch.
     Host(u16),
+    /// An address at or beyond an edge of the chosen VSwitch's block.
     Edge(Edge),
     /// An address some ENI holds now (index into every held address).
     Held(u8),
@@ -88,46 +117,70 @@ pub enum AddrPick {
     Malformed(Mangle, u16),
 }
 
+/// An address at or just beyond an edge of a VSwitch's block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum Edge {
+    /// The network address (reserved).
     Network,
+    /// The first address after the network address.
     FirstUsable,
+    /// The last address before the three reserved at the top.
     LastUsable,
     /// The three reserved addresses at the top of the block.
     ReservedTop(u8),
+    /// One past the broadcast address: outside the block.
     Outside,
+    /// One below the network address: outside the block.
     BelowNetwork,
 }
 
 /// How a well-formed address is made malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum Mangle {
+    /// Octets with leading zeros (`10.0.0.005`).
     LeadingZeros,
+    /// The IPv4-mapped IPv6 form (`::ffff:10.0.0.5`).
     Ipv6Mapped,
+    /// An IPv6 address (`fe80::1`).
     Ipv6,
+    /// An empty value.
     Empty,
+    /// A fullwidth digit in the last octet: looks like an address, is not ASCII.
     NonAscii,
+    /// A leading space.
     Spaces,
+    /// An octet of 256.
     Octet256,
+    /// Three octets only.
     ThreeParts,
+    /// With a `/32` suffix.
     Cidr,
 }
 
 /// How `PrivateIpAddress.N` keys are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum KeyStyle {
+    /// `.1`, `.2`, ...: the documented form.
     Plain,
     /// `.1` and `.3`: gaps are allowed.
     Gaps,
     /// The seed's `PrivateIpAddress. 1`.
     SpaceInKey,
+    /// `.0` on the first key (the index starts at 1).
     IndexZero,
+    /// `.11` on the first key (inside 1..50, past 1..10 of `Ipv4Prefix.N`).
     Index11,
+    /// `.51` on the first key (past the list's 1..50).
     Index51,
+    /// An index of twenty digits on the first key.
     IndexHuge,
+    /// `.-1` on the first key.
     IndexNegative,
+    /// `.01` on the first key.
     IndexLeadingZero,
+    /// `.x` on the first key.
     IndexText,
+    /// A trailing space after the first key.
     TrailingSpace,
     /// The first key written twice.
     RepeatedKey,
@@ -138,34 +191,53 @@ pub enum KeyStyle {
 /// A `SecondaryPrivateIpAddressCount` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum CountPick {
+    /// 1 to 4 (the byte modulo 4, plus one).
     Small(u8),
+    /// `0`.
     Zero,
+    /// `-1`.
     Negative,
+    /// Twenty digits: past every integer type.
     Huge,
+    /// `50`: the top of a count's 1..50.
     Fifty,
+    /// `51`: one past a count's 1..50.
     FiftyOne,
+    /// `1.5`.
     Fraction,
+    /// An empty value.
     Empty,
+    /// `abc`.
     Text,
+    /// `01`.
     LeadingZero,
+    /// ` 1`: a leading space.
     Spaced,
 }
 
+/// A request kind of the two Assign accepts, or two together, or neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AssignShape {
+    /// `PrivateIpAddress.N` addresses.
     Addresses {
+        /// The addresses, in order.
         addresses: Vec<AddrPick>,
+        /// How their keys are written.
         keys: KeyStyle,
     },
+    /// `SecondaryPrivateIpAddressCount`.
     Count(CountPick),
     /// The same address twice in one request.
     Duplicate(AddrPick),
     /// Both an address and a count.
     Both(AddrPick, CountPick),
+    /// Neither addresses nor a count.
     Neither,
     /// `Ipv4Prefix.N` (contract `current`).
     Prefixes {
+        /// The prefixes, in order.
         prefixes: Vec<PrefixPick>,
+        /// How their keys are written.
         keys: KeyStyle,
     },
     /// `Ipv4PrefixCount`.
@@ -176,38 +248,54 @@ pub enum AssignShape {
     Mixed(Mix),
 }
 
+/// What an Unassign names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnassignShape {
+    /// `PrivateIpAddress.N` addresses.
     Addresses {
+        /// The addresses, in order.
         addresses: Vec<AddrPick>,
+        /// How their keys are written.
         keys: KeyStyle,
     },
+    /// The same address twice in one request.
     Duplicate(AddrPick),
+    /// No address and no prefix.
     Nothing,
     /// `Ipv4Prefix.N` (contract `current`).
     Prefixes {
+        /// The prefixes, in order.
         prefixes: Vec<PrefixPick>,
+        /// How their keys are written.
         keys: KeyStyle,
     },
+    /// The same prefix twice in one request.
     DuplicatePrefix(PrefixPick),
     /// `PrivateIpAddress.N` and `Ipv4Prefix.N` together.
     Mixed(AddrPick, PrefixPick),
 }
 
+/// What a created ENI holds beside its primary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateSecondaries {
+    /// Nothing but the primary.
     None,
+    /// `PrivateIpAddress.N` addresses.
     Addresses(Vec<AddrPick>),
+    /// `SecondaryPrivateIpAddressCount`.
     Count(CountPick),
     /// `Ipv4Prefix.N` beside the primary (contract `current`).
     Prefixes(Vec<PrefixPick>),
+    /// `Ipv4PrefixCount` beside the primary (contract `current`).
     PrefixCount(CountPick),
     /// Two request kinds together.
     Mixed(Mix),
 }
 
+/// Whether a request carries a `ClientToken`, and which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
 pub enum TokenPick {
+    /// No token.
     None,
     /// A token not used before in the sequence.
     Fresh,
@@ -469,17 +557,23 @@ pub fn decode_sequence_with(bytes: &[u8], prefixes: bool) -> Vec<Op> {
 /// A parameter value: text, or the ENI behind a handle (whose id differs per endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Val {
+    /// Literal text, sent as it is.
     Text(String),
+    /// The ENI created at this handle (its index in creation order), by the id the endpoint gave it.
     Eni(usize),
 }
 
 /// One operation made concrete against the state: what to send, or how long to wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rendered {
+    /// A request: the action and its parameters in order.
     Send {
+        /// The action's name.
         action: &'static str,
+        /// The parameters in the order they are sent; a key may repeat.
         params: Vec<(String, Val)>,
     },
+    /// A pause before the next operation.
     Wait(Duration),
 }
 
@@ -979,6 +1073,7 @@ fn named_vswitch(named: &Named, fixtures: &Fixtures, state: &StateView) -> Optio
 }
 
 impl CountPick {
+    /// The value as sent: the text `SecondaryPrivateIpAddressCount` or a prefix count carries.
     pub fn text(&self) -> String {
         match self {
             CountPick::Small(n) => (n % 4 + 1).to_string(),

@@ -1,7 +1,7 @@
 //! The fuzzer's oracle: what makes an answer or a state a finding. On top of the named checks
 //! (`checks::response`, `checks::invariants`), a code must come with the status the contract
 //! gives it, and the target must agree with the reference emulator as far as the contract
-//! decides ([`super::contract`]): answers, reads of the sequence's ENIs, and the state after
+//! decides (`super::contract`): answers, reads of the sequence's ENIs, and the state after
 //! every mutating step. Every finding names the contract rule it rests on.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +50,7 @@ impl std::fmt::Display for Kind {
 /// One thing that went wrong at one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// What kind of thing went wrong: one of each kind is reported per run.
     pub kind: Kind,
     /// Index of the step in the sequence.
     pub step: usize,
@@ -170,8 +171,11 @@ pub fn differential(
 /// What a successful read shows about one ENI: status and addresses.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ShownEni {
+    /// The ENI's `Status` (`Available`, `InUse`, ...).
     pub status: String,
+    /// Its primary address, when the answer shows one.
     pub primary: Option<String>,
+    /// Its secondary addresses.
     pub secondaries: BTreeSet<String>,
 }
 
@@ -267,7 +271,9 @@ pub const STATE_RULE: &str =
 /// it does not exist there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pair {
+    /// Its id on the target; `None`: it does not exist there.
     pub target: Option<String>,
+    /// Its id in the reference; `None`: it does not exist there.
     pub reference: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use ipnet::Ipv4Net;
 use super::ops::{AddrPick, CountPick, StateView};
 
 /// The prefix length the contract's prefixes have.
-pub const PREFIX_LEN: u8 = 28;
+pub(crate) const PREFIX_LEN: u8 = 28;
 /// Most prefixes in one generated list parameter.
 const MAX_PREFIX_LIST: usize = 3;
 
@@ -70,7 +70,7 @@ pub enum Mix {
     BothPrefixKinds(PrefixPick, CountPick),
 }
 
-pub fn pick(u: &mut Unstructured<'_>) -> arbitrary::Result<PrefixPick> {
+pub(crate) fn pick(u: &mut Unstructured<'_>) -> arbitrary::Result<PrefixPick> {
     Ok(match u.int_in_range(0..=19u8)? {
         0..=7 => PrefixPick::Free(u.arbitrary()?),
         8..=9 => PrefixPick::Held(u.arbitrary()?),
@@ -85,7 +85,7 @@ pub fn pick(u: &mut Unstructured<'_>) -> arbitrary::Result<PrefixPick> {
     })
 }
 
-pub fn list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<PrefixPick>> {
+pub(crate) fn list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<PrefixPick>> {
     let n = if u.ratio(2, 3)? {
         1
     } else {
@@ -95,7 +95,7 @@ pub fn list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<PrefixPick>> {
 }
 
 /// Unassigns mostly name what the ENI holds.
-pub fn unassign_list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<PrefixPick>> {
+pub(crate) fn unassign_list(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<PrefixPick>> {
     let n = u.int_in_range(1..=MAX_PREFIX_LIST)?;
     (0..n)
         .map(|_| {
@@ -156,7 +156,7 @@ fn free(cidr: Ipv4Net, n: u8, state: &StateView) -> Ipv4Net {
 }
 
 /// The prefix a pick stands for, as text.
-pub fn resolve(
+pub(crate) fn resolve(
     pick: &PrefixPick,
     cidr: Ipv4Net,
     other: Option<Ipv4Net>,
@@ -226,7 +226,7 @@ impl PrefixMangle {
 }
 
 /// Whether a request names prefixes of either kind.
-pub fn names_prefixes(params: &[(String, super::ops::Val)]) -> bool {
+pub(crate) fn names_prefixes(params: &[(String, super::ops::Val)]) -> bool {
     params
         .iter()
         .any(|(k, _)| k == "Ipv4PrefixCount" || k.starts_with("Ipv4Prefix."))

@@ -16,7 +16,7 @@ use crate::wire::{Credentials, Format, Signing};
 
 /// A campaign, the flags of `eni-harness fuzz` as values.
 #[derive(Debug, Clone)]
-pub struct CampaignPlan {
+pub(crate) struct CampaignPlan {
     /// `embedded` (a fresh in-process emulator per sequence) or the URL of an endpoint.
     pub target: String,
     /// A profile file; `None`: the embedded emulator's.
@@ -53,7 +53,7 @@ pub struct CampaignPlan {
 /// Prepares the campaign `plan` describes on `runtime`: the environment and the options to
 /// give [`super::fuzz()`] (without a live status line or an observer: the caller adds them).
 /// `warn` hears what could not be read from the endpoint; an error is the message to print.
-pub fn prepare(
+pub(crate) fn prepare(
     plan: &CampaignPlan,
     runtime: &tokio::runtime::Runtime,
     warn: &mut dyn FnMut(&str),

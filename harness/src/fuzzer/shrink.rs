@@ -14,7 +14,9 @@ use super::oracle::Kind;
 /// Bounds of one shrink.
 #[derive(Debug, Clone, Copy)]
 pub struct ShrinkBudget {
+    /// Most candidate sequences tried.
     pub attempts: usize,
+    /// Most wall-clock time spent, within what is left of the run.
     pub time: Duration,
 }
 

@@ -8,7 +8,7 @@ use crate::profile::Profile;
 
 /// The heading (how many ENIs named after the profile's prefix, where) and a line per ENI; ids,
 /// names and statuses are what the endpoint answered, escaped.
-pub fn listing(leftovers: &[Leftover], profile: &Profile, target: &str) -> String {
+pub(crate) fn listing(leftovers: &[Leftover], profile: &Profile, target: &str) -> String {
     let vswitches: Vec<&str> = profile.vswitches().map(|(_, id, _)| id).collect();
     let mut out = String::new();
     let _ = writeln!(

@@ -10,7 +10,7 @@ use super::matrix::{CellKind, Matrix};
 
 /// One area of the contract (a section of CONTRACT.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Area {
+pub(crate) struct Area {
     pub id: &'static str,
     pub title: &'static str,
     /// A case belongs to the area when it carries one of these tags.
@@ -24,7 +24,7 @@ pub struct Area {
 }
 
 /// The Assign table of CONTRACT.md, row by row.
-pub const ASSIGN_ROWS: [(&str, &str); 16] = [
+pub(crate) const ASSIGN_ROWS: [(&str, &str); 16] = [
     ("contract-row-1", "1 NetworkInterfaceId missing"),
     ("contract-row-2", "2 both or neither of addresses and count"),
     ("contract-row-3", "3 malformed list key"),
@@ -44,7 +44,7 @@ pub const ASSIGN_ROWS: [(&str, &str); 16] = [
 ];
 
 /// The areas, in the order of CONTRACT.md.
-pub const AREAS: &[Area] = &[
+pub(crate) const AREAS: &[Area] = &[
     Area {
         id: "wire",
         title: "Wire format and signing",
@@ -188,12 +188,12 @@ pub const AREAS: &[Area] = &[
 ];
 
 /// The row number of a `contract-row-N` tag.
-pub fn row_number(tag: &str) -> Option<u32> {
+pub(crate) fn row_number(tag: &str) -> Option<u32> {
     tag.strip_prefix("contract-row-")?.parse().ok()
 }
 
 /// The areas a case with these tags belongs to.
-pub fn areas_of(tags: &[String]) -> Vec<&'static Area> {
+pub(crate) fn areas_of(tags: &[String]) -> Vec<&'static Area> {
     AREAS
         .iter()
         .filter(|area| {
@@ -206,7 +206,7 @@ pub fn areas_of(tags: &[String]) -> Vec<&'static Area> {
 
 /// What one target shows of one area.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct AreaColumn {
+pub(crate) struct AreaColumn {
     pub passed: usize,
     pub failed: usize,
     pub expected_failures: usize,
@@ -221,7 +221,7 @@ pub struct AreaColumn {
 
 /// One area over every target of a matrix.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AreaView {
+pub(crate) struct AreaView {
     pub area: &'static str,
     pub title: &'static str,
     /// The ids of its cases.
@@ -233,7 +233,7 @@ pub struct AreaView {
 }
 
 /// The coverage view of a matrix: every area, its cases and a column per target.
-pub fn view(matrix: &Matrix) -> Vec<AreaView> {
+pub(crate) fn view(matrix: &Matrix) -> Vec<AreaView> {
     AREAS
         .iter()
         .map(|area| {
@@ -317,7 +317,7 @@ pub fn view(matrix: &Matrix) -> Vec<AreaView> {
 
 /// The rows of every area that no case reached on column `column`: what
 /// `--require-coverage` fails a run for.
-pub fn rows_not_reached(matrix: &Matrix, column: usize) -> Vec<String> {
+pub(crate) fn rows_not_reached(matrix: &Matrix, column: usize) -> Vec<String> {
     view(matrix)
         .into_iter()
         .flat_map(|area| {
@@ -330,7 +330,7 @@ pub fn rows_not_reached(matrix: &Matrix, column: usize) -> Vec<String> {
 }
 
 /// `12/14 (85.7%)`, or `—` when no case of the area ran.
-pub fn rate_text(col: &AreaColumn) -> String {
+pub(crate) fn rate_text(col: &AreaColumn) -> String {
     let judged = col.passed + col.failed + col.expected_failures;
     match col.pass_rate {
         Some(rate) => format!("{}/{judged} ({rate:.1}%)", col.passed),

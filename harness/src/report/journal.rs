@@ -26,7 +26,7 @@ fn render_kinds(out: &mut String, heading: &str, label: &str, kinds: &[Deviation
 }
 
 /// The summary as the command prints it.
-pub fn render(summary: &Summary, source: &str) -> String {
+pub(crate) fn render(summary: &Summary, source: &str) -> String {
     let mut out = String::new();
     let span = summary
         .span
@@ -145,7 +145,7 @@ pub fn render(summary: &Summary, source: &str) -> String {
 }
 
 /// The summary as JSON, with the gate's verdict: what a tool reads instead of the text.
-pub fn write_json(summary: &Summary, path: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn write_json(summary: &Summary, path: &std::path::Path) -> std::io::Result<()> {
     let value = serde_json::json!({
         "passed": summary.failing() == 0,
         "failing": summary.failing(),

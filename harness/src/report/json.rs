@@ -12,7 +12,7 @@ use super::RunInfo;
 use crate::runner::{Failure, SuiteReport, Verdict};
 
 /// The schema name and version of the report.
-pub const FORMAT: &str = "eni-harness-report/1";
+pub(crate) const FORMAT: &str = "eni-harness-report/1";
 
 #[derive(Debug, Serialize)]
 struct JsonReport<'a> {
@@ -79,7 +79,7 @@ struct JsonCase<'a> {
 }
 
 /// The report as pretty JSON.
-pub fn render(report: &SuiteReport, info: &RunInfo) -> String {
+pub(crate) fn render(report: &SuiteReport, info: &RunInfo) -> String {
     let profile_path = info.profile_path.as_deref();
     let document = JsonReport {
         format: FORMAT,

@@ -17,7 +17,7 @@ use crate::escape::{first_line, xml};
 use crate::runner::{Failure, SuiteReport, Verdict};
 
 /// The report as JUnit XML: one test suite (the target), one test case per case.
-pub fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> String {
+pub(crate) fn render(report: &SuiteReport, rerun: Option<&super::RerunOptions>) -> String {
     let mut suite = TestSuite::new(format!("eni-harness ({})", xml(&report.target)));
     for outcome in &report.outcomes {
         let status = match &outcome.verdict {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use crate::selftest::Row;
 
 /// Failing case ids shown per row; the rest are counted.
-pub const SHOWN_CASES: usize = 3;
+pub(crate) const SHOWN_CASES: usize = 3;
 
 /// The matrix for a terminal.
-pub fn render(rows: &[Row], cases: usize, wall: Duration, over_http: bool) -> String {
+pub(crate) fn render(rows: &[Row], cases: usize, wall: Duration, over_http: bool) -> String {
     let mut out = String::new();
     let defects = rows.iter().filter(|r| r.defect.is_some()).count();
     let emulator = if over_http {
@@ -97,7 +97,7 @@ fn findings(row: &Row) -> String {
 }
 
 /// The matrix as a Markdown table.
-pub fn render_markdown(rows: &[Row]) -> String {
+pub(crate) fn render_markdown(rows: &[Row]) -> String {
     let mut out = String::from(
         "| Defect | Verdict | Caught by (first cases) | Checks that fired |\n|---|---|---|---|\n",
     );

@@ -21,7 +21,7 @@ use crate::runner::{SuiteReport, Verdict};
 
 /// What one cell says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum CellKind {
+pub(crate) enum CellKind {
     Pass,
     Fail,
     ExpectedFailure,
@@ -63,7 +63,7 @@ impl CellKind {
 
 /// One cell: its kind and a one-line note (first failure, known-failure reason, skip reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cell {
+pub(crate) struct Cell {
     pub kind: CellKind,
     pub note: String,
     /// Every failure in full (expected against actual, a snapshot diff), for a page that
@@ -87,14 +87,14 @@ impl Cell {
 /// What a row's case says of itself: its tags and the codes its steps expect (the coverage
 /// view reads both).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CaseMeta {
+pub(crate) struct CaseMeta {
     pub tags: Vec<String>,
     pub codes: Vec<String>,
 }
 
 /// One target (and profile): the runs against it, merged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     pub target: String,
     pub profile: String,
     pub contract: String,
@@ -107,14 +107,14 @@ pub struct Column {
 }
 
 impl Column {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{} ({})", self.target, self.profile)
     }
 }
 
 /// The matrix: columns in the order first met, rows sorted by case id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Matrix {
+pub(crate) struct Matrix {
     pub columns: Vec<Column>,
     /// Case id → (title, a cell per column).
     pub rows: BTreeMap<String, (String, Vec<Cell>)>,
@@ -172,7 +172,7 @@ struct InputFailure {
 impl Matrix {
     /// Adds a JSON report (`run --json`). Reports of the same target and profile share a column;
     /// a case met twice in one column keeps its last verdict.
-    pub fn add_json(&mut self, json: &str, origin: &str) -> Result<(), String> {
+    pub(crate) fn add_json(&mut self, json: &str, origin: &str) -> Result<(), String> {
         let report: InputReport = serde_json::from_str(json)
             .map_err(|error| format!("{origin} is not an eni-harness JSON report: {error}"))?;
         let column = self.column(Column {
@@ -232,7 +232,7 @@ impl Matrix {
     }
 
     /// Adds a run that just finished.
-    pub fn add_run(&mut self, report: &SuiteReport, info: &RunInfo) {
+    pub(crate) fn add_run(&mut self, report: &SuiteReport, info: &RunInfo) {
         let column = self.column(Column {
             target: report.target.clone(),
             profile: report.profile.clone(),
@@ -331,7 +331,7 @@ impl Matrix {
     }
 
     /// Cells of each kind in a column.
-    pub fn counts(&self, column: usize) -> BTreeMap<CellKind, usize> {
+    pub(crate) fn counts(&self, column: usize) -> BTreeMap<CellKind, usize> {
         let mut counts = BTreeMap::new();
         for (_, cells) in self.rows.values() {
             *counts.entry(cells[column].kind).or_insert(0) += 1;
@@ -386,7 +386,7 @@ impl Matrix {
         notes
     }
 
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut out = String::from("# ENI private-IP API conformance matrix\n\n");
         if self.columns.is_empty() {
             out.push_str("No reports.\n");
@@ -648,7 +648,7 @@ impl Matrix {
         out.push_str("</tbody>\n</table>\n<p class=\"legend\">A cell gives passed of judged cases (skipped ones are not judged) and what no case reached on that target; open an area for its cases.</p>\n");
     }
 
-    pub fn html(&self) -> String {
+    pub(crate) fn html(&self) -> String {
         let mut out = String::from(HTML_HEAD);
         out.push_str("<h1>ENI private-IP API conformance matrix</h1>\n");
         if self.columns.is_empty() {

@@ -3,14 +3,14 @@
 //! matrix (case × target) as Markdown and HTML, with the coverage view by contract area; the
 //! kill matrix and the journal summary for a terminal and as Markdown.
 
-pub mod cleanup;
+pub(crate) mod cleanup;
 pub mod console;
-pub mod coverage;
-pub mod journal;
-pub mod json;
-pub mod junit;
-pub mod kill_matrix;
-pub mod matrix;
+pub(crate) mod coverage;
+pub(crate) mod journal;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod kill_matrix;
+pub(crate) mod matrix;
 
 /// What a run was, beyond its outcomes: the JSON report and the matrix carry it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +25,7 @@ pub struct RunInfo {
     pub started: String,
     /// `K/N` when the run was one shard.
     pub shard: Option<String>,
+    /// The `--filter` expression the run used, if any.
     pub filter: Option<String>,
     /// The known-failures file given, if any.
     pub known_failures: Option<String>,

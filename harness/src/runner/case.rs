@@ -51,6 +51,7 @@ pub const V3_ONLY_TAG: &str = "v3-only";
 /// What a case run needs besides the case.
 #[derive(Debug, Clone)]
 pub struct CaseContext {
+    /// The profile the case runs with: fixtures, contract, signing.
     pub profile: Arc<Profile>,
     /// Base URL printed in reproduction curl lines.
     pub repro_url: String,
@@ -61,9 +62,13 @@ pub struct CaseContext {
 /// One request as the snapshot shows it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The section the step is in.
     pub section: Section,
+    /// The step's name in the case file.
     pub name: String,
+    /// The request as the case wrote it, before signing.
     pub request: WireRequest,
+    /// The status and decoded body of the answer, or why none came back.
     pub outcome: Result<(u16, serde_json::Value), String>,
 }
 

@@ -34,7 +34,7 @@ use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
 
 /// A validated known-failures file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownFailures {
+pub(crate) struct KnownFailures {
     /// Where it was read from, for messages.
     pub origin: String,
     pub entries: Vec<KnownFailure>,
@@ -42,7 +42,7 @@ pub struct KnownFailures {
 
 /// One entry: a case, a check, or a check within a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownFailure {
+pub(crate) struct KnownFailure {
     pub case: Option<String>,
     pub check: Option<String>,
     pub reason: String,
@@ -55,7 +55,7 @@ pub struct KnownFailure {
 
 impl KnownFailure {
     /// `case assign.x`, `check no_5xx`, `check no_5xx in case assign.x`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match (&self.case, &self.check) {
             (Some(case), Some(check)) => format!("check {check} in case {case}"),
             (Some(case), None) => format!("case {case}"),
@@ -65,7 +65,7 @@ impl KnownFailure {
     }
 
     /// The reason with its link, as reports show it.
-    pub fn reason_with_link(&self) -> String {
+    pub(crate) fn reason_with_link(&self) -> String {
         match &self.link {
             Some(link) if !link.is_empty() => format!("{} ({link})", self.reason),
             _ => self.reason.clone(),
@@ -86,12 +86,12 @@ impl KnownFailure {
 /// Why a known-failures file cannot be used: every problem, each with where and how to fix.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", .problems.join("\n"))]
-pub struct KnownFailuresError {
+pub(crate) struct KnownFailuresError {
     pub problems: Vec<String>,
 }
 
 /// The JSON Schema of a known-failures file, from the types that read it.
-pub fn json_schema() -> schemars::Schema {
+pub(crate) fn json_schema() -> schemars::Schema {
     schemars::schema_for!(RawFile)
 }
 
@@ -129,7 +129,7 @@ struct RawEntry {
 }
 
 impl KnownFailures {
-    pub fn load(path: &Path) -> Result<KnownFailures, KnownFailuresError> {
+    pub(crate) fn load(path: &Path) -> Result<KnownFailures, KnownFailuresError> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|error| KnownFailuresError {
             problems: vec![format!(
@@ -140,7 +140,7 @@ impl KnownFailures {
     }
 
     /// Parses the file; names are checked against a suite later, by [`KnownFailures::validate`].
-    pub fn parse(text: &str, origin: &str) -> Result<KnownFailures, KnownFailuresError> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<KnownFailures, KnownFailuresError> {
         let raw: RawFile = serde_saphyr::from_str(text).map_err(|error| KnownFailuresError {
             problems: vec![format!("error: known failures {origin}: {error}")],
         })?;
@@ -203,7 +203,7 @@ impl KnownFailures {
     }
 
     /// Every entry must name a case of the suite and a known check.
-    pub fn validate<'a>(
+    pub(crate) fn validate<'a>(
         &self,
         case_ids: impl IntoIterator<Item = &'a str> + Clone,
         check_names: impl IntoIterator<Item = &'a str> + Clone,
@@ -238,7 +238,7 @@ impl KnownFailures {
     /// Turns covered failures into expected failures and entries whose failure did not happen
     /// into failures. `complete` says whether the run covered the whole suite (no `--filter`, no
     /// `--shard`): only then can an entry naming just a check be found stale.
-    pub fn apply(&self, outcomes: &mut [CaseOutcome], complete: bool) -> KnownSummary {
+    pub(crate) fn apply(&self, outcomes: &mut [CaseOutcome], complete: bool) -> KnownSummary {
         let mut used = vec![false; self.entries.len()];
         let mut ran = vec![false; self.entries.len()];
         for outcome in outcomes.iter_mut() {
@@ -315,7 +315,7 @@ impl KnownFailures {
 
 /// What applying a known-failures file found beyond the cases' own verdicts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KnownSummary {
+pub(crate) struct KnownSummary {
     /// Entries naming only a check that no case failed in a complete run: they fail the run.
     pub stale: Vec<String>,
     /// Entries that this run could not judge (their case was filtered out, sharded away or
@@ -324,7 +324,10 @@ pub struct KnownSummary {
 }
 
 /// ` (did you mean `x`?)` when a name is close to one of the candidates.
-pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
     let best = candidates
         .into_iter()
         .map(|candidate| {
@@ -343,7 +346,7 @@ pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a s
 
 /// The YAML entries to paste into a known-failures file for the cases that failed: their id and
 /// their first failure as a reason to rewrite. Empty when nothing failed.
-pub fn paste_block(outcomes: &[CaseOutcome], file: Option<&str>) -> String {
+pub(crate) fn paste_block(outcomes: &[CaseOutcome], file: Option<&str>) -> String {
     let new: Vec<&CaseOutcome> = outcomes
         .iter()
         .filter(|outcome| outcome.verdict == Verdict::Fail)

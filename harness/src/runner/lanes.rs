@@ -130,7 +130,7 @@ pub struct Hold {
 /// `B_<suffix>` (`vswitch_2` for `vswitch`) of the same kind and shape: a VSwitch of the same
 /// prefix length, an instance of the same type and state. The shape matters because cases rely
 /// on it (the /29's four usable addresses, the instance type's cap, a Stopped instance).
-pub fn lanes_of(profile: &Arc<Profile>) -> Vec<Lane> {
+pub(crate) fn lanes_of(profile: &Arc<Profile>) -> Vec<Lane> {
     let Ok(fixtures) = Fixtures::from_profile(profile) else {
         return vec![Lane::whole(profile)];
     };
@@ -235,25 +235,25 @@ fn same_shape(profile: &Profile, base: &str, whole: &str) -> bool {
 
 /// The fixtures held by the cases running now.
 #[derive(Debug, Default)]
-pub struct Holds {
+pub(crate) struct Holds {
     taken: BTreeSet<String>,
 }
 
 impl Holds {
     /// Whether every one of `wanted` is free.
-    pub fn free(&self, wanted: &[Hold]) -> bool {
+    pub(crate) fn free(&self, wanted: &[Hold]) -> bool {
         wanted.iter().all(|hold| !self.taken.contains(&hold.name))
     }
 
     /// Takes `wanted`, which must be free.
-    pub fn take(&mut self, wanted: &[Hold]) {
+    pub(crate) fn take(&mut self, wanted: &[Hold]) {
         for hold in wanted {
             let fresh = self.taken.insert(hold.name.clone());
             debug_assert!(fresh, "{} taken twice", hold.name);
         }
     }
 
-    pub fn give_back(&mut self, held: &[Hold]) {
+    pub(crate) fn give_back(&mut self, held: &[Hold]) {
         for hold in held {
             self.taken.remove(&hold.name);
         }

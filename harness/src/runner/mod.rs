@@ -2,13 +2,13 @@
 //! turns each into an outcome with its failures, its reproduction and its snapshot verdict.
 
 pub mod case;
-pub mod discover;
-pub mod known;
-pub mod lanes;
-pub mod plan;
-pub mod scope;
-pub mod settle;
-pub mod suite;
+pub(crate) mod discover;
+pub(crate) mod known;
+pub(crate) mod lanes;
+pub(crate) mod plan;
+pub(crate) mod scope;
+pub(crate) mod settle;
+pub(crate) mod suite;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -32,12 +32,16 @@ use crate::targets::Target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Section {
+    /// The case's `setup:` steps.
     Setup,
+    /// The case's `steps:`.
     Steps,
+    /// The case's `teardown:` steps, which run even after a failure.
     Teardown,
 }
 
 impl Section {
+    /// `setup`, `steps` or `teardown`, as case files and reports spell it.
     pub fn name(self) -> &'static str {
         match self {
             Section::Setup => "setup",
@@ -68,8 +72,11 @@ pub enum FailureKind {
 /// One failure, with what a user needs to reproduce it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
+    /// The section the failing step is in.
     pub section: Section,
+    /// The step's name in the case file, or the runner's own stage (`connect`, `checks`).
     pub step: String,
+    /// What failed: the expectation, a named check, the transport, ...
     pub kind: FailureKind,
     /// Bounded whatever the endpoint sent (see [`Failure::new`]).
     pub message: String,
@@ -92,6 +99,7 @@ impl Failure {
         }
     }
 
+    /// A failure of the named check.
     pub fn check(section: Section, step: &str, check: &'static str, message: String) -> Failure {
         Failure::new(section, step, FailureKind::Check(check), message)
     }
@@ -109,11 +117,15 @@ impl Failure {
     }
 }
 
+/// The verdict on one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", content = "reason", rename_all = "lowercase")]
 pub enum Verdict {
+    /// Every step met its expectation and every check held.
     Pass,
+    /// A step, a check or the snapshot failed.
     Fail,
+    /// Not run, and why (a fixture the profile lacks, a tag the contract or signing excludes, ...).
     Skip(String),
     /// Failed as a known-failures entry says it does (`XFAIL`); the reason and link of the
     /// entries that cover its failures. Not a failure of the run.
@@ -140,16 +152,25 @@ impl Verdict {
 /// The result of one case.
 #[derive(Debug, Clone)]
 pub struct CaseOutcome {
+    /// The case's `id:`.
     pub id: String,
+    /// The case's `title:`.
     pub title: String,
+    /// The case's `tags:`, which coverage and `--filter` read.
     pub tags: Vec<String>,
     /// The error codes its steps accept, as the case file spells them (for coverage).
     pub codes: Vec<String>,
+    /// The case file, as reports name it (a path, or a built-in name).
     pub origin: String,
+    /// The verdict, after known failures and retries are taken into account.
     pub verdict: Verdict,
+    /// Every failure of the deciding attempt, in the order they happened.
     pub failures: Vec<Failure>,
+    /// Requests the case sent to the target.
     pub requests: usize,
+    /// Wall-clock time the case took.
     pub duration: Duration,
+    /// How its snapshot compared.
     pub snapshot: SnapshotOutcome,
     /// The redacted exchanges (when the case keeps a snapshot).
     pub snapshot_text: Option<String>,
@@ -159,6 +180,7 @@ pub struct CaseOutcome {
 }
 
 impl CaseOutcome {
+    /// An outcome that has not failed yet: `Pass`, no failures, nothing sent.
     pub fn new(case: &Case) -> CaseOutcome {
         CaseOutcome {
             id: case.id.clone(),
@@ -176,6 +198,7 @@ impl CaseOutcome {
         }
     }
 
+    /// Records a failure and makes the verdict `Fail`.
     pub fn fail(&mut self, failure: Failure) {
         self.failures.push(failure);
         self.verdict = Verdict::Fail;
@@ -211,18 +234,26 @@ fn expected_codes(case: &Case) -> Vec<String> {
 /// How a suite runs.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
+    /// Cases run at once (on a shared target, at most one per lane).
     pub jobs: usize,
+    /// Whether snapshots are compared, written or left alone.
     pub snapshots: SnapshotMode,
+    /// Base URL printed in the curl lines of reproductions.
     pub repro_url: String,
+    /// Unique per run, so that `${unique}` differs between runs against a shared endpoint.
     pub run_token: String,
 }
 
 /// The outcomes of a suite, in the order the cases were given.
 #[derive(Debug, Clone)]
 pub struct SuiteReport {
+    /// How the target was described (its URL, or `embedded`).
     pub target: String,
+    /// The profile's name.
     pub profile: String,
+    /// One outcome per case, in the order the cases were given.
     pub outcomes: Vec<CaseOutcome>,
+    /// Wall-clock time of the whole suite.
     pub wall: Duration,
     /// What the run could not learn from the endpoint that the profile left out (an instance
     /// fixture's primary ENI): the cases needing it were skipped.
@@ -233,6 +264,7 @@ pub struct SuiteReport {
 }
 
 impl SuiteReport {
+    /// How many outcomes have a verdict `wanted` accepts.
     pub fn count(&self, wanted: fn(&Verdict) -> bool) -> usize {
         self.outcomes
             .iter()
@@ -240,36 +272,41 @@ impl SuiteReport {
             .count()
     }
 
+    /// Cases that passed.
     pub fn passed(&self) -> usize {
         self.count(|verdict| *verdict == Verdict::Pass)
     }
 
+    /// Cases that failed (known failures and flaky ones not included).
     pub fn failed(&self) -> usize {
         self.count(|verdict| *verdict == Verdict::Fail)
     }
 
+    /// Cases skipped.
     pub fn skipped(&self) -> usize {
         self.count(|verdict| matches!(verdict, Verdict::Skip(_)))
     }
 
+    /// Cases that failed, then passed when run again.
     pub fn flaky(&self) -> usize {
         self.count(|verdict| *verdict == Verdict::Flaky)
     }
 
-    pub fn expected_failures(&self) -> usize {
+    pub(crate) fn expected_failures(&self) -> usize {
         self.count(|verdict| matches!(verdict, Verdict::ExpectedFailure(_)))
     }
 
+    /// Requests the cases sent, runner's own looks excluded.
     pub fn requests(&self) -> usize {
         self.outcomes.iter().map(|outcome| outcome.requests).sum()
     }
 }
 
 /// Runs every case, at most `jobs` at once. On a shared target the cases are dealt over the
-/// profile's lanes (see [`lanes::lanes_of`]): a case starts on a lane that offers its fixtures
+/// profile's lanes (see `lanes::lanes_of`): a case starts on a lane that offers its fixtures
 /// as soon as none of them is held by a running case, and holds them while it runs; a case
 /// that needs a VSwitch to itself (`exclusive:`) first waits for its `Deleting` ENIs
-/// ([`settle::Settler`]). Nothing waits after the last case.
+/// (`settle::Settler`). Nothing waits after the last case.
 pub async fn run_suite(
     cases: Vec<LoadedCase>,
     target: Arc<dyn Target>,
@@ -708,11 +745,4 @@ pub fn without_resource_name(
             .retain(|(key, value)| !(key == RESOURCE_NAME_PARAM && *value == added));
     }
     request
-}
-
-/// A case file's snapshot location, if it has one.
-impl LoadedCase {
-    pub fn snapshot_path(&self) -> Option<PathBuf> {
-        snapshot::snapshot_path(&self.path)
-    }
 }

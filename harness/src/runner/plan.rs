@@ -439,7 +439,7 @@ impl RunPlan {
 
 /// The cases `eni-harness list` shows: those of `paths` (as [`RunPlan::cases`]) that `filter`
 /// keeps, or the error to say, escaped for a terminal.
-pub fn select_cases(
+pub(crate) fn select_cases(
     paths: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<Vec<runner::LoadedCase>, String> {

@@ -20,7 +20,7 @@ use crate::redact::Redactor;
 
 /// Variables and fixtures visible to one case run.
 #[derive(Debug)]
-pub struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     profile: &'a Profile,
     vars: BTreeMap<String, String>,
     unique: String,
@@ -40,7 +40,7 @@ pub struct Scope<'a> {
 
 /// A template that cannot be evaluated, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvalError {
+pub(crate) struct EvalError {
     pub span: eni_spec::Span,
     pub message: String,
     /// Whether the case is wrong for this profile (a failure), or the target's state does not
@@ -49,7 +49,7 @@ pub struct EvalError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EvalErrorKind {
+pub(crate) enum EvalErrorKind {
     /// The case file or the profile is at fault: the case fails.
     Invalid,
     /// The target cannot give the case what it needs right now: the case is skipped.
@@ -72,7 +72,7 @@ impl From<String> for ExprError {
 impl<'a> Scope<'a> {
     /// `case_id` seeds where `free(N)` starts looking, so a case picks the same addresses on
     /// the same state every run.
-    pub fn new(profile: &'a Profile, unique: String, case_id: &str) -> Scope<'a> {
+    pub(crate) fn new(profile: &'a Profile, unique: String, case_id: &str) -> Scope<'a> {
         let seed = fnv1a(case_id.as_bytes());
         Scope {
             profile,
@@ -87,7 +87,7 @@ impl<'a> Scope<'a> {
     }
 
     /// Takes in the state just read: which addresses of each VSwitch are held, by any ENI.
-    pub fn observed(&mut self, observation: &Observation) {
+    pub(crate) fn observed(&mut self, observation: &Observation) {
         self.held.clear();
         for eni in observation.enis.values() {
             let held = self.held.entry(eni.vswitch_id.clone()).or_default();
@@ -106,7 +106,7 @@ impl<'a> Scope<'a> {
 
     /// Whether evaluating `template` now needs the VSwitches' current state: it picks a new
     /// free address, counts free addresses, or names a fixed address not yet checked free.
-    pub fn needs_state(&self, template: &Template) -> bool {
+    pub(crate) fn needs_state(&self, template: &Template) -> bool {
         template.exprs().any(|expr| {
             let Some(Fixture::VSwitch { cidr, .. }) = self.vswitch_fixture(expr) else {
                 return false;
@@ -134,7 +134,7 @@ impl<'a> Scope<'a> {
 
     /// Whether every value `template` needs is at hand without a new pick: used to leave out
     /// teardown steps that would name an address the case never took.
-    pub fn is_bound(&self, template: &Template) -> bool {
+    pub(crate) fn is_bound(&self, template: &Template) -> bool {
         template.exprs().all(|expr| {
             let member = expr.member.as_ref();
             if self.vswitch_fixture(expr).is_some()
@@ -179,17 +179,17 @@ impl<'a> Scope<'a> {
             .filter(|fixture| matches!(fixture, Fixture::VSwitch { .. }))
     }
 
-    pub fn set(&mut self, name: &str, value: String) {
+    pub(crate) fn set(&mut self, name: &str, value: String) {
         self.vars.insert(name.to_string(), value);
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)
     }
 
     /// Evaluates a template. Target-specific values an expression produced are given the
     /// expression's name in the redactor, so that snapshots read `<vswitch.host(10)>`.
-    pub fn eval(
+    pub(crate) fn eval(
         &mut self,
         template: &Template,
         redactor: &mut Redactor,
@@ -495,7 +495,7 @@ impl<'a> Scope<'a> {
 }
 
 /// The expression as a case author wrote it, for snapshot tokens.
-pub fn expression_text(expr: &Expr) -> String {
+pub(crate) fn expression_text(expr: &Expr) -> String {
     let mut text = expr.root.clone();
     if let Some(member) = &expr.member {
         text.push('.');

@@ -17,7 +17,7 @@ use crate::wire::{Format, WireRequest};
 /// The longest one case waits for a VSwitch's `Deleting` ENIs. Once one wait reached it, later
 /// cases look once and start whatever they see: an endpoint that never finishes deleting (or
 /// says so falsely) holds the run for this long at most.
-pub const SETTLE_BOUND: Duration = Duration::from_secs(30);
+pub(crate) const SETTLE_BOUND: Duration = Duration::from_secs(30);
 
 /// Without a stated transition time: short looks at first (an emulator deletes in a moment),
 /// longer later (the cloud takes seconds).
@@ -26,7 +26,7 @@ const UNKNOWN_LONGEST_PAUSE: Duration = Duration::from_secs(2);
 
 /// What the waits of a run share.
 #[derive(Debug)]
-pub struct Settler {
+pub(crate) struct Settler {
     transition: Option<Duration>,
     /// [`SETTLE_BOUND`], shorter in tests.
     bound: Duration,
@@ -38,7 +38,7 @@ pub struct Settler {
 }
 
 impl Settler {
-    pub fn new(transition: Option<Duration>) -> Settler {
+    pub(crate) fn new(transition: Option<Duration>) -> Settler {
         Settler {
             transition,
             bound: SETTLE_BOUND,
@@ -50,7 +50,7 @@ impl Settler {
     }
 
     /// A case that deletes ENIs in these VSwitches has ended: its deletions began by now.
-    pub fn deleted(&self, vswitch_ids: &[String]) {
+    pub(crate) fn deleted(&self, vswitch_ids: &[String]) {
         let now = Instant::now();
         let mut deleted_at = self.deleted_at.lock().unwrap_or_else(|e| e.into_inner());
         for id in vswitch_ids {
@@ -59,18 +59,23 @@ impl Settler {
     }
 
     /// Requests sent while waiting.
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
     }
 
     /// What the run should be told: a wait that reached its bound. Holds the endpoint's ids as
     /// it sent them (cut short): each sink escapes them.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Waits until none of the VSwitches lists a `Deleting` ENI, or the bound.
-    pub async fn settle(&self, target: &dyn Target, profile: &Profile, vswitch_ids: &[String]) {
+    pub(crate) async fn settle(
+        &self,
+        target: &dyn Target,
+        profile: &Profile,
+        vswitch_ids: &[String],
+    ) {
         let Ok(connection) = target.connect(&EmulatorKnobs::default()) else {
             return;
         };
@@ -188,7 +193,7 @@ impl Settler {
 
 /// Whether a case deletes ENIs (in any section), so that a case after it on its VSwitches may
 /// have to wait for them.
-pub fn deletes_enis(case: &eni_spec::Case) -> bool {
+pub(crate) fn deletes_enis(case: &eni_spec::Case) -> bool {
     case.setup
         .iter()
         .chain(&case.steps)

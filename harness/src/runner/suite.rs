@@ -10,7 +10,9 @@ use eni_spec::Case;
 /// A parsed case and where it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedCase {
+    /// The case, parsed and validated.
     pub case: Case,
+    /// The file it was read from.
     pub path: PathBuf,
 }
 
@@ -18,14 +20,15 @@ pub struct LoadedCase {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", .rendered.join("\n"))]
 pub struct SuiteError {
+    /// Each problem, rendered as `file:line:col: message`.
     pub rendered: Vec<String>,
 }
 
 /// Folders whose case files are meant not to parse.
-pub const INVALID_FOLDER: &str = "invalid";
+pub(crate) const INVALID_FOLDER: &str = "invalid";
 
 /// The case files under the given paths (files are taken as given; folders are walked).
-pub fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
+pub(crate) fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
@@ -111,7 +114,7 @@ pub fn load_cases(paths: &[PathBuf]) -> Result<Vec<LoadedCase>, SuiteError> {
 
 /// Keeps the cases a filter selects. Terms are separated by commas and any may match:
 /// `tag:NAME`, `id:GLOB` (`*` matches anything), or text found in the id.
-pub fn filter_cases(cases: Vec<LoadedCase>, filter: &str) -> Vec<LoadedCase> {
+pub(crate) fn filter_cases(cases: Vec<LoadedCase>, filter: &str) -> Vec<LoadedCase> {
     let terms: Vec<&str> = filter
         .split(',')
         .map(str::trim)
@@ -158,7 +161,7 @@ impl std::fmt::Display for Shard {
 /// `i % N + 1`, as nextest's `--partition count:K/N` deals tests out. Deterministic on every
 /// machine that has the same case files and the same `--filter` (apply it first); the shards of
 /// one suite are disjoint and together are the whole suite. The kept cases stay in file order.
-pub fn shard_cases(cases: Vec<LoadedCase>, shard: Shard) -> Vec<LoadedCase> {
+pub(crate) fn shard_cases(cases: Vec<LoadedCase>, shard: Shard) -> Vec<LoadedCase> {
     let mut ids: Vec<&str> = cases.iter().map(|loaded| loaded.case.id.as_str()).collect();
     ids.sort_unstable();
     let keep: std::collections::BTreeSet<String> = ids

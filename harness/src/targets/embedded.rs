@@ -39,6 +39,7 @@ impl EmbeddedTarget {
         EmbeddedTarget::with_world(profile, World::builtin())
     }
 
+    /// The emulator starting from `world` instead, under the contract version the profile names.
     pub fn with_world(profile: &Profile, world: World) -> EmbeddedTarget {
         let contract = match profile.contract.name.as_str() {
             "current" => ContractProfile::current(),

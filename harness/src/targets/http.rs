@@ -27,6 +27,7 @@ pub struct HttpTargetOptions {
     /// The signing used for requests that leave [`WireRequest::signing`] at its default (`V1`):
     /// lets a whole run switch to V3 while a case that asks for V3 or no signing still gets it.
     pub signing: Signing,
+    /// Most time spent opening a connection (5 s by default).
     pub connect_timeout: Duration,
     /// Deadline for one whole exchange, headers and body: a server that drips bytes ends as
     /// [`TransportError::Timeout`].
@@ -69,7 +70,7 @@ pub struct HttpTarget {
 
 /// One case's line to an [`HttpTarget`]: the shared client, nothing per case.
 #[derive(Debug, Clone)]
-pub struct HttpConnection {
+pub(crate) struct HttpConnection {
     inner: Arc<Inner>,
 }
 
@@ -86,6 +87,8 @@ struct Inner {
 }
 
 impl HttpTarget {
+    /// A target for `options`; fails naming the problem when the base URL is not usable (not
+    /// http or https, no host, a user name or password in it).
     pub fn new(options: HttpTargetOptions) -> anyhow::Result<Self> {
         // Errors show the URL without credentials: they reach terminals and CI logs.
         let shown =
@@ -155,6 +158,7 @@ impl HttpTarget {
         })
     }
 
+    /// The options the target was made with.
     pub fn options(&self) -> &HttpTargetOptions {
         &self.inner.options
     }

@@ -1,8 +1,8 @@
 //! Targets: the endpoints a run talks to. A target sends one request and returns one exchange;
 //! the runner never knows which kind of target it talks to.
 
-pub mod embedded;
-pub mod http;
+pub(crate) mod embedded;
+pub(crate) mod http;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,6 +29,7 @@ pub struct EmulatorKnobs {
 }
 
 impl EmulatorKnobs {
+    /// Whether the case sets no knob (it then runs on any target).
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
@@ -87,12 +88,15 @@ pub struct Exchange {
     pub params: Vec<(String, String)>,
     /// The raw query text a case asked to append verbatim, if any.
     pub raw_query: Option<String>,
+    /// The HTTP status of the answer.
     pub status: u16,
+    /// The answer's `Content-Type`, if it had one.
     pub content_type: Option<String>,
     /// The body, cut at the target's body limit.
     pub body: bytes::Bytes,
     /// The body decoded into one model, whatever its format.
     pub decoded: Decoded,
+    /// From sending the request to the end of the answer's body.
     pub elapsed: Duration,
 }
 
@@ -124,12 +128,19 @@ impl Exchange {
 /// Why no answer came back. A timeout is an unknown outcome, not a failure of the endpoint.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum TransportError {
+    /// No answer within the timeout (the outcome is unknown).
     #[error("timed out after {0:?} (the outcome is unknown)")]
     Timeout(Duration),
+    /// The connection could not be made.
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The body went past the target's limit; the rest was not read.
     #[error("response body larger than the limit of {limit} bytes")]
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// Anything else the HTTP client reported.
     #[error("{0}")]
     Other(String),
 }

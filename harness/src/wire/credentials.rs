@@ -3,11 +3,11 @@
 use std::fmt;
 
 /// The environment variable holding the AccessKey id.
-pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+pub(crate) const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
 /// The environment variable holding the AccessKey secret.
-pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+pub(crate) const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
 /// The optional environment variable holding an STS security token.
-pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+pub(crate) const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 
 /// A secret string. `Debug` and `Display` print `<redacted>` so that a secret cannot leak
 /// through a log line, an error or a snapshot by accident; [`Secret::expose`] is the one
@@ -16,6 +16,7 @@ pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret value so that no `Debug` or `Display` shows it.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
@@ -43,22 +44,36 @@ impl fmt::Display for Secret {
 pub struct Credentials {
     /// Not a secret: it appears in every signed request.
     pub access_key_id: String,
+    /// The AccessKeySecret; redacted wherever it is printed.
     pub secret: Secret,
-    pub security_token: Option<Secret>,
+    pub(crate) security_token: Option<Secret>,
 }
 
 /// Why credentials could not be read from the environment. Names the variable, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialsError {
+    /// A required variable is not set.
     #[error("environment variable {name} is not set; export it to sign requests")]
-    Missing { name: &'static str },
+    Missing {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// A variable is set to the empty string.
     #[error("environment variable {name} is set but empty; export a non-empty value")]
-    Empty { name: &'static str },
+    Empty {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// A variable's value is not valid Unicode.
     #[error("environment variable {name} is not valid Unicode")]
-    NotUnicode { name: &'static str },
+    NotUnicode {
+        /// The variable's name.
+        name: &'static str,
+    },
 }
 
 impl Credentials {
+    /// An AccessKey pair without a security token.
     pub fn new(access_key_id: impl Into<String>, secret: impl Into<String>) -> Self {
         Self {
             access_key_id: access_key_id.into(),

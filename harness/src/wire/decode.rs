@@ -43,7 +43,9 @@ pub const LIST_RULES: &[&[&str]] = &[
 /// What the body turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum BodyFormat {
+    /// A JSON document.
     Json,
+    /// An XML document.
     Xml,
     /// No bytes, or only whitespace.
     #[default]
@@ -55,12 +57,15 @@ pub enum BodyFormat {
 /// A response body in the one model, with the fields every ECS answer carries pulled out.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Decoded {
+    /// What the body turned out to be.
     pub format: BodyFormat,
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
+    /// The error's `Code`, when the body has one.
     pub code: Option<String>,
+    /// The error's `Message`, when the body has one.
     pub message: Option<String>,
-    pub host_id: Option<String>,
-    pub recommend: Option<String>,
+    pub(crate) host_id: Option<String>,
+    pub(crate) recommend: Option<String>,
     /// The normalized body (`null` when empty or unparseable).
     pub body: Value,
     /// Everything odd about the response, in plain words. Not a verdict: checks decide.

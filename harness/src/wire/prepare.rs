@@ -10,10 +10,10 @@ use super::sign;
 use super::{Format, Method, Signing, WireRequest};
 
 /// The API version every common parameter set carries.
-pub const API_VERSION: &str = "2014-05-26";
+pub(crate) const API_VERSION: &str = "2014-05-26";
 
 /// Content type of a POST form body.
-pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// What varies from one send to the next, passed in so that [`prepare`] stays pure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,7 @@ pub struct PrepareContext {
     pub host: String,
     /// Sent as `RegionId` unless the request sets `RegionId` itself or omits it.
     pub region: Option<String>,
+    /// The request's `Timestamp` (v1) or `x-acs-date` (V3).
     pub now: SystemTime,
     /// `SignatureNonce` (v1) or `x-acs-signature-nonce` (V3); must be unique per request.
     pub nonce: String,
@@ -139,7 +140,7 @@ fn method_name(method: Method) -> &'static str {
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ` in UTC. Out-of-range clocks clamp to the epoch rather than panic.
-pub fn format_timestamp(now: SystemTime) -> String {
+pub(crate) fn format_timestamp(now: SystemTime) -> String {
     let secs = match now.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(0),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(0, |s| -s),
@@ -442,19 +443,19 @@ fn filter_pieces(text: &str) -> String {
 }
 
 /// Quotes for POSIX shells: single quotes, with `'` written as `'\''`.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// Longest curl line kept, in bytes: a request can quote values an endpoint answered earlier
 /// (a captured id), and a failure keeps its curl line.
-pub const CURL_LIMIT: usize = 64 * 1024;
+pub(crate) const CURL_LIMIT: usize = 64 * 1024;
 
 /// A copy-pasteable, unsigned `curl` command reproducing `prepared` against `base_url` (an
 /// emulator with relaxed signing): credentials, signature, nonce and timestamp are left out, and
 /// so is any user name or password in `base_url`; everything else — odd keys, repeats, raw
 /// query text — is kept as sent, up to [`CURL_LIMIT`].
-pub fn curl_line(prepared: &PreparedRequest, base_url: &str) -> String {
+pub(crate) fn curl_line(prepared: &PreparedRequest, base_url: &str) -> String {
     let base = crate::escape::url_without_userinfo(base_url);
     let base = base.trim_end_matches('/');
     let path = match prepared.path_and_query.split_once('?') {

@@ -9,11 +9,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// `SignatureMethod` of signature v1.
-pub const V1_SIGNATURE_METHOD: &str = "HMAC-SHA1";
+pub(crate) const V1_SIGNATURE_METHOD: &str = "HMAC-SHA1";
 /// `SignatureVersion` of signature v1.
-pub const V1_SIGNATURE_VERSION: &str = "1.0";
+pub(crate) const V1_SIGNATURE_VERSION: &str = "1.0";
 /// The algorithm name of V3, first word of its `Authorization` header and string to sign.
-pub const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
+pub(crate) const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// RFC 3986: everything but the unreserved `A-Z a-z 0-9 - _ . ~` is escaped, so a space is
 /// `%20` (never `+`) and `*` is `%2A`, as the ECS verifier computes it.
@@ -24,7 +24,8 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes per RFC 3986 with upper-case hex (`"a b*c~/"` → `a%20b%2Ac~%2F`).
-pub fn percent_encode(s: &str) -> String {
+#[cfg(test)]
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     push_percent_encoded(&mut out, s);
     out
@@ -32,14 +33,14 @@ pub fn percent_encode(s: &str) -> String {
 
 /// Appends `percent_encode(s)` to `out`: every request is signed and encoded, so its query is
 /// written into one buffer rather than assembled from a string per name and value.
-pub fn push_percent_encoded(out: &mut String, s: &str) {
+pub(crate) fn push_percent_encoded(out: &mut String, s: &str) {
     for piece in utf8_percent_encode(s, RFC3986) {
         out.push_str(piece);
     }
 }
 
 /// Appends `enc(k)=enc(v)` for each pair, joined with `&`.
-pub fn push_encoded_pairs<'a>(
+pub(crate) fn push_encoded_pairs<'a>(
     out: &mut String,
     pairs: impl IntoIterator<Item = &'a (String, String)>,
 ) {
@@ -67,7 +68,9 @@ fn sorted<'a>(params: impl IntoIterator<Item = &'a (String, String)>) -> Vec<&'a
 }
 
 /// `enc(k)=enc(v)` pairs, sorted, joined with `&`.
-pub fn canonical_query<'a>(params: impl IntoIterator<Item = &'a (String, String)>) -> String {
+pub(crate) fn canonical_query<'a>(
+    params: impl IntoIterator<Item = &'a (String, String)>,
+) -> String {
     let sorted = sorted(params);
     let length: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
     let mut out = String::with_capacity(length + length / 4);
@@ -77,7 +80,7 @@ pub fn canonical_query<'a>(params: impl IntoIterator<Item = &'a (String, String)
 
 /// v1 `StringToSign = METHOD & %2F & enc(canonical query)`; a `Signature` parameter, if any,
 /// is not signed.
-pub fn string_to_sign_v1(method: &str, params: &[(String, String)]) -> String {
+pub(crate) fn string_to_sign_v1(method: &str, params: &[(String, String)]) -> String {
     let query = canonical_query(params.iter().filter(|(k, _)| k != "Signature"));
     let mut out = String::with_capacity(method.len() + 5 + query.len() + query.len() / 2);
     out.push_str(&method.to_ascii_uppercase());
@@ -99,26 +102,26 @@ fn mac_v1(secret: &str, method: &str, params: &[(String, String)]) -> Vec<u8> {
 }
 
 /// v1 `Signature = base64(HMAC-SHA1(secret + "&", StringToSign))`.
-pub fn sign_v1(secret: &str, method: &str, params: &[(String, String)]) -> String {
+pub(crate) fn sign_v1(secret: &str, method: &str, params: &[(String, String)]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac_v1(secret, method, params))
 }
 
 /// A v1 signature that is well-formed (base64 of 20 bytes) but certainly wrong: the right MAC
 /// with its first byte inverted. Lets a case check that a bad signature is refused.
-pub fn corrupt_sign_v1(secret: &str, method: &str, params: &[(String, String)]) -> String {
+pub(crate) fn corrupt_sign_v1(secret: &str, method: &str, params: &[(String, String)]) -> String {
     let mut mac = mac_v1(secret, method, params);
     mac[0] ^= 0xff;
     base64::engine::general_purpose::STANDARD.encode(mac)
 }
 
 /// Lower-case hex SHA-256.
-pub fn hex_sha256(data: &[u8]) -> String {
+pub(crate) fn hex_sha256(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
 /// A V3 canonical request and its `SignedHeaders` list.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalRequestV3 {
+pub(crate) struct CanonicalRequestV3 {
     /// `METHOD\n/\nquery\nheaders\nsigned-headers\nhex(sha256(body))`.
     pub canonical_request: String,
     /// `a;b;c`: the lower-case names of the signed headers, sorted.
@@ -127,7 +130,7 @@ pub struct CanonicalRequestV3 {
 
 /// Builds the V3 canonical request. Every header in `headers` is signed (the caller passes
 /// exactly the ones to sign): names lower-cased, values trimmed, sorted by name.
-pub fn canonical_request_v3(
+pub(crate) fn canonical_request_v3(
     method: &str,
     query: &[(String, String)],
     headers: &[(String, String)],
@@ -159,7 +162,7 @@ pub fn canonical_request_v3(
 }
 
 /// V3 `StringToSign = "ACS3-HMAC-SHA256\n" + hex(sha256(canonical request))`.
-pub fn string_to_sign_v3(canonical_request: &str) -> String {
+pub(crate) fn string_to_sign_v3(canonical_request: &str) -> String {
     format!(
         "{V3_ALGORITHM}\n{}",
         hex_sha256(canonical_request.as_bytes())
@@ -175,19 +178,23 @@ fn mac_v3(secret: &str, string_to_sign: &str) -> Vec<u8> {
 }
 
 /// V3 `Signature = hex(HMAC-SHA256(secret, StringToSign))`.
-pub fn sign_v3(secret: &str, string_to_sign: &str) -> String {
+pub(crate) fn sign_v3(secret: &str, string_to_sign: &str) -> String {
     hex::encode(mac_v3(secret, string_to_sign))
 }
 
 /// A V3 signature that is well-formed (64 hex digits) but certainly wrong.
-pub fn corrupt_sign_v3(secret: &str, string_to_sign: &str) -> String {
+pub(crate) fn corrupt_sign_v3(secret: &str, string_to_sign: &str) -> String {
     let mut mac = mac_v3(secret, string_to_sign);
     mac[0] ^= 0xff;
     hex::encode(mac)
 }
 
 /// `ACS3-HMAC-SHA256 Credential=<AK>,SignedHeaders=<list>,Signature=<hex>`.
-pub fn authorization_v3(access_key_id: &str, signed_headers: &str, signature: &str) -> String {
+pub(crate) fn authorization_v3(
+    access_key_id: &str,
+    signed_headers: &str,
+    signature: &str,
+) -> String {
     format!(
         "{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
     )
