@@ -14,14 +14,33 @@ pub mod response;
 pub struct CheckInfo {
     pub name: &'static str,
     pub doc: &'static str,
+    /// Who applies it: a case run and the fuzzer, or the sequence fuzzer only (a check that
+    /// needs a reference to compare with, or the contract's status per code, which a case's
+    /// own `expect` states instead).
+    pub applied_by: AppliedBy,
+}
+
+/// Which runs apply a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppliedBy {
+    /// Case runs and the sequence fuzzer.
+    Everyone,
+    /// The sequence fuzzer only.
+    Fuzzer,
 }
 
 macro_rules! checks {
-    ($($ident:ident = $name:literal : $doc:literal;)*) => {
-        $(pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
+    ($($ident:ident = $name:literal $(($applied_by:ident))? : $doc:literal;)*) => {
+        $(pub const $ident: CheckInfo = CheckInfo {
+            name: $name,
+            doc: $doc,
+            applied_by: checks!(@applied_by $($applied_by)?),
+        };)*
         /// Every check, in the order `list` shows them.
         pub const ALL: &[CheckInfo] = &[$($ident),*];
     };
+    (@applied_by) => { AppliedBy::Everyone };
+    (@applied_by $applied_by:ident) => { AppliedBy::$applied_by };
 }
 
 checks! {
@@ -41,6 +60,8 @@ checks! {
     ASSIGN_MATCHES_DESCRIBE = "assign_matches_describe": "After an assign, DescribeNetworkInterfaces shows exactly the old addresses and prefixes plus the reported ones.";
     UNASSIGN_REMOVES_EXACTLY_NAMED = "unassign_removes_exactly_named": "A successful unassign removes exactly the named addresses or prefixes.";
     NO_LEAKS = "no_leaks": "Every ENI a case created is gone (or Deleting) once its teardown ran.";
+    CODE_STATUS_DOCUMENTED = "code_status_documented" (Fuzzer): "A documented error code comes with the HTTP status the contract gives it for that action.";
+    DIFFERENTIAL = "differential" (Fuzzer): "The target answers, reads and holds what the reference emulator does, wherever the contract decides the outcome.";
 }
 
 /// Looks a check up by name.
@@ -150,6 +171,18 @@ mod tests {
                 check.name
             );
         }
+    }
+
+    #[test]
+    fn the_fuzzers_own_checks_are_named_and_can_be_turned_off() {
+        for name in ["differential", "code_status_documented"] {
+            let check = by_name(name).expect("a named check");
+            assert_eq!(check.applied_by, AppliedBy::Fuzzer, "{name}");
+            let set = CheckSet::without([name]).unwrap();
+            assert!(!set.is_on(check), "{name}");
+            assert!(CheckSet::default().is_on(check), "{name}");
+        }
+        assert_eq!(NO_5XX.applied_by, AppliedBy::Everyone);
     }
 
     #[test]

@@ -1112,7 +1112,12 @@ impl SeqRun<'_> {
                 Some(&exchange),
             ));
         }
-        findings.extend(oracle::check_code_status(&exchange, index, action));
+        findings.extend(oracle::check_code_status(
+            &exchange,
+            index,
+            action,
+            &self.env.checks,
+        ));
 
         // A count the contract lets the endpoint read either way: refused with the
         // invalid-parameter code, it stays a refusal for the reference; otherwise the reference
@@ -1178,7 +1183,8 @@ impl SeqRun<'_> {
         if judgement == Judgement::BothRefused && t.accepted() {
             judgement = Judgement::Agree;
         }
-        if action.starts_with("Describe") {
+        let differential_on = self.env.checks.is_on(crate::checks::DIFFERENTIAL);
+        if differential_on && action.starts_with("Describe") {
             let with_status = !self.real;
             findings.extend(oracle::compare_reads(
                 &exchange,
@@ -1222,7 +1228,13 @@ impl SeqRun<'_> {
                 .await;
         }
         findings.extend(oracle::differential(
-            &judgement, &exchange, &reference, index, action, steered,
+            &judgement,
+            &exchange,
+            &reference,
+            index,
+            action,
+            steered,
+            &self.env.checks,
         ));
         let expected = expectation(&judgement, action, &exchange, &reference);
         let rendered = match (&open, &rendered) {
@@ -1294,7 +1306,7 @@ impl SeqRun<'_> {
                 }
             }
             // Once the answers differ (or may), the states differ as a consequence.
-            if matches!(judgement, Judgement::Agree | Judgement::BothRefused) {
+            if differential_on && matches!(judgement, Judgement::Agree | Judgement::BothRefused) {
                 let reference_state = self.reference.observation(&self.vswitch_ids);
                 findings.extend(oracle::compare_states(
                     &after,
