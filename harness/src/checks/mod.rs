@@ -69,6 +69,18 @@ pub fn by_name(name: &str) -> Option<CheckInfo> {
     ALL.iter().copied().find(|check| check.name == name)
 }
 
+/// A case or profile disabled a check that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown check `{name}`; did you mean `{closest}`? (`eni-harness list --checks` shows them all)"
+)]
+pub struct UnknownCheck {
+    /// The name as written.
+    pub name: String,
+    /// The registered check whose name is closest to it.
+    pub closest: &'static str,
+}
+
 /// The checks that are on for one case run.
 #[derive(Debug, Clone, Default)]
 pub struct CheckSet {
@@ -83,7 +95,7 @@ pub struct CheckSet {
 
 impl CheckSet {
     /// All checks but the named ones. Unknown names are an error naming the closest check.
-    pub fn without<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<CheckSet, String> {
+    pub fn without<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<CheckSet, UnknownCheck> {
         let mut disabled = Vec::new();
         for name in names {
             match by_name(name) {
@@ -95,9 +107,10 @@ impl CheckSet {
                         .min()
                         .map(|(_, closest)| closest)
                         .unwrap_or("no_5xx");
-                    return Err(format!(
-                        "unknown check `{name}`; did you mean `{closest}`? (`eni-harness list --checks` shows them all)"
-                    ));
+                    return Err(UnknownCheck {
+                        name: name.to_string(),
+                        closest,
+                    });
                 }
             }
         }
@@ -188,8 +201,11 @@ mod tests {
     #[test]
     fn unknown_check_suggests_the_closest() {
         let error = CheckSet::without(["ip_unique_in_vswich"]).unwrap_err();
+        assert_eq!(error.closest, "ip_unique_in_vswitch");
         assert!(
-            error.contains("did you mean `ip_unique_in_vswitch`"),
+            error
+                .to_string()
+                .contains("did you mean `ip_unique_in_vswitch`"),
             "{error}"
         );
         let set = CheckSet::without(["no_leaks"]).unwrap();

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::describe;
-use crate::targets::Connection;
+use crate::targets::{Connection, TransportError};
 use crate::wire::{Format, Signing, WireRequest};
 
 /// Largest page `DescribeNetworkInterfaces` serves with `MaxResults`.
@@ -49,12 +49,36 @@ pub struct Observation {
     pub requests: usize,
 }
 
+/// Why the state could not be read back; each names the VSwitch whose listing failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObserveError {
+    #[error("DescribeNetworkInterfaces for {vswitch_id}: {error}")]
+    NoAnswer {
+        vswitch_id: String,
+        #[source]
+        error: TransportError,
+    },
+    #[error("DescribeNetworkInterfaces for {vswitch_id} answered {status} {code}")]
+    Refused {
+        vswitch_id: String,
+        status: u16,
+        /// The answer's code, `(no code)` when it had none.
+        code: String,
+    },
+    #[error("an ENI of {vswitch_id} has no NetworkInterfaceId: {item}")]
+    NoEniId { vswitch_id: String, item: String },
+    #[error(
+        "DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"
+    )]
+    EndlessPaging { vswitch_id: String },
+}
+
 /// Reads every ENI of the given VSwitches.
 pub async fn observe(
     connection: &dyn Connection,
     vswitch_ids: &[String],
     signing: Signing,
-) -> Result<Observation, String> {
+) -> Result<Observation, ObserveError> {
     let mut observation = Observation::default();
     for vswitch_id in vswitch_ids {
         let mut next_token: Option<String> = None;
@@ -77,20 +101,29 @@ pub async fn observe(
                 ..WireRequest::default()
             };
             observation.requests += 1;
-            let exchange = connection
-                .send(&request)
-                .await
-                .map_err(|error| format!("DescribeNetworkInterfaces for {vswitch_id}: {error}"))?;
+            let exchange =
+                connection
+                    .send(&request)
+                    .await
+                    .map_err(|error| ObserveError::NoAnswer {
+                        vswitch_id: vswitch_id.clone(),
+                        error,
+                    })?;
             if exchange.status != 200 {
-                return Err(format!(
-                    "DescribeNetworkInterfaces for {vswitch_id} answered {} {}",
-                    exchange.status,
-                    exchange.decoded.code.as_deref().unwrap_or("(no code)")
-                ));
+                return Err(ObserveError::Refused {
+                    vswitch_id: vswitch_id.clone(),
+                    status: exchange.status,
+                    code: exchange
+                        .decoded
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| "(no code)".to_string()),
+                });
             }
             for set in describe::listed(&exchange.decoded).into_iter().flatten() {
-                let view = eni_view(set).ok_or_else(|| {
-                    format!("an ENI of {vswitch_id} has no NetworkInterfaceId: {set}")
+                let view = eni_view(set).ok_or_else(|| ObserveError::NoEniId {
+                    vswitch_id: vswitch_id.clone(),
+                    item: set.to_string(),
                 })?;
                 observation.enis.insert(view.id.clone(), view);
             }
@@ -105,9 +138,9 @@ pub async fn observe(
             }
         }
         if next_token.is_some() {
-            return Err(format!(
-                "DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"
-            ));
+            return Err(ObserveError::EndlessPaging {
+                vswitch_id: vswitch_id.clone(),
+            });
         }
     }
     Ok(observation)

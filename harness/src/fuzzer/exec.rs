@@ -127,7 +127,8 @@ impl Env {
         async_delay: Duration,
     ) -> Result<Env, String> {
         let fixtures = Fixtures::from_profile(&profile)?;
-        let checks = CheckSet::without(profile.disabled_checks.iter().map(String::as_str))?
+        let checks = CheckSet::without(profile.disabled_checks.iter().map(String::as_str))
+            .map_err(|unknown| unknown.to_string())?
             .under(&profile.contract);
         let contract = match profile.contract.name.as_str() {
             "current" => ContractProfile::current(),

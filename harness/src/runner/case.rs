@@ -129,12 +129,12 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         .chain(case.disabled_checks.iter().map(|name| name.value.as_str()));
     let checks = match CheckSet::without(disabled) {
         Ok(checks) => checks.under(&profile.contract),
-        Err(message) => {
+        Err(unknown) => {
             outcome.fail(Failure::new(
                 Section::Setup,
                 "checks",
                 FailureKind::CaseFile,
-                message,
+                unknown.to_string(),
             ));
             return outcome;
         }
