@@ -25,16 +25,6 @@ use crate::snapshot::SnapshotOutcome;
 use crate::targets::{Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::wire::{self, Format, Method, Signing, WireRequest};
 
-/// Actions that change state, around which the state is read back.
-const MUTATING: &[&str] = &[
-    "AssignPrivateIpAddresses",
-    "UnassignPrivateIpAddresses",
-    "CreateNetworkInterface",
-    "DeleteNetworkInterface",
-    "AttachNetworkInterface",
-    "DetachNetworkInterface",
-];
-
 /// A tag `requires-contract-NAME` limits a case to profiles of that contract version.
 pub const REQUIRES_CONTRACT_TAG: &str = "requires-contract-";
 /// A case that pins a choice of the reference emulator's `DECISIONS.md` (not of the contract)
@@ -460,7 +450,7 @@ impl CaseRun<'_> {
         if mutating {
             self.state_fresh = false;
         }
-        let mutation = requested_mutation(&request);
+        let mutation = mutation::requested(&request);
         let result = match (&send.poll, &send.paginate, &mut raced) {
             (Some(poll), _, _) => self.poll(section, send, &request, poll).await,
             (None, Some(paginate), _) => self.paginate(section, send, &request, paginate).await,
@@ -851,12 +841,12 @@ impl CaseRun<'_> {
                     if let (
                         Some(Mutation::Assign { eni, .. } | Mutation::Unassign { eni, .. }),
                         200,
-                    ) = (requested_mutation(request), exchange.status)
+                    ) = (mutation::requested(request), exchange.status)
                     {
                         self.races.task_started(&eni, window);
                     }
                     if exchange.status == 200
-                        && matches!(requested_mutation(request), Some(Mutation::Assign { .. }))
+                        && matches!(mutation::requested(request), Some(Mutation::Assign { .. }))
                     {
                         reports.push((
                             send.name.clone(),
@@ -1322,7 +1312,7 @@ fn set_at(body: &mut serde_json::Value, path: &eni_spec::Path, value: serde_json
 fn is_mutating(send: &Send) -> bool {
     send.action
         .as_deref()
-        .is_some_and(|action| MUTATING.contains(&action))
+        .is_some_and(|action| mutation::MUTATING.contains(&action))
 }
 
 /// The ENI a request names, if any (the ENI a task on the target would keep busy).
@@ -1332,18 +1322,6 @@ fn request_eni(request: &WireRequest) -> Option<String> {
         .iter()
         .find(|(key, value)| key == "NetworkInterfaceId" && !value.is_empty())
         .map(|(_, value)| value.clone())
-}
-
-/// What a request asks for, if its action changes state (the mapping is the checks' own).
-fn requested_mutation(request: &WireRequest) -> Option<Mutation> {
-    let action = request
-        .params
-        .iter()
-        .find(|(key, _)| key == "Action")
-        .map(|(_, value)| value.as_str())?;
-    MUTATING
-        .contains(&action)
-        .then(|| mutation::mutation_of(action, request))
 }
 
 /// The VSwitches a case touches: its VSwitch fixtures and those its instance fixtures sit in.
