@@ -380,7 +380,7 @@ impl CaseRun<'_> {
         let mut eval = |template: &eni_spec::Template| scope.eval(template, redactor);
         let mut fields = Vec::new();
         for (path, template) in &expect.fields {
-            fields.push((path.text.clone(), eval(template)?));
+            fields.push((path.clone(), eval(template)?));
         }
         let message_contains = match &expect.message_contains {
             Some(template) => Some(eval(template)?),
@@ -404,17 +404,17 @@ impl CaseRun<'_> {
                 .collect(),
             message_contains,
             fields,
-            absent: expect.absent.iter().map(|path| path.text.clone()).collect(),
+            absent: expect.absent.clone(),
             assigned,
             assigned_count: expect.assigned_count,
             count: expect
                 .count
                 .as_ref()
-                .map(|(path, count)| (path.text.clone(), *count)),
+                .map(|(path, count)| (path.clone(), *count)),
             contains: expect
                 .contains
                 .iter()
-                .map(|(path, items)| Ok((path.text.clone(), evaluated_items(items, &mut eval)?)))
+                .map(|(path, items)| Ok((path.clone(), evaluated_items(items, &mut eval)?)))
                 .collect::<Result<_, EvalError>>()?,
         })
     }
@@ -568,11 +568,7 @@ impl CaseRun<'_> {
             self.created.insert(id.to_string());
         }
         for (name, path) in &send.capture {
-            match exchange
-                .decoded
-                .get(&path.text)
-                .and_then(|value| value.as_str())
-            {
+            match exchange.decoded.at(path).and_then(|value| value.as_str()) {
                 Some(value) => self.scope.set(name, value.to_string()),
                 // A refusal carries no such value: the variable stays unbound, and the
                 // teardown steps naming it are skipped (what was refused made nothing to give
@@ -612,7 +608,7 @@ impl CaseRun<'_> {
         let mut until = Vec::new();
         for (path, template) in &poll.until {
             match self.scope.eval(template, &mut self.redactor) {
-                Ok(value) => until.push((path.text.clone(), value)),
+                Ok(value) => until.push((path, value)),
                 Err(error) => {
                     self.eval_error(section, send, error);
                     return self.exchange(request).await;
@@ -627,7 +623,7 @@ impl CaseRun<'_> {
                 .filter_map(|(path, expected)| {
                     let actual = exchange
                         .decoded
-                        .get(path)
+                        .at(path)
                         .and_then(|value| value.as_str())
                         .unwrap_or("(absent)");
                     (actual != expected)
@@ -1266,7 +1262,7 @@ fn total_count(page: &Exchange) -> Option<usize> {
 /// The elements of one page's list, read as `count` reads a list: a lone value is a list of
 /// one, nothing is an empty list.
 fn list_elements(page: &Exchange, list: &eni_spec::Path) -> Vec<serde_json::Value> {
-    match page.decoded.get(&list.text) {
+    match page.decoded.at(list) {
         Some(serde_json::Value::Array(items)) => items.clone(),
         Some(other) => vec![other.clone()],
         None => Vec::new(),
