@@ -500,6 +500,24 @@ pub fn check_transition(
                 return violations;
             };
             let named: BTreeSet<String> = named.iter().cloned().collect();
+            // The request is atomic and an address not on the ENI is refused
+            // (`InvalidIp.IpUnassigned`, the primary included): a success removed every one it
+            // named, so each was a secondary before. Other spellings are the endpoint's to read.
+            let unheld: BTreeSet<String> = named
+                .iter()
+                .filter(|address| canonical_ipv4(address).is_some())
+                .filter(|address| !old.secondaries.contains(address))
+                .cloned()
+                .collect();
+            if !unheld.is_empty() {
+                report(
+                    UNASSIGN_REMOVES_EXACTLY_NAMED,
+                    format!(
+                        "the unassign succeeded naming {}, which {eni} did not hold as secondary addresses",
+                        list(&unheld)
+                    ),
+                );
+            }
             let expected: BTreeSet<String> =
                 old.secondary_set().difference(&named).cloned().collect();
             if new.secondary_set() != expected {

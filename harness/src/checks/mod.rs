@@ -8,6 +8,7 @@ pub mod invariants;
 pub mod mutation;
 pub mod observe;
 pub mod response;
+pub mod step;
 
 /// A named, documented check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,13 +24,15 @@ use super::inproc::{DescribeProbe, InProcess, StateProbe};
 use super::ops::{self, EniPick, Op, Rendered, StateView, Val};
 use super::oracle::{self, Finding, Kind, Pair};
 use super::rng;
+use crate::checks::ASSIGN_MATCHES_DESCRIBE;
 use crate::checks::CheckSet;
 use crate::checks::describe;
 use crate::checks::expect::ASSIGNED_PATH;
-use crate::checks::invariants::{Reported, check_assign_report, check_state, check_transition};
+use crate::checks::invariants::check_state;
 use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
+use crate::checks::step as judge;
 use crate::profile::Profile;
 use crate::targets::{Connection, EmulatorKnobs, Exchange, HttpTarget, Target};
 use crate::wire::{Format, Signing, WireRequest};
@@ -1264,17 +1266,6 @@ impl SeqRun<'_> {
             }
             let succeeded = exchange.status == 200;
             let mutation = mutation_of(action, &request);
-            let reported = Reported::of(&exchange.decoded);
-            if succeeded {
-                for violation in check_assign_report(&mutation, &reported, checks) {
-                    findings.push(oracle::from_violation(
-                        violation,
-                        index,
-                        action,
-                        Some(&exchange),
-                    ));
-                }
-            }
             // A replayed create (a used ClientToken) answers the first response again, whatever
             // happened to the ENI since.
             let replayed = exchange
@@ -1287,24 +1278,28 @@ impl SeqRun<'_> {
                     &params, &exchange, &after, index, checks,
                 ));
             }
-            if let Some(before) = &before {
-                // A token replay answers the first response again and changes nothing, even when
-                // the ENI lost some of those addresses since: not a mismatch with Describe.
-                let unchanged = before.enis == after.enis;
-                for violation in
-                    check_transition(before, &after, &mutation, succeeded, &reported, checks)
-                        .into_iter()
-                        .filter(|v| {
-                            !(replay && unchanged && v.check.name == "assign_matches_describe")
-                        })
-                {
-                    findings.push(oracle::from_violation(
-                        violation,
-                        index,
-                        action,
-                        Some(&exchange),
-                    ));
-                }
+            // A token replay answers the first response again and changes nothing, even when
+            // the ENI lost some of those addresses since: not a mismatch with Describe.
+            let unchanged = before
+                .as_ref()
+                .is_some_and(|before| before.enis == after.enis);
+            let step = judge::Step {
+                mutation: &mutation,
+                status: exchange.status,
+                answer: &exchange.decoded,
+                before: before.as_ref(),
+                after: Some(&after),
+            };
+            for violation in judge::judge_step(&step, checks)
+                .into_iter()
+                .filter(|v| !(replay && unchanged && v.check == ASSIGN_MATCHES_DESCRIBE))
+            {
+                findings.push(oracle::from_violation(
+                    violation,
+                    index,
+                    action,
+                    Some(&exchange),
+                ));
             }
             // Once the answers differ (or may), the states differ as a consequence.
             if differential_on && matches!(judgement, Judgement::Agree | Judgement::BothRefused) {

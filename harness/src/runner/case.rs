@@ -11,14 +11,11 @@ use eni_spec::{Case, Send, Step};
 use super::scope::{EvalError, EvalErrorKind, Scope};
 use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
 use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
-use crate::checks::invariants::{
-    Mutation, Reported, Violation, check_assign_report, check_disjoint_reports, check_state,
-    check_transition,
-};
+use crate::checks::invariants::{Mutation, Violation, check_disjoint_reports, check_state};
 use crate::checks::mutation;
 use crate::checks::observe::{Observation, observe};
 use crate::checks::response::check_exchange;
-use crate::checks::{CheckSet, NO_LEAKS};
+use crate::checks::{self, CheckSet, NO_LEAKS};
 use crate::profile::{Fixture, Profile};
 use crate::redact::Redactor;
 use crate::snapshot::SnapshotOutcome;
@@ -513,27 +510,20 @@ impl CaseRun<'_> {
             let window = self.races.last();
             self.races.task_started(eni, window);
         }
-        if let (Some(mutation), true) = (&mutation, succeeded) {
-            let reported = Reported::of(&exchange.decoded);
-            self.violations(
-                section,
-                &send.name,
-                &request,
-                check_assign_report(mutation, &reported, &self.checks),
-            );
-        }
-        if let (Some(mutation), Some(before)) = (mutation, before)
-            && let Some(after) = self.observe(section, &send.name, false).await
-        {
-            let reported = Reported::of(&exchange.decoded);
-            let found = check_transition(
-                &before,
-                &after,
-                &mutation,
-                succeeded,
-                &reported,
-                &self.checks,
-            );
+        if let Some(mutation) = &mutation {
+            // The state after is read only where the state before was: a transition needs both.
+            let after = match &before {
+                Some(_) => self.observe(section, &send.name, false).await,
+                None => None,
+            };
+            let step = checks::step::Step {
+                mutation,
+                status: exchange.status,
+                answer: &exchange.decoded,
+                before: before.as_deref(),
+                after: after.as_deref(),
+            };
+            let found = checks::step::judge_step(&step, &self.checks);
             self.violations(section, &send.name, &request, found);
         }
     }
