@@ -17,6 +17,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::checks::describe;
+
 /// A token the redactor numbered: a value the endpoint chose.
 static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<(ip|eni|vpc|mac|cidr|literal-ip):(\d+)>").expect("the pattern is valid")
@@ -323,7 +325,10 @@ fn answer_fields(
                 "NetworkInterfaceId",
                 set.get("NetworkInterfaceId"),
             );
-            let assigned = list_at(set, &["PrivateIpSet", "PrivateIpAddress"])
+            // The path every check reads an assign's report at.
+            let assigned_path: Vec<&str> =
+                crate::checks::expect::ASSIGNED_PATH.split('.').collect();
+            let assigned = list_at(response, &assigned_path)
                 .iter()
                 .map(|address| Value::String(scalar(address)))
                 .collect();
@@ -340,7 +345,7 @@ fn answer_fields(
             // ENIs the case never met are other ENIs in the VSwitch, which the contract
             // allows at any time; fixture ENIs carry their fixture's name, never a number.
             let listed: Vec<Value> =
-                list_at(response, &["NetworkInterfaceSets", "NetworkInterfaceSet"])
+                list_at(response, &describe::ENI_LIST.split('.').collect::<Vec<_>>())
                     .iter()
                     .filter(|eni| {
                         let id = eni
@@ -374,7 +379,7 @@ fn eni_view(eni: &Value) -> Map<String, Value> {
 
 /// `PrivateIpSets.PrivateIpSet[]{PrivateIpAddress, Primary}`.
 fn address_sets(eni: &Value) -> Value {
-    let sets = list_at(eni, crate::checks::describe::IP_SET_PATH)
+    let sets = list_at(eni, describe::IP_SET_PATH)
         .iter()
         .map(|set| {
             let mut entry = Map::new();

@@ -2,10 +2,11 @@
 //! order-free list contents) held against what came back. Templates are evaluated by the runner
 //! first; this compares plain values.
 
-use eni_spec::{Path, Segment};
+use eni_spec::Path;
 use serde_json::Value;
 
 use crate::targets::Exchange;
+use crate::wire::decode::value_at;
 
 /// The path in an Assign answer where the assigned addresses are listed.
 pub(crate) const ASSIGNED_PATH: &str =
@@ -23,13 +24,13 @@ pub(crate) struct Expectation {
     /// Accepted codes; empty means not checked.
     pub codes: Vec<String>,
     pub message_contains: Option<String>,
-    pub fields: Vec<(String, String)>,
-    pub absent: Vec<String>,
+    pub fields: Vec<(Path, String)>,
+    pub absent: Vec<Path>,
     pub assigned: Option<Vec<String>>,
     pub assigned_count: Option<u32>,
-    pub count: Option<(String, usize)>,
+    pub count: Option<(Path, usize)>,
     /// Lists that must hold a distinct element for each item, in any order.
-    pub contains: Vec<(String, Vec<Item>)>,
+    pub contains: Vec<(Path, Vec<Item>)>,
 }
 
 /// What one element of an order-free list must look like, its templates evaluated.
@@ -130,7 +131,7 @@ pub(crate) fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<
         }
     }
     for (path, expected) in &expectation.fields {
-        match decoded.get(path).map(scalar_text) {
+        match decoded.at(path).map(scalar_text) {
             Some(Some(actual)) if actual == *expected => {}
             Some(Some(actual)) => found.push(format!(
                 "field {path}: expected {expected:?}, got {actual:?}"
@@ -144,7 +145,7 @@ pub(crate) fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<
         }
     }
     for path in &expectation.absent {
-        if decoded.get(path).is_some() {
+        if decoded.at(path).is_some() {
             found.push(format!(
                 "field {path}: expected it absent, but it is present"
             ));
@@ -174,7 +175,7 @@ pub(crate) fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<
         ));
     }
     if let Some((path, expected)) = &expectation.count {
-        let actual = match decoded.get(path) {
+        let actual = match decoded.at(path) {
             Some(serde_json::Value::Array(items)) => items.len(),
             Some(_) => 1,
             None => 0,
@@ -186,7 +187,7 @@ pub(crate) fn mismatches(expectation: &Expectation, exchange: &Exchange) -> Vec<
         }
     }
     for (path, items) in &expectation.contains {
-        let elements = elements_of(decoded.get(path));
+        let elements = elements_of(decoded.at(path));
         found.extend(unmatched(items, &elements).into_iter().map(|miss| {
             format!(
                 "contains {path}: {}; the list holds {}",
@@ -316,17 +317,6 @@ fn maximum_matching(candidates: &[Vec<usize>], elements: usize) -> Vec<Option<us
         }
     }
     element_of
-}
-
-/// The value at `path` inside one element.
-fn value_at<'v>(value: &'v Value, path: &Path) -> Option<&'v Value> {
-    path.segments
-        .iter()
-        .try_fold(value, |value, segment| match (segment, value) {
-            (Segment::Key(key), Value::Object(map)) => map.get(key),
-            (Segment::Index(index), Value::Array(items)) => items.get(*index),
-            _ => None,
-        })
 }
 
 /// An item as the case wrote it, its templates evaluated: `{NetworkInterfaceId: "eni-1"}`.
@@ -500,7 +490,7 @@ mod tests {
 
     fn contains(list: &str, items: Vec<Item>) -> Expectation {
         Expectation {
-            contains: vec![(list.into(), items)],
+            contains: vec![(path(list), items)],
             ..Expectation::default()
         }
     }
@@ -785,8 +775,8 @@ mod tests {
     #[test]
     fn count_and_contains_together_catch_a_repeated_element() {
         let want = Expectation {
-            count: Some((LIST.into(), 3)),
-            contains: vec![(LIST.into(), vec![eni("eni-a"), eni("eni-b"), eni("eni-c")])],
+            count: Some((path(LIST), 3)),
+            contains: vec![(path(LIST), vec![eni("eni-a"), eni("eni-b"), eni("eni-c")])],
             ..Expectation::default()
         };
         let exactly_once = listing(&[

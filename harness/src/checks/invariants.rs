@@ -25,34 +25,48 @@ use crate::wire::Decoded;
 /// A check that did not hold, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The check that did not hold.
     pub check: CheckInfo,
+    /// What was seen, naming the ENI, address or request concerned.
     pub message: String,
 }
 
 /// What a mutating request asked for, as far as the transition checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Mutation {
-    /// `client_token`: a retry with a used token answers the first request's addresses again
-    /// and allocates nothing (contract row 7).
-    /// `prefixes` (`Ipv4Prefix.N`) and `prefix_count` (`Ipv4PrefixCount`) are what the request
-    /// says, whatever the contract: the checks judge them only under one with prefixes.
+pub enum Mutation {
+    /// An `AssignPrivateIpAddresses`.
     Assign {
+        /// `NetworkInterfaceId`.
         eni: String,
+        /// `PrivateIpAddress.N`, as the request spelled them.
         requested: Vec<String>,
+        /// `SecondaryPrivateIpAddressCount`.
         count: Option<usize>,
+        /// `Ipv4Prefix.N`, whatever the contract: the checks judge prefixes only under one
+        /// with prefixes.
         prefixes: Vec<String>,
+        /// `Ipv4PrefixCount`, the same way.
         prefix_count: Option<usize>,
+        /// `ClientToken`: a retry with a used token answers the first request's addresses
+        /// again and allocates nothing (contract row 7). An empty token is no token.
         client_token: Option<String>,
     },
+    /// An `UnassignPrivateIpAddresses`.
     Unassign {
+        /// `NetworkInterfaceId`.
         eni: String,
+        /// `PrivateIpAddress.N`, as the request spelled them.
         named: Vec<String>,
+        /// `Ipv4Prefix.N`.
         prefixes: Vec<String>,
     },
     /// A create: beside "a failure changes nothing", the new ENI holds the prefixes asked for.
     Create {
+        /// `Ipv4Prefix.N`.
         prefixes: Vec<String>,
+        /// `Ipv4PrefixCount`.
         prefix_count: Option<usize>,
+        /// `ClientToken`.
         client_token: Option<String>,
     },
     /// Attach, detach, delete: only "a failure changes nothing" applies.
@@ -128,7 +142,7 @@ pub(crate) fn canonical_ipv4(text: &str) -> Option<Ipv4Addr> {
 
 /// Properties of one observed state. `primaries` remembers each ENI's first-seen primary address
 /// across the observations of one case.
-pub(crate) fn check_state(
+pub fn check_state(
     observation: &Observation,
     profile: &Profile,
     checks: &CheckSet,
@@ -501,6 +515,24 @@ pub(crate) fn check_transition(
                 return violations;
             };
             let named: BTreeSet<String> = named.iter().cloned().collect();
+            // The request is atomic and an address not on the ENI is refused
+            // (`InvalidIp.IpUnassigned`, the primary included): a success removed every one it
+            // named, so each was a secondary before. Other spellings are the endpoint's to read.
+            let unheld: BTreeSet<String> = named
+                .iter()
+                .filter(|address| canonical_ipv4(address).is_some())
+                .filter(|address| !old.secondaries.contains(address))
+                .cloned()
+                .collect();
+            if !unheld.is_empty() {
+                report(
+                    UNASSIGN_REMOVES_EXACTLY_NAMED,
+                    format!(
+                        "the unassign succeeded naming {}, which {eni} did not hold as secondary addresses",
+                        list(&unheld)
+                    ),
+                );
+            }
             let expected: BTreeSet<String> =
                 old.secondary_set().difference(&named).cloned().collect();
             if new.secondary_set() != expected {

@@ -4,10 +4,11 @@
 
 pub mod describe;
 pub(crate) mod expect;
-pub(crate) mod invariants;
-pub(crate) mod mutation;
-pub(crate) mod observe;
+pub mod invariants;
+pub mod mutation;
+pub mod observe;
 pub(crate) mod response;
+pub mod step;
 
 /// A named, documented check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +17,33 @@ pub struct CheckInfo {
     pub name: &'static str,
     /// What the check asserts, as `list --checks` shows it.
     pub doc: &'static str,
+    /// Who applies it: a case run and the fuzzer, or the sequence fuzzer only (a check that
+    /// needs a reference to compare with, or the contract's status per code, which a case's
+    /// own `expect` states instead).
+    pub applied_by: AppliedBy,
+}
+
+/// Which runs apply a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppliedBy {
+    /// Case runs and the sequence fuzzer.
+    Everyone,
+    /// The sequence fuzzer only.
+    Fuzzer,
 }
 
 macro_rules! checks {
-    ($($ident:ident = $name:literal : $doc:literal;)*) => {
-        $(#[doc = $doc] pub const $ident: CheckInfo = CheckInfo { name: $name, doc: $doc };)*
+    ($($ident:ident = $name:literal $(($applied_by:ident))? : $doc:literal;)*) => {
+        $(#[doc = $doc] pub const $ident: CheckInfo = CheckInfo {
+            name: $name,
+            doc: $doc,
+            applied_by: checks!(@applied_by $($applied_by)?),
+        };)*
         /// Every check, in the order `list` shows them.
         pub const ALL: &[CheckInfo] = &[$($ident),*];
     };
+    (@applied_by) => { AppliedBy::Everyone };
+    (@applied_by $applied_by:ident) => { AppliedBy::$applied_by };
 }
 
 checks! {
@@ -43,11 +63,25 @@ checks! {
     ASSIGN_MATCHES_DESCRIBE = "assign_matches_describe": "After an assign, DescribeNetworkInterfaces shows exactly the old addresses and prefixes plus the reported ones.";
     UNASSIGN_REMOVES_EXACTLY_NAMED = "unassign_removes_exactly_named": "A successful unassign removes exactly the named addresses or prefixes.";
     NO_LEAKS = "no_leaks": "Every ENI a case created is gone (or Deleting) once its teardown ran.";
+    CODE_STATUS_DOCUMENTED = "code_status_documented" (Fuzzer): "A documented error code comes with the HTTP status the contract gives it for that action.";
+    DIFFERENTIAL = "differential" (Fuzzer): "The target answers, reads and holds what the reference emulator does, wherever the contract decides the outcome.";
 }
 
 /// Looks a check up by name.
 pub fn by_name(name: &str) -> Option<CheckInfo> {
     ALL.iter().copied().find(|check| check.name == name)
+}
+
+/// A case or profile disabled a check that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown check `{name}`; did you mean `{closest}`? (`eni-harness list --checks` shows them all)"
+)]
+pub struct UnknownCheck {
+    /// The name as written.
+    pub name: String,
+    /// The registered check whose name is closest to it.
+    pub closest: &'static str,
 }
 
 /// The checks that are on for one case run.
@@ -64,7 +98,7 @@ pub struct CheckSet {
 
 impl CheckSet {
     /// All checks but the named ones. Unknown names are an error naming the closest check.
-    pub fn without<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<CheckSet, String> {
+    pub fn without<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<CheckSet, UnknownCheck> {
         let mut disabled = Vec::new();
         for name in names {
             match by_name(name) {
@@ -76,9 +110,10 @@ impl CheckSet {
                         .min()
                         .map(|(_, closest)| closest)
                         .unwrap_or("no_5xx");
-                    return Err(format!(
-                        "unknown check `{name}`; did you mean `{closest}`? (`eni-harness list --checks` shows them all)"
-                    ));
+                    return Err(UnknownCheck {
+                        name: name.to_string(),
+                        closest,
+                    });
                 }
             }
         }
@@ -155,10 +190,25 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzzers_own_checks_are_named_and_can_be_turned_off() {
+        for name in ["differential", "code_status_documented"] {
+            let check = by_name(name).expect("a named check");
+            assert_eq!(check.applied_by, AppliedBy::Fuzzer, "{name}");
+            let set = CheckSet::without([name]).unwrap();
+            assert!(!set.is_on(check), "{name}");
+            assert!(CheckSet::default().is_on(check), "{name}");
+        }
+        assert_eq!(NO_5XX.applied_by, AppliedBy::Everyone);
+    }
+
+    #[test]
     fn unknown_check_suggests_the_closest() {
         let error = CheckSet::without(["ip_unique_in_vswich"]).unwrap_err();
+        assert_eq!(error.closest, "ip_unique_in_vswitch");
         assert!(
-            error.contains("did you mean `ip_unique_in_vswitch`"),
+            error
+                .to_string()
+                .contains("did you mean `ip_unique_in_vswitch`"),
             "{error}"
         );
         let set = CheckSet::without(["no_leaks"]).unwrap();

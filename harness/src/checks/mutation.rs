@@ -1,10 +1,34 @@
 //! What a mutating request asks for (addresses, and under a contract with them IPv4 prefixes),
 //! read from the request as sent: the one mapping from a
-//! request to the [`Mutation`] the transition checks compare against. The scenario runner and
-//! the sequence fuzzer both use it, so a request means the same to both.
+//! request to the [`Mutation`] the transition checks compare against, and the list of actions
+//! that change state. The scenario runner and the sequence fuzzer both use it, so a request
+//! means the same to both.
 
 use super::invariants::Mutation;
 use crate::wire::WireRequest;
+
+/// Actions that change state, around which the state is read back.
+pub const MUTATING: &[&str] = &[
+    "AssignPrivateIpAddresses",
+    "UnassignPrivateIpAddresses",
+    "CreateNetworkInterface",
+    "DeleteNetworkInterface",
+    "AttachNetworkInterface",
+    "DetachNetworkInterface",
+];
+
+/// What `request` asks for when its `Action` parameter names an action that changes state
+/// (`None` for a read, or a request without an action): [`mutation_of`] of that action.
+pub fn requested(request: &WireRequest) -> Option<Mutation> {
+    let action = request
+        .params
+        .iter()
+        .find(|(key, _)| key == "Action")
+        .map(|(_, value)| value.as_str())?;
+    MUTATING
+        .contains(&action)
+        .then(|| mutation_of(action, request))
+}
 
 /// The mutation `request` asks for, given its action (the caller knows which action it sent).
 ///
@@ -131,6 +155,32 @@ mod tests {
             mutation_of("DeleteNetworkInterface", &retry),
             Mutation::Other
         );
+    }
+
+    #[test]
+    fn a_request_names_its_own_action() {
+        let assign = request(
+            &[
+                ("Action", "AssignPrivateIpAddresses"),
+                ("NetworkInterfaceId", "eni-1"),
+                ("ClientToken", ""),
+            ],
+            Some("PrivateIpAddress.1=10.0.0.9"),
+        );
+        // The raw query and the empty token read as `mutation_of` reads them.
+        assert_eq!(
+            requested(&assign),
+            Some(mutation_of("AssignPrivateIpAddresses", &assign))
+        );
+        assert!(matches!(
+            requested(&assign),
+            Some(Mutation::Assign { requested, client_token: None, .. }) if requested == ["10.0.0.9"]
+        ));
+        let delete = request(&[("Action", "DeleteNetworkInterface")], None);
+        assert_eq!(requested(&delete), Some(Mutation::Other));
+        let read = request(&[("Action", "DescribeNetworkInterfaces")], None);
+        assert_eq!(requested(&read), None);
+        assert_eq!(requested(&request(&[], None)), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::describe;
-use crate::targets::Connection;
+use crate::targets::{Connection, TransportError};
 use crate::wire::{Format, Signing, WireRequest};
 
 /// Largest page `DescribeNetworkInterfaces` serves with `MaxResults`.
@@ -17,9 +17,13 @@ const MAX_PAGES: usize = 140;
 /// One ENI as `DescribeNetworkInterfaces` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EniView {
+    /// `NetworkInterfaceId`, as the target spelled it.
     pub id: String,
+    /// `Status` (`Available`, `InUse`, `Attaching`, …), as the target spelled it.
     pub status: String,
+    /// `VSwitchId`: the VSwitch whose listing showed the ENI.
     pub vswitch_id: String,
+    /// `InstanceId` of the instance it is attached to; `None` when detached.
     pub instance_id: Option<String>,
     /// The primary address, as the target spelled it.
     pub primary: Option<String>,
@@ -32,10 +36,12 @@ pub struct EniView {
 }
 
 impl EniView {
+    /// The secondary addresses without repeats or order.
     pub fn secondary_set(&self) -> BTreeSet<String> {
         self.secondaries.iter().cloned().collect()
     }
 
+    /// The prefixes without repeats or order.
     pub fn prefix_set(&self) -> BTreeSet<String> {
         self.prefixes.iter().cloned().collect()
     }
@@ -44,9 +50,50 @@ impl EniView {
 /// The ENIs of some VSwitches at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observation {
+    /// Every ENI listed, by id.
     pub enis: BTreeMap<String, EniView>,
     /// Requests it took, for the run's statistics.
     pub requests: usize,
+}
+
+/// Why the state could not be read back; each names the VSwitch whose listing failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObserveError {
+    /// The listing got no answer.
+    #[error("DescribeNetworkInterfaces for {vswitch_id}: {error}")]
+    NoAnswer {
+        /// The VSwitch being listed.
+        vswitch_id: String,
+        /// Why no answer came.
+        #[source]
+        error: TransportError,
+    },
+    #[error("DescribeNetworkInterfaces for {vswitch_id} answered {status} {code}")]
+    /// The listing was answered with an error.
+    Refused {
+        /// The VSwitch being listed.
+        vswitch_id: String,
+        /// The answer's HTTP status.
+        status: u16,
+        /// The answer's code, `(no code)` when it had none.
+        code: String,
+    },
+    #[error("an ENI of {vswitch_id} has no NetworkInterfaceId: {item}")]
+    /// A listed item has no id to know it by.
+    NoEniId {
+        /// The VSwitch being listed.
+        vswitch_id: String,
+        /// The item, as JSON.
+        item: String,
+    },
+    #[error(
+        "DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"
+    )]
+    /// The listing's `NextToken` never ended.
+    EndlessPaging {
+        /// The VSwitch being listed.
+        vswitch_id: String,
+    },
 }
 
 /// Reads every ENI of the given VSwitches.
@@ -54,7 +101,7 @@ pub(crate) async fn observe(
     connection: &dyn Connection,
     vswitch_ids: &[String],
     signing: Signing,
-) -> Result<Observation, String> {
+) -> Result<Observation, ObserveError> {
     let mut observation = Observation::default();
     for vswitch_id in vswitch_ids {
         let mut next_token: Option<String> = None;
@@ -77,20 +124,29 @@ pub(crate) async fn observe(
                 ..WireRequest::default()
             };
             observation.requests += 1;
-            let exchange = connection
-                .send(&request)
-                .await
-                .map_err(|error| format!("DescribeNetworkInterfaces for {vswitch_id}: {error}"))?;
+            let exchange =
+                connection
+                    .send(&request)
+                    .await
+                    .map_err(|error| ObserveError::NoAnswer {
+                        vswitch_id: vswitch_id.clone(),
+                        error,
+                    })?;
             if exchange.status != 200 {
-                return Err(format!(
-                    "DescribeNetworkInterfaces for {vswitch_id} answered {} {}",
-                    exchange.status,
-                    exchange.decoded.code.as_deref().unwrap_or("(no code)")
-                ));
+                return Err(ObserveError::Refused {
+                    vswitch_id: vswitch_id.clone(),
+                    status: exchange.status,
+                    code: exchange
+                        .decoded
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| "(no code)".to_string()),
+                });
             }
             for set in describe::listed(&exchange.decoded).into_iter().flatten() {
-                let view = eni_view(set).ok_or_else(|| {
-                    format!("an ENI of {vswitch_id} has no NetworkInterfaceId: {set}")
+                let view = eni_view(set).ok_or_else(|| ObserveError::NoEniId {
+                    vswitch_id: vswitch_id.clone(),
+                    item: set.to_string(),
                 })?;
                 observation.enis.insert(view.id.clone(), view);
             }
@@ -105,9 +161,9 @@ pub(crate) async fn observe(
             }
         }
         if next_token.is_some() {
-            return Err(format!(
-                "DescribeNetworkInterfaces for {vswitch_id} did not stop paging after {MAX_PAGES} pages"
-            ));
+            return Err(ObserveError::EndlessPaging {
+                vswitch_id: vswitch_id.clone(),
+            });
         }
     }
     Ok(observation)

@@ -292,7 +292,12 @@ async fn group(
                 Some(exchange),
             ));
         }
-        findings.extend(oracle::check_code_status(exchange, index, &action));
+        findings.extend(oracle::check_code_status(
+            exchange,
+            index,
+            &action,
+            &env.checks,
+        ));
         if exchange.status != 200 {
             continue;
         }

@@ -248,6 +248,10 @@ pub(crate) const CHECK_RULES: &[(&str, &str)] = &[
         "code_status_documented",
         "the status the contract gives the code",
     ),
+    (
+        "differential",
+        "what the contract decides (each finding names its row)",
+    ),
 ];
 
 /// The rule a named check rests on.

@@ -24,13 +24,15 @@ use super::inproc::{DescribeProbe, InProcess, StateProbe};
 use super::ops::{self, EniPick, Op, Rendered, StateView, Val};
 use super::oracle::{self, Finding, Kind, Pair};
 use super::rng;
+use crate::checks::ASSIGN_MATCHES_DESCRIBE;
 use crate::checks::CheckSet;
 use crate::checks::describe;
 use crate::checks::expect::ASSIGNED_PATH;
-use crate::checks::invariants::{Reported, check_assign_report, check_state, check_transition};
+use crate::checks::invariants::check_state;
 use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
 use crate::checks::response::check_exchange;
+use crate::checks::step as judge;
 use crate::profile::Profile;
 use crate::targets::{Connection, EmulatorKnobs, Exchange, HttpTarget, Target};
 use crate::wire::{Format, Signing, WireRequest};
@@ -142,7 +144,8 @@ impl Env {
         async_delay: Duration,
     ) -> Result<Env, String> {
         let fixtures = Fixtures::from_profile(&profile)?;
-        let checks = CheckSet::without(profile.disabled_checks.iter().map(String::as_str))?
+        let checks = CheckSet::without(profile.disabled_checks.iter().map(String::as_str))
+            .map_err(|unknown| unknown.to_string())?
             .under(&profile.contract);
         let contract = match profile.contract.name.as_str() {
             "current" => ContractProfile::current(),
@@ -1139,7 +1142,12 @@ impl SeqRun<'_> {
                 Some(&exchange),
             ));
         }
-        findings.extend(oracle::check_code_status(&exchange, index, action));
+        findings.extend(oracle::check_code_status(
+            &exchange,
+            index,
+            action,
+            &self.env.checks,
+        ));
 
         // A count the contract lets the endpoint read either way: refused with the
         // invalid-parameter code, it stays a refusal for the reference; otherwise the reference
@@ -1205,7 +1213,8 @@ impl SeqRun<'_> {
         if judgement == Judgement::BothRefused && t.accepted() {
             judgement = Judgement::Agree;
         }
-        if action.starts_with("Describe") {
+        let differential_on = self.env.checks.is_on(crate::checks::DIFFERENTIAL);
+        if differential_on && action.starts_with("Describe") {
             let with_status = !self.real;
             findings.extend(oracle::compare_reads(
                 &exchange,
@@ -1249,7 +1258,13 @@ impl SeqRun<'_> {
                 .await;
         }
         findings.extend(oracle::differential(
-            &judgement, &exchange, &reference, index, action, steered,
+            &judgement,
+            &exchange,
+            &reference,
+            index,
+            action,
+            steered,
+            &self.env.checks,
         ));
         let expected = expectation(&judgement, action, &exchange, &reference);
         let rendered = match (&open, &rendered) {
@@ -1278,17 +1293,6 @@ impl SeqRun<'_> {
             }
             let succeeded = exchange.status == 200;
             let mutation = mutation_of(action, &request);
-            let reported = Reported::of(&exchange.decoded);
-            if succeeded {
-                for violation in check_assign_report(&mutation, &reported, checks) {
-                    findings.push(oracle::from_violation(
-                        violation,
-                        index,
-                        action,
-                        Some(&exchange),
-                    ));
-                }
-            }
             // A replayed create (a used ClientToken) answers the first response again, whatever
             // happened to the ENI since.
             let replayed = exchange
@@ -1301,27 +1305,31 @@ impl SeqRun<'_> {
                     &params, &exchange, &after, index, checks,
                 ));
             }
-            if let Some(before) = &before {
-                // A token replay answers the first response again and changes nothing, even when
-                // the ENI lost some of those addresses since: not a mismatch with Describe.
-                let unchanged = before.enis == after.enis;
-                for violation in
-                    check_transition(before, &after, &mutation, succeeded, &reported, checks)
-                        .into_iter()
-                        .filter(|v| {
-                            !(replay && unchanged && v.check.name == "assign_matches_describe")
-                        })
-                {
-                    findings.push(oracle::from_violation(
-                        violation,
-                        index,
-                        action,
-                        Some(&exchange),
-                    ));
-                }
+            // A token replay answers the first response again and changes nothing, even when
+            // the ENI lost some of those addresses since: not a mismatch with Describe.
+            let unchanged = before
+                .as_ref()
+                .is_some_and(|before| before.enis == after.enis);
+            let step = judge::Step {
+                mutation: &mutation,
+                status: exchange.status,
+                answer: &exchange.decoded,
+                before: before.as_ref(),
+                after: Some(&after),
+            };
+            for violation in judge::judge_step(&step, checks)
+                .into_iter()
+                .filter(|v| !(replay && unchanged && v.check == ASSIGN_MATCHES_DESCRIBE))
+            {
+                findings.push(oracle::from_violation(
+                    violation,
+                    index,
+                    action,
+                    Some(&exchange),
+                ));
             }
             // Once the answers differ (or may), the states differ as a consequence.
-            if matches!(judgement, Judgement::Agree | Judgement::BothRefused) {
+            if differential_on && matches!(judgement, Judgement::Agree | Judgement::BothRefused) {
                 let reference_state = self.reference.observation(&self.vswitch_ids);
                 findings.extend(oracle::compare_states(
                     &after,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use eni_emulator::{Config, ContractProfile, World};
 
-use crate::checks::observe::{Observation, observe};
+use crate::checks::observe::{Observation, ObserveError, observe};
 use crate::targets::embedded::EmbeddedConnection;
 use crate::targets::{BoxFuture, Connection};
 use crate::wire::{Credentials, Signing};
@@ -17,7 +17,7 @@ pub(crate) trait StateProbe: Send + Sync {
     fn observe<'a>(
         &'a self,
         vswitch_ids: &'a [String],
-    ) -> BoxFuture<'a, Result<Observation, String>>;
+    ) -> BoxFuture<'a, Result<Observation, ObserveError>>;
 }
 
 /// Reads state through `DescribeNetworkInterfaces`, as any client could.
@@ -37,7 +37,7 @@ impl StateProbe for DescribeProbe {
     fn observe<'a>(
         &'a self,
         vswitch_ids: &'a [String],
-    ) -> BoxFuture<'a, Result<Observation, String>> {
+    ) -> BoxFuture<'a, Result<Observation, ObserveError>> {
         Box::pin(observe(self.connection.as_ref(), vswitch_ids, self.signing))
     }
 }
@@ -67,7 +67,7 @@ impl StateProbe for InProcess {
     fn observe<'a>(
         &'a self,
         vswitch_ids: &'a [String],
-    ) -> BoxFuture<'a, Result<Observation, String>> {
+    ) -> BoxFuture<'a, Result<Observation, ObserveError>> {
         Box::pin(std::future::ready(Ok(self.observation(vswitch_ids))))
     }
 }

@@ -8,16 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::contract::{self, Judgement};
 use super::endpoint::{end_of, is_transitional};
-use crate::checks::describe;
 use crate::checks::invariants::Violation;
 use crate::checks::observe::{EniView, Observation};
 use crate::checks::response::DOCUMENTED_CODES;
+use crate::checks::{self, CheckSet, describe};
 use crate::targets::Exchange;
 
 /// The finding's name when a target and the reference disagree.
-pub const DIFFERENTIAL: &str = "differential";
+pub const DIFFERENTIAL: &str = checks::DIFFERENTIAL.name;
 /// The finding's name when a documented code comes with another status.
-pub const CODE_STATUS: &str = "code_status_documented";
+pub const CODE_STATUS: &str = checks::CODE_STATUS_DOCUMENTED.name;
 
 /// What kind of finding: deduplicated on this.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,7 +107,15 @@ pub fn signature_of(exchange: &Exchange) -> String {
 
 /// A documented code answered with a status the contract does not give it (for this action;
 /// the neighbouring actions' statuses are the endpoint's).
-pub fn check_code_status(exchange: &Exchange, step: usize, action: &str) -> Option<Finding> {
+pub fn check_code_status(
+    exchange: &Exchange,
+    step: usize,
+    action: &str,
+    checks: &CheckSet,
+) -> Option<Finding> {
+    if !checks.is_on(checks::CODE_STATUS_DOCUMENTED) {
+        return None;
+    }
     let code = exchange.decoded.code.as_deref()?;
     if exchange.status == 200 || !DOCUMENTED_CODES.contains(&code) {
         return None;
@@ -131,7 +139,8 @@ pub fn check_code_status(exchange: &Exchange, step: usize, action: &str) -> Opti
     })
 }
 
-/// The finding for a judgement that the contract decides otherwise (`None` for any other).
+/// The finding for a judgement that the contract decides otherwise (`None` for any other, or
+/// when the profile turned `differential` off).
 pub fn differential(
     judgement: &Judgement,
     target: &Exchange,
@@ -139,7 +148,11 @@ pub fn differential(
     step: usize,
     action: &str,
     steered: bool,
+    checks: &CheckSet,
 ) -> Option<Finding> {
+    if !checks.is_on(checks::DIFFERENTIAL) {
+        return None;
+    }
     let Judgement::Differs {
         ruling, message, ..
     } = judgement
@@ -427,6 +440,51 @@ mod tests {
             ),
             body: body.into(),
             elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    fn refusal(status: u16, code: &str) -> Exchange {
+        let body = format!(r#"{{"RequestId":"r","Code":"{code}","Message":"m"}}"#);
+        Exchange {
+            status,
+            decoded: crate::wire::decode::decode_response(
+                status,
+                Some("application/json"),
+                body.as_bytes(),
+            ),
+            body: body.into(),
+            ..listing(0, &[])
+        }
+    }
+
+    #[test]
+    fn the_fuzzers_own_checks_obey_the_profile() {
+        let on = CheckSet::default();
+        let off = CheckSet::without(["code_status_documented", "differential"]).unwrap();
+        // The contract gives InvalidIp.IpAssigned 403 on an assign.
+        let wrong = refusal(400, "InvalidIp.IpAssigned");
+        let assign = "AssignPrivateIpAddresses";
+        let found = check_code_status(&wrong, 0, assign, &on).expect("a wrong status");
+        assert_eq!(found.kind.check, CODE_STATUS);
+        assert!(check_code_status(&wrong, 0, assign, &off).is_none());
+        // The target accepts what the reference refuses by a row of the table.
+        let accepted = listing(0, &[]);
+        let refused = refusal(403, "InvalidIp.IpAssigned");
+        let judgement = contract::judge("seed", assign, answer_of(&accepted), answer_of(&refused));
+        assert!(
+            matches!(judgement, Judgement::Differs { .. }),
+            "{judgement:?}"
+        );
+        let found = differential(&judgement, &accepted, &refused, 0, assign, false, &on)
+            .expect("a difference the contract decides");
+        assert_eq!(found.kind.check, DIFFERENTIAL);
+        assert!(differential(&judgement, &accepted, &refused, 0, assign, false, &off).is_none());
+    }
+
+    fn answer_of(exchange: &Exchange) -> contract::Answer<'_> {
+        contract::Answer {
+            status: exchange.status,
+            code: exchange.decoded.code.as_deref(),
         }
     }
 

@@ -222,7 +222,11 @@ pub fn case_list(cases: &[crate::runner::LoadedCase]) -> String {
 pub fn check_list() -> String {
     let mut out = String::new();
     for check in crate::checks::ALL {
-        let _ = writeln!(out, "{:<32} {}", check.name, check.doc);
+        let by = match check.applied_by {
+            crate::checks::AppliedBy::Everyone => "",
+            crate::checks::AppliedBy::Fuzzer => " (fuzzer only)",
+        };
+        let _ = writeln!(out, "{:<32} {}{by}", check.name, check.doc);
     }
     out
 }
@@ -294,6 +298,21 @@ pub fn summary_with(report: &SuiteReport, info: &RunInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_check_list_names_every_check_and_marks_the_fuzzers_own() {
+        let list = check_list();
+        assert_eq!(list.lines().count(), crate::checks::ALL.len());
+        let line = |name: &str| {
+            list.lines()
+                .find(|line| line.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("{name} is not listed:\n{list}"))
+                .to_string()
+        };
+        assert!(line("differential").ends_with("(fuzzer only)"));
+        assert!(line("code_status_documented").ends_with("(fuzzer only)"));
+        assert!(!line("no_5xx").contains("fuzzer only"));
+    }
 
     #[test]
     fn notes_are_shown_one_escaped_line_each_before_the_summary() {

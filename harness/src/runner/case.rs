@@ -11,29 +11,16 @@ use eni_spec::{Case, Send, Step};
 use super::scope::{EvalError, EvalErrorKind, Scope};
 use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
 use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
-use crate::checks::invariants::{
-    Mutation, Reported, Violation, check_assign_report, check_disjoint_reports, check_state,
-    check_transition,
-};
+use crate::checks::invariants::{Mutation, Violation, check_disjoint_reports, check_state};
 use crate::checks::mutation;
 use crate::checks::observe::{Observation, observe};
 use crate::checks::response::check_exchange;
-use crate::checks::{CheckSet, NO_LEAKS};
+use crate::checks::{self, CheckSet, NO_LEAKS};
 use crate::profile::{Fixture, Profile};
 use crate::redact::Redactor;
 use crate::snapshot::SnapshotOutcome;
 use crate::targets::{Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::wire::{self, Format, Method, Signing, WireRequest};
-
-/// Actions that change state, around which the state is read back.
-const MUTATING: &[&str] = &[
-    "AssignPrivateIpAddresses",
-    "UnassignPrivateIpAddresses",
-    "CreateNetworkInterface",
-    "DeleteNetworkInterface",
-    "AttachNetworkInterface",
-    "DetachNetworkInterface",
-];
 
 /// A tag `requires-contract-NAME` limits a case to profiles of that contract version.
 pub const REQUIRES_CONTRACT_TAG: &str = "requires-contract-";
@@ -134,12 +121,12 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
         .chain(case.disabled_checks.iter().map(|name| name.value.as_str()));
     let checks = match CheckSet::without(disabled) {
         Ok(checks) => checks.under(&profile.contract),
-        Err(message) => {
+        Err(unknown) => {
             outcome.fail(Failure::new(
                 Section::Setup,
                 "checks",
                 FailureKind::CaseFile,
-                message,
+                unknown.to_string(),
             ));
             return outcome;
         }
@@ -395,7 +382,7 @@ impl CaseRun<'_> {
         let mut eval = |template: &eni_spec::Template| scope.eval(template, redactor);
         let mut fields = Vec::new();
         for (path, template) in &expect.fields {
-            fields.push((path.text.clone(), eval(template)?));
+            fields.push((path.clone(), eval(template)?));
         }
         let message_contains = match &expect.message_contains {
             Some(template) => Some(eval(template)?),
@@ -419,17 +406,17 @@ impl CaseRun<'_> {
                 .collect(),
             message_contains,
             fields,
-            absent: expect.absent.iter().map(|path| path.text.clone()).collect(),
+            absent: expect.absent.clone(),
             assigned,
             assigned_count: expect.assigned_count,
             count: expect
                 .count
                 .as_ref()
-                .map(|(path, count)| (path.text.clone(), *count)),
+                .map(|(path, count)| (path.clone(), *count)),
             contains: expect
                 .contains
                 .iter()
-                .map(|(path, items)| Ok((path.text.clone(), evaluated_items(items, &mut eval)?)))
+                .map(|(path, items)| Ok((path.clone(), evaluated_items(items, &mut eval)?)))
                 .collect::<Result<_, EvalError>>()?,
         })
     }
@@ -465,7 +452,7 @@ impl CaseRun<'_> {
         if mutating {
             self.state_fresh = false;
         }
-        let mutation = requested_mutation(&request);
+        let mutation = mutation::requested(&request);
         let result = match (&send.poll, &send.paginate, &mut raced) {
             (Some(poll), _, _) => self.poll(section, send, &request, poll).await,
             (None, Some(paginate), _) => self.paginate(section, send, &request, paginate).await,
@@ -528,27 +515,20 @@ impl CaseRun<'_> {
             let window = self.races.last();
             self.races.task_started(eni, window);
         }
-        if let (Some(mutation), true) = (&mutation, succeeded) {
-            let reported = Reported::of(&exchange.decoded);
-            self.violations(
-                section,
-                &send.name,
-                &request,
-                check_assign_report(mutation, &reported, &self.checks),
-            );
-        }
-        if let (Some(mutation), Some(before)) = (mutation, before)
-            && let Some(after) = self.observe(section, &send.name, false).await
-        {
-            let reported = Reported::of(&exchange.decoded);
-            let found = check_transition(
-                &before,
-                &after,
-                &mutation,
-                succeeded,
-                &reported,
-                &self.checks,
-            );
+        if let Some(mutation) = &mutation {
+            // The state after is read only where the state before was: a transition needs both.
+            let after = match &before {
+                Some(_) => self.observe(section, &send.name, false).await,
+                None => None,
+            };
+            let step = checks::step::Step {
+                mutation,
+                status: exchange.status,
+                answer: &exchange.decoded,
+                before: before.as_deref(),
+                after: after.as_deref(),
+            };
+            let found = checks::step::judge_step(&step, &self.checks);
             self.violations(section, &send.name, &request, found);
         }
     }
@@ -583,11 +563,7 @@ impl CaseRun<'_> {
             self.created.insert(id.to_string());
         }
         for (name, path) in &send.capture {
-            match exchange
-                .decoded
-                .get(&path.text)
-                .and_then(|value| value.as_str())
-            {
+            match exchange.decoded.at(path).and_then(|value| value.as_str()) {
                 Some(value) => self.scope.set(name, value.to_string()),
                 // A refusal carries no such value: the variable stays unbound, and the
                 // teardown steps naming it are skipped (what was refused made nothing to give
@@ -627,7 +603,7 @@ impl CaseRun<'_> {
         let mut until = Vec::new();
         for (path, template) in &poll.until {
             match self.scope.eval(template, &mut self.redactor) {
-                Ok(value) => until.push((path.text.clone(), value)),
+                Ok(value) => until.push((path, value)),
                 Err(error) => {
                     self.eval_error(section, send, error);
                     return self.exchange(request).await;
@@ -642,7 +618,7 @@ impl CaseRun<'_> {
                 .filter_map(|(path, expected)| {
                     let actual = exchange
                         .decoded
-                        .get(path)
+                        .at(path)
                         .and_then(|value| value.as_str())
                         .unwrap_or("(absent)");
                     (actual != expected)
@@ -856,12 +832,12 @@ impl CaseRun<'_> {
                     if let (
                         Some(Mutation::Assign { eni, .. } | Mutation::Unassign { eni, .. }),
                         200,
-                    ) = (requested_mutation(request), exchange.status)
+                    ) = (mutation::requested(request), exchange.status)
                     {
                         self.races.task_started(&eni, window);
                     }
                     if exchange.status == 200
-                        && matches!(requested_mutation(request), Some(Mutation::Assign { .. }))
+                        && matches!(mutation::requested(request), Some(Mutation::Assign { .. }))
                     {
                         reports.push((
                             send.name.clone(),
@@ -1281,7 +1257,7 @@ fn total_count(page: &Exchange) -> Option<usize> {
 /// The elements of one page's list, read as `count` reads a list: a lone value is a list of
 /// one, nothing is an empty list.
 fn list_elements(page: &Exchange, list: &eni_spec::Path) -> Vec<serde_json::Value> {
-    match page.decoded.get(&list.text) {
+    match page.decoded.at(list) {
         Some(serde_json::Value::Array(items)) => items.clone(),
         Some(other) => vec![other.clone()],
         None => Vec::new(),
@@ -1327,7 +1303,7 @@ fn set_at(body: &mut serde_json::Value, path: &eni_spec::Path, value: serde_json
 fn is_mutating(send: &Send) -> bool {
     send.action
         .as_deref()
-        .is_some_and(|action| MUTATING.contains(&action))
+        .is_some_and(|action| mutation::MUTATING.contains(&action))
 }
 
 /// The ENI a request names, if any (the ENI a task on the target would keep busy).
@@ -1337,18 +1313,6 @@ fn request_eni(request: &WireRequest) -> Option<String> {
         .iter()
         .find(|(key, value)| key == "NetworkInterfaceId" && !value.is_empty())
         .map(|(_, value)| value.clone())
-}
-
-/// What a request asks for, if its action changes state (the mapping is the checks' own).
-fn requested_mutation(request: &WireRequest) -> Option<Mutation> {
-    let action = request
-        .params
-        .iter()
-        .find(|(key, _)| key == "Action")
-        .map(|(_, value)| value.as_str())?;
-    MUTATING
-        .contains(&action)
-        .then(|| mutation::mutation_of(action, request))
 }
 
 /// The VSwitches a case touches: its VSwitch fixtures and those its instance fixtures sit in.

@@ -135,6 +135,19 @@ pub struct EmbeddedConnection {
     nonces: AtomicU64,
 }
 
+/// An emulator's ENI as the checks see one read back (its addresses in the emulator's order).
+pub fn eni_view(eni: eni_emulator::EniSnapshot) -> EniView {
+    EniView {
+        id: eni.id,
+        status: eni.status,
+        vswitch_id: eni.vswitch_id,
+        instance_id: eni.instance_id,
+        primary: Some(eni.primary_ip.to_string()),
+        secondaries: eni.secondary_ips.iter().map(ToString::to_string).collect(),
+        prefixes: eni.ipv4_prefixes.iter().map(ToString::to_string).collect(),
+    }
+}
+
 impl EmbeddedConnection {
     /// A fresh emulator from `config`, on a virtual clock starting now that this connection
     /// moves (the config's clock is replaced by it).
@@ -175,18 +188,8 @@ impl EmbeddedConnection {
             .network_interfaces()
             .into_iter()
             .filter(|eni| vswitch_ids.contains(&eni.vswitch_id))
-            .map(|eni| {
-                let view = EniView {
-                    id: eni.id,
-                    status: eni.status,
-                    vswitch_id: eni.vswitch_id,
-                    instance_id: eni.instance_id,
-                    primary: Some(eni.primary_ip.to_string()),
-                    secondaries: eni.secondary_ips.iter().map(ToString::to_string).collect(),
-                    prefixes: eni.ipv4_prefixes.iter().map(ToString::to_string).collect(),
-                };
-                (view.id.clone(), view)
-            })
+            .map(eni_view)
+            .map(|view| (view.id.clone(), view))
             .collect();
         Observation { enis, requests: 0 }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::wire::prepare::PreparedRequest;
 use crate::wire::{Decoded, WireRequest, decode_response};
 
-pub use embedded::EmbeddedTarget;
+pub use embedded::{EmbeddedTarget, eni_view};
 pub use http::{HttpTarget, HttpTargetOptions};
 
 /// A boxed future, so that targets can be used as trait objects.

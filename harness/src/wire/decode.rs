@@ -87,6 +87,12 @@ impl Decoded {
         out.into_iter().next()
     }
 
+    /// The value at a case's path, walked by the segments the case language validated (no
+    /// second reading of its text). `None` if anything along the way is missing.
+    pub fn at(&self, path: &eni_spec::Path) -> Option<&Value> {
+        value_at(&self.body, path)
+    }
+
     /// Every value at `path`, where `[*]` stands for every index of an array.
     pub fn values_at(&self, path: &str) -> Vec<&Value> {
         let mut out = Vec::new();
@@ -529,6 +535,20 @@ fn finish_element(frame: Frame, path: &[String], problems: &mut Vec<String>) -> 
 
 // ---- paths ---------------------------------------------------------------------------------
 
+/// The value at a case's `path` inside `value` (a body, or one element of a list).
+pub fn value_at<'v>(value: &'v Value, path: &eni_spec::Path) -> Option<&'v Value> {
+    path.segments
+        .iter()
+        .try_fold(value, |value, segment| match (segment, value) {
+            (eni_spec::Segment::Key(key), Value::Object(map)) => map.get(key),
+            (eni_spec::Segment::Index(index), Value::Array(items)) => items.get(*index),
+            _ => None,
+        })
+}
+
+/// One step of a path the harness itself writes (a constant such as
+/// `AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress`), which may hold `[*]`; a
+/// case's paths are [`eni_spec::Path`]s and go through [`Decoded::at`] instead.
 enum Step<'a> {
     Key(&'a str),
     Index(usize),
@@ -682,6 +702,30 @@ mod tests {
         assert_eq!(x.get("NetworkInterfaceSets.NetworkInterfaceSet[1]"), None);
         assert_eq!(x.get("Bad[x]"), None);
         assert_eq!(x.get(""), Some(&x.body));
+    }
+
+    #[test]
+    fn a_case_path_is_walked_by_its_segments() {
+        let (j, x) = same_model(200, DESCRIBE_JSON, DESCRIBE_XML);
+        for text in [
+            "NetworkInterfaceSets.NetworkInterfaceSet[0].PrivateIpSets.PrivateIpSet[1].PrivateIpAddress",
+            "NetworkInterfaceSets.NetworkInterfaceSet[0].Tags",
+            "TotalCount",
+            "NetworkInterfaceSets.NetworkInterfaceSet[1]",
+            "NoSuchKey.Deeper",
+        ] {
+            let path = eni_spec::Path::parse(text).unwrap();
+            assert_eq!(x.at(&path), x.get(text), "{text}");
+            assert_eq!(j.at(&path), j.get(text), "{text}");
+        }
+        let primary = eni_spec::Path::parse(
+            "NetworkInterfaceSets.NetworkInterfaceSet[0].PrivateIpSets.PrivateIpSet[1].PrivateIpAddress",
+        )
+        .unwrap();
+        assert_eq!(x.at(&primary), Some(&json!("10.0.0.5")));
+        // Indexing an object or keying a list finds nothing.
+        let wrong = eni_spec::Path::parse("NetworkInterfaceSets[0]").unwrap();
+        assert_eq!(x.at(&wrong), None);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Running a scenario in process against a fresh reference emulator, and the properties checked
 //! after every request.
 
-use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Body as HttpBody;
@@ -11,14 +10,21 @@ use eni_emulator::{
 };
 use http_body_util::BodyExt;
 use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use tower::ServiceExt;
 
 use super::build::*;
 use super::scenario::*;
 use crate::codec::from_bytes;
-use eni_harness::checks::describe;
+use eni_harness::checks::invariants::{Violation, check_state};
+use eni_harness::checks::observe::Observation;
+use eni_harness::checks::step::{Step, judge_step};
+use eni_harness::checks::{CheckSet, describe, mutation};
+use eni_harness::profile::{Contract, Profile};
+use eni_harness::targets::eni_view;
 use eni_harness::wire::decode::BodyFormat;
-use eni_harness::wire::{Decoded, decode_response};
+use eni_harness::wire::{Decoded, WireRequest, decode_response};
 
 /// Decodes `bytes` into a [`Scenario`] and runs it; panics when a property fails. Bytes that
 /// do not decode are skipped.
@@ -29,9 +35,11 @@ pub fn emulator_request(bytes: &[u8]) {
 }
 
 /// Runs `scenario` against a fresh emulator and checks, after every request: no panic, no
-/// 5xx, a body that decodes with no problems, the emulator's invariants, a failed request
-/// changing nothing, an assign or unassign changing exactly what it reports (and an identical
-/// `ClientToken` retry nothing), and a describe showing what the emulator holds.
+/// 5xx, a body that decodes with no problems, the harness's own named checks on the state
+/// (the IP invariants) and on the step (a failed request changing nothing, an assign or
+/// unassign changing exactly what it reports; never the emulator's judgement of itself), an
+/// identical `ClientToken` retry allocating nothing, and a describe showing what the emulator
+/// holds.
 pub fn run_scenario(scenario: &Scenario) {
     run_scenario_with(scenario, Config::new(World::builtin()));
 }
@@ -77,6 +85,15 @@ fn run(scenario: &Scenario, mut config: Config, on_answer: &mut OnAnswer<'_>) {
     let emulator = eni_emulator::Emulator::new(config);
     let app = eni_emulator::app(emulator.clone());
     let mut seen = Seen::new(&world);
+    // The built-in world is the embedded profile's: its VSwitch blocks, instance types and caps
+    // are what the harness's checks judge the state by.
+    let profile = if knobs.current_profile {
+        current_profile()
+    } else {
+        seed_profile()
+    };
+    let checks = CheckSet::default().under(&profile.contract);
+    let mut primaries = BTreeMap::new();
     // Assigns with a `ClientToken` that succeeded, as sent: an identical retry must allocate
     // nothing (contract row 7).
     let mut token_assigns: Vec<String> = Vec::new();
@@ -112,10 +129,20 @@ fn run(scenario: &Scenario, mut config: Config, on_answer: &mut OnAnswer<'_>) {
                     decoded.problems,
                     context()
                 );
-                if let Err(violation) = emulator.check_invariants() {
-                    panic!("invariant broken: {violation}\n{}", context());
-                }
                 let after = emulator.network_interfaces();
+                let (before_state, after_state) = (observation(&before), observation(&after));
+                let broken = check_state(&after_state, profile, &checks, &mut primaries);
+                assert_holds(&broken, "a state invariant", &context);
+                if let Some(mutation) = requested_mutation(request, &http.uri, &http.body_text) {
+                    let step = Step {
+                        mutation: &mutation,
+                        status,
+                        answer: &decoded,
+                        before: Some(&before_state),
+                        after: Some(&after_state),
+                    };
+                    assert_holds(&judge_step(&step, &checks), "a step check", &context);
+                }
                 if status >= 400 {
                     assert!(
                         before == after,
@@ -125,7 +152,12 @@ fn run(scenario: &Scenario, mut config: Config, on_answer: &mut OnAnswer<'_>) {
                 } else {
                     let fingerprint = format!("{} {} {}", http.method, http.uri, http.body_text);
                     let retry = token_assigns.contains(&fingerprint);
-                    check_delta(request, retry, &decoded, &before, &after, &context);
+                    // Contract row 7, which no named check holds: the replay allocates nothing.
+                    assert!(
+                        !retry || before == after,
+                        "an identical retry with a ClientToken allocated again\nbefore: {before:?}\nafter: {after:?}\n{}",
+                        context()
+                    );
                     check_describe(request, &decoded, &after, &context);
                     let has_token = request
                         .params
@@ -145,119 +177,67 @@ fn run(scenario: &Scenario, mut config: Config, on_answer: &mut OnAnswer<'_>) {
     }
 }
 
-/// Invariant 5 for successes: an assign adds exactly the addresses it reports to the ENI it
-/// names (nothing when a `ClientToken` replays an earlier answer), an unassign only removes
-/// secondary addresses from one ENI, and neither touches any other ENI.
-fn check_delta(
-    request: &Request,
-    retry: bool,
-    decoded: &Decoded,
-    before: &[EniSnapshot],
-    after: &[EniSnapshot],
-    context: &dyn Fn() -> String,
-) {
-    let action = match &request.action {
-        ActionName::Known(a) if !has_v3_headers(request) => *a,
-        _ => return,
-    };
-    let changed: Vec<(&EniSnapshot, &EniSnapshot)> = before
-        .iter()
-        .zip(after)
-        .filter(|(old, new)| old != new)
-        .collect();
-    let describe = || format!("before: {before:?}\nafter: {after:?}\n{}", context());
-    match action {
-        KnownAction::Assign => {
-            let id = decoded
-                .get("AssignedPrivateIpAddressesSet.NetworkInterfaceId")
-                .and_then(Json::as_str)
-                .unwrap_or_else(|| {
-                    panic!("assign succeeded without naming its ENI\n{}", context())
-                });
-            let reported: Vec<Ipv4Addr> = decoded
-                .strings_at("AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress")
-                .iter()
-                .filter_map(|s| s.parse().ok())
-                .collect();
-            // A prefix assign reports prefixes and no address: it adds exactly those.
-            let prefixes: Vec<ipnet::Ipv4Net> = decoded
-                .strings_at("AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes")
-                .iter()
-                .filter_map(|s| s.parse().ok())
-                .collect();
-            assert!(
-                reported.is_empty() != prefixes.is_empty(),
-                "assign reported {reported:?} and prefixes {prefixes:?}: one kind, not none or both\n{}",
-                context()
-            );
-            assert_eq!(
-                before.len(),
-                after.len(),
-                "assign changed the ENIs\n{}",
-                describe()
-            );
-            match changed.as_slice() {
-                // A replay of an earlier answer (same `ClientToken`) allocates nothing.
-                [] => {}
-                _ if retry => panic!(
-                    "an identical retry with a ClientToken allocated again\n{}",
-                    describe()
-                ),
-                [(old, new)] => {
-                    let mut expected = old.secondary_ips.clone();
-                    expected.extend(&reported);
-                    let mut expected_prefixes = old.ipv4_prefixes.clone();
-                    expected_prefixes.extend(&prefixes);
-                    assert!(
-                        old.id == id
-                            && new.secondary_ips == expected
-                            && new.ipv4_prefixes == expected_prefixes,
-                        "assign reported {reported:?} and prefixes {prefixes:?} on {id}\n{}",
-                        describe()
-                    );
-                }
-                _ => panic!("assign changed several ENIs\n{}", describe()),
-            }
-        }
-        KnownAction::Unassign => {
-            assert_eq!(
-                before.len(),
-                after.len(),
-                "unassign changed the ENIs\n{}",
-                describe()
-            );
-            let [(old, new)] = changed.as_slice() else {
-                panic!("unassign did not change exactly one ENI\n{}", describe());
-            };
-            let kept: Vec<Ipv4Addr> = old
-                .secondary_ips
-                .iter()
-                .copied()
-                .filter(|ip| new.secondary_ips.contains(ip))
-                .collect();
-            let kept_prefixes: Vec<ipnet::Ipv4Net> = old
-                .ipv4_prefixes
-                .iter()
-                .copied()
-                .filter(|p| new.ipv4_prefixes.contains(p))
-                .collect();
-            // One kind per request: addresses or prefixes go, the other kind stays.
-            let addresses_went = new.secondary_ips.len() < old.secondary_ips.len()
-                && new.ipv4_prefixes == old.ipv4_prefixes;
-            let prefixes_went = new.ipv4_prefixes.len() < old.ipv4_prefixes.len()
-                && new.secondary_ips == old.secondary_ips;
-            assert!(
-                (addresses_went || prefixes_went)
-                    && kept == new.secondary_ips
-                    && kept_prefixes == new.ipv4_prefixes
-                    && new.primary_ip == old.primary_ip
-                    && new.status == old.status,
-                "unassign did more than remove secondary addresses or prefixes\n{}",
-                describe()
-            );
-        }
-        _ => {}
+/// The state as the harness's checks read it back.
+fn observation(enis: &[EniSnapshot]) -> Observation {
+    Observation {
+        enis: enis
+            .iter()
+            .cloned()
+            .map(eni_view)
+            .map(|view| (view.id.clone(), view))
+            .collect(),
+        requests: 0,
     }
+}
+
+/// Panics naming every violation of `what`, with the step's context.
+fn assert_holds(violations: &[Violation], what: &str, context: &dyn Fn() -> String) {
+    if violations.is_empty() {
+        return;
+    }
+    let named: Vec<String> = violations
+        .iter()
+        .map(|v| format!("{}: {}", v.check.name, v.message))
+        .collect();
+    panic!("{what} broken: {}\n{}", named.join("; "), context());
+}
+
+/// What the request asks for, read as the harness reads any request it sends: its query and
+/// form pairs (the emulator reads both), by the action the query names. `None` for a read, an
+/// unknown action, or a request whose V3 headers may name another action than `Action`.
+fn requested_mutation(
+    request: &Request,
+    uri: &str,
+    body_text: &str,
+) -> Option<eni_harness::checks::invariants::Mutation> {
+    if has_v3_headers(request) {
+        return None;
+    }
+    let query = uri.split_once('?').map(|(_, query)| query).unwrap_or("");
+    let params = form_urlencoded::parse(query.as_bytes())
+        .chain(form_urlencoded::parse(body_text.as_bytes()))
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    mutation::requested(&WireRequest {
+        params,
+        ..WireRequest::default()
+    })
+}
+
+/// The embedded profile (the built-in world under the seed contract), parsed once per process.
+fn seed_profile() -> &'static Profile {
+    static PROFILE: OnceLock<Profile> = OnceLock::new();
+    PROFILE.get_or_init(Profile::embedded)
+}
+
+/// The embedded profile under the `current` contract (the scenario's `current_profile` knob).
+fn current_profile() -> &'static Profile {
+    static PROFILE: OnceLock<Profile> = OnceLock::new();
+    PROFILE.get_or_init(|| {
+        let mut profile = Profile::embedded();
+        profile.contract = Contract::current();
+        profile
+    })
 }
 
 /// What a successful describe shows agrees with the emulator's state: each ENI it lists exists,
