@@ -18,7 +18,7 @@ pub const MUTATING: &[&str] = &[
 ];
 
 /// What `request` asks for when its `Action` parameter names an action that changes state
-/// (`None` for a read, or a request without an action): [`mutation_of`] of that action.
+/// (`None` for a read, or a request without an action).
 pub fn requested(request: &WireRequest) -> Option<Mutation> {
     let action = request
         .params

@@ -12,7 +12,7 @@ use crate::wire::Decoded;
 /// A mutating step as the checks see it.
 #[derive(Debug, Clone, Copy)]
 pub struct Step<'a> {
-    /// What the request asked for ([`super::mutation::mutation_of`]).
+    /// What the request asked for ([`super::mutation::requested`]).
     pub mutation: &'a Mutation,
     /// The answer's HTTP status: 200 is a success, anything else a refusal that must have
     /// changed nothing.
