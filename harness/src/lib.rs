@@ -21,7 +21,7 @@
 //! };
 //! let observer: Arc<dyn RunObserver> = Arc::new(Unobserved);
 //! let outcome = plan.run(&observer);
-//! assert_eq!(outcome.exit_code, EXIT_OK, "{:?}", outcome.errors);
+//! assert_eq!(outcome.exit_code(), EXIT_OK, "{:?}", outcome.errors);
 //! let run = outcome.finished.expect("the cases ran");
 //! assert!(!run.report.outcomes.is_empty());
 //! ```
@@ -34,6 +34,7 @@ pub mod cleanup;
 pub mod cli;
 pub mod contract_view;
 pub mod escape;
+pub mod exit;
 pub mod fuzzer;
 pub mod init;
 pub mod journal;
@@ -48,7 +49,7 @@ pub mod snapshot;
 pub mod targets;
 pub mod wire;
 
+pub use exit::{CommandError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ErrorKind};
 pub use runner::plan::{
-    EXIT_FAILED, EXIT_OK, EXIT_USAGE, FinishedRun, ReportFiles, RunObserver, RunOutcome, RunPlan,
-    RunStart, Unobserved,
+    FinishedRun, ReportFiles, RunObserver, RunOutcome, RunPlan, RunStart, Unobserved,
 };

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use super::{parse_duration, runtime};
 use crate::escape::{terminal, url_without_userinfo};
+use crate::exit::CommandError;
 use crate::init;
 use crate::profile::Profile;
 use crate::runner;
@@ -41,25 +42,23 @@ pub(super) struct InitArgs {
     timeout: Duration,
 }
 
-pub(super) fn init(args: InitArgs) -> u8 {
+pub(super) fn init(args: InitArgs) -> Result<(), CommandError> {
     let signing = match args.signing.as_str() {
         "v1" => Signing::V1,
         "v3" => Signing::V3,
         "none" => Signing::None,
         other => {
-            eprintln!(
+            return Err(CommandError::usage(format!(
                 "error: --signing `{}` is not a signing\n  = help: use v1, v3 or none",
                 terminal(other)
-            );
-            return EXIT_USAGE;
+            )));
         }
     };
     if args.out.exists() && !args.force {
-        eprintln!(
+        return Err(CommandError::usage(format!(
             "error: {} exists\n  = help: pass --force to overwrite it, or --out another file",
             args.out.display()
-        );
-        return EXIT_USAGE;
+        )));
     }
     // The requests carry the region init names in each; none by default.
     let mut base = Profile::embedded();
@@ -68,16 +67,14 @@ pub(super) fn init(args: InitArgs) -> u8 {
     let target = match super::run::http_target_for(&args.target, &base, args.timeout) {
         Ok(target) => target,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(format!("error: {error:#}")));
         }
     };
     let shown = terminal(&url_without_userinfo(&args.target)).into_owned();
     let connection = match target.connect(&EmulatorKnobs::default()) {
         Ok(connection) => connection,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(format!("error: {error:#}")));
         }
     };
     let found = runtime().block_on(init::discover(
@@ -88,8 +85,10 @@ pub(super) fn init(args: InitArgs) -> u8 {
     let found = match found {
         Ok(found) => found,
         Err(error) => {
-            eprintln!("error: {}", terminal(&error.0));
-            return EXIT_FAILED;
+            return Err(CommandError::failed(format!(
+                "error: {}",
+                terminal(&error.0)
+            )));
         }
     };
     let contract = found
@@ -103,13 +102,16 @@ pub(super) fn init(args: InitArgs) -> u8 {
         Ok(profile) => profile,
         Err(error) => {
             // A bug of init, not of the endpoint: every value written was checked.
-            eprintln!("error: the discovered profile does not load: {error}");
-            return EXIT_FAILED;
+            return Err(CommandError::failed(format!(
+                "error: the discovered profile does not load: {error}"
+            )));
         }
     };
     if let Err(error) = std::fs::write(&args.out, &text) {
-        eprintln!("error: cannot write {}: {error}", args.out.display());
-        return EXIT_USAGE;
+        return Err(CommandError::usage(format!(
+            "error: cannot write {}: {error}",
+            args.out.display()
+        )));
     }
     println!(
         "Read {shown} (region {}): {} ENIs, {} instances, {} VSwitches, {} security groups",
@@ -170,5 +172,5 @@ pub(super) fn init(args: InitArgs) -> u8 {
         "Next: eni-harness run --target {shown} --profile {}",
         args.out.display()
     );
-    EXIT_OK
+    Ok(())
 }
