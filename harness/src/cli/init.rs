@@ -11,7 +11,6 @@ use crate::escape::{terminal, url_without_userinfo};
 use crate::exit::CommandError;
 use crate::init;
 use crate::profile::Profile;
-use crate::runner;
 use crate::targets::{EmulatorKnobs, Target};
 use crate::wire::Signing;
 
@@ -113,64 +112,16 @@ pub(super) fn init(args: InitArgs) -> Result<(), CommandError> {
             args.out.display()
         )));
     }
-    println!(
-        "Read {shown} (region {}): {} ENIs, {} instances, {} VSwitches, {} security groups",
-        terminal(&found.region),
-        found.enis.len(),
-        found.instances.len(),
-        found.vswitches.len(),
-        found.security_groups.len()
+    let written = args.out.display().to_string();
+    print!(
+        "{}",
+        crate::report::init::written(&found, &choice, &profile, &shown, &written)
     );
-    for line in &found.unavailable {
-        println!("  not offered: {}", terminal(line));
-    }
-    for line in &found.notes {
-        println!("  note: {}", terminal(line));
-    }
-    println!(
-        "Wrote {} with {} fixtures ({})",
-        args.out.display(),
-        profile.fixtures.len(),
-        profile
-            .fixtures
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    for (name, (reason, _)) in &choice.missing {
-        println!("  missing {name}: {}", terminal(reason));
-    }
     let given: Vec<PathBuf> = args.cases.iter().cloned().collect();
-    let suite = crate::builtin::resolve(&given);
-    let suite_shown = match &suite {
-        Ok(source) => source.describe(),
-        Err(_) => "the suite".to_string(),
-    };
-    let loaded = suite.and_then(|source| {
-        runner::load_cases(&source.case_paths()).map_err(|error| error.to_string())
-    });
-    match loaded {
-        Ok(cases) => {
-            let skipped = init::skipped_for_fixtures(&cases, &profile);
-            if skipped.is_empty() {
-                println!("Every case of {suite_shown} has its fixtures");
-            } else {
-                println!(
-                    "{} of {} cases will be skipped for lack of a fixture (fill in the MISSING entries of the profile):",
-                    skipped.len(),
-                    cases.len()
-                );
-                for (id, missing) in &skipped {
-                    println!("  {id}: needs {}", missing.join(", "));
-                }
-            }
-        }
-        Err(error) => println!("(cases not checked: {suite_shown}: {})", terminal(&error)),
-    }
-    println!(
-        "Next: eni-harness run --target {shown} --profile {}",
-        args.out.display()
+    let check = init::check_suite(&given, &profile);
+    print!(
+        "{}",
+        crate::report::init::suite_check(&check, &shown, &written)
     );
     Ok(())
 }

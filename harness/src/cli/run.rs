@@ -140,11 +140,8 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CommandError> {
     if let Some(finished) = &outcome.finished {
         print!("{}", console::run_ending(finished));
     }
-    match outcome.failure {
-        None => Ok(()),
-        Some(kind) => Err(CommandError {
-            kind,
-            message: outcome.errors.join("\n"),
-        }),
-    }
+    let message = outcome.errors.join("\n");
+    outcome
+        .failure
+        .map_or(Ok(()), |kind| Err(CommandError { kind, message }))
 }
