@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::exit::ErrorKind;
 use crate::fuzzer::{self, Env, FuzzOptions, FuzzReport, TargetSpec};
 use crate::profile::{LANES_WORLD, Profile};
-use crate::runner::plan::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, runtime};
+use crate::runner::plan::runtime;
 use crate::runner::{self, SuiteOptions, SuiteReport};
 use crate::snapshot::SnapshotMode;
 use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
@@ -64,15 +65,15 @@ pub(crate) struct BenchOptions {
     pub pairs: usize,
 }
 
-/// Takes every figure `options` asks for, telling each to `say` as it is measured; the exit
-/// code of `eni-harness bench` (1 when a figure is not of a clean, passing run; 2 when one
-/// could not be taken).
-pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
+/// Takes every figure `options` asks for, telling each to `say` as it is measured, problems
+/// included; [`ErrorKind::Failed`] when a figure is not of a clean, passing run,
+/// [`ErrorKind::Usage`] when one could not be taken.
+pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> Result<(), ErrorKind> {
     let cases = match runner::load_cases(&options.paths) {
         Ok(cases) => cases,
         Err(error) => {
             problem!(say, "{error}");
-            return EXIT_USAGE;
+            return Err(ErrorKind::Usage);
         }
     };
     let profile = Arc::new(Profile::embedded());
@@ -125,7 +126,7 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
         Ok(reports) => reports,
         Err(error) => {
             problem!(say, "error: cannot serve the emulator on loopback: {error}");
-            return EXIT_USAGE;
+            return Err(ErrorKind::Usage);
         }
     };
     let rates: Vec<f64> = {
@@ -153,7 +154,7 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
             "error: {} case runs failed; the figures above are not of a passing suite",
             failed + served_failed
         );
-        return EXIT_FAILED;
+        return Err(ErrorKind::Failed);
     }
     if !options.transitions.is_zero() {
         let worlds = [
@@ -168,7 +169,7 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
                     Ok(world) => world,
                     Err(error) => {
                         problem!(say, "error: the lanes world: {error}");
-                        return EXIT_USAGE;
+                        return Err(ErrorKind::Usage);
                     }
                 },
                 Profile::lanes(),
@@ -187,7 +188,7 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
                 Ok(text) => figure!(say, "{label}: {text}"),
                 Err(error) => {
                     problem!(say, "error: {label}: {error}");
-                    return EXIT_FAILED;
+                    return Err(ErrorKind::Failed);
                 }
             }
         }
@@ -197,12 +198,12 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
             Ok(text) => figure!(say, "{text}"),
             Err(error) => {
                 problem!(say, "error: the request list: {error}");
-                return EXIT_FAILED;
+                return Err(ErrorKind::Failed);
             }
         }
     }
     if options.fuzz_time.is_zero() {
-        return EXIT_OK;
+        return Ok(());
     }
     let fuzz_runs = [
         (
@@ -239,7 +240,7 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
             }
             Err(error) => {
                 problem!(say, "error: {label}: {error}");
-                return EXIT_USAGE;
+                return Err(ErrorKind::Usage);
             }
         }
     }
@@ -248,7 +249,7 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
             Ok(clean) => fuzz_failed |= !clean,
             Err(error) => {
                 problem!(say, "error: fuzzer against the default serve: {error}");
-                return EXIT_USAGE;
+                return Err(ErrorKind::Usage);
             }
         }
     }
@@ -271,10 +272,14 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> u8 {
         }
         Err(error) => {
             problem!(say, "error: planted bug: {error}");
-            return EXIT_USAGE;
+            return Err(ErrorKind::Usage);
         }
     }
-    if fuzz_failed { EXIT_FAILED } else { EXIT_OK }
+    if fuzz_failed {
+        Err(ErrorKind::Failed)
+    } else {
+        Ok(())
+    }
 }
 
 const PLANTED: eni_emulator::Defect = eni_emulator::Defect::DuplicateAcrossEnis;

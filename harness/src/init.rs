@@ -962,6 +962,41 @@ fn signing_name(signing: Signing) -> &'static str {
     }
 }
 
+/// The suite checked against a written profile.
+#[derive(Debug)]
+pub(crate) enum SuiteCheck {
+    /// The suite loaded: how many cases it holds, and those the profile cannot run (id and
+    /// the fixtures each lacks).
+    Checked {
+        suite: String,
+        cases: usize,
+        skipped: Vec<(String, Vec<String>)>,
+    },
+    /// The suite did not load (a broken case file): why, for the user to fix before a run.
+    NotChecked { suite: String, why: String },
+}
+
+/// Loads the suite `run` would use with `given` (the built-in suite without `cases/`) and
+/// names the cases `profile` leaves without a fixture.
+pub(crate) fn check_suite(given: &[std::path::PathBuf], profile: &Profile) -> SuiteCheck {
+    let source = crate::builtin::resolve(given);
+    let suite = match &source {
+        Ok(source) => source.describe(),
+        Err(_) => "the suite".to_string(),
+    };
+    let loaded = source.and_then(|source| {
+        crate::runner::load_cases(&source.case_paths()).map_err(|error| error.to_string())
+    });
+    match loaded {
+        Ok(cases) => SuiteCheck::Checked {
+            suite,
+            cases: cases.len(),
+            skipped: skipped_for_fixtures(&cases, profile),
+        },
+        Err(why) => SuiteCheck::NotChecked { suite, why },
+    }
+}
+
 /// The cases the profile cannot run for lack of a fixture: id and the fixtures it lacks.
 pub(crate) fn skipped_for_fixtures(
     cases: &[LoadedCase],

@@ -21,7 +21,7 @@
 //! };
 //! let observer: Arc<dyn RunObserver> = Arc::new(Unobserved);
 //! let outcome = plan.run(&observer);
-//! assert_eq!(outcome.exit_code, EXIT_OK, "{:?}", outcome.errors);
+//! assert_eq!(outcome.exit_code(), EXIT_OK, "{:?}", outcome.errors);
 //! let run = outcome.finished.expect("the cases ran");
 //! assert!(!run.report.outcomes.is_empty());
 //! ```
@@ -38,6 +38,7 @@ pub(crate) mod cleanup;
 pub mod cli;
 pub(crate) mod contract_view;
 pub mod escape;
+pub mod exit;
 pub mod fuzzer;
 pub(crate) mod init;
 pub(crate) mod journal;
@@ -52,7 +53,7 @@ pub mod snapshot;
 pub mod targets;
 pub mod wire;
 
+pub use exit::{CommandError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ErrorKind};
 pub use runner::plan::{
-    EXIT_FAILED, EXIT_OK, EXIT_USAGE, FinishedRun, ReportFiles, RunObserver, RunOutcome, RunPlan,
-    RunStart, Unobserved,
+    FinishedRun, ReportFiles, RunObserver, RunOutcome, RunPlan, RunStart, Unobserved,
 };

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::parse_duration;
 use crate::bench::{BenchOptions, Said, measure};
+use crate::exit::CommandError;
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -36,7 +37,7 @@ pub(crate) struct BenchArgs {
     pairs: usize,
 }
 
-pub(crate) fn bench(args: BenchArgs) -> u8 {
+pub(crate) fn bench(args: BenchArgs) -> Result<(), CommandError> {
     let options = BenchOptions {
         paths: args.paths,
         runs: args.runs,
@@ -46,8 +47,10 @@ pub(crate) fn bench(args: BenchArgs) -> u8 {
         transitions: args.transitions,
         pairs: args.pairs,
     };
+    // Each problem is said as the figure it spoils is taken.
     measure(&options, &mut |said| match said {
         Said::Figure(text) => println!("{text}"),
         Said::Problem(text) => eprintln!("{text}"),
     })
+    .map_err(CommandError::from)
 }

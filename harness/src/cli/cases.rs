@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{EXIT_OK, EXIT_USAGE};
 use crate::builtin::{self, Overwrite};
 use crate::escape::terminal;
+use crate::exit::CommandError;
 
 #[derive(Debug, Args)]
 pub(super) struct CasesArgs {
@@ -29,7 +29,7 @@ enum CasesCommand {
     },
 }
 
-pub(super) fn cases(args: CasesArgs) -> u8 {
+pub(super) fn cases(args: CasesArgs) -> Result<(), CommandError> {
     match args.command {
         CasesCommand::Export { dir, force } => {
             let overwrite = if force {
@@ -46,16 +46,13 @@ pub(super) fn cases(args: CasesArgs) -> u8 {
                         written.unchanged,
                         terminal(&crate::report::shell_quote(&dir.display().to_string())),
                     );
-                    EXIT_OK
+                    Ok(())
                 }
-                Err(error) => {
-                    eprintln!(
-                        "error: cannot export to {}: {}",
-                        terminal(&dir.display().to_string()),
-                        crate::escape::terminal_lines(&error)
-                    );
-                    EXIT_USAGE
-                }
+                Err(error) => Err(CommandError::usage(format!(
+                    "error: cannot export to {}: {}",
+                    terminal(&dir.display().to_string()),
+                    crate::escape::terminal_lines(&error)
+                ))),
             }
         }
     }

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use super::{parse_duration, runtime};
 use crate::cleanup::{Found, connect, find, remove};
 use crate::escape::terminal;
+use crate::exit::{CommandError, ErrorKind};
 use crate::profile::Profile;
 use crate::report::cleanup::listing;
 
@@ -32,19 +33,17 @@ pub(crate) struct CleanupArgs {
     timeout: Duration,
 }
 
-pub(crate) fn cleanup(args: CleanupArgs) -> u8 {
+pub(crate) fn cleanup(args: CleanupArgs) -> Result<(), CommandError> {
     let profile = match Profile::load(&args.profile) {
         Ok(profile) => profile,
         Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(format!("error: {error}")));
         }
     };
     let (target, connection) = match connect(&args.target, &profile, &args.profile, args.timeout) {
         Ok(connected) => connected,
         Err(error) => {
-            eprintln!("{error}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(error.to_string()));
         }
     };
     runtime().block_on(async {
@@ -54,8 +53,7 @@ pub(crate) fn cleanup(args: CleanupArgs) -> u8 {
         } = match find(connection.as_ref(), &profile).await {
             Ok(found) => found,
             Err(error) => {
-                eprintln!("error: {}", terminal(&error));
-                return EXIT_FAILED;
+                return Err(CommandError::failed(format!("error: {}", terminal(&error))));
             }
         };
         // Said first, so that a long listing cannot push it out of sight.
@@ -63,9 +61,9 @@ pub(crate) fn cleanup(args: CleanupArgs) -> u8 {
             eprintln!("warning: {}", terminal(line));
         }
         let listed = if cut_short.is_empty() {
-            EXIT_OK
+            Ok(())
         } else {
-            EXIT_FAILED
+            Err(ErrorKind::Failed.into())
         };
         print!("{}", listing(&leftovers, &profile, &target.describe()));
         if leftovers.is_empty() {
@@ -85,6 +83,10 @@ pub(crate) fn cleanup(args: CleanupArgs) -> u8 {
                 }
             }
         }
-        if failed == 0 { listed } else { EXIT_FAILED }
+        if failed == 0 {
+            listed
+        } else {
+            Err(ErrorKind::Failed.into())
+        }
     })
 }

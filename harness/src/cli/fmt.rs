@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::escape::{terminal, terminal_lines};
+use crate::exit::{CommandError, ErrorKind};
 use crate::runner::suite::case_files;
 
 #[derive(Debug, Args)]
@@ -51,12 +51,11 @@ fn with_modeline(path: &Path, formatted: String) -> String {
     format!("{line}\n{rest}")
 }
 
-pub(super) fn fmt(args: FmtArgs) -> u8 {
+pub(super) fn fmt(args: FmtArgs) -> Result<(), CommandError> {
     let files = match case_files(&args.paths) {
         Ok(files) => files,
         Err(error) => {
-            eprintln!("{}", terminal_lines(&error.to_string()));
-            return EXIT_USAGE;
+            return Err(CommandError::usage(terminal_lines(&error.to_string())));
         }
     };
     let mut broken = false;
@@ -109,11 +108,12 @@ pub(super) fn fmt(args: FmtArgs) -> u8 {
     };
     println!("{} of {} case files {verb}", changed.len(), files.len());
     if broken {
-        EXIT_USAGE
+        // Each file that could not be formatted was named above.
+        Err(ErrorKind::Usage.into())
     } else if args.check && !changed.is_empty() {
         println!("run `eni-harness fmt` to put them in canonical form");
-        EXIT_FAILED
+        Err(ErrorKind::Failed.into())
     } else {
-        EXIT_OK
+        Ok(())
     }
 }

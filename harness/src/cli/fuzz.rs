@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use super::{parse_duration, runtime};
+use crate::exit::{CommandError, ErrorKind};
 use crate::fuzzer::setup::{CampaignPlan, prepare};
 use crate::fuzzer::{self, FuzzEvent};
 
@@ -72,7 +73,7 @@ pub(crate) struct FuzzArgs {
     format: Option<String>,
 }
 
-pub(crate) fn fuzz(args: FuzzArgs) -> u8 {
+pub(crate) fn fuzz(args: FuzzArgs) -> Result<(), CommandError> {
     let plan = CampaignPlan {
         out: (!args.no_write).then_some(args.out),
         target: args.target,
@@ -93,10 +94,7 @@ pub(crate) fn fuzz(args: FuzzArgs) -> u8 {
     let runtime = runtime();
     let (env, mut options) = match prepare(&plan, &runtime, &mut |line| eprintln!("{line}")) {
         Ok(prepared) => prepared,
-        Err(error) => {
-            eprintln!("{error}");
-            return EXIT_USAGE;
-        }
+        Err(error) => return Err(CommandError::usage(error.to_string())),
     };
     options.live = std::io::stderr().is_terminal();
     options.observer = Some(Arc::new(print_event));
@@ -104,9 +102,9 @@ pub(crate) fn fuzz(args: FuzzArgs) -> u8 {
     // Findings quote what the endpoint answered: shown as text, never as terminal controls.
     eprintln!("{}", crate::escape::terminal_lines(&report.summary()));
     if !report.findings.is_empty() || report.is_vacuous() {
-        EXIT_FAILED
+        Err(ErrorKind::Failed.into())
     } else {
-        EXIT_OK
+        Ok(())
     }
 }
 

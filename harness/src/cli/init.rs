@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use super::{parse_duration, runtime};
 use crate::escape::{terminal, url_without_userinfo};
+use crate::exit::CommandError;
 use crate::init;
 use crate::profile::Profile;
-use crate::runner;
 use crate::targets::{EmulatorKnobs, Target};
 use crate::wire::Signing;
 
@@ -41,25 +41,23 @@ pub(super) struct InitArgs {
     timeout: Duration,
 }
 
-pub(super) fn init(args: InitArgs) -> u8 {
+pub(super) fn init(args: InitArgs) -> Result<(), CommandError> {
     let signing = match args.signing.as_str() {
         "v1" => Signing::V1,
         "v3" => Signing::V3,
         "none" => Signing::None,
         other => {
-            eprintln!(
+            return Err(CommandError::usage(format!(
                 "error: --signing `{}` is not a signing\n  = help: use v1, v3 or none",
                 terminal(other)
-            );
-            return EXIT_USAGE;
+            )));
         }
     };
     if args.out.exists() && !args.force {
-        eprintln!(
+        return Err(CommandError::usage(format!(
             "error: {} exists\n  = help: pass --force to overwrite it, or --out another file",
             args.out.display()
-        );
-        return EXIT_USAGE;
+        )));
     }
     // The requests carry the region init names in each; none by default.
     let mut base = Profile::embedded();
@@ -68,16 +66,14 @@ pub(super) fn init(args: InitArgs) -> u8 {
     let target = match super::run::http_target_for(&args.target, &base, args.timeout) {
         Ok(target) => target,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(format!("error: {error:#}")));
         }
     };
     let shown = terminal(&url_without_userinfo(&args.target)).into_owned();
     let connection = match target.connect(&EmulatorKnobs::default()) {
         Ok(connection) => connection,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(format!("error: {error:#}")));
         }
     };
     let found = runtime().block_on(init::discover(
@@ -88,8 +84,10 @@ pub(super) fn init(args: InitArgs) -> u8 {
     let found = match found {
         Ok(found) => found,
         Err(error) => {
-            eprintln!("error: {}", terminal(&error.0));
-            return EXIT_FAILED;
+            return Err(CommandError::failed(format!(
+                "error: {}",
+                terminal(&error.0)
+            )));
         }
     };
     let contract = found
@@ -103,72 +101,27 @@ pub(super) fn init(args: InitArgs) -> u8 {
         Ok(profile) => profile,
         Err(error) => {
             // A bug of init, not of the endpoint: every value written was checked.
-            eprintln!("error: the discovered profile does not load: {error}");
-            return EXIT_FAILED;
+            return Err(CommandError::failed(format!(
+                "error: the discovered profile does not load: {error}"
+            )));
         }
     };
     if let Err(error) = std::fs::write(&args.out, &text) {
-        eprintln!("error: cannot write {}: {error}", args.out.display());
-        return EXIT_USAGE;
+        return Err(CommandError::usage(format!(
+            "error: cannot write {}: {error}",
+            args.out.display()
+        )));
     }
-    println!(
-        "Read {shown} (region {}): {} ENIs, {} instances, {} VSwitches, {} security groups",
-        terminal(&found.region),
-        found.enis.len(),
-        found.instances.len(),
-        found.vswitches.len(),
-        found.security_groups.len()
+    let written = args.out.display().to_string();
+    print!(
+        "{}",
+        crate::report::init::written(&found, &choice, &profile, &shown, &written)
     );
-    for line in &found.unavailable {
-        println!("  not offered: {}", terminal(line));
-    }
-    for line in &found.notes {
-        println!("  note: {}", terminal(line));
-    }
-    println!(
-        "Wrote {} with {} fixtures ({})",
-        args.out.display(),
-        profile.fixtures.len(),
-        profile
-            .fixtures
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    for (name, (reason, _)) in &choice.missing {
-        println!("  missing {name}: {}", terminal(reason));
-    }
     let given: Vec<PathBuf> = args.cases.iter().cloned().collect();
-    let suite = crate::builtin::resolve(&given);
-    let suite_shown = match &suite {
-        Ok(source) => source.describe(),
-        Err(_) => "the suite".to_string(),
-    };
-    let loaded = suite.and_then(|source| {
-        runner::load_cases(&source.case_paths()).map_err(|error| error.to_string())
-    });
-    match loaded {
-        Ok(cases) => {
-            let skipped = init::skipped_for_fixtures(&cases, &profile);
-            if skipped.is_empty() {
-                println!("Every case of {suite_shown} has its fixtures");
-            } else {
-                println!(
-                    "{} of {} cases will be skipped for lack of a fixture (fill in the MISSING entries of the profile):",
-                    skipped.len(),
-                    cases.len()
-                );
-                for (id, missing) in &skipped {
-                    println!("  {id}: needs {}", missing.join(", "));
-                }
-            }
-        }
-        Err(error) => println!("(cases not checked: {suite_shown}: {})", terminal(&error)),
-    }
-    println!(
-        "Next: eni-harness run --target {shown} --profile {}",
-        args.out.display()
+    let check = init::check_suite(&given, &profile);
+    print!(
+        "{}",
+        crate::report::init::suite_check(&check, &shown, &written)
     );
-    EXIT_OK
+    Ok(())
 }

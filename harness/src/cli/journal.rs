@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::escape::terminal;
+use crate::exit::{CommandError, ErrorKind};
 use crate::journal::{parse, summarize};
 use crate::report::journal::{render, write_json};
 
@@ -23,28 +23,30 @@ pub(crate) struct JournalArgs {
     json: Option<PathBuf>,
 }
 
-pub(crate) fn journal(args: JournalArgs) -> u8 {
+pub(crate) fn journal(args: JournalArgs) -> Result<(), CommandError> {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!(
+            return Err(CommandError::usage(format!(
                 "error: cannot read the journal {}: {error}",
                 args.file.display()
-            );
-            return EXIT_USAGE;
+            )));
         }
     };
     let entries = match parse(&text) {
         Ok(entries) => entries,
         Err(errors) => {
-            for error in errors {
-                eprintln!(
-                    "error: {}: {}",
-                    args.file.display(),
-                    terminal(&error.to_string())
-                );
-            }
-            return EXIT_USAGE;
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|error| {
+                    format!(
+                        "error: {}: {}",
+                        args.file.display(),
+                        terminal(&error.to_string())
+                    )
+                })
+                .collect();
+            return Err(CommandError::usage(lines.join("\n")));
         }
     };
     let summary = summarize(&entries, args.examples.max(1));
@@ -53,12 +55,14 @@ pub(crate) fn journal(args: JournalArgs) -> u8 {
     if let Some(path) = &args.json
         && let Err(error) = write_json(&summary, path)
     {
-        eprintln!("error: cannot write {}: {error}", path.display());
-        return EXIT_USAGE;
+        return Err(CommandError::usage(format!(
+            "error: cannot write {}: {error}",
+            path.display()
+        )));
     }
     if summary.failing() == 0 {
-        EXIT_OK
+        Ok(())
     } else {
-        EXIT_FAILED
+        Err(ErrorKind::Failed.into())
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_OK, EXIT_USAGE};
+use crate::exit::CommandError;
 use crate::report::console;
 use crate::runner::plan::select_cases;
 
@@ -20,17 +20,16 @@ pub(crate) struct ListArgs {
     checks: bool,
 }
 
-pub(crate) fn list(args: ListArgs) -> u8 {
+pub(crate) fn list(args: ListArgs) -> Result<(), CommandError> {
     if args.checks {
         print!("{}", console::check_list());
-        return EXIT_OK;
+        return Ok(());
     }
     match select_cases(&args.paths, args.filter.as_deref()) {
         Ok(cases) => print!("{}", console::case_list(&cases)),
         Err(error) => {
-            eprintln!("{error}");
-            return EXIT_USAGE;
+            return Err(CommandError::usage(error.to_string()));
         }
     }
-    EXIT_OK
+    Ok(())
 }

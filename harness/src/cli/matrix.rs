@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_OK, EXIT_USAGE};
+use crate::exit::CommandError;
 use crate::report::matrix::Matrix;
 
 #[derive(Debug, Args)]
@@ -21,21 +21,22 @@ pub(super) struct MatrixArgs {
     html: Option<PathBuf>,
 }
 
-pub(super) fn matrix(args: MatrixArgs) -> u8 {
+pub(super) fn matrix(args: MatrixArgs) -> Result<(), CommandError> {
     let mut matrix = Matrix::default();
     for path in &args.reports {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) => {
-                eprintln!("error: cannot read {}: {error}", path.display());
-                return EXIT_USAGE;
+                return Err(CommandError::usage(format!(
+                    "error: cannot read {}: {error}",
+                    path.display()
+                )));
             }
         };
         if let Err(error) = matrix.add_json(&text, &path.display().to_string()) {
-            eprintln!(
+            return Err(CommandError::usage(format!(
                 "error: {error}\n  = help: pass the files written by `eni-harness run --json FILE`"
-            );
-            return EXIT_USAGE;
+            )));
         }
     }
     let markdown = args
@@ -51,11 +52,13 @@ pub(super) fn matrix(args: MatrixArgs) -> u8 {
         if path.as_os_str() == "-" {
             print!("{text}");
         } else if let Err(error) = std::fs::write(&path, text) {
-            eprintln!("error: cannot write {}: {error}", path.display());
-            return EXIT_USAGE;
+            return Err(CommandError::usage(format!(
+                "error: cannot write {}: {error}",
+                path.display()
+            )));
         } else {
             eprintln!("wrote {}", path.display());
         }
     }
-    EXIT_OK
+    Ok(())
 }

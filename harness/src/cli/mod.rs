@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+pub use crate::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 pub(crate) use crate::runner::plan::runtime;
-pub use crate::runner::plan::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -78,7 +78,7 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => list::list(args),
         Command::Cases(args) => cases::cases(args),
@@ -92,7 +92,13 @@ pub fn main() -> ExitCode {
         Command::Matrix(args) => matrix::matrix(args),
         Command::Cleanup(args) => cleanup::cleanup(args),
     };
-    ExitCode::from(code)
+    // The one place an error is printed and turned into the exit code.
+    if let Err(error) = &result
+        && !error.message.is_empty()
+    {
+        eprintln!("{error}");
+    }
+    ExitCode::from(crate::exit::exit_code(&result))
 }
 
 /// Parses a duration flag with the grammar case files use (`500ms`, `2s`, `1m`, `1.5s`; at most

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 
 use super::parse_duration;
 use super::progress::Printer;
+use crate::exit::CommandError;
 use crate::report::console;
 use crate::runner::plan::{ReportFiles, RunObserver, RunPlan};
 use crate::runner::suite::Shard;
@@ -103,7 +104,7 @@ enum FormatArg {
     Xml,
 }
 
-pub(crate) fn run(args: RunArgs) -> u8 {
+pub(crate) fn run(args: RunArgs) -> Result<(), CommandError> {
     let plan = RunPlan {
         signing: args.signing.map(|signing| match signing {
             SigningArg::V1 => Signing::V1,
@@ -139,8 +140,8 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     if let Some(finished) = &outcome.finished {
         print!("{}", console::run_ending(finished));
     }
-    for error in &outcome.errors {
-        eprintln!("{error}");
-    }
-    outcome.exit_code
+    let message = outcome.errors.join("\n");
+    outcome
+        .failure
+        .map_or(Ok(()), |kind| Err(CommandError { kind, message }))
 }

@@ -2,8 +2,8 @@
 
 use clap::Parser;
 
-use super::EXIT_USAGE;
 use super::run::{RunArgs, run};
+use crate::exit::ErrorKind;
 
 #[derive(Debug, Parser)]
 struct Wrapper {
@@ -27,7 +27,8 @@ fn a_variant_runs_embedded_and_is_refused_for_an_http_target() {
             "--variant",
             "7",
             "--no-progress"
-        ])),
-        EXIT_USAGE
+        ]))
+        .map_err(|error| error.kind),
+        Err(ErrorKind::Usage)
     );
 }

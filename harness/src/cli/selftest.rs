@@ -7,7 +7,8 @@ use clap::Args;
 use eni_emulator::Defect;
 
 use super::flags::parse_defect;
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use super::{parse_duration, runtime};
+use crate::exit::{CommandError, ErrorKind};
 use crate::report::kill_matrix::{render, render_markdown};
 use crate::runner;
 use crate::selftest::{MatrixOptions, Row, kill_matrix};
@@ -37,12 +38,13 @@ pub(super) struct SelftestArgs {
     markdown: Option<PathBuf>,
 }
 
-pub(super) fn selftest(args: SelftestArgs) -> u8 {
+pub(super) fn selftest(args: SelftestArgs) -> Result<(), CommandError> {
     let cases = match runner::load_cases(std::slice::from_ref(&args.cases)) {
         Ok(cases) => cases,
         Err(error) => {
-            eprintln!("{}", crate::escape::terminal_lines(&error.to_string()));
-            return EXIT_USAGE;
+            return Err(CommandError::usage(crate::escape::terminal_lines(
+                &error.to_string(),
+            )));
         }
     };
     let defects = if args.defects.is_empty() {
@@ -68,12 +70,14 @@ pub(super) fn selftest(args: SelftestArgs) -> u8 {
     if let Some(path) = &args.markdown
         && let Err(error) = std::fs::write(path, render_markdown(&rows))
     {
-        eprintln!("error: cannot write {}: {error}", path.display());
-        return EXIT_USAGE;
+        return Err(CommandError::usage(format!(
+            "error: cannot write {}: {error}",
+            path.display()
+        )));
     }
     if rows.iter().all(Row::ok) {
-        EXIT_OK
+        Ok(())
     } else {
-        EXIT_FAILED
+        Err(ErrorKind::Failed.into())
     }
 }

@@ -11,7 +11,8 @@ use clap::{Args, ValueEnum};
 use eni_emulator::{ContractProfile, Defect, FaultRule, ServeLimits};
 
 use super::flags::{parse_defect, parse_fault};
-use super::{EXIT_OK, EXIT_USAGE, parse_duration, runtime};
+use super::{parse_duration, runtime};
+use crate::exit::CommandError;
 use crate::serve::{ServeOptions, listen, prepare};
 
 #[derive(Debug, Args)]
@@ -82,7 +83,7 @@ enum ContractArg {
     Current,
 }
 
-pub(crate) fn serve(args: ServeArgs) -> u8 {
+pub(crate) fn serve(args: ServeArgs) -> Result<(), CommandError> {
     let addr = args.addr;
     let options = ServeOptions {
         world: args.world,
@@ -106,17 +107,15 @@ pub(crate) fn serve(args: ServeArgs) -> u8 {
     };
     let prepared = match prepare(options, &mut |line| eprintln!("{line}")) {
         Ok(prepared) => prepared,
-        Err(error) => {
-            eprintln!("{error}");
-            return EXIT_USAGE;
-        }
+        Err(error) => return Err(CommandError::usage(error.to_string())),
     };
     runtime().block_on(async move {
         let listener = match listen(addr) {
             Ok(listener) => listener,
             Err(error) => {
-                eprintln!("error: cannot listen on {addr}: {error}");
-                return EXIT_USAGE;
+                return Err(CommandError::usage(format!(
+                    "error: cannot listen on {addr}: {error}"
+                )));
             }
         };
         let bound = listener
@@ -126,12 +125,11 @@ pub(crate) fn serve(args: ServeArgs) -> u8 {
         match prepared.serve_until_signal(listener).await {
             Ok(()) => {
                 eprintln!("stopped");
-                EXIT_OK
+                Ok(())
             }
-            Err(error) => {
-                eprintln!("error: the server stopped: {error}");
-                EXIT_USAGE
-            }
+            Err(error) => Err(CommandError::usage(format!(
+                "error: the server stopped: {error}"
+            ))),
         }
     })
 }

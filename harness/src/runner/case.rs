@@ -56,7 +56,18 @@ pub struct Recorded {
     /// The request as the case wrote it, before signing.
     pub request: WireRequest,
     /// The status and decoded body of the answer, or why none came back.
-    pub outcome: Result<(u16, serde_json::Value), String>,
+    pub outcome: Result<(u16, serde_json::Value), Unanswered>,
+}
+
+/// Why a recorded request has no answer in the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unanswered {
+    /// The target's transport gave no answer.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A timeout among concurrent requests: the state read after them settles what happened.
+    #[error("timed out after {0:?}")]
+    AmongConcurrent(Duration),
 }
 
 /// The case fields the runner turns into target knobs.
@@ -107,7 +118,7 @@ pub async fn run_case(case: &Case, target: &dyn Target, context: &CaseContext) -
     let races = match race::basis(&knobs, target.supports_knobs(), profile) {
         Ok(races) => races,
         Err(reason) => {
-            outcome.verdict = Verdict::Skip(reason);
+            outcome.verdict = Verdict::Skip(reason.to_string());
             return outcome;
         }
     };
@@ -470,7 +481,7 @@ impl CaseRun<'_> {
             Ok(exchange) => exchange,
             Err(error) => {
                 if !recorded {
-                    self.record(section, &send.name, &request, Err(error.to_string()));
+                    self.record(section, &send.name, &request, Err(error.clone().into()));
                 }
                 let message = format!("no answer: {error}");
                 self.fail_step(
@@ -767,7 +778,7 @@ impl CaseRun<'_> {
                 Ok((page_request, page))
             }
             Err(error) => {
-                self.record(section, &name, &page_request, Err(error.to_string()));
+                self.record(section, &name, &page_request, Err(error.clone().into()));
                 Err(error)
             }
         }
@@ -852,11 +863,11 @@ impl CaseRun<'_> {
                         section,
                         &send.name,
                         request,
-                        Err(format!("timed out after {after:?}")),
+                        Err(Unanswered::AmongConcurrent(after)),
                     );
                 }
                 Some(Err(error)) => {
-                    self.record(section, &send.name, request, Err(error.to_string()));
+                    self.record(section, &send.name, request, Err(error.clone().into()));
                     self.fail_step(
                         section,
                         &send.name,
@@ -1076,7 +1087,7 @@ impl CaseRun<'_> {
         section: Section,
         name: &str,
         request: &WireRequest,
-        outcome: Result<(u16, serde_json::Value), String>,
+        outcome: Result<(u16, serde_json::Value), Unanswered>,
     ) {
         // Only the snapshot reads the recordings: a case without one keeps none (a long case
         // would otherwise hold a copy of every request and answer until it ends).
@@ -1145,7 +1156,7 @@ impl CaseRun<'_> {
                     step.insert("response".into(), body);
                 }
                 Err(error) => {
-                    step.insert("error".into(), error.into());
+                    step.insert("error".into(), error.to_string().into());
                 }
             }
             steps.push(serde_json::Value::Object(step));

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::builtin::{self, SuiteSource};
 use crate::checks;
+use crate::exit::{EXIT_OK, ErrorKind};
 use crate::profile::{Profile, ProfileError};
 use crate::report::{RerunOptions, RunInfo, json, junit, matrix};
 use crate::runner::known::KnownFailures;
@@ -17,13 +18,6 @@ use crate::runner::{self, CaseOutcome, SuiteOptions, SuiteReport};
 use crate::snapshot::SnapshotMode;
 use crate::targets::{EmbeddedTarget, HttpTarget, HttpTargetOptions, Target};
 use crate::wire::{Credentials, Format, Signing};
-
-/// All cases passed (or the command succeeded).
-pub const EXIT_OK: u8 = 0;
-/// At least one case failed.
-pub const EXIT_FAILED: u8 = 1;
-/// Usage, profile or case-file errors: nothing was judged.
-pub const EXIT_USAGE: u8 = 2;
 
 /// Cases at once against a shared target when the plan names no number of jobs.
 const SHARED_TARGET_JOBS: usize = 8;
@@ -144,8 +138,9 @@ impl RunObserver for Unobserved {}
 /// What a run came to.
 #[derive(Debug)]
 pub struct RunOutcome {
-    /// [`EXIT_OK`], [`EXIT_FAILED`] or [`EXIT_USAGE`], as `eni-harness run` exits.
-    pub exit_code: u8,
+    /// `None` when every case passed; else whether a case failed ([`ErrorKind::Failed`]) or
+    /// the plan could not run ([`ErrorKind::Usage`]). [`RunOutcome::exit_code`] maps it.
+    pub failure: Option<ErrorKind>,
     /// What went wrong with the plan itself (a profile, a case file, a report file), one
     /// message per problem, already escaped for a terminal.
     pub errors: Vec<String>,
@@ -167,9 +162,14 @@ pub struct FinishedRun {
 }
 
 impl RunOutcome {
+    /// The code `eni-harness run` exits with: 0 passed, 1 a case failed, 2 nothing was judged.
+    pub fn exit_code(&self) -> u8 {
+        self.failure.map_or(EXIT_OK, ErrorKind::exit_code)
+    }
+
     fn refused(error: String) -> RunOutcome {
         RunOutcome {
-            exit_code: EXIT_USAGE,
+            failure: Some(ErrorKind::Usage),
             errors: vec![error],
             finished: None,
         }
@@ -407,7 +407,7 @@ impl RunPlan {
                 && let Err(error) = std::fs::write(path, text)
             {
                 return RunOutcome {
-                    exit_code: EXIT_USAGE,
+                    failure: Some(ErrorKind::Usage),
                     errors: vec![format!("error: cannot write {}: {error}", path.display())],
                     finished: Some(FinishedRun {
                         report,
@@ -425,7 +425,7 @@ impl RunPlan {
         };
         let failed = info.failed(&report) || !rows_not_reached.is_empty();
         RunOutcome {
-            exit_code: if failed { EXIT_FAILED } else { EXIT_OK },
+            failure: failed.then_some(ErrorKind::Failed),
             errors: Vec::new(),
             finished: Some(FinishedRun {
                 report,

@@ -56,17 +56,96 @@ pub(crate) enum EvalErrorKind {
     Unavailable,
 }
 
-/// Why an expression has no value.
-#[derive(Debug)]
+/// Why an expression has no value: the case is wrong for the profile, or the target's state
+/// cannot give it what it needs now.
+#[derive(Debug, thiserror::Error)]
 enum ExprError {
-    Invalid(String),
-    Unavailable(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidExpr),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
 }
 
-impl From<String> for ExprError {
-    fn from(message: String) -> ExprError {
-        ExprError::Invalid(message)
-    }
+/// An expression the case file or the profile gets wrong: the case fails, naming it.
+#[derive(Debug, thiserror::Error)]
+enum InvalidExpr {
+    #[error("`{root}` is a captured value and has no members")]
+    CapturedValueMember { root: String },
+    #[error("`limits` has members `available_cap` and `max_list_index`")]
+    LimitsMember,
+    #[error("`{root}` is neither a captured value nor a fixture of profile `{profile}`")]
+    UnknownName { root: String, profile: String },
+    #[error("`host` takes the host number: `host(10)`, or `host(-1)` for the last address")]
+    HostWithoutNumber,
+    #[error("VSwitch fixture `{root}` has no member `{member}`{members}", members = vswitch_members())]
+    NoVSwitchMember { root: String, member: String },
+    #[error("the profile does not know instance type {instance_type}")]
+    UnknownInstanceType { instance_type: String },
+    #[error(
+        "fixture `{root}` has no `{member}`: the profile names none and the endpoint showed none"
+    )]
+    NoPrimary { root: String, member: &'static str },
+    #[error("`{root}` is a fixture: name a member, e.g. `${{{root}.id}}`")]
+    FixtureWithoutMember { root: String },
+    #[error("fixture `{root}` has no member `{member}`")]
+    NoMember { root: String, member: String },
+    #[error(
+        "`free` takes a handle number from 1: `free(1)` is one free address, `free(2)` another; the same handle names the same address for the whole case"
+    )]
+    FreeWithoutHandle,
+    #[error(
+        "`free_prefix` takes a handle number from 1: `free_prefix(1)` is one free aligned /28, `free_prefix(2)` another"
+    )]
+    FreePrefixWithoutHandle,
+    #[error(
+        "`{expression}`: an offset on `free_prefix` names an address of the block, from `+1` to `+15`"
+    )]
+    FreePrefixOffset { expression: String },
+    #[error(transparent)]
+    Offset(#[from] OffsetError),
+}
+
+/// An offset (`+N`, `-N`) that has no result.
+#[derive(Debug, thiserror::Error)]
+enum OffsetError {
+    #[error("cannot add {offset} to `{value}`: it is neither a number nor an IPv4 address")]
+    NotANumberOrAddress { value: String, offset: i64 },
+    #[error("the number overflows")]
+    NumberOverflows,
+    #[error("the address falls outside 0.0.0.0–255.255.255.255")]
+    AddressOutOfRange,
+}
+
+/// What the target's state cannot give the case right now: the case is skipped, saying why.
+#[derive(Debug, thiserror::Error)]
+enum Unavailable {
+    #[error("VSwitch `{root}` ({id}, {cidr}) has no free address left for `{expression}`")]
+    NoFreeAddress {
+        root: String,
+        id: String,
+        cidr: Ipv4Net,
+        expression: String,
+    },
+    #[error("VSwitch `{root}` ({id}, {cidr}) has no free aligned /28 left for `{expression}`")]
+    NoFreePrefix {
+        root: String,
+        id: String,
+        cidr: Ipv4Net,
+        expression: String,
+    },
+    #[error(
+        "the case needs {ip} (`{expression}`) free, but the endpoint already holds it in VSwitch `{root}` ({id}); write `free(N)` where any free address will do"
+    )]
+    AddressHeld {
+        ip: Ipv4Addr,
+        expression: String,
+        root: String,
+        id: String,
+    },
+    /// A fixture's primary ENI or address the profile names none of and the endpoint has not
+    /// shown yet.
+    #[error(transparent)]
+    PrimaryUnknown(InvalidExpr),
 }
 
 impl<'a> Scope<'a> {
@@ -200,15 +279,13 @@ impl<'a> Scope<'a> {
                 Part::Lit(text) => out.push_str(text),
                 Part::Expr(expr) => {
                     let value = self.eval_address_aware(expr).map_err(|error| {
-                        let (kind, message) = match error {
-                            ExprError::Invalid(message) => (EvalErrorKind::Invalid, message),
-                            ExprError::Unavailable(message) => {
-                                (EvalErrorKind::Unavailable, message)
-                            }
+                        let kind = match error {
+                            ExprError::Invalid(_) => EvalErrorKind::Invalid,
+                            ExprError::Unavailable(_) => EvalErrorKind::Unavailable,
                         };
                         EvalError {
                             span: expr.span,
-                            message,
+                            message: error.to_string(),
                             kind,
                         }
                     })?;
@@ -225,11 +302,11 @@ impl<'a> Scope<'a> {
     /// time the case names it.
     fn eval_address_aware(&mut self, expr: &Expr) -> Result<String, ExprError> {
         let Some(Fixture::VSwitch { id, cidr, .. }) = self.vswitch_fixture(expr) else {
-            return self.eval_expr(expr).map_err(|message| {
+            return self.eval_expr(expr).map_err(|error| {
                 if self.is_unknown_primary(expr) {
-                    ExprError::Unavailable(message)
+                    ExprError::Unavailable(Unavailable::PrimaryUnknown(error))
                 } else {
-                    ExprError::Invalid(message)
+                    ExprError::Invalid(error)
                 }
             });
         };
@@ -239,9 +316,7 @@ impl<'a> Scope<'a> {
                 let n = match member.and_then(|member| member.arg) {
                     Some(n) if n >= 1 => n,
                     _ => {
-                        return Err(ExprError::Invalid(
-                            "`free` takes a handle number from 1: `free(1)` is one free address, `free(2)` another; the same handle names the same address for the whole case".into(),
-                        ));
+                        return Err(InvalidExpr::FreeWithoutHandle.into());
                     }
                 };
                 let key = (expr.root.clone(), n);
@@ -249,44 +324,45 @@ impl<'a> Scope<'a> {
                     Some(ip) => *ip,
                     None => {
                         let ip = self.pick_free(id, *cidr, n).ok_or_else(|| {
-                            ExprError::Unavailable(format!(
-                                "VSwitch `{}` ({id}, {cidr}) has no free address left for `{}`",
-                                expr.root,
-                                expression_text(expr)
-                            ))
+                            Unavailable::NoFreeAddress {
+                                root: expr.root.clone(),
+                                id: id.clone(),
+                                cidr: *cidr,
+                                expression: expression_text(expr),
+                            }
                         })?;
                         self.free.insert(key, ip);
                         self.named.insert(ip);
                         ip
                     }
                 };
-                address_text(i64::from(u32::from(ip)) + expr.offset).map_err(ExprError::Invalid)
+                Ok(address_text(i64::from(u32::from(ip)) + expr.offset)
+                    .map_err(InvalidExpr::from)?)
             }
             Some("free_prefix") => {
                 let n = match member.and_then(|member| member.arg) {
                     Some(n) if n >= 1 => n,
                     _ => {
-                        return Err(ExprError::Invalid(
-                            "`free_prefix` takes a handle number from 1: `free_prefix(1)` is one free aligned /28, `free_prefix(2)` another".into(),
-                        ));
+                        return Err(InvalidExpr::FreePrefixWithoutHandle.into());
                     }
                 };
                 if !(0..=15).contains(&expr.offset) {
-                    return Err(ExprError::Invalid(format!(
-                        "`{}`: an offset on `free_prefix` names an address of the block, from `+1` to `+15`",
-                        expression_text(expr)
-                    )));
+                    return Err(InvalidExpr::FreePrefixOffset {
+                        expression: expression_text(expr),
+                    }
+                    .into());
                 }
                 let key = (expr.root.clone(), n);
                 let prefix = match self.free_prefixes.get(&key) {
                     Some(prefix) => *prefix,
                     None => {
                         let prefix = self.pick_free_prefix(id, *cidr, n).ok_or_else(|| {
-                            ExprError::Unavailable(format!(
-                                "VSwitch `{}` ({id}, {cidr}) has no free aligned /28 left for `{}`",
-                                expr.root,
-                                expression_text(expr)
-                            ))
+                            Unavailable::NoFreePrefix {
+                                root: expr.root.clone(),
+                                id: id.clone(),
+                                cidr: *cidr,
+                                expression: expression_text(expr),
+                            }
                         })?;
                         self.free_prefixes.insert(key, prefix);
                         self.named.extend(block_addresses(prefix));
@@ -296,8 +372,10 @@ impl<'a> Scope<'a> {
                 if expr.offset == 0 {
                     Ok(prefix.to_string())
                 } else {
-                    address_text(i64::from(u32::from(prefix.network())) + expr.offset)
-                        .map_err(ExprError::Invalid)
+                    Ok(
+                        address_text(i64::from(u32::from(prefix.network())) + expr.offset)
+                            .map_err(InvalidExpr::from)?,
+                    )
                 }
             }
             Some("free_count") => {
@@ -308,7 +386,7 @@ impl<'a> Scope<'a> {
                     .filter(|ip| !held.is_some_and(|held| held.contains(ip)))
                     .count();
                 let free = i64::try_from(free).unwrap_or(i64::MAX);
-                offset_number(free, expr.offset).map_err(ExprError::Invalid)
+                Ok(offset_number(free, expr.offset).map_err(InvalidExpr::from)?)
             }
             _ => {
                 let value = self.eval_expr(expr)?;
@@ -320,11 +398,13 @@ impl<'a> Scope<'a> {
                     && !self.fixture_primaries().contains(&ip)
                     && self.held.get(id).is_some_and(|held| held.contains(&ip))
                 {
-                    return Err(ExprError::Unavailable(format!(
-                        "the case needs {ip} (`{}`) free, but the endpoint already holds it in VSwitch `{}` ({id}); write `free(N)` where any free address will do",
-                        expression_text(expr),
-                        expr.root
-                    )));
+                    return Err(Unavailable::AddressHeld {
+                        ip,
+                        expression: expression_text(expr),
+                        root: expr.root.clone(),
+                        id: id.clone(),
+                    }
+                    .into());
                 }
                 Ok(value)
             }
@@ -390,37 +470,42 @@ impl<'a> Scope<'a> {
             .find(|block| block_addresses(*block).all(|ip| free.contains(&ip)))
     }
 
-    fn eval_expr(&self, expr: &Expr) -> Result<String, String> {
+    fn eval_expr(&self, expr: &Expr) -> Result<String, InvalidExpr> {
         let member = expr.member.as_ref();
         let member_name = member.map(|member| member.name.as_str());
         if let Some(value) = self.vars.get(&expr.root) {
             if member.is_some() {
-                return Err(format!(
-                    "`{}` is a captured value and has no members",
-                    expr.root
-                ));
+                return Err(InvalidExpr::CapturedValueMember {
+                    root: expr.root.clone(),
+                });
             }
-            return offset_value(value, expr.offset);
+            return Ok(offset_value(value, expr.offset)?);
         }
         match (expr.root.as_str(), member_name) {
-            ("region", None) => return no_offset(self.profile.region.clone(), expr),
-            ("unique", None) => return no_offset(self.unique.clone(), expr),
+            ("region", None) => return Ok(no_offset(self.profile.region.clone(), expr)?),
+            ("unique", None) => return Ok(no_offset(self.unique.clone(), expr)?),
             ("limits", Some("available_cap")) => {
-                return offset_number(i64::from(self.profile.contract.available_cap), expr.offset);
+                return Ok(offset_number(
+                    i64::from(self.profile.contract.available_cap),
+                    expr.offset,
+                )?);
             }
             ("limits", Some("max_list_index")) => {
-                return offset_number(i64::from(self.profile.contract.max_list_index), expr.offset);
+                return Ok(offset_number(
+                    i64::from(self.profile.contract.max_list_index),
+                    expr.offset,
+                )?);
             }
             ("limits", _) => {
-                return Err("`limits` has members `available_cap` and `max_list_index`".into());
+                return Err(InvalidExpr::LimitsMember);
             }
             _ => {}
         }
         let Some(fixture) = self.profile.fixtures.get(&expr.root) else {
-            return Err(format!(
-                "`{}` is neither a captured value nor a fixture of profile `{}`",
-                expr.root, self.profile.name
-            ));
+            return Err(InvalidExpr::UnknownName {
+                root: expr.root.clone(),
+                profile: self.profile.name.clone(),
+            });
         };
         let arg = member.and_then(|member| member.arg);
         let value = match (fixture, member_name) {
@@ -444,10 +529,15 @@ impl<'a> Scope<'a> {
                     ("outside", None) => broadcast + 1,
                     ("host", Some(n)) if n >= 0 => network + n,
                     ("host", Some(n)) => broadcast + 1 + n,
-                    ("host", None) => return Err("`host` takes the host number: `host(10)`, or `host(-1)` for the last address".into()),
-                    _ => return Err(format!("VSwitch fixture `{}` has no member `{helper}`{}", expr.root, vswitch_members())),
+                    ("host", None) => return Err(InvalidExpr::HostWithoutNumber),
+                    _ => {
+                        return Err(InvalidExpr::NoVSwitchMember {
+                            root: expr.root.clone(),
+                            member: helper.to_string(),
+                        });
+                    }
                 };
-                return address_text(address + expr.offset);
+                return Ok(address_text(address + expr.offset)?);
             }
             (Fixture::Instance(instance), Some("type")) => instance.instance_type.clone(),
             (Fixture::Instance(instance), Some("secondary_cap")) => {
@@ -455,42 +545,38 @@ impl<'a> Scope<'a> {
                     .profile
                     .contract
                     .secondary_cap(&instance.instance_type)
-                    .ok_or_else(|| {
-                        format!(
-                            "the profile does not know instance type {}",
-                            instance.instance_type
-                        )
+                    .ok_or_else(|| InvalidExpr::UnknownInstanceType {
+                        instance_type: instance.instance_type.clone(),
                     })?;
-                return offset_number(i64::from(cap), expr.offset);
+                return Ok(offset_number(i64::from(cap), expr.offset)?);
             }
-            (Fixture::Instance(instance), Some("primary_eni")) => {
-                instance.primary_eni.clone().ok_or_else(|| {
-                    format!(
-                        "fixture `{}` has no `primary_eni`: the profile names none and the endpoint showed none",
-                        expr.root
-                    )
-                })?
-            }
+            (Fixture::Instance(instance), Some("primary_eni")) => instance
+                .primary_eni
+                .clone()
+                .ok_or_else(|| InvalidExpr::NoPrimary {
+                    root: expr.root.clone(),
+                    member: "primary_eni",
+                })?,
             (Fixture::Instance(instance), Some("primary_ip")) => {
-                let ip = instance.primary_ip.ok_or_else(|| {
-                    format!(
-                        "fixture `{}` has no `primary_ip`: the profile names none and the endpoint showed none",
-                        expr.root
-                    )
+                let ip = instance.primary_ip.ok_or_else(|| InvalidExpr::NoPrimary {
+                    root: expr.root.clone(),
+                    member: "primary_ip",
                 })?;
-                return address_text(i64::from(u32::from(ip)) + expr.offset);
+                return Ok(address_text(i64::from(u32::from(ip)) + expr.offset)?);
             }
             (_, None) => {
-                return Err(format!(
-                    "`{}` is a fixture: name a member, e.g. `${{{}.id}}`",
-                    expr.root, expr.root
-                ));
+                return Err(InvalidExpr::FixtureWithoutMember {
+                    root: expr.root.clone(),
+                });
             }
             (_, Some(other)) => {
-                return Err(format!("fixture `{}` has no member `{other}`", expr.root));
+                return Err(InvalidExpr::NoMember {
+                    root: expr.root.clone(),
+                    member: other.to_string(),
+                });
             }
         };
-        no_offset(value, expr)
+        Ok(no_offset(value, expr)?)
     }
 }
 
@@ -541,7 +627,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn no_offset(value: String, expr: &Expr) -> Result<String, String> {
+fn no_offset(value: String, expr: &Expr) -> Result<String, OffsetError> {
     if expr.offset == 0 {
         Ok(value)
     } else {
@@ -550,7 +636,7 @@ fn no_offset(value: String, expr: &Expr) -> Result<String, String> {
 }
 
 /// `+N`/`-N` on a value: numbers add, addresses step.
-fn offset_value(value: &str, offset: i64) -> Result<String, String> {
+fn offset_value(value: &str, offset: i64) -> Result<String, OffsetError> {
     if offset == 0 {
         return Ok(value.to_string());
     }
@@ -560,22 +646,23 @@ fn offset_value(value: &str, offset: i64) -> Result<String, String> {
     if let Ok(ip) = value.parse::<Ipv4Addr>() {
         return address_text(i64::from(u32::from(ip)) + offset);
     }
-    Err(format!(
-        "cannot add {offset} to `{value}`: it is neither a number nor an IPv4 address"
-    ))
+    Err(OffsetError::NotANumberOrAddress {
+        value: value.to_string(),
+        offset,
+    })
 }
 
-fn offset_number(number: i64, offset: i64) -> Result<String, String> {
+fn offset_number(number: i64, offset: i64) -> Result<String, OffsetError> {
     number
         .checked_add(offset)
         .map(|sum| sum.to_string())
-        .ok_or_else(|| "the number overflows".to_string())
+        .ok_or(OffsetError::NumberOverflows)
 }
 
-fn address_text(address: i64) -> Result<String, String> {
+fn address_text(address: i64) -> Result<String, OffsetError> {
     u32::try_from(address)
         .map(|address| Ipv4Addr::from(address).to_string())
-        .map_err(|_| "the address falls outside 0.0.0.0–255.255.255.255".to_string())
+        .map_err(|_| OffsetError::AddressOutOfRange)
 }
 
 #[cfg(test)]

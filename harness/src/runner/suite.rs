@@ -136,11 +136,20 @@ pub struct Shard {
     pub count: usize,
 }
 
-impl std::str::FromStr for Shard {
-    type Err = String;
+/// A `--shard` value that is not `K/N` with `1 <= K <= N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a shard like 1/4 (K/N with 1 <= K <= N)")]
+pub struct ShardError {
+    pub text: String,
+}
 
-    fn from_str(text: &str) -> Result<Shard, String> {
-        let usage = || format!("`{text}` is not a shard like 1/4 (K/N with 1 <= K <= N)");
+impl std::str::FromStr for Shard {
+    type Err = ShardError;
+
+    fn from_str(text: &str) -> Result<Shard, ShardError> {
+        let usage = || ShardError {
+            text: text.to_string(),
+        };
         let (index, count) = text.split_once('/').ok_or_else(usage)?;
         let index: usize = index.trim().parse().map_err(|_| usage())?;
         let count: usize = count.trim().parse().map_err(|_| usage())?;

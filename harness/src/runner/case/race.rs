@@ -71,6 +71,24 @@ pub(super) struct Prepared {
     after: Option<Read>,
 }
 
+/// Why a case that sets knobs cannot run on a target that cannot be told them: the profile
+/// gives no timing to race instead. The case is skipped with this reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum NoRaceBasis {
+    #[error(
+        "races an ENI's transition (`emulator.async_delay`), which this target cannot be told; profile `{profile}` states no `timing.transition`, so there is no basis to race it"
+    )]
+    Transition { profile: String },
+    #[error(
+        "races a task in flight (`emulator.task_duration`), which this target cannot be told; profile `{profile}` states no `timing.task`, so there is no basis to race it"
+    )]
+    Task { profile: String },
+    #[error(
+        "races a task in flight (`emulator.task_duration`); profile `{profile}` states `timing.task: 0s`: the target runs no task long enough to conflict"
+    )]
+    NoTask { profile: String },
+}
+
 /// Whether a case that sets knobs can run on a target: where the target honours them, always;
 /// elsewhere, each knob needs the `timing.*` key of the profile that stands in for it. `Err` is
 /// the reason to skip, naming the missing key.
@@ -78,7 +96,7 @@ pub(super) fn basis(
     knobs: &EmulatorKnobs,
     honoured: bool,
     profile: &Profile,
-) -> Result<Races, String> {
+) -> Result<Races, NoRaceBasis> {
     if honoured {
         return Ok(Races {
             decided: true,
@@ -87,10 +105,9 @@ pub(super) fn basis(
         });
     }
     if knobs.async_delay.is_some() && profile.timing.transition.is_none() {
-        return Err(format!(
-            "races an ENI's transition (`emulator.async_delay`), which this target cannot be told; profile `{}` states no `timing.transition`, so there is no basis to race it",
-            profile.name
-        ));
+        return Err(NoRaceBasis::Transition {
+            profile: profile.name.clone(),
+        });
     }
     let pace = match (knobs.task_duration, profile.timing.task) {
         (None, Some(task)) if !task.is_zero() => Some(task),
@@ -99,16 +116,14 @@ pub(super) fn basis(
     let task = match (knobs.task_duration, profile.timing.task) {
         (None, _) => None,
         (Some(_), None) => {
-            return Err(format!(
-                "races a task in flight (`emulator.task_duration`), which this target cannot be told; profile `{}` states no `timing.task`, so there is no basis to race it",
-                profile.name
-            ));
+            return Err(NoRaceBasis::Task {
+                profile: profile.name.clone(),
+            });
         }
         (Some(_), Some(task)) if task.is_zero() => {
-            return Err(format!(
-                "races a task in flight (`emulator.task_duration`); profile `{}` states `timing.task: 0s`: the target runs no task long enough to conflict",
-                profile.name
-            ));
+            return Err(NoRaceBasis::NoTask {
+                profile: profile.name.clone(),
+            });
         }
         (Some(_), Some(task)) => Some(task),
     };

@@ -3,7 +3,7 @@
 //! what the readers refuse (so that an editor's errors are the tool's).
 //!
 //! After changing a type that reads one of these files: `ENI_HARNESS_WRITE_SCHEMAS=1 cargo test
-//! --test schemas` rewrites `schemas/`.
+//! --test integration -- schemas::` rewrites `schemas/`.
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +42,7 @@ fn the_committed_schemas_are_the_generated_ones() {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == text,
-            "schemas/{name} is not the generated schema: run `ENI_HARNESS_WRITE_SCHEMAS=1 cargo test --test schemas` and commit it"
+            "schemas/{name} is not the generated schema: run `ENI_HARNESS_WRITE_SCHEMAS=1 cargo test --test integration -- schemas::` and commit it"
         );
     }
 }

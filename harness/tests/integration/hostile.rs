@@ -1248,7 +1248,7 @@ async fn normal_request(addr: std::net::SocketAddr) -> (String, Duration) {
 /// build, and `.ci/run` runs this test with `--release --ignored`.
 #[cfg(target_os = "linux")]
 #[test]
-#[ignore = "measures the release build of serve: `cargo test --release --test hostile -- --ignored`"]
+#[ignore = "measures the release build of serve: `cargo test --release --test integration -- --ignored hostile::`"]
 fn serve_answers_a_normal_client_among_10000_slow_connections_and_gives_memory_back() {
     use std::io::BufRead;
     use tokio::io::AsyncWriteExt;
