@@ -121,3 +121,185 @@ async fn an_eni_exactly_at_the_cap_attaches_and_detaches() {
     c.clock.advance(Duration::from_secs(600));
     c.call("DetachNetworkInterface", &pair).await.assert_ok();
 }
+
+/// An error no contract row names is journaled under the action's short name and the code
+/// (`create.MissingParameter`); unassign's rows carry unassign's names (mod.rs,
+/// `Action::short_name`, and the `Action::Unassign` arm of `Action::row`).
+#[tokio::test]
+async fn journal_rules_are_named_after_the_action() {
+    let (c, entries) = crate::journal::journaled();
+    let calls: [(&str, &[(&str, &str)]); 11] = [
+        (U, &[]),
+        (
+            U,
+            &[
+                ("NetworkInterfaceId", RUNNING_ENI),
+                ("PrivateIpAddress. 1", "192.168.0.9"),
+            ],
+        ),
+        ("CreateNetworkInterface", &[]),
+        ("DeleteNetworkInterface", &[]),
+        ("AttachNetworkInterface", &[]),
+        ("DetachNetworkInterface", &[]),
+        ("DescribeNetworkInterfaces", &[("Status", "Bogus")]),
+        ("DescribeNetworkInterfaceAttribute", &[]),
+        ("DescribeInstances", &[("Status", "Bogus")]),
+        ("DescribeVSwitches", &[("PageSize", "0")]),
+        ("DescribeSecurityGroups", &[("PageSize", "0")]),
+    ];
+    for (action, params) in calls {
+        let reply = c.call(action, params).await;
+        assert!(reply.status >= 400, "{action}: {}", reply.body);
+    }
+    let rules: Vec<String> = entries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.rule.clone())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "unassign.row-1",
+            "unassign.row-3",
+            "create.MissingParameter",
+            "delete.MissingParameter",
+            "attach.MissingParameter",
+            "detach.MissingParameter",
+            "describe.InValidParameter",
+            "describe-attribute.MissingParameter",
+            "describe-instances.InValidParameter",
+            "describe-vswitches.InValidParameter",
+            "describe-security-groups.InValidParameter",
+        ]
+    );
+}
+
+/// With `duplicate-across-enis` planted only other ENIs' addresses pass: the ENI's own
+/// secondary and its own primary are still refused (mod.rs, `address_held` under the defect:
+/// `&&` for `||`).
+#[tokio::test]
+async fn duplicate_across_enis_still_refuses_the_enis_own_addresses() {
+    let c = Client::with(|c| c.defects = vec![Defect::DuplicateAcrossEnis]);
+    let assign = |ip: &'static str| {
+        [
+            ("NetworkInterfaceId", RUNNING_ENI),
+            ("PrivateIpAddress.1", ip),
+        ]
+    };
+    c.call(A, &assign("192.168.0.50")).await.assert_ok();
+    c.call(A, &assign("192.168.0.50"))
+        .await
+        .assert_error(403, "InvalidIp.IpAssigned");
+    // The running instance's primary address.
+    c.call(A, &assign("192.168.0.200"))
+        .await
+        .assert_error(403, "InvalidIp.IpAssigned");
+}
+
+/// With `address-inside-prefix-accepted` planted, only prefixes are overlooked: an address
+/// inside another ENI's prefix passes, while another ENI's secondary or primary address is still
+/// refused and a free one still assigned (mod.rs, `holds_address`: each of its answers, `&&` for
+/// `||`, `!=` for `==`).
+#[tokio::test]
+async fn address_inside_prefix_accepted_still_sees_addresses() {
+    let c = Client::with(|c| {
+        c.contract = eni_emulator::ContractProfile::current();
+        c.defects = vec![Defect::AddressInsidePrefixAccepted];
+    });
+    let holder = c.create_eni(MAIN_VSW, &[]).await;
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", holder.as_str()),
+            ("Ipv4Prefix.1", "192.168.0.64/28"),
+        ],
+    )
+    .await
+    .assert_ok();
+    let other = c.create_eni(MAIN_VSW, &[]).await;
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", other.as_str()),
+            ("PrivateIpAddress.1", "192.168.0.50"),
+        ],
+    )
+    .await
+    .assert_ok();
+    let eni = c.create_eni(MAIN_VSW, &[]).await;
+    for (ip, held) in [
+        ("192.168.0.50", true),
+        ("192.168.0.200", true),
+        ("192.168.0.70", false),
+        ("192.168.0.120", false),
+    ] {
+        let reply = c
+            .call(
+                A,
+                &[
+                    ("NetworkInterfaceId", eni.as_str()),
+                    ("PrivateIpAddress.1", ip),
+                ],
+            )
+            .await;
+        if held {
+            reply.assert_error(403, "InvalidIp.IpAssigned");
+        } else {
+            reply.assert_ok();
+        }
+    }
+}
+
+/// With `prefix-overlap-accepted` planted, a prefix overlapping another ENI's prefix passes, but
+/// one holding another ENI's secondary or primary address is still refused (mod.rs,
+/// `prefix_held` and `holds_address` under the defect).
+#[tokio::test]
+async fn prefix_overlap_accepted_still_sees_addresses() {
+    let c = Client::with(|c| {
+        c.contract = eni_emulator::ContractProfile::current();
+        c.defects = vec![Defect::PrefixOverlapAccepted];
+    });
+    let holder = c.create_eni(MAIN_VSW, &[]).await;
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", holder.as_str()),
+            ("Ipv4Prefix.1", "192.168.0.64/28"),
+            ("Ipv4Prefix.2", "192.168.0.96/28"),
+        ],
+    )
+    .await
+    .assert_ok();
+    c.call(
+        A,
+        &[
+            ("NetworkInterfaceId", holder.as_str()),
+            ("PrivateIpAddress.1", "192.168.0.50"),
+        ],
+    )
+    .await
+    .assert_ok();
+    let eni = c.create_eni(MAIN_VSW, &[]).await;
+    for (prefix, held) in [
+        ("192.168.0.48/28", true),
+        ("192.168.0.192/28", true),
+        ("192.168.0.64/28", false),
+        ("192.168.0.128/28", false),
+    ] {
+        let reply = c
+            .call(
+                A,
+                &[
+                    ("NetworkInterfaceId", eni.as_str()),
+                    ("Ipv4Prefix.1", prefix),
+                ],
+            )
+            .await;
+        if held {
+            reply.assert_error(403, "InvalidIp.IpAssigned");
+        } else {
+            reply.assert_ok();
+        }
+    }
+}
