@@ -895,4 +895,50 @@ mod tests {
         state.settle(later_on);
         assert!(state.pending.is_empty());
     }
+
+    fn builtin_state(tweak: impl FnOnce(&mut Config)) -> State {
+        let mut config = Config::new(World::builtin());
+        tweak(&mut config);
+        let choices = Choices::new(&config);
+        let world = choices.place_primaries(&config.world);
+        State::new(&config, &world, choices)
+    }
+
+    /// A block with no usable address (a /30, which validation refuses but a world built in
+    /// code may hold) hands out nothing, whichever the allocation, rather than wrapping around.
+    #[test]
+    fn allocate_in_a_block_without_usable_addresses_gives_nothing() {
+        for allocation in [Allocation::Lowest, Allocation::Seeded(7)] {
+            let mut state = builtin_state(|c| c.allocation = allocation);
+            let cidr: Ipv4Net = "10.9.9.0/30".parse().unwrap();
+            state
+                .vswitches
+                .insert("vsw-tiny".to_owned(), VSwitchState::new(cidr));
+            assert_eq!(state.vswitches["vsw-tiny"].free(), 0);
+            assert!(state.allocate("vsw-tiny", 1).is_empty(), "{allocation:?}");
+            assert!(state.allocate_prefixes("vsw-tiny", 1).is_empty());
+        }
+    }
+
+    /// A prefix an ENI holds that is not wholly usable in its VSwitch breaks invariant 8, even
+    /// when it is a /28 and the used set agrees with it (`&&` for `||`).
+    #[test]
+    fn invariants_flag_a_prefix_outside_the_usable_block() {
+        let mut state = builtin_state(|_| {});
+        assert_eq!(state.check_invariants(), Ok(()));
+        let (id, vswitch) = state
+            .enis
+            .values()
+            .map(|e| (e.id.clone(), e.vswitch_id.clone()))
+            .next()
+            .unwrap();
+        // The main /24's last block holds its three reserved addresses.
+        let prefix: Ipv4Net = "192.168.0.240/28".parse().unwrap();
+        state.take_prefixes(&vswitch, &[prefix]);
+        if let Some(eni) = state.enis.get_mut(&id) {
+            eni.prefixes.push(prefix);
+        }
+        let err = state.check_invariants().unwrap_err();
+        assert!(err.contains("not an aligned /28 wholly usable"), "{err}");
+    }
 }

@@ -661,4 +661,14 @@ mod tests {
         let sts = v1_string_to_sign("GET", &pairs(&[("", ""), ("A", "b")]));
         assert_eq!(sts, "GET&%2F&%3D%26A%3Db");
     }
+
+    /// The string to sign is reserved once at about its final size (every signed request
+    /// builds one): a long name and value neither make it grow nor reserve a multiple of it.
+    #[test]
+    fn v1_string_to_sign_is_reserved_at_its_size() {
+        let (name, value) = ("K".repeat(1000), "v".repeat(1000));
+        let sts = v1_string_to_sign("GET", &pairs(&[(&name, &value), ("Action", "Describe")]));
+        assert_eq!(sts.len(), 2031);
+        assert!(sts.capacity() <= 2 * sts.len(), "{}", sts.capacity());
+    }
 }
