@@ -803,3 +803,99 @@ async fn seeded_allocation_is_pinned_by_its_seed() {
         ]
     );
 }
+
+/// With `prefix-and-address-mixed-accepted` planted, exactly one address kind beside exactly one
+/// prefix kind passes (the prefixes are assigned, the addresses dropped); two of either kind are
+/// still refused (assign.rs, `mixed_passes`: `!=` for `==`, `-` or `*` for `+`, on both sides).
+#[tokio::test]
+async fn mixed_kinds_defect_passes_one_of_each_only() {
+    let c = Client::with(|c| {
+        c.contract = eni_emulator::ContractProfile::current();
+        c.defects = vec![Defect::PrefixAndAddressMixedAccepted];
+    });
+    let list = ("PrivateIpAddress.1", "192.168.0.50");
+    let count = ("SecondaryPrivateIpAddressCount", "1");
+    let prefix = ("Ipv4Prefix.1", "192.168.0.64/28");
+    let prefix_count = ("Ipv4PrefixCount", "1");
+    let cases: [(&[(&str, &str)], bool); 4] = [
+        (&[list, prefix], true),
+        (&[count, prefix_count], true),
+        (&[list, count, prefix], false),
+        (&[list, prefix, prefix_count], false),
+    ];
+    for (kinds, passes) in cases {
+        let eni = c.create_eni(MAIN_VSW, &[]).await;
+        let mut params = vec![("NetworkInterfaceId", eni.as_str())];
+        params.extend_from_slice(kinds);
+        let reply = c.call(A, &params).await;
+        if passes {
+            let v = reply.assert_ok();
+            let set = &v["AssignedPrivateIpAddressesSet"];
+            assert_eq!(
+                set["Ipv4PrefixSet"]["Ipv4Prefixes"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(1),
+                "{kinds:?}: {v}"
+            );
+            assert!(c.secondaries(&eni).await.is_empty(), "{kinds:?}");
+        } else {
+            reply.assert_error(400, "InvalidParameter");
+        }
+    }
+}
+
+/// The planted defects that take their own road through the cap still apply it, inclusively:
+/// `partial-assignment` lets a fresh ENI take exactly the `Available` cap (10 under the seed
+/// contract) by list and refuses one more, and `prefix-not-counted` counts secondary addresses
+/// (49 under the current contract, not 50) (assign.rs, both caps under their defects: `*` or
+/// `-` for `+`, `>=` or `==` for `>`).
+#[tokio::test]
+async fn defects_with_their_own_cap_check_keep_the_cap() {
+    let listed = |n: usize| -> Vec<(String, String)> {
+        (1..=n)
+            .map(|i| {
+                (
+                    format!("PrivateIpAddress.{i}"),
+                    format!("192.168.0.{}", 10 + i),
+                )
+            })
+            .collect()
+    };
+    for (n, fits) in [(10, true), (11, false)] {
+        let c = Client::with(|c| c.defects = vec![Defect::PartialAssignment]);
+        let eni = c.create_eni(MAIN_VSW, &[]).await;
+        let list = listed(n);
+        let mut params = vec![("NetworkInterfaceId", eni.as_str())];
+        params.extend(list.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let reply = c.call(A, &params).await;
+        if fits {
+            reply.assert_ok();
+            assert_eq!(c.secondaries(&eni).await.len(), n);
+        } else {
+            reply.assert_error(403, "MaxEniPrivateIpsCountExceeded");
+            assert!(c.secondaries(&eni).await.is_empty());
+        }
+    }
+    for (count, fits) in [("49", true), ("50", false)] {
+        let c = Client::with(|c| {
+            c.contract = eni_emulator::ContractProfile::current();
+            c.defects = vec![Defect::PrefixNotCounted];
+        });
+        let eni = c.create_eni(MAIN_VSW, &[]).await;
+        let reply = c
+            .call(
+                A,
+                &[
+                    ("NetworkInterfaceId", eni.as_str()),
+                    ("SecondaryPrivateIpAddressCount", count),
+                ],
+            )
+            .await;
+        if fits {
+            reply.assert_ok();
+        } else {
+            reply.assert_error(403, "MaxEniPrivateIpsCountExceeded");
+        }
+    }
+}
