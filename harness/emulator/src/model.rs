@@ -781,3 +781,164 @@ impl State {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The bookkeeping no single request shows: the idempotency store's eviction and queue
+    //! compaction, the pending-transition list, and the saturating deadline.
+
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    fn record(store: &mut Idempotency, key: &str, eni: &str) {
+        store.insert(
+            key.to_owned(),
+            format!("fp {key}"),
+            Fields::new(),
+            eni.to_owned(),
+        );
+    }
+
+    /// At capacity the oldest live record goes first; a key removed and recorded again is as
+    /// young as its second record, so its stale place in the queue evicts nothing.
+    #[test]
+    fn idempotency_evicts_the_oldest_live_record() {
+        let mut store = Idempotency::default();
+        record(&mut store, "again", "eni-1");
+        record(&mut store, "oldest", "eni-1");
+        store.remove("again", "eni-1");
+        record(&mut store, "again", "eni-1");
+        for i in 0..IDEMPOTENCY_CAPACITY - 2 {
+            record(&mut store, &format!("k{i}"), "eni-1");
+        }
+        assert_eq!(store.len(), IDEMPOTENCY_CAPACITY);
+        record(&mut store, "newest", "eni-1");
+        assert_eq!(store.len(), IDEMPOTENCY_CAPACITY);
+        assert!(store.get("oldest").is_none());
+        assert_eq!(
+            store.get("again").map(|r| r.fingerprint.as_str()),
+            Some("fp again")
+        );
+        assert!(store.get("k0").is_some());
+        assert!(store.get("newest").is_some());
+    }
+
+    /// A record goes only with the ENI it refers to.
+    #[test]
+    fn idempotency_removes_only_the_named_enis_record() {
+        let mut store = Idempotency::default();
+        record(&mut store, "t", "eni-1");
+        store.remove("t", "eni-2");
+        assert!(store.get("t").is_some());
+        store.remove("t", "eni-1");
+        assert!(store.get("t").is_none());
+    }
+
+    /// The queue keeps the places of removed records until they outnumber twice the live ones
+    /// plus 1024; then it is compacted to the live ones, once (not at every removal, which would
+    /// make deleting many ENIs quadratic).
+    #[test]
+    fn idempotency_queue_is_compacted_once_stale_places_dominate() {
+        let mut store = Idempotency::default();
+        for i in 0..2000 {
+            record(&mut store, &format!("k{i}"), "eni-1");
+        }
+        // 2000 places > 2 × live + 1024 first holds with 487 live records, after 1513 removals.
+        for i in 0..1512 {
+            store.remove(&format!("k{i}"), "eni-1");
+        }
+        assert_eq!((store.map.len(), store.fifo.len()), (488, 2000));
+        store.remove("k1512", "eni-1");
+        assert_eq!((store.map.len(), store.fifo.len()), (487, 487));
+        for i in 1513..2000 {
+            store.remove(&format!("k{i}"), "eni-1");
+        }
+        assert_eq!((store.map.len(), store.fifo.len()), (0, 487));
+    }
+
+    /// An absurd duration saturates 2^40 s ahead instead of overflowing.
+    #[test]
+    fn later_saturates_far_ahead() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            later(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert_eq!(
+            later(now, Duration::MAX),
+            now + Duration::from_secs(1 << 40)
+        );
+    }
+
+    /// An entry of the pending list whose ENI is gone, or no longer in a transition, is dropped
+    /// by the next settle; one still due later stays.
+    #[test]
+    fn settle_drops_stale_pending_entries() {
+        let config = Config::new(World::builtin());
+        let choices = Choices::new(&config);
+        let world = choices.place_primaries(&config.world);
+        let mut state = State::new(&config, &world, choices);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ids: Vec<String> = state.enis.keys().take(3).cloned().collect();
+        assert_eq!(ids.len(), 3, "the built-in world has three primary ENIs");
+        let later_on = now + Duration::from_secs(60);
+        for id in &ids {
+            state.begin(id, Transition::Attach, EniStatus::Attaching, later_on);
+        }
+        state.enis.remove(&ids[0]);
+        if let Some(eni) = state.enis.get_mut(&ids[1]) {
+            eni.transition = None;
+        }
+        state.settle(now);
+        assert_eq!(state.pending, [ids[2].clone()]);
+        state.settle(later_on);
+        assert!(state.pending.is_empty());
+    }
+
+    fn builtin_state(tweak: impl FnOnce(&mut Config)) -> State {
+        let mut config = Config::new(World::builtin());
+        tweak(&mut config);
+        let choices = Choices::new(&config);
+        let world = choices.place_primaries(&config.world);
+        State::new(&config, &world, choices)
+    }
+
+    /// A block with no usable address (a /30, which validation refuses but a world built in
+    /// code may hold) hands out nothing, whichever the allocation, rather than wrapping around.
+    #[test]
+    fn allocate_in_a_block_without_usable_addresses_gives_nothing() {
+        for allocation in [Allocation::Lowest, Allocation::Seeded(7)] {
+            let mut state = builtin_state(|c| c.allocation = allocation);
+            let cidr: Ipv4Net = "10.9.9.0/30".parse().unwrap();
+            state
+                .vswitches
+                .insert("vsw-tiny".to_owned(), VSwitchState::new(cidr));
+            assert_eq!(state.vswitches["vsw-tiny"].free(), 0);
+            assert!(state.allocate("vsw-tiny", 1).is_empty(), "{allocation:?}");
+            assert!(state.allocate_prefixes("vsw-tiny", 1).is_empty());
+        }
+    }
+
+    /// A prefix an ENI holds that is not wholly usable in its VSwitch breaks invariant 8, even
+    /// when it is a /28 and the used set agrees with it (`&&` for `||`).
+    #[test]
+    fn invariants_flag_a_prefix_outside_the_usable_block() {
+        let mut state = builtin_state(|_| {});
+        assert_eq!(state.check_invariants(), Ok(()));
+        let (id, vswitch) = state
+            .enis
+            .values()
+            .map(|e| (e.id.clone(), e.vswitch_id.clone()))
+            .next()
+            .unwrap();
+        // The main /24's last block holds its three reserved addresses.
+        let prefix: Ipv4Net = "192.168.0.240/28".parse().unwrap();
+        state.take_prefixes(&vswitch, &[prefix]);
+        if let Some(eni) = state.enis.get_mut(&id) {
+            eni.prefixes.push(prefix);
+        }
+        let err = state.check_invariants().unwrap_err();
+        assert!(err.contains("not an aligned /28 wholly usable"), "{err}");
+    }
+}

@@ -547,4 +547,128 @@ mod tests {
         assert!(!store.seen(NONCE_CAPACITY as u64, t0 + WINDOW + Duration::from_secs(1)));
         assert_eq!(store.len(), 0);
     }
+
+    /// The timestamp grammar at each of its edges: every separator checked on its own, the
+    /// first and last value of every field, the fraction's 1 to 9 digits, and the calendar's
+    /// month lengths and leap years (the century rule both ways).
+    #[test]
+    fn timestamp_edges() {
+        for good in [
+            "2016-01-01T00:00:00Z",
+            "2016-12-31T23:59:59Z",
+            "2016-04-30T12:00:00Z",
+            "2016-02-23T12:46:24.1Z",
+            "2016-02-23T12:46:24.123456789Z",
+            "2000-02-29T00:00:00Z",
+            "2100-02-28T00:00:00Z",
+        ] {
+            assert!(parse_timestamp(good).is_some(), "{good:?}");
+        }
+        for bad in [
+            "2016x02-23T12:46:24Z",
+            "2016-02x23T12:46:24Z",
+            "2016-02-23x12:46:24Z",
+            "2016-02-23T12x46:24Z",
+            "2016-02-23T12:46x24Z",
+            "2016-02-23T12:46:24x",
+            "2016-02-23T12:46:24.1234567890Z",
+            "2016-02-23T12:46:24.12345678901Z",
+            "2016-02-23T12:46:24.12a4Z",
+            "2016-02-23T12:46:24x123Z",
+            "2016-00-23T12:46:24Z",
+            "2016-02-00T12:46:24Z",
+            "2016-04-31T12:46:24Z",
+            "2016-01-32T12:46:24Z",
+            "2100-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2016-02-23T12:60:24Z",
+            "2016-02-23T12:46:60Z",
+            "2016-02-23T-1:46:24Z",
+        ] {
+            assert!(parse_timestamp(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    /// Seconds since the epoch of timestamps before and after it, in every part of the
+    /// calendar arithmetic (January and February count in the year before), checked against
+    /// values computed elsewhere.
+    #[test]
+    fn timestamps_count_from_the_epoch() {
+        let seconds = |text: &str| -> i64 {
+            let t = parse_timestamp(text).unwrap_or_else(|| panic!("{text:?} refused"));
+            match t.duration_since(UNIX_EPOCH) {
+                Ok(after) => i64::try_from(after.as_secs()).unwrap(),
+                Err(before) => -i64::try_from(before.duration().as_secs()).unwrap(),
+            }
+        };
+        for (text, expected) in [
+            ("1970-01-01T00:00:00Z", 0),
+            ("1970-01-01T00:00:01Z", 1),
+            ("1969-12-31T23:59:59Z", -1),
+            ("2000-03-01T00:00:00Z", 951_868_800),
+            ("2024-12-31T23:59:59Z", 1_735_689_599),
+            ("1900-03-01T01:02:03Z", -2_203_887_477),
+            ("2100-02-28T13:14:15Z", 4_107_503_655),
+            ("1600-01-01T00:00:00Z", -11_676_096_000),
+            ("0001-01-01T00:00:00Z", -62_135_596_800),
+            ("9999-12-31T23:59:59Z", 253_402_300_799),
+        ] {
+            assert_eq!(seconds(text), expected, "{text}");
+        }
+    }
+
+    /// Day numbers, day after day from 1600 to 2400 (four centuries each way of the 400-year
+    /// cycle), against a count kept with a leap-year rule of its own.
+    #[test]
+    fn day_numbers_follow_the_calendar() {
+        let leap = |y: i64| y % 400 == 0 || (y % 4 == 0 && y % 100 != 0);
+        let mut expected = -135_140; // 1600-01-01
+        for year in 1600..=2400 {
+            for month in 1..=12 {
+                let length = match month {
+                    2 if leap(year) => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                };
+                assert_eq!(days_in_month(year, month), length, "{year}-{month}");
+                for day in 1..=length {
+                    assert_eq!(
+                        days_from_civil(year, month, day),
+                        expected,
+                        "{year}-{month}-{day}"
+                    );
+                    expected += 1;
+                }
+            }
+        }
+    }
+
+    /// A nonce exactly 15 minutes old is still remembered; a moment later it is not.
+    #[test]
+    fn a_nonce_is_remembered_for_the_whole_window() {
+        let mut store = NonceStore::default();
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        store.insert(7, t0);
+        assert!(store.seen(7, t0 + WINDOW));
+        assert!(!store.seen(7, t0 + WINDOW + Duration::from_nanos(1)));
+    }
+
+    /// A parameter with an empty name and value (`=` alone in a query) is signed like any other,
+    /// without a panic.
+    #[test]
+    fn v1_signs_an_empty_name_and_value() {
+        let sts = v1_string_to_sign("GET", &pairs(&[("", ""), ("A", "b")]));
+        assert_eq!(sts, "GET&%2F&%3D%26A%3Db");
+    }
+
+    /// The string to sign is reserved once at about its final size (every signed request
+    /// builds one): a long name and value neither make it grow nor reserve a multiple of it.
+    #[test]
+    fn v1_string_to_sign_is_reserved_at_its_size() {
+        let (name, value) = ("K".repeat(1000), "v".repeat(1000));
+        let sts = v1_string_to_sign("GET", &pairs(&[(&name, &value), ("Action", "Describe")]));
+        assert_eq!(sts.len(), 2031);
+        assert!(sts.capacity() <= 2 * sts.len(), "{}", sts.capacity());
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use crate::common::*;
 use eni_emulator::{Journal, JournalEntry, JournalVerdict, SigningKind};
 
-fn journaled() -> (Client, Arc<Mutex<Vec<JournalEntry>>>) {
+pub(crate) fn journaled() -> (Client, Arc<Mutex<Vec<JournalEntry>>>) {
     let entries: Arc<Mutex<Vec<JournalEntry>>> = Arc::default();
     let sink = Arc::clone(&entries);
     let c = Client::with(move |c| {

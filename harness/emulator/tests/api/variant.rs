@@ -299,7 +299,7 @@ async fn create_in(c: &Client, vswitch: &str, security_group: &str) -> String {
 }
 
 /// ENIs neither a primary of the world nor created by the test.
-async fn foreign(c: &Client, vswitch: &str) -> Vec<serde_json::Value> {
+pub(crate) async fn foreign(c: &Client, vswitch: &str) -> Vec<serde_json::Value> {
     let primaries: Vec<String> = c
         .emulator
         .world()
