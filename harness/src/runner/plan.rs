@@ -437,16 +437,26 @@ impl RunPlan {
     }
 }
 
+/// Why `eni-harness list` has no cases to show; its text is escaped for a terminal.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SelectError {
+    /// The paths given name no suite (a missing folder, a built-in suite that cannot be
+    /// written out).
+    #[error("error: {}", crate::escape::terminal_lines(.0))]
+    Suite(String),
+    /// A case file could not be read or is not a valid case.
+    #[error("{}", crate::escape::terminal_lines(&.0.to_string()))]
+    Cases(#[source] runner::SuiteError),
+}
+
 /// The cases `eni-harness list` shows: those of `paths` (as [`RunPlan::cases`]) that `filter`
-/// keeps, or the error to say, escaped for a terminal.
+/// keeps.
 pub(crate) fn select_cases(
     paths: &[PathBuf],
     filter: Option<&str>,
-) -> Result<Vec<runner::LoadedCase>, String> {
-    let suite = builtin::resolve(paths)
-        .map_err(|error| format!("error: {}", crate::escape::terminal_lines(&error)))?;
-    let cases = runner::load_cases(&suite.case_paths())
-        .map_err(|error| crate::escape::terminal_lines(&error.to_string()).into_owned())?;
+) -> Result<Vec<runner::LoadedCase>, SelectError> {
+    let suite = builtin::resolve(paths).map_err(SelectError::Suite)?;
+    let cases = runner::load_cases(&suite.case_paths()).map_err(SelectError::Cases)?;
     Ok(match filter {
         Some(filter) => filter_cases(cases, filter),
         None => cases,
