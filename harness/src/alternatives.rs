@@ -125,7 +125,7 @@ mod tests {
     fn every_alternative_is_a_documented_code_of_its_contract() {
         for alt in ALTERNATIVES {
             assert!(
-                crate::checks::response::documented_under(alt.contract, alt.alternative),
+                crate::checks::codes::is_documented(alt.contract, alt.alternative),
                 "{alt:?}"
             );
             assert_eq!(

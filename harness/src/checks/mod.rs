@@ -2,6 +2,7 @@
 //! and a one-line doc, and can be turned off per case (`checks: {disable: [...]}`) or per
 //! profile. They run on raw values, before anything is redacted.
 
+pub(crate) mod codes;
 pub mod describe;
 pub(crate) mod expect;
 pub mod invariants;
@@ -91,9 +92,8 @@ pub struct CheckSet {
     /// Whether the target's contract has IPv4 prefixes: only then do the checks look at them,
     /// so that verdicts under the seed contract stay what they were.
     prefixes: bool,
-    /// The contract version's name, and the codes it documents beyond every version's.
+    /// The contract version's name: which codes are documented, which alternatives accepted.
     contract: String,
-    documented: &'static [&'static str],
 }
 
 impl CheckSet {
@@ -126,14 +126,8 @@ impl CheckSet {
     /// The same checks, judging prefixes as `contract` has them (or not at all).
     pub fn under(mut self, contract: &crate::profile::Contract) -> CheckSet {
         self.prefixes = contract.has_prefixes();
-        self.documented = response::documented_by(&contract.name);
         self.contract = contract.name.clone();
         self
-    }
-
-    /// The codes the contract version documents beyond every version's.
-    pub fn documented(&self) -> &'static [&'static str] {
-        self.documented
     }
 
     /// The contract version's name (`seed` when none was given).

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::contract::{self, Judgement};
 use super::endpoint::{end_of, is_transitional};
+use crate::checks::codes::documented_everywhere;
 use crate::checks::invariants::Violation;
 use crate::checks::observe::{EniView, Observation};
-use crate::checks::response::DOCUMENTED_CODES;
 use crate::checks::{self, CheckSet, describe};
 use crate::targets::Exchange;
 
@@ -117,7 +117,7 @@ pub fn check_code_status(
         return None;
     }
     let code = exchange.decoded.code.as_deref()?;
-    if exchange.status == 200 || !DOCUMENTED_CODES.contains(&code) {
+    if exchange.status == 200 || !documented_everywhere(code) {
         return None;
     }
     let expected = contract::documented_status(action, code)?;
