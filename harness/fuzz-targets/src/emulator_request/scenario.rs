@@ -7,25 +7,25 @@ use crate::codec::{List, Text};
 
 /// One fuzz input: emulator knobs, then up to 12 operations.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct Scenario {
-    pub knobs: Knobs,
-    pub ops: List<Op, 12>,
+pub(crate) struct Scenario {
+    pub(crate) knobs: Knobs,
+    pub(crate) ops: List<Op, 12>,
 }
 
 /// The few configuration knobs worth varying; the world is always [`eni_emulator::World::builtin`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Arbitrary)]
-pub struct Knobs {
+pub(crate) struct Knobs {
     /// A successful assign or unassign keeps its ENI busy for one second (reaches
     /// `Operation.Conflict`).
-    pub busy_tasks: bool,
+    pub(crate) busy_tasks: bool,
     /// The `current` profile (cap 49, `InvalidParameter`) instead of `seed`.
-    pub current_profile: bool,
+    pub(crate) current_profile: bool,
     /// Seeded pseudo-random allocation instead of lowest-first.
-    pub seeded_allocation: bool,
+    pub(crate) seeded_allocation: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Op {
+pub(crate) enum Op {
     Send(Request),
     /// Moves the emulator's clock forward by this many seconds (transitions take 2 s).
     Advance(u8),
@@ -33,34 +33,34 @@ pub enum Op {
 
 /// One HTTP request, described by what it means rather than by its bytes.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct Request {
-    pub method: HttpMethod,
-    pub action: ActionName,
-    pub format: FormatParam,
-    pub region: RegionParam,
-    pub params: List<Param, 10>,
-    pub headers: List<Header, 3>,
+pub(crate) struct Request {
+    pub(crate) method: HttpMethod,
+    pub(crate) action: ActionName,
+    pub(crate) format: FormatParam,
+    pub(crate) region: RegionParam,
+    pub(crate) params: List<Param, 10>,
+    pub(crate) headers: List<Header, 3>,
     /// Appended verbatim to the query (bytes a URI cannot hold are percent-encoded; `%` is not).
-    pub raw_query: Option<Text>,
+    pub(crate) raw_query: Option<Text>,
     /// What a POST carries besides its form parameters.
-    pub body: BodyExtra,
+    pub(crate) body: BodyExtra,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub enum HttpMethod {
+pub(crate) enum HttpMethod {
     Get,
     Post,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum ActionName {
+pub(crate) enum ActionName {
     Known(KnownAction),
     Missing,
     Other(Text),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub enum KnownAction {
+pub(crate) enum KnownAction {
     Assign,
     Unassign,
     Create,
@@ -72,7 +72,7 @@ pub enum KnownAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum FormatParam {
+pub(crate) enum FormatParam {
     Absent,
     Json,
     Xml,
@@ -82,29 +82,33 @@ pub enum FormatParam {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum RegionParam {
+pub(crate) enum RegionParam {
     Right,
     Missing,
     Other(Text),
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct Param {
-    pub key: Key,
-    pub value: Value,
+pub(crate) struct Param {
+    pub(crate) key: Key,
+    pub(crate) value: Value,
     /// For a POST: in the form body rather than the query.
-    pub in_body: bool,
+    pub(crate) in_body: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Key {
+pub(crate) enum Key {
     Name(Name),
     Item(ListName, Index),
     Other(Text),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub enum Name {
+#[expect(
+    clippy::enum_variant_names,
+    reason = "each variant's Debug text is the API parameter it sends (`NetworkInterfaceName`)"
+)]
+pub(crate) enum Name {
     NetworkInterfaceId,
     InstanceId,
     VSwitchId,
@@ -131,7 +135,7 @@ pub enum Name {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub enum ListName {
+pub(crate) enum ListName {
     PrivateIpAddress,
     NetworkInterfaceId,
     SecurityGroupIds,
@@ -141,7 +145,7 @@ pub enum ListName {
 
 /// The `N` of `Name.N`: well-formed (1..=50) or one of the malformed shapes of contract row 3.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Index {
+pub(crate) enum Index {
     /// `1 + n % 50`.
     N(u8),
     Zero,
@@ -160,7 +164,7 @@ pub enum Index {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Value {
+pub(crate) enum Value {
     /// An ENI id: the instances' primary ENIs, those seen in answers, and one that never existed.
     Eni(u8),
     Instance(u8),
@@ -182,7 +186,7 @@ pub enum Value {
 /// An IPv4 prefix value: an aligned /28 of a VSwitch or one seen in an answer, and the
 /// malformed shapes the contract refuses.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Prefix {
+pub(crate) enum Prefix {
     /// Aligned /28 number `block` (modulo the VSwitch's) of VSwitch `vswitch`, reserved ones
     /// included.
     Block {
@@ -208,7 +212,7 @@ pub enum Prefix {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Ip {
+pub(crate) enum Ip {
     /// `host % size` inside VSwitch `vswitch` (reserved addresses included).
     Host {
         vswitch: u8,
@@ -227,7 +231,7 @@ pub enum Ip {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Count {
+pub(crate) enum Count {
     N(u8),
     Huge,
     Negative,
@@ -238,7 +242,7 @@ pub enum Count {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum Header {
+pub(crate) enum Header {
     /// A form type, JSON, or junk text.
     ContentType(u8, Text),
     /// V3's action header (which makes the request V3 and its answer JSON by default).
@@ -249,7 +253,7 @@ pub enum Header {
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum BodyExtra {
+pub(crate) enum BodyExtra {
     None,
     /// Appended after the form parameters (with `&` when there are some).
     Raw(Text),
