@@ -7,6 +7,8 @@
 //! The sequence fuzzer (`eni-harness fuzz`, which drives any endpoint through the runner) is
 //! another thing: these targets look inside the process, guided by coverage.
 
+#![warn(missing_docs)]
+
 mod case_parser;
 mod case_roundtrip;
 mod case_sketch;
