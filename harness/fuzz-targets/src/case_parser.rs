@@ -15,7 +15,7 @@ pub fn case_parser(bytes: &[u8]) {
 }
 
 /// The `case_parser` properties for one text.
-pub fn check_parse(text: &str) {
+pub(crate) fn check_parse(text: &str) {
     if let Err(errors) = parse_case(text, ORIGIN) {
         assert!(!errors.is_empty(), "parse_case failed with no error");
         for error in &errors {

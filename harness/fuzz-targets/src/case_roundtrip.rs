@@ -7,7 +7,7 @@ use eni_spec::{case_to_yaml, parse_case};
 use crate::case_sketch::{CaseSketch, ORIGIN};
 
 /// Two round trips per input: the input as case text, and the input decoded as a
-/// [`CaseSketch`] whose YAML is built from the language's vocabulary (most of those parse, and
+/// case sketch (`CaseSketch`: a title, tags, knobs and up to eight steps) whose YAML is built from the language's vocabulary (most of those parse, and
 /// they reach corners of the writer hand-written cases do not). For each text that parses:
 /// `parse(emit(case)) == case` up to spans, and emitting again gives the same text.
 pub fn case_roundtrip(bytes: &[u8]) {
@@ -20,7 +20,7 @@ pub fn case_roundtrip(bytes: &[u8]) {
 }
 
 /// The round-trip property for one text (nothing to check when it does not parse).
-pub fn check_roundtrip(text: &str) {
+pub(crate) fn check_roundtrip(text: &str) {
     let Ok(case) = parse_case(text, ORIGIN) else {
         return;
     };

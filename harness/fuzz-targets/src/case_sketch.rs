@@ -14,57 +14,57 @@ pub(crate) const ORIGIN: &str = "cases/fuzz.yaml";
 /// writes it as case text. Free text goes through as double-quoted YAML, so odd characters,
 /// `$` and `${` reach the template parser and the writer's quoting.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct CaseSketch {
-    pub title: Text,
-    pub tags: List<u8, 3>,
-    pub snapshot: Option<bool>,
-    pub format: Option<bool>,
-    pub signing: Option<u8>,
-    pub knobs: Option<(u16, u16)>,
-    pub disable: List<u8, 2>,
-    pub setup: List<StepSketch, 2>,
-    pub steps: List<StepSketch, 4>,
-    pub teardown: List<StepSketch, 2>,
+pub(crate) struct CaseSketch {
+    pub(crate) title: Text,
+    pub(crate) tags: List<u8, 3>,
+    pub(crate) snapshot: Option<bool>,
+    pub(crate) format: Option<bool>,
+    pub(crate) signing: Option<u8>,
+    pub(crate) knobs: Option<(u16, u16)>,
+    pub(crate) disable: List<u8, 2>,
+    pub(crate) setup: List<StepSketch, 2>,
+    pub(crate) steps: List<StepSketch, 4>,
+    pub(crate) teardown: List<StepSketch, 2>,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum StepSketch {
+pub(crate) enum StepSketch {
     Send(Box<SendSketch>),
     Wait(u16),
     Concurrent(List<SendSketch, 3>),
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct SendSketch {
-    pub name: Option<Text>,
-    pub action: u8,
-    pub post: bool,
-    pub format: Option<bool>,
-    pub signing: Option<u8>,
-    pub params: List<(u8, ValueSketch), 4>,
-    pub pairs: List<(Text, ValueSketch), 2>,
-    pub raw_query: Option<ValueSketch>,
-    pub omit: List<u8, 2>,
-    pub corrupt_signature: bool,
-    pub expect: Option<ExpectSketch>,
-    pub capture: Option<u8>,
-    pub poll: Option<(u8, u16, u16)>,
+pub(crate) struct SendSketch {
+    pub(crate) name: Option<Text>,
+    pub(crate) action: u8,
+    pub(crate) post: bool,
+    pub(crate) format: Option<bool>,
+    pub(crate) signing: Option<u8>,
+    pub(crate) params: List<(u8, ValueSketch), 4>,
+    pub(crate) pairs: List<(Text, ValueSketch), 2>,
+    pub(crate) raw_query: Option<ValueSketch>,
+    pub(crate) omit: List<u8, 2>,
+    pub(crate) corrupt_signature: bool,
+    pub(crate) expect: Option<ExpectSketch>,
+    pub(crate) capture: Option<u8>,
+    pub(crate) poll: Option<(u8, u16, u16)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct ExpectSketch {
-    pub status: List<u16, 3>,
-    pub codes: List<u8, 2>,
-    pub message_contains: Option<ValueSketch>,
-    pub fields: List<(u8, ValueSketch), 3>,
-    pub absent: List<u8, 2>,
-    pub assigned: Option<List<ValueSketch, 3>>,
-    pub assigned_count: Option<u8>,
-    pub count: Option<(u8, u8)>,
+pub(crate) struct ExpectSketch {
+    pub(crate) status: List<u16, 3>,
+    pub(crate) codes: List<u8, 2>,
+    pub(crate) message_contains: Option<ValueSketch>,
+    pub(crate) fields: List<(u8, ValueSketch), 3>,
+    pub(crate) absent: List<u8, 2>,
+    pub(crate) assigned: Option<List<ValueSketch, 3>>,
+    pub(crate) assigned_count: Option<u8>,
+    pub(crate) count: Option<(u8, u8)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum ValueSketch {
+pub(crate) enum ValueSketch {
     Text(Text),
     Number(u16),
     Template(u8),
@@ -174,7 +174,7 @@ impl ValueSketch {
 
 impl CaseSketch {
     /// The sketch as case text.
-    pub fn to_yaml(&self) -> String {
+    pub(crate) fn to_yaml(&self) -> String {
         let mut y = String::new();
         let _ = writeln!(y, "id: fuzz.sketch");
         let title = self.title.as_str();

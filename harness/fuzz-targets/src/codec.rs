@@ -10,13 +10,16 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
-/// Writes a value as bytes that `arbitrary` decodes back to the same value.
-pub trait Encode {
+/// Writes a value as bytes that `arbitrary` decodes back to the same value (only the seed
+/// writer and its tests need it, so only tests build it).
+#[cfg(test)]
+pub(crate) trait Encode {
     fn encode(&self, out: &mut Vec<u8>);
 }
 
 /// Encodes `value` as a whole fuzz input.
-pub fn to_bytes(value: &impl Encode) -> Vec<u8> {
+#[cfg(test)]
+pub(crate) fn to_bytes(value: &impl Encode) -> Vec<u8> {
     let mut out = Vec::new();
     value.encode(&mut out);
     out
@@ -24,36 +27,41 @@ pub fn to_bytes(value: &impl Encode) -> Vec<u8> {
 
 /// Decodes a whole fuzz input the way libfuzzer-sys does; `None` for bytes that do not decode
 /// (the fuzzer skips those).
-pub fn from_bytes<'a, T: Arbitrary<'a>>(bytes: &'a [u8]) -> Option<T> {
+pub(crate) fn from_bytes<'a, T: Arbitrary<'a>>(bytes: &'a [u8]) -> Option<T> {
     T::arbitrary_take_rest(Unstructured::new(bytes)).ok()
 }
 
 /// Writes the variant tag derived `Arbitrary` reads as variant `index` of `count`.
-pub fn encode_tag(index: u32, count: u32, out: &mut Vec<u8>) {
+#[cfg(test)]
+pub(crate) fn encode_tag(index: u32, count: u32, out: &mut Vec<u8>) {
     debug_assert!(index < count);
     // The smallest x with (x * count) >> 32 == index.
     let x = ((u64::from(index) << 32).div_ceil(u64::from(count))) as u32;
     out.extend_from_slice(&x.to_le_bytes());
 }
 
+#[cfg(test)]
 impl Encode for u8 {
     fn encode(&self, out: &mut Vec<u8>) {
         out.push(*self);
     }
 }
 
+#[cfg(test)]
 impl Encode for bool {
     fn encode(&self, out: &mut Vec<u8>) {
         out.push(u8::from(*self));
     }
 }
 
+#[cfg(test)]
 impl Encode for u16 {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
 
+#[cfg(test)]
 impl<T: Encode> Encode for Option<T> {
     fn encode(&self, out: &mut Vec<u8>) {
         // `Option` reads a `bool` first.
@@ -69,14 +77,15 @@ impl<T: Encode> Encode for Option<T> {
 
 /// A string of at most 255 bytes: a length byte, then the bytes (invalid UTF-8 is replaced).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Text(pub String);
+pub(crate) struct Text(pub(crate) String);
 
 impl Text {
-    pub fn new(s: &str) -> Text {
+    #[cfg(test)]
+    pub(crate) fn new(s: &str) -> Text {
         Text(s.to_owned())
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -93,6 +102,7 @@ impl<'a> Arbitrary<'a> for Text {
     }
 }
 
+#[cfg(test)]
 impl Encode for Text {
     fn encode(&self, out: &mut Vec<u8>) {
         let bytes = self.0.as_bytes();
@@ -110,7 +120,7 @@ impl Encode for Text {
 /// Up to `MAX` items: a count byte (taken modulo `MAX + 1`), then the items. Stops early when
 /// the data runs out rather than making up items from nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct List<T, const MAX: usize>(pub Vec<T>);
+pub(crate) struct List<T, const MAX: usize>(pub(crate) Vec<T>);
 
 impl<T, const MAX: usize> Default for List<T, MAX> {
     fn default() -> Self {
@@ -143,6 +153,7 @@ impl<'a, T: Arbitrary<'a>, const MAX: usize> Arbitrary<'a> for List<T, MAX> {
     }
 }
 
+#[cfg(test)]
 impl<T: Encode, const MAX: usize> Encode for List<T, MAX> {
     fn encode(&self, out: &mut Vec<u8>) {
         assert!(self.0.len() <= MAX, "a List holds at most {MAX} items");
@@ -155,7 +166,7 @@ impl<T: Encode, const MAX: usize> Encode for List<T, MAX> {
 
 /// All the bytes that are left (only sensible as the last field of an input).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Rest(pub Vec<u8>);
+pub(crate) struct Rest(pub(crate) Vec<u8>);
 
 impl<'a> Arbitrary<'a> for Rest {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
@@ -167,6 +178,7 @@ impl<'a> Arbitrary<'a> for Rest {
     }
 }
 
+#[cfg(test)]
 impl Encode for Rest {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.0);

@@ -4,23 +4,25 @@
 use arbitrary::Arbitrary;
 use serde_json::Value;
 
-use crate::codec::{Encode, List, Rest, Text, encode_tag, from_bytes};
+#[cfg(test)]
+use crate::codec::{Encode, encode_tag};
+use crate::codec::{List, Rest, Text, from_bytes};
 use eni_harness::wire::decode::BodyFormat;
 use eni_harness::wire::decode_response as decode;
 
 /// One fuzz input: how the answer is labelled, paths to query, then the body (all the rest).
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub struct DecodeInput {
+pub(crate) struct DecodeInput {
     /// Taken as is: 0, 200, 404, 503, 999 and 65535 are all statuses a broken endpoint can send.
-    pub status: u16,
-    pub content_type: ContentType,
+    pub(crate) status: u16,
+    pub(crate) content_type: ContentType,
     /// Extra paths to query besides the ones the body itself suggests.
-    pub paths: List<Text, 4>,
-    pub body: Rest,
+    pub(crate) paths: List<Text, 4>,
+    pub(crate) body: Rest,
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
-pub enum ContentType {
+pub(crate) enum ContentType {
     None,
     Json,
     Xml,
@@ -40,7 +42,8 @@ impl ContentType {
     }
 }
 
-/// Decodes `bytes` into a [`DecodeInput`] and checks it; panics when a property fails.
+/// Decodes `bytes` into an answer (`DecodeInput`: a status, a content type, up to 4 paths to
+/// query, then the rest as the body) and checks it; panics when a property fails.
 pub fn decode_response(bytes: &[u8]) {
     if let Some(input) = from_bytes::<DecodeInput>(bytes) {
         check_decode(&input);
@@ -50,7 +53,7 @@ pub fn decode_response(bytes: &[u8]) {
 /// Decodes the body, then asks the model for every path the body holds (and some that are
 /// malformed or out of range): nothing may panic, and an empty or unparseable body must come
 /// with a problem and a `null` model.
-pub fn check_decode(input: &DecodeInput) {
+pub(crate) fn check_decode(input: &DecodeInput) {
     let d = decode(input.status, input.content_type.as_header(), &input.body.0);
     if matches!(d.format, BodyFormat::Empty | BodyFormat::Unparseable) {
         assert_eq!(d.body, Value::Null, "{:?} body with a model", d.format);
@@ -118,6 +121,7 @@ fn collect_paths(
     }
 }
 
+#[cfg(test)]
 impl Encode for ContentType {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
@@ -133,6 +137,7 @@ impl Encode for ContentType {
     }
 }
 
+#[cfg(test)]
 impl Encode for DecodeInput {
     fn encode(&self, out: &mut Vec<u8>) {
         self.status.encode(out);

@@ -2,15 +2,9 @@
 
 use crate::{case_parser, case_roundtrip, decode_response, emulator_request};
 
-/// The fuzz targets, named as in `fuzz/Cargo.toml` and the folders of `fuzz/seeds/`.
-pub const TARGETS: &[&str] = &[
-    "emulator_request",
-    "decode_response",
-    "case_parser",
-    "case_roundtrip",
-];
-
-/// Runs target `name` on `bytes`; `false` if there is no such target.
+/// Runs the target `name` on `bytes`, named as in `fuzz/Cargo.toml` and the folders of
+/// `fuzz/seeds/` (`emulator_request`, `decode_response`, `case_parser`, `case_roundtrip`);
+/// `false` for any other name.
 pub fn run_target(name: &str, bytes: &[u8]) -> bool {
     match name {
         "emulator_request" => emulator_request(bytes),

@@ -83,7 +83,7 @@ fn scenario(knobs: Knobs, ops: Vec<Op>) -> Scenario {
 }
 
 /// Scenarios that each walk into one corner of the contract.
-pub fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
+pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
     use KnownAction::*;
     let plain = Knobs::default();
     let current = Knobs {
@@ -736,7 +736,7 @@ fn seen_prefix(n: u8) -> Value {
 
 /// The decoder's seeds: every answer the emulator gives to the scenario seeds (JSON and XML,
 /// success and error), under their real status and content type.
-pub fn decode_response_seeds() -> Vec<(String, DecodeInput)> {
+pub(crate) fn decode_response_seeds() -> Vec<(String, DecodeInput)> {
     let mut out = Vec::new();
     // One body per format, status and code is plenty.
     let mut kinds = std::collections::BTreeSet::new();

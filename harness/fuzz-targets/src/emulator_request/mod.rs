@@ -8,9 +8,13 @@
 //! addresses, an ENI attaching) that unstructured bytes do not find in minutes.
 
 mod build;
+#[cfg(test)]
 mod encode;
 mod run;
 mod scenario;
 
-pub use run::{answers, emulator_request, run_scenario, run_scenario_with};
-pub use scenario::*;
+pub use run::emulator_request;
+#[cfg(test)]
+pub(crate) use run::{answers, run_scenario, run_scenario_with};
+#[cfg(test)]
+pub(crate) use scenario::*;

@@ -26,8 +26,9 @@ use eni_harness::targets::eni_view;
 use eni_harness::wire::decode::BodyFormat;
 use eni_harness::wire::{Decoded, WireRequest, decode_response};
 
-/// Decodes `bytes` into a [`Scenario`] and runs it; panics when a property fails. Bytes that
-/// do not decode are skipped.
+/// Decodes `bytes` into a scenario (`Scenario`: three emulator knobs, then up to 12 requests or
+/// clock advances) and runs it; panics when a property fails. Bytes that do not decode are
+/// skipped.
 pub fn emulator_request(bytes: &[u8]) {
     if let Some(scenario) = from_bytes::<Scenario>(bytes) {
         run_scenario(&scenario);
@@ -40,18 +41,19 @@ pub fn emulator_request(bytes: &[u8]) {
 /// unassign changing exactly what it reports; never the emulator's judgement of itself), an
 /// identical `ClientToken` retry allocating nothing, and a describe showing what the emulator
 /// holds.
-pub fn run_scenario(scenario: &Scenario) {
+pub(crate) fn run_scenario(scenario: &Scenario) {
     run_scenario_with(scenario, Config::new(World::builtin()));
 }
 
 /// [`run_scenario`] on an emulator built from `config` (the scenario's knobs, relaxed signing
 /// and a manual clock are applied on top): for trying the properties against a planted defect.
-pub fn run_scenario_with(scenario: &Scenario, config: Config) {
+pub(crate) fn run_scenario_with(scenario: &Scenario, config: Config) {
     run(scenario, config, &mut |_, _, _| {});
 }
 
 /// Every answer `scenario` gets, as status, content type and body (the decoder's seeds).
-pub fn answers(scenario: &Scenario) -> Vec<(u16, Option<String>, Vec<u8>)> {
+#[cfg(test)]
+pub(crate) fn answers(scenario: &Scenario) -> Vec<(u16, Option<String>, Vec<u8>)> {
     let mut out = Vec::new();
     run(
         scenario,
