@@ -207,14 +207,7 @@ async fn the_current_contract_accepts_the_alternative_code_and_the_seed_contract
     // difference is not proposed as a new recording of the repository's.
     let mut seed = Profile::embedded();
     seed.snapshots = None;
-    let report = suite_at(
-        &url,
-        seed,
-        Signing::V1,
-        Format::Json,
-        "alternatives-seed",
-    )
-    .await;
+    let report = suite_at(&url, seed, Signing::V1, Format::Json, "alternatives-seed").await;
     stop.stop().await.unwrap();
     let details = console::failure_details(&report, None);
     assert!(
@@ -229,7 +222,10 @@ async fn the_current_contract_accepts_the_alternative_code_and_the_seed_contract
         .into_iter()
         .filter(|path| path.to_string_lossy().ends_with(".snap.new"))
         .collect();
-    assert!(proposed.is_empty(), "the run proposed recordings: {proposed:?}");
+    assert!(
+        proposed.is_empty(),
+        "the run proposed recordings: {proposed:?}"
+    );
     // Every failure is the alternative's: nothing else differs from the reference.
     for outcome in report
         .outcomes
