@@ -2,8 +2,10 @@
 //! every case passed, 1 when a case failed, 2 for usage, profile and case-file errors (nothing
 //! was judged), the error said once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::scratch::Scratch;
 
 const BIN: &str = env!("CARGO_BIN_EXE_eni-harness");
 
@@ -31,24 +33,6 @@ fn said(output: &Output) -> String {
     )
 }
 
-/// A folder of its own under the system's temporary folder, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("eh-exit-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn exit_0_when_every_case_passes() {
     let output = harness(&["run", "cases/assign/by-address-one.yaml", "--no-progress"]);
@@ -62,7 +46,7 @@ fn exit_0_when_every_case_passes() {
 
 #[test]
 fn exit_1_when_a_case_fails() {
-    let scratch = Scratch::new("failed");
+    let scratch = Scratch::new("exit", "failed");
     // The shipped case with one expectation the emulator does not meet: two addresses, not three.
     let source = std::fs::read_to_string(checkout().join("cases/assign/by-address-one.yaml"))
         .unwrap()
@@ -89,7 +73,7 @@ fn exit_2_for_usage_profile_and_case_file_errors_said_once() {
         "said once: {stderr}"
     );
 
-    let scratch = Scratch::new("usage");
+    let scratch = Scratch::new("exit", "usage");
     let case = scratch.0.join("broken.yaml");
     std::fs::write(&case, "id: broken\nsteps: [\n").unwrap();
     let output = harness(&["run", case.to_str().unwrap(), "--no-progress"]);

@@ -3,29 +3,13 @@
 //! world, and writes the suite out for a team that wants its own copy.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::scratch::Scratch;
+
 const BIN: &str = env!("CARGO_BIN_EXE_eni-harness");
-
-/// A fresh folder outside the checkout, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("eh-installed-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The command run in `dir`, its cache there too (a clean machine has none).
 fn harness(dir: &Path) -> Command {
@@ -78,7 +62,7 @@ fixtures:
 /// by name, let `init` discover a profile from the endpoint, and pass the built-in suite with it.
 #[test]
 fn from_any_folder_init_writes_a_profile_the_built_in_suite_passes_with() {
-    let scratch = Scratch::new("init");
+    let scratch = Scratch::new("installed", "init");
     let served = serve(&scratch.0, "lanes");
     let init = harness(&scratch.0)
         .args(["init", "--target", &served.url])
@@ -124,7 +108,7 @@ fn from_any_folder_init_writes_a_profile_the_built_in_suite_passes_with() {
 
 #[test]
 fn from_any_folder_the_built_in_suite_passes_against_a_served_built_in_world() {
-    let scratch = Scratch::new("run");
+    let scratch = Scratch::new("installed", "run");
     let served = serve(&scratch.0, "lanes");
     // A profile written by hand (`init` writes one from the endpoint: the test above).
     std::fs::write(scratch.0.join("mine.yaml"), MINE).unwrap();
@@ -157,7 +141,7 @@ fn from_any_folder_the_built_in_suite_passes_against_a_served_built_in_world() {
 
 #[test]
 fn an_exported_copy_is_the_suite_and_runs_where_it_lies() {
-    let scratch = Scratch::new("export");
+    let scratch = Scratch::new("installed", "export");
     let exported = harness(&scratch.0)
         .args(["cases", "export", "copy"])
         .output()
@@ -219,7 +203,7 @@ fn an_exported_copy_is_the_suite_and_runs_where_it_lies() {
 
 #[test]
 fn unknown_world_and_profile_names_say_what_exists() {
-    let scratch = Scratch::new("names");
+    let scratch = Scratch::new("installed", "names");
     let output = harness(&scratch.0)
         .args(["serve", "--world", "lanse"])
         .output()
@@ -247,7 +231,7 @@ fn unknown_world_and_profile_names_say_what_exists() {
 /// retries it fails.
 #[test]
 fn a_case_passing_on_a_retry_is_flaky_in_every_report() {
-    let scratch = Scratch::new("flaky");
+    let scratch = Scratch::new("installed", "flaky");
     let run = |served: &Served, retries: &str| {
         harness(&scratch.0)
             .args(["run", "--target", &served.url, "--profile", "served"])
@@ -371,7 +355,7 @@ fn fmt_check_passes_on_the_suite_and_names_what_it_would_change() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let scratch = Scratch::new("fmt");
+    let scratch = Scratch::new("installed", "fmt");
     let folder = scratch.0.join("cases/mine");
     std::fs::create_dir_all(&folder).unwrap();
     let file = folder.join("one.yaml");
@@ -406,7 +390,7 @@ fn fmt_check_passes_on_the_suite_and_names_what_it_would_change() {
 /// rows, and passes the whole suite, which reaches every row.
 #[test]
 fn require_coverage_fails_a_run_that_leaves_rows_unreached_and_passes_the_suite() {
-    let scratch = Scratch::new("coverage");
+    let scratch = Scratch::new("installed", "coverage");
     let one_case = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/assign/by-count-one.yaml");
     let run = |args: &[&str]| {
         let output = harness(&scratch.0)

@@ -14,5 +14,6 @@ mod racing_served;
 mod runner_e2e;
 mod runner_lanes;
 mod schemas;
+mod scratch;
 mod snapshots_portable;
 mod variants;
