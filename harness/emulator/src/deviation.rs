@@ -119,15 +119,7 @@ pub(crate) fn detect(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params {
-            pairs: pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
-    }
+    use crate::params::params;
 
     #[test]
     fn client_mistakes_are_names_no_action_has_and_stringified_nothings() {

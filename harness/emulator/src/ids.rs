@@ -116,15 +116,8 @@ impl IdShapes {
 
     /// The `n`th request id of `seed`.
     pub(crate) fn request_id(&self, seed: u64, n: u64) -> String {
-        let a = mix(seed, REQUEST_STREAM, n.wrapping_mul(2));
-        let b = mix(seed, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
-        let (a1, a2, a3, b1, b2) = (
-            a >> 32,
-            (a >> 16) & 0xFFFF,
-            a & 0xFFFF,
-            b >> 48,
-            b & 0xFFFF_FFFF_FFFF,
-        );
+        let (a, b) = request_words(seed, n);
+        let [a1, a2, a3, b1, b2] = uuid_groups(a, b);
         // Written digit by digit rather than with `format!`: every answer carries one.
         let mut out = String::with_capacity(36);
         match self.request {
@@ -161,6 +154,26 @@ impl IdShapes {
             format!("{}:{x:02x}:{y:02x}:{z:02x}", self.mac_prefix)
         }
     }
+}
+
+/// The two 64-bit words the `n`th request id of `seed` is written from.
+fn request_words(seed: u64, n: u64) -> (u64, u64) {
+    (
+        mix(seed, REQUEST_STREAM, n.wrapping_mul(2)),
+        mix(seed, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1)),
+    )
+}
+
+/// The five groups of a UUID-shaped request id (8, 4, 4, 4 and 12 hex digits) cut from its
+/// two words.
+fn uuid_groups(a: u64, b: u64) -> [u64; 5] {
+    [
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0xFFFF,
+        b >> 48,
+        b & 0xFFFF_FFFF_FFFF,
+    ]
 }
 
 /// A stable number for a fixed id (FNV-1a), so ENIs of the world file get stable MACs too.
@@ -232,15 +245,8 @@ mod tests {
                 ..IdShapes::reference()
             };
             for n in [0, 1, 2, 99, u64::MAX] {
-                let a = mix(3, REQUEST_STREAM, n.wrapping_mul(2));
-                let b = mix(3, REQUEST_STREAM, n.wrapping_mul(2).wrapping_add(1));
-                let (a1, a2, a3, b1, b2) = (
-                    a >> 32,
-                    (a >> 16) & 0xFFFF,
-                    a & 0xFFFF,
-                    b >> 48,
-                    b & 0xFFFF_FFFF_FFFF,
-                );
+                let (a, b) = request_words(3, n);
+                let [a1, a2, a3, b1, b2] = uuid_groups(a, b);
                 let expected = match request {
                     RequestIdShape::UpperUuid => {
                         format!("{a1:08X}-{a2:04X}-{a3:04X}-{b1:04X}-{b2:012X}")

@@ -65,6 +65,17 @@ impl Params {
     }
 }
 
+/// Parameters from literal pairs, in the order given, for the tests of every module.
+#[cfg(test)]
+pub(crate) fn params(pairs: &[(&str, &str)]) -> Params {
+    Params {
+        pairs: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
 fn is_list_key(key: &str, name: &str) -> bool {
     key.strip_prefix(name)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
@@ -118,15 +129,6 @@ pub(crate) fn valid_client_token(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params {
-            pairs: pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
-    }
 
     #[test]
     fn canonical_addresses() {

@@ -34,6 +34,16 @@ fn send(action: KnownAction, params: Vec<Param>) -> Op {
     Op::Send(request(action, params))
 }
 
+/// `action` on the first created ENI with `params` after its id, the shape most seeds send.
+fn on_created(action: KnownAction, params: Vec<Param>) -> Op {
+    send(action, [eni(CREATED)].into_iter().chain(params).collect())
+}
+
+/// `action` on the first created ENI with one item of `list`.
+fn one_item(action: KnownAction, list: ListName, index: Index, value: Value) -> Op {
+    on_created(action, vec![item(list, index, value)])
+}
+
 fn p(name: Name, value: Value) -> Param {
     Param {
         key: Key::Name(name),
@@ -97,13 +107,7 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::N(0), host(0, 10)),
-                        ],
-                    ),
+                    one_item(Assign, ListName::PrivateIpAddress, Index::N(0), host(0, 10)),
                     send(
                         Describe,
                         vec![item(
@@ -122,8 +126,8 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(Assign, vec![eni(CREATED), count(10)]),
-                    send(Assign, vec![eni(CREATED), count(1)]),
+                    on_created(Assign, vec![count(10)]),
+                    on_created(Assign, vec![count(1)]),
                 ],
             ),
         ),
@@ -133,7 +137,7 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(SMALL_VSWITCH),
-                    send(Assign, vec![eni(CREATED), count(2)]),
+                    on_created(Assign, vec![count(2)]),
                     create(SMALL_VSWITCH),
                     send(Assign, vec![eni(CREATED + 1), count(2)]),
                 ],
@@ -145,21 +149,15 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(
-                        Attach,
-                        vec![eni(CREATED), p(Name::InstanceId, Value::Instance(RUNNING))],
-                    ),
-                    send(Assign, vec![eni(CREATED), count(1)]),
+                    on_created(Attach, vec![p(Name::InstanceId, Value::Instance(RUNNING))]),
+                    on_created(Assign, vec![count(1)]),
                     Op::Advance(3),
-                    send(Assign, vec![eni(CREATED), count(5)]),
-                    send(Assign, vec![eni(CREATED), count(1)]),
-                    send(
-                        Detach,
-                        vec![eni(CREATED), p(Name::InstanceId, Value::Instance(RUNNING))],
-                    ),
+                    on_created(Assign, vec![count(5)]),
+                    on_created(Assign, vec![count(1)]),
+                    on_created(Detach, vec![p(Name::InstanceId, Value::Instance(RUNNING))]),
                     Op::Advance(3),
                     send(Delete, vec![eni(CREATED)]),
-                    send(Assign, vec![eni(CREATED), count(1)]),
+                    on_created(Assign, vec![count(1)]),
                     Op::Advance(3),
                     send(Describe, vec![]),
                 ],
@@ -171,89 +169,58 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::LeadingSpace(0),
-                                host(0, 11),
-                            ),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::LeadingSpace(0),
+                        host(0, 11),
                     ),
-                    send(
+                    one_item(Assign, ListName::PrivateIpAddress, Index::Zero, host(0, 11)),
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::Zero, host(0, 11)),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::Over(0),
+                        host(0, 11),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::Over(0), host(0, 11)),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::LeadingZero(0),
+                        host(0, 11),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::LeadingZero(0),
-                                host(0, 11),
-                            ),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        Value::Ip(Ip::Ipv6),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::N(0), Value::Ip(Ip::Ipv6)),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        Value::Ip(Ip::LeadingZeros(5)),
                     ),
-                    send(
+                    on_created(
                         Assign,
                         vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::N(0),
-                                Value::Ip(Ip::LeadingZeros(5)),
-                            ),
-                        ],
-                    ),
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
                             item(ListName::PrivateIpAddress, Index::N(0), host(0, 12)),
                             item(ListName::PrivateIpAddress, Index::N(2), host(0, 12)),
                         ],
                     ),
-                    send(
+                    on_created(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            p(
-                                Name::SecondaryPrivateIpAddressCount,
-                                Value::Count(Count::Huge),
-                            ),
-                        ],
+                        vec![p(
+                            Name::SecondaryPrivateIpAddressCount,
+                            Value::Count(Count::Huge),
+                        )],
                     ),
-                    send(
+                    on_created(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            p(Name::SecondaryPrivateIpAddressCount, Value::NonAscii(1)),
-                        ],
+                        vec![p(Name::SecondaryPrivateIpAddressCount, Value::NonAscii(1))],
                     ),
-                    send(
+                    on_created(
                         Assign,
                         vec![
-                            eni(CREATED),
                             count(1),
                             item(ListName::PrivateIpAddress, Index::N(0), host(0, 13)),
                         ],
@@ -267,48 +234,35 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::N(0), host(0, 255)),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        host(0, 255),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::N(0),
-                                Value::Ip(Ip::Outside(9)),
-                            ),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        Value::Ip(Ip::Outside(9)),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::N(0), host(0, 200)),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        host(0, 200),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::N(0),
-                                host(SMALL_VSWITCH, 3),
-                            ),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        host(SMALL_VSWITCH, 3),
                     ),
                     send(Assign, vec![eni(3), count(1)]),
                     // Atomicity: the first address is fine, the second is taken.
-                    send(
+                    on_created(
                         Assign,
                         vec![
-                            eni(CREATED),
                             item(ListName::PrivateIpAddress, Index::N(0), host(0, 20)),
                             item(ListName::PrivateIpAddress, Index::N(1), host(0, 200)),
                         ],
@@ -323,37 +277,21 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(
+                    on_created(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            count(2),
-                            p(Name::ClientToken, Value::ClientToken(0)),
-                        ],
+                        vec![count(2), p(Name::ClientToken, Value::ClientToken(0))],
                     ),
-                    send(
+                    on_created(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            count(2),
-                            p(Name::ClientToken, Value::ClientToken(0)),
-                        ],
+                        vec![count(2), p(Name::ClientToken, Value::ClientToken(0))],
                     ),
-                    send(
+                    on_created(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            count(3),
-                            p(Name::ClientToken, Value::ClientToken(0)),
-                        ],
+                        vec![count(3), p(Name::ClientToken, Value::ClientToken(0))],
                     ),
-                    send(
+                    on_created(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            count(1),
-                            p(Name::ClientToken, Value::ClientToken(2)),
-                        ],
+                        vec![count(1), p(Name::ClientToken, Value::ClientToken(2))],
                     ),
                 ],
             ),
@@ -364,36 +302,25 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 plain,
                 vec![
                     create(0),
-                    send(Assign, vec![eni(CREATED), count(3)]),
-                    send(
+                    on_created(Assign, vec![count(3)]),
+                    one_item(
                         Unassign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::N(0),
-                                Value::Ip(Ip::Seen(1)),
-                            ),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        Value::Ip(Ip::Seen(1)),
                     ),
-                    send(
+                    one_item(
                         Unassign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::PrivateIpAddress,
-                                Index::N(0),
-                                Value::Ip(Ip::Seen(0)),
-                            ),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        Value::Ip(Ip::Seen(0)),
                     ),
                     send(Unassign, vec![eni(CREATED)]),
-                    send(
+                    one_item(
                         Unassign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::PrivateIpAddress, Index::N(0), host(0, 100)),
-                        ],
+                        ListName::PrivateIpAddress,
+                        Index::N(0),
+                        host(0, 100),
                     ),
                     send(Describe, vec![]),
                 ],
@@ -408,10 +335,10 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 },
                 vec![
                     create(0),
-                    send(Assign, vec![eni(CREATED), count(1)]),
-                    send(Assign, vec![eni(CREATED), count(1)]),
+                    on_created(Assign, vec![count(1)]),
+                    on_created(Assign, vec![count(1)]),
                     Op::Advance(1),
-                    send(Assign, vec![eni(CREATED), count(1)]),
+                    on_created(Assign, vec![count(1)]),
                 ],
             ),
         ),
@@ -425,8 +352,8 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 },
                 vec![
                     create(0),
-                    send(Assign, vec![eni(CREATED), count(40)]),
-                    send(Assign, vec![eni(CREATED), count(10)]),
+                    on_created(Assign, vec![count(40)]),
+                    on_created(Assign, vec![count(10)]),
                 ],
             ),
         ),
@@ -544,19 +471,12 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 current,
                 vec![
                     create(0),
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 1)),
-                        ],
-                    ),
-                    send(Assign, vec![eni(CREATED), prefix_count(2)]),
+                    one_item(Assign, ListName::Ipv4Prefix, Index::N(0), block(0, 1)),
+                    on_created(Assign, vec![prefix_count(2)]),
                     send(DescribeAttribute, vec![eni(CREATED)]),
-                    send(
+                    on_created(
                         Unassign,
                         vec![
-                            eni(CREATED),
                             item(ListName::Ipv4Prefix, Index::N(0), seen_prefix(0)),
                             item(ListName::Ipv4Prefix, Index::N(1), seen_prefix(1)),
                         ],
@@ -570,15 +490,9 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                         )],
                     ),
                     // A prefix over an address in use (the running instance's primary).
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 12)),
-                        ],
-                    ),
+                    one_item(Assign, ListName::Ipv4Prefix, Index::N(0), block(0, 12)),
                     // Exhausting the small VSwitch's blocks: a /29 has none.
-                    send(Assign, vec![eni(CREATED), prefix_count(10)]),
+                    on_created(Assign, vec![prefix_count(10)]),
                 ],
             ),
         ),
@@ -632,86 +546,54 @@ pub(crate) fn emulator_request_seeds() -> Vec<(&'static str, Scenario)> {
                 current,
                 vec![
                     create(0),
-                    send(
+                    on_created(
                         Assign,
                         vec![
-                            eni(CREATED),
                             item(ListName::PrivateIpAddress, Index::N(0), host(0, 40)),
                             item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
                         ],
                     ),
-                    send(
+                    on_created(
                         Assign,
                         vec![
-                            eni(CREATED),
                             item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
                             prefix_count(1),
                         ],
                     ),
-                    send(Assign, vec![eni(CREATED), count(1), prefix_count(1)]),
-                    send(
+                    on_created(Assign, vec![count(1), prefix_count(1)]),
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::Ipv4Prefix,
-                                Index::N(0),
-                                Value::Prefix(Prefix::Unaligned {
-                                    vswitch: 0,
-                                    host: 49,
-                                }),
-                            ),
-                        ],
+                        ListName::Ipv4Prefix,
+                        Index::N(0),
+                        Value::Prefix(Prefix::Unaligned {
+                            vswitch: 0,
+                            host: 49,
+                        }),
                     ),
-                    send(
+                    one_item(
                         Assign,
-                        vec![
-                            eni(CREATED),
-                            item(
-                                ListName::Ipv4Prefix,
-                                Index::N(0),
-                                Value::Prefix(Prefix::Length {
-                                    block: 3,
-                                    length: 27,
-                                }),
-                            ),
-                        ],
+                        ListName::Ipv4Prefix,
+                        Index::N(0),
+                        Value::Prefix(Prefix::Length {
+                            block: 3,
+                            length: 27,
+                        }),
                     ),
-                    send(
+                    one_item(Assign, ListName::Ipv4Prefix, Index::N(10), block(0, 3)),
+                    on_created(
                         Assign,
                         vec![
-                            eni(CREATED),
-                            item(ListName::Ipv4Prefix, Index::N(10), block(0, 3)),
-                        ],
-                    ),
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
                             item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
                             item(ListName::Ipv4Prefix, Index::N(1), block(0, 3)),
                         ],
                     ),
                     // The reserved first block, and one outside every VSwitch.
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::Ipv4Prefix, Index::N(0), block(0, 0)),
-                        ],
-                    ),
-                    send(
-                        Assign,
-                        vec![
-                            eni(CREATED),
-                            item(ListName::Ipv4Prefix, Index::N(0), block(2, 1)),
-                        ],
-                    ),
-                    send(Assign, vec![eni(CREATED), prefix_count(11)]),
-                    send(
+                    one_item(Assign, ListName::Ipv4Prefix, Index::N(0), block(0, 0)),
+                    one_item(Assign, ListName::Ipv4Prefix, Index::N(0), block(2, 1)),
+                    on_created(Assign, vec![prefix_count(11)]),
+                    on_created(
                         Unassign,
                         vec![
-                            eni(CREATED),
                             item(ListName::PrivateIpAddress, Index::N(0), host(0, 40)),
                             item(ListName::Ipv4Prefix, Index::N(0), block(0, 3)),
                         ],

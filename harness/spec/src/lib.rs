@@ -518,49 +518,42 @@ impl Send {
     }
 }
 
-/// The templates of `contains` items, nested lists included, in file order.
-fn contains_templates(contains: &[(Path, Vec<Item>)]) -> Vec<&Template> {
-    fn walk<'a>(items: &'a [Item], out: &mut Vec<&'a Template>) {
-        for item in items {
-            match item {
-                Item::Value(template) => out.push(template),
-                Item::Fields(fields) => {
-                    for (_, field) in fields {
-                        match field {
-                            FieldMatch::Equals(template) => out.push(template),
-                            FieldMatch::Contains(nested) => walk(nested, out),
+/// Writes the walk over `contains` items once for each kind of borrow, since the shared and
+/// the exclusive walk differ only in `mut`.
+macro_rules! contains_templates_fn {
+    ($(#[$doc:meta])* $name:ident $(, $mut:tt)?) => {
+        $(#[$doc])*
+        fn $name(contains: &$($mut)? [(Path, Vec<Item>)]) -> Vec<&$($mut)? Template> {
+            fn walk<'a>(items: &'a $($mut)? [Item], out: &mut Vec<&'a $($mut)? Template>) {
+                for item in items {
+                    match item {
+                        Item::Value(template) => out.push(template),
+                        Item::Fields(fields) => {
+                            for (_, field) in fields {
+                                match field {
+                                    FieldMatch::Equals(template) => out.push(template),
+                                    FieldMatch::Contains(nested) => walk(nested, out),
+                                }
+                            }
                         }
                     }
                 }
             }
+            let mut out = Vec::new();
+            for (_, items) in contains {
+                walk(items, &mut out);
+            }
+            out
         }
-    }
-    let mut out = Vec::new();
-    for (_, items) in contains {
-        walk(items, &mut out);
-    }
-    out
+    };
 }
 
-fn contains_templates_mut(contains: &mut [(Path, Vec<Item>)]) -> Vec<&mut Template> {
-    fn walk<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Template>) {
-        for item in items {
-            match item {
-                Item::Value(template) => out.push(template),
-                Item::Fields(fields) => {
-                    for (_, field) in fields {
-                        match field {
-                            FieldMatch::Equals(template) => out.push(template),
-                            FieldMatch::Contains(nested) => walk(nested, out),
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (_, items) in contains {
-        walk(items, &mut out);
-    }
-    out
-}
+contains_templates_fn!(
+    /// The templates of `contains` items, nested lists included, in file order.
+    contains_templates
+);
+contains_templates_fn!(
+    /// The same templates as [`contains_templates`], to be rewritten in place.
+    contains_templates_mut,
+    mut
+);

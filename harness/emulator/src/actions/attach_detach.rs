@@ -22,7 +22,7 @@ use std::time::SystemTime;
 
 use super::{is_busy, required};
 use crate::error::ApiError;
-use crate::model::{EniStatus, EniType, State, Transition};
+use crate::model::{Eni, EniStatus, EniType, InstanceState, State, Transition};
 use crate::params::Params;
 use crate::render::Fields;
 use crate::world::InstanceStatus;
@@ -34,11 +34,12 @@ fn running_or_stopped(instance_id: &str, status: InstanceStatus) -> Result<(), A
     }
 }
 
-pub(super) fn attach(
-    state: &mut State,
-    params: &Params,
-    now: SystemTime,
-) -> Result<Fields, ApiError> {
+/// The first four checks both actions share, in their order: the two ids present, then the
+/// ENI and the instance known.
+fn eni_and_instance<'s, 'p>(
+    state: &'s State,
+    params: &'p Params,
+) -> Result<(&'p str, &'p str, &'s Eni, &'s InstanceState), ApiError> {
     let eni_id = required(params, "NetworkInterfaceId")?;
     let instance_id = required(params, "InstanceId")?;
     let eni = state
@@ -49,6 +50,15 @@ pub(super) fn attach(
         .instances
         .get(instance_id)
         .ok_or_else(|| ApiError::instance_not_found(instance_id))?;
+    Ok((eni_id, instance_id, eni, instance))
+}
+
+pub(super) fn attach(
+    state: &mut State,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Fields, ApiError> {
+    let (eni_id, instance_id, eni, instance) = eni_and_instance(state, params)?;
     if eni.status != EniStatus::Available {
         return Err(ApiError::eni_state("Available", eni.status.as_str()));
     }
@@ -95,16 +105,7 @@ pub(super) fn detach(
     params: &Params,
     now: SystemTime,
 ) -> Result<Fields, ApiError> {
-    let eni_id = required(params, "NetworkInterfaceId")?;
-    let instance_id = required(params, "InstanceId")?;
-    let eni = state
-        .enis
-        .get(eni_id)
-        .ok_or_else(|| ApiError::eni_not_found(eni_id))?;
-    let instance = state
-        .instances
-        .get(instance_id)
-        .ok_or_else(|| ApiError::instance_not_found(instance_id))?;
+    let (eni_id, instance_id, eni, instance) = eni_and_instance(state, params)?;
     if eni.kind == EniType::Primary {
         return Err(ApiError::detach_primary(
             eni_id,

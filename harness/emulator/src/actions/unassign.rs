@@ -13,7 +13,7 @@ use super::{
 };
 use crate::defects::Defect;
 use crate::error::ApiError;
-use crate::model::State;
+use crate::model::{Eni, State};
 use crate::params::Params;
 use crate::render::Fields;
 
@@ -67,9 +67,23 @@ pub(super) fn unassign(
     }
     let vswitch_id = eni.vswitch_id.clone();
     state.release(&vswitch_id, &ips);
+    Ok(settle(state, eni_id, now, remember, |eni| {
+        eni.secondary.retain(|ip| !ips.contains(ip));
+    }))
+}
+
+/// What both kinds of unassign do once the addresses are back in the vSwitch: drop them from
+/// the ENI (`remove`), mark it busy for the task time, and remember the answer under the token.
+fn settle(
+    state: &mut State,
+    eni_id: &str,
+    now: SystemTime,
+    remember: Option<(String, String)>,
+    remove: impl FnOnce(&mut Eni),
+) -> Fields {
     let task = state.timings.task;
     if let Some(eni) = state.enis.get_mut(eni_id) {
-        eni.secondary.retain(|ip| !ips.contains(ip));
+        remove(eni);
         if !task.is_zero() {
             eni.busy_until = Some(crate::model::later(now, task));
         }
@@ -78,7 +92,7 @@ pub(super) fn unassign(
     if let Some((key, fp)) = remember {
         state.remember(key, fp, fields.clone(), eni_id);
     }
-    Ok(fields)
+    fields
 }
 
 /// Unassign of `Ipv4Prefix.N`: rows 3 to 5 for prefixes, the token, rows 8 to 11, then every
@@ -102,16 +116,7 @@ fn unassign_prefixes(
     }
     let vswitch_id = eni.vswitch_id.clone();
     state.release_prefixes(&vswitch_id, &prefixes);
-    let task = state.timings.task;
-    if let Some(eni) = state.enis.get_mut(eni_id) {
+    Ok(settle(state, eni_id, now, remember, |eni| {
         eni.prefixes.retain(|p| !prefixes.contains(p));
-        if !task.is_zero() {
-            eni.busy_until = Some(crate::model::later(now, task));
-        }
-    }
-    let fields = Fields::new();
-    if let Some((key, fp)) = remember {
-        state.remember(key, fp, fields.clone(), eni_id);
-    }
-    Ok(fields)
+    }))
 }
