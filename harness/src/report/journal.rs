@@ -1,9 +1,22 @@
 //! The summary of a journal ([`crate::journal`]) for a terminal, and as JSON for tools.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::escape::terminal;
 use crate::journal::{Deviation, Summary};
+
+/// Request numbers as the summary cites them: `#1, #2`.
+fn example_list(seqs: &[u64]) -> String {
+    let examples: Vec<String> = seqs.iter().map(|seq| format!("#{seq}")).collect();
+    examples.join(", ")
+}
+
+/// Counts by name as the summary lists them: `name count, name count`, in the map's order.
+fn count_list(counts: &BTreeMap<String, usize>) -> String {
+    let parts: Vec<String> = counts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    parts.join(", ")
+}
 
 /// One section of kinds (deviations or client mistakes) under `heading`, one line per kind:
 /// `  LABEL id: description: N request(s), e.g. #1, #2`. Nothing when there are none.
@@ -13,14 +26,13 @@ fn render_kinds(out: &mut String, heading: &str, label: &str, kinds: &[Deviation
     }
     let _ = writeln!(out, "{heading}");
     for kind in kinds {
-        let examples: Vec<String> = kind.examples.iter().map(|seq| format!("#{seq}")).collect();
         let _ = writeln!(
             out,
             "  {label} {}: {}: {} request(s), e.g. {}",
             terminal(&kind.id),
             terminal(&kind.description),
             kind.count,
-            examples.join(", "),
+            example_list(&kind.examples),
         );
     }
 }
@@ -44,34 +56,14 @@ pub(crate) fn render(summary: &Summary, source: &str) -> String {
         summary.signatures_checked,
         summary.server_errors
     );
-    let verdicts: Vec<String> = summary
-        .by_verdict
-        .iter()
-        .map(|(v, n)| format!("{v} {n}"))
-        .collect();
-    let _ = writeln!(out, "  by verdict: {}", verdicts.join(", "));
-    let signing: Vec<String> = summary
-        .by_signing
-        .iter()
-        .map(|(v, n)| format!("{v} {n}"))
-        .collect();
-    let methods: Vec<String> = summary
-        .by_method
-        .iter()
-        .map(|(v, n)| format!("{v} {n}"))
-        .collect();
+    let _ = writeln!(out, "  by verdict: {}", count_list(&summary.by_verdict));
     let _ = writeln!(
         out,
         "  by signing: {}; by method: {}",
-        signing.join(", "),
-        methods.join(", ")
+        count_list(&summary.by_signing),
+        count_list(&summary.by_method)
     );
-    let formats: Vec<String> = summary
-        .by_format
-        .iter()
-        .map(|(v, n)| format!("{v} {n}"))
-        .collect();
-    let _ = writeln!(out, "  by Format: {}", formats.join(", "));
+    let _ = writeln!(out, "  by Format: {}", count_list(&summary.by_format));
     let _ = writeln!(out, "  by action:");
     // Actions, parameter names and codes are what clients sent: shown as text, never as
     // terminal controls or lines of their own.
@@ -84,11 +76,10 @@ pub(crate) fn render(summary: &Summary, source: &str) -> String {
     for (action, verdicts) in &summary.by_action {
         let action = terminal(action);
         let total: usize = verdicts.values().sum();
-        let parts: Vec<String> = verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
         let _ = writeln!(
             out,
             "    {action:<width$}  {total:>5}  ({})",
-            parts.join(", ")
+            count_list(verdicts)
         );
     }
     if summary.problems.is_empty() {
@@ -99,18 +90,13 @@ pub(crate) fn render(summary: &Summary, source: &str) -> String {
     } else {
         let _ = writeln!(out, "Problems (what the client sent wrong):");
         for problem in &summary.problems {
-            let examples: Vec<String> = problem
-                .examples
-                .iter()
-                .map(|seq| format!("#{seq}"))
-                .collect();
             let _ = writeln!(
                 out,
                 "  [{}] {}: {} request(s), e.g. {} — answered by {} ({})",
                 terminal(&problem.verdict),
                 terminal(&problem.description),
                 problem.count,
-                examples.join(", "),
+                example_list(&problem.examples),
                 terminal(&problem.rule),
                 terminal(&problem.code),
             );

@@ -82,17 +82,23 @@ fn first_message(failures: &[Failure]) -> String {
     })
 }
 
+/// One failure in full, as both a failed attempt and a failed case describe it: where it
+/// happened, its label, then its whole message.
+fn push_failure(description: &mut String, failure: &Failure) {
+    description.push_str(&format!(
+        "{}.{} [{}]\n{}\n",
+        failure.section.name(),
+        failure.step,
+        failure.label(),
+        failure.message
+    ));
+}
+
 /// Every failure of one attempt in full.
 fn describe_failures(failures: &[Failure]) -> String {
     let mut description = String::new();
     for failure in failures {
-        description.push_str(&format!(
-            "{}.{} [{}]\n{}\n",
-            failure.section.name(),
-            failure.step,
-            failure.label(),
-            failure.message
-        ));
+        push_failure(&mut description, failure);
     }
     xml(&description).into_owned()
 }
@@ -105,13 +111,7 @@ fn details(
 ) -> String {
     let mut description = String::new();
     for failure in &outcome.failures {
-        description.push_str(&format!(
-            "{}.{} [{}]\n{}\n",
-            failure.section.name(),
-            failure.step,
-            failure.label(),
-            failure.message
-        ));
+        push_failure(&mut description, failure);
         if let Some(curl) = &failure.curl {
             description.push_str(&format!("curl: {curl}\n"));
         }

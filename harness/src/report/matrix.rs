@@ -367,6 +367,15 @@ impl Matrix {
 
     /// Rows where some cell is not a pass: what a reader looks for first.
     /// Every column's known-failure entries that went stale (they fail the run), in column order.
+    /// The targets table as both pages show it: each column, its shards listed (`None` when
+    /// it came in one piece) and its result summary; each page escapes and marks them up.
+    fn target_rows(&self) -> impl Iterator<Item = (&Column, Option<String>, String)> {
+        self.columns.iter().enumerate().map(|(index, column)| {
+            let shards = (!column.shards.is_empty()).then(|| column.shards.join(", "));
+            (column, shards, self.summary(index))
+        })
+    }
+
     fn stale_known_failures(&self) -> Vec<(&Column, &String)> {
         self.columns
             .iter()
@@ -393,17 +402,16 @@ impl Matrix {
             return out;
         }
         out.push_str("| Target | Profile | Contract | Result |\n|---|---|---|---|\n");
-        for (index, column) in self.columns.iter().enumerate() {
+        for (column, shards, summary) in self.target_rows() {
             let mut target = md(&column.target);
-            if !column.shards.is_empty() {
-                target.push_str(&format!(" (shards {})", column.shards.join(", ")));
+            if let Some(shards) = shards {
+                target.push_str(&format!(" (shards {shards})"));
             }
             let _ = writeln!(
                 out,
-                "| {target} | {} | {} | {} |",
+                "| {target} | {} | {} | {summary} |",
                 md(&column.profile),
                 md(&column.contract),
-                self.summary(index)
             );
         }
         out.push_str(&self.coverage_markdown());
@@ -656,13 +664,10 @@ impl Matrix {
             return out;
         }
         out.push_str("<table class=\"targets\">\n<thead><tr><th>Target</th><th>Profile</th><th>Contract</th><th>Harness</th><th>Started</th><th>Result</th></tr></thead>\n<tbody>\n");
-        for (index, column) in self.columns.iter().enumerate() {
+        for (column, shards, summary) in self.target_rows() {
             let mut target = html(&column.target);
-            if !column.shards.is_empty() {
-                target.push_str(&format!(
-                    " <small>(shards {})</small>",
-                    html(&column.shards.join(", "))
-                ));
+            if let Some(shards) = shards {
+                target.push_str(&format!(" <small>(shards {})</small>", html(&shards)));
             }
             let _ = writeln!(
                 out,
@@ -671,7 +676,7 @@ impl Matrix {
                 html(&column.contract),
                 html(&column.harness),
                 html(&column.started),
-                html(&self.summary(index))
+                html(&summary)
             );
         }
         out.push_str("</tbody>\n</table>\n");

@@ -554,13 +554,7 @@ impl CaseRun<'_> {
         exchange: &Exchange,
     ) {
         for mismatch in mismatches(expectation, exchange) {
-            self.fail_step(
-                section,
-                &send.name,
-                FailureKind::Expectation,
-                mismatch,
-                request,
-            );
+            self.fail_expectation(section, send, mismatch, request);
         }
         let found = check_exchange(exchange, &expectation.status, &self.checks);
         self.violations(section, &send.name, request, found);
@@ -583,13 +577,7 @@ impl CaseRun<'_> {
                 None => {
                     let message =
                         format!("capture `{name}`: no text at `{}` in the answer", path.text);
-                    self.fail_step(
-                        section,
-                        &send.name,
-                        FailureKind::Expectation,
-                        message,
-                        request,
-                    );
+                    self.fail_expectation(section, send, message, request);
                 }
             }
         }
@@ -641,13 +629,7 @@ impl CaseRun<'_> {
             }
             if waited >= poll.timeout {
                 let message = format!("poll gave up after {waited:?}: {}", pending.join("; "));
-                self.fail_step(
-                    section,
-                    &send.name,
-                    FailureKind::Expectation,
-                    message,
-                    request,
-                );
+                self.fail_expectation(section, send, message, request);
                 return Ok(exchange);
             }
             self.connection.wait(poll.interval).await;
@@ -698,13 +680,7 @@ impl CaseRun<'_> {
                 };
                 let message =
                     format!("still paging after {number} pages: {why}; a paged read stops there");
-                self.fail_step(
-                    section,
-                    &send.name,
-                    FailureKind::Expectation,
-                    message,
-                    &page_request,
-                );
+                self.fail_expectation(section, send, message, &page_request);
                 break;
             }
             number += 1;
@@ -720,13 +696,7 @@ impl CaseRun<'_> {
                     decoded.code.as_deref().unwrap_or(""),
                     decoded.message.as_deref().unwrap_or("")
                 );
-                self.fail_step(
-                    section,
-                    &send.name,
-                    FailureKind::Expectation,
-                    message,
-                    &page_request,
-                );
+                self.fail_expectation(section, send, message, &page_request);
                 return Ok(page);
             }
             // The first page is checked by the caller, as the joined answer.
@@ -987,53 +957,40 @@ impl CaseRun<'_> {
             signing: self.profile.signing,
             ..WireRequest::default()
         };
-        let leaked: Vec<String> = match self.exchange(&request).await {
-            Ok(exchange) if exchange.status == 200 => exchange
-                .decoded
-                .get("NetworkInterfaceSets.NetworkInterfaceSet")
-                .and_then(|sets| sets.as_array())
-                .into_iter()
-                .flatten()
-                .filter(|set| set.get("Status").and_then(|s| s.as_str()) != Some("Deleting"))
-                .filter_map(|set| {
-                    set.get("NetworkInterfaceId")
-                        .and_then(|id| id.as_str())
-                        .map(str::to_string)
-                })
-                .collect(),
-            Ok(exchange) => {
-                let message = format!(
-                    "cannot check for leaks: DescribeNetworkInterfaces answered {}",
-                    exchange.status
-                );
-                self.failures.push(Failure::check(
-                    Section::Teardown,
-                    "leaks",
-                    NO_LEAKS.name,
-                    message,
-                ));
-                return;
+        // Every way the check can end badly is one teardown failure of the leak check; only
+        // the message differs.
+        let message = match self.exchange(&request).await {
+            Ok(exchange) if exchange.status == 200 => {
+                let leaked: Vec<String> = exchange
+                    .decoded
+                    .get("NetworkInterfaceSets.NetworkInterfaceSet")
+                    .and_then(|sets| sets.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter(|set| set.get("Status").and_then(|s| s.as_str()) != Some("Deleting"))
+                    .filter_map(|set| {
+                        set.get("NetworkInterfaceId")
+                            .and_then(|id| id.as_str())
+                            .map(str::to_string)
+                    })
+                    .collect();
+                if leaked.is_empty() {
+                    return;
+                }
+                format!("created and never deleted: {}", leaked.join(", "))
             }
-            Err(error) => {
-                let message = format!("cannot check for leaks: {error}");
-                self.failures.push(Failure::check(
-                    Section::Teardown,
-                    "leaks",
-                    NO_LEAKS.name,
-                    message,
-                ));
-                return;
-            }
+            Ok(exchange) => format!(
+                "cannot check for leaks: DescribeNetworkInterfaces answered {}",
+                exchange.status
+            ),
+            Err(error) => format!("cannot check for leaks: {error}"),
         };
-        if !leaked.is_empty() {
-            let message = format!("created and never deleted: {}", leaked.join(", "));
-            self.failures.push(Failure::check(
-                Section::Teardown,
-                "leaks",
-                NO_LEAKS.name,
-                message,
-            ));
-        }
+        self.failures.push(Failure::check(
+            Section::Teardown,
+            "leaks",
+            NO_LEAKS.name,
+            message,
+        ));
     }
 
     fn violations(
@@ -1049,6 +1006,24 @@ impl CaseRun<'_> {
             failure.curl = Some(self.curl(request));
             self.failures.push(failure);
         }
+    }
+
+    /// A step's answer was not what the case expects: the failure names the step and carries
+    /// the request as curl.
+    fn fail_expectation(
+        &mut self,
+        section: Section,
+        send: &Send,
+        message: String,
+        request: &WireRequest,
+    ) {
+        self.fail_step(
+            section,
+            &send.name,
+            FailureKind::Expectation,
+            message,
+            request,
+        );
     }
 
     fn fail_step(
