@@ -326,9 +326,7 @@ fn answer_fields(
                 set.get("NetworkInterfaceId"),
             );
             // The path every check reads an assign's report at.
-            let assigned_path: Vec<&str> =
-                crate::checks::expect::ASSIGNED_PATH.split('.').collect();
-            let assigned = list_at(response, &assigned_path)
+            let assigned = list_at(response, describe::ASSIGNED_KEYS)
                 .iter()
                 .map(|address| Value::String(scalar(address)))
                 .collect();

@@ -1,7 +1,9 @@
 //! Reading ENIs out of a decoded answer: the one place that knows how `DescribeNetworkInterfaces`
 //! (and `DescribeNetworkInterfaceAttribute`, and `CreateNetworkInterface`) spell an ENI and its
-//! `PrivateIpSets` and `Ipv4PrefixSets`. The runner's state reads, the fuzzer's oracle and the emulator's fuzz
-//! target all go through it, so they cannot drift apart on what an answer shows.
+//! `PrivateIpSets` and `Ipv4PrefixSets`, and where `AssignPrivateIpAddresses` lists what it
+//! assigned. The runner's state reads, the fuzzer's oracle and the emulator's fuzz target all go
+//! through it, so they cannot drift apart on what an answer shows; the decoder's list rules name
+//! the same paths.
 //!
 //! Values are kept as the endpoint wrote them (empty strings included): each caller decides
 //! what an empty field means for its check.
@@ -18,6 +20,21 @@ pub const IP_SET_PATH: &[&str] = &["PrivateIpSets", "PrivateIpSet"];
 
 /// Where an ENI object keeps its IPv4 prefix entries (contracts with prefixes).
 pub const PREFIX_SET_PATH: &[&str] = &["Ipv4PrefixSets", "Ipv4PrefixSet"];
+
+/// Where an Assign answer lists the addresses it assigned, key by key.
+pub const ASSIGNED_KEYS: &[&str] = &[
+    "AssignedPrivateIpAddressesSet",
+    "PrivateIpSet",
+    "PrivateIpAddress",
+];
+
+/// [`ASSIGNED_KEYS`] as a path for `Decoded::strings_at`.
+pub(crate) const ASSIGNED_PATH: &str =
+    "AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress";
+
+/// The path in an Assign answer where the assigned IPv4 prefixes are listed.
+pub(crate) const ASSIGNED_PREFIX_PATH: &str =
+    "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
 
 /// One address entry of an ENI's `PrivateIpSets`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +127,11 @@ pub fn enis(decoded: &Decoded) -> Vec<DescribedEni> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_assigned_path_spells_the_assigned_keys() {
+        assert_eq!(ASSIGNED_KEYS.join("."), ASSIGNED_PATH);
+    }
 
     #[test]
     fn reads_an_entry_as_written() {

@@ -5,16 +5,9 @@
 use eni_spec::Path;
 use serde_json::Value;
 
+use super::describe::ASSIGNED_PATH;
 use crate::targets::Exchange;
 use crate::wire::decode::value_at;
-
-/// The path in an Assign answer where the assigned addresses are listed.
-pub(crate) const ASSIGNED_PATH: &str =
-    "AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress";
-
-/// The path in an Assign answer where the assigned IPv4 prefixes are listed.
-pub(crate) const ASSIGNED_PREFIX_PATH: &str =
-    "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
 
 /// A step's expectations with every template evaluated and every code spelled for the target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::expect::{ASSIGNED_PATH, ASSIGNED_PREFIX_PATH};
+use super::describe::{ASSIGNED_PATH, ASSIGNED_PREFIX_PATH};
 use super::observe::{EniView, Observation};
 use super::{
     ASSIGN_ADDS_EXACTLY_REPORTED, ASSIGN_MATCHES_DESCRIBE, CheckInfo, CheckSet, ENI_CAP_RESPECTED,

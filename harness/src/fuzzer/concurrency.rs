@@ -15,7 +15,7 @@ use super::endpoint;
 use super::exec::Env;
 use super::oracle::{self, Finding, Kind};
 use super::rng::SplitMix64;
-use crate::checks::expect::ASSIGNED_PATH;
+use crate::checks::describe::ASSIGNED_PATH;
 use crate::checks::invariants::{check_disjoint_reports, check_state};
 use crate::checks::{ASSIGN_MATCHES_DESCRIBE, IP_UNIQUE_IN_VSWITCH};
 use crate::targets::{Exchange, TransportError};

@@ -27,7 +27,7 @@ use super::rng;
 use crate::checks::ASSIGN_MATCHES_DESCRIBE;
 use crate::checks::CheckSet;
 use crate::checks::describe;
-use crate::checks::expect::ASSIGNED_PATH;
+use crate::checks::describe::{ASSIGNED_PATH, ASSIGNED_PREFIX_PATH};
 use crate::checks::invariants::check_state;
 use crate::checks::mutation::mutation_of;
 use crate::checks::observe::Observation;
@@ -1513,7 +1513,7 @@ pub fn steer(
                     params,
                     "Ipv4PrefixCount",
                     "Ipv4Prefix",
-                    &exchange.decoded.strings_at(ASSIGNED_PREFIXES_PATH),
+                    &exchange.decoded.strings_at(ASSIGNED_PREFIX_PATH),
                 ),
                 true,
             )
@@ -1564,8 +1564,8 @@ pub fn steer(
             {
                 out.retain(|(k, _)| k != "Ipv4PrefixCount");
                 out.extend(
-                    decoded
-                        .strings_at(CREATED_PREFIXES_PATH)
+                    describe::eni(&decoded.body)
+                        .prefixes
                         .into_iter()
                         .enumerate()
                         .map(|(i, p)| (format!("Ipv4Prefix.{}", i + 1), Val::Text(p))),
@@ -1577,11 +1577,6 @@ pub fn steer(
         _ => (params.to_vec(), false),
     }
 }
-
-/// Where an assign answer lists the prefixes it assigned.
-pub const ASSIGNED_PREFIXES_PATH: &str = "AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes";
-/// Where a create answer (and a Describe entry) lists an ENI's prefixes.
-pub const CREATED_PREFIXES_PATH: &str = "Ipv4PrefixSets.Ipv4PrefixSet[*].Ipv4Prefix";
 
 /// Whether a create names its primary address: a `PrimaryIpAddress` that is absent or empty
 /// leaves the choice to the endpoint.
@@ -1612,10 +1607,10 @@ fn chosen_addresses(
         "AssignPrivateIpAddresses" if has("Ipv4PrefixCount") && !addresses && !prefix_listed => {
             exchange
                 .decoded
-                .strings_at(ASSIGNED_PREFIXES_PATH)
+                .strings_at(ASSIGNED_PREFIX_PATH)
                 .into_iter()
                 .enumerate()
-                .map(|(i, prefix)| (format!("{ASSIGNED_PREFIXES_PATH}[{i}]"), prefix))
+                .map(|(i, prefix)| (format!("{ASSIGNED_PREFIX_PATH}[{i}]"), prefix))
                 .collect()
         }
         "AssignPrivateIpAddresses"

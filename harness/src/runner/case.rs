@@ -10,7 +10,8 @@ use eni_spec::{Case, Send, Step};
 
 use super::scope::{EvalError, EvalErrorKind, Scope};
 use super::{CaseOutcome, Failure, FailureKind, Section, Verdict};
-use crate::checks::expect::{ASSIGNED_PATH, Expectation, mismatches};
+use crate::checks::describe::ASSIGNED_PATH;
+use crate::checks::expect::{Expectation, mismatches};
 use crate::checks::invariants::{Mutation, Violation, check_disjoint_reports, check_state};
 use crate::checks::mutation;
 use crate::checks::observe::{Observation, observe};

@@ -14,6 +14,8 @@ use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 use serde_json::{Map, Value};
 
+use crate::checks::describe;
+
 /// Deepest nesting decoded; deeper bodies are `Unparseable`. ECS bodies nest about 6 deep.
 pub const MAX_DEPTH: usize = 64;
 
@@ -23,16 +25,12 @@ pub const MAX_DEPTH: usize = 64;
 /// and not in another (`PrivateIpSet` is a list item under `PrivateIpSets`, but a wrapper of
 /// `PrivateIpAddress` strings in the answer to AssignPrivateIpAddresses).
 pub const LIST_RULES: &[&[&str]] = &[
-    &["PrivateIpSets", "PrivateIpSet"],
-    &[
-        "AssignedPrivateIpAddressesSet",
-        "PrivateIpSet",
-        "PrivateIpAddress",
-    ],
+    describe::IP_SET_PATH,
+    describe::ASSIGNED_KEYS,
     &["NetworkInterfaceSets", "NetworkInterfaceSet"],
     &["SecurityGroupIds", "SecurityGroupId"],
     &["Ipv6Sets", "Ipv6Set"],
-    &["Ipv4PrefixSets", "Ipv4PrefixSet"],
+    describe::PREFIX_SET_PATH,
     &["Ipv6PrefixSets", "Ipv6PrefixSet"],
     &["Tags", "Tag"],
     &["Regions", "Region"],
