@@ -996,95 +996,19 @@ impl Op {
                         token: TokenPick::None,
                     });
                 }
-                match shape {
-                    AssignShape::Addresses { addresses, keys } => {
-                        if *keys != KeyStyle::Plain {
-                            out.push(Op::Assign {
-                                eni: *eni,
-                                shape: AssignShape::Addresses {
-                                    addresses: addresses.clone(),
-                                    keys: KeyStyle::Plain,
-                                },
-                                token: *token,
-                            });
-                        }
-                        for i in 0..addresses.len() {
-                            if addresses.len() > 1 {
-                                let mut fewer = addresses.clone();
-                                fewer.remove(i);
-                                out.push(Op::Assign {
-                                    eni: *eni,
-                                    shape: AssignShape::Addresses {
-                                        addresses: fewer,
-                                        keys: *keys,
-                                    },
-                                    token: *token,
-                                });
-                            }
-                        }
-                    }
-                    AssignShape::Prefixes { prefixes, keys } => {
-                        for shape in fewer_prefixes(prefixes, *keys) {
-                            out.push(Op::Assign {
-                                eni: *eni,
-                                shape: AssignShape::Prefixes {
-                                    prefixes: shape.0,
-                                    keys: shape.1,
-                                },
-                                token: *token,
-                            });
-                        }
-                    }
-                    AssignShape::Count(CountPick::Small(n)) if *n > 1 => {
-                        out.push(Op::Assign {
-                            eni: *eni,
-                            shape: AssignShape::Count(CountPick::Small(1)),
-                            token: *token,
-                        });
-                    }
-                    _ => {}
-                }
+                out.extend(shape.simplifications().into_iter().map(|shape| Op::Assign {
+                    eni: *eni,
+                    shape,
+                    token: *token,
+                }));
             }
-            Op::Unassign {
-                eni,
-                shape: UnassignShape::Prefixes { prefixes, keys },
-            } => {
-                for shape in fewer_prefixes(prefixes, *keys) {
-                    out.push(Op::Unassign {
-                        eni: *eni,
-                        shape: UnassignShape::Prefixes {
-                            prefixes: shape.0,
-                            keys: shape.1,
-                        },
-                    });
-                }
-            }
-            Op::Unassign {
-                eni,
-                shape: UnassignShape::Addresses { addresses, keys },
-            } => {
-                if *keys != KeyStyle::Plain {
-                    out.push(Op::Unassign {
-                        eni: *eni,
-                        shape: UnassignShape::Addresses {
-                            addresses: addresses.clone(),
-                            keys: KeyStyle::Plain,
-                        },
-                    });
-                }
-                for i in 0..addresses.len() {
-                    if addresses.len() > 1 {
-                        let mut fewer = addresses.clone();
-                        fewer.remove(i);
-                        out.push(Op::Unassign {
-                            eni: *eni,
-                            shape: UnassignShape::Addresses {
-                                addresses: fewer,
-                                keys: *keys,
-                            },
-                        });
-                    }
-                }
+            Op::Unassign { eni, shape } => {
+                out.extend(
+                    shape
+                        .simplifications()
+                        .into_iter()
+                        .map(|shape| Op::Unassign { eni: *eni, shape }),
+                );
             }
             _ => {}
         }
@@ -1092,17 +1016,66 @@ impl Op {
     }
 }
 
-/// Simpler prefix lists: plain keys, then one prefix fewer.
-fn fewer_prefixes(prefixes: &[PrefixPick], keys: KeyStyle) -> Vec<(Vec<PrefixPick>, KeyStyle)> {
+impl AssignShape {
+    /// Simpler shapes, tried in order while shrinking.
+    fn simplifications(&self) -> Vec<AssignShape> {
+        match self {
+            AssignShape::Addresses { addresses, keys } => {
+                simpler_lists(addresses, *keys, |addresses, keys| AssignShape::Addresses {
+                    addresses,
+                    keys,
+                })
+            }
+            AssignShape::Prefixes { prefixes, keys } => {
+                simpler_lists(prefixes, *keys, |prefixes, keys| AssignShape::Prefixes {
+                    prefixes,
+                    keys,
+                })
+            }
+            AssignShape::Count(CountPick::Small(n)) if *n > 1 => {
+                vec![AssignShape::Count(CountPick::Small(1))]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl UnassignShape {
+    /// Simpler shapes, tried in order while shrinking.
+    fn simplifications(&self) -> Vec<UnassignShape> {
+        match self {
+            UnassignShape::Addresses { addresses, keys } => {
+                simpler_lists(addresses, *keys, |addresses, keys| {
+                    UnassignShape::Addresses { addresses, keys }
+                })
+            }
+            UnassignShape::Prefixes { prefixes, keys } => {
+                simpler_lists(prefixes, *keys, |prefixes, keys| UnassignShape::Prefixes {
+                    prefixes,
+                    keys,
+                })
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Simpler lists of addresses or prefixes, each made a shape by `shape`: plain keys, then one
+/// item fewer.
+fn simpler_lists<T: Clone, S>(
+    items: &[T],
+    keys: KeyStyle,
+    shape: impl Fn(Vec<T>, KeyStyle) -> S,
+) -> Vec<S> {
     let mut out = Vec::new();
     if keys != KeyStyle::Plain {
-        out.push((prefixes.to_vec(), KeyStyle::Plain));
+        out.push(shape(items.to_vec(), KeyStyle::Plain));
     }
-    if prefixes.len() > 1 {
-        for i in 0..prefixes.len() {
-            let mut fewer = prefixes.to_vec();
+    if items.len() > 1 {
+        for i in 0..items.len() {
+            let mut fewer = items.to_vec();
             fewer.remove(i);
-            out.push((fewer, keys));
+            out.push(shape(fewer, keys));
         }
     }
     out
