@@ -317,6 +317,15 @@ fn teardown_lines(
         lines.push(format!("    expect: {{ status: {TEARDOWN_ANY} }}"));
     };
     let eni = |h: usize| format!("[NetworkInterfaceId, \"${{eni{h}}}\"]");
+    let detach = |lines: &mut Vec<String>, h: usize, instance: &str| {
+        let pairs = format!("{}, [InstanceId, {}]", eni(h), quote(instance));
+        send(
+            lines,
+            format!("detach-eni{h}"),
+            "DetachNetworkInterface",
+            pairs,
+        );
+    };
     let life = |h: usize| lives.get(&h).cloned().unwrap_or(Life::Available);
     // Every detach first, then every delete: the ENIs' transitions run side by side.
     let mut waited = false;
@@ -324,13 +333,7 @@ fn teardown_lines(
         match life(h) {
             Life::Attached(instance) => {
                 poll(&mut lines, h, "InUse", "attached");
-                let pairs = format!("{}, [InstanceId, {}]", eni(h), quote(&instance));
-                send(
-                    &mut lines,
-                    format!("detach-eni{h}"),
-                    "DetachNetworkInterface",
-                    pairs,
-                );
+                detach(&mut lines, h, &instance);
             }
             Life::Unknown(instance) => {
                 if !waited {
@@ -338,13 +341,7 @@ fn teardown_lines(
                     waited = true;
                 }
                 if let Some(instance) = instance {
-                    let pairs = format!("{}, [InstanceId, {}]", eni(h), quote(&instance));
-                    send(
-                        &mut lines,
-                        format!("detach-eni{h}"),
-                        "DetachNetworkInterface",
-                        pairs,
-                    );
+                    detach(&mut lines, h, &instance);
                 }
             }
             Life::Available | Life::Deleted => {}

@@ -190,13 +190,7 @@ impl Fixtures {
         } else {
             self.vswitches.last()
         };
-        let chosen = chosen.expect("at least one VSwitch (checked in from_profile)");
-        let other = self
-            .vswitches
-            .iter()
-            .find(|v| v.id != chosen.id)
-            .map(|v| v.cidr);
-        (chosen, other)
+        self.with_other(chosen.expect("at least one VSwitch (checked in from_profile)"))
     }
 
     /// The VSwitch whose block holds `address` (the main one when none does).
@@ -211,7 +205,15 @@ impl Fixtures {
                     .position(|v| v.cidr.contains(&address))
             })
             .unwrap_or(0);
-        let chosen = &self.vswitches[index];
+        self.with_other(&self.vswitches[index])
+    }
+
+    /// `chosen`, and the block of the first other VSwitch (where addresses of another VSwitch
+    /// come from), if there is one.
+    fn with_other<'a>(
+        &'a self,
+        chosen: &'a VSwitchFixture,
+    ) -> (&'a VSwitchFixture, Option<Ipv4Net>) {
         let other = self
             .vswitches
             .iter()

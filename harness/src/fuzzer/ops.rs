@@ -5,6 +5,7 @@
 //! hit has its own variant.
 
 use std::net::Ipv4Addr;
+use std::slice;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -604,6 +605,197 @@ enum Named {
     Missing,
 }
 
+impl Named {
+    /// The ENI `pick` stands for: a handle while the sequence has created ENIs, else a fixture
+    /// primary ENI, else an id no endpoint knows.
+    fn of(pick: &EniPick, fixtures: &Fixtures, state: &StateView) -> Named {
+        let handles = state.handles.len();
+        match pick {
+            EniPick::Created(_) | EniPick::Primary(_)
+                if handles == 0 && fixtures.instances.is_empty() =>
+            {
+                Named::Literal(UNKNOWN_ENI)
+            }
+            EniPick::Created(i) if handles > 0 => Named::Handle(*i as usize % handles),
+            EniPick::Created(i) | EniPick::Primary(i) => {
+                let with_eni: Vec<&String> = fixtures
+                    .instances
+                    .iter()
+                    .filter_map(|instance| instance.primary_eni.as_ref())
+                    .collect();
+                match with_eni.len() {
+                    0 => Named::Literal(UNKNOWN_ENI),
+                    n => Named::Fixture(with_eni[*i as usize % n].clone()),
+                }
+            }
+            EniPick::Unknown => Named::Literal(UNKNOWN_ENI),
+            EniPick::Empty => Named::Literal(""),
+            EniPick::Missing => Named::Missing,
+        }
+    }
+
+    /// The ENI's primary and secondary addresses, where the state knows them.
+    fn own_addresses(&self, state: &StateView) -> Option<(Ipv4Addr, Vec<Ipv4Addr>)> {
+        match self {
+            Named::Handle(h) => state.handles.get(*h).cloned().flatten(),
+            Named::Fixture(id) => state
+                .primaries
+                .iter()
+                .find(|(eni, ..)| eni == id)
+                .map(|(_, p, s)| (*p, s.clone())),
+            _ => None,
+        }
+    }
+
+    /// The ENI's prefixes, where the state knows them.
+    fn own_prefixes(&self, state: &StateView) -> Vec<Ipv4Net> {
+        match self {
+            Named::Handle(h) => state.handle_prefixes.get(*h).cloned().unwrap_or_default(),
+            Named::Fixture(id) => state
+                .primary_prefixes
+                .iter()
+                .find(|(eni, _)| eni == id)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Writes the `NetworkInterfaceId` parameter, unless the pick is to leave it out.
+    fn push_param(&self, params: &mut Vec<(String, Val)>) {
+        let value = match self {
+            Named::Handle(h) => Val::Eni(*h),
+            Named::Fixture(id) => Val::Text(id.clone()),
+            Named::Literal(text) => Val::Text((*text).into()),
+            Named::Missing => return,
+        };
+        params.push(("NetworkInterfaceId".into(), value));
+    }
+}
+
+/// A request being written: its parameters so far, and what its address and prefix picks
+/// resolve against (the VSwitch it works in, the other one, and its ENI's own addresses and
+/// prefixes).
+struct Request<'a> {
+    params: Vec<(String, Val)>,
+    cidr: Ipv4Net,
+    other: Option<Ipv4Net>,
+    own: Option<(Ipv4Addr, Vec<Ipv4Addr>)>,
+    own_prefixes: Vec<Ipv4Net>,
+    state: &'a StateView,
+}
+
+impl<'a> Request<'a> {
+    /// A request that creates an ENI in `vswitch`: no ENI of its own yet, so picks of its own
+    /// addresses fall back to hosts of the block.
+    fn creating(vswitch: Ipv4Net, other: Option<Ipv4Net>, state: &'a StateView) -> Request<'a> {
+        Request {
+            params: Vec::new(),
+            cidr: vswitch,
+            other,
+            own: None,
+            own_prefixes: Vec::new(),
+            state,
+        }
+    }
+
+    /// A request on the ENI `pick` names, working in the VSwitch that holds its primary (the main
+    /// one for an ENI the state does not know), its `NetworkInterfaceId` written first.
+    fn on_eni(pick: &EniPick, fixtures: &Fixtures, state: &'a StateView) -> Request<'a> {
+        let named = Named::of(pick, fixtures, state);
+        let own = named.own_addresses(state);
+        let (vswitch, other) =
+            fixtures.vswitch_containing(own.as_ref().map(|(primary, _)| *primary));
+        let mut params = Vec::new();
+        named.push_param(&mut params);
+        Request {
+            params,
+            cidr: vswitch.cidr,
+            other,
+            own,
+            own_prefixes: named.own_prefixes(state),
+            state,
+        }
+    }
+
+    /// The address a pick stands for, as text.
+    fn address(&self, pick: &AddrPick) -> String {
+        resolve_addr(pick, self.cidr, self.other, self.own.as_ref(), self.state)
+    }
+
+    /// The prefix a pick stands for, as text.
+    fn prefix(&self, pick: &PrefixPick) -> String {
+        prefixes::resolve(pick, self.cidr, self.other, &self.own_prefixes, self.state)
+    }
+
+    fn push_text(&mut self, key: &str, value: String) {
+        self.params.push((key.to_string(), Val::Text(value)));
+    }
+
+    /// `PrivateIpAddress.N` keys in the given style.
+    fn push_addresses(&mut self, picks: &[AddrPick], keys: KeyStyle) {
+        let values: Vec<String> = picks.iter().map(|pick| self.address(pick)).collect();
+        list_params(&mut self.params, &values, keys);
+    }
+
+    /// `Ipv4Prefix.N` keys in the given style.
+    fn push_prefixes(&mut self, picks: &[PrefixPick], keys: KeyStyle) {
+        let values: Vec<String> = picks.iter().map(|pick| self.prefix(pick)).collect();
+        named_list_params(&mut self.params, "Ipv4Prefix", &values, keys);
+    }
+
+    /// The same address as `PrivateIpAddress.1` and `PrivateIpAddress.2`.
+    fn push_duplicate_address(&mut self, pick: &AddrPick) {
+        let value = self.address(pick);
+        list_params(&mut self.params, &[value.clone(), value], KeyStyle::Plain);
+    }
+
+    /// The same prefix as `Ipv4Prefix.1` and `Ipv4Prefix.2`.
+    fn push_duplicate_prefix(&mut self, pick: &PrefixPick) {
+        let value = self.prefix(pick);
+        named_list_params(
+            &mut self.params,
+            "Ipv4Prefix",
+            &[value.clone(), value],
+            KeyStyle::Plain,
+        );
+    }
+
+    fn push_address_count(&mut self, count: &CountPick) {
+        self.push_text("SecondaryPrivateIpAddressCount", count.text());
+    }
+
+    fn push_prefix_count(&mut self, count: &CountPick) {
+        self.push_text("Ipv4PrefixCount", count.text());
+    }
+
+    /// Two request kinds together.
+    fn push_mix(&mut self, mix: &Mix) {
+        match mix {
+            Mix::AddressAndPrefix(a, p) => {
+                self.push_addresses(slice::from_ref(a), KeyStyle::Plain);
+                self.push_prefixes(slice::from_ref(p), KeyStyle::Plain);
+            }
+            Mix::AddressAndPrefixCount(a, c) => {
+                self.push_addresses(slice::from_ref(a), KeyStyle::Plain);
+                self.push_prefix_count(c);
+            }
+            Mix::CountAndPrefix(c, p) => {
+                self.push_address_count(c);
+                self.push_prefixes(slice::from_ref(p), KeyStyle::Plain);
+            }
+            Mix::CountAndPrefixCount(c, d) => {
+                self.push_address_count(c);
+                self.push_prefix_count(d);
+            }
+            Mix::BothPrefixKinds(p, c) => {
+                self.push_prefixes(slice::from_ref(p), KeyStyle::Plain);
+                self.push_prefix_count(c);
+            }
+        }
+    }
+}
+
 impl Op {
     /// Whether the operation may change addresses or ENIs.
     pub fn is_mutating(&self) -> bool {
@@ -612,62 +804,6 @@ impl Op {
 
     /// Makes the operation concrete. `handles` is how many ENIs were created so far.
     pub fn render(&self, fixtures: &Fixtures, state: &StateView) -> Rendered {
-        let handles = state.handles.len();
-        let name_eni = |pick: &EniPick| -> Named {
-            match pick {
-                EniPick::Created(_) | EniPick::Primary(_)
-                    if handles == 0 && fixtures.instances.is_empty() =>
-                {
-                    Named::Literal(UNKNOWN_ENI)
-                }
-                EniPick::Created(i) if handles > 0 => Named::Handle(*i as usize % handles),
-                EniPick::Created(i) | EniPick::Primary(i) => {
-                    let with_eni: Vec<&String> = fixtures
-                        .instances
-                        .iter()
-                        .filter_map(|instance| instance.primary_eni.as_ref())
-                        .collect();
-                    match with_eni.len() {
-                        0 => Named::Literal(UNKNOWN_ENI),
-                        n => Named::Fixture(with_eni[*i as usize % n].clone()),
-                    }
-                }
-                EniPick::Unknown => Named::Literal(UNKNOWN_ENI),
-                EniPick::Empty => Named::Literal(""),
-                EniPick::Missing => Named::Missing,
-            }
-        };
-        let own_addresses = |named: &Named| -> Option<(Ipv4Addr, Vec<Ipv4Addr>)> {
-            match named {
-                Named::Handle(h) => state.handles.get(*h).cloned().flatten(),
-                Named::Fixture(id) => state
-                    .primaries
-                    .iter()
-                    .find(|(eni, ..)| eni == id)
-                    .map(|(_, p, s)| (*p, s.clone())),
-                _ => None,
-            }
-        };
-        let eni_param = |params: &mut Vec<(String, Val)>, named: &Named| match named {
-            Named::Handle(h) => params.push(("NetworkInterfaceId".into(), Val::Eni(*h))),
-            Named::Fixture(id) => params.push(("NetworkInterfaceId".into(), Val::Text(id.clone()))),
-            Named::Literal(text) => {
-                params.push(("NetworkInterfaceId".into(), Val::Text((*text).into())))
-            }
-            Named::Missing => {}
-        };
-        let own_prefixes = |named: &Named| -> Vec<Ipv4Net> {
-            match named {
-                Named::Handle(h) => state.handle_prefixes.get(*h).cloned().unwrap_or_default(),
-                Named::Fixture(id) => state
-                    .primary_prefixes
-                    .iter()
-                    .find(|(eni, _)| eni == id)
-                    .map(|(_, p)| p.clone())
-                    .unwrap_or_default(),
-                _ => Vec::new(),
-            }
-        };
         let mut tokens = state.tokens;
         let mut token_param = |params: &mut Vec<(String, Val)>, pick: &TokenPick| {
             let n = match pick {
@@ -688,166 +824,85 @@ impl Op {
                 token,
             } => {
                 let (vswitch, other) = fixtures.pick_vswitch(*vswitch);
-                let resolve =
-                    |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, None, state);
-                let mut params = vec![("VSwitchId".to_string(), Val::Text(vswitch.id.clone()))];
+                let mut request = Request::creating(vswitch.cidr, other, state);
+                request.push_text("VSwitchId", vswitch.id.clone());
                 if let Some(sg) = &fixtures.security_group {
-                    params.push(("SecurityGroupId".into(), Val::Text(sg.id.clone())));
+                    request.push_text("SecurityGroupId", sg.id.clone());
                 }
                 if let Some(pick) = primary {
-                    params.push(("PrimaryIpAddress".into(), Val::Text(resolve(pick))));
+                    let address = request.address(pick);
+                    request.push_text("PrimaryIpAddress", address);
                 }
                 match secondaries {
                     CreateSecondaries::None => {}
                     CreateSecondaries::Addresses(list) => {
-                        for (i, pick) in list.iter().enumerate() {
-                            params.push((
-                                format!("PrivateIpAddress.{}", i + 1),
-                                Val::Text(resolve(pick)),
-                            ));
-                        }
+                        request.push_addresses(list, KeyStyle::Plain)
                     }
-                    CreateSecondaries::Count(count) => {
-                        params.push((
-                            "SecondaryPrivateIpAddressCount".into(),
-                            Val::Text(count.text()),
-                        ));
-                    }
+                    CreateSecondaries::Count(count) => request.push_address_count(count),
                     CreateSecondaries::Prefixes(list) => {
-                        let values: Vec<String> = list
-                            .iter()
-                            .map(|p| prefixes::resolve(p, vswitch.cidr, other, &[], state))
-                            .collect();
-                        named_list_params(&mut params, "Ipv4Prefix", &values, KeyStyle::Plain);
+                        request.push_prefixes(list, KeyStyle::Plain)
                     }
-                    CreateSecondaries::PrefixCount(count) => {
-                        params.push(("Ipv4PrefixCount".into(), Val::Text(count.text())));
-                    }
-                    CreateSecondaries::Mixed(mix) => {
-                        let prefix =
-                            |p: &PrefixPick| prefixes::resolve(p, vswitch.cidr, other, &[], state);
-                        mix_params(&mut params, mix, &resolve, &prefix);
-                    }
+                    CreateSecondaries::PrefixCount(count) => request.push_prefix_count(count),
+                    CreateSecondaries::Mixed(mix) => request.push_mix(mix),
                 }
-                token_param(&mut params, token);
+                token_param(&mut request.params, token);
                 Rendered::Send {
                     action: "CreateNetworkInterface",
-                    params,
+                    params: request.params,
                 }
             }
             Op::Assign { eni, shape, token } => {
-                let named = name_eni(eni);
-                let own = own_addresses(&named);
-                let (vswitch, other) =
-                    fixtures.vswitch_containing(named_vswitch(&named, fixtures, state));
-                let resolve =
-                    |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, own.as_ref(), state);
-                let own_prefixes = own_prefixes(&named);
-                let prefix = |pick: &PrefixPick| {
-                    prefixes::resolve(pick, vswitch.cidr, other, &own_prefixes, state)
-                };
-                let mut params = Vec::new();
-                eni_param(&mut params, &named);
+                let mut request = Request::on_eni(eni, fixtures, state);
                 match shape {
                     AssignShape::Addresses { addresses, keys } => {
-                        let values: Vec<String> = addresses.iter().map(resolve).collect();
-                        list_params(&mut params, &values, *keys);
+                        request.push_addresses(addresses, *keys)
                     }
-                    AssignShape::Count(count) => params.push((
-                        "SecondaryPrivateIpAddressCount".into(),
-                        Val::Text(count.text()),
-                    )),
-                    AssignShape::Duplicate(pick) => {
-                        let value = resolve(pick);
-                        list_params(&mut params, &[value.clone(), value], KeyStyle::Plain);
-                    }
+                    AssignShape::Count(count) => request.push_address_count(count),
+                    AssignShape::Duplicate(pick) => request.push_duplicate_address(pick),
                     AssignShape::Both(pick, count) => {
-                        list_params(&mut params, &[resolve(pick)], KeyStyle::Plain);
-                        params.push((
-                            "SecondaryPrivateIpAddressCount".into(),
-                            Val::Text(count.text()),
-                        ));
+                        request.push_addresses(slice::from_ref(pick), KeyStyle::Plain);
+                        request.push_address_count(count);
                     }
                     AssignShape::Neither => {}
                     AssignShape::Prefixes { prefixes, keys } => {
-                        let values: Vec<String> = prefixes.iter().map(&prefix).collect();
-                        named_list_params(&mut params, "Ipv4Prefix", &values, *keys);
+                        request.push_prefixes(prefixes, *keys)
                     }
-                    AssignShape::PrefixCount(count) => {
-                        params.push(("Ipv4PrefixCount".into(), Val::Text(count.text())));
-                    }
-                    AssignShape::DuplicatePrefix(pick) => {
-                        let value = prefix(pick);
-                        named_list_params(
-                            &mut params,
-                            "Ipv4Prefix",
-                            &[value.clone(), value],
-                            KeyStyle::Plain,
-                        );
-                    }
-                    AssignShape::Mixed(mix) => mix_params(&mut params, mix, &resolve, &prefix),
+                    AssignShape::PrefixCount(count) => request.push_prefix_count(count),
+                    AssignShape::DuplicatePrefix(pick) => request.push_duplicate_prefix(pick),
+                    AssignShape::Mixed(mix) => request.push_mix(mix),
                 }
-                token_param(&mut params, token);
+                token_param(&mut request.params, token);
                 Rendered::Send {
                     action: "AssignPrivateIpAddresses",
-                    params,
+                    params: request.params,
                 }
             }
             Op::Unassign { eni, shape } => {
-                let named = name_eni(eni);
-                let own = own_addresses(&named);
-                let (vswitch, other) =
-                    fixtures.vswitch_containing(named_vswitch(&named, fixtures, state));
-                let resolve =
-                    |pick: &AddrPick| resolve_addr(pick, vswitch.cidr, other, own.as_ref(), state);
-                let own_prefixes = own_prefixes(&named);
-                let prefix = |pick: &PrefixPick| {
-                    prefixes::resolve(pick, vswitch.cidr, other, &own_prefixes, state)
-                };
-                let mut params = Vec::new();
-                eni_param(&mut params, &named);
+                let mut request = Request::on_eni(eni, fixtures, state);
                 match shape {
                     UnassignShape::Addresses { addresses, keys } => {
-                        let values: Vec<String> = addresses.iter().map(resolve).collect();
-                        list_params(&mut params, &values, *keys);
+                        request.push_addresses(addresses, *keys)
                     }
-                    UnassignShape::Duplicate(pick) => {
-                        let value = resolve(pick);
-                        list_params(&mut params, &[value.clone(), value], KeyStyle::Plain);
-                    }
+                    UnassignShape::Duplicate(pick) => request.push_duplicate_address(pick),
                     UnassignShape::Nothing => {}
                     UnassignShape::Prefixes { prefixes, keys } => {
-                        let values: Vec<String> = prefixes.iter().map(&prefix).collect();
-                        named_list_params(&mut params, "Ipv4Prefix", &values, *keys);
+                        request.push_prefixes(prefixes, *keys)
                     }
-                    UnassignShape::DuplicatePrefix(pick) => {
-                        let value = prefix(pick);
-                        named_list_params(
-                            &mut params,
-                            "Ipv4Prefix",
-                            &[value.clone(), value],
-                            KeyStyle::Plain,
-                        );
-                    }
+                    UnassignShape::DuplicatePrefix(pick) => request.push_duplicate_prefix(pick),
                     UnassignShape::Mixed(address, pick) => {
-                        list_params(&mut params, &[resolve(address)], KeyStyle::Plain);
-                        named_list_params(
-                            &mut params,
-                            "Ipv4Prefix",
-                            &[prefix(pick)],
-                            KeyStyle::Plain,
-                        );
+                        request.push_addresses(slice::from_ref(address), KeyStyle::Plain);
+                        request.push_prefixes(slice::from_ref(pick), KeyStyle::Plain);
                     }
                 }
                 Rendered::Send {
                     action: "UnassignPrivateIpAddresses",
-                    params,
+                    params: request.params,
                 }
             }
             Op::Attach { eni, instance } | Op::Detach { eni, instance } => {
-                let named = name_eni(eni);
+                let named = Named::of(eni, fixtures, state);
                 let mut params = Vec::new();
-                eni_param(&mut params, &named);
+                named.push_param(&mut params);
                 match fixtures.instances.len() {
                     0 => params.push((
                         "InstanceId".into(),
@@ -867,17 +922,17 @@ impl Op {
             }
             Op::Delete { eni } => {
                 let mut params = Vec::new();
-                eni_param(&mut params, &name_eni(eni));
+                Named::of(eni, fixtures, state).push_param(&mut params);
                 Rendered::Send {
                     action: "DeleteNetworkInterface",
                     params,
                 }
             }
             Op::Describe { eni, list } => {
-                let named = name_eni(eni);
+                let named = Named::of(eni, fixtures, state);
                 if *list {
                     let mut params = Vec::new();
-                    eni_param(&mut params, &named);
+                    named.push_param(&mut params);
                     if let Some((_, value)) = params.pop() {
                         params.push(("NetworkInterfaceId.1".into(), value));
                     }
@@ -887,7 +942,7 @@ impl Op {
                     }
                 } else {
                     let mut params = Vec::new();
-                    eni_param(&mut params, &named);
+                    named.push_param(&mut params);
                     Rendered::Send {
                         action: "DescribeNetworkInterfaceAttribute",
                         params,
@@ -941,95 +996,19 @@ impl Op {
                         token: TokenPick::None,
                     });
                 }
-                match shape {
-                    AssignShape::Addresses { addresses, keys } => {
-                        if *keys != KeyStyle::Plain {
-                            out.push(Op::Assign {
-                                eni: *eni,
-                                shape: AssignShape::Addresses {
-                                    addresses: addresses.clone(),
-                                    keys: KeyStyle::Plain,
-                                },
-                                token: *token,
-                            });
-                        }
-                        for i in 0..addresses.len() {
-                            if addresses.len() > 1 {
-                                let mut fewer = addresses.clone();
-                                fewer.remove(i);
-                                out.push(Op::Assign {
-                                    eni: *eni,
-                                    shape: AssignShape::Addresses {
-                                        addresses: fewer,
-                                        keys: *keys,
-                                    },
-                                    token: *token,
-                                });
-                            }
-                        }
-                    }
-                    AssignShape::Prefixes { prefixes, keys } => {
-                        for shape in fewer_prefixes(prefixes, *keys) {
-                            out.push(Op::Assign {
-                                eni: *eni,
-                                shape: AssignShape::Prefixes {
-                                    prefixes: shape.0,
-                                    keys: shape.1,
-                                },
-                                token: *token,
-                            });
-                        }
-                    }
-                    AssignShape::Count(CountPick::Small(n)) if *n > 1 => {
-                        out.push(Op::Assign {
-                            eni: *eni,
-                            shape: AssignShape::Count(CountPick::Small(1)),
-                            token: *token,
-                        });
-                    }
-                    _ => {}
-                }
+                out.extend(shape.simplifications().into_iter().map(|shape| Op::Assign {
+                    eni: *eni,
+                    shape,
+                    token: *token,
+                }));
             }
-            Op::Unassign {
-                eni,
-                shape: UnassignShape::Prefixes { prefixes, keys },
-            } => {
-                for shape in fewer_prefixes(prefixes, *keys) {
-                    out.push(Op::Unassign {
-                        eni: *eni,
-                        shape: UnassignShape::Prefixes {
-                            prefixes: shape.0,
-                            keys: shape.1,
-                        },
-                    });
-                }
-            }
-            Op::Unassign {
-                eni,
-                shape: UnassignShape::Addresses { addresses, keys },
-            } => {
-                if *keys != KeyStyle::Plain {
-                    out.push(Op::Unassign {
-                        eni: *eni,
-                        shape: UnassignShape::Addresses {
-                            addresses: addresses.clone(),
-                            keys: KeyStyle::Plain,
-                        },
-                    });
-                }
-                for i in 0..addresses.len() {
-                    if addresses.len() > 1 {
-                        let mut fewer = addresses.clone();
-                        fewer.remove(i);
-                        out.push(Op::Unassign {
-                            eni: *eni,
-                            shape: UnassignShape::Addresses {
-                                addresses: fewer,
-                                keys: *keys,
-                            },
-                        });
-                    }
-                }
+            Op::Unassign { eni, shape } => {
+                out.extend(
+                    shape
+                        .simplifications()
+                        .into_iter()
+                        .map(|shape| Op::Unassign { eni: *eni, shape }),
+                );
             }
             _ => {}
         }
@@ -1037,39 +1016,69 @@ impl Op {
     }
 }
 
-/// Simpler prefix lists: plain keys, then one prefix fewer.
-fn fewer_prefixes(prefixes: &[PrefixPick], keys: KeyStyle) -> Vec<(Vec<PrefixPick>, KeyStyle)> {
+impl AssignShape {
+    /// Simpler shapes, tried in order while shrinking.
+    fn simplifications(&self) -> Vec<AssignShape> {
+        match self {
+            AssignShape::Addresses { addresses, keys } => {
+                simpler_lists(addresses, *keys, |addresses, keys| AssignShape::Addresses {
+                    addresses,
+                    keys,
+                })
+            }
+            AssignShape::Prefixes { prefixes, keys } => {
+                simpler_lists(prefixes, *keys, |prefixes, keys| AssignShape::Prefixes {
+                    prefixes,
+                    keys,
+                })
+            }
+            AssignShape::Count(CountPick::Small(n)) if *n > 1 => {
+                vec![AssignShape::Count(CountPick::Small(1))]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl UnassignShape {
+    /// Simpler shapes, tried in order while shrinking.
+    fn simplifications(&self) -> Vec<UnassignShape> {
+        match self {
+            UnassignShape::Addresses { addresses, keys } => {
+                simpler_lists(addresses, *keys, |addresses, keys| {
+                    UnassignShape::Addresses { addresses, keys }
+                })
+            }
+            UnassignShape::Prefixes { prefixes, keys } => {
+                simpler_lists(prefixes, *keys, |prefixes, keys| UnassignShape::Prefixes {
+                    prefixes,
+                    keys,
+                })
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Simpler lists of addresses or prefixes, each made a shape by `shape`: plain keys, then one
+/// item fewer.
+fn simpler_lists<T: Clone, S>(
+    items: &[T],
+    keys: KeyStyle,
+    shape: impl Fn(Vec<T>, KeyStyle) -> S,
+) -> Vec<S> {
     let mut out = Vec::new();
     if keys != KeyStyle::Plain {
-        out.push((prefixes.to_vec(), KeyStyle::Plain));
+        out.push(shape(items.to_vec(), KeyStyle::Plain));
     }
-    if prefixes.len() > 1 {
-        for i in 0..prefixes.len() {
-            let mut fewer = prefixes.to_vec();
+    if items.len() > 1 {
+        for i in 0..items.len() {
+            let mut fewer = items.to_vec();
             fewer.remove(i);
-            out.push((fewer, keys));
+            out.push(shape(fewer, keys));
         }
     }
     out
-}
-
-/// The VSwitch an ENI named by an operation lives in: a handle's (from the state), a fixture
-/// primary ENI's, or the main VSwitch.
-fn named_vswitch(named: &Named, fixtures: &Fixtures, state: &StateView) -> Option<Ipv4Addr> {
-    match named {
-        Named::Handle(h) => state
-            .handles
-            .get(*h)
-            .cloned()
-            .flatten()
-            .map(|(primary, _)| primary),
-        Named::Fixture(id) => state
-            .primaries
-            .iter()
-            .find(|(eni, ..)| eni == id)
-            .map(|(_, primary, _)| *primary),
-        _ => fixtures.vswitches.first().map(|v| v.cidr.network()),
-    }
 }
 
 impl CountPick {
@@ -1087,43 +1096,6 @@ impl CountPick {
             CountPick::Text => "abc".into(),
             CountPick::LeadingZero => "01".into(),
             CountPick::Spaced => " 1".into(),
-        }
-    }
-}
-
-/// Writes two request kinds together.
-fn mix_params(
-    params: &mut Vec<(String, Val)>,
-    mix: &Mix,
-    address: &dyn Fn(&AddrPick) -> String,
-    prefix: &dyn Fn(&PrefixPick) -> String,
-) {
-    let count = |params: &mut Vec<(String, Val)>, key: &str, count: &CountPick| {
-        params.push((key.to_string(), Val::Text(count.text())));
-    };
-    let one = |params: &mut Vec<(String, Val)>, name: &str, value: String| {
-        named_list_params(params, name, &[value], KeyStyle::Plain);
-    };
-    match mix {
-        Mix::AddressAndPrefix(a, p) => {
-            one(params, "PrivateIpAddress", address(a));
-            one(params, "Ipv4Prefix", prefix(p));
-        }
-        Mix::AddressAndPrefixCount(a, c) => {
-            one(params, "PrivateIpAddress", address(a));
-            count(params, "Ipv4PrefixCount", c);
-        }
-        Mix::CountAndPrefix(c, p) => {
-            count(params, "SecondaryPrivateIpAddressCount", c);
-            one(params, "Ipv4Prefix", prefix(p));
-        }
-        Mix::CountAndPrefixCount(c, d) => {
-            count(params, "SecondaryPrivateIpAddressCount", c);
-            count(params, "Ipv4PrefixCount", d);
-        }
-        Mix::BothPrefixKinds(p, c) => {
-            one(params, "Ipv4Prefix", prefix(p));
-            count(params, "Ipv4PrefixCount", c);
         }
     }
 }

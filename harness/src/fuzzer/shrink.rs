@@ -60,9 +60,9 @@ pub async fn shrink(
         fill: None,
     };
     let mut attempts = 0usize;
-    let mut best = ops;
-    let mut best_run = found;
-    truncate(&mut best, &best_run, kind);
+    let mut best = Tried { ops, run: found }.cut(kind);
+    // Why the search ends early: the budget, or a candidate that was no evidence. Once it holds
+    // a reason `within` is false, and every loop asks `within` before its next candidate.
     let mut unfinished = None;
     let within = |attempts: usize, unfinished: &mut Option<String>| {
         let reason = if attempts >= budget.attempts {
@@ -82,12 +82,12 @@ pub async fn shrink(
             unfinished.is_none()
         }
     };
-    // Runs one candidate; `None` when it did not start from a clean lane (no evidence).
-    let attempt = |candidate: Vec<Op>| {
+    // Runs one candidate and says what its run showed.
+    let attempt = |ops: Vec<Op>| {
         let limits = limits.clone();
         async move {
-            let run = execute(env, &candidate, Some(kind), &limits).await;
-            (candidate, run)
+            let run = execute(env, &ops, Some(kind), &limits).await;
+            Candidate::classify(Tried { ops, run }, kind)
         }
     };
 
@@ -97,15 +97,10 @@ pub async fn shrink(
     // a cleaned lane first and say so when it does not recur.
     if !env.target.is_embedded() && within(attempts, &mut unfinished) {
         attempts += 1;
-        let (again, run) = attempt(best.clone()).await;
-        if !run.clean_start {
-            unfinished = Some(dirty(&run));
-        } else if shows(&run, kind) {
-            best = again;
-            truncate(&mut best, &run, kind);
-            best_run = run;
-        } else {
-            unfinished = Some(NOT_RECURRING.to_string());
+        match attempt(best.ops.clone()).await {
+            Candidate::Dirty(reason) => unfinished = Some(reason),
+            Candidate::Shows(again) => best = again.cut(kind),
+            Candidate::Misses => unfinished = Some(NOT_RECURRING.to_string()),
         }
     }
 
@@ -113,26 +108,22 @@ pub async fn shrink(
     while changed && within(attempts, &mut unfinished) {
         changed = false;
         // Remove chunks, largest first.
-        let mut chunk = best.len().div_ceil(2).max(1);
+        let mut chunk = best.ops.len().div_ceil(2).max(1);
         loop {
             let mut start = 0;
-            while start < best.len() && best.len() > 1 && within(attempts, &mut unfinished) {
-                let mut candidate = best.clone();
+            while start < best.ops.len() && best.ops.len() > 1 && within(attempts, &mut unfinished)
+            {
+                let mut candidate = best.ops.clone();
                 let end = (start + chunk).min(candidate.len());
                 candidate.drain(start..end);
                 attempts += 1;
-                let (candidate, run) = attempt(candidate).await;
-                if !run.clean_start {
-                    unfinished = Some(dirty(&run));
-                    break;
-                }
-                if shows(&run, kind) {
-                    best = candidate;
-                    truncate(&mut best, &run, kind);
-                    best_run = run;
-                    changed = true;
-                } else {
-                    start += chunk;
+                match attempt(candidate).await {
+                    Candidate::Dirty(reason) => unfinished = Some(reason),
+                    Candidate::Shows(smaller) => {
+                        best = smaller.cut(kind);
+                        changed = true;
+                    }
+                    Candidate::Misses => start += chunk,
                 }
             }
             if chunk == 1 || !within(attempts, &mut unfinished) {
@@ -142,23 +133,21 @@ pub async fn shrink(
         }
         // Simplify single steps.
         let mut index = 0;
-        while index < best.len() && within(attempts, &mut unfinished) {
+        while index < best.ops.len() && within(attempts, &mut unfinished) {
             let mut improved = false;
-            for simpler in best[index].simplifications() {
-                let mut candidate = best.clone();
+            for simpler in best.ops[index].simplifications() {
+                let mut candidate = best.ops.clone();
                 candidate[index] = simpler;
                 attempts += 1;
-                let (candidate, run) = attempt(candidate).await;
-                if !run.clean_start {
-                    unfinished = Some(dirty(&run));
-                    break;
-                }
-                if shows(&run, kind) {
-                    best = candidate;
-                    best_run = run;
-                    changed = true;
-                    improved = true;
-                    break;
+                match attempt(candidate).await {
+                    Candidate::Dirty(reason) => unfinished = Some(reason),
+                    Candidate::Shows(simpler) => {
+                        best = simpler;
+                        changed = true;
+                        improved = true;
+                        break;
+                    }
+                    Candidate::Misses => {}
                 }
                 if !within(attempts, &mut unfinished) {
                     break;
@@ -170,9 +159,47 @@ pub async fn shrink(
         }
     }
     Shrunk {
-        ops: best,
-        run: best_run,
+        ops: best.ops,
+        run: best.run,
         unfinished,
+    }
+}
+
+/// A sequence and its run.
+struct Tried {
+    ops: Vec<Op>,
+    run: SeqResult,
+}
+
+impl Tried {
+    /// Without the steps after the first finding of the kind: they are not needed.
+    fn cut(mut self, kind: &Kind) -> Tried {
+        truncate(&mut self.ops, &self.run, kind);
+        self
+    }
+}
+
+/// What one candidate's run showed.
+enum Candidate {
+    /// It did not start from a clean lane, so it is no evidence either way: why, for the report.
+    Dirty(String),
+    /// It shows the kind.
+    Shows(Tried),
+    /// It started clean and does not show the kind.
+    Misses,
+}
+
+impl Candidate {
+    /// A candidate's run, classified: a dirty start first, as it is no evidence even where it
+    /// shows the kind.
+    fn classify(tried: Tried, kind: &Kind) -> Candidate {
+        if !tried.run.clean_start {
+            Candidate::Dirty(dirty(&tried.run))
+        } else if shows(&tried.run, kind) {
+            Candidate::Shows(tried)
+        } else {
+            Candidate::Misses
+        }
     }
 }
 
