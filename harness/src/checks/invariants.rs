@@ -426,11 +426,14 @@ pub(crate) fn check_transition(
         Mutation::Assign {
             eni, client_token, ..
         } => {
-            let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!("{eni} is not listed by DescribeNetworkInterfaces around the assign"),
-                );
+            let Some((old, new)) = listed_around(
+                before,
+                after,
+                eni,
+                "assign",
+                ASSIGN_MATCHES_DESCRIBE,
+                &mut report,
+            ) else {
                 return violations;
             };
             let reported_prefixes: BTreeSet<String> = if checks.prefixes() {
@@ -447,71 +450,29 @@ pub(crate) fn check_transition(
             if replay {
                 return violations;
             }
-            let reused: Vec<_> = reported_prefixes
-                .intersection(&prefixes_of(old))
-                .cloned()
-                .collect();
-            if !reused.is_empty() {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "the assign reported the prefixes {} as new, but {eni} held them already",
-                        reused.join(", ")
-                    ),
-                );
-            }
-            let expected: BTreeSet<String> = prefixes_of(old)
-                .union(&reported_prefixes)
-                .cloned()
-                .collect();
-            if prefixes_of(new) != expected {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "after the assign {eni} holds the prefixes {}, but it held {} and the assign reported {}",
-                        list(&prefixes_of(new)),
-                        list(&prefixes_of(old)),
-                        list(&reported_prefixes)
-                    ),
-                );
-            }
-            let reused: Vec<_> = reported
-                .intersection(&old.secondary_set())
-                .cloned()
-                .collect();
-            if !reused.is_empty() {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "the assign reported {} as new, but {eni} held them already",
-                        reused.join(", ")
-                    ),
-                );
-            }
-            let expected: BTreeSet<String> =
-                old.secondary_set().union(&reported).cloned().collect();
-            if new.secondary_set() != expected {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "after the assign {eni} holds {}, but it held {} and the assign reported {}",
-                        list(&new.secondary_set()),
-                        list(&old.secondary_set()),
-                        list(&reported)
-                    ),
-                );
-            }
+            HoldingChange::new(Holding::Prefixes, eni, prefixes_of(old), prefixes_of(new))
+                .check_added(&reported_prefixes, &mut report);
+            HoldingChange::new(
+                Holding::Addresses,
+                eni,
+                old.secondary_set(),
+                new.secondary_set(),
+            )
+            .check_added(&reported, &mut report);
         }
         Mutation::Unassign {
             eni,
             named,
             prefixes,
         } => {
-            let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
-                report(
-                    UNASSIGN_REMOVES_EXACTLY_NAMED,
-                    format!("{eni} is not listed by DescribeNetworkInterfaces around the unassign"),
-                );
+            let Some((old, new)) = listed_around(
+                before,
+                after,
+                eni,
+                "unassign",
+                UNASSIGN_REMOVES_EXACTLY_NAMED,
+                &mut report,
+            ) else {
                 return violations;
             };
             let named: BTreeSet<String> = named.iter().cloned().collect();
@@ -533,31 +494,17 @@ pub(crate) fn check_transition(
                     ),
                 );
             }
-            let expected: BTreeSet<String> =
-                old.secondary_set().difference(&named).cloned().collect();
-            if new.secondary_set() != expected {
-                report(
-                    UNASSIGN_REMOVES_EXACTLY_NAMED,
-                    format!(
-                        "after unassigning {} {eni} holds {}; expected {}",
-                        list(&named),
-                        list(&new.secondary_set()),
-                        list(&expected)
-                    ),
-                );
-            }
-            let named: BTreeSet<String> = prefixes.iter().cloned().collect();
-            let expected: BTreeSet<String> = prefixes_of(old).difference(&named).cloned().collect();
-            if checks.prefixes() && prefixes_of(new) != expected {
-                report(
-                    UNASSIGN_REMOVES_EXACTLY_NAMED,
-                    format!(
-                        "after unassigning the prefixes {} {eni} holds the prefixes {}; expected {}",
-                        list(&named),
-                        list(&prefixes_of(new)),
-                        list(&expected)
-                    ),
-                );
+            HoldingChange::new(
+                Holding::Addresses,
+                eni,
+                old.secondary_set(),
+                new.secondary_set(),
+            )
+            .check_removed(&named, &mut report);
+            if checks.prefixes() {
+                let named: BTreeSet<String> = prefixes.iter().cloned().collect();
+                HoldingChange::new(Holding::Prefixes, eni, prefixes_of(old), prefixes_of(new))
+                    .check_removed(&named, &mut report);
             }
         }
         Mutation::Create {
@@ -593,6 +540,115 @@ pub(crate) fn check_transition(
         Mutation::Other => {}
     }
     violations
+}
+
+/// Which holding of an ENI a transition check compares. Addresses and prefixes obey the same
+/// rules; they differ only in how a message names them.
+#[derive(Debug, Clone, Copy)]
+enum Holding {
+    Addresses,
+    Prefixes,
+}
+
+impl Holding {
+    /// What a message writes before a set of this holding: addresses stand unnamed, as the
+    /// messages (and the verdicts recorded from them) have always shown them.
+    fn label(self) -> &'static str {
+        match self {
+            Holding::Addresses => "",
+            Holding::Prefixes => "the prefixes ",
+        }
+    }
+}
+
+/// The ENI a successful `operation` named, as listed before and after it. A success on an ENI
+/// that either listing lacks is itself a violation of `check`, and leaves nothing to compare.
+fn listed_around<'a>(
+    before: &'a Observation,
+    after: &'a Observation,
+    eni: &str,
+    operation: &str,
+    check: CheckInfo,
+    report: &mut impl FnMut(CheckInfo, String),
+) -> Option<(&'a EniView, &'a EniView)> {
+    let listed = before.enis.get(eni).zip(after.enis.get(eni));
+    if listed.is_none() {
+        report(
+            check,
+            format!("{eni} is not listed by DescribeNetworkInterfaces around the {operation}"),
+        );
+    }
+    listed
+}
+
+/// One holding of the ENI a successful request named, as listed before and after it.
+#[derive(Debug)]
+struct HoldingChange<'a> {
+    holding: Holding,
+    eni: &'a str,
+    before: BTreeSet<String>,
+    after: BTreeSet<String>,
+}
+
+impl<'a> HoldingChange<'a> {
+    fn new(
+        holding: Holding,
+        eni: &'a str,
+        before: BTreeSet<String>,
+        after: BTreeSet<String>,
+    ) -> Self {
+        HoldingChange {
+            holding,
+            eni,
+            before,
+            after,
+        }
+    }
+
+    /// An assign adds exactly what it reports: nothing it reports as new was held already, and
+    /// the ENI now holds what it held plus what was reported.
+    fn check_added(&self, reported: &BTreeSet<String>, report: &mut impl FnMut(CheckInfo, String)) {
+        let (label, eni) = (self.holding.label(), self.eni);
+        let reused: Vec<_> = reported.intersection(&self.before).cloned().collect();
+        if !reused.is_empty() {
+            report(
+                ASSIGN_MATCHES_DESCRIBE,
+                format!(
+                    "the assign reported {label}{} as new, but {eni} held them already",
+                    reused.join(", ")
+                ),
+            );
+        }
+        let expected: BTreeSet<String> = self.before.union(reported).cloned().collect();
+        if self.after != expected {
+            report(
+                ASSIGN_MATCHES_DESCRIBE,
+                format!(
+                    "after the assign {eni} holds {label}{}, but it held {} and the assign reported {}",
+                    list(&self.after),
+                    list(&self.before),
+                    list(reported)
+                ),
+            );
+        }
+    }
+
+    /// An unassign removes exactly what it names.
+    fn check_removed(&self, named: &BTreeSet<String>, report: &mut impl FnMut(CheckInfo, String)) {
+        let (label, eni) = (self.holding.label(), self.eni);
+        let expected: BTreeSet<String> = self.before.difference(named).cloned().collect();
+        if self.after != expected {
+            report(
+                UNASSIGN_REMOVES_EXACTLY_NAMED,
+                format!(
+                    "after unassigning {label}{} {eni} holds {label}{}; expected {}",
+                    list(named),
+                    list(&self.after),
+                    list(&expected)
+                ),
+            );
+        }
+    }
 }
 
 /// What a successful assign answer must say about itself, from the request alone.
