@@ -31,6 +31,26 @@ pub struct Violation {
     pub message: String,
 }
 
+/// Where a check function gathers what it finds: a check turned off reports nothing, so the
+/// checks themselves need not ask.
+pub(super) struct Findings<'a> {
+    checks: &'a CheckSet,
+    violations: &'a mut Vec<Violation>,
+}
+
+impl<'a> Findings<'a> {
+    pub(super) fn new(checks: &'a CheckSet, violations: &'a mut Vec<Violation>) -> Self {
+        Findings { checks, violations }
+    }
+
+    /// Records that `check` did not hold, if it is on.
+    pub(super) fn report(&mut self, check: CheckInfo, message: String) {
+        if self.checks.is_on(check) {
+            self.violations.push(Violation { check, message });
+        }
+    }
+}
+
 /// What a mutating request asked for, as far as the transition checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {
@@ -157,11 +177,7 @@ pub fn check_state(
     } else {
         Vec::new()
     };
-    let mut report = |check: CheckInfo, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
 
     for eni in observation.enis.values() {
@@ -175,21 +191,21 @@ pub fn check_state(
                 continue;
             };
             match canonical_ipv4(address) {
-                None => report(
+                None => found.report(
                     IP_IN_VSWITCH_CIDR,
                     format!(
                         "{} holds `{address}`, which is not a canonical IPv4 address",
                         eni.id
                     ),
                 ),
-                Some(ip) if !cidr.contains(&ip) => report(
+                Some(ip) if !cidr.contains(&ip) => found.report(
                     IP_IN_VSWITCH_CIDR,
                     format!(
                         "{} holds {address}, outside its VSwitch block {cidr}",
                         eni.id
                     ),
                 ),
-                Some(ip) if is_reserved(*cidr, ip) => report(
+                Some(ip) if is_reserved(*cidr, ip) => found.report(
                     IP_NOT_RESERVED,
                     format!("{} holds {address}, a reserved address of {cidr}", eni.id),
                 ),
@@ -201,7 +217,7 @@ pub fn check_state(
                 .entry(eni.id.clone())
                 .or_insert_with(|| primary.clone());
             if first != primary {
-                report(
+                found.report(
                     PRIMARY_IP_STABLE,
                     format!(
                         "{}'s primary address changed from {first} to {primary}",
@@ -236,7 +252,7 @@ pub fn check_state(
             } else {
                 format!("{} secondary addresses", eni.secondaries.len())
             };
-            report(
+            found.report(
                 ENI_CAP_RESPECTED,
                 format!("{} ({}) holds {held}; the cap is {cap}", eni.id, eni.status),
             );
@@ -244,7 +260,7 @@ pub fn check_state(
     }
     for (address, enis) in holders {
         if enis.len() > 1 {
-            report(
+            found.report(
                 IP_UNIQUE_IN_VSWITCH,
                 format!(
                     "{address} is held {} times: by {}",
@@ -266,11 +282,7 @@ fn prefix_state(
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let mut report = |check: CheckInfo, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     // Per VSwitch: the blocks held (prefix as written, its block, holder) and the addresses.
     type Held<'o> = (Vec<(&'o str, Ipv4Net, &'o str)>, Vec<(Ipv4Addr, &'o str)>);
     let mut by_vswitch: BTreeMap<&str, Held<'_>> = BTreeMap::new();
@@ -283,7 +295,7 @@ fn prefix_state(
         }
         for text in &eni.prefixes {
             let Some(prefix) = canonical_prefix(text) else {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix `{text}`, which is not a canonical IPv4 /28",
@@ -293,7 +305,7 @@ fn prefix_state(
                 continue;
             };
             if prefix.trunc() != prefix {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix {text}, which is not aligned (the block is {})",
@@ -308,7 +320,7 @@ fn prefix_state(
                 continue;
             };
             if !cidr.contains(&block) {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix {text}, outside its VSwitch block {cidr}",
@@ -316,7 +328,7 @@ fn prefix_state(
                     ),
                 );
             } else if holds_reserved(*cidr, block) {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix {text}, which holds a reserved address of {cidr}",
@@ -330,7 +342,7 @@ fn prefix_state(
         for (i, (text, block, holder)) in prefixes.iter().enumerate() {
             for (other_text, other, other_holder) in &prefixes[i + 1..] {
                 if block.contains(other) || other.contains(block) {
-                    report(
+                    found.report(
                         PREFIX_DISJOINT_IN_VSWITCH,
                         format!(
                             "the prefixes {text} of {holder} and {other_text} of {other_holder} overlap in VSwitch {vswitch}"
@@ -340,7 +352,7 @@ fn prefix_state(
             }
             for (ip, address_holder) in addresses {
                 if block.contains(ip) {
-                    report(
+                    found.report(
                         PREFIX_DISJOINT_IN_VSWITCH,
                         format!(
                             "{ip} of {address_holder} lies inside the prefix {text} of {holder} in VSwitch {vswitch}"
@@ -365,11 +377,7 @@ pub(crate) fn check_transition(
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let mut report = |check: CheckInfo, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     // Prefixes as the checks see them: none at all under a contract without them.
     let prefixes_of = |eni: &EniView| -> BTreeSet<String> {
         if checks.prefixes() {
@@ -383,14 +391,14 @@ pub(crate) fn check_transition(
             match after.enis.get(id) {
                 // Deletion runs on after the request that started it; vanishing then is expected.
                 None if old.status == "Deleting" => {}
-                None => report(
+                None => found.report(
                     FAILED_REQUEST_CHANGES_NOTHING,
                     format!("{id} disappeared after a failed request"),
                 ),
                 Some(new)
                     if new.primary != old.primary || new.secondary_set() != old.secondary_set() =>
                 {
-                    report(
+                    found.report(
                         FAILED_REQUEST_CHANGES_NOTHING,
                         format!(
                             "{id}'s addresses changed after a failed request: {} → {}",
@@ -399,7 +407,7 @@ pub(crate) fn check_transition(
                         ),
                     )
                 }
-                Some(new) if prefixes_of(new) != prefixes_of(old) => report(
+                Some(new) if prefixes_of(new) != prefixes_of(old) => found.report(
                     FAILED_REQUEST_CHANGES_NOTHING,
                     format!(
                         "{id}'s prefixes changed after a failed request: {} → {}",
@@ -415,7 +423,7 @@ pub(crate) fn check_transition(
             .keys()
             .filter(|id| !before.enis.contains_key(*id))
         {
-            report(
+            found.report(
                 FAILED_REQUEST_CHANGES_NOTHING,
                 format!("{id} appeared after a failed request"),
             );
@@ -432,7 +440,7 @@ pub(crate) fn check_transition(
                 eni,
                 "assign",
                 ASSIGN_MATCHES_DESCRIBE,
-                &mut report,
+                &mut found,
             ) else {
                 return violations;
             };
@@ -451,14 +459,14 @@ pub(crate) fn check_transition(
                 return violations;
             }
             HoldingChange::new(Holding::Prefixes, eni, prefixes_of(old), prefixes_of(new))
-                .check_added(&reported_prefixes, &mut report);
+                .check_added(&reported_prefixes, &mut found);
             HoldingChange::new(
                 Holding::Addresses,
                 eni,
                 old.secondary_set(),
                 new.secondary_set(),
             )
-            .check_added(&reported, &mut report);
+            .check_added(&reported, &mut found);
         }
         Mutation::Unassign {
             eni,
@@ -471,7 +479,7 @@ pub(crate) fn check_transition(
                 eni,
                 "unassign",
                 UNASSIGN_REMOVES_EXACTLY_NAMED,
-                &mut report,
+                &mut found,
             ) else {
                 return violations;
             };
@@ -486,7 +494,7 @@ pub(crate) fn check_transition(
                 .cloned()
                 .collect();
             if !unheld.is_empty() {
-                report(
+                found.report(
                     UNASSIGN_REMOVES_EXACTLY_NAMED,
                     format!(
                         "the unassign succeeded naming {}, which {eni} did not hold as secondary addresses",
@@ -500,11 +508,11 @@ pub(crate) fn check_transition(
                 old.secondary_set(),
                 new.secondary_set(),
             )
-            .check_removed(&named, &mut report);
+            .check_removed(&named, &mut found);
             if checks.prefixes() {
                 let named: BTreeSet<String> = prefixes.iter().cloned().collect();
                 HoldingChange::new(Holding::Prefixes, eni, prefixes_of(old), prefixes_of(new))
-                    .check_removed(&named, &mut report);
+                    .check_removed(&named, &mut found);
             }
         }
         Mutation::Create {
@@ -526,7 +534,7 @@ pub(crate) fn check_transition(
                     None => (held != asked).then(|| list(&asked)),
                 };
                 if let Some(asked) = wrong {
-                    report(
+                    found.report(
                         ASSIGN_ADDS_EXACTLY_REPORTED,
                         format!(
                             "the create asked for {asked}; the new {} holds the prefixes {}",
@@ -569,11 +577,11 @@ fn listed_around<'a>(
     eni: &str,
     operation: &str,
     check: CheckInfo,
-    report: &mut impl FnMut(CheckInfo, String),
+    found: &mut Findings<'_>,
 ) -> Option<(&'a EniView, &'a EniView)> {
     let listed = before.enis.get(eni).zip(after.enis.get(eni));
     if listed.is_none() {
-        report(
+        found.report(
             check,
             format!("{eni} is not listed by DescribeNetworkInterfaces around the {operation}"),
         );
@@ -607,11 +615,11 @@ impl<'a> HoldingChange<'a> {
 
     /// An assign adds exactly what it reports: nothing it reports as new was held already, and
     /// the ENI now holds what it held plus what was reported.
-    fn check_added(&self, reported: &BTreeSet<String>, report: &mut impl FnMut(CheckInfo, String)) {
+    fn check_added(&self, reported: &BTreeSet<String>, found: &mut Findings<'_>) {
         let (label, eni) = (self.holding.label(), self.eni);
         let reused: Vec<_> = reported.intersection(&self.before).cloned().collect();
         if !reused.is_empty() {
-            report(
+            found.report(
                 ASSIGN_MATCHES_DESCRIBE,
                 format!(
                     "the assign reported {label}{} as new, but {eni} held them already",
@@ -621,7 +629,7 @@ impl<'a> HoldingChange<'a> {
         }
         let expected: BTreeSet<String> = self.before.union(reported).cloned().collect();
         if self.after != expected {
-            report(
+            found.report(
                 ASSIGN_MATCHES_DESCRIBE,
                 format!(
                     "after the assign {eni} holds {label}{}, but it held {} and the assign reported {}",
@@ -634,11 +642,11 @@ impl<'a> HoldingChange<'a> {
     }
 
     /// An unassign removes exactly what it names.
-    fn check_removed(&self, named: &BTreeSet<String>, report: &mut impl FnMut(CheckInfo, String)) {
+    fn check_removed(&self, named: &BTreeSet<String>, found: &mut Findings<'_>) {
         let (label, eni) = (self.holding.label(), self.eni);
         let expected: BTreeSet<String> = self.before.difference(named).cloned().collect();
         if self.after != expected {
-            report(
+            found.report(
                 UNASSIGN_REMOVES_EXACTLY_NAMED,
                 format!(
                     "after unassigning {label}{} {eni} holds {label}{}; expected {}",
