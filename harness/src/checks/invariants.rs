@@ -841,6 +841,36 @@ mod tests {
         violations.iter().map(|v| v.check.name).collect()
     }
 
+    /// A transition judged by every check of the seed contract.
+    fn seed_transition(
+        before: &Observation,
+        after: &Observation,
+        mutation: &Mutation,
+        succeeded: bool,
+        reported: &Reported,
+    ) -> Vec<Violation> {
+        check_transition(
+            before,
+            after,
+            mutation,
+            succeeded,
+            reported,
+            &CheckSet::default(),
+        )
+    }
+
+    /// An assign of one address by count to `eni-a`.
+    fn assign_one(client_token: Option<&str>) -> Mutation {
+        Mutation::Assign {
+            eni: "eni-a".into(),
+            requested: vec![],
+            count: Some(1),
+            prefixes: vec![],
+            prefix_count: None,
+            client_token: client_token.map(str::to_string),
+        }
+    }
+
     #[test]
     fn reserved_addresses_are_the_first_and_last_three() {
         let cidr: Ipv4Net = "192.168.1.0/29".parse().unwrap();
@@ -904,22 +934,20 @@ mod tests {
             "192.168.0.10",
             &["192.168.0.20"],
         )]);
-        let found = check_transition(
+        let found = seed_transition(
             &before,
             &after,
             &Mutation::Other,
             false,
             &Reported::default(),
-            &CheckSet::default(),
         );
         assert_eq!(names(&found), ["failed_request_changes_nothing"]);
-        let same = check_transition(
+        let same = seed_transition(
             &before,
             &before,
             &Mutation::Other,
             false,
             &Reported::default(),
-            &CheckSet::default(),
         );
         assert!(same.is_empty());
     }
@@ -938,23 +966,9 @@ mod tests {
             "192.168.0.10",
             &["192.168.0.20", "192.168.0.21", "192.168.0.22"],
         )]);
-        let assign = Mutation::Assign {
-            eni: "eni-a".into(),
-            requested: vec![],
-            count: Some(1),
-            prefixes: vec![],
-            prefix_count: None,
-            client_token: None,
-        };
+        let assign = assign_one(None);
         let reported = Reported::addresses(vec!["192.168.0.21".to_string()]);
-        let found = check_transition(
-            &before,
-            &after,
-            &assign,
-            true,
-            &reported,
-            &CheckSet::default(),
-        );
+        let found = seed_transition(&before, &after, &assign, true, &reported);
         assert_eq!(names(&found), ["assign_matches_describe"]);
         assert!(check_assign_report(&assign, &reported, &CheckSet::default()).is_empty());
         let two = Reported::addresses(vec!["192.168.0.21".to_string(), "192.168.0.22".to_string()]);
@@ -973,42 +987,11 @@ mod tests {
             &["192.168.0.21"],
         )]);
         let reported = Reported::addresses(vec!["192.168.0.21".to_string()]);
-        let retry = Mutation::Assign {
-            eni: "eni-a".into(),
-            requested: vec![],
-            count: Some(1),
-            prefixes: vec![],
-            prefix_count: None,
-            client_token: Some("t".into()),
-        };
-        assert!(
-            check_transition(
-                &state,
-                &state,
-                &retry,
-                true,
-                &reported,
-                &CheckSet::default()
-            )
-            .is_empty()
-        );
-        let no_token = Mutation::Assign {
-            eni: "eni-a".into(),
-            requested: vec![],
-            count: Some(1),
-            prefixes: vec![],
-            prefix_count: None,
-            client_token: None,
-        };
+        let retry = assign_one(Some("t"));
+        assert!(seed_transition(&state, &state, &retry, true, &reported).is_empty());
+        let no_token = assign_one(None);
         assert_eq!(
-            names(&check_transition(
-                &state,
-                &state,
-                &no_token,
-                true,
-                &reported,
-                &CheckSet::default()
-            )),
+            names(&seed_transition(&state, &state, &no_token, true, &reported)),
             ["assign_matches_describe"]
         );
     }
