@@ -365,8 +365,6 @@ impl Matrix {
         }
     }
 
-    /// Rows where some cell is not a pass: what a reader looks for first.
-    /// Every column's known-failure entries that went stale (they fail the run), in column order.
     /// The targets table as both pages show it: each column, its target cell and its result
     /// summary. The target cell is the target escaped by `escape`, then, when the column was
     /// merged from shards, their list marked up by `shards_note`: each page brings its own.
@@ -384,6 +382,7 @@ impl Matrix {
         })
     }
 
+    /// Every column's known-failure entries that went stale (they fail the run), in column order.
     fn stale_known_failures(&self) -> Vec<(&Column, &String)> {
         self.columns
             .iter()
@@ -391,6 +390,7 @@ impl Matrix {
             .collect()
     }
 
+    /// Rows where some cell is not a pass: what a reader looks for first.
     fn notes(&self) -> Vec<(&str, &str, usize, &Cell)> {
         let mut notes = Vec::new();
         for (id, (title, cells)) in &self.rows {
