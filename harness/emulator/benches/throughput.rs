@@ -9,6 +9,7 @@
     reason = "the helpers of the API tests; a bench uses only some"
 )]
 mod common;
+mod load;
 
 use std::time::{Duration, Instant};
 
@@ -121,28 +122,8 @@ fn served() {
             })
             .collect();
         let started = Instant::now();
-        let tasks: Vec<_> = heads
-            .into_iter()
-            .map(|heads| {
-                tokio::spawn(async move {
-                    let mut http = RawHttp::connect(addr).await;
-                    let mut n = 0u64;
-                    for head in heads {
-                        let (status, _, _) = http.request(&head, b"").await;
-                        assert_eq!(status, 200);
-                        n += 1;
-                        if started.elapsed() > TIME_BUDGET {
-                            break;
-                        }
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
+        let total =
+            load::send_heads(addr, heads, started, |_, elapsed| elapsed > TIME_BUDGET).await;
         let elapsed = started.elapsed();
         println!(
             "served (127.0.0.1, keep-alive, {connections} connections, 2 worker threads): {total} signed requests in {:.2} s = {:.0} req/s",

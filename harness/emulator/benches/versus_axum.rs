@@ -22,6 +22,7 @@
     reason = "the helpers of the API tests; a bench uses only some"
 )]
 mod common;
+mod load;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -235,29 +236,11 @@ fn drive(addr: SocketAddr, heads: Vec<Vec<String>>) -> f64 {
         .unwrap();
     rt.block_on(async move {
         let started = Instant::now();
-        let tasks: Vec<_> = heads
-            .into_iter()
-            .map(|heads| {
-                tokio::spawn(async move {
-                    let mut http = RawHttp::connect(addr).await;
-                    let mut n = 0u64;
-                    for head in heads {
-                        let (status, _, body) = http.request(&head, b"").await;
-                        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-                        n += 1;
-                        // Stopping between pairs only: the next round starts each ENI afresh.
-                        if n.is_multiple_of(2) && started.elapsed() > MEASURE_CAP {
-                            break;
-                        }
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for task in tasks {
-            total += task.await.unwrap();
-        }
+        // Stopping between pairs only: the next round starts each ENI afresh.
+        let total = load::send_heads(addr, heads, started, |sent, elapsed| {
+            sent.is_multiple_of(2) && elapsed > MEASURE_CAP
+        })
+        .await;
         total as f64 / started.elapsed().as_secs_f64()
     })
 }

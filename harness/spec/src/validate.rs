@@ -185,12 +185,6 @@ struct OneOf {
     how: &'static str,
 }
 
-/// Which of a [`OneOf`]'s keys the mapping gave, with its value.
-enum Chosen<'n> {
-    First(&'n Node),
-    Second(&'n Node),
-}
-
 /// What happens in which order, to check each `${...}` against what exists when it runs.
 struct StepRef<'c> {
     sends: Vec<&'c Send>,
@@ -235,13 +229,21 @@ impl Validator<'_> {
 
     // ---- shapes -------------------------------------------------------------------------
 
-    /// The one key of `one` the mapping gives; both or neither is reported (and is `None`).
-    fn one_of<'n>(&mut self, f: &Fields<'n>, one: OneOf) -> Option<Chosen<'n>> {
+    /// The one key of `one` the mapping gives, its value read by `parse` and wrapped by the
+    /// constructor of the same position in `wrap`; both or neither is reported (and is `None`).
+    fn one_of<V, T>(
+        &mut self,
+        f: &Fields<'_>,
+        one: OneOf,
+        parse: impl FnOnce(&mut Self, &Node) -> Option<V>,
+        wrap: [fn(V) -> T; 2],
+    ) -> Option<T> {
         let [first, second] = one.keys;
+        let [wrap_first, wrap_second] = wrap;
         let place = one.place;
         match (f.get(first), f.get(second)) {
-            (Some(n), None) => Some(Chosen::First(n)),
-            (None, Some(n)) => Some(Chosen::Second(n)),
+            (Some(n), None) => parse(self, n).map(wrap_first),
+            (None, Some(n)) => parse(self, n).map(wrap_second),
             (Some(_), Some(_)) => {
                 self.invalid(
                     f.key_span(second).unwrap_or(f.span),
@@ -536,19 +538,41 @@ impl Validator<'_> {
 
     /// A mapping of path to template (`fields`, `until`).
     fn path_templates(&mut self, node: &Node) -> Vec<(Path, Template)> {
+        self.path_map(node, "a mapping of path to value", |v, value, _| {
+            v.template(value)
+        })
+    }
+
+    /// A mapping keyed by response paths, each value read by `read` (which is given the key's
+    /// path, if it is one, for its messages); an entry with either half wrong is left out.
+    fn path_map<T>(
+        &mut self,
+        node: &Node,
+        expected: &'static str,
+        read: impl FnMut(&mut Self, &Node, Option<&Path>) -> Option<T>,
+    ) -> Vec<(Path, T)> {
         let Kind::Map(entries) = &node.kind else {
-            self.wrong_type(node, "a mapping of path to value");
+            self.wrong_type(node, expected);
             return Vec::new();
         };
+        self.path_entries(entries, read)
+    }
+
+    /// The entries of a mapping keyed by response paths, as [`Self::path_map`] reads them.
+    fn path_entries<T>(
+        &mut self,
+        entries: &[(Node, Node)],
+        mut read: impl FnMut(&mut Self, &Node, Option<&Path>) -> Option<T>,
+    ) -> Vec<(Path, T)> {
         let mut out = Vec::new();
         for (key, value) in entries {
             let path = self
                 .key_text(key)
                 .map(str::to_string)
                 .and_then(|k| self.path_text(&k, key.span));
-            let template = self.template(value);
-            if let (Some(p), Some(t)) = (path, template) {
-                out.push((p, t));
+            let read = read(self, value, path.as_ref());
+            if let (Some(p), Some(r)) = (path, read) {
+                out.push((p, r));
             }
         }
         out
@@ -605,16 +629,7 @@ impl Validator<'_> {
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             },
         );
-        let uses = self.name_list(
-            f.get("uses"),
-            "fixture",
-            "lower-case letters, digits and `_`, not starting with a digit",
-            |s| {
-                s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            },
-        );
+        let uses = self.fixture_names(f.get("uses"));
         if let Some(n) = f.get("uses")
             && let Kind::Seq(items) = &n.kind
         {
@@ -632,16 +647,7 @@ impl Validator<'_> {
                 }
             }
         }
-        let exclusive = self.name_list(
-            f.get("exclusive"),
-            "fixture",
-            "lower-case letters, digits and `_`, not starting with a digit",
-            |s| {
-                s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            },
-        );
+        let exclusive = self.fixture_names(f.get("exclusive"));
         // A fixture held to itself must be one the case uses: anything else is a typo or a
         // leftover, and would hold nothing.
         for name in &exclusive {
@@ -749,6 +755,20 @@ impl Validator<'_> {
     }
 
     /// A list of names matching a pattern, each listed once.
+    /// A list of fixture names (`uses`, `exclusive`).
+    fn fixture_names(&mut self, node: Option<&Node>) -> Vec<Spanned<String>> {
+        self.name_list(
+            node,
+            "fixture",
+            "lower-case letters, digits and `_`, not starting with a digit",
+            |s| {
+                s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            },
+        )
+    }
+
     fn name_list(
         &mut self,
         node: Option<&Node>,
@@ -804,12 +824,7 @@ impl Validator<'_> {
         });
         match kinds.as_slice() {
             ["wait"] => {
-                if in_group {
-                    self.not_in_group(f.key_span("wait").unwrap_or(f.span), "wait");
-                    return None;
-                }
-                self.only_key(&f, "wait", "a `wait` step");
-                let node = f.get("wait")?;
+                let node = self.lone_key(&f, "wait", "a `wait` step", in_group)?;
                 if matches!(&node.kind, Kind::Scalar(s) if s.text == "tasks") {
                     return Some(Step::Wait {
                         duration: Duration::ZERO,
@@ -825,12 +840,7 @@ impl Validator<'_> {
                 })
             }
             ["concurrent"] => {
-                if in_group {
-                    self.not_in_group(f.key_span("concurrent").unwrap_or(f.span), "concurrent");
-                    return None;
-                }
-                self.only_key(&f, "concurrent", "a `concurrent` step");
-                let group = f.get("concurrent")?;
+                let group = self.lone_key(&f, "concurrent", "a `concurrent` step", in_group)?;
                 let items = self.seq(group)?;
                 if items.is_empty() {
                     self.invalid(
@@ -871,6 +881,23 @@ impl Validator<'_> {
         }
     }
 
+    /// The value of a `wait` or `concurrent` step's own key. Such a step cannot be inside
+    /// `concurrent`, and every other key of it is reported.
+    fn lone_key<'n>(
+        &mut self,
+        f: &Fields<'n>,
+        own: &str,
+        place: &'static str,
+        in_group: bool,
+    ) -> Option<&'n Node> {
+        if in_group {
+            self.not_in_group(f.key_span(own).unwrap_or(f.span), own);
+            return None;
+        }
+        self.only_key(f, own, place);
+        f.get(own)
+    }
+
     fn not_in_group(&mut self, span: Span, what: &str) {
         self.invalid(
             span,
@@ -878,6 +905,28 @@ impl Validator<'_> {
             "not allowed here",
             Some("`concurrent` lists requests only; put it before or after the group".into()),
         );
+    }
+
+    /// The value of `key` of a request, unless the request is inside `concurrent`, where the
+    /// key is reported: a request sent at once with others is neither repeated nor raced.
+    fn outside_group<'n>(
+        &mut self,
+        f: &Fields<'n>,
+        key: &'static str,
+        in_group: bool,
+    ) -> Option<&'n Node> {
+        let node = f.get(key)?;
+        if in_group {
+            self.error(
+                f.key_span(key).unwrap_or(f.span),
+                SpecErrorKind::NotApplicable {
+                    key: key.into(),
+                    place: "a request inside `concurrent`",
+                },
+            );
+            return None;
+        }
+        Some(node)
     }
 
     /// Reports every key of a `wait` or `concurrent` step but its own.
@@ -925,28 +974,7 @@ impl Validator<'_> {
                 Kind::Map(entries) => {
                     for (key, value) in entries {
                         let key_text = self.key_text(key).map(str::to_string);
-                        // Keys go on the wire verbatim, so a template there would be sent as
-                        // `${...}` literally and test something else than the author meant.
-                        if key_text.as_deref().is_some_and(|k| k.contains("${")) {
-                            self.invalid(
-                                key.span,
-                                "a parameter key cannot hold a template: keys are sent verbatim"
-                                    .into(),
-                                "`${` in a key",
-                                Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
-                            );
-                            continue;
-                        }
-                        let value = self.template(value);
-                        if let (Some(k), Some(v)) = (key_text, value) {
-                            params.push((
-                                Spanned {
-                                    value: k,
-                                    span: key.span,
-                                },
-                                v,
-                            ));
-                        }
+                        params.extend(self.parameter(key_text, key.span, value));
                     }
                 }
                 _ => self.wrong_type(n, "a mapping of parameter to value"),
@@ -957,26 +985,7 @@ impl Validator<'_> {
                 match &item.kind {
                     Kind::Seq(pair) if pair.len() == 2 => {
                         let key = self.string(&pair[0]);
-                        if key.as_deref().is_some_and(|k| k.contains("${")) {
-                            self.invalid(
-                                pair[0].span,
-                                "a parameter key cannot hold a template: keys are sent verbatim"
-                                    .into(),
-                                "`${` in a key",
-                                Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
-                            );
-                            continue;
-                        }
-                        let value = self.template(&pair[1]);
-                        if let (Some(k), Some(v)) = (key, value) {
-                            params.push((
-                                Spanned {
-                                    value: k,
-                                    span: pair[0].span,
-                                },
-                                v,
-                            ));
-                        }
+                        params.extend(self.parameter(key, pair[0].span, &pair[1]));
                     }
                     _ => self.invalid(
                         item.span,
@@ -1008,48 +1017,14 @@ impl Validator<'_> {
             .get("capture")
             .map(|n| self.capture(n))
             .unwrap_or_default();
-        let poll = match f.get("poll") {
-            Some(_) if in_group => {
-                self.error(
-                    f.key_span("poll").unwrap_or(f.span),
-                    SpecErrorKind::NotApplicable {
-                        key: "poll".into(),
-                        place: "a request inside `concurrent`",
-                    },
-                );
-                None
-            }
-            Some(n) => self.poll(n),
-            None => None,
-        };
-        let paginate = match f.get("paginate") {
-            Some(_) if in_group => {
-                self.error(
-                    f.key_span("paginate").unwrap_or(f.span),
-                    SpecErrorKind::NotApplicable {
-                        key: "paginate".into(),
-                        place: "a request inside `concurrent`",
-                    },
-                );
-                None
-            }
-            Some(n) => {
-                self.check_paginated(f, expect.as_ref());
-                self.paginate(n, &params)
-            }
-            None => None,
-        };
-        let race = match f.get("race") {
-            Some(_) if in_group => {
-                self.error(
-                    f.key_span("race").unwrap_or(f.span),
-                    SpecErrorKind::NotApplicable {
-                        key: "race".into(),
-                        place: "a request inside `concurrent`",
-                    },
-                );
-                None
-            }
+        let poll = self
+            .outside_group(f, "poll", in_group)
+            .and_then(|n| self.poll(n));
+        let paginate = self.outside_group(f, "paginate", in_group).and_then(|n| {
+            self.check_paginated(f, expect.as_ref());
+            self.paginate(n, &params)
+        });
+        let race = match self.outside_group(f, "race", in_group) {
             Some(n) => {
                 for other in ["expect", "poll", "paginate"] {
                     if let Some(span) = f.key_span(other) {
@@ -1098,12 +1073,41 @@ impl Validator<'_> {
         })
     }
 
+    /// One request parameter: its key as read (`None` where reading it failed, already
+    /// reported) and its value, a template.
+    fn parameter(
+        &mut self,
+        key: Option<String>,
+        key_span: Span,
+        value: &Node,
+    ) -> Option<(Spanned<String>, Template)> {
+        // Keys go on the wire verbatim, so a template there would be sent as `${...}` literally
+        // and test something else than the author meant.
+        if key.as_deref().is_some_and(|k| k.contains("${")) {
+            self.invalid(
+                key_span,
+                "a parameter key cannot hold a template: keys are sent verbatim".into(),
+                "`${` in a key",
+                Some("write the key literally, e.g. `PrivateIpAddress.51`".into()),
+            );
+            return None;
+        }
+        let value = self.template(value);
+        Some((
+            Spanned {
+                value: key?,
+                span: key_span,
+            },
+            value?,
+        ))
+    }
+
     /// `race`: what it reads (`status_of` or `task_on` an ENI) and one expectation per state.
     fn race(&mut self, node: &Node) -> Option<Race> {
         const HOW: &str = "`status_of: ${eni}` races the ENI's status (`when: { Attaching: …, InUse: … }`); \
                            `task_on: ${eni}` races a task the case started on it (`when: { running: …, ended: … }`)";
         let f = self.fields(node, "`race`", RACE_KEYS)?;
-        let on = match self.one_of(
+        let on = self.one_of(
             &f,
             OneOf {
                 place: "`race`",
@@ -1113,11 +1117,9 @@ impl Validator<'_> {
                 neither_label: "what does the answer race against?",
                 how: HOW,
             },
-        ) {
-            Some(Chosen::First(n)) => self.template(n).map(RaceOn::Status),
-            Some(Chosen::Second(n)) => self.template(n).map(RaceOn::Task),
-            None => None,
-        };
+            Self::template,
+            [RaceOn::Status, RaceOn::Task],
+        );
         let states: Vec<&str> = match &on {
             Some(RaceOn::Task(_)) => vec![TASK_RUNNING, TASK_ENDED],
             _ => ENI_STATUSES.iter().copied().chain([RACE_GONE]).collect(),
@@ -1204,7 +1206,7 @@ impl Validator<'_> {
         const HOW: &str = "`token: NextToken` sends each page with the token the previous answer gave; \
                            `page: PageNumber` counts pages 1, 2, …";
         let f = self.fields(node, "`paginate`", PAGINATE_KEYS)?;
-        let by = match self.one_of(
+        let by = self.one_of(
             &f,
             OneOf {
                 place: "`paginate`",
@@ -1214,11 +1216,9 @@ impl Validator<'_> {
                 neither_label: "how to ask for the next page?",
                 how: HOW,
             },
-        ) {
-            Some(Chosen::First(n)) => self.parameter_name(n).map(PageBy::Token),
-            Some(Chosen::Second(n)) => self.parameter_name(n).map(PageBy::Number),
-            None => None,
-        };
+            Self::parameter_name,
+            [PageBy::Token, PageBy::Number],
+        );
         if let Some(by) = &by {
             self.check_page_parameter(by, params);
         }
@@ -1432,22 +1432,13 @@ impl Validator<'_> {
 
     /// `contains`: list path -> the items the list must hold, in any order.
     fn contains(&mut self, node: &Node) -> Vec<(Path, Vec<Item>)> {
-        let Kind::Map(entries) = &node.kind else {
-            self.wrong_type(node, "a mapping of list path to items");
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (key, value) in entries {
-            let path = self
-                .key_text(key)
-                .map(str::to_string)
-                .and_then(|k| self.path_text(&k, key.span));
-            let items = self.items(value, path.as_ref().map_or("", |p| p.text.as_str()));
-            if let (Some(p), Some(items)) = (path, items) {
-                out.push((p, items));
-            }
-        }
-        out
+        self.path_map(node, "a mapping of list path to items", Self::listed_items)
+    }
+
+    /// The items under `path` of a `contains` or of an item's field: an unreadable path still
+    /// has its items checked, named by no path.
+    fn listed_items(&mut self, node: &Node, path: Option<&Path>) -> Option<Vec<Item>> {
+        self.items(node, path.map_or("", |p| p.text.as_str()))
     }
 
     /// The items of one order-free list: at least one, each a value or a mapping of field to
@@ -1494,38 +1485,7 @@ impl Validator<'_> {
                 );
                 None
             }
-            Kind::Map(entries) => {
-                let mut fields = Vec::new();
-                for (key, value) in entries {
-                    let path = self
-                        .key_text(key)
-                        .map(str::to_string)
-                        .and_then(|k| self.path_text(&k, key.span));
-                    let field = match &value.kind {
-                        Kind::Seq(_) => self
-                            .items(value, path.as_ref().map_or("", |p| p.text.as_str()))
-                            .map(FieldMatch::Contains),
-                        Kind::Map(_) => {
-                            self.invalid(
-                                value.span,
-                                "a field of an item is a value or a list of items, not a mapping"
-                                    .into(),
-                                "a mapping",
-                                Some(
-                                    "write a nested field as one path (`PrivateIpSets.PrivateIpSet: [...]`, `A.B: value`)"
-                                        .into(),
-                                ),
-                            );
-                            None
-                        }
-                        Kind::Scalar(_) => self.template(value).map(FieldMatch::Equals),
-                    };
-                    if let (Some(p), Some(f)) = (path, field) {
-                        fields.push((p, f));
-                    }
-                }
-                Some(Item::Fields(fields))
-            }
+            Kind::Map(entries) => Some(Item::Fields(self.path_entries(entries, Self::field_match))),
             Kind::Seq(_) => {
                 self.invalid(
                     node.span,
@@ -1539,6 +1499,26 @@ impl Validator<'_> {
                 None
             }
             Kind::Scalar(_) => self.template(node).map(Item::Value),
+        }
+    }
+
+    /// What one field of an item matches: a value, or a nested list of items.
+    fn field_match(&mut self, value: &Node, path: Option<&Path>) -> Option<FieldMatch> {
+        match &value.kind {
+            Kind::Seq(_) => self.listed_items(value, path).map(FieldMatch::Contains),
+            Kind::Map(_) => {
+                self.invalid(
+                    value.span,
+                    "a field of an item is a value or a list of items, not a mapping".into(),
+                    "a mapping",
+                    Some(
+                        "write a nested field as one path (`PrivateIpSets.PrivateIpSet: [...]`, `A.B: value`)"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            Kind::Scalar(_) => self.template(value).map(FieldMatch::Equals),
         }
     }
 

@@ -31,6 +31,26 @@ pub struct Violation {
     pub message: String,
 }
 
+/// Where a check function gathers what it finds: a check turned off reports nothing, so the
+/// checks themselves need not ask.
+pub(super) struct Findings<'a> {
+    checks: &'a CheckSet,
+    violations: &'a mut Vec<Violation>,
+}
+
+impl<'a> Findings<'a> {
+    pub(super) fn new(checks: &'a CheckSet, violations: &'a mut Vec<Violation>) -> Self {
+        Findings { checks, violations }
+    }
+
+    /// Records that `check` did not hold, if it is on.
+    pub(super) fn report(&mut self, check: CheckInfo, message: String) {
+        if self.checks.is_on(check) {
+            self.violations.push(Violation { check, message });
+        }
+    }
+}
+
 /// What a mutating request asked for, as far as the transition checks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {
@@ -157,11 +177,7 @@ pub fn check_state(
     } else {
         Vec::new()
     };
-    let mut report = |check: CheckInfo, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
 
     for eni in observation.enis.values() {
@@ -175,21 +191,21 @@ pub fn check_state(
                 continue;
             };
             match canonical_ipv4(address) {
-                None => report(
+                None => found.report(
                     IP_IN_VSWITCH_CIDR,
                     format!(
                         "{} holds `{address}`, which is not a canonical IPv4 address",
                         eni.id
                     ),
                 ),
-                Some(ip) if !cidr.contains(&ip) => report(
+                Some(ip) if !cidr.contains(&ip) => found.report(
                     IP_IN_VSWITCH_CIDR,
                     format!(
                         "{} holds {address}, outside its VSwitch block {cidr}",
                         eni.id
                     ),
                 ),
-                Some(ip) if is_reserved(*cidr, ip) => report(
+                Some(ip) if is_reserved(*cidr, ip) => found.report(
                     IP_NOT_RESERVED,
                     format!("{} holds {address}, a reserved address of {cidr}", eni.id),
                 ),
@@ -201,7 +217,7 @@ pub fn check_state(
                 .entry(eni.id.clone())
                 .or_insert_with(|| primary.clone());
             if first != primary {
-                report(
+                found.report(
                     PRIMARY_IP_STABLE,
                     format!(
                         "{}'s primary address changed from {first} to {primary}",
@@ -236,7 +252,7 @@ pub fn check_state(
             } else {
                 format!("{} secondary addresses", eni.secondaries.len())
             };
-            report(
+            found.report(
                 ENI_CAP_RESPECTED,
                 format!("{} ({}) holds {held}; the cap is {cap}", eni.id, eni.status),
             );
@@ -244,7 +260,7 @@ pub fn check_state(
     }
     for (address, enis) in holders {
         if enis.len() > 1 {
-            report(
+            found.report(
                 IP_UNIQUE_IN_VSWITCH,
                 format!(
                     "{address} is held {} times: by {}",
@@ -266,11 +282,7 @@ fn prefix_state(
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let mut report = |check: CheckInfo, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     // Per VSwitch: the blocks held (prefix as written, its block, holder) and the addresses.
     type Held<'o> = (Vec<(&'o str, Ipv4Net, &'o str)>, Vec<(Ipv4Addr, &'o str)>);
     let mut by_vswitch: BTreeMap<&str, Held<'_>> = BTreeMap::new();
@@ -283,7 +295,7 @@ fn prefix_state(
         }
         for text in &eni.prefixes {
             let Some(prefix) = canonical_prefix(text) else {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix `{text}`, which is not a canonical IPv4 /28",
@@ -293,7 +305,7 @@ fn prefix_state(
                 continue;
             };
             if prefix.trunc() != prefix {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix {text}, which is not aligned (the block is {})",
@@ -308,7 +320,7 @@ fn prefix_state(
                 continue;
             };
             if !cidr.contains(&block) {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix {text}, outside its VSwitch block {cidr}",
@@ -316,7 +328,7 @@ fn prefix_state(
                     ),
                 );
             } else if holds_reserved(*cidr, block) {
-                report(
+                found.report(
                     PREFIX_ALIGNED_IN_VSWITCH,
                     format!(
                         "{} holds the prefix {text}, which holds a reserved address of {cidr}",
@@ -330,7 +342,7 @@ fn prefix_state(
         for (i, (text, block, holder)) in prefixes.iter().enumerate() {
             for (other_text, other, other_holder) in &prefixes[i + 1..] {
                 if block.contains(other) || other.contains(block) {
-                    report(
+                    found.report(
                         PREFIX_DISJOINT_IN_VSWITCH,
                         format!(
                             "the prefixes {text} of {holder} and {other_text} of {other_holder} overlap in VSwitch {vswitch}"
@@ -340,7 +352,7 @@ fn prefix_state(
             }
             for (ip, address_holder) in addresses {
                 if block.contains(ip) {
-                    report(
+                    found.report(
                         PREFIX_DISJOINT_IN_VSWITCH,
                         format!(
                             "{ip} of {address_holder} lies inside the prefix {text} of {holder} in VSwitch {vswitch}"
@@ -365,11 +377,7 @@ pub(crate) fn check_transition(
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let mut report = |check: CheckInfo, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     // Prefixes as the checks see them: none at all under a contract without them.
     let prefixes_of = |eni: &EniView| -> BTreeSet<String> {
         if checks.prefixes() {
@@ -383,14 +391,14 @@ pub(crate) fn check_transition(
             match after.enis.get(id) {
                 // Deletion runs on after the request that started it; vanishing then is expected.
                 None if old.status == "Deleting" => {}
-                None => report(
+                None => found.report(
                     FAILED_REQUEST_CHANGES_NOTHING,
                     format!("{id} disappeared after a failed request"),
                 ),
                 Some(new)
                     if new.primary != old.primary || new.secondary_set() != old.secondary_set() =>
                 {
-                    report(
+                    found.report(
                         FAILED_REQUEST_CHANGES_NOTHING,
                         format!(
                             "{id}'s addresses changed after a failed request: {} → {}",
@@ -399,7 +407,7 @@ pub(crate) fn check_transition(
                         ),
                     )
                 }
-                Some(new) if prefixes_of(new) != prefixes_of(old) => report(
+                Some(new) if prefixes_of(new) != prefixes_of(old) => found.report(
                     FAILED_REQUEST_CHANGES_NOTHING,
                     format!(
                         "{id}'s prefixes changed after a failed request: {} → {}",
@@ -415,7 +423,7 @@ pub(crate) fn check_transition(
             .keys()
             .filter(|id| !before.enis.contains_key(*id))
         {
-            report(
+            found.report(
                 FAILED_REQUEST_CHANGES_NOTHING,
                 format!("{id} appeared after a failed request"),
             );
@@ -426,11 +434,14 @@ pub(crate) fn check_transition(
         Mutation::Assign {
             eni, client_token, ..
         } => {
-            let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!("{eni} is not listed by DescribeNetworkInterfaces around the assign"),
-                );
+            let Some((old, new)) = listed_around(
+                before,
+                after,
+                eni,
+                "assign",
+                ASSIGN_MATCHES_DESCRIBE,
+                &mut found,
+            ) else {
                 return violations;
             };
             let reported_prefixes: BTreeSet<String> = if checks.prefixes() {
@@ -447,71 +458,29 @@ pub(crate) fn check_transition(
             if replay {
                 return violations;
             }
-            let reused: Vec<_> = reported_prefixes
-                .intersection(&prefixes_of(old))
-                .cloned()
-                .collect();
-            if !reused.is_empty() {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "the assign reported the prefixes {} as new, but {eni} held them already",
-                        reused.join(", ")
-                    ),
-                );
-            }
-            let expected: BTreeSet<String> = prefixes_of(old)
-                .union(&reported_prefixes)
-                .cloned()
-                .collect();
-            if prefixes_of(new) != expected {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "after the assign {eni} holds the prefixes {}, but it held {} and the assign reported {}",
-                        list(&prefixes_of(new)),
-                        list(&prefixes_of(old)),
-                        list(&reported_prefixes)
-                    ),
-                );
-            }
-            let reused: Vec<_> = reported
-                .intersection(&old.secondary_set())
-                .cloned()
-                .collect();
-            if !reused.is_empty() {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "the assign reported {} as new, but {eni} held them already",
-                        reused.join(", ")
-                    ),
-                );
-            }
-            let expected: BTreeSet<String> =
-                old.secondary_set().union(&reported).cloned().collect();
-            if new.secondary_set() != expected {
-                report(
-                    ASSIGN_MATCHES_DESCRIBE,
-                    format!(
-                        "after the assign {eni} holds {}, but it held {} and the assign reported {}",
-                        list(&new.secondary_set()),
-                        list(&old.secondary_set()),
-                        list(&reported)
-                    ),
-                );
-            }
+            HoldingChange::new(Holding::Prefixes, eni, prefixes_of(old), prefixes_of(new))
+                .check_added(&reported_prefixes, &mut found);
+            HoldingChange::new(
+                Holding::Addresses,
+                eni,
+                old.secondary_set(),
+                new.secondary_set(),
+            )
+            .check_added(&reported, &mut found);
         }
         Mutation::Unassign {
             eni,
             named,
             prefixes,
         } => {
-            let (Some(old), Some(new)) = (before.enis.get(eni), after.enis.get(eni)) else {
-                report(
-                    UNASSIGN_REMOVES_EXACTLY_NAMED,
-                    format!("{eni} is not listed by DescribeNetworkInterfaces around the unassign"),
-                );
+            let Some((old, new)) = listed_around(
+                before,
+                after,
+                eni,
+                "unassign",
+                UNASSIGN_REMOVES_EXACTLY_NAMED,
+                &mut found,
+            ) else {
                 return violations;
             };
             let named: BTreeSet<String> = named.iter().cloned().collect();
@@ -525,7 +494,7 @@ pub(crate) fn check_transition(
                 .cloned()
                 .collect();
             if !unheld.is_empty() {
-                report(
+                found.report(
                     UNASSIGN_REMOVES_EXACTLY_NAMED,
                     format!(
                         "the unassign succeeded naming {}, which {eni} did not hold as secondary addresses",
@@ -533,31 +502,17 @@ pub(crate) fn check_transition(
                     ),
                 );
             }
-            let expected: BTreeSet<String> =
-                old.secondary_set().difference(&named).cloned().collect();
-            if new.secondary_set() != expected {
-                report(
-                    UNASSIGN_REMOVES_EXACTLY_NAMED,
-                    format!(
-                        "after unassigning {} {eni} holds {}; expected {}",
-                        list(&named),
-                        list(&new.secondary_set()),
-                        list(&expected)
-                    ),
-                );
-            }
-            let named: BTreeSet<String> = prefixes.iter().cloned().collect();
-            let expected: BTreeSet<String> = prefixes_of(old).difference(&named).cloned().collect();
-            if checks.prefixes() && prefixes_of(new) != expected {
-                report(
-                    UNASSIGN_REMOVES_EXACTLY_NAMED,
-                    format!(
-                        "after unassigning the prefixes {} {eni} holds the prefixes {}; expected {}",
-                        list(&named),
-                        list(&prefixes_of(new)),
-                        list(&expected)
-                    ),
-                );
+            HoldingChange::new(
+                Holding::Addresses,
+                eni,
+                old.secondary_set(),
+                new.secondary_set(),
+            )
+            .check_removed(&named, &mut found);
+            if checks.prefixes() {
+                let named: BTreeSet<String> = prefixes.iter().cloned().collect();
+                HoldingChange::new(Holding::Prefixes, eni, prefixes_of(old), prefixes_of(new))
+                    .check_removed(&named, &mut found);
             }
         }
         Mutation::Create {
@@ -579,7 +534,7 @@ pub(crate) fn check_transition(
                     None => (held != asked).then(|| list(&asked)),
                 };
                 if let Some(asked) = wrong {
-                    report(
+                    found.report(
                         ASSIGN_ADDS_EXACTLY_REPORTED,
                         format!(
                             "the create asked for {asked}; the new {} holds the prefixes {}",
@@ -593,6 +548,115 @@ pub(crate) fn check_transition(
         Mutation::Other => {}
     }
     violations
+}
+
+/// Which holding of an ENI a transition check compares. Addresses and prefixes obey the same
+/// rules; they differ only in how a message names them.
+#[derive(Debug, Clone, Copy)]
+enum Holding {
+    Addresses,
+    Prefixes,
+}
+
+impl Holding {
+    /// What a message writes before a set of this holding: addresses stand unnamed, as the
+    /// messages (and the verdicts recorded from them) have always shown them.
+    fn label(self) -> &'static str {
+        match self {
+            Holding::Addresses => "",
+            Holding::Prefixes => "the prefixes ",
+        }
+    }
+}
+
+/// The ENI a successful `operation` named, as listed before and after it. A success on an ENI
+/// that either listing lacks is itself a violation of `check`, and leaves nothing to compare.
+fn listed_around<'a>(
+    before: &'a Observation,
+    after: &'a Observation,
+    eni: &str,
+    operation: &str,
+    check: CheckInfo,
+    found: &mut Findings<'_>,
+) -> Option<(&'a EniView, &'a EniView)> {
+    let listed = before.enis.get(eni).zip(after.enis.get(eni));
+    if listed.is_none() {
+        found.report(
+            check,
+            format!("{eni} is not listed by DescribeNetworkInterfaces around the {operation}"),
+        );
+    }
+    listed
+}
+
+/// One holding of the ENI a successful request named, as listed before and after it.
+#[derive(Debug)]
+struct HoldingChange<'a> {
+    holding: Holding,
+    eni: &'a str,
+    before: BTreeSet<String>,
+    after: BTreeSet<String>,
+}
+
+impl<'a> HoldingChange<'a> {
+    fn new(
+        holding: Holding,
+        eni: &'a str,
+        before: BTreeSet<String>,
+        after: BTreeSet<String>,
+    ) -> Self {
+        HoldingChange {
+            holding,
+            eni,
+            before,
+            after,
+        }
+    }
+
+    /// An assign adds exactly what it reports: nothing it reports as new was held already, and
+    /// the ENI now holds what it held plus what was reported.
+    fn check_added(&self, reported: &BTreeSet<String>, found: &mut Findings<'_>) {
+        let (label, eni) = (self.holding.label(), self.eni);
+        let reused: Vec<_> = reported.intersection(&self.before).cloned().collect();
+        if !reused.is_empty() {
+            found.report(
+                ASSIGN_MATCHES_DESCRIBE,
+                format!(
+                    "the assign reported {label}{} as new, but {eni} held them already",
+                    reused.join(", ")
+                ),
+            );
+        }
+        let expected: BTreeSet<String> = self.before.union(reported).cloned().collect();
+        if self.after != expected {
+            found.report(
+                ASSIGN_MATCHES_DESCRIBE,
+                format!(
+                    "after the assign {eni} holds {label}{}, but it held {} and the assign reported {}",
+                    list(&self.after),
+                    list(&self.before),
+                    list(reported)
+                ),
+            );
+        }
+    }
+
+    /// An unassign removes exactly what it names.
+    fn check_removed(&self, named: &BTreeSet<String>, found: &mut Findings<'_>) {
+        let (label, eni) = (self.holding.label(), self.eni);
+        let expected: BTreeSet<String> = self.before.difference(named).cloned().collect();
+        if self.after != expected {
+            found.report(
+                UNASSIGN_REMOVES_EXACTLY_NAMED,
+                format!(
+                    "after unassigning {label}{} {eni} holds {label}{}; expected {}",
+                    list(named),
+                    list(&self.after),
+                    list(&expected)
+                ),
+            );
+        }
+    }
 }
 
 /// What a successful assign answer must say about itself, from the request alone.
@@ -777,6 +841,36 @@ mod tests {
         violations.iter().map(|v| v.check.name).collect()
     }
 
+    /// A transition judged by every check of the seed contract.
+    fn seed_transition(
+        before: &Observation,
+        after: &Observation,
+        mutation: &Mutation,
+        succeeded: bool,
+        reported: &Reported,
+    ) -> Vec<Violation> {
+        check_transition(
+            before,
+            after,
+            mutation,
+            succeeded,
+            reported,
+            &CheckSet::default(),
+        )
+    }
+
+    /// An assign of one address by count to `eni-a`.
+    fn assign_one(client_token: Option<&str>) -> Mutation {
+        Mutation::Assign {
+            eni: "eni-a".into(),
+            requested: vec![],
+            count: Some(1),
+            prefixes: vec![],
+            prefix_count: None,
+            client_token: client_token.map(str::to_string),
+        }
+    }
+
     #[test]
     fn reserved_addresses_are_the_first_and_last_three() {
         let cidr: Ipv4Net = "192.168.1.0/29".parse().unwrap();
@@ -840,22 +934,20 @@ mod tests {
             "192.168.0.10",
             &["192.168.0.20"],
         )]);
-        let found = check_transition(
+        let found = seed_transition(
             &before,
             &after,
             &Mutation::Other,
             false,
             &Reported::default(),
-            &CheckSet::default(),
         );
         assert_eq!(names(&found), ["failed_request_changes_nothing"]);
-        let same = check_transition(
+        let same = seed_transition(
             &before,
             &before,
             &Mutation::Other,
             false,
             &Reported::default(),
-            &CheckSet::default(),
         );
         assert!(same.is_empty());
     }
@@ -874,23 +966,9 @@ mod tests {
             "192.168.0.10",
             &["192.168.0.20", "192.168.0.21", "192.168.0.22"],
         )]);
-        let assign = Mutation::Assign {
-            eni: "eni-a".into(),
-            requested: vec![],
-            count: Some(1),
-            prefixes: vec![],
-            prefix_count: None,
-            client_token: None,
-        };
+        let assign = assign_one(None);
         let reported = Reported::addresses(vec!["192.168.0.21".to_string()]);
-        let found = check_transition(
-            &before,
-            &after,
-            &assign,
-            true,
-            &reported,
-            &CheckSet::default(),
-        );
+        let found = seed_transition(&before, &after, &assign, true, &reported);
         assert_eq!(names(&found), ["assign_matches_describe"]);
         assert!(check_assign_report(&assign, &reported, &CheckSet::default()).is_empty());
         let two = Reported::addresses(vec!["192.168.0.21".to_string(), "192.168.0.22".to_string()]);
@@ -909,42 +987,11 @@ mod tests {
             &["192.168.0.21"],
         )]);
         let reported = Reported::addresses(vec!["192.168.0.21".to_string()]);
-        let retry = Mutation::Assign {
-            eni: "eni-a".into(),
-            requested: vec![],
-            count: Some(1),
-            prefixes: vec![],
-            prefix_count: None,
-            client_token: Some("t".into()),
-        };
-        assert!(
-            check_transition(
-                &state,
-                &state,
-                &retry,
-                true,
-                &reported,
-                &CheckSet::default()
-            )
-            .is_empty()
-        );
-        let no_token = Mutation::Assign {
-            eni: "eni-a".into(),
-            requested: vec![],
-            count: Some(1),
-            prefixes: vec![],
-            prefix_count: None,
-            client_token: None,
-        };
+        let retry = assign_one(Some("t"));
+        assert!(seed_transition(&state, &state, &retry, true, &reported).is_empty());
+        let no_token = assign_one(None);
         assert_eq!(
-            names(&check_transition(
-                &state,
-                &state,
-                &no_token,
-                true,
-                &reported,
-                &CheckSet::default()
-            )),
+            names(&seed_transition(&state, &state, &no_token, true, &reported)),
             ["assign_matches_describe"]
         );
     }

@@ -2,7 +2,7 @@
 //! only documented error codes.
 
 use super::codes::is_documented;
-use super::invariants::Violation;
+use super::invariants::{Findings, Violation};
 use super::{CheckSet, ERROR_BODY_WELL_FORMED, ERROR_CODE_DOCUMENTED, NO_5XX, REQUEST_ID_PRESENT};
 use crate::targets::Exchange;
 
@@ -14,14 +14,10 @@ pub(crate) fn check_exchange(
     checks: &CheckSet,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let mut report = |check, message: String| {
-        if checks.is_on(check) {
-            violations.push(Violation { check, message });
-        }
-    };
+    let mut found = Findings::new(checks, &mut violations);
     let decoded = &exchange.decoded;
     if exchange.status >= 500 && !expected_status.contains(&exchange.status) {
-        report(
+        found.report(
             NO_5XX,
             format!(
                 "answered {} {}",
@@ -31,7 +27,7 @@ pub(crate) fn check_exchange(
         );
     }
     if decoded.request_id.as_deref().is_none_or(str::is_empty) {
-        report(
+        found.report(
             REQUEST_ID_PRESENT,
             format!("the {} answer carries no RequestId", exchange.status),
         );
@@ -45,7 +41,7 @@ pub(crate) fn check_exchange(
             problems.push("no Message".into());
         }
         if !problems.is_empty() {
-            report(
+            found.report(
                 ERROR_BODY_WELL_FORMED,
                 format!(
                     "the {} error body is malformed: {}",
@@ -58,7 +54,7 @@ pub(crate) fn check_exchange(
             && !code.is_empty()
             && !is_documented(checks.contract_name(), code)
         {
-            report(
+            found.report(
                 ERROR_CODE_DOCUMENTED,
                 format!(
                     "error code `{code}` is not documented (under the `{}` contract)",
@@ -67,7 +63,7 @@ pub(crate) fn check_exchange(
             );
         }
     } else if exchange.status == 200 && !decoded.problems.is_empty() {
-        report(
+        found.report(
             ERROR_BODY_WELL_FORMED,
             format!("the 200 body is malformed: {}", decoded.problems.join("; ")),
         );

@@ -365,17 +365,24 @@ impl Matrix {
         }
     }
 
-    /// Rows where some cell is not a pass: what a reader looks for first.
-    /// Every column's known-failure entries that went stale (they fail the run), in column order.
-    /// The targets table as both pages show it: each column, its shards listed (`None` when
-    /// it came in one piece) and its result summary; each page escapes and marks them up.
-    fn target_rows(&self) -> impl Iterator<Item = (&Column, Option<String>, String)> {
-        self.columns.iter().enumerate().map(|(index, column)| {
-            let shards = (!column.shards.is_empty()).then(|| column.shards.join(", "));
-            (column, shards, self.summary(index))
+    /// The targets table as both pages show it: each column, its target cell and its result
+    /// summary. The target cell is the target escaped by `escape`, then, when the column was
+    /// merged from shards, their list marked up by `shards_note`: each page brings its own.
+    fn target_rows(
+        &self,
+        escape: fn(&str) -> String,
+        shards_note: fn(&str) -> String,
+    ) -> impl Iterator<Item = (&Column, String, String)> {
+        self.columns.iter().enumerate().map(move |(index, column)| {
+            let mut target = escape(&column.target);
+            if !column.shards.is_empty() {
+                target.push_str(&shards_note(&column.shards.join(", ")));
+            }
+            (column, target, self.summary(index))
         })
     }
 
+    /// Every column's known-failure entries that went stale (they fail the run), in column order.
     fn stale_known_failures(&self) -> Vec<(&Column, &String)> {
         self.columns
             .iter()
@@ -383,6 +390,7 @@ impl Matrix {
             .collect()
     }
 
+    /// Rows where some cell is not a pass: what a reader looks for first.
     fn notes(&self) -> Vec<(&str, &str, usize, &Cell)> {
         let mut notes = Vec::new();
         for (id, (title, cells)) in &self.rows {
@@ -402,11 +410,9 @@ impl Matrix {
             return out;
         }
         out.push_str("| Target | Profile | Contract | Result |\n|---|---|---|---|\n");
-        for (column, shards, summary) in self.target_rows() {
-            let mut target = md(&column.target);
-            if let Some(shards) = shards {
-                target.push_str(&format!(" (shards {shards})"));
-            }
+        for (column, target, summary) in
+            self.target_rows(md, |shards| format!(" (shards {shards})"))
+        {
             let _ = writeln!(
                 out,
                 "| {target} | {} | {} | {summary} |",
@@ -574,12 +580,7 @@ impl Matrix {
             );
             for id in &area.cases {
                 let (title, cells) = &self.rows[id];
-                let _ = write!(
-                    out,
-                    "<tr><td title=\"{}\"><code>{}</code></td>",
-                    html(title),
-                    html(id)
-                );
+                html_case_cell(out, id, title);
                 for cell in cells {
                     let (class, text) = cell.kind.html();
                     let _ = write!(out, "<td class=\"{class}\">{text}</td>");
@@ -664,11 +665,9 @@ impl Matrix {
             return out;
         }
         out.push_str("<table class=\"targets\">\n<thead><tr><th>Target</th><th>Profile</th><th>Contract</th><th>Harness</th><th>Started</th><th>Result</th></tr></thead>\n<tbody>\n");
-        for (column, shards, summary) in self.target_rows() {
-            let mut target = html(&column.target);
-            if let Some(shards) = shards {
-                target.push_str(&format!(" <small>(shards {})</small>", html(&shards)));
-            }
+        for (column, target, summary) in self.target_rows(html, |shards| {
+            format!(" <small>(shards {})</small>", html(shards))
+        }) {
             let _ = writeln!(
                 out,
                 "<tr><td>{target}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -716,12 +715,7 @@ impl Matrix {
         }
         out.push_str("</tr></thead>\n<tbody>\n");
         for (id, (title, cells)) in &self.rows {
-            let _ = write!(
-                out,
-                "<tr><td title=\"{}\"><code>{}</code></td>",
-                html(title),
-                html(id)
-            );
+            html_case_cell(&mut out, id, title);
             for cell in cells {
                 let (class, text) = cell.kind.html();
                 if cell.note.is_empty() {
@@ -749,6 +743,16 @@ impl Matrix {
         out.push_str("</body>\n</html>\n");
         out
     }
+}
+
+/// Opens a case's row of an HTML table: the case id, its title shown on hover.
+fn html_case_cell(out: &mut String, id: &str, title: &str) {
+    let _ = write!(
+        out,
+        "<tr><td title=\"{}\"><code>{}</code></td>",
+        html(title),
+        html(id)
+    );
 }
 
 const HTML_HEAD: &str = r#"<!DOCTYPE html>

@@ -47,69 +47,19 @@ impl Encode for Request {
     }
 }
 
-/// Encodes fieldless enums by their position among `ALL`.
+/// Encodes fieldless enums by their position among their `ALL` (declared with the enum).
 macro_rules! encode_unit_enum {
-    ($ty:ty, [$($variant:ident),* $(,)?]) => {
+    ($($ty:ty),* $(,)?) => {$(
         impl Encode for $ty {
             fn encode(&self, out: &mut Vec<u8>) {
-                const ALL: &[$ty] = &[$(<$ty>::$variant),*];
-                let index = ALL.iter().position(|v| v == self).unwrap_or(0);
-                encode_tag(index as u32, ALL.len() as u32, out);
+                let index = <$ty>::ALL.iter().position(|v| v == self).unwrap_or(0);
+                encode_tag(index as u32, <$ty>::ALL.len() as u32, out);
             }
         }
-    };
+    )*};
 }
 
-encode_unit_enum!(HttpMethod, [Get, Post]);
-encode_unit_enum!(
-    KnownAction,
-    [
-        Assign,
-        Unassign,
-        Create,
-        Delete,
-        Attach,
-        Detach,
-        Describe,
-        DescribeAttribute
-    ]
-);
-encode_unit_enum!(
-    Name,
-    [
-        NetworkInterfaceId,
-        InstanceId,
-        VSwitchId,
-        SecurityGroupId,
-        SecondaryPrivateIpAddressCount,
-        PrimaryIpAddress,
-        ClientToken,
-        NetworkInterfaceName,
-        Description,
-        Status,
-        Type,
-        MaxResults,
-        NextToken,
-        PageNumber,
-        PageSize,
-        VpcId,
-        Action,
-        Version,
-        Format,
-        RegionId,
-        SignatureType,
-        Ipv4PrefixCount,
-    ]
-);
-encode_unit_enum!(
-    ListName,
-    [
-        PrivateIpAddress,
-        NetworkInterfaceId,
-        SecurityGroupIds,
-        Ipv4Prefix
-    ]
-);
+encode_unit_enum!(HttpMethod, KnownAction, Name, ListName);
 
 impl Encode for ActionName {
     fn encode(&self, out: &mut Vec<u8>) {

@@ -5,6 +5,30 @@ use arbitrary::Arbitrary;
 
 use crate::codec::{List, Text};
 
+/// Declares a fieldless enum together with `ALL`, its variants in declaration order. That is
+/// the order `derive(Arbitrary)` numbers them in, so the seeds' encoder writes a variant as its
+/// position in `ALL` and the list cannot drift from the enum.
+macro_rules! unit_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident,)*
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $($(#[$variant_meta])* $variant,)*
+        }
+
+        // Only the seeds' encoder, a test module, reads it.
+        #[cfg(test)]
+        impl $name {
+            /// Every variant, in declaration order.
+            pub(crate) const ALL: &[Self] = &[$(Self::$variant),*];
+        }
+    };
+}
+
 /// One fuzz input: emulator knobs, then up to 12 operations.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
 pub(crate) struct Scenario {
@@ -57,13 +81,15 @@ pub(crate) struct Request {
     pub(crate) body: BodyExtra,
 }
 
-/// The request's HTTP method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub(crate) enum HttpMethod {
-    /// Every parameter in the query; a body holds only `body`'s bytes.
-    Get,
-    /// Parameters with `in_body` in a form body, the rest in the query.
-    Post,
+unit_enum! {
+    /// The request's HTTP method.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+    pub(crate) enum HttpMethod {
+        /// Every parameter in the query; a body holds only `body`'s bytes.
+        Get,
+        /// Parameters with `in_body` in a form body, the rest in the query.
+        Post,
+    }
 }
 
 /// An action name, as the `Action` parameter or the `x-acs-action` header.
@@ -77,25 +103,27 @@ pub(crate) enum ActionName {
     Other(Text),
 }
 
-/// The emulated actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub(crate) enum KnownAction {
-    /// `AssignPrivateIpAddresses`.
-    Assign,
-    /// `UnassignPrivateIpAddresses`.
-    Unassign,
-    /// `CreateNetworkInterface`.
-    Create,
-    /// `DeleteNetworkInterface`.
-    Delete,
-    /// `AttachNetworkInterface`.
-    Attach,
-    /// `DetachNetworkInterface`.
-    Detach,
-    /// `DescribeNetworkInterfaces`.
-    Describe,
-    /// `DescribeNetworkInterfaceAttribute`.
-    DescribeAttribute,
+unit_enum! {
+    /// The emulated actions.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+    pub(crate) enum KnownAction {
+        /// `AssignPrivateIpAddresses`.
+        Assign,
+        /// `UnassignPrivateIpAddresses`.
+        Unassign,
+        /// `CreateNetworkInterface`.
+        Create,
+        /// `DeleteNetworkInterface`.
+        Delete,
+        /// `AttachNetworkInterface`.
+        Attach,
+        /// `DetachNetworkInterface`.
+        Detach,
+        /// `DescribeNetworkInterfaces`.
+        Describe,
+        /// `DescribeNetworkInterfaceAttribute`.
+        DescribeAttribute,
+    }
 }
 
 /// The `Format` query parameter.
@@ -146,50 +174,54 @@ pub(crate) enum Key {
     Other(Text),
 }
 
-/// The scalar parameters of the actions, and the common ones (`Action`, `Version`, `Format` and
-/// `RegionId` a second time, `SignatureType`); each is sent as its variant's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-#[expect(
-    clippy::enum_variant_names,
-    reason = "each variant's Debug text is the API parameter it sends (`NetworkInterfaceName`)"
-)]
-pub(crate) enum Name {
-    NetworkInterfaceId,
-    InstanceId,
-    VSwitchId,
-    SecurityGroupId,
-    SecondaryPrivateIpAddressCount,
-    PrimaryIpAddress,
-    ClientToken,
-    NetworkInterfaceName,
-    Description,
-    Status,
-    Type,
-    MaxResults,
-    NextToken,
-    PageNumber,
-    PageSize,
-    VpcId,
-    Action,
-    Version,
-    Format,
-    RegionId,
-    SignatureType,
-    /// IPv4 prefixes (contract `current`).
-    Ipv4PrefixCount,
+unit_enum! {
+    /// The scalar parameters of the actions, and the common ones (`Action`, `Version`, `Format` and
+    /// `RegionId` a second time, `SignatureType`); each is sent as its variant's name.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+    #[expect(
+        clippy::enum_variant_names,
+        reason = "each variant's Debug text is the API parameter it sends (`NetworkInterfaceName`)"
+    )]
+    pub(crate) enum Name {
+        NetworkInterfaceId,
+        InstanceId,
+        VSwitchId,
+        SecurityGroupId,
+        SecondaryPrivateIpAddressCount,
+        PrimaryIpAddress,
+        ClientToken,
+        NetworkInterfaceName,
+        Description,
+        Status,
+        Type,
+        MaxResults,
+        NextToken,
+        PageNumber,
+        PageSize,
+        VpcId,
+        Action,
+        Version,
+        Format,
+        RegionId,
+        SignatureType,
+        /// IPv4 prefixes (contract `current`).
+        Ipv4PrefixCount,
+    }
 }
 
-/// The list parameters, sent as `Name.N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
-pub(crate) enum ListName {
-    /// `PrivateIpAddress.N` (assign, unassign, create, describe).
-    PrivateIpAddress,
-    /// `NetworkInterfaceId.N` (describe).
-    NetworkInterfaceId,
-    /// `SecurityGroupIds.N` (create).
-    SecurityGroupIds,
-    /// `Ipv4Prefix.N` (contract `current`).
-    Ipv4Prefix,
+unit_enum! {
+    /// The list parameters, sent as `Name.N`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+    pub(crate) enum ListName {
+        /// `PrivateIpAddress.N` (assign, unassign, create, describe).
+        PrivateIpAddress,
+        /// `NetworkInterfaceId.N` (describe).
+        NetworkInterfaceId,
+        /// `SecurityGroupIds.N` (create).
+        SecurityGroupIds,
+        /// `Ipv4Prefix.N` (contract `current`).
+        Ipv4Prefix,
+    }
 }
 
 /// The `N` of `Name.N`: well-formed (1..=50) or one of the malformed shapes of contract row 3.
