@@ -750,16 +750,27 @@ fn signature_mismatch(sts: &str) -> ApiError {
     ApiError::signature_mismatch(sts).at("common.signature")
 }
 
+/// `yyyy-MM-ddTHH:mm:ssZ`, the shape of every time an answer carries.
+const ANSWER_TIME: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
 /// `yyyy-MM-ddTHH:mm:ssZ`.
 pub(crate) fn format_time(t: SystemTime) -> String {
-    let dt = time::OffsetDateTime::from(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
+    time::OffsetDateTime::from(t)
+        .format(ANSWER_TIME)
+        .expect("an OffsetDateTime has every component the answer time names")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::format_time;
+
+    #[test]
+    fn answer_times_are_iso_8601_in_utc_to_the_second() {
+        assert_eq!(format_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let later = UNIX_EPOCH + Duration::from_millis(1_456_231_584_999);
+        assert_eq!(format_time(later), "2016-02-23T12:46:24Z");
+    }
 }

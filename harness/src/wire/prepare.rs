@@ -145,18 +145,15 @@ pub(crate) fn format_timestamp(now: SystemTime) -> String {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(0),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(0, |s| -s),
     };
-    let dt =
-        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(TIMESTAMP)
+        .expect("an OffsetDateTime has every component the timestamp names")
 }
+
+/// The `Timestamp` parameter's shape (ISO 8601 in UTC, to the second).
+const TIMESTAMP: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 
 fn encode_pairs(pairs: &[(String, String)]) -> String {
     let mut out = String::new();
