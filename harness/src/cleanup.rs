@@ -70,7 +70,7 @@ pub(crate) fn connect(
         Arc::new(EmbeddedTarget::new(profile))
     } else {
         Arc::new(
-            crate::runner::plan::http_target_for(target, profile, timeout)
+            crate::runner::plan::http_target_for(target, profile, timeout, true)
                 .map_err(|error| format!("error: {error:#}"))?,
         )
     };

@@ -370,6 +370,7 @@ mod tests {
                     connect_timeout: Duration::from_secs(5),
                     request_timeout: Duration::from_secs(30),
                     max_body_bytes: 1 << 20,
+                    pipelining: true,
                 })
                 .unwrap()
             };

@@ -102,36 +102,41 @@ pub(crate) async fn observe(
     vswitch_ids: &[String],
     signing: Signing,
 ) -> Result<Observation, ObserveError> {
+    observe_from(connection, vswitch_ids, signing, None).await
+}
+
+/// The first request [`observe`] sends for these VSwitches, if any: one a caller may send
+/// ahead (pipelined behind a request) and hand to [`observe_from`] answered.
+pub(crate) fn first_read(vswitch_ids: &[String], signing: Signing) -> Option<WireRequest> {
+    let vswitch_id = vswitch_ids.first()?;
+    Some(page_request(vswitch_id, None, signing))
+}
+
+/// [`observe`], with the answer to its [`first_read`] already in hand when `first` is given.
+pub(crate) async fn observe_from(
+    connection: &dyn Connection,
+    vswitch_ids: &[String],
+    signing: Signing,
+    mut first: Option<crate::targets::Exchange>,
+) -> Result<Observation, ObserveError> {
     let mut observation = Observation::default();
     for vswitch_id in vswitch_ids {
         let mut next_token: Option<String> = None;
         for _page in 0..MAX_PAGES {
-            let mut params = vec![
-                (
-                    "Action".to_string(),
-                    "DescribeNetworkInterfaces".to_string(),
-                ),
-                ("VSwitchId".to_string(), vswitch_id.clone()),
-                ("MaxResults".to_string(), PAGE_SIZE.to_string()),
-            ];
-            if let Some(token) = &next_token {
-                params.push(("NextToken".to_string(), token.clone()));
-            }
-            let request = WireRequest {
-                params,
-                format: Format::Json,
-                signing,
-                ..WireRequest::default()
-            };
             observation.requests += 1;
-            let exchange =
-                connection
-                    .send(&request)
-                    .await
-                    .map_err(|error| ObserveError::NoAnswer {
-                        vswitch_id: vswitch_id.clone(),
-                        error,
-                    })?;
+            let exchange = match first.take() {
+                Some(answered) => answered,
+                None => {
+                    let request = page_request(vswitch_id, next_token.as_deref(), signing);
+                    connection
+                        .send(&request)
+                        .await
+                        .map_err(|error| ObserveError::NoAnswer {
+                            vswitch_id: vswitch_id.clone(),
+                            error,
+                        })?
+                }
+            };
             if exchange.status != 200 {
                 return Err(ObserveError::Refused {
                     vswitch_id: vswitch_id.clone(),
@@ -167,6 +172,27 @@ pub(crate) async fn observe(
         }
     }
     Ok(observation)
+}
+
+/// One page of one VSwitch's ENIs: the first without a token.
+fn page_request(vswitch_id: &str, next_token: Option<&str>, signing: Signing) -> WireRequest {
+    let mut params = vec![
+        (
+            "Action".to_string(),
+            "DescribeNetworkInterfaces".to_string(),
+        ),
+        ("VSwitchId".to_string(), vswitch_id.to_string()),
+        ("MaxResults".to_string(), PAGE_SIZE.to_string()),
+    ];
+    if let Some(token) = next_token {
+        params.push(("NextToken".to_string(), token.to_string()));
+    }
+    WireRequest {
+        params,
+        format: Format::Json,
+        signing,
+        ..WireRequest::default()
+    }
 }
 
 fn non_empty(field: Option<String>) -> Option<String> {

@@ -63,7 +63,8 @@ pub(super) fn init(args: InitArgs) -> Result<(), CommandError> {
     let mut base = Profile::embedded();
     base.region = String::new();
     base.signing = signing;
-    let target = match super::run::http_target_for(&args.target, &base, args.timeout) {
+    let target = match crate::runner::plan::http_target_for(&args.target, &base, args.timeout, true)
+    {
         Ok(target) => target,
         Err(error) => {
             return Err(CommandError::usage(format!("error: {error:#}")));

@@ -17,8 +17,6 @@ use crate::runner::suite::Shard;
 use crate::snapshot::SnapshotMode;
 use crate::wire::{Format, Signing};
 
-pub(crate) use crate::runner::plan::http_target_for;
-
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// Case files or folders (folders are walked; `invalid/` folders are passed over). Without
@@ -61,6 +59,9 @@ pub(crate) struct RunArgs {
     /// Per-request timeout for HTTP targets, e.g. `30s`.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     timeout: Duration,
+    /// Send each state read alone, not pipelined behind the request before (plain HTTP).
+    #[arg(long)]
+    no_pipelining: bool,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -130,6 +131,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), CommandError> {
         snapshots: args.snapshots,
         jobs: args.jobs,
         timeout: args.timeout,
+        pipelining: !args.no_pipelining,
         retries: args.retries,
         require_coverage: args.require_coverage,
         variant: args.variant,

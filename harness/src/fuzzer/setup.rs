@@ -182,5 +182,7 @@ fn http_target(plan: &CampaignPlan, profile: &Profile) -> anyhow::Result<HttpTar
         connect_timeout: Duration::from_secs(5).min(plan.timeout),
         request_timeout: plan.timeout,
         max_body_bytes: 4 << 20,
+        // The fuzzer reads the state back through its own probe, one request at a time.
+        pipelining: false,
     })
 }

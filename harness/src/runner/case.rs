@@ -14,7 +14,7 @@ use crate::checks::describe::ASSIGNED_PATH;
 use crate::checks::expect::{Expectation, mismatches};
 use crate::checks::invariants::{Mutation, Violation, check_disjoint_reports, check_state};
 use crate::checks::mutation;
-use crate::checks::observe::{Observation, observe};
+use crate::checks::observe::{Observation, first_read, observe_from};
 use crate::checks::response::check_exchange;
 use crate::checks::{self, CheckSet, NO_LEAKS};
 use crate::profile::{Fixture, Profile};
@@ -465,6 +465,11 @@ impl CaseRun<'_> {
             self.state_fresh = false;
         }
         let mutation = mutation::requested(&request);
+        // The state after is read only where the state before was: a transition needs both.
+        let read_after = mutation.is_some() && before.is_some() && self.observes(false);
+        // The state read after a plain request travels with it (pipelined, where the target
+        // can): its answer lands here, and is used below instead of reading again.
+        let mut read_ahead = None;
         let result = match (&send.poll, &send.paginate, &mut raced) {
             (Some(poll), _, _) => self.poll(section, send, &request, poll).await,
             (None, Some(paginate), _) => self.paginate(section, send, &request, paginate).await,
@@ -473,7 +478,13 @@ impl CaseRun<'_> {
                 if mutating && let Some(eni) = request_eni(&request) {
                     self.pace_tasks(&eni).await;
                 }
-                self.exchange(&request).await
+                if read_after {
+                    let (result, read) = self.exchange_then_read(&request).await;
+                    read_ahead = read;
+                    result
+                } else {
+                    self.exchange(&request).await
+                }
             }
         };
         // A paged read has recorded every page it sent, each under its own name.
@@ -528,9 +539,11 @@ impl CaseRun<'_> {
             self.races.task_started(eni, window);
         }
         if let Some(mutation) = &mutation {
-            // The state after is read only where the state before was: a transition needs both.
             let after = match &before {
-                Some(_) => self.observe(section, &send.name, false).await,
+                Some(_) => {
+                    self.observe_from(section, &send.name, false, read_ahead)
+                        .await
+                }
                 None => None,
             };
             let step = checks::step::Step {
@@ -582,6 +595,28 @@ impl CaseRun<'_> {
                 }
             }
         }
+    }
+
+    /// [`Self::exchange`], and the first request of the state read after it sent behind it;
+    /// returns the read's answer when it came back.
+    async fn exchange_then_read(
+        &mut self,
+        request: &WireRequest,
+    ) -> (Result<Exchange, TransportError>, Option<Exchange>) {
+        let Some(read) = first_read(&self.vswitch_ids, self.profile.signing) else {
+            return (self.exchange(request).await, None);
+        };
+        self.requests += 1;
+        let sent = self.connection.clock();
+        let (result, read) = self.connection.send_then_read(request, &read).await;
+        // Answered when the request's own answer ended, not the read's behind it. A target
+        // that pipelined lives in real time, where the exchange's elapsed time is exact.
+        let answered = match (&result, &read) {
+            (Ok(exchange), Some(_)) => sent + exchange.elapsed,
+            _ => self.connection.clock(),
+        };
+        self.races.sent(race::Window { sent, answered });
+        (result, read)
     }
 
     async fn exchange(&mut self, request: &WireRequest) -> Result<Exchange, TransportError> {
@@ -904,11 +939,29 @@ impl CaseRun<'_> {
         step: &str,
         for_templates: bool,
     ) -> Option<Arc<Observation>> {
-        if self.vswitch_ids.is_empty() || !(for_templates || self.checks.needs_observation()) {
+        self.observe_from(section, step, for_templates, None).await
+    }
+
+    /// Whether [`Self::observe`] reads anything.
+    fn observes(&self, for_templates: bool) -> bool {
+        !self.vswitch_ids.is_empty() && (for_templates || self.checks.needs_observation())
+    }
+
+    /// [`Self::observe`], with the answer to the read's first request in hand when `first` is
+    /// given (it came back pipelined behind the request before).
+    async fn observe_from(
+        &mut self,
+        section: Section,
+        step: &str,
+        for_templates: bool,
+        first: Option<Exchange>,
+    ) -> Option<Arc<Observation>> {
+        if !self.observes(for_templates) {
             return None;
         }
         let signing = self.profile.signing;
-        let result = observe(self.connection.as_ref(), &self.vswitch_ids, signing).await;
+        let result =
+            observe_from(self.connection.as_ref(), &self.vswitch_ids, signing, first).await;
         match result {
             Ok(observation) => {
                 let observation = Arc::new(observation);

@@ -53,6 +53,9 @@ pub struct RunPlan {
     pub format: Option<Format>,
     /// Per-request timeout of an HTTP target.
     pub timeout: Duration,
+    /// Let an HTTP target pipeline the state read behind a request (see
+    /// [`HttpTargetOptions::pipelining`]).
+    pub pipelining: bool,
     /// How many times a failed case is run again (a case that then passes is FLAKY).
     pub retries: u8,
     /// Fail the run when a row of the contract's Assign table is reached by no case that ran.
@@ -77,6 +80,7 @@ impl Default for RunPlan {
             signing: None,
             format: None,
             timeout: Duration::from_secs(30),
+            pipelining: true,
             retries: 0,
             require_coverage: false,
             variant: None,
@@ -264,7 +268,7 @@ impl RunPlan {
                 "error: --variant applies to the embedded target only; serve the variant with `eni-harness serve --variant {seed}` and give its URL to --target"
             ));
         } else {
-            match http_target_for(&self.target, &profile, self.timeout) {
+            match http_target_for(&self.target, &profile, self.timeout, self.pipelining) {
                 Ok(target) => (
                     Arc::new(target),
                     crate::escape::url_without_userinfo(&self.target).into_owned(),
@@ -494,6 +498,7 @@ pub(crate) fn http_target_for(
     url: &str,
     profile: &Profile,
     timeout: Duration,
+    pipelining: bool,
 ) -> anyhow::Result<HttpTarget> {
     let credentials = match (Credentials::from_env(), profile.signing) {
         (_, Signing::None) => None,
@@ -515,6 +520,7 @@ pub(crate) fn http_target_for(
         connect_timeout: Duration::from_secs(5).min(timeout),
         request_timeout: timeout,
         max_body_bytes: 4 << 20,
+        pipelining,
     })
 }
 

@@ -1,18 +1,20 @@
 //! The HTTP target: any endpoint (the real cloud, a served emulator) reached over one pooled
 //! client, with requests signed by the wire signer. Built to survive hostile answers: every
 //! request has a total deadline, bodies are read chunk by chunk under a hard cap, and garbage
-//! is decoded into problems rather than errors.
+//! is decoded into problems rather than errors. On a plain-HTTP endpoint reached directly, the
+//! state read after a request travels pipelined behind it ([`super::pipeline`]).
 
 use std::process;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 
+use super::pipeline::Pipeline;
 use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
 use crate::profile::Profile;
-use crate::wire::prepare::{PrepareContext, curl_line};
+use crate::wire::prepare::{PrepareContext, PreparedRequest, curl_line};
 use crate::wire::{Credentials, Signing, WireRequest, prepare};
 
 /// How to reach and sign for an endpoint.
@@ -34,6 +36,10 @@ pub struct HttpTargetOptions {
     pub request_timeout: Duration,
     /// Bodies larger than this end as [`TransportError::BodyTooLarge`].
     pub max_body_bytes: usize,
+    /// Write the state read after a request behind it on one connection, without waiting for
+    /// the request's answer (HTTP/1.1 pipelining; plain `http://` reached without a proxy
+    /// only). On by default; off for a server that mishandles pipelined requests.
+    pub pipelining: bool,
 }
 
 impl HttpTargetOptions {
@@ -48,6 +54,7 @@ impl HttpTargetOptions {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
+            pipelining: true,
         }
     }
 
@@ -84,6 +91,11 @@ struct Inner {
     host: String,
     /// The base URL without any password, for reports.
     shown: String,
+    /// Pipelined exchanges, where the endpoint is plain HTTP reached directly and the options
+    /// allow them.
+    pipeline: Option<Pipeline>,
+    /// Set once a pipelined read did not come back: from then on every request goes alone.
+    pipelining_failed: AtomicBool,
 }
 
 impl HttpTarget {
@@ -147,6 +159,21 @@ impl HttpTarget {
             builder = builder.no_proxy();
         }
         let client = builder.build().context("could not build the HTTP client")?;
+        // Pipelining writes straight to the endpoint's socket: only where the ordinary client
+        // would go there directly too (no proxy in the way) and there is no TLS to speak.
+        let direct = loopback
+            || ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+                .iter()
+                .all(|name| std::env::var_os(name).is_none_or(|value| value.is_empty()));
+        let pipeline = (options.pipelining && url.scheme() == "http" && direct).then(|| {
+            let port = url.port_or_known_default().unwrap_or(80);
+            Pipeline::new(
+                format!("{host_name}:{port}"),
+                host.clone(),
+                options.connect_timeout,
+                options.max_body_bytes,
+            )
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 options,
@@ -154,6 +181,8 @@ impl HttpTarget {
                 base,
                 host,
                 shown,
+                pipeline,
+                pipelining_failed: AtomicBool::new(false),
             }),
         })
     }
@@ -161,6 +190,12 @@ impl HttpTarget {
     /// The options the target was made with.
     pub fn options(&self) -> &HttpTargetOptions {
         &self.inner.options
+    }
+
+    /// The pipelined client, where this target pipelines.
+    #[cfg(test)]
+    pub(crate) fn inner_pipelines(&self) -> Option<&Pipeline> {
+        self.inner.pipeline.as_ref()
     }
 
     /// A copy-pasteable unsigned `curl` command for `req` against this target's base URL (for
@@ -205,6 +240,14 @@ impl Connection for HttpConnection {
         Box::pin(self.inner.send(request))
     }
 
+    fn send_then_read<'a>(
+        &'a self,
+        request: &'a WireRequest,
+        read: &'a WireRequest,
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<Exchange>)> {
+        Box::pin(self.inner.send_then_read(request, read))
+    }
+
     fn wait(&self, duration: Duration) -> BoxFuture<'_, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
@@ -230,9 +273,14 @@ impl Inner {
         }
     }
 
-    async fn send(&self, request: &WireRequest) -> Result<Exchange, TransportError> {
+    fn prepared(&self, request: &WireRequest) -> PreparedRequest {
         let req = self.effective(request);
-        let prepared = prepare(&req, self.options.credentials.as_ref(), &self.context());
+        prepare(&req, self.options.credentials.as_ref(), &self.context())
+    }
+
+    /// The URL `prepared` goes to. It holds the signature: errors name the problem, never the
+    /// URL.
+    fn url(&self, prepared: &PreparedRequest) -> Result<reqwest::Url, TransportError> {
         // A `#` would start a fragment, which is never sent: escape it so raw query text
         // reaches the endpoint.
         let url = format!(
@@ -240,9 +288,79 @@ impl Inner {
             self.base,
             prepared.path_and_query.replace('#', "%23")
         );
-        // The URL holds the signature: errors name the problem, never the URL.
-        let url = reqwest::Url::parse(&url)
-            .map_err(|e| TransportError::Other(format!("could not form the request URL: {e}")))?;
+        reqwest::Url::parse(&url)
+            .map_err(|e| TransportError::Other(format!("could not form the request URL: {e}")))
+    }
+
+    /// `request`, then `read` behind it on one connection where the endpoint allows; the read's
+    /// answer is `None` when it did not come back whole (the caller then reads again itself).
+    async fn send_then_read(
+        &self,
+        request: &WireRequest,
+        read: &WireRequest,
+    ) -> (Result<Exchange, TransportError>, Option<Exchange>) {
+        let Some(pipeline) = self
+            .pipeline
+            .as_ref()
+            .filter(|_| !self.pipelining_failed.load(Ordering::Relaxed))
+        else {
+            return (self.send(request).await, None);
+        };
+        let first = self.prepared(request);
+        let then = self.prepared(read);
+        let outgoing = |prepared: &PreparedRequest| {
+            let url = self.url(prepared)?;
+            let mut target = url.path().to_string();
+            if let Some(query) = url.query() {
+                target.push('?');
+                target.push_str(query);
+            }
+            pipeline.outgoing(prepared, &target)
+        };
+        let (first_out, then_out) = match (outgoing(&first), outgoing(&then)) {
+            (Ok(first_out), Ok(then_out)) => (first_out, then_out),
+            // The ordinary client reports what is wrong with the request.
+            _ => return (self.send(request).await, None),
+        };
+        let mut answers = pipeline
+            .exchange(&[first_out, then_out], self.options.request_timeout)
+            .await
+            .into_iter();
+        let answered = |req: &WireRequest, prepared, answer: super::pipeline::Answer| {
+            Exchange::answered(
+                req,
+                prepared,
+                answer.status,
+                answer.content_type,
+                answer.body,
+                answer.elapsed,
+            )
+        };
+        let exchange = match answers.next() {
+            Some(Ok(answer)) => answered(request, first, answer),
+            Some(Err(error)) => return (Err(error), None),
+            None => return (Err(TransportError::Other("no answer".into())), None),
+        };
+        match answers.next() {
+            Some(Ok(answer)) => (Ok(exchange), Some(answered(read, then, answer))),
+            Some(Err(error)) => {
+                // A server that drops or refuses pipelined requests is not asked again: the
+                // rest of the run sends one request at a time, as the note says.
+                if !self.pipelining_failed.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "note: {} did not answer a state read sent pipelined behind a request ({error}); every request now goes alone (`--no-pipelining` does that from the start)",
+                        self.shown
+                    );
+                }
+                (Ok(exchange), None)
+            }
+            None => (Ok(exchange), None),
+        }
+    }
+
+    async fn send(&self, request: &WireRequest) -> Result<Exchange, TransportError> {
+        let prepared = self.prepared(request);
+        let url = self.url(&prepared)?;
         let method = match prepared.method {
             "POST" => reqwest::Method::POST,
             _ => reqwest::Method::GET,

@@ -3,6 +3,7 @@
 
 pub(crate) mod embedded;
 pub(crate) mod http;
+mod pipeline;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -59,6 +60,20 @@ pub trait Connection: Send + Sync {
         &'a self,
         request: &'a WireRequest,
     ) -> BoxFuture<'a, Result<Exchange, TransportError>>;
+
+    /// Sends `request`, then `read` (a state read, safe to send again), and returns both
+    /// answers. A target that can write `read` behind `request` without waiting for its answer
+    /// does, saving a round trip; the read then shows the state right after the request, as
+    /// a read sent after the answer would. `None` for the read: it was not sent or did not
+    /// come back whole, and the caller reads itself. By default the request goes alone.
+    fn send_then_read<'a>(
+        &'a self,
+        request: &'a WireRequest,
+        read: &'a WireRequest,
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<Exchange>)> {
+        let _ = read;
+        Box::pin(async move { (self.send(request).await, None) })
+    }
 
     /// Lets time pass: a real sleep for a real endpoint, an instant clock advance for an
     /// embedded emulator on a virtual clock.
