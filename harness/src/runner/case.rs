@@ -1389,4 +1389,6 @@ fn short_hash(text: &str) -> String {
 
 mod race;
 #[cfg(test)]
+mod read_ahead_tests;
+#[cfg(test)]
 mod tests;
