@@ -14,6 +14,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::params::Pair;
+
 /// RFC 3986: everything but `A-Z a-z 0-9 - _ . ~` is escaped, with upper-case hex.
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -38,9 +40,12 @@ pub(crate) fn rfc3986(s: &str) -> String {
 /// `Signature` is signed, empty ones included (the old Python SDK's `SignatureType=`). Sorted
 /// by name, then by value (decided): the canonical form of a request that repeats a name must
 /// not depend on the order the repeats arrived in.
-pub(crate) fn v1_string_to_sign(method: &str, pairs: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> =
-        pairs.iter().filter(|(k, _)| k != "Signature").collect();
+pub(crate) fn v1_string_to_sign(method: &str, pairs: &[Pair<'_>]) -> String {
+    let mut sorted: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
     sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     // The canonical query is encoded twice (each name and value, then the whole): done in one
     // pass, since encoding `%XX` again gives `%25XX`, and the joining `=` and `&` become `%3D`
@@ -168,12 +173,15 @@ pub(crate) fn parse_v3_authorization(value: &str) -> Option<V3Authorization> {
 /// `header` returns the values of one (lower-case) header name, joined by `,`.
 pub(crate) fn v3_canonical_request(
     method: &str,
-    query: &[(String, String)],
+    query: &[Pair<'_>],
     signed_headers: &[String],
     header: impl Fn(&str) -> String,
     body: &[u8],
 ) -> String {
-    let mut sorted: Vec<&(String, String)> = query.iter().collect();
+    let mut sorted: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
     // By name, then by value, as for v1.
     sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     let mut out = String::with_capacity(512);
@@ -374,11 +382,13 @@ impl NonceStore {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn pairs<'a>(list: &[(&'a str, &'a str)]) -> Vec<Pair<'a>> {
         list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
             .collect()
     }
 
