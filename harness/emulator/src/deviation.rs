@@ -71,7 +71,7 @@ pub(crate) fn mistakes(params: &Params) -> Vec<&'static str> {
     if params
         .pairs
         .iter()
-        .any(|(_, v)| PLACEHOLDERS.contains(&v.as_str()))
+        .any(|(_, v)| PLACEHOLDERS.contains(&v.as_ref()))
     {
         found.push(PLACEHOLDER_VALUE);
     }

@@ -23,7 +23,7 @@ use crate::defects::{Defect, Defects};
 use crate::error::ApiError;
 use crate::journal::{Journal, JournalEntry, JournalVerdict, SECRET_PARAMETERS, SigningKind};
 use crate::model::State;
-use crate::params::Params;
+use crate::params::{Pair, Params};
 use crate::render::{self, Format};
 use crate::sign::{self, NonceStore};
 use crate::variant::Choices;
@@ -95,7 +95,7 @@ struct JournalFacts<'a> {
     seq: u64,
     request_id: String,
     method: &'a Method,
-    params: &'a Params,
+    params: &'a Params<'a>,
     /// How many of `params.pairs` came from the query (the rest from a form body).
     query_len: usize,
     headers: &'a HeaderMap,
@@ -420,8 +420,8 @@ impl Emulator {
             .pairs
             .iter()
             .map(|(k, v)| {
-                let value = (!SECRET_PARAMETERS.contains(&k.as_str())).then(|| v.clone());
-                (k.clone(), value)
+                let value = (!SECRET_PARAMETERS.contains(&k.as_ref())).then(|| v.to_string());
+                (k.to_string(), value)
             })
             .collect();
         JournalEntry {
@@ -478,13 +478,13 @@ impl Emulator {
 
     /// Decodes the query and (for a POST form) the body into `pairs`; returns how many came
     /// from the query.
-    fn decode(
+    fn decode<'a>(
         &self,
         method: &Method,
-        query: Option<&str>,
+        query: Option<&'a str>,
         headers: &HeaderMap,
-        body: &[u8],
-        pairs: &mut Vec<(String, String)>,
+        body: &'a [u8],
+        pairs: &mut Vec<Pair<'a>>,
     ) -> Result<usize, ApiError> {
         let invalid =
             |key: String| ApiError::invalid(&self.inner.invalid_code, &key).at("common.wire");
@@ -512,7 +512,7 @@ impl Emulator {
     async fn process(
         &self,
         method: &Method,
-        params: &Params,
+        params: &Params<'_>,
         query_len: usize,
         headers: &HeaderMap,
         body: &[u8],

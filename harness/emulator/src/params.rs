@@ -4,12 +4,17 @@
 //! its own key). A scalar given more than once (e.g. in the query and in the body) takes its
 //! first value, query before body (**decided**).
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
+
+/// One decoded parameter, name and value: borrowed from the request where it was sent without
+/// escapes (most of them: no copy per parameter), owned where decoding changed it.
+pub(crate) type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// The decoded parameters of one request, in arrival order: query first, then body.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Params {
-    pub pairs: Vec<(String, String)>,
+pub(crate) struct Params<'a> {
+    pub pairs: Vec<Pair<'a>>,
 }
 
 /// One list item: its key as sent, its index and its value.
@@ -20,13 +25,13 @@ pub(crate) struct Item<'a> {
     pub value: &'a str,
 }
 
-impl Params {
+impl Params<'_> {
     /// The first value of `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The first value of `name`, treating an empty value as absent.
@@ -46,6 +51,7 @@ impl Params {
     pub(crate) fn list(&self, name: &str, max: u32) -> Result<Vec<Item<'_>>, &str> {
         let mut items: Vec<Item<'_>> = Vec::new();
         for (key, value) in &self.pairs {
+            let (key, value) = (key.as_ref(), value.as_ref());
             if !is_list_key(key, name) {
                 continue;
             }
@@ -67,11 +73,11 @@ impl Params {
 
 /// Parameters from literal pairs, in the order given, for the tests of every module.
 #[cfg(test)]
-pub(crate) fn params(pairs: &[(&str, &str)]) -> Params {
+pub(crate) fn params(pairs: &[(&str, &str)]) -> Params<'static> {
     Params {
         pairs: pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), Cow::Owned((*v).to_owned())))
             .collect(),
     }
 }

@@ -7,10 +7,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http_body_util::{BodyExt, LengthLimitError};
+use hyper::body::Body as _;
 
 use crate::emulator::{Answer, Emulator};
 use crate::error::ApiError;
@@ -43,6 +44,29 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let router = app(emulator.clone());
     crate::server::serve_with(listener, emulator, router, limits, shutdown).await
+}
+
+/// Whether the router would hand `request` to [`handle`] and answer with what it returns: `GET`
+/// or `POST` on `/` (a `HEAD` it routes there too, but strips the answer's body).
+pub(crate) fn routes_to_handler(request: &Request) -> bool {
+    (request.method() == Method::GET || request.method() == Method::POST)
+        && request.uri().path() == "/"
+}
+
+/// [`app`]'s answer to a request [`routes_to_handler`] holds for, without the router: its path
+/// match, boxed route, and response futures cost a served request more than the rest of the
+/// HTTP surface's own work. What the router's route adds to such an answer is added here: a
+/// `content-length` when the body's length is known and none was set.
+pub(crate) async fn handle_without_router(emulator: Emulator, request: Request) -> Response {
+    let mut response = handle(State(emulator), request).await;
+    if !response.headers().contains_key(CONTENT_LENGTH)
+        && let Some(length) = response.body().size_hint().exact()
+    {
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    response
 }
 
 async fn handle(State(emulator): State<Emulator>, request: Request) -> Response {

@@ -291,7 +291,7 @@ async fn http(
         read_from: 0,
         shared: Arc::clone(&shared),
         limits,
-        emulator,
+        emulator: emulator.clone(),
         timer: None,
         armed: None,
         replacement: None,
@@ -308,13 +308,23 @@ async fn http(
             })
         });
         let router = router.clone();
+        let emulator = emulator.clone();
         let shared = Arc::clone(&shared);
         async move {
-            let response = tower::ServiceExt::oneshot(router, request).await;
+            // The API's requests skip the router, which would only route them to the handler;
+            // everything else (other paths and methods) gets the router's own answers.
+            let response = if crate::serve::routes_to_handler(&request) {
+                crate::serve::handle_without_router(emulator, request).await
+            } else {
+                match tower::ServiceExt::oneshot(router, request).await {
+                    Ok(response) => response,
+                    Err(infallible) => match infallible {},
+                }
+            };
             let mut state = lock(&shared);
             state.phase = Phase::Idle(Instant::now());
             state.owed += 1;
-            response
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()

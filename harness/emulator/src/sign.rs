@@ -4,7 +4,8 @@
 //! both halves, and two implementations catch each other's mistakes.
 
 use std::collections::{HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -12,6 +13,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+
+use crate::params::Pair;
 
 /// RFC 3986: everything but `A-Z a-z 0-9 - _ . ~` is escaped, with upper-case hex.
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
@@ -37,9 +40,12 @@ pub(crate) fn rfc3986(s: &str) -> String {
 /// `Signature` is signed, empty ones included (the old Python SDK's `SignatureType=`). Sorted
 /// by name, then by value (decided): the canonical form of a request that repeats a name must
 /// not depend on the order the repeats arrived in.
-pub(crate) fn v1_string_to_sign(method: &str, pairs: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> =
-        pairs.iter().filter(|(k, _)| k != "Signature").collect();
+pub(crate) fn v1_string_to_sign(method: &str, pairs: &[Pair<'_>]) -> String {
+    let mut sorted: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
     sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     // The canonical query is encoded twice (each name and value, then the whole): done in one
     // pass, since encoding `%XX` again gives `%25XX`, and the joining `=` and `&` become `%3D`
@@ -64,9 +70,16 @@ pub(crate) fn v1_string_to_sign(method: &str, pairs: &[(String, String)]) -> Str
 fn push_encoded_twice(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = s.as_bytes();
+    // Most names and values are unreserved throughout (`Action`, ids, nonces): one check that
+    // reads every byte without stopping early compiles to a vector loop, and they are copied
+    // whole.
+    if bytes.iter().fold(true, |all, &b| all & is_unreserved(b)) {
+        out.push_str(s);
+        return;
+    }
     let mut plain = 0;
     for (at, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if is_unreserved(b) {
             continue;
         }
         // `plain..at` is a run of ASCII bytes, so both ends are character boundaries.
@@ -81,6 +94,11 @@ fn push_encoded_twice(out: &mut String, s: &str) {
     if plain < bytes.len() {
         out.push_str(&s[plain..]);
     }
+}
+
+/// RFC 3986's unreserved bytes, which percent-encoding leaves as they are.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
 }
 
 /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
@@ -155,12 +173,15 @@ pub(crate) fn parse_v3_authorization(value: &str) -> Option<V3Authorization> {
 /// `header` returns the values of one (lower-case) header name, joined by `,`.
 pub(crate) fn v3_canonical_request(
     method: &str,
-    query: &[(String, String)],
+    query: &[Pair<'_>],
     signed_headers: &[String],
     header: impl Fn(&str) -> String,
     body: &[u8],
 ) -> String {
-    let mut sorted: Vec<&(String, String)> = query.iter().collect();
+    let mut sorted: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
     // By name, then by value, as for v1.
     sorted.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     let mut out = String::with_capacity(512);
@@ -286,15 +307,40 @@ pub(crate) fn within_window(ts: SystemTime, now: SystemTime) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct NonceStore {
     ring: VecDeque<(u64, SystemTime)>,
-    set: HashSet<u64>,
+    set: HashSet<u64, BuildHasherDefault<DigestHasher>>,
+}
+
+/// The nonce set's hasher: its keys are already SipHash digests under a random key (see
+/// [`NonceStore::key`]), so hashing them again, three times per signed request, would add
+/// nothing but time.
+#[derive(Debug, Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed (`write_u64`); other input is folded in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
 }
 
 impl NonceStore {
     /// A 64-bit digest stands for (AccessKeyId, nonce) so that the store's size does not depend
     /// on what clients send; two different nonces collide with odds of about 2^-47 per request
-    /// at full capacity.
+    /// at full capacity. The digest's key is random per process, so that no client can choose
+    /// nonces whose digests crowd one corner of the set.
     pub(crate) fn key(access_key_id: &str, nonce: &str) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        static DIGEST_KEY: OnceLock<RandomState> = OnceLock::new();
+        let mut h = DIGEST_KEY.get_or_init(RandomState::new).build_hasher();
         access_key_id.hash(&mut h);
         nonce.hash(&mut h);
         h.finish()
@@ -336,11 +382,13 @@ impl NonceStore {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn pairs<'a>(list: &[(&'a str, &'a str)]) -> Vec<Pair<'a>> {
         list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
             .collect()
     }
 

@@ -11,7 +11,7 @@ use ipnet::Ipv4Net;
 use crate::defects::Defect;
 use crate::error::ApiError;
 use crate::model::{Eni, Idempotency, State, VSwitchState};
-use crate::params::{Params, canonical_ipv4, canonical_prefix28, valid_client_token};
+use crate::params::{Pair, Params, canonical_ipv4, canonical_prefix28, valid_client_token};
 use crate::render::{Fields, Node, s};
 
 mod assign;
@@ -348,10 +348,10 @@ const NOT_FINGERPRINTED: [&str; 11] = [
 
 /// What a request asks for, to compare a `ClientToken` retry with the first request.
 fn fingerprint(params: &Params) -> String {
-    let mut pairs: Vec<&(String, String)> = params
+    let mut pairs: Vec<&Pair<'_>> = params
         .pairs
         .iter()
-        .filter(|(k, _)| !NOT_FINGERPRINTED.contains(&k.as_str()))
+        .filter(|(k, _)| !NOT_FINGERPRINTED.contains(&k.as_ref()))
         .collect();
     pairs.sort();
     let mut out = String::new();

@@ -81,3 +81,129 @@ async fn served_over_loopback_with_keep_alive() {
         .unwrap()
         .unwrap();
 }
+
+/// A request as sent: method, path and query, headers, body.
+type Sent = (&'static str, String, Vec<(&'static str, String)>, String);
+
+/// The served emulator answers every request exactly as its router does in process: status,
+/// headers in their order (the server's `date` aside) and body, for the API's requests (which
+/// the server answers without the router) and for the others alike.
+#[tokio::test]
+async fn served_answers_are_the_routers() {
+    let served = Emulator::new(Config::new(World::builtin()));
+    let server = spawn_emulator(served.clone(), ServeLimits::default())
+        .await
+        .unwrap();
+    let router = eni_emulator::app(Emulator::new(Config::new(World::builtin())));
+    let signer = Client::builtin();
+    let mut poster = Client::builtin();
+    poster.carry = Carry::PostBody;
+    let read = query_string(&signer.signed(
+        "DescribeNetworkInterfaceAttribute",
+        &[("NetworkInterfaceId", RUNNING_ENI)],
+    ));
+    let xml = query_string(&signer.signed("DescribeNetworkInterfaces", &[("Format", "XML")]));
+    let form = query_string(&poster.signed("DescribeRegions", &[]));
+    let requests: Vec<Sent> = vec![
+        ("GET", format!("/?{read}"), vec![], String::new()),
+        ("GET", format!("/?{read}"), vec![], String::new()),
+        ("GET", format!("/?{xml}"), vec![], String::new()),
+        ("GET", "/".into(), vec![], String::new()),
+        (
+            "GET",
+            "/?Action=Nope&Format=JSON".into(),
+            vec![],
+            String::new(),
+        ),
+        (
+            "POST",
+            "/".into(),
+            vec![
+                ("content-type", "application/x-www-form-urlencoded".into()),
+                ("content-length", form.len().to_string()),
+            ],
+            form.clone(),
+        ),
+        ("HEAD", format!("/?{read}"), vec![], String::new()),
+        (
+            "PUT",
+            "/".into(),
+            vec![("content-length", "0".into())],
+            String::new(),
+        ),
+        ("GET", "/other".into(), vec![], String::new()),
+    ];
+    let mut http = RawHttp::connect(server.addr()).await;
+    for (method, target, headers, body) in requests {
+        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\n");
+        for (name, value) in &headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let (status, mut got, got_body) = if method == "HEAD" {
+            // No body follows a HEAD's answer: read it on a connection of its own, to its end.
+            let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let head = head.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n");
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let mut all = String::new();
+            stream.read_to_string(&mut all).await.unwrap();
+            let mut lines = all.lines();
+            let status = lines
+                .next()
+                .unwrap()
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            let headers = lines
+                .take_while(|l| !l.is_empty())
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                .filter(|(k, _)| k != "connection")
+                .collect();
+            (status, headers, Vec::new())
+        } else {
+            http.request(&head, body.as_bytes()).await
+        };
+        got.retain(|(name, _)| name != "date");
+
+        let mut request = axum::http::Request::builder().method(method).uri(&target);
+        for (name, value) in &headers {
+            request = request.header(*name, value);
+        }
+        let request = request.body(axum::body::Body::from(body)).unwrap();
+        let response = tower::ServiceExt::oneshot(router.clone(), request)
+            .await
+            .unwrap();
+        let mut expected: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .collect();
+        let expected_status = response.status().as_u16();
+        let expected_body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        // hyper writes the length of an answer that does not carry one.
+        if !expected.iter().any(|(name, _)| name == "content-length") {
+            expected.push(("content-length".into(), expected_body.len().to_string()));
+        }
+        assert_eq!(
+            (status, got, String::from_utf8_lossy(&got_body)),
+            (
+                expected_status,
+                expected,
+                String::from_utf8_lossy(&expected_body)
+            ),
+            "{method} {target}"
+        );
+    }
+    drop(http);
+    tokio::time::timeout(Duration::from_secs(10), server.stop())
+        .await
+        .unwrap()
+        .unwrap();
+}
