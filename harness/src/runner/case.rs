@@ -609,11 +609,17 @@ impl CaseRun<'_> {
         self.requests += 1;
         let sent = self.connection.clock();
         let (result, read) = self.connection.send_then_read(request, &read).await;
-        // Answered when the request's own answer ended, not the read's behind it. A target
-        // that pipelined lives in real time, where the exchange's elapsed time is exact.
+        // Answered when the request's own answer ended, not the read's behind it: now, less
+        // the time between the two answers (both timed from one start, in real time, since a
+        // target that pipelined lives in it). Never `sent` plus the request's elapsed time:
+        // that start is the connection's, later than `sent` by whatever kept the request from
+        // the wire, and a task judged to end that much early meets its own `Operation.Conflict`.
+        let now = self.connection.clock();
         let answered = match (&result, &read) {
-            (Ok(exchange), Some(_)) => sent + exchange.elapsed,
-            _ => self.connection.clock(),
+            (Ok(exchange), Some(read)) => now
+                .saturating_sub(read.elapsed.saturating_sub(exchange.elapsed))
+                .max(sent),
+            _ => now,
         };
         self.races.sent(race::Window { sent, answered });
         (result, read)

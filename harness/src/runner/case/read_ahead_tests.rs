@@ -28,6 +28,11 @@ struct Endpoint {
     secondaries: Mutex<Vec<String>>,
     log: Mutex<Vec<String>>,
     mode: ReadAhead,
+    /// The endpoint's clock: moved only by the endpoint's waits and by `held`.
+    clock: Mutex<Duration>,
+    /// How long a pipelined request waits before it goes on the wire (a busy client): its
+    /// answer comes 1 ms after that, the read's 1 ms later.
+    held: Duration,
 }
 
 impl Endpoint {
@@ -145,6 +150,17 @@ impl Connection for Scripted {
                 ReadAhead::Stale => Some(stale),
                 ReadAhead::Lost => None,
             };
+            // Timed as the pipelined client times them: from the moment the connection took
+            // the requests, not from the moment the runner handed them over.
+            *endpoint.clock.lock().unwrap() += endpoint.held + Duration::from_millis(2);
+            let answer = Exchange {
+                elapsed: Duration::from_millis(1),
+                ..answer
+            };
+            let read_answer = read_answer.map(|read| Exchange {
+                elapsed: Duration::from_millis(2),
+                ..read
+            });
             let travelled = match read_answer {
                 Some(_) => format!("{} + {}", action(request), action(read)),
                 None => format!("{} + lost read", action(request)),
@@ -154,8 +170,19 @@ impl Connection for Scripted {
         })
     }
 
-    fn wait(&self, _: Duration) -> BoxFuture<'_, ()> {
+    fn wait(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        let endpoint = &self.0;
+        *endpoint.clock.lock().unwrap() += duration;
+        endpoint
+            .log
+            .lock()
+            .unwrap()
+            .push(format!("wait {duration:?}"));
         Box::pin(async {})
+    }
+
+    fn clock(&self) -> Duration {
+        *self.0.clock.lock().unwrap()
     }
 }
 
@@ -172,9 +199,18 @@ steps:
 ";
 
 async fn run(mode: ReadAhead) -> (CaseOutcome, Vec<String>) {
-    let case = eni_spec::parse_case(CASE, "cases/read-ahead.yaml").unwrap();
+    run_held(CASE, mode, Duration::ZERO, Profile::embedded()).await
+}
+
+async fn run_held(
+    text: &str,
+    mode: ReadAhead,
+    held: Duration,
+    profile: Profile,
+) -> (CaseOutcome, Vec<String>) {
+    let case = eni_spec::parse_case(text, "cases/read-ahead.yaml").unwrap();
     let context = CaseContext {
-        profile: Arc::new(Profile::embedded()),
+        profile: Arc::new(profile),
         repro_url: String::new(),
         run_token: "test".into(),
     };
@@ -182,6 +218,8 @@ async fn run(mode: ReadAhead) -> (CaseOutcome, Vec<String>) {
         secondaries: Mutex::default(),
         log: Mutex::default(),
         mode,
+        clock: Mutex::new(Duration::from_secs(100)),
+        held,
     });
     let outcome = run_case(&case, &Scripted(Arc::clone(&endpoint)), &context).await;
     let log = endpoint.log.lock().unwrap().clone();
@@ -240,5 +278,36 @@ async fn a_read_ahead_is_judged_like_any_read() {
         messages(&outcome).iter().any(|m| m.contains("192.168.0.9")),
         "{:?}",
         messages(&outcome)
+    );
+}
+
+#[tokio::test]
+async fn a_task_started_by_a_pipelined_step_is_timed_from_its_answer() {
+    // The assign waits 50 ms before it goes on the wire and is answered 1 ms later, so its
+    // task (1 s, the profile's) ends 1 s after that answer: `wait: tasks`, 1 ms after it, waits
+    // 999 ms. Timed from when the runner handed the request over, it would end 50 ms early
+    // and the next request on the ENI would meet the task still in flight.
+    const TASK_CASE: &str = "id: read-ahead-task
+title: t
+uses: [vswitch]
+emulator: { task_duration: 5s }
+steps:
+  - name: assign
+    action: AssignPrivateIpAddresses
+    params: { NetworkInterfaceId: eni-a, PrivateIpAddress.1: 192.168.0.9 }
+  - wait: tasks
+";
+    let mut profile = Profile::embedded();
+    profile.timing.task = Some(Duration::from_secs(1));
+    let held = Duration::from_millis(50);
+    let (outcome, log) = run_held(TASK_CASE, ReadAhead::Answered, held, profile).await;
+    assert_eq!(outcome.verdict, Verdict::Pass, "{:?}", messages(&outcome));
+    assert_eq!(
+        log,
+        [
+            "alone DescribeNetworkInterfaces",
+            "Assign + DescribeNetworkInterfaces",
+            "wait 999ms"
+        ]
     );
 }
