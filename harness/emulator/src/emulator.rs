@@ -8,7 +8,8 @@
 //! AccessKeyId; malformed or expired timestamp; signature mismatch; nonce reuse — then
 //! `RegionId`, then injected faults, then the action's own rules.
 
-use std::collections::HashMap;
+// Looked up once per signed request: see the state's maps (`model.rs`).
+use foldhash::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -592,26 +593,39 @@ impl Emulator {
     ) -> Result<Admitted, ApiError> {
         let mut state = self.lock();
         if let Some((key, value)) = &nonce
-            && state.nonces.seen(*key, now)
+            && !state.nonces.claim(*key, now)
         {
             return Err(ApiError::nonce_used(value).at("common.nonce"));
         }
-        match params.get_nonempty("RegionId") {
-            // The one action of the API that lists regions needs none (as in ECS).
-            None if action == Action::DescribeRegions => {}
-            None => return Err(ApiError::missing("RegionId").at("common.region-missing")),
-            Some(r) if r != self.inner.world.region => {
-                return Err(ApiError::region_not_found(r).at("common.region"));
+        // A nonce is used up only by a request admitted past these checks.
+        let checked = (|| {
+            match params.get_nonempty("RegionId") {
+                // The one action of the API that lists regions needs none (as in ECS).
+                None if action == Action::DescribeRegions => {}
+                None => return Err(ApiError::missing("RegionId").at("common.region-missing")),
+                Some(r) if r != self.inner.world.region => {
+                    return Err(ApiError::region_not_found(r).at("common.region"));
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
-        }
-        let decision = state.faults.decide(action.name());
-        if let Some(err) = decision.error {
-            return Err(err.at("common.fault"));
-        }
-        if let Some((key, _)) = nonce {
-            state.nonces.insert(key, now);
-        }
+            let decision = state.faults.decide(action.name());
+            match decision.error {
+                Some(err) => Err(err.at("common.fault")),
+                None => Ok(decision),
+            }
+        })();
+        let decision = match (checked, &nonce) {
+            (Ok(decision), Some((key, _))) => {
+                state.nonces.keep(*key, now);
+                decision
+            }
+            (Ok(decision), None) => decision,
+            (Err(err), Some((key, _))) => {
+                state.nonces.release(*key);
+                return Err(err);
+            }
+            (Err(err), None) => return Err(err),
+        };
         if !decision.latency.is_zero() {
             return Ok(Admitted::Delayed(decision.latency));
         }

@@ -1,7 +1,12 @@
 //! The emulator's state: VSwitches, instances, ENIs, address allocation, asynchronous
 //! transitions, idempotency records, and the IP invariants checked over all of it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+// Every request looks up its ENI, VSwitch or instance by id, some several times: foldhash
+// hashes an id several times faster than std's SipHash, and is seeded at random per process
+// all the same.
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::net::Ipv4Addr;
 use std::time::SystemTime;
 

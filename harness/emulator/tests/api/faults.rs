@@ -65,6 +65,19 @@ async fn a_faulted_request_does_not_burn_its_nonce() {
 }
 
 #[tokio::test]
+async fn a_request_refused_for_its_region_does_not_burn_its_nonce() {
+    let c = Client::builtin();
+    c.send_pairs(&c.signed(D, &[("RegionId", "cn-x"), ("SignatureNonce", "region-1")]))
+        .await
+        .assert_error(404, "InvalidRegionId.NotFound");
+    let fixed = c.signed(D, &[("SignatureNonce", "region-1")]);
+    c.send_pairs(&fixed).await.assert_ok();
+    c.send_pairs(&fixed)
+        .await
+        .assert_error(400, "SignatureNonceUsed");
+}
+
+#[tokio::test]
 async fn rejected_requests_do_not_count() {
     let c = Client::with(|c| c.faults = vec![rule(None, FaultWhen::Nth(1), Fault::Throttling)]);
     c.call(D, &[("Signature", "bad")])
