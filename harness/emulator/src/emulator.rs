@@ -614,18 +614,13 @@ impl Emulator {
                 None => Ok(decision),
             }
         })();
-        let decision = match (checked, &nonce) {
-            (Ok(decision), Some((key, _))) => {
-                state.nonces.keep(*key, now);
-                decision
+        if let Some((key, _)) = &nonce {
+            match &checked {
+                Ok(_) => state.nonces.keep(*key, now),
+                Err(_) => state.nonces.release(*key),
             }
-            (Ok(decision), None) => decision,
-            (Err(err), Some((key, _))) => {
-                state.nonces.release(*key);
-                return Err(err);
-            }
-            (Err(err), None) => return Err(err),
-        };
+        }
+        let decision = checked?;
         if !decision.latency.is_zero() {
             return Ok(Admitted::Delayed(decision.latency));
         }

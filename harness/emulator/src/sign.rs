@@ -315,7 +315,7 @@ pub(crate) struct NonceStore {
 }
 
 /// The nonce set's hasher: its keys are already SipHash digests under a random key (see
-/// [`NonceStore::key`]), so hashing them again, three times per signed request, would add
+/// [`NonceStore::key`]), so hashing them again at each look into the set would add
 /// nothing but time.
 #[derive(Debug, Default)]
 struct DigestHasher(u64);
