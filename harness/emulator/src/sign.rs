@@ -111,6 +111,9 @@ pub(crate) fn v1_signature(secret: &str, string_to_sign: &str) -> String {
     V1Key::new(secret).signature(string_to_sign)
 }
 
+/// The length of a v1 signature: 20 bytes of HMAC-SHA1 in padded base64.
+const SIGNATURE_LEN: usize = 28;
+
 /// A credential's v1 HMAC key, prepared once: keying HMAC-SHA1 hashes the padded key twice,
 /// which every signed request would otherwise repeat.
 #[derive(Clone)]
@@ -126,13 +129,35 @@ impl V1Key {
     }
 
     /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
+    #[cfg(test)]
     pub(crate) fn signature(&self, string_to_sign: &str) -> String {
-        let Some(mac) = &self.0 else {
-            return String::new();
-        };
-        let mut mac = mac.clone();
+        let mut text = [0u8; SIGNATURE_LEN];
+        match self.sign_into(string_to_sign, &mut text) {
+            Some(text) => text.to_owned(),
+            None => String::new(),
+        }
+    }
+
+    /// Whether `signature` is this key's signature of `string_to_sign`. The expected text is
+    /// written into a buffer on the stack: every signed request is checked, and an owned
+    /// string per check would be an allocation for nothing.
+    pub(crate) fn signs(&self, string_to_sign: &str, signature: &str) -> bool {
+        let mut text = [0u8; SIGNATURE_LEN];
+        self.sign_into(string_to_sign, &mut text)
+            .is_some_and(|expected| expected == signature)
+    }
+
+    fn sign_into<'b>(
+        &self,
+        string_to_sign: &str,
+        text: &'b mut [u8; SIGNATURE_LEN],
+    ) -> Option<&'b str> {
+        let mut mac = self.0.clone()?;
         mac.update(string_to_sign.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(mac.finalize().into_bytes(), text)
+            .ok()?;
+        std::str::from_utf8(&text[..written]).ok()
     }
 }
 
@@ -440,6 +465,16 @@ mod tests {
             v1_signature("testsecret", &sts),
             "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
         );
+        let key = V1Key::new("testsecret");
+        assert!(key.signs(&sts, "OLeaidS1JvxuMvnyHOwuJ+uX5qY="));
+        for wrong in [
+            "",
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY",
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY==",
+            "oLeaidS1JvxuMvnyHOwuJ+uX5qY=",
+        ] {
+            assert!(!key.signs(&sts, wrong), "{wrong}");
+        }
     }
 
     #[test]

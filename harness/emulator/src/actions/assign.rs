@@ -11,7 +11,7 @@ use crate::defects::Defect;
 use crate::error::ApiError;
 use crate::model::{EniType, State};
 use crate::params::Params;
-use crate::render::{Fields, Node, s};
+use crate::render::{Fields, Node, ipv4, s};
 use crate::world::InstanceStatus;
 
 const LIST: &str = "PrivateIpAddress";
@@ -226,10 +226,7 @@ pub(super) fn assign(
 fn ip_set(ips: &[std::net::Ipv4Addr]) -> (&'static str, Node) {
     (
         "PrivateIpSet",
-        Node::List(
-            "PrivateIpAddress",
-            ips.iter().map(|ip| s(ip.to_string())).collect(),
-        ),
+        Node::List("PrivateIpAddress", ips.iter().map(|ip| ipv4(*ip)).collect()),
     )
 }
 

@@ -12,7 +12,7 @@ use crate::defects::Defect;
 use crate::error::ApiError;
 use crate::model::{Eni, Idempotency, State, VSwitchState};
 use crate::params::{Pair, Params, canonical_ipv4, canonical_prefix28, valid_client_token};
-use crate::render::{Fields, Node, s};
+use crate::render::{Fields, Node, ipv4, s};
 
 mod assign;
 mod attach_detach;
@@ -440,7 +440,7 @@ fn eni_fields(state: &State, eni: &Eni) -> Fields {
         ("VpcId", s(&state.vpc_id)),
         ("VSwitchId", s(&eni.vswitch_id)),
         ("ZoneId", s(&state.zone)),
-        ("PrivateIpAddress", s(eni.primary_ip.to_string())),
+        ("PrivateIpAddress", ipv4(eni.primary_ip)),
         ("MacAddress", s(&eni.mac)),
         ("InstanceId", s(eni.instance_id.as_deref().unwrap_or(""))),
         ("NetworkInterfaceName", s(&eni.name)),
@@ -476,7 +476,7 @@ fn prefix_sets(prefixes: &[Ipv4Net]) -> Node {
 
 fn ip_set_entry(ip: Ipv4Addr, primary: bool) -> Node {
     Node::Obj(vec![
-        ("PrivateIpAddress", s(ip.to_string())),
+        ("PrivateIpAddress", ipv4(ip)),
         ("Primary", Node::Bool(primary)),
     ])
 }
