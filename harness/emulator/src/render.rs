@@ -78,14 +78,15 @@ pub(crate) fn ipv4_text(ip: std::net::Ipv4Addr) -> String {
 
 /// A success body: `RequestId` first, then `fields`.
 pub(crate) fn success(format: Format, action: &str, request_id: &str, fields: &Fields) -> String {
-    let mut out = String::with_capacity(256);
+    // A describe answer of one ENI is about 700 bytes: one allocation, no regrowth.
+    let mut out = String::with_capacity(1024);
     match format {
         Format::Json => {
             out.push_str("{\"RequestId\":");
             json_str(&mut out, request_id);
             for (name, node) in fields {
                 out.push(',');
-                json_str(&mut out, name);
+                json_key(&mut out, name);
                 out.push(':');
                 json(&mut out, node);
             }
@@ -194,7 +195,7 @@ fn json(out: &mut String, node: &Node) {
                 if i > 0 {
                     out.push(',');
                 }
-                json_str(out, name);
+                json_key(out, name);
                 out.push(':');
                 json(out, value);
             }
@@ -202,7 +203,7 @@ fn json(out: &mut String, node: &Node) {
         }
         Node::List(item, values) => {
             out.push('{');
-            json_str(out, item);
+            json_key(out, item);
             out.push_str(":[");
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {
@@ -213,6 +214,14 @@ fn json(out: &mut String, node: &Node) {
             out.push_str("]}");
         }
     }
+}
+
+/// A field name of the API: a constant of this crate, plain ASCII that needs no escape.
+fn json_key(out: &mut String, name: &'static str) {
+    debug_assert!(!name.bytes().any(needs_json_escape), "{name}");
+    out.push('"');
+    out.push_str(name);
+    out.push('"');
 }
 
 fn json_str(out: &mut String, v: &str) {
