@@ -5,7 +5,8 @@
 //! loopback by threads of its own, as a separate `serve` process would be; the whole suite
 //! against the emulator served with `serve`'s default 2 s transitions (built-in world and lanes
 //! world, verdicts compared with instant transitions, requests per case); and the request list
-//! of assign/unassign pairs on one ENI, by the runner and, when it is installed, by Hurl.
+//! of assign/unassign pairs on one ENI, by the runner and, when it is installed, by Hurl; and
+//! the served emulator against a bare axum server (signed reads and Assign/Unassign pairs).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub(crate) struct BenchOptions {
     pub transitions: Duration,
     /// Assign/unassign pairs on one ENI in the request-list figure (`0`: not measured).
     pub pairs: usize,
+    /// Paired rounds of the served emulator against a bare axum server (`0`: not measured).
+    pub axum_rounds: usize,
 }
 
 /// Takes every figure `options` asks for, telling each to `say` as it is measured, problems
@@ -198,6 +201,26 @@ pub(crate) fn measure(options: &BenchOptions, say: &mut dyn FnMut(Said)) -> Resu
             Ok(text) => figure!(say, "{text}"),
             Err(error) => {
                 problem!(say, "error: the request list: {error}");
+                return Err(ErrorKind::Failed);
+            }
+        }
+    }
+    if options.axum_rounds > 0 {
+        let settings = eni_emulator::versus_axum::Settings {
+            rounds: options.axum_rounds,
+            ..eni_emulator::versus_axum::Settings::default()
+        };
+        match eni_emulator::versus_axum::compare(&settings) {
+            Ok(comparisons) => {
+                for comparison in comparisons {
+                    figure!(say, "versus axum, {}", comparison.summary());
+                }
+            }
+            Err(error) => {
+                problem!(
+                    say,
+                    "error: the emulator against a bare axum server: {error}"
+                );
                 return Err(ErrorKind::Failed);
             }
         }

@@ -3,7 +3,8 @@
 //! The emulator is the executable form of the project's contract: every rule, its order, codes,
 //! HTTP statuses and messages. Build an [`Emulator`] from a [`Config`], then either mount
 //! [`app`] in process (e.g. with `tower::ServiceExt::oneshot`), [`serve`] it on a listener, or
-//! [`spawn`] it in the background on a loopback port the OS picks.
+//! [`spawn`] it in the background on a loopback port the OS picks. [`versus_axum`] measures the
+//! served emulator against a bare axum server.
 //!
 //! Decisions taken where the contract is silent are written beside the code that takes them
 //! and listed in the crate's `DECISIONS.md`.
@@ -45,5 +46,6 @@ mod server;
 mod sign;
 mod spawn;
 mod variant;
+pub mod versus_axum;
 mod wire;
 mod world;

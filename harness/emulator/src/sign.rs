@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::params::Pair;
 
 /// RFC 3986: everything but `A-Z a-z 0-9 - _ . ~` is escaped, with upper-case hex.
-const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -128,8 +128,8 @@ impl V1Key {
         V1Key(<Hmac<Sha1> as KeyInit>::new_from_slice(&key).ok())
     }
 
-    /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
-    #[cfg(test)]
+    /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`; empty when the key could not be
+    /// made. The bench's signer signs with it.
     pub(crate) fn signature(&self, string_to_sign: &str) -> String {
         let mut text = [0u8; SIGNATURE_LEN];
         match self.sign_into(string_to_sign, &mut text) {

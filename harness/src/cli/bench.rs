@@ -35,6 +35,10 @@ pub(crate) struct BenchArgs {
     /// Assign/unassign pairs on one ENI in the request-list figure (`0`: not measured).
     #[arg(long, default_value_t = 500)]
     pairs: usize,
+    /// Paired rounds (1.5 s each per server and load) of the served emulator against a bare
+    /// axum server; `0`: not measured.
+    #[arg(long, default_value_t = 9)]
+    axum_rounds: usize,
 }
 
 pub(crate) fn bench(args: BenchArgs) -> Result<(), CommandError> {
@@ -46,6 +50,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<(), CommandError> {
         transitions_time: args.transitions_time,
         transitions: args.transitions,
         pairs: args.pairs,
+        axum_rounds: args.axum_rounds,
     };
     // Each problem is said as the figure it spoils is taken.
     measure(&options, &mut |said| match said {
