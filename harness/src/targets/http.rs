@@ -471,14 +471,17 @@ fn transport(error: reqwest::Error, timeout: Duration) -> TransportError {
 /// machines by the process id and the time the process started. No randomness needed.
 fn next_nonce() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static EPOCH: OnceLock<u128> = OnceLock::new();
-    let started = *EPOCH.get_or_init(|| {
-        SystemTime::now()
+    // Both read once: the process id is a system call each time it is asked for, and every
+    // signed request asks.
+    static PROCESS: OnceLock<(u128, u32)> = OnceLock::new();
+    let (started, pid) = *PROCESS.get_or_init(|| {
+        let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
+            .map_or(0, |d| d.as_nanos());
+        (started, process::id())
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{started:x}-{:x}-{n:x}", process::id())
+    format!("{started:x}-{pid:x}-{n:x}")
 }
 
 #[cfg(test)]
