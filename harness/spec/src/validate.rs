@@ -76,7 +76,11 @@ const SIGNINGS: &[(&str, Signing)] = &[
 ];
 const METHODS: &[(&str, Method)] = &[("GET", Method::Get), ("POST", Method::Post)];
 
-pub(crate) fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecError>> {
+/// Parses and validates one case file. `origin` names the file in error messages.
+///
+/// Returns every error found (sorted by position), not just the first, except that a file that
+/// is not valid YAML reports only its first YAML error. Never panics, whatever the input.
+pub fn parse_case(source: &str, origin: &str) -> Result<Case, Vec<SpecError>> {
     let mut v = Validator {
         source,
         origin,
