@@ -463,8 +463,9 @@ impl Connection {
         Ok(())
     }
 
-    /// The next line of the answer without its line end; an error at the end of the stream.
-    async fn read_line(&mut self) -> io::Result<String> {
+    /// The next line of the answer without its line end, borrowed from the connection's line
+    /// buffer so that reading a head allocates nothing; an error at the end of the stream.
+    async fn read_line(&mut self) -> io::Result<&str> {
         self.line.clear();
         let read = (&mut self.stream)
             .take(ANSWER_CAP as u64)
@@ -476,7 +477,7 @@ impl Connection {
                 "the server closed the connection",
             ));
         }
-        Ok(self.line.trim_end_matches(['\r', '\n']).to_owned())
+        Ok(self.line.trim_end_matches(['\r', '\n']))
     }
 }
 
