@@ -16,6 +16,7 @@ mod format;
 mod model;
 mod path;
 mod raw;
+mod raw_events;
 mod schema;
 mod template;
 mod validate;

@@ -826,3 +826,163 @@ fn error_race_reads_one_thing() {
         "id: race\ntitle: t\nsteps:\n  - action: A\n    race: { status_of: x, task_on: y, when: { InUse: { status: 200 } } }\n  - action: B\n    race: { when: { InUse: { status: 200 } } }\n"
     ));
 }
+
+/// Every YAML file under `dir` (recursively), with its path.
+fn yaml_files(dir: &std::path::Path, found: &mut Vec<(String, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            yaml_files(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "yaml")
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            found.push((path.display().to_string(), text));
+        }
+    }
+}
+
+/// The fast path gives serde-saphyr's tree or nothing: same kinds, texts, types and spans.
+fn assert_same_tree(origin: &str, source: &str) -> bool {
+    let Some(fast) = crate::raw_events::tree(source) else {
+        return false;
+    };
+    match crate::raw::parse_with_serde(source) {
+        Ok(slow) => assert_eq!(fast, slow, "{origin}: the two paths read different trees"),
+        Err(error) => panic!(
+            "{origin}: the fast path read a tree where serde-saphyr refused: {}",
+            error.message
+        ),
+    }
+    true
+}
+
+#[test]
+fn the_event_path_reads_every_shipped_case_file_as_serde_saphyr_does() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    for dir in [
+        "cases",
+        "fuzz/seeds/case_parser",
+        "fuzz/seeds/case_roundtrip",
+    ] {
+        yaml_files(&root.join(dir), &mut files);
+    }
+    files.push(("full_example.yaml".into(), FULL.to_string()));
+    let shipped = files
+        .iter()
+        .filter(|(path, _)| path.contains("/cases/"))
+        .count();
+    assert!(shipped >= 100, "only {shipped} case files found");
+    let mut fast = 0;
+    let mut slow = Vec::new();
+    for (path, text) in &files {
+        if assert_same_tree(path, text) {
+            fast += 1;
+        } else if path.contains("/cases/") {
+            slow.push(path.as_str());
+        }
+    }
+    // The fast path must keep paying for itself: nearly every shipped case takes it.
+    assert!(
+        slow.len() * 20 <= shipped,
+        "{} of {shipped} shipped case files miss the fast path: {slow:?}",
+        slow.len()
+    );
+    assert!(fast > 0);
+}
+
+#[test]
+fn the_event_path_gives_way_on_yaml_it_does_not_read_as_serde_saphyr_does() {
+    // Each of these is left to serde-saphyr (its errors, its typing, its anchors).
+    let left = [
+        "a: &x 1\nb: *x\n",
+        "base: &b { k: v }\nc:\n  <<: *b\n",
+        "a: !!str 1\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "a: 1\n---\nb: 2\n",
+        "a: 1\na: 2\n",
+        "a: 1.50\n",
+        "a: 0x1F\n",
+        "a: 0755\n",
+        "a: 1_000\n",
+        "a: .inf\n",
+        "a: yes\n",
+        "a: True\n",
+        "a: NULL\n",
+        "a: +5\n",
+        "a: -0\n",
+        "a: 123456789012345678901234567890\n",
+        "a: two\n  lines\n",
+        "? [k]\n: v\n",
+        "a: [1, 2\n",
+        "",
+        "# only a comment\n",
+        "a: 2014-05-26\n",
+        "a: ünïcode\n",
+        "a: 256.1\n",
+        "a: 1e5\n",
+        "a: 12:30\n",
+        "a: 0b101\n",
+    ];
+    for source in left {
+        assert!(
+            crate::raw_events::tree(source).is_none(),
+            "the fast path read {source:?}"
+        );
+    }
+    // And these it reads, exactly as serde-saphyr does.
+    let read = [
+        "a: 1\nb: -12\nc: 0\nd: true\ne: false\nf: ~\ng: null\nh:\ni: word\n",
+        "a: 'single ''quoted'''\nb: \"double \\t quoted\"\nc: \"\"\n",
+        "a: |\n  literal\n  block\nb: >\n  folded\n  block\nc: |-\n  kept\n",
+        "list:\n  - one\n  - { k: \"${eni}\", j: [x, \"y\"] }\n  - []\n  - {}\n",
+        "---\nexplicit: start # with a comment\n# and another\n",
+        "key with spaces: value with spaces\n$ref: /path/to/thing\n",
+        "nested:\n  deeper:\n    deepest: [1, [2, [3]]]\n",
+        "a:\tb\nwait: 2s\nip: 256.1.1.1\nprefix: 192.168.000.016/28\nms: 10ms\n",
+    ];
+    for source in read {
+        assert!(
+            assert_same_tree(source, source),
+            "the fast path gave way on {source:?}"
+        );
+    }
+}
+
+#[test]
+fn the_event_path_agrees_with_serde_saphyr_on_damaged_case_files() {
+    // Shipped case files with one byte replaced by a character that means something in YAML:
+    // wherever the fast path still reads a tree, serde-saphyr must read the same one. Seeded,
+    // so a failure comes back the same way.
+    const SIGNIFICANT: &[u8] = b":- \n\"'#[]{},&*!|>0.\t~?%@`";
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    yaml_files(&root.join("cases"), &mut files);
+    files.sort();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |bound: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap_or(0) % bound.max(1)
+    };
+    let (mut read, mut tried) = (0, 0);
+    for (path, text) in files.iter().step_by(4) {
+        for _ in 0..12 {
+            let mut bytes = text.clone().into_bytes();
+            let at = next(bytes.len());
+            bytes[at] = SIGNIFICANT[next(SIGNIFICANT.len())];
+            let Ok(damaged) = String::from_utf8(bytes) else {
+                continue;
+            };
+            tried += 1;
+            if assert_same_tree(&format!("{path} with byte {at} replaced"), &damaged) {
+                read += 1;
+            }
+        }
+    }
+    assert!(tried > 500 && read > tried / 4, "{read} of {tried} read");
+}
