@@ -87,6 +87,8 @@ struct Inner {
     client: reqwest::Client,
     /// `scheme://host[:port][/path]` without a trailing `/`; `path_and_query` is appended.
     base: String,
+    /// The base URL's path without a trailing `/`, as the URL parser left it.
+    base_path: String,
     /// What the client sends as `Host`, for the V3 `host` header.
     host: String,
     /// The base URL without any password, for reports.
@@ -96,6 +98,12 @@ struct Inner {
     pipeline: Option<Pipeline>,
     /// Set once a pipelined read did not come back: from then on every request goes alone.
     pipelining_failed: AtomicBool,
+}
+
+/// A byte the URL parser leaves as it is in a query: RFC 3986's unreserved characters, and the
+/// `%`, `&` and `=` of encoded pairs.
+fn kept_in_query(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~%&=".contains(&byte)
 }
 
 impl HttpTarget {
@@ -130,12 +138,8 @@ impl HttpTarget {
             Some(port) => format!("{host_name}:{port}"),
             None => host_name.clone(),
         };
-        let base = format!(
-            "{}://{}{}",
-            url.scheme(),
-            host,
-            url.path().trim_end_matches('/')
-        );
+        let base_path = url.path().trim_end_matches('/').to_string();
+        let base = format!("{}://{}{base_path}", url.scheme(), host);
         let shown = url.to_string();
 
         let mut builder = reqwest::Client::builder()
@@ -184,6 +188,7 @@ impl HttpTarget {
                 options,
                 client,
                 base,
+                base_path,
                 host,
                 shown,
                 pipeline,
@@ -297,6 +302,31 @@ impl Inner {
             .map_err(|e| TransportError::Other(format!("could not form the request URL: {e}")))
     }
 
+    /// The request line's target for `prepared`: the path and query of [`Self::url`], byte for
+    /// byte what the ordinary client would send.
+    fn request_target(&self, prepared: &PreparedRequest) -> Result<String, TransportError> {
+        // Encoded pairs (what every request but a raw query is) hold only bytes the URL parser
+        // keeps as they are in a query, behind a path it has already normalised: joined as they
+        // are, without parsing the whole URL again for each request.
+        if let Some(query) = prepared.path_and_query.strip_prefix("/?")
+            && query.bytes().all(kept_in_query)
+        {
+            return Ok(format!("{}{}", self.base_path, prepared.path_and_query));
+        }
+        self.parsed_target(prepared)
+    }
+
+    /// The path and query of [`Self::url`].
+    fn parsed_target(&self, prepared: &PreparedRequest) -> Result<String, TransportError> {
+        let url = self.url(prepared)?;
+        let mut target = url.path().to_string();
+        if let Some(query) = url.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        Ok(target)
+    }
+
     /// `request`, then `read` behind it on one connection where the endpoint allows; the read's
     /// answer is `None` when it did not come back whole (the caller then reads again itself).
     async fn send_then_read(
@@ -314,12 +344,7 @@ impl Inner {
         let first = self.prepared(request);
         let then = self.prepared(read);
         let outgoing = |prepared: &PreparedRequest| {
-            let url = self.url(prepared)?;
-            let mut target = url.path().to_string();
-            if let Some(query) = url.query() {
-                target.push('?');
-                target.push_str(query);
-            }
+            let target = self.request_target(prepared)?;
             pipeline.outgoing(prepared, &target)
         };
         let (first_out, then_out) = match (outgoing(&first), outgoing(&then)) {
@@ -604,6 +629,50 @@ mod tests {
         let target = HttpTarget::new(options).unwrap();
         let conn = target.connect(&EmulatorKnobs::default()).unwrap();
         conn.send(req).await
+    }
+
+    #[test]
+    fn the_request_target_is_what_the_url_parser_makes_of_it() {
+        // Joined without parsing where the query is encoded pairs; whatever the path to the
+        // request line, the bytes must be the parser's.
+        let values = [
+            "10.0.0.5",
+            "a b",
+            "ü/ß?#&=+%",
+            "quote\"'<>`{}|\\^",
+            "%zz%2",
+            "",
+        ];
+        let raw_queries = [None, Some("x=1&y= 2#3"), Some("%41=%zz&k=ü"), Some("")];
+        for base in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "http://[::1]:9/ecs/api/",
+            "https://example.com/a%20b/./c/../d",
+            "http://example.com/x%2e/%2E%2e/y",
+        ] {
+            let target = HttpTarget::new(options(base)).unwrap();
+            for value in values {
+                for raw_query in raw_queries {
+                    let mut request = WireRequest {
+                        raw_query: raw_query.map(str::to_string),
+                        ..assign()
+                    };
+                    request.params.push(("Description".into(), value.into()));
+                    let prepared = target.inner.prepared(&request);
+                    if raw_query.is_none() {
+                        // Encoded pairs only: the join, not the parser, makes this one.
+                        let query = prepared.path_and_query.strip_prefix("/?").unwrap();
+                        assert!(query.bytes().all(kept_in_query), "{query}");
+                    }
+                    assert_eq!(
+                        target.inner.request_target(&prepared).ok(),
+                        target.inner.parsed_target(&prepared).ok(),
+                        "{base} with {value:?} and {raw_query:?}"
+                    );
+                }
+            }
+        }
     }
 
     const ASSIGN_JSON: &str = r#"{"RequestId":"R1","AssignedPrivateIpAddressesSet":{"NetworkInterfaceId":"eni-1","PrivateIpSet":{"PrivateIpAddress":["10.0.0.5"]}}}"#;
