@@ -103,7 +103,7 @@ struct Inner {
 /// A byte the URL parser leaves as it is in a query: RFC 3986's unreserved characters, and the
 /// `%`, `&` and `=` of encoded pairs.
 fn kept_in_query(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~%&=".contains(&byte)
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'%' | b'&' | b'=')
 }
 
 impl HttpTarget {
