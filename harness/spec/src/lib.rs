@@ -34,6 +34,7 @@ pub use model::{
     RACE_GONE, Race, RaceOn, Send, Signing, Step, TASK_ENDED, TASK_RUNNING,
 };
 pub use path::{Path, Segment};
+pub use raw_events::yaml_readings_agree;
 pub use schema::case_schema;
 pub use template::{Expr, Member, Part, Template, TemplateError};
 pub use validate::parse_case;

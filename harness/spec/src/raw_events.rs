@@ -217,3 +217,14 @@ fn node(kind: Kind, span: granit_parser::Span) -> Node {
         borrowed: false,
     }
 }
+
+/// Whether the two readings of `source` agree: wherever this path reads a tree, serde-saphyr
+/// reads the same one. For the fuzz targets, which hold every input they make to it; `false`
+/// is a bug in this crate.
+#[doc(hidden)]
+pub fn yaml_readings_agree(source: &str) -> bool {
+    match tree(source) {
+        None => true,
+        Some(fast) => crate::raw::parse_with_serde(source).is_ok_and(|slow| slow == fast),
+    }
+}
