@@ -7,6 +7,7 @@ use serde_json::Value;
 #[cfg(test)]
 use crate::codec::{Encode, encode_tag};
 use crate::codec::{List, Rest, Text, from_bytes};
+use eni_harness::checks::observe::listing_readings_agree;
 use eni_harness::wire::decode::BodyFormat;
 use eni_harness::wire::decode_response as decode;
 
@@ -52,8 +53,13 @@ pub fn decode_response(bytes: &[u8]) {
 
 /// Decodes the body, then asks the model for every path the body holds (and some that are
 /// malformed or out of range): nothing may panic, and an empty or unparseable body must come
-/// with a problem and a `null` model.
+/// with a problem and a `null` model. Read as a state read's listing, the body must show the
+/// same page whether read plainly or decoded.
 pub(crate) fn check_decode(input: &DecodeInput) {
+    assert!(
+        listing_readings_agree(input.content_type.as_header(), &input.body.0),
+        "the plain reading of a listing differs from the decoded one"
+    );
     let d = decode(input.status, input.content_type.as_header(), &input.body.0);
     if matches!(d.format, BodyFormat::Empty | BodyFormat::Unparseable) {
         assert_eq!(d.body, Value::Null, "{:?} body with a model", d.format);

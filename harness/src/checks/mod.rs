@@ -8,6 +8,7 @@ pub(crate) mod expect;
 pub mod invariants;
 pub mod mutation;
 pub mod observe;
+mod plain_listing;
 pub(crate) mod registry;
 pub(crate) mod response;
 pub mod step;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 
 use super::pipeline::Pipeline;
-use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, ReadAnswer, Target, TransportError};
 use crate::profile::Profile;
 use crate::wire::prepare::{PrepareContext, PreparedRequest, curl_line};
 use crate::wire::{Credentials, Signing, WireRequest, prepare};
@@ -254,7 +254,7 @@ impl Connection for HttpConnection {
         &'a self,
         request: &'a WireRequest,
         read: &'a WireRequest,
-    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<Exchange>)> {
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<ReadAnswer>)> {
         Box::pin(self.inner.send_then_read(request, read))
     }
 
@@ -333,7 +333,7 @@ impl Inner {
         &self,
         request: &WireRequest,
         read: &WireRequest,
-    ) -> (Result<Exchange, TransportError>, Option<Exchange>) {
+    ) -> (Result<Exchange, TransportError>, Option<ReadAnswer>) {
         let Some(pipeline) = self
             .pipeline
             .as_ref()
@@ -356,23 +356,28 @@ impl Inner {
             .exchange(&[first_out, then_out], self.options.request_timeout)
             .await
             .into_iter();
-        let answered = |req: &WireRequest, prepared, answer: super::pipeline::Answer| {
-            Exchange::answered(
-                req,
-                prepared,
+        let exchange = match answers.next() {
+            Some(Ok(answer)) => Exchange::answered(
+                request,
+                first,
                 answer.status,
                 answer.content_type,
                 answer.body,
                 answer.elapsed,
-            )
-        };
-        let exchange = match answers.next() {
-            Some(Ok(answer)) => answered(request, first, answer),
+            ),
             Some(Err(error)) => return (Err(error), None),
             None => return (Err(TransportError::Other("no answer".into())), None),
         };
         match answers.next() {
-            Some(Ok(answer)) => (Ok(exchange), Some(answered(read, then, answer))),
+            Some(Ok(answer)) => {
+                let read = ReadAnswer {
+                    status: answer.status,
+                    content_type: answer.content_type,
+                    body: answer.body,
+                    elapsed: answer.elapsed,
+                };
+                (Ok(exchange), Some(read))
+            }
             Some(Err(error)) => {
                 // A server that drops or refuses pipelined requests is not asked again: the
                 // rest of the run sends one request at a time, as the note says.

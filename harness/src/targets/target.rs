@@ -63,7 +63,7 @@ pub trait Connection: Send + Sync {
         &'a self,
         request: &'a WireRequest,
         read: &'a WireRequest,
-    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<Exchange>)> {
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<ReadAnswer>)> {
         let _ = read;
         Box::pin(async move { (self.send(request).await, None) })
     }
@@ -131,6 +131,20 @@ impl Exchange {
             elapsed,
         }
     }
+}
+
+/// The answer to a state read sent ahead, as it came back: not decoded, since the state reader
+/// takes what it needs straight from a plain body and decodes only the others.
+#[derive(Debug, Clone)]
+pub struct ReadAnswer {
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// The answer's `Content-Type`, if it had one.
+    pub content_type: Option<String>,
+    /// The body, cut at the target's body limit.
+    pub body: bytes::Bytes,
+    /// From sending the request ahead of it to the end of this answer's body.
+    pub elapsed: Duration,
 }
 
 /// Why no answer came back. A timeout is an unknown outcome, not a failure of the endpoint.

@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::{CaseContext, run_case};
 use crate::profile::Profile;
 use crate::runner::{CaseOutcome, Verdict};
-use crate::targets::{BoxFuture, Connection, EmulatorKnobs, Exchange, Target, TransportError};
+use crate::targets::{
+    BoxFuture, Connection, EmulatorKnobs, Exchange, ReadAnswer, Target, TransportError,
+};
 use crate::wire::{WireRequest, decode_response};
 
 /// How the scripted endpoint treats a read sent behind a request.
@@ -140,7 +142,7 @@ impl Connection for Scripted {
         &'a self,
         request: &'a WireRequest,
         read: &'a WireRequest,
-    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<Exchange>)> {
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<ReadAnswer>)> {
         let endpoint = &self.0;
         Box::pin(async move {
             let stale = endpoint.answer(read);
@@ -157,9 +159,11 @@ impl Connection for Scripted {
                 elapsed: Duration::from_millis(1),
                 ..answer
             };
-            let read_answer = read_answer.map(|read| Exchange {
+            let read_answer = read_answer.map(|read| ReadAnswer {
+                status: read.status,
+                content_type: read.content_type,
+                body: read.body,
                 elapsed: Duration::from_millis(2),
-                ..read
             });
             let travelled = match read_answer {
                 Some(_) => format!("{} + {}", action(request), action(read)),
