@@ -2,8 +2,8 @@
 //! (and `DescribeNetworkInterfaceAttribute`, and `CreateNetworkInterface`) spell an ENI and its
 //! `PrivateIpSets` and `Ipv4PrefixSets`, and where `AssignPrivateIpAddresses` lists what it
 //! assigned. The runner's state reads, the fuzzer's oracle and the emulator's fuzz target all go
-//! through it, so they cannot drift apart on what an answer shows; the decoder's list rules name
-//! the same paths.
+//! through it, so they cannot drift apart on what an answer shows; the decoder's list rules and
+//! the state read's plain reader (`plain_listing.rs`) name the same paths.
 //!
 //! Values are kept as the endpoint wrote them (empty strings included): each caller decides
 //! what an empty field means for its check.
@@ -14,6 +14,9 @@ use crate::wire::Decoded;
 
 /// Where a listing answer keeps its ENIs.
 pub const ENI_LIST: &str = "NetworkInterfaceSets.NetworkInterfaceSet";
+
+/// [`ENI_LIST`] key by key: the wrapper, then the item.
+pub const ENI_LIST_KEYS: &[&str] = &["NetworkInterfaceSets", "NetworkInterfaceSet"];
 
 /// Where an ENI object keeps its address entries.
 pub const IP_SET_PATH: &[&str] = &["PrivateIpSets", "PrivateIpSet"];
@@ -131,6 +134,7 @@ mod tests {
     #[test]
     fn the_assigned_path_spells_the_assigned_keys() {
         assert_eq!(ASSIGNED_KEYS.join("."), ASSIGNED_PATH);
+        assert_eq!(ENI_LIST_KEYS.join("."), ENI_LIST);
     }
 
     #[test]

@@ -17,11 +17,11 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::describe::{DescribedEni, ShownIp};
+use super::describe::{DescribedEni, ENI_LIST_KEYS, IP_SET_PATH, PREFIX_SET_PATH, ShownIp};
 use crate::wire::decode::MAX_DEPTH;
 
 /// What one page of a listing shows, as the decoder and `describe::eni` would read it.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug)]
 pub(crate) struct PlainPage {
     /// Its ENIs, in the order listed.
     pub enis: Vec<DescribedEni>,
@@ -290,7 +290,12 @@ impl<'de, T: DeserializeSeed<'de> + Copy> Visitor<'de> for Wrapper<T> {
 /// The whole body: `NetworkInterfaceSets` and `NextToken`.
 struct Page;
 
-const PAGE_FIELDS: &[&str] = &["NetworkInterfaceSets", "NextToken"];
+const PAGE_FIELDS: &[&str] = &[ENI_LIST_KEYS[0], "NextToken"];
+
+/// The item key under a list wrapper, of a path that is the wrapper then the item.
+const fn item_of(path: &'static [&'static str]) -> &'static [&'static str] {
+    path.split_at(1).1
+}
 
 impl<'de> Visitor<'de> for Page {
     type Value = PlainPage;
@@ -305,7 +310,7 @@ impl<'de> Visitor<'de> for Page {
         fields(map, PAGE_FIELDS, 0, |index, map| match index {
             0 => {
                 let sets = Wrapper {
-                    item: &["NetworkInterfaceSet"],
+                    item: item_of(ENI_LIST_KEYS),
                     depth: 1,
                     entries: Eni,
                 };
@@ -327,14 +332,16 @@ impl<'de> Visitor<'de> for Page {
 struct Eni;
 
 const ENI_DEPTH: usize = 3;
+/// The five text fields first, in the order of [`DescribedEni`]'s (the visitor keeps them by
+/// index), then the two list wrappers.
 const ENI_FIELDS: &[&str] = &[
     "NetworkInterfaceId",
     "Status",
     "VSwitchId",
     "InstanceId",
     "PrivateIpAddress",
-    "PrivateIpSets",
-    "Ipv4PrefixSets",
+    IP_SET_PATH[0],
+    PREFIX_SET_PATH[0],
 ];
 
 impl<'de> Visitor<'de> for Eni {
@@ -351,7 +358,7 @@ impl<'de> Visitor<'de> for Eni {
         fields(map, ENI_FIELDS, ENI_DEPTH, |index, map| match index {
             5 => {
                 let sets = Wrapper {
-                    item: &["PrivateIpSet"],
+                    item: item_of(IP_SET_PATH),
                     depth: ENI_DEPTH + 1,
                     entries: IpEntry,
                 };
@@ -360,7 +367,7 @@ impl<'de> Visitor<'de> for Eni {
             }
             6 => {
                 let sets = Wrapper {
-                    item: &["Ipv4PrefixSet"],
+                    item: item_of(PREFIX_SET_PATH),
                     depth: ENI_DEPTH + 1,
                     entries: PrefixEntry,
                 };

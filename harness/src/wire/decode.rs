@@ -27,7 +27,7 @@ pub const MAX_DEPTH: usize = 64;
 pub const LIST_RULES: &[&[&str]] = &[
     describe::IP_SET_PATH,
     describe::ASSIGNED_KEYS,
-    &["NetworkInterfaceSets", "NetworkInterfaceSet"],
+    describe::ENI_LIST_KEYS,
     &["SecurityGroupIds", "SecurityGroupId"],
     &["Ipv6Sets", "Ipv6Set"],
     describe::PREFIX_SET_PATH,
