@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{describe, plain_listing};
-use crate::targets::{Connection, ReadAnswer, TransportError};
+use crate::targets::{Connection, RawAnswer, TransportError};
 use crate::wire::{Decoded, Format, Signing, WireRequest, decode_response};
 
 /// Largest page `DescribeNetworkInterfaces` serves with `MaxResults`.
@@ -117,7 +117,7 @@ pub(crate) async fn observe_from(
     connection: &dyn Connection,
     vswitch_ids: &[String],
     signing: Signing,
-    mut first: Option<ReadAnswer>,
+    mut first: Option<RawAnswer>,
 ) -> Result<Observation, ObserveError> {
     let mut observation = Observation::default();
     for vswitch_id in vswitch_ids {
@@ -165,7 +165,7 @@ struct Page {
 
 /// The page an answer not yet decoded shows: read straight from the body where it is a plain
 /// listing, decoded otherwise. Either way the same page, or the same error.
-fn answered_page(vswitch_id: &str, answer: &ReadAnswer) -> Result<Page, ObserveError> {
+fn answered_page(vswitch_id: &str, answer: &RawAnswer) -> Result<Page, ObserveError> {
     if let Some(page) = plain_page(answer) {
         return Ok(page);
     }
@@ -175,7 +175,7 @@ fn answered_page(vswitch_id: &str, answer: &ReadAnswer) -> Result<Page, ObserveE
 
 /// The page of a successful plain listing; `None` for any other answer, and for a listing
 /// with an item the checks cannot know (the decoded reading names it in its error).
-fn plain_page(answer: &ReadAnswer) -> Option<Page> {
+fn plain_page(answer: &RawAnswer) -> Option<Page> {
     if answer.status != 200 {
         return None;
     }
@@ -225,7 +225,7 @@ fn decoded_page(vswitch_id: &str, status: u16, decoded: &Decoded) -> Result<Page
 /// every body they make to it; `false` is a bug in this crate.
 #[doc(hidden)]
 pub fn listing_readings_agree(content_type: Option<&str>, body: &[u8]) -> bool {
-    let answer = ReadAnswer {
+    let answer = RawAnswer {
         status: 200,
         content_type: content_type.map(str::to_string),
         body: bytes::Bytes::copy_from_slice(body),
@@ -395,8 +395,8 @@ mod tests {
         out
     }
 
-    fn answer(body: &[u8]) -> ReadAnswer {
-        ReadAnswer {
+    fn answer(body: &[u8]) -> RawAnswer {
+        RawAnswer {
             status: 200,
             content_type: Some("application/json;charset=utf-8".into()),
             body: bytes::Bytes::copy_from_slice(body),
@@ -410,7 +410,7 @@ mod tests {
         let (mut plain, mut tokens, mut prefixes, mut attached) = (0, 0, 0, 0);
         for (content_type, body) in &listings {
             let text = String::from_utf8_lossy(body);
-            let answer = ReadAnswer {
+            let answer = RawAnswer {
                 content_type: content_type.clone(),
                 ..answer(body)
             };

@@ -20,7 +20,7 @@ use crate::checks::{self, CheckSet, NO_LEAKS};
 use crate::profile::{Fixture, Profile};
 use crate::redact::Redactor;
 use crate::snapshot::SnapshotOutcome;
-use crate::targets::{Connection, EmulatorKnobs, Exchange, ReadAnswer, Target, TransportError};
+use crate::targets::{Connection, EmulatorKnobs, Exchange, RawAnswer, Target, TransportError};
 use crate::wire::{self, Format, Method, Signing, WireRequest};
 
 /// A tag `requires-contract-NAME` limits a case to profiles of that contract version.
@@ -602,7 +602,7 @@ impl CaseRun<'_> {
     async fn exchange_then_read(
         &mut self,
         request: &WireRequest,
-    ) -> (Result<Exchange, TransportError>, Option<ReadAnswer>) {
+    ) -> (Result<Exchange, TransportError>, Option<RawAnswer>) {
         let Some(read) = first_read(&self.vswitch_ids, self.profile.signing) else {
             return (self.exchange(request).await, None);
         };
@@ -960,7 +960,7 @@ impl CaseRun<'_> {
         section: Section,
         step: &str,
         for_templates: bool,
-        first: Option<ReadAnswer>,
+        first: Option<RawAnswer>,
     ) -> Option<Arc<Observation>> {
         if !self.observes(for_templates) {
             return None;

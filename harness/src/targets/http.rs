@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 
 use super::pipeline::Pipeline;
-use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, ReadAnswer, Target, TransportError};
+use super::{BoxFuture, Connection, EmulatorKnobs, Exchange, RawAnswer, Target, TransportError};
 use crate::profile::Profile;
 use crate::wire::prepare::{PrepareContext, PreparedRequest, curl_line};
 use crate::wire::{Credentials, Signing, WireRequest, prepare};
@@ -254,7 +254,7 @@ impl Connection for HttpConnection {
         &'a self,
         request: &'a WireRequest,
         read: &'a WireRequest,
-    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<ReadAnswer>)> {
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<RawAnswer>)> {
         Box::pin(self.inner.send_then_read(request, read))
     }
 
@@ -333,7 +333,7 @@ impl Inner {
         &self,
         request: &WireRequest,
         read: &WireRequest,
-    ) -> (Result<Exchange, TransportError>, Option<ReadAnswer>) {
+    ) -> (Result<Exchange, TransportError>, Option<RawAnswer>) {
         let Some(pipeline) = self
             .pipeline
             .as_ref()
@@ -369,15 +369,7 @@ impl Inner {
             None => return (Err(TransportError::Other("no answer".into())), None),
         };
         match answers.next() {
-            Some(Ok(answer)) => {
-                let read = ReadAnswer {
-                    status: answer.status,
-                    content_type: answer.content_type,
-                    body: answer.body,
-                    elapsed: answer.elapsed,
-                };
-                (Ok(exchange), Some(read))
-            }
+            Some(Ok(read)) => (Ok(exchange), Some(read)),
             Some(Err(error)) => {
                 // A server that drops or refuses pipelined requests is not asked again: the
                 // rest of the run sends one request at a time, as the note says.

@@ -9,5 +9,5 @@ pub(crate) mod target;
 pub use embedded::{EmbeddedTarget, eni_view};
 pub use http::{HttpTarget, HttpTargetOptions};
 pub use target::{
-    BoxFuture, Connection, EmulatorKnobs, Exchange, ReadAnswer, Target, TransportError, real_clock,
+    BoxFuture, Connection, EmulatorKnobs, Exchange, RawAnswer, Target, TransportError, real_clock,
 };

@@ -19,7 +19,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::TransportError;
+use super::{RawAnswer, TransportError};
 use crate::wire::prepare::PreparedRequest;
 
 /// Largest answer head (status line and headers) read before giving up on an answer.
@@ -55,16 +55,6 @@ struct Idle {
 #[derive(Debug)]
 pub(crate) struct Outgoing {
     bytes: Vec<u8>,
-}
-
-/// One answer as read off the wire.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Bytes,
-    /// From writing the requests to the end of this answer's body.
-    pub elapsed: Duration,
 }
 
 impl Pipeline {
@@ -148,7 +138,7 @@ impl Pipeline {
         &self,
         requests: &[Outgoing],
         timeout: Duration,
-    ) -> Vec<Result<Answer, TransportError>> {
+    ) -> Vec<Result<RawAnswer, TransportError>> {
         let mut results = Vec::with_capacity(requests.len());
         let started = Instant::now();
         let mut stream = match self.connection().await {
@@ -272,7 +262,7 @@ async fn read_answer(
     stream: &mut TcpStream,
     buffer: &mut BytesMut,
     max_body_bytes: usize,
-) -> Result<(Answer, bool), TransportError> {
+) -> Result<(RawAnswer, bool), TransportError> {
     loop {
         let (head_len, status, content_type, framing, keep_alive) = loop {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -321,7 +311,7 @@ async fn read_answer(
                 (buffer.split().freeze(), false)
             }
         };
-        let answer = Answer {
+        let answer = RawAnswer {
             status,
             content_type,
             body,
@@ -473,7 +463,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crate::targets::{
-        Connection, EmulatorKnobs, HttpTarget, HttpTargetOptions, Target, TransportError,
+        Connection, EmulatorKnobs, HttpTarget, HttpTargetOptions, RawAnswer, Target, TransportError,
     };
     use crate::wire::{Credentials, WireRequest};
 
@@ -571,7 +561,7 @@ mod tests {
         connection: &dyn Connection,
     ) -> (
         Result<crate::targets::Exchange, TransportError>,
-        Option<crate::targets::ReadAnswer>,
+        Option<RawAnswer>,
     ) {
         connection
             .send_then_read(

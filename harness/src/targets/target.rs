@@ -63,7 +63,7 @@ pub trait Connection: Send + Sync {
         &'a self,
         request: &'a WireRequest,
         read: &'a WireRequest,
-    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<ReadAnswer>)> {
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<RawAnswer>)> {
         let _ = read;
         Box::pin(async move { (self.send(request).await, None) })
     }
@@ -133,17 +133,18 @@ impl Exchange {
     }
 }
 
-/// The answer to a state read sent ahead, as it came back: not decoded, since the state reader
-/// takes what it needs straight from a plain body and decodes only the others.
+/// An answer as it came back, not decoded: what the pipelined client reads off the wire, and
+/// what a state read sent ahead returns (the state reader takes what it needs straight from a
+/// plain body and decodes only the others).
 #[derive(Debug, Clone)]
-pub struct ReadAnswer {
+pub struct RawAnswer {
     /// The HTTP status of the answer.
     pub status: u16,
     /// The answer's `Content-Type`, if it had one.
     pub content_type: Option<String>,
     /// The body, cut at the target's body limit.
     pub body: bytes::Bytes,
-    /// From sending the request ahead of it to the end of this answer's body.
+    /// From writing the requests to the end of this answer's body.
     pub elapsed: Duration,
 }
 

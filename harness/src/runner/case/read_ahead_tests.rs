@@ -9,7 +9,7 @@ use super::{CaseContext, run_case};
 use crate::profile::Profile;
 use crate::runner::{CaseOutcome, Verdict};
 use crate::targets::{
-    BoxFuture, Connection, EmulatorKnobs, Exchange, ReadAnswer, Target, TransportError,
+    BoxFuture, Connection, EmulatorKnobs, Exchange, RawAnswer, Target, TransportError,
 };
 use crate::wire::{WireRequest, decode_response};
 
@@ -142,7 +142,7 @@ impl Connection for Scripted {
         &'a self,
         request: &'a WireRequest,
         read: &'a WireRequest,
-    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<ReadAnswer>)> {
+    ) -> BoxFuture<'a, (Result<Exchange, TransportError>, Option<RawAnswer>)> {
         let endpoint = &self.0;
         Box::pin(async move {
             let stale = endpoint.answer(read);
@@ -159,7 +159,7 @@ impl Connection for Scripted {
                 elapsed: Duration::from_millis(1),
                 ..answer
             };
-            let read_answer = read_answer.map(|read| ReadAnswer {
+            let read_answer = read_answer.map(|read| RawAnswer {
                 status: read.status,
                 content_type: read.content_type,
                 body: read.body,
